@@ -1,0 +1,55 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** The DigitalOcean App Platform regions (the App spec's enum; droplet slugs such as `fra1` are not valid here). */
+export const DO_REGIONS = ["atl", "nyc", "sfo", "tor", "ams", "fra", "lon", "blr", "sgp", "syd"] as const;
+export type DoRegion = typeof DO_REGIONS[number];
+
+interface TargetBase {
+    /** Environment name, e.g. `dev`, `staging`, `prod`. Lands in labels, Sentry and OTEL attributes. */
+    readonly environment: string;
+    /**
+     * Production turns on the safety rails: `protect` and `retainOnDelete` on stateful resources,
+     * HTTPS only, and no dev database.
+     */
+    readonly production: boolean;
+}
+
+/**
+ * A single Docker host. Built by `DockerHost` (components/targets/docker-host.ts), which must exist
+ * before the components because they create containers through its provider on its network.
+ */
+export interface DockerTarget extends TargetBase {
+    readonly kind: "docker";
+    readonly provider: pulumi.ProviderResource;
+    /** The host's private bridge network; every container joins it and finds the others by alias. */
+    readonly networkName: pulumi.Output<string>;
+    /** Interface that published ports bind to. `127.0.0.1` unless the gateway must face the internet. */
+    readonly publishAddress: string;
+    /** Prefix of physical container and volume names, so two stacks can share one engine. */
+    readonly namePrefix: string;
+    /** Labels put on every container, volume and network (`slipway.stack`, `slipway.environment`). */
+    readonly labels: Readonly<Record<string, string>>;
+}
+
+/**
+ * DigitalOcean App Platform. Plain data: components return App-spec parts, and one `DoApp`
+ * (components/targets/do-app.ts) merges them into the single `digitalocean.App`.
+ */
+export interface DoAppTarget extends TargetBase {
+    readonly kind: "do-app";
+    /** The App's name (DO rule: 2 to 32 lowercase letters, digits and hyphens). */
+    readonly appName: string;
+    readonly region: DoRegion;
+    /**
+     * Every component built on this target records itself here, and `DoApp` fails if one of them
+     * was not passed to it, so a forgotten part cannot silently drop out of the App.
+     */
+    readonly contributors: Set<string>;
+}
+
+export type Target = DockerTarget | DoAppTarget;
+
+/** Create the plain do-app target value. Validation happens in `DoApp`'s normalizer and in `planStack`. */
+export function doAppTarget(args: { appName: string; region: DoRegion; environment: string; production: boolean }): DoAppTarget {
+    return { kind: "do-app", contributors: new Set(), ...args };
+}

@@ -1,0 +1,94 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { invalid, ErrorContext } from "../core/errors";
+import { DOCKER_NAME } from "../core/naming";
+import { DockerTarget } from "../core/target";
+
+export interface DockerHostArgs {
+    /**
+     * The engine to deploy to.
+     * @default `"unix:///var/run/docker.sock"`
+     * @example `"ssh://deploy@staging.example.com"`
+     */
+    host?: string;
+    /** Environment name, used in names and labels. @example `"dev"` */
+    environment: string;
+    /** Production turns on protect/retainOnDelete for data. @default `false` */
+    production?: boolean;
+    /**
+     * Prefix of every container, volume and network name on the engine.
+     * @default `"slipway-<environment>"`
+     */
+    namePrefix?: string;
+    /**
+     * Interface that published ports bind to. Keep the loopback default unless the gateway faces
+     * the internet directly; everything else is reached over the private network only.
+     * @default `"127.0.0.1"`
+     */
+    publishAddress?: string;
+}
+
+export interface NormalizedDockerHost {
+    host: string;
+    environment: string;
+    production: boolean;
+    namePrefix: string;
+    publishAddress: string;
+}
+
+const HOST = /^(unix:\/\/\/\S+|ssh:\/\/[a-z_][a-z0-9_.-]*@[a-zA-Z0-9.-]+(:\d{1,5})?|tcp:\/\/[a-zA-Z0-9.-]+:\d{1,5})$/;
+
+export function normalizeDockerHost(name: string, args: DockerHostArgs): NormalizedDockerHost {
+    const ctx: ErrorContext = { kind: "DockerHost", name };
+    const host = args.host ?? "unix:///var/run/docker.sock";
+    if (!HOST.test(host)) {
+        invalid(ctx, "host", `${JSON.stringify(host)} is not a Docker engine address`,
+            `use "unix:///var/run/docker.sock" or "ssh://user@host" (tcp://host:port also works)`);
+    }
+    if (!/^[a-z][a-z0-9-]{0,30}$/.test(args.environment ?? "")) {
+        invalid(ctx, "environment", `${JSON.stringify(args.environment)} is not an environment name`,
+            `use lowercase letters, digits and hyphens, e.g. "dev" or "staging"`);
+    }
+    const namePrefix = args.namePrefix ?? `slipway-${args.environment}`;
+    if (!DOCKER_NAME.test(namePrefix)) {
+        invalid(ctx, "namePrefix", `${JSON.stringify(namePrefix)} cannot start a Docker object name`, "use letters, digits, '_', '.' and '-'");
+    }
+    const publishAddress = args.publishAddress ?? "127.0.0.1";
+    if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(publishAddress)) {
+        invalid(ctx, "publishAddress", `${JSON.stringify(publishAddress)} is not an IPv4 address`, `use "127.0.0.1" or "0.0.0.0"`);
+    }
+    return { host, environment: args.environment, production: args.production ?? false, namePrefix, publishAddress };
+}
+
+/**
+ * A single Docker host: its provider and a private bridge network. Components deploy onto
+ * `host.target`. It comes first in a stack because every container needs the provider and network.
+ */
+export class DockerHost extends pulumi.ComponentResource {
+    readonly target: DockerTarget;
+    readonly provider: docker.Provider;
+    readonly network: docker.Network;
+
+    constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
+        const n = normalizeDockerHost(name, args);
+        super("slipway:targets:DockerHost", name, {}, opts);
+        const labels = { "slipway.stack": pulumi.getStack(), "slipway.environment": n.environment, "slipway.managed": "true" };
+        this.provider = new docker.Provider(`${name}-provider`, { host: n.host }, { parent: this });
+        this.network = new docker.Network(`${name}-network`, {
+            name: `${n.namePrefix}-net`,
+            driver: "bridge",
+            labels: Object.entries(labels).map(([label, value]) => ({ label, value })),
+        }, { parent: this, provider: this.provider });
+        this.target = {
+            kind: "docker",
+            environment: n.environment,
+            production: n.production,
+            provider: this.provider,
+            networkName: this.network.name,
+            publishAddress: n.publishAddress,
+            namePrefix: n.namePrefix,
+            labels,
+        };
+        this.registerOutputs({ networkName: this.network.name });
+    }
+}
