@@ -27,6 +27,18 @@ export interface AppSpecPart {
     readonly alerts?: AppAlertSpec[];
     /** Database clusters whose firewall must trust the App once it exists (`type: "app"`). */
     readonly trustedClusterIds?: pulumi.Input<string>[];
+    /**
+     * Cloudflare DNS records that DoApp creates once the App exists, as proxied CNAMEs to the
+     * App's default ingress. They need the App, so no contributor can create them itself.
+     */
+    readonly edgeRecords?: EdgeRecord[];
+}
+
+export interface EdgeRecord {
+    readonly zoneId: pulumi.Input<string>;
+    /** The full hostname, e.g. `api.example.com`. */
+    readonly hostname: string;
+    readonly proxied: boolean;
 }
 
 /** Anything that contributes to the App. Every component has an `appSpec` on the do-app target. */
