@@ -158,3 +158,23 @@ export function toApiSpec(value: unknown, parentKey = ""): unknown {
     }
     return out;
 }
+
+export type AppServiceAlertSpec = digitalocean.types.input.AppSpecServiceAlert;
+export type AppServiceLogDestinationSpec = digitalocean.types.input.AppSpecServiceLogDestination;
+
+/**
+ * A Linkable that also shapes the linked service's own App spec entry on DigitalOcean (e.g.
+ * Observability adding CPU_UTILIZATION / MEM_UTILIZATION / RESTART_COUNT alerts and log
+ * destinations). ApiService calls it once per link with its component name; the result is
+ * additive and must be deterministic, as it lands in the App spec diff.
+ */
+export interface DoServiceLinkable {
+    linkDoService(serviceName: string): {
+        alerts?: AppServiceAlertSpec[];
+        logDestinations?: AppServiceLogDestinationSpec[];
+    };
+}
+
+export function isDoServiceLinkable(x: unknown): x is DoServiceLinkable {
+    return typeof x === "object" && x !== null && typeof (x as DoServiceLinkable).linkDoService === "function";
+}
