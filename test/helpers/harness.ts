@@ -1,11 +1,12 @@
 // Shared test setup: one Recorder per mocha process (Pulumi mocks are global), plus targets.
 import { Recorder } from "../../components/testing/recorder";
+import { fakeProviderOutputs } from "../../components/testing/fakes";
 
 let recorder: Recorder | undefined;
 
 /** Start (once) and clear the recorder. Call in a `beforeEach`. */
 export async function freshRecorder(opts: { stack?: string } = {}): Promise<Recorder> {
-    recorder ??= await Recorder.start({ stack: opts.stack ?? "test" });
+    recorder ??= await Recorder.start({ stack: opts.stack ?? "test", outputs: fakeProviderOutputs });
     await recorder.settle();
     recorder.clear();
     return recorder;

@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+/**
+ * `npm run synth -- <stack>`: run a stack program under Pulumi mocks (no CLI, no credentials, no
+ * network) and write what it would deploy to `out/<stack>/`:
+ *   resources.json   every registered resource: type, name, parent, inputs, options; secrets as "[secret]"
+ *   outputs.json     the stack outputs, secrets as "[secret]"
+ *   caddy.json, alert-rules.yml, prometheus.yml, app-spec.json   the generated documents, in their native format
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { loadStackConfig } from "./stack-config";
+
+export interface SynthOptions {
+    /** Project directory holding Pulumi.yaml, Pulumi.<stack>.yaml and the program. */
+    dir: string;
+    stack: string;
+    /** Where to write; `<dir>/out/<stack>` by default. */
+    outDir?: string;
+    /** The program module; `<dir>/index.ts` by default. */
+    program?: string;
+    overrides?: Record<string, unknown>;
+    secretOverrides?: Record<string, unknown>;
+    /** Print the resource tree. */
+    print?: boolean;
+}
+
+export interface SynthResult {
+    outDir: string;
+    files: string[];
+    resources: number;
+    placeholders: string[];
+}
+
+/** Upload paths that are documents worth reviewing on their own, and the file each becomes. */
+const DOCUMENTS: Record<string, string> = {
+    "/etc/caddy/caddy.json": "caddy.json",
+    "/etc/prometheus/rules/slipway-alerts.yml": "alert-rules.yml",
+    "/etc/prometheus/prometheus.yml": "prometheus.yml",
+};
+
+/** JSON with object keys sorted at every level: the same data always gives the same bytes. */
+export function stableJson(v: unknown): string {
+    const sort = (x: unknown): unknown => {
+        if (Array.isArray(x)) return x.map(sort);
+        if (x && typeof x === "object") {
+            return Object.fromEntries(Object.keys(x).sort().map(k => [k, sort((x as Record<string, unknown>)[k])]));
+        }
+        return x;
+    };
+    return JSON.stringify(sort(v), null, 2) + "\n";
+}
+
+export async function synth(opts: SynthOptions): Promise<SynthResult> {
+    const dir = path.resolve(opts.dir);
+    const cfg = loadStackConfig(dir, opts.stack, opts.overrides, opts.secretOverrides);
+    // Config must be in place before the program (or any component) reads it.
+    const pulumi = await import("@pulumi/pulumi");
+    pulumi.runtime.setAllConfig(cfg.values, cfg.secretKeys);
+    const { Recorder, redact } = await import("../components/testing/recorder");
+    const { fakeProviderOutputs } = await import("../components/testing/fakes");
+    const { toApiSpec } = await import("../components/targets/app-spec");
+    const rec = await Recorder.start({ project: cfg.project, stack: opts.stack, outputs: fakeProviderOutputs });
+
+    const programPath = require.resolve(path.resolve(dir, opts.program ?? "index.ts"));
+    delete require.cache[programPath];
+    const mod = require(programPath);
+    const main = typeof mod === "function" ? mod : typeof mod?.default === "function" ? mod.default : undefined;
+    const exported: Record<string, unknown> = (main ? await main() : mod) ?? {};
+    await rec.settle();
+
+    const outputs: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(exported).sort(([a], [b]) => a.localeCompare(b))) {
+        const o: import("@pulumi/pulumi").Output<unknown> = pulumi.output(v);
+        const secret = await pulumi.isSecret(o);
+        const value = await new Promise(resolve => o.apply((x: unknown) => { resolve(x); return x; }));
+        outputs[k] = secret ? "[secret]" : redact(value);
+    }
+    await rec.settle();
+
+    const outDir = path.resolve(opts.outDir ?? path.join(dir, "out", opts.stack));
+    fs.rmSync(outDir, { recursive: true, force: true });
+    fs.mkdirSync(outDir, { recursive: true });
+    const files: string[] = [];
+    const write = (name: string, content: string) => {
+        fs.writeFileSync(path.join(outDir, name), content);
+        files.push(name);
+    };
+
+    const byUrn = new Map(rec.resources.map(r => [r.urn, r]));
+    const label = (urn?: string) => (urn && byUrn.has(urn) ? `${byUrn.get(urn)!.type}::${byUrn.get(urn)!.name}` : undefined);
+    write("resources.json", stableJson(rec.resources.map(r => ({
+        type: r.type,
+        name: r.name,
+        parent: label(r.parent),
+        inputs: redact(r.inputs),
+        options: { ...r.options, provider: undefined, dependsOn: r.options.dependsOn.map(label) },
+    }))));
+    write("outputs.json", stableJson(outputs));
+
+    const docs = new Map<string, { owner: string; content: string }[]>();
+    for (const r of rec.ofType("docker:index/container:Container")) {
+        for (const u of (r.inputs.uploads as { file?: string; content?: unknown }[] | undefined) ?? []) {
+            const name = u.file && DOCUMENTS[u.file];
+            if (!name) continue;
+            const content = typeof u.content === "string" ? u.content : "[secret]\n";
+            docs.set(name, [...(docs.get(name) ?? []), { owner: r.name, content }]);
+        }
+    }
+    const apps = rec.ofType("digitalocean:index/app:App");
+    if (apps.length) {
+        docs.set("app-spec.json", apps.map(a => ({ owner: a.name, content: stableJson(toApiSpec(redact(a.inputs.spec))) })));
+    }
+    for (const [name, list] of [...docs.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+        // Several owners of one kind (two gateways) get their logical name as a prefix.
+        for (const d of list) write(list.length === 1 ? name : `${d.owner}.${name}`, d.content);
+    }
+
+    if (opts.print) printTree(rec.resources, outDir, files, cfg.placeholders);
+    return { outDir, files: files.sort(), resources: rec.resources.length, placeholders: cfg.placeholders };
+}
+
+function printTree(resources: { urn: string; parent?: string; type: string; name: string }[], outDir: string,
+    files: string[], placeholders: string[]) {
+    const known = new Set(resources.map(r => r.urn));
+    const lines: string[] = [];
+    const walk = (parent: string | undefined, depth: number) => {
+        for (const r of resources.filter(x => (x.parent && known.has(x.parent) ? x.parent : undefined) === parent)) {
+            lines.push(`${"  ".repeat(depth)}+ ${r.type}  ${r.name}`);
+            walk(r.urn, depth + 1);
+        }
+    };
+    walk(undefined, 0);
+    console.log(lines.join("\n"));
+    console.log(`\n${resources.length} resources would be created. Wrote ${files.join(", ")} to ${path.relative(process.cwd(), outDir) || "."}`);
+    if (placeholders.length) {
+        console.log(`Secure config values replaced by secret placeholders (not decryptable here): ${placeholders.join(", ")}`);
+    }
+}
+
+async function cli(argv: string[]) {
+    const stack = argv.find(a => !a.startsWith("-"));
+    if (!stack) {
+        console.error("usage: npm run synth -- <stack>   (stacks: the Pulumi.<stack>.yaml files in this directory)");
+        process.exit(2);
+    }
+    const outArg = argv.find(a => a.startsWith("--out="));
+    await synth({ dir: process.cwd(), stack, outDir: outArg?.slice(6), print: true });
+}
+
+if (require.main === module) {
+    cli(process.argv.slice(2)).catch(err => {
+        // Config errors already say component, path and fix; no stack trace needed for them.
+        console.error(err?.name === "SlipwayConfigError" ? `error: ${err.message}` : err);
+        process.exit(1);
+    });
+}
