@@ -58,7 +58,7 @@ export async function synth(opts: SynthOptions): Promise<SynthResult> {
     pulumi.runtime.setAllConfig(cfg.values, cfg.secretKeys);
     const { Recorder, redact } = await import("../components/testing/recorder");
     const { fakeProviderOutputs } = await import("../components/testing/fakes");
-    const { toApiSpec } = await import("../components/targets/app-spec");
+    const { toApiSpec, redactAppSpec } = await import("../components/targets/app-spec");
     const rec = await Recorder.start({ project: cfg.project, stack: opts.stack, outputs: fakeProviderOutputs });
 
     const programPath = require.resolve(path.resolve(dir, opts.program ?? "index.ts"));
@@ -108,7 +108,7 @@ export async function synth(opts: SynthOptions): Promise<SynthResult> {
     }
     const apps = rec.ofType("digitalocean:index/app:App");
     if (apps.length) {
-        docs.set("app-spec.json", apps.map(a => ({ owner: a.name, content: stableJson(toApiSpec(redact(a.inputs.spec))) })));
+        docs.set("app-spec.json", apps.map(a => ({ owner: a.name, content: stableJson(toApiSpec(redactAppSpec(redact(a.inputs.spec, true)))) })));
     }
     for (const [name, list] of [...docs.entries()].sort(([a], [b]) => a.localeCompare(b))) {
         // Several owners of one kind (two gateways) get their logical name as a prefix.

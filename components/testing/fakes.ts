@@ -25,7 +25,8 @@ export function fakeProviderOutputs(r: MockResourceArgs): Record<string, unknown
         case "docker:index/image:Image":
             return { imageName: i.imageName, repoDigest: `${i.imageName}@sha256:${h}` };
         case "digitalocean:index/app:App": {
-            const host = `${i.spec?.name ?? r.name}-${h.slice(0, 5)}.ondigitalocean.app`;
+            const spec = i.spec?.value ?? i.spec; // unwrap: the engine may mark the whole spec secret
+            const host = `${spec?.name ?? r.name}-${h.slice(0, 5)}.ondigitalocean.app`;
             return { defaultIngress: `https://${host}`, liveUrl: `https://${host}`, urn: `do:app:${h.slice(0, 8)}` };
         }
         case "digitalocean:index/databaseCluster:DatabaseCluster":

@@ -1,0 +1,93 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { mergeAppSpecParts, toApiSpec, AppSpecPart } from "../../components/targets/app-spec";
+import { appSpecErrors, upperCaseKeys, SHARED } from "../helpers/do-schema";
+
+const svc = (name: string) => ({
+    name, httpPort: 8080, instanceCount: 2, instanceSizeSlug: "apps-s-1vcpu-1gb",
+    image: { registryType: "DOCR", repository: name, tag: "1.0.0" },
+});
+
+describe("mergeAppSpecParts", () => {
+    const parts: AppSpecPart[] = [
+        { source: 'ApiService "media"', services: [svc("media")] },
+        { source: 'ApiService "core"', services: [svc("core")] },
+        {
+            source: 'Gateway "edge"',
+            ingressRules: [
+                { match: { path: { prefix: "/v1" } }, component: { name: "core" } },
+                { match: { path: { prefix: "/v1/media" } }, component: { name: "media" } },
+            ],
+        },
+    ];
+
+    it("orders services by name and rules longest prefix first, whatever the part order", () => {
+        const a = mergeAppSpecParts("shop", "fra", parts);
+        const b = mergeAppSpecParts("shop", "fra", [...parts].reverse());
+        assert.deepStrictEqual(a, b);
+        assert.deepStrictEqual((a.services as { name: string }[]).map(s => s.name), ["core", "media"]);
+        const prefixes = (a.ingress as { rules: { match: { path: { prefix: string } } }[] }).rules.map(r => r.match.path.prefix);
+        assert.deepStrictEqual(prefixes, ["/v1/media", "/v1"]);
+    });
+
+    it("rejects a component defined twice, naming both owners", () => {
+        assert.throws(() => mergeAppSpecParts("shop", "fra", [...parts, { source: 'ApiService "core2"', services: [svc("core")] }]),
+            /ApiService "core2": services\[0\]\.name: component "core" is already defined by ApiService "core"\. Fix: give each component a unique name/);
+    });
+
+    it("rejects a route to a component no part defines", () => {
+        assert.throws(() => mergeAppSpecParts("shop", "fra", [parts[2]!, parts[0]!]),
+            /DoApp "shop": ingress\.rules\[\d\]\.component\.name: routes to "core", which no part defines\. Fix: create the ApiService "core"/);
+    });
+
+    it("rejects a duplicate route prefix across parts", () => {
+        const dup: AppSpecPart = { source: 'Gateway "other"', ingressRules: [{ match: { path: { prefix: "/v1" } }, component: { name: "media" } }] };
+        assert.throws(() => mergeAppSpecParts("shop", "fra", [...parts, dup]), /Gateway "other": ingressRules\[0\]\.match\.path\.prefix: route "\/v1" is already defined by Gateway "edge"/);
+    });
+
+    it("rejects App and component names that App Platform refuses", () => {
+        assert.throws(() => mergeAppSpecParts("Shop_API", "fra", parts), /DoApp "Shop_API": appName: .*Fix: use 2 to 32 lowercase/);
+        assert.throws(() => mergeAppSpecParts("shop", "fra", [{ source: 'ApiService "x"', services: [svc("Core-")] }]),
+            /ApiService "x": services\[0\]\.name: "Core-" is not a valid App Platform component name/);
+    });
+});
+
+describe("toApiSpec", () => {
+    it("reshapes Pulumi's spec into the API form, which DigitalOcean's schema accepts", () => {
+        const pulumiSpec = {
+            name: "shop", region: "fra",
+            domainNames: [{ name: "api.example.com", type: "PRIMARY", zone: "example.com" }],
+            alerts: [{ rule: "DEPLOYMENT_FAILED", destinations: { emails: ["ops@example.com"] } }],
+            services: [{
+                ...svc("core"),
+                image: { registryType: "DOCR", repository: "core", tag: "1", deployOnPushes: [{ enabled: false }] },
+                envs: [{ key: "DATABASE_URL", value: "[secret]", type: "SECRET", scope: "RUN_TIME" }],
+                healthCheck: { httpPath: "/ready", periodSeconds: 10 },
+                alerts: [{ rule: "CPU_UTILIZATION", operator: "GREATER_THAN", value: 80, window: "FIVE_MINUTES", destinations: { emails: ["x@example.com"] } }],
+            }],
+            ingress: { rules: [{ match: { path: { prefix: "/" } }, component: { name: "core", preservePathPrefix: true },
+                cors: { allowOrigins: { exact: "https://example.com" }, allowMethods: ["GET"] } }] },
+            egresses: [{ type: "AUTOASSIGN" }],
+        };
+        const api = toApiSpec(pulumiSpec) as Record<string, any>;
+        assert.deepStrictEqual(upperCaseKeys(api), []);
+        assert.deepStrictEqual(appSpecErrors(api), []);
+        assert.deepStrictEqual(api.domains, [{ domain: "api.example.com", type: "PRIMARY", zone: "example.com" }]);
+        assert.deepStrictEqual(api.egress, { type: "AUTOASSIGN" });
+        assert.deepStrictEqual(api.services[0].image.deploy_on_push, { enabled: false });
+        assert.strictEqual(api.alerts[0].destinations, undefined);
+        assert.strictEqual(api.services[0].alerts[0].destinations, undefined);
+        assert.deepStrictEqual(api.ingress.rules[0].cors.allow_origins, [{ exact: "https://example.com" }]);
+        // The raw Pulumi object "passes" the open schema too; only the key check catches it.
+        assert.notDeepStrictEqual(upperCaseKeys(pulumiSpec), []);
+    });
+
+    it("agrees with the schema on the shared valid and invalid examples", () => {
+        const dir = path.join(SHARED, "schemas/examples");
+        for (const f of fs.readdirSync(dir)) {
+            const errors = appSpecErrors(JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")));
+            assert.strictEqual(errors.length === 0, f.startsWith("valid-"), `${f}: ${errors.join("; ")}`);
+        }
+    });
+});
