@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Build a Caddy binary that includes the rate-limit module (github.com/mholt/caddy-ratelimit),
+# which stock Caddy lacks and which the Gateway's JSON config needs (`http.handlers.rate_limit`).
+#
+# Interface (other scripts rely on it): the LAST line on stdout is the absolute path of the
+# binary. Progress and build output go to stderr. Exit non-zero on any failure.
+#
+# The binary is cached under ${SLIPWAY_CACHE:-$HOME/.cache/slipway}/caddy-<hash>/caddy, where
+# <hash> covers this script (so the pinned versions below) and the Go toolchain. A second run
+# only hashes and checks the file. Versions are pinned rather than @latest because the module
+# proxy reachable here refuses version lists, and a cache key must mean one exact binary.
+set -euo pipefail
+
+XCADDY_VERSION="v0.4.5"
+CADDY_VERSION="v2.10.2"
+RATELIMIT_MODULE="github.com/mholt/caddy-ratelimit"
+RATELIMIT_VERSION="v0.1.0"
+
+log() { echo "build-caddy: $*" >&2; }
+
+command -v go >/dev/null 2>&1 || { log "Go is not installed (need go >= 1.24 on PATH)"; exit 1; }
+
+cache_root="${SLIPWAY_CACHE:-$HOME/.cache/slipway}"
+script_path="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
+hash="$({ cat "$script_path"; go version; go env GOOS GOARCH; } | sha256sum | cut -c1-16)"
+out_dir="$cache_root/caddy-$hash"
+bin="$out_dir/caddy"
+
+usable() { [ -x "$bin" ] && "$bin" list-modules 2>/dev/null | grep -qx 'http.handlers.rate_limit'; }
+
+if usable; then
+    echo "$bin"
+    exit 0
+fi
+
+mkdir -p "$out_dir"
+# Serialize concurrent builds (two test runs, or CI plus the image build) on one lock file.
+exec 9>"$out_dir/.lock"
+flock 9
+if usable; then
+    echo "$bin"
+    exit 0
+fi
+
+tools="$cache_root/tools/xcaddy-$XCADDY_VERSION"
+if [ ! -x "$tools/xcaddy" ]; then
+    log "installing xcaddy $XCADDY_VERSION"
+    # Not `go install xcaddy@version`: that also reads the module's version list (to report a
+    # deprecation), which the module proxy here refuses. Building it from a throwaway module
+    # needs only the pinned version.
+    src="$(mktemp -d)"
+    cat >"$src/go.mod" <<GOMOD
+module slipway.local/xcaddy-tool
+
+go 1.22
+
+require github.com/caddyserver/xcaddy $XCADDY_VERSION
+GOMOD
+    (cd "$src" && GOFLAGS=-mod=mod go build -o "$tools/xcaddy" github.com/caddyserver/xcaddy/cmd/xcaddy) >&2
+    rm -rf "$src"
+fi
+
+log "building caddy $CADDY_VERSION with $RATELIMIT_MODULE@$RATELIMIT_VERSION (a few minutes the first time)"
+tmp="$out_dir/caddy.tmp.$$"
+trap 'rm -f "$tmp"' EXIT
+# xcaddy works in a temp dir of its own; CGO off gives a static binary the Docker image can reuse.
+CGO_ENABLED=0 "$tools/xcaddy" build "$CADDY_VERSION" \
+    --with "$RATELIMIT_MODULE@$RATELIMIT_VERSION" \
+    --output "$tmp" >&2
+mv -f "$tmp" "$bin"
+if ! usable; then
+    log "built $bin but it does not list http.handlers.rate_limit"
+    exit 1
+fi
+log "built $("$bin" version)"
+echo "$bin"
