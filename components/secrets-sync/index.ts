@@ -1,0 +1,127 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { SlipwayConfigError, describe } from "../core/errors";
+import { EnvVar, Linkable, secretEnv } from "../core/env";
+import { Target } from "../core/target";
+import { AppSpecPart } from "../targets/app-spec";
+import { createSecretsSyncDocker } from "./docker";
+import { secretsSyncAppSpec } from "./do-app";
+import { GenerateSpec, PagesSyncTarget, SecretSource, normalizeSecretsSync, secretsRevision } from "./normalize";
+
+export { GenerateSpec, PagesSyncTarget, SecretSource, rotationEpoch, secretsRevision } from "./normalize";
+
+export interface SecretsSyncArgs {
+    /** Where the linked services run. @example `host.target` */
+    target: Target;
+    /**
+     * The single source of truth: every secret the stack hands to services, by env key
+     * (upper-case snake case). A `value` comes from Pulumi config (`requireSecret`); Pulumi ESC
+     * environments reach it the same way, through the stack's `environment:` import into config.
+     * A `generate` entry is a random password kept in state and rotated every `rotationDays`.
+     * Generated values default to 32 characters without special characters
+     * (@default `{ length: 32, special: false, rotationDays: 90 }`).
+     * @example `{ STRIPE_KEY: { value: cfg.requireSecret("stripeKey") }, SESSION_SECRET: { generate: { rotationDays: 30 } } }`
+     */
+    secrets: Record<string, SecretSource>;
+    /**
+     * Cloudflare Pages projects that receive some of the secrets as `secret_text` env vars.
+     * `environment` defaults to `production` on a production target and `preview` otherwise;
+     * a non-production stack may not write `production`. See cloudflare-pages.ts for what
+     * owning the project means.
+     * @default `[]`
+     * @example `[{ accountId: "0123...cdef", projectName: "web", keys: ["SENTRY_AUTH_TOKEN"] }]`
+     */
+    pages?: PagesSyncTarget[];
+    /**
+     * Clock used for rotation windows; tests inject one.
+     * @default `() => new Date()`
+     * @example `() => new Date("2030-01-01T00:00:00Z")`
+     */
+    now?: () => Date;
+}
+
+/**
+ * Holds a stack's secrets once and fans them out: to linked ApiServices (`link: [secrets]` or
+ * `link: [secrets.pick("A", "B")]`) and, optionally, to Cloudflare Pages.
+ */
+export class SecretsSync extends pulumi.ComponentResource implements Linkable {
+    /** Secret keys, sorted. */
+    readonly keys: readonly string[];
+    /** Every value, each wrapped as a Pulumi secret. */
+    readonly values: Readonly<Record<string, pulumi.Output<string>>>;
+    /**
+     * A non-secret fingerprint of all keys and values (16 hex characters). It changes exactly
+     * when a secret changes, so DoApp can skip re-sending SECRET envs that DigitalOcean echoes back
+     * encrypted, and so a preview can say "secrets changed" without showing them. Unknown during
+     * a preview in which a generated secret rotates.
+     */
+    readonly revision: pulumi.Output<string>;
+    readonly appSpec?: AppSpecPart;
+    /** Resources the Pages sync owns (empty without `pages`). */
+    readonly pagesProjects: readonly pulumi.CustomResource[];
+
+    private readonly componentName: string;
+
+    constructor(name: string, args: SecretsSyncArgs, opts?: pulumi.ComponentResourceOptions) {
+        const n = normalizeSecretsSync(name, args);
+        super("slipway:secrets:SecretsSync", name, {}, opts);
+        this.componentName = name;
+        const values: Record<string, pulumi.Output<string>> = {};
+        for (const s of n.secrets) {
+            if (s.kind === "value") {
+                values[s.key] = pulumi.secret(pulumi.output(s.value));
+                continue;
+            }
+            const password = new random.RandomPassword(`${name}-${s.key.toLowerCase().replace(/_/g, "-")}`, {
+                length: s.length,
+                special: s.special,
+                // Changes only when a rotation window ends, which replaces the password.
+                keepers: { rotation: s.rotation },
+            }, { parent: this });
+            values[s.key] = pulumi.secret(password.result);
+        }
+        this.keys = n.secrets.map(s => s.key);
+        this.values = values;
+        // Outside apply() a fingerprint cannot be taken; inside it, unknown inputs simply leave the
+        // result unknown. The fingerprint reveals nothing usable, so it is deliberately not secret.
+        const stackKey = `slipway/secrets-revision/${pulumi.getProject()}/${pulumi.getStack()}`;
+        this.revision = pulumi.unsecret(pulumi.all(this.keys.map(k => values[k]!)).apply(vs =>
+            secretsRevision(stackKey, this.keys.map((k, i) => [k, `${vs[i] ?? ""}`] as const))));
+        const valueOf = (key: string) => values[key]!;
+        if (args.target.kind === "docker") {
+            this.pagesProjects = createSecretsSyncDocker(name, this, n, args.target, valueOf);
+        } else {
+            args.target.contributors.add(`SecretsSync "${name}"`);
+            const { part, resources } = secretsSyncAppSpec(name, this, n, args.target, valueOf);
+            this.appSpec = part;
+            this.pagesProjects = resources;
+        }
+        this.registerOutputs({ keys: this.keys, revision: this.revision, values: this.values });
+    }
+
+    /** Every secret, as secret EnvVars sorted by key. */
+    linkEnv(_serviceName: string): EnvVar[] {
+        return this.keys.map(k => secretEnv(k, this.values[k]!));
+    }
+
+    /**
+     * A Linkable carrying only `keys`, for services that should not see every secret.
+     * @example `link: [secrets.pick("STRIPE_KEY")]`
+     */
+    pick(...keys: string[]): Linkable {
+        const where = describe({ kind: "SecretsSync", name: this.componentName });
+        if (keys.length === 0) {
+            throw new SlipwayConfigError(where, "pick()", "was called without keys", `name the keys to pass, e.g. pick("${this.keys[0]}")`);
+        }
+        const seen = new Set<string>();
+        for (const k of keys) {
+            if (!this.keys.includes(k)) {
+                throw new SlipwayConfigError(where, `pick("${k}")`, `"${k}" is not one of the secrets`, `use one of ${this.keys.join(", ")}`);
+            }
+            if (seen.has(k)) throw new SlipwayConfigError(where, `pick("${k}")`, `"${k}" is picked twice`, "name each key once");
+            seen.add(k);
+        }
+        const picked = [...seen].sort();
+        return { linkEnv: () => picked.map(k => secretEnv(k, this.values[k]!)) };
+    }
+}
