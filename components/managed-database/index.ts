@@ -1,0 +1,191 @@
+import * as pulumi from "@pulumi/pulumi";
+import { EnvVar, Linkable, plainEnv, secretEnv } from "../core/env";
+import { Target } from "../core/target";
+import type { AppSpecPart } from "../targets/app-spec";
+import { createManagedDatabaseDocker } from "./docker";
+import { createManagedDatabaseDoApp } from "./do-app";
+import { normalizeManagedDatabase, NormalizedManagedDatabase } from "./normalize";
+
+export interface ManagedDatabaseArgs {
+    /** Where the database runs. */
+    target: Target;
+    /**
+     * PostgreSQL major version. Changing it replaces the Docker container but KEEPS the data volume,
+     * and PostgreSQL refuses to start on data files of another major: upgrade with
+     * `pg_dump`/`pg_restore` (or `pg_upgrade`) first. On Docker the major is stamped on the volume,
+     * so a protected (production) volume makes such a change fail at `pulumi up` instead of at boot.
+     * @default `"16"`
+     * @example `"17"`
+     */
+    version?: string;
+    /**
+     * The application database.
+     * @default the component name with `-` turned into `_`
+     * @example `"shop"`
+     */
+    database?: string;
+    /**
+     * The application role. On Docker it is the image's `POSTGRES_USER` (a superuser of its own
+     * container); on DigitalOcean it is a `DatabaseUser` without admin rights.
+     * @default `"app"`
+     * @example `"shop_api"`
+     */
+    user?: string;
+    /**
+     * Extensions created on first boot (Docker). On DigitalOcean run `CREATE EXTENSION` in a
+     * migration: the provider has no SQL resource.
+     * @default `[]`
+     * @example `["postgis", "pgcrypto"]`
+     */
+    extensions?: string[];
+    /**
+     * One schema and one role per service. On Docker the role owns its schema and has it as
+     * `search_path`; on DigitalOcean the roles are created, the schemas are left to migrations.
+     * A service linked to this database whose name equals a schema name gets that schema's URL.
+     * @default `[]`
+     * @example `[{ name: "core" }, { name: "media", user: "media_svc" }]`
+     */
+    schemas?: { name: string; /** @default the schema name */ user?: string }[];
+    /**
+     * Overrides the target's production flag: production protects and retains the data.
+     * @default `target.production`
+     */
+    production?: boolean;
+    /**
+     * Docker: a sidecar that writes `pg_dump -Fc` files to the `<prefix>-<name>-backups` volume
+     * every `intervalMinutes` and keeps the newest `keep` dumps. `false` turns it off. DigitalOcean
+     * clusters have their own daily backups.
+     * @default daily, keep 7, in production; off otherwise
+     * @example `{ intervalMinutes: 360, keep: 28 }`
+     */
+    backup?: { /** @default `1440` */ intervalMinutes?: number; /** @default `7` */ keep?: number } | false;
+    /**
+     * Docker: the server image. Its tag's major must match `version`. Alpine images are detected
+     * (their `postgres` uid is 70, not 999).
+     * @default `"postgres:<version>-bookworm"`
+     * @example `"postgis/postgis:16-3.4"`
+     */
+    image?: string;
+    /**
+     * Docker: an existing password (e.g. from a config secret) instead of a generated one.
+     * @default a generated 32-character alphanumeric password
+     */
+    password?: pulumi.Input<string>;
+    /**
+     * Docker: memory limit of the server container, in MB.
+     * @default `512`
+     */
+    memoryMb?: number;
+    /**
+     * Docker: publish 5432 on `target.publishAddress` at this port, for local tools (psql, GUIs).
+     * Not published by default: services reach it over the private network.
+     * @default not published
+     * @example `15432`
+     */
+    publishPort?: number;
+    /** DigitalOcean settings. */
+    do?: {
+        /** @default `"db-s-1vcpu-1gb"` */
+        size?: string;
+        /** Nodes, standbys included. @default `1` @example `2` */
+        nodes?: number;
+        /**
+         * Datacenter slug (not an App region).
+         * @default the App region's datacenter, e.g. `"fra1"` for `"fra"`
+         */
+        region?: string;
+        /** Weekly maintenance start in UTC. @default DigitalOcean picks @example `{ day: "sunday", hour: 3 }` */
+        maintenanceWindow?: { day: string; hour: number };
+        /**
+         * A PgBouncer pool; linked services then connect through it. Transaction mode breaks
+         * session features (prepared statements without the simple protocol, advisory locks).
+         * @default none
+         * @example `{ name: "app_pool", mode: "transaction", size: 10 }`
+         */
+        pool?: { name: string; /** @default `"transaction"` */ mode?: "transaction" | "session" | "statement"; /** @default `10` */ size?: number };
+        /**
+         * Use an App Platform dev database (about $7 a month, no backups) instead of a cluster.
+         * Rejected in production.
+         * @default `false`
+         */
+        devDatabase?: boolean;
+    };
+}
+
+/** What the target builders hand back; every field an Output so callers need not care which target. */
+export interface DatabaseConnection {
+    host: pulumi.Output<string>;
+    /** A string: on a dev database it is the bindable `${db.PORT}`. */
+    port: pulumi.Output<string>;
+    database: pulumi.Output<string>;
+    user: pulumi.Output<string>;
+    /** Secret. */
+    password: pulumi.Output<string>;
+    /** Secret. */
+    url: pulumi.Output<string>;
+    /** Secret; only when a pool is configured. */
+    poolUrl?: pulumi.Output<string>;
+    /** Secret URLs per schema name. */
+    schemaUrls: Record<string, pulumi.Output<string>>;
+}
+
+/**
+ * PostgreSQL: a container with a data volume (and optional backup sidecar) on Docker, a managed
+ * cluster (or a dev database) on DigitalOcean. Link it to an ApiService to hand it DATABASE_URL.
+ */
+export class ManagedDatabase extends pulumi.ComponentResource implements Linkable {
+    readonly host: pulumi.Output<string>;
+    readonly port: pulumi.Output<string>;
+    readonly database: pulumi.Output<string>;
+    readonly user: pulumi.Output<string>;
+    readonly password: pulumi.Output<string>;
+    readonly url: pulumi.Output<string>;
+    readonly poolUrl?: pulumi.Output<string>;
+    readonly schemaUrls: Record<string, pulumi.Output<string>>;
+    readonly appSpec?: AppSpecPart;
+    private readonly n: NormalizedManagedDatabase;
+
+    constructor(name: string, args: ManagedDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+        const n = normalizeManagedDatabase(name, args);
+        super("slipway:database:ManagedDatabase", name, {}, opts);
+        this.n = n;
+        let c: DatabaseConnection;
+        if (args.target.kind === "docker") {
+            c = createManagedDatabaseDocker(name, this, n, args.target, args.password);
+        } else {
+            args.target.contributors.add(`ManagedDatabase "${name}"`);
+            const built = createManagedDatabaseDoApp(name, this, n, args.target);
+            c = built.connection;
+            this.appSpec = built.part;
+        }
+        this.host = c.host;
+        this.port = c.port;
+        this.database = c.database;
+        this.user = c.user;
+        this.password = c.password;
+        this.url = c.url;
+        this.poolUrl = c.poolUrl;
+        this.schemaUrls = c.schemaUrls;
+        this.registerOutputs({
+            host: this.host, port: this.port, database: this.database, user: this.user,
+            password: this.password, url: this.url, poolUrl: this.poolUrl, schemaUrls: this.schemaUrls,
+        });
+    }
+
+    /**
+     * DATABASE_URL (secret) plus the plain PG* parts for tools that read them. PGPASSWORD is left
+     * out on purpose: the URL already carries it and one secret is easier to rotate than two.
+     * A service named like one of `schemas` gets that schema's role instead of the main one.
+     */
+    linkEnv(serviceName: string): EnvVar[] {
+        const schema = this.n.schemas.find(s => s.name === serviceName);
+        const url = schema ? this.schemaUrls[schema.name]! : this.poolUrl ?? this.url;
+        return [
+            secretEnv("DATABASE_URL", url),
+            plainEnv("PGDATABASE", this.database),
+            plainEnv("PGHOST", this.host),
+            plainEnv("PGPORT", this.port),
+            plainEnv("PGUSER", schema ? pulumi.output(schema.user) : this.user),
+        ];
+    }
+}

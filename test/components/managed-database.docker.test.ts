@@ -1,0 +1,168 @@
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { isSecretValue, redact, Recorder, secretness, valueOf } from "../../components/testing/recorder";
+import { dockerTarget, freshRecorder } from "../helpers/harness";
+
+const CONTAINER = "docker:index/container:Container";
+const VOLUME = "docker:index/volume:Volume";
+const PASSWORD = "random:index/randomPassword:RandomPassword";
+const KNOWN = "s3cr3t:p@ss/w%rd?#";
+
+type Upload = { file: string; content: unknown; permissions?: string; owner?: string; executable?: boolean };
+/** The uploads list goes over the wire as one secret (it contains secrets); unwrap it for inspection. */
+function uploadsOf(r: { inputs: Record<string, unknown> }): Upload[] {
+    assert.ok(isSecretValue(r.inputs.uploads), "a list of uploads carrying secrets must be secret as a whole");
+    return redact(r.inputs.uploads, true) as Upload[];
+}
+const labels = (r: { inputs: Record<string, unknown> }) =>
+    Object.fromEntries((r.inputs.labels as { label: string; value: string }[]).map(l => [l.label, l.value]));
+
+describe("ManagedDatabase on docker", () => {
+    let rec: Recorder;
+    beforeEach(async () => { rec = await freshRecorder(); });
+
+    async function build(args: Record<string, unknown> = {}, production = false) {
+        const { ManagedDatabase } = await import("../../components/managed-database");
+        const target = await dockerTarget(production ? "prod" : "dev", production);
+        const db = new ManagedDatabase("db", { target, password: KNOWN, ...args });
+        await rec.settle();
+        return db;
+    }
+
+    it("runs postgres with the password as a file, never in env, and a TCP pg_isready healthcheck", async () => {
+        await build({ database: "shop" });
+        const c = rec.get(CONTAINER, "db-server");
+        const envs = c.inputs.envs as string[];
+        assert.deepEqual(envs, ["POSTGRES_DB=shop", "POSTGRES_PASSWORD_FILE=/run/secrets/POSTGRES_PASSWORD", "POSTGRES_USER=app"]);
+        const up = uploadsOf(c).find(u => u.file === "/run/secrets/POSTGRES_PASSWORD")!;
+        assert.equal(up.content, KNOWN);
+        assert.equal(up.permissions, "0400");
+        assert.equal(up.owner, "999");
+        assert.deepEqual((c.inputs.healthcheck as { tests: string[] }).tests,
+            ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "app", "-d", "shop"]);
+        assert.equal(c.inputs.stopSignal, "SIGINT");
+        assert.ok((c.inputs.stopTimeout as number) >= 30);
+        assert.equal(c.inputs.restart, "unless-stopped");
+        assert.equal(c.options.deleteBeforeReplace, true);
+        assert.equal(c.inputs.name, undefined, "no fixed container name");
+        // The only place the password may appear is inside a secret.
+        assert.ok(!JSON.stringify(redact(rec.resources.map(r => r.inputs))).includes("p@ss"));
+    });
+
+    it("joins the network under its name, publishes nothing by default and only on publishAddress when asked", async () => {
+        await build();
+        const c = rec.get(CONTAINER, "db-server");
+        const nets = c.inputs.networksAdvanced as { name: string; aliases: string[] }[];
+        assert.deepEqual(nets.map(n => n.aliases), [["db"]]);
+        assert.equal(c.inputs.ports, undefined);
+        rec.clear();
+        await build({ publishPort: 15432 });
+        const published = rec.ofType(CONTAINER).find(r => r.name === "db-server")!;
+        assert.deepEqual(published.inputs.ports, [{ internal: 5432, external: 15432, ip: "127.0.0.1" }]);
+    });
+
+    it("keeps the data volume in production only, stamped with the major version", async () => {
+        await build({}, false);
+        const dev = rec.get(VOLUME, "db-data");
+        assert.equal(dev.inputs.name, "slipway-dev-db-data");
+        assert.equal(dev.options.protect, false);
+        assert.equal(dev.options.retainOnDelete, false);
+        rec.clear();
+        await build({ version: "15", image: "postgres:15-bookworm" }, true);
+        const prod = rec.get(VOLUME, "db-data");
+        assert.equal(prod.options.protect, true);
+        assert.equal(prod.options.retainOnDelete, true);
+        assert.equal(labels(prod)["slipway.pg-major"], "15");
+        const server = rec.get(CONTAINER, "db-server");
+        assert.equal(server.options.protect, false, "the container is replaceable; the volume carries the data");
+        assert.equal(labels(server)["slipway.component"], "ManagedDatabase");
+    });
+
+    it("generates a 32-character URL-safe password when none is given and keeps it secret", async () => {
+        const { ManagedDatabase } = await import("../../components/managed-database");
+        const db = new ManagedDatabase("db", { target: await dockerTarget() });
+        await rec.settle();
+        const p = rec.get(PASSWORD, "db-password");
+        assert.equal(p.inputs.length, 32);
+        assert.equal(p.inputs.special, false);
+        assert.equal(await secretness(db.password), true);
+        assert.equal(await secretness(db.url), true);
+    });
+
+    it("builds an encoded sslmode=disable URL and links it as a secret DATABASE_URL", async () => {
+        const db = await build({ database: "shop" });
+        assert.equal(await valueOf(db.url), `postgresql://app:${encodeURIComponent(KNOWN)}@db:5432/shop?sslmode=disable`);
+        const env = db.linkEnv("api");
+        const byKey = Object.fromEntries(env.map(e => [e.key, e]));
+        assert.deepEqual(Object.keys(byKey).sort(), ["DATABASE_URL", "PGDATABASE", "PGHOST", "PGPORT", "PGUSER"]);
+        assert.equal(byKey.DATABASE_URL!.secret, true);
+        assert.equal(await pulumi.isSecret(pulumi.output(byKey.DATABASE_URL!.value)), true);
+        assert.equal(byKey.PGHOST!.secret, false);
+        assert.equal(await valueOf(byKey.PGHOST!.value), "db");
+    });
+
+    it("runs a backup sidecar in production with pgpass as a secret file and labels a harness can find", async () => {
+        await build({ version: "16" }, true);
+        const b = rec.get(CONTAINER, "db-backup");
+        const l = labels(b);
+        assert.equal(l["slipway.role"], "backup");
+        assert.equal(l["slipway.name"], "db");
+        const envs = b.inputs.envs as string[];
+        assert.ok(envs.includes("BACKUP_INTERVAL_SECONDS=86400"));
+        assert.ok(envs.includes("BACKUP_KEEP=7"));
+        assert.ok(envs.includes("PGHOST=db"));
+        assert.ok(!envs.some(e => e.startsWith("PGPASSWORD")));
+        const pgpass = uploadsOf(b)[0]!;
+        assert.equal(pgpass.file, "/run/secrets/pgpass");
+        assert.equal(pgpass.permissions, "0600");
+        assert.equal(pgpass.content, "*:*:*:app:s3cr3t\\:p@ss/w%rd?#\n");
+        assert.match((b.inputs.entrypoints as string[])[2]!, /pg_dump -Fc/);
+        const vol = rec.get(VOLUME, "db-backups");
+        assert.equal(vol.options.protect, true);
+        assert.ok(b.options.dependsOn.includes(rec.get(CONTAINER, "db-server").urn), "backups start after the server");
+    });
+
+    it("has no backup sidecar in dev unless asked, and honours the interval", async () => {
+        await build();
+        assert.equal(rec.ofType(CONTAINER).filter(r => r.name === "db-backup").length, 0);
+        rec.clear();
+        await build({ backup: { intervalMinutes: 60, keep: 3 } });
+        const envs = rec.get(CONTAINER, "db-backup").inputs.envs as string[];
+        assert.ok(envs.includes("BACKUP_INTERVAL_SECONDS=3600"));
+        assert.ok(envs.includes("BACKUP_KEEP=3"));
+    });
+
+    it("uploads an init script and one secret password file per schema role, and links schema URLs by service name", async () => {
+        const db = await build({ extensions: ["postgis"], schemas: [{ name: "core" }, { name: "media", user: "media_svc" }], image: "postgis/postgis:16-3.4" });
+        const c = rec.get(CONTAINER, "db-server");
+        const ups = uploadsOf(c);
+        const init = ups.find(u => u.file.startsWith("/docker-entrypoint-initdb.d/"))!;
+        assert.ok(!(init.content as string).includes(KNOWN), "the script holds no secret");
+        assert.match(init.content as string, /CREATE EXTENSION IF NOT EXISTS "postgis";/);
+        assert.match(init.content as string, /CREATE SCHEMA IF NOT EXISTS "media" AUTHORIZATION "media_svc";/);
+        assert.equal(init.executable, true);
+        const files = ups.filter(u => u.file.startsWith("/run/secrets/")).map(u => u.file).sort();
+        assert.deepEqual(files, ["/run/secrets/PG_PASSWORD_CORE", "/run/secrets/PG_PASSWORD_MEDIA_SVC", "/run/secrets/POSTGRES_PASSWORD"]);
+        assert.deepEqual(rec.ofType(PASSWORD).map(r => r.name).sort(), ["db-password-core", "db-password-media"]);
+        const media = db.linkEnv("media");
+        assert.equal(await valueOf(media.find(e => e.key === "PGUSER")!.value), "media_svc");
+        assert.equal(await secretness(media.find(e => e.key === "DATABASE_URL")!.value), true);
+        assert.equal(await valueOf(db.linkEnv("api").find(e => e.key === "PGUSER")!.value), "app");
+    });
+
+    it("runs Alpine images' postgres uid 70 on the secret files", async () => {
+        await build({ image: "postgres:16-alpine" });
+        const ups = uploadsOf(rec.get(CONTAINER, "db-server"));
+        assert.equal(ups[0]!.owner, "70");
+    });
+
+    it("parents every child to the component and uses the host's provider", async () => {
+        await build({}, true);
+        const comp = rec.get("slipway:database:ManagedDatabase", "db");
+        const kids = rec.descendants(comp.urn);
+        assert.ok(kids.length >= 4);
+        assert.ok(kids.filter(k => k.type.startsWith("docker:")).every(k => k.options.provider?.includes("host-prod-provider")));
+        assert.ok(isSecretValue(comp.outputs!.url));
+        assert.ok(isSecretValue(comp.outputs!.password));
+    });
+});
