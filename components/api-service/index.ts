@@ -1,0 +1,156 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Linkable } from "../core/env";
+import { Routable, ServiceEndpoint } from "../core/service";
+import { Target } from "../core/target";
+import { AppSpecPart } from "../targets/app-spec";
+import type { ApiServiceDockerResources } from "./docker";
+import { createApiServiceDocker } from "./docker";
+import { apiServiceAppSpec } from "./do-app";
+import { BuildArgs, HealthcheckArgs, normalizeApiService } from "./normalize";
+
+export { BuildArgs, HealthcheckArgs, DEFAULTS as API_SERVICE_DEFAULTS, parseMemory } from "./normalize";
+export { DO_INSTANCE_SIZES, parseDoImage, pickInstanceSize } from "./images";
+
+export interface ApiServiceArgs {
+    /** Where the service runs. @example `host.target` */
+    target: Target;
+    /**
+     * A published image to run. Exactly one of `image` and `build`. On App Platform it must be
+     * on DOCR, GHCR or Docker Hub and carry a tag or digest.
+     * @default none
+     * @example `"ghcr.io/acme/api:1.4.2"`
+     */
+    image?: pulumi.Input<string>;
+    /**
+     * Build the image on the Docker host from a local context (docker target only; App Platform
+     * runs registry images, so this is an error there).
+     * @default none
+     * @example `{ context: "./api", dockerfile: "Dockerfile", args: { BUILD_VERSION: "1.4.2" } }`
+     */
+    build?: BuildArgs;
+    /**
+     * Containers (Docker) or instances (App Platform). Two on production targets, so one can be
+     * replaced or fail while the other serves (seed 002 runs two); one elsewhere, to keep dev cheap.
+     * @default `2` on a production target, `1` otherwise
+     * @example `3`
+     */
+    replicas?: number;
+    /** The HTTP port the service listens on. @default `8080` @example `3000` */
+    port?: number;
+    /** Liveness path: failing it restarts the instance on App Platform. @default `"/health"` @example `"/livez"` */
+    healthPath?: string;
+    /** Readiness path: gates traffic, and is what the Docker healthcheck probes. @default `"/ready"` @example `"/readyz"` */
+    readyPath?: string;
+    /**
+     * Probe timings (both targets; bounds are App Platform's) and, on Docker, the test command.
+     * The default command is a CMD-SHELL `wget || curl` against `readyPath`, which works in
+     * alpine/busybox and debian-slim images; distroless or scratch images must pass their own.
+     * @default `{ intervalSeconds: 10, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 10 }`
+     * @example `{ command: ["CMD", "/app/healthcheck"], retries: 5 }`
+     */
+    healthcheck?: HealthcheckArgs;
+    /**
+     * Docker: wait for the healthcheck after creating each container, which is what makes a
+     * create-before-delete replace safe (the old container goes only once the new one is healthy).
+     * @default `true`
+     * @example `false`
+     */
+    waitForHealthy?: boolean;
+    /** Docker restart policy (ignored on App Platform, which always restarts). @default `"unless-stopped"` @example `"always"` */
+    restart?: "unless-stopped" | "always" | "on-failure";
+    /**
+     * Memory limit. On App Platform, when set, it picks the smallest instance size that fits.
+     * @default `"512m"`
+     * @example `"1g"`
+     */
+    memory?: string;
+    /** CPU limit in CPUs; on App Platform it picks the instance size as `memory` does. @default `0.5` @example `1` */
+    cpus?: number;
+    /**
+     * App Platform instance size; must fit `memory`/`cpus` when those are set.
+     * @default `"apps-s-1vcpu-1gb"`, or the smallest size fitting explicit `memory`/`cpus`
+     * @example `"apps-d-1vcpu-2gb"`
+     */
+    instanceSize?: string;
+    /**
+     * Docker: numeric `uid:gid` to run as. Root is refused unless `allowRoot`. Not settable on
+     * App Platform (it runs the image's USER): set USER in the Dockerfile.
+     * @default `"10001:10001"`
+     * @example `"1000:1000"`
+     */
+    user?: string;
+    /** Permit `user` root (uid or gid 0). @default `false` @example `true` */
+    allowRoot?: boolean;
+    /**
+     * Docker: read-only root filesystem, with a small tmpfs on /tmp. Cannot be combined with
+     * file-delivered secrets (Docker cannot upload into a read-only container).
+     * @default `false`
+     * @example `true`
+     */
+    readOnlyRootFilesystem?: boolean;
+    /** Signal that asks the process to stop; App Platform only sends SIGTERM. @default `"SIGTERM"` @example `"SIGQUIT"` */
+    stopSignal?: string;
+    /** Seconds between the stop signal and SIGKILL (1 to 600). @default `30` @example `60` */
+    stopGracePeriodSeconds?: number;
+    /** Docker json-file log rotation. @default `{ maxSize: "10m", maxFiles: 3 }` @example `{ maxSize: "50m", maxFiles: 5 }` */
+    logs?: { maxSize?: string; maxFiles?: number };
+    /**
+     * Plain configuration. Secrets belong in a SecretsSync passed through `link`, so they get
+     * file delivery on Docker and `type: SECRET` on App Platform.
+     * @default `{}`
+     * @example `{ GO_ENV: "production", ALLOWED_ORIGINS: "https://example.com" }`
+     */
+    env?: Record<string, pulumi.Input<string>>;
+    /**
+     * Components whose env this service receives (database, secrets, observability). A key set
+     * twice (by `env` and a link, or by two links) is an error naming both.
+     * @default `[]`
+     * @example `[db, secrets.pick("STRIPE_KEY"), observability]`
+     */
+    link?: Linkable[];
+    /**
+     * Docker: `"file"` writes each secret to /run/secrets/<KEY> (0400, owned by `user`) and sets
+     * `<KEY>_FILE`, so `docker inspect` shows no secret; `"env"` puts secrets in the environment
+     * for images that cannot read files. App Platform always uses SECRET envs.
+     * @default `"file"`
+     * @example `"env"`
+     */
+    secretDelivery?: "file" | "env";
+}
+
+/** A stateless HTTP service: replicated containers on Docker, a service component on App Platform. */
+export class ApiService extends pulumi.ComponentResource implements Routable {
+    readonly endpoint: ServiceEndpoint;
+    /** `http://<name>:<port>`: the address other containers/components use (same on both targets). */
+    readonly internalUrl: pulumi.Output<string>;
+    /** do-app only. */
+    readonly appSpec?: AppSpecPart;
+    /** docker only: one per replica. */
+    readonly containers?: ApiServiceDockerResources["containers"];
+    /** docker only. */
+    readonly image?: ApiServiceDockerResources["image"];
+
+    constructor(name: string, args: ApiServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        const n = normalizeApiService(name, args);
+        super("slipway:service:ApiService", name, {}, opts);
+        const docker = args.target.kind === "docker";
+        this.endpoint = {
+            name,
+            port: n.port,
+            replicas: n.replicas,
+            dialHosts: docker ? Array.from({ length: n.replicas }, (_, i) => `${name}-${i + 1}`) : [],
+            healthPath: n.healthPath,
+            readyPath: n.readyPath,
+        };
+        this.internalUrl = pulumi.output(`http://${name}:${n.port}`);
+        if (args.target.kind === "docker") {
+            const r = createApiServiceDocker(name, this, n, args.target);
+            this.containers = r.containers;
+            this.image = r.image;
+        } else {
+            args.target.contributors.add(`ApiService "${name}"`);
+            this.appSpec = apiServiceAppSpec(name, n, args.target);
+        }
+        this.registerOutputs({ endpoint: this.endpoint, internalUrl: this.internalUrl });
+    }
+}

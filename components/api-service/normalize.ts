@@ -1,0 +1,363 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { ErrorContext, invalid, requireInt, requireOneOf } from "../core/errors";
+import { EnvVar, Linkable, isLinkable } from "../core/env";
+import { DO_NAME, ENV_KEY } from "../core/naming";
+import { Target } from "../core/target";
+import { AppServiceAlertSpec, AppServiceLogDestinationSpec, isDoServiceLinkable } from "../targets/app-spec";
+import { DO_INSTANCE_SIZES, DO_LEGACY_INSTANCE_SIZES, DoImage, DoInstanceSize, parseDoImage, pickInstanceSize, sizeOf } from "./images";
+
+export const DEFAULTS = {
+    port: 8080,
+    replicasProduction: 2,
+    replicasOther: 1,
+    healthPath: "/health",
+    readyPath: "/ready",
+    intervalSeconds: 10,
+    timeoutSeconds: 5,
+    retries: 3,
+    startPeriodSeconds: 10,
+    restart: "unless-stopped",
+    memory: "512m",
+    cpus: 0.5,
+    user: "10001:10001",
+    stopSignal: "SIGTERM",
+    stopGracePeriodSeconds: 30,
+    logMaxSize: "10m",
+    logMaxFiles: 3,
+    secretDelivery: "file",
+    /** Seed 002 runs its API on this size; also what `memory`/`cpus` defaults fit on DO. */
+    instanceSize: "apps-s-1vcpu-1gb",
+} as const;
+
+export const RESTART_POLICIES = ["unless-stopped", "always", "on-failure"] as const;
+export const STOP_SIGNALS = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
+export const SECRET_DELIVERIES = ["file", "env"] as const;
+/** Where file-delivered secrets land; the env gets `<KEY>_FILE` pointing here. */
+export const SECRETS_DIR = "/run/secrets";
+
+// Conservative on purpose: the path also goes into a shell healthcheck command.
+const HTTP_PATH = /^\/[A-Za-z0-9._~\/-]{0,255}$/;
+const MEMORY = /^(\d+(?:\.\d+)?)\s*([kmg])(?:i?b)?$/i;
+const USER = /^(\d+)(?::(\d+))?$/;
+const LOG_SIZE = /^[1-9]\d*[kmg]$/;
+const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export interface BuildArgs {
+    context: string;
+    dockerfile?: string;
+    args?: Record<string, string>;
+    platform?: string;
+}
+
+export interface HealthcheckArgs {
+    command?: string[];
+    intervalSeconds?: number;
+    timeoutSeconds?: number;
+    retries?: number;
+    startPeriodSeconds?: number;
+}
+
+/** The subset of ApiServiceArgs that normalization reads (index.ts documents every field). */
+export interface ApiServiceInput {
+    target: Target;
+    image?: pulumi.Input<string>;
+    build?: BuildArgs;
+    replicas?: number;
+    port?: number;
+    healthPath?: string;
+    readyPath?: string;
+    healthcheck?: HealthcheckArgs;
+    waitForHealthy?: boolean;
+    restart?: string;
+    memory?: string;
+    cpus?: number;
+    instanceSize?: string;
+    user?: string;
+    allowRoot?: boolean;
+    readOnlyRootFilesystem?: boolean;
+    stopSignal?: string;
+    stopGracePeriodSeconds?: number;
+    logs?: { maxSize?: string; maxFiles?: number };
+    env?: Record<string, pulumi.Input<string>>;
+    link?: Linkable[];
+    secretDelivery?: string;
+}
+
+export type ImageSource =
+    | { kind: "image"; ref: pulumi.Input<string>; /** Parsed now when the ref is a plain string on do-app. */ doImage?: DoImage }
+    | { kind: "build"; context: string; dockerfile: string; args: Record<string, string>; platform?: string };
+
+export interface NormalizedApiService {
+    name: string;
+    source: ImageSource;
+    replicas: number;
+    port: number;
+    healthPath: string;
+    readyPath: string;
+    healthcheck: { command: string[]; intervalSeconds: number; timeoutSeconds: number; retries: number; startPeriodSeconds: number };
+    waitForHealthy: boolean;
+    restart: typeof RESTART_POLICIES[number];
+    memoryMiB: number;
+    cpus: number;
+    uid: string;
+    gid: string;
+    readOnlyRootFilesystem: boolean;
+    stopSignal: string;
+    stopGracePeriodSeconds: number;
+    logs: { maxSize: string; maxFiles: number };
+    /** Own env and link env merged, sorted by key, duplicate-free. */
+    env: EnvVar[];
+    secretDelivery: typeof SECRET_DELIVERIES[number];
+    /** do-app only. */
+    instanceSize?: DoInstanceSize;
+    alerts: AppServiceAlertSpec[];
+    logDestinations: AppServiceLogDestinationSpec[];
+}
+
+/** MiB from "512m", "1g", "1.5GiB", "262144k"; undefined when it is not a size. */
+export function parseMemory(value: string): number | undefined {
+    const m = MEMORY.exec(value.trim());
+    if (!m) return undefined;
+    const factor = { k: 1 / 1024, m: 1, g: 1024 }[m[2]!.toLowerCase() as "k" | "m" | "g"];
+    const mib = Number(m[1]) * factor;
+    return Number.isInteger(mib) ? mib : undefined;
+}
+
+export function defaultHealthcheckCommand(port: number, readyPath: string): string[] {
+    // Works in busybox/alpine (wget) and debian-slim style images (curl); distroless and scratch
+    // images have neither and must pass `healthcheck.command` (their own probe binary).
+    const url = `http://127.0.0.1:${port}${readyPath}`;
+    return ["CMD-SHELL", `wget -q -O /dev/null '${url}' || curl -fsS -o /dev/null '${url}' || exit 1`];
+}
+
+export function normalizeApiService(name: string, args: ApiServiceInput): NormalizedApiService {
+    const ctx: ErrorContext = { kind: "ApiService", name };
+    const target = args.target;
+    if (!target || (target.kind !== "docker" && target.kind !== "do-app")) {
+        invalid(ctx, "target", "is missing or not a Slipway target", "pass `host.target` (DockerHost) or `doAppTarget(...)`");
+    }
+    const doApp = target.kind === "do-app";
+    // One rule on both targets, so a program moves between them unchanged.
+    if (!DO_NAME.test(name)) {
+        invalid(ctx, "name", `"${name}" is not a valid service name`, "use 2 to 32 lowercase letters, digits and hyphens, starting with a letter");
+    }
+
+    const source = normalizeSource(ctx, args, doApp);
+    const replicas = requireInt(ctx, "replicas", args.replicas ?? (target.production ? DEFAULTS.replicasProduction : DEFAULTS.replicasOther), 1, 20);
+    const port = requireInt(ctx, "port", args.port ?? DEFAULTS.port, 1, 65535);
+    const healthPath = httpPath(ctx, "healthPath", args.healthPath ?? DEFAULTS.healthPath);
+    const readyPath = httpPath(ctx, "readyPath", args.readyPath ?? DEFAULTS.readyPath);
+
+    const hc = args.healthcheck ?? {};
+    // Bounds are App Platform's liveness bounds, so both targets accept the same values.
+    const healthcheck = {
+        command: hc.command ?? defaultHealthcheckCommand(port, readyPath),
+        intervalSeconds: requireInt(ctx, "healthcheck.intervalSeconds", hc.intervalSeconds ?? DEFAULTS.intervalSeconds, 1, 300),
+        timeoutSeconds: requireInt(ctx, "healthcheck.timeoutSeconds", hc.timeoutSeconds ?? DEFAULTS.timeoutSeconds, 1, 120),
+        retries: requireInt(ctx, "healthcheck.retries", hc.retries ?? DEFAULTS.retries, 1, 50),
+        startPeriodSeconds: requireInt(ctx, "healthcheck.startPeriodSeconds", hc.startPeriodSeconds ?? DEFAULTS.startPeriodSeconds, 0, 3600),
+    };
+    if (!Array.isArray(healthcheck.command) || healthcheck.command.length < 2
+        || !["CMD", "CMD-SHELL"].includes(healthcheck.command[0]!) || healthcheck.command.some(p => typeof p !== "string" || p === "")) {
+        invalid(ctx, "healthcheck.command", `${JSON.stringify(hc.command)} is not a Docker healthcheck test`,
+            `start with "CMD" (exec form) or "CMD-SHELL" (shell form), e.g. ["CMD", "/app/healthcheck"]`);
+    }
+
+    const restart = requireOneOf(ctx, "restart", args.restart ?? DEFAULTS.restart, RESTART_POLICIES);
+    const memoryText = args.memory ?? DEFAULTS.memory;
+    const memoryMiB = typeof memoryText === "string" ? parseMemory(memoryText) : undefined;
+    if (memoryMiB === undefined || memoryMiB < 6 || memoryMiB > 65536) {
+        invalid(ctx, "memory", `${JSON.stringify(memoryText)} is not a memory limit between 6m and 64g`,
+            `write a whole number of k, m or g, e.g. "512m" or "1g"`);
+    }
+    const cpus = args.cpus ?? DEFAULTS.cpus;
+    if (typeof cpus !== "number" || !Number.isFinite(cpus) || cpus < 0.01 || cpus > 64) {
+        invalid(ctx, "cpus", `${JSON.stringify(cpus)} is not a CPU limit`, "use a number of CPUs from 0.01 to 64, e.g. 0.5");
+    }
+
+    const userText = args.user ?? DEFAULTS.user;
+    const um = typeof userText === "string" ? USER.exec(userText) : null;
+    if (userText === "root" || (um && (um[1] === "0" || um[2] === "0") && !args.allowRoot)) {
+        invalid(ctx, "user", `${JSON.stringify(userText)} runs the service as root`,
+            `use an unprivileged numeric "uid:gid" such as "${DEFAULTS.user}", or set allowRoot: true if the image truly needs root`);
+    }
+    if (!um) {
+        invalid(ctx, "user", `${JSON.stringify(userText)} is not a numeric "uid:gid"`,
+            `use numbers, e.g. "${DEFAULTS.user}": names resolve differently on the host (which owns uploaded secret files) and in the image`);
+    }
+    const readOnlyRootFilesystem = args.readOnlyRootFilesystem ?? false;
+    const stopSignal = requireOneOf(ctx, "stopSignal", args.stopSignal ?? DEFAULTS.stopSignal, STOP_SIGNALS);
+    const stopGracePeriodSeconds = requireInt(ctx, "stopGracePeriodSeconds", args.stopGracePeriodSeconds ?? DEFAULTS.stopGracePeriodSeconds, 1, 600);
+    const logs = {
+        maxSize: args.logs?.maxSize ?? DEFAULTS.logMaxSize,
+        maxFiles: requireInt(ctx, "logs.maxFiles", args.logs?.maxFiles ?? DEFAULTS.logMaxFiles, 1, 100),
+    };
+    if (!LOG_SIZE.test(logs.maxSize)) {
+        invalid(ctx, "logs.maxSize", `${JSON.stringify(logs.maxSize)} is not a json-file log size`, `use a number with k, m or g, e.g. "10m"`);
+    }
+    const secretDelivery = requireOneOf(ctx, "secretDelivery", args.secretDelivery ?? DEFAULTS.secretDelivery, SECRET_DELIVERIES);
+    const waitForHealthy = args.waitForHealthy ?? true;
+
+    const env = mergeEnv(ctx, name, args, secretDelivery === "file" && !doApp);
+    if (!doApp && readOnlyRootFilesystem && secretDelivery === "file" && env.some(e => e.secret)) {
+        // Docker refuses to copy files into a container whose root filesystem is read-only.
+        invalid(ctx, "readOnlyRootFilesystem", "cannot be combined with file-delivered secrets (Docker cannot upload into a read-only container)",
+            `set secretDelivery: "env", or readOnlyRootFilesystem: false`);
+    }
+
+    const n: NormalizedApiService = {
+        name, source, replicas, port, healthPath, readyPath, healthcheck, waitForHealthy, restart,
+        memoryMiB: memoryMiB!, cpus, uid: um![1]!, gid: um![2] ?? um![1]!, readOnlyRootFilesystem, stopSignal,
+        stopGracePeriodSeconds, logs, env, secretDelivery, alerts: [], logDestinations: [],
+    };
+    if (doApp) normalizeForDoApp(ctx, name, args, n);
+    return n;
+}
+
+function httpPath(ctx: ErrorContext, prop: string, value: string): string {
+    if (typeof value !== "string" || !HTTP_PATH.test(value)) {
+        invalid(ctx, prop, `${JSON.stringify(value)} is not an HTTP path`, `start with "/" and use letters, digits and . _ ~ / - only, e.g. "/health"`);
+    }
+    return value;
+}
+
+function normalizeSource(ctx: ErrorContext, args: ApiServiceInput, doApp: boolean): ImageSource {
+    const hasImage = args.image !== undefined && args.image !== null;
+    const hasBuild = args.build !== undefined && args.build !== null;
+    if (hasImage === hasBuild) {
+        invalid(ctx, hasImage ? "build" : "image", hasImage ? "is set together with image" : "is missing (and so is build)",
+            `set exactly one: image: "ghcr.io/acme/api:1.4.2" to run a published image, or build: { context: "./api" } to build locally`);
+    }
+    if (hasImage) {
+        const ref = args.image!;
+        if (typeof ref === "string") {
+            if (!/^\S+$/.test(ref)) invalid(ctx, "image", `${JSON.stringify(ref)} is not an image reference`, `use "registry/repository:tag", e.g. "ghcr.io/acme/api:1.4.2"`);
+            if (doApp) {
+                const parsed = parseDoImage(ref);
+                if (!parsed.ok) invalid(ctx, "image", parsed.problem, parsed.fix);
+                return { kind: "image", ref, doImage: parsed.image };
+            }
+        }
+        return { kind: "image", ref };
+    }
+    const b = args.build!;
+    if (doApp) {
+        invalid(ctx, "build", "App Platform cannot build a local context: it runs images from a registry",
+            "push the image in CI and pass image: \"registry.digitalocean.com/<registry>/<repo>:<tag>\" (or a GHCR/Docker Hub reference) on this target");
+    }
+    if (typeof b.context !== "string" || b.context === "" || !fs.existsSync(b.context) || !fs.statSync(b.context).isDirectory()) {
+        invalid(ctx, "build.context", `${JSON.stringify(b.context)} is not a directory`, "point it at the folder holding the Dockerfile, relative to the Pulumi project");
+    }
+    const dockerfile = b.dockerfile ?? "Dockerfile";
+    if (!fs.existsSync(path.resolve(b.context, dockerfile))) {
+        invalid(ctx, "build.dockerfile", `${JSON.stringify(dockerfile)} does not exist in ${JSON.stringify(b.context)}`, "give the Dockerfile's path relative to build.context");
+    }
+    const buildArgs: Record<string, string> = {};
+    for (const k of Object.keys(b.args ?? {}).sort()) {
+        if (!BUILD_ARG.test(k)) invalid(ctx, `build.args.${k}`, "is not a valid build argument name", "use letters, digits and '_'");
+        buildArgs[k] = b.args![k]!;
+    }
+    return { kind: "build", context: b.context, dockerfile, args: buildArgs, platform: b.platform };
+}
+
+function linkLabel(link: unknown, i: number): string {
+    const kind = (link as { constructor?: { name?: string } })?.constructor?.name;
+    return kind && kind !== "Object" ? `link[${i}] (${kind})` : `link[${i}]`;
+}
+
+function mergeEnv(ctx: ErrorContext, name: string, args: ApiServiceInput, fileSecrets: boolean): EnvVar[] {
+    const owners = new Map<string, string>();
+    const out: EnvVar[] = [];
+    const claim = (key: string, source: string, pathForError: string) => {
+        const prev = owners.get(key);
+        if (prev !== undefined) {
+            invalid(ctx, pathForError, `${key} is set by both ${prev} and ${source}`, `keep one of them (rename or drop ${key} in ${source})`);
+        }
+        owners.set(key, source);
+    };
+    const add = (e: EnvVar, source: string, pathForError: string) => {
+        if (typeof e?.key !== "string" || !ENV_KEY.test(e.key)) {
+            invalid(ctx, pathForError, `${JSON.stringify(e?.key)} is not a valid environment key`, "use letters, digits and '_', not starting with a digit");
+        }
+        if (e.value === undefined || e.value === null) {
+            invalid(ctx, pathForError, `${e.key} has no value`, `give ${e.key} a value or leave it out`);
+        }
+        claim(e.key, source, pathForError);
+        // File delivery adds KEY_FILE beside each secret; it must not shadow a real variable.
+        if (e.secret && fileSecrets) claim(`${e.key}_FILE`, `${source} (file delivery of ${e.key})`, pathForError);
+        out.push(e);
+    };
+    for (const [key, value] of Object.entries(args.env ?? {})) {
+        add({ key, value, secret: false }, `env.${key}`, `env.${key}`);
+    }
+    (args.link ?? []).forEach((link, i) => {
+        if (!isLinkable(link)) {
+            invalid(ctx, `link[${i}]`, "is not linkable", "pass a ManagedDatabase, SecretsSync (or secrets.pick(...)) or Observability");
+        }
+        for (const e of link.linkEnv(name)) add(e, linkLabel(link, i), `link[${i}]`);
+    });
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+function normalizeForDoApp(ctx: ErrorContext, name: string, args: ApiServiceInput, n: NormalizedApiService): void {
+    // Settings App Platform cannot honour. A security setting must never vanish silently, so
+    // these fail; Docker-only operational knobs (restart, healthcheck.command, logs) are ignored.
+    if (args.user !== undefined || args.allowRoot !== undefined) {
+        invalid(ctx, args.user !== undefined ? "user" : "allowRoot", "cannot be set on App Platform, which runs the image's own USER",
+            "set USER in the Dockerfile (e.g. USER 10001:10001) and pass user only on the docker target");
+    }
+    if (args.readOnlyRootFilesystem) {
+        invalid(ctx, "readOnlyRootFilesystem", "is not available on App Platform", "pass it only on the docker target");
+    }
+    if (n.stopSignal !== "SIGTERM") {
+        invalid(ctx, "stopSignal", `App Platform always stops instances with SIGTERM, not ${n.stopSignal}`,
+            "make the service shut down gracefully on SIGTERM and pass stopSignal only on the docker target");
+    }
+    const explicitMemory = args.memory !== undefined ? n.memoryMiB : undefined;
+    const explicitCpus = args.cpus !== undefined ? n.cpus : undefined;
+    if (args.instanceSize !== undefined) {
+        if ((DO_LEGACY_INSTANCE_SIZES as readonly string[]).includes(args.instanceSize)) {
+            invalid(ctx, "instanceSize", `"${args.instanceSize}" is a deprecated legacy size`, `use a current size such as "${DEFAULTS.instanceSize}"`);
+        }
+        const size = requireOneOf(ctx, "instanceSize", args.instanceSize, DO_INSTANCE_SIZES);
+        const s = sizeOf(size);
+        if ((explicitMemory ?? 0) > s.memoryMiB || (explicitCpus ?? 0) > s.vcpus) {
+            invalid(ctx, "instanceSize", `"${size}" (${s.vcpus} vCPU, ${s.memoryMiB} MiB) is smaller than memory/cpus ask for`,
+                "pick a larger instanceSize, or drop memory/cpus (on App Platform the instance size is the limit)");
+        }
+        n.instanceSize = size;
+    } else if (explicitMemory !== undefined || explicitCpus !== undefined) {
+        const size = pickInstanceSize(explicitMemory ?? 0, explicitCpus ?? 0);
+        if (!size) invalid(ctx, "memory", "no App Platform instance size is that large", "lower memory/cpus or set instanceSize");
+        n.instanceSize = size;
+    } else {
+        n.instanceSize = DEFAULTS.instanceSize;
+    }
+
+    const alertOwners = new Map<string, string>();
+    const destOwners = new Map<string, string>();
+    (args.link ?? []).forEach((link, i) => {
+        if (!isDoServiceLinkable(link)) return;
+        const extra = link.linkDoService(name);
+        for (const a of extra.alerts ?? []) {
+            const rule = String(a.rule);
+            if (alertOwners.has(rule)) {
+                invalid(ctx, `link[${i}]`, `alert ${rule} is set by both ${alertOwners.get(rule)} and ${linkLabel(link, i)}`, "let only one link define each alert rule");
+            }
+            alertOwners.set(rule, linkLabel(link, i));
+            n.alerts.push(a);
+        }
+        for (const d of extra.logDestinations ?? []) {
+            const dn = String(d.name);
+            if (destOwners.has(dn)) {
+                invalid(ctx, `link[${i}]`, `log destination "${dn}" is set by both ${destOwners.get(dn)} and ${linkLabel(link, i)}`, "give each log destination a unique name");
+            }
+            destOwners.set(dn, linkLabel(link, i));
+            n.logDestinations.push(d);
+        }
+    });
+    n.alerts.sort((a, b) => String(a.rule).localeCompare(String(b.rule)));
+    n.logDestinations.sort((a, b) => String(a.name).localeCompare(String(b.name)));
+}
