@@ -1,0 +1,134 @@
+// Command api is Slipway's example service: a small JSON API over Postgres with the operational
+// surface the components expect (/health, /ready, /metrics, secret files, graceful shutdown).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	cfg, err := LoadConfig(os.Getenv, os.ReadFile)
+	if err != nil {
+		slog.New(slog.NewJSONHandler(os.Stdout, nil)).Error("bad configuration", "error", err.Error())
+		os.Exit(2)
+	}
+	logger := newLogger(cfg)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
+	if err != nil {
+		logger.Error("cannot listen", "port", cfg.Port, "error", err.Error())
+		os.Exit(1)
+	}
+	if err := run(ctx, cfg, logger, ln); err != nil {
+		logger.Error("stopped with an error", "error", err.Error())
+		os.Exit(1)
+	}
+}
+
+func newLogger(cfg Config) *slog.Logger {
+	var h slog.Handler
+	if cfg.LogFormat == "text" {
+		h = slog.NewTextHandler(os.Stdout, nil)
+	} else {
+		h = slog.NewJSONHandler(os.Stdout, nil)
+	}
+	l := slog.New(h).With("service", cfg.ServiceName)
+	if cfg.Environment != "" {
+		l = l.With("environment", cfg.Environment)
+	}
+	return l
+}
+
+// run serves on ln until ctx is cancelled, then drains: /ready turns 503, the listener closes,
+// in-flight requests get cfg.ShutdownGrace to finish. It returns nil on a clean drain.
+func run(ctx context.Context, cfg Config, logger *slog.Logger, ln net.Listener) error {
+	// Names of the settings that were given, never their values.
+	logger.Info("starting", "addr", ln.Addr().String(), "configured", cfg.Configured, "secret_sources", cfg.Sources,
+		"sentry", cfg.SentryDSN != "")
+
+	var store Store
+	if cfg.DatabaseURL == "" {
+		logger.Warn("DATABASE_URL is not set: /ready will answer 503 and /v1/items is unavailable")
+	} else {
+		s, err := NewPGStore(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+		if err != nil {
+			return err
+		}
+		store = s
+		defer s.Close()
+	}
+	app := NewApp(store, logger)
+	migrated := make(chan struct{})
+	if store != nil {
+		go func() { defer close(migrated); app.connect(ctx) }()
+	} else {
+		close(migrated)
+	}
+
+	srv := &http.Server{
+		Handler:           app.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       90 * time.Second,
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutdown signal received; draining", "grace_ms", cfg.ShutdownGrace.Milliseconds())
+	app.draining.Store(true)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	<-migrated
+	if errors.Is(err, context.DeadlineExceeded) {
+		_ = srv.Close()
+		return fmt.Errorf("requests still in flight after the %s grace period; closed them", cfg.ShutdownGrace)
+	}
+	if err != nil {
+		return err
+	}
+	logger.Info("stopped cleanly")
+	return nil
+}
+
+// connect retries migrations until the database answers, so the process starts (and /health
+// answers) while Postgres is still booting or down. Backoff doubles up to 5 s.
+func (a *App) connect(ctx context.Context) {
+	delay := 250 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := a.store.Migrate(actx)
+		cancel()
+		if err == nil {
+			a.dbState.Store(dbReady)
+			a.log.Info("database ready; migrations applied", "attempts", attempt)
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		a.log.Warn("database not reachable yet; retrying", "attempt", attempt, "retry_in_ms", delay.Milliseconds(), "error", err.Error())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 5*time.Second)
+	}
+}
