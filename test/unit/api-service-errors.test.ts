@@ -1,0 +1,112 @@
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { SlipwayConfigError } from "../../components/core/errors";
+import { secretEnv } from "../../components/core/env";
+import type { Target } from "../../components/core/target";
+import { Recorder } from "../../components/testing/recorder";
+import { dockerTarget, doTarget, freshRecorder } from "../helpers/harness";
+
+describe("ApiService bad input", () => {
+    let rec: Recorder;
+    beforeEach(async () => { rec = await freshRecorder(); });
+
+    /** Build with a target made beforehand, expect the error, then prove nothing registered. */
+    async function rejects(target: Target, args: Record<string, unknown>, path: string, problem: RegExp, fix: RegExp, name = "api") {
+        await rec.settle();
+        rec.clear();
+        const { ApiService } = await import("../../components/api-service");
+        let err: unknown;
+        try { new ApiService(name, { target, image: "ghcr.io/acme/api:1.0.0", ...args } as any); } catch (e) { err = e; }
+        assert.ok(err instanceof SlipwayConfigError, `expected a SlipwayConfigError, got ${err}`);
+        assert.ok(err.message.startsWith(`ApiService "${name}": ${path}: `), err.message);
+        assert.match(err.problem, problem);
+        assert.match(err.message, /\. Fix: /);
+        assert.match(err.fix, fix);
+        await rec.settle();
+        assert.deepEqual(rec.resources.map(r => r.name), [], "nothing may register on bad input");
+        return err;
+    }
+
+    it("requires exactly one of image and build", async () => {
+        await rejects(await dockerTarget(), { build: { context: "." } }, "build", /together with image/, /exactly one/);
+        await rejects(await dockerTarget(), { image: undefined }, "image", /missing/, /exactly one/);
+    });
+
+    it("rejects a local build on App Platform", async () => {
+        await rejects(await doTarget(), { image: undefined, build: { context: "." } }, "build", /cannot build/, /registry\.digitalocean\.com/);
+    });
+
+    it("rejects a build context that does not exist", async () => {
+        await rejects(await dockerTarget(), { image: undefined, build: { context: "./no-such-dir" } }, "build.context", /not a directory/, /folder holding the Dockerfile/);
+    });
+
+    it("rejects an image App Platform cannot pull, and one without a tag", async () => {
+        await rejects(await doTarget(), { image: "quay.io/acme/api:1.0" }, "image", /quay\.io/, /DOCR .*GHCR .*Docker Hub/);
+        await rejects(await doTarget(), { image: "ghcr.io/acme/api" }, "image", /no tag or digest/, /ghcr\.io\/acme\/api:1\.4\.2/);
+    });
+
+    it("rejects nonsense memory and cpu limits", async () => {
+        await rejects(await dockerTarget(), { memory: "lots" }, "memory", /"lots"/, /"512m"/);
+        await rejects(await dockerTarget(), { memory: "2m" }, "memory", /between 6m and 64g/, /"1g"/);
+        await rejects(await dockerTarget(), { cpus: 0 }, "cpus", /not a CPU limit/, /0\.01 to 64/);
+    });
+
+    it("refuses root unless allowRoot, and non-numeric users", async () => {
+        await rejects(await dockerTarget(), { user: "root" }, "user", /as root/, /allowRoot: true/);
+        await rejects(await dockerTarget(), { user: "0:0" }, "user", /as root/, /"10001:10001"/);
+        await rejects(await dockerTarget(), { user: "app" }, "user", /numeric/, /names resolve differently/);
+    });
+
+    it("rejects an env key Docker and DigitalOcean would refuse", async () => {
+        await rejects(await dockerTarget(), { env: { "1BAD-KEY": "x" } }, "env.1BAD-KEY", /not a valid environment key/, /not starting with a digit/);
+    });
+
+    it("names both sources of a duplicated env key", async () => {
+        const link = { linkEnv: () => [secretEnv("DATABASE_URL", pulumi.secret("postgres://x"))] };
+        const e = await rejects(await dockerTarget(), { env: { DATABASE_URL: "postgres://local" }, link: [link] }, "link[0]",
+            /DATABASE_URL is set by both env\.DATABASE_URL and link\[0\]/, /rename or drop DATABASE_URL in link\[0\]/);
+        assert.match(e.message, /env\.DATABASE_URL/);
+    });
+
+    it("rejects a variable that file delivery would shadow", async () => {
+        const link = { linkEnv: () => [secretEnv("TOKEN", pulumi.secret("t"))] };
+        await rejects(await dockerTarget(), { env: { TOKEN_FILE: "/x" }, link: [link] }, "link[0]",
+            /TOKEN_FILE is set by both env\.TOKEN_FILE and link\[0\] \(file delivery of TOKEN\)/, /keep one/);
+    });
+
+    it("rejects a read-only root filesystem with file-delivered secrets", async () => {
+        const link = { linkEnv: () => [secretEnv("TOKEN", pulumi.secret("t"))] };
+        await rejects(await dockerTarget(), { readOnlyRootFilesystem: true, link: [link] }, "readOnlyRootFilesystem",
+            /read-only container/, /secretDelivery: "env"/);
+    });
+
+    it("rejects health paths that are not paths and a healthcheck without CMD", async () => {
+        await rejects(await dockerTarget(), { readyPath: "ready" }, "readyPath", /not an HTTP path/, /start with "\/"/);
+        await rejects(await dockerTarget(), { healthcheck: { command: ["curl", "-f", "x"] } }, "healthcheck.command", /not a Docker healthcheck/, /"CMD-SHELL"/);
+        await rejects(await dockerTarget(), { healthcheck: { timeoutSeconds: 500 } }, "healthcheck.timeoutSeconds", /1 to 120/, /between 1 and 120/);
+    });
+
+    it("rejects settings App Platform cannot honour", async () => {
+        await rejects(await doTarget(), { user: "1000:1000" }, "user", /image's own USER/, /USER in the Dockerfile/);
+        await rejects(await doTarget(), { stopSignal: "SIGQUIT" }, "stopSignal", /always stops instances with SIGTERM/, /gracefully on SIGTERM/);
+    });
+
+    it("rejects unknown, legacy and too-small instance sizes", async () => {
+        await rejects(await doTarget(), { instanceSize: "apps-s-9vcpu-1tb" }, "instanceSize", /not supported/, /apps-s-1vcpu-0\.5gb/);
+        await rejects(await doTarget(), { instanceSize: "basic-xxs" }, "instanceSize", /deprecated/, /apps-s-1vcpu-1gb/);
+        await rejects(await doTarget(), { instanceSize: "apps-s-1vcpu-1gb", memory: "2g" }, "instanceSize", /smaller than memory/, /larger instanceSize/);
+    });
+
+    it("rejects out-of-range replicas and ports, bad names and restart policies", async () => {
+        await rejects(await dockerTarget(), { replicas: 0 }, "replicas", /1 to 20/, /between 1 and 20/);
+        await rejects(await dockerTarget(), { port: 70000 }, "port", /1 to 65535/, /between 1 and 65535/);
+        await rejects(await dockerTarget(), { restart: "no" }, "restart", /"no" is not supported/, /unless-stopped, always, on-failure/);
+        await rejects(await dockerTarget(), {}, "name", /not a valid service name/, /lowercase letters/, "Core_API");
+    });
+
+    it("rejects a link that is not linkable and duplicate alerts from links", async () => {
+        await rejects(await dockerTarget(), { link: [{}] }, "link[0]", /not linkable/, /SecretsSync/);
+        const obs = () => ({ linkEnv: () => [], linkDoService: () => ({ alerts: [{ rule: "CPU_UTILIZATION", operator: "GREATER_THAN", value: 80, window: "FIVE_MINUTES" }] }) });
+        await rejects(await doTarget(), { link: [obs(), obs()] }, "link[1]", /alert CPU_UTILIZATION is set by both link\[0\] and link\[1\]/, /only one link/);
+    });
+});
