@@ -1,0 +1,155 @@
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { plainEnv } from "../../components/core/env";
+import { Recorder, isSecretValue, redact, secretness, valueOf } from "../../components/testing/recorder";
+import { dockerTarget, freshRecorder } from "../helpers/harness";
+
+const CONTAINER = "docker:index/container:Container";
+const PLAINTEXT = "s3cr3t-Pa55word-for-tests";
+
+/** True if `value` sits under a Pulumi secret marker somewhere along `path` (the engine may lift it). */
+function secretAlong(root: unknown, path: (string | number)[]): boolean {
+    let cur: unknown = root;
+    for (const step of path) {
+        if (isSecretValue(cur)) return true;
+        cur = (cur as Record<string | number, unknown>)[step];
+    }
+    return isSecretValue(cur);
+}
+
+describe("ApiService on docker", () => {
+    let rec: Recorder;
+    beforeEach(async () => { rec = await freshRecorder(); });
+
+    async function build(args: Record<string, unknown> = {}, production = false) {
+        const target = await dockerTarget("dev", production);
+        const { ApiService } = await import("../../components/api-service");
+        // Deliberately NOT wrapped by the link: ApiService must wrap secret values itself.
+        const secrets = { linkEnv: () => [{ key: "DB_PASSWORD", value: PLAINTEXT, secret: true }] };
+        const obs = { linkEnv: (svc: string) => [plainEnv("OTEL_SERVICE_NAME", svc)] };
+        const svc = new ApiService("api", { target, image: "ghcr.io/acme/api:1.4.2", link: [secrets, obs], env: { GO_ENV: "production" }, ...args } as any);
+        await rec.settle();
+        return { svc, target };
+    }
+
+    it("runs one hardened container per replica with autonaming and per-replica aliases", async () => {
+        const { svc } = await build({}, true);
+        const containers = rec.ofType(CONTAINER);
+        assert.deepEqual(containers.map(c => c.name).sort(), ["api-1", "api-2"], "production default is 2 replicas");
+        assert.strictEqual(svc.containers?.length, 2);
+        const c = rec.get(CONTAINER, "api-2").inputs as Record<string, any>;
+        assert.strictEqual(c.name, undefined, "no fixed container name, so replaces can create before delete");
+        assert.deepEqual(c.networksAdvanced[0].aliases, ["api", "api-2"]);
+        assert.strictEqual(c.networksAdvanced[0].name, "slipway-dev-net");
+        assert.strictEqual(c.memory, 512);
+        assert.strictEqual(c.cpus, "0.5");
+        assert.strictEqual(c.user, "10001:10001");
+        assert.deepEqual(c.securityOpts, ["no-new-privileges:true"]);
+        assert.deepEqual(c.capabilities, { drops: ["ALL"] });
+        assert.strictEqual(c.logDriver, "json-file");
+        assert.deepEqual(c.logOpts, { "max-size": "10m", "max-file": "3" });
+        assert.strictEqual(c.restart, "unless-stopped");
+        assert.strictEqual(c.stopSignal, "SIGTERM");
+        assert.strictEqual(c.stopTimeout, 30);
+        assert.strictEqual(c.destroyGraceSeconds, 30);
+        assert.strictEqual(c.mustRun, true);
+        assert.strictEqual(c.readOnly, false);
+        assert.strictEqual(c.wait, true);
+        assert.ok(c.waitTimeout >= 10 + 15 * 4, "wait outlasts start period plus every retry");
+        const opts = rec.get(CONTAINER, "api-1").options;
+        assert.strictEqual(opts.deleteBeforeReplace, false);
+        assert.ok(opts.provider?.includes("host-dev-provider"), "created through the target's provider");
+    });
+
+    it("labels containers with target labels and component, name and replica", async () => {
+        await build();
+        const labels = Object.fromEntries((rec.get(CONTAINER, "api-1").inputs.labels as any[]).map(l => [l.label, l.value]));
+        assert.deepEqual(labels, {
+            "slipway.component": "ApiService", "slipway.environment": "dev", "slipway.managed": "true",
+            "slipway.name": "api", "slipway.replica": "1", "slipway.stack": "test",
+        });
+    });
+
+    it("delivers secrets as 0400 files owned by the service user, never in env", async () => {
+        await build();
+        const inputs = rec.get(CONTAINER, "api-1").inputs;
+        const envs = redact(inputs.envs, true) as string[];
+        assert.deepEqual(envs, ["DB_PASSWORD_FILE=/run/secrets/DB_PASSWORD", "GO_ENV=production", "OTEL_SERVICE_NAME=api"]);
+        for (const [k, v] of Object.entries(inputs)) {
+            if (k === "uploads") continue;
+            assert.ok(!JSON.stringify(redact(v, true)).includes(PLAINTEXT), `${k} must not carry the secret`);
+        }
+        assert.ok(secretAlong(inputs, ["uploads", 0, "content"]), "upload content is secret");
+        const up = (redact(inputs.uploads, true) as any[])[0];
+        assert.deepEqual(up, { file: "/run/secrets/DB_PASSWORD", content: PLAINTEXT, permissions: "0400", owner: "10001", group: "10001" });
+    });
+
+    it("puts secrets in env, still as secrets, when secretDelivery is env", async () => {
+        await build({ secretDelivery: "env", user: "1000:2000" });
+        const inputs = rec.get(CONTAINER, "api-1").inputs as any;
+        assert.strictEqual(inputs.uploads, undefined);
+        assert.ok(secretAlong(inputs, ["envs", 0]), "the DB_PASSWORD env entry is secret");
+        assert.ok((redact(inputs.envs, true) as string[]).includes(`DB_PASSWORD=${PLAINTEXT}`));
+        assert.strictEqual(inputs.user, "1000:2000");
+    });
+
+    it("probes readiness with a shell command that works without curl, or with the given command", async () => {
+        await build({ port: 3000, readyPath: "/readyz", healthcheck: { retries: 5 } });
+        const hc = rec.get(CONTAINER, "api-1").inputs.healthcheck as any;
+        assert.strictEqual(hc.tests[0], "CMD-SHELL");
+        assert.match(hc.tests[1], /^wget -q -O \/dev\/null 'http:\/\/127\.0\.0\.1:3000\/readyz' \|\| curl -fsS/);
+        assert.deepEqual({ ...hc, tests: undefined }, { tests: undefined, interval: "10s", timeout: "5s", retries: 5, startPeriod: "10s" });
+        rec.clear();
+        await build({ healthcheck: { command: ["CMD", "/app/healthcheck"] } });
+        assert.deepEqual((rec.get(CONTAINER, "api-1").inputs.healthcheck as any).tests, ["CMD", "/app/healthcheck"]);
+    });
+
+    it("maps limits, restart policy, stop signal, logs and read-only root", async () => {
+        await build({ memory: "1.5g", cpus: 2, restart: "on-failure", stopSignal: "SIGQUIT", stopGracePeriodSeconds: 60,
+            logs: { maxSize: "50m", maxFiles: 5 }, readOnlyRootFilesystem: true, secretDelivery: "env", replicas: 3 });
+        assert.strictEqual(rec.ofType(CONTAINER).length, 3);
+        const c = rec.get(CONTAINER, "api-3").inputs as any;
+        assert.strictEqual(c.memory, 1536);
+        assert.strictEqual(c.cpus, "2");
+        assert.strictEqual(c.restart, "on-failure");
+        assert.strictEqual(c.stopSignal, "SIGQUIT");
+        assert.strictEqual(c.stopTimeout, 60);
+        assert.deepEqual(c.logOpts, { "max-size": "50m", "max-file": "5" });
+        assert.strictEqual(c.readOnly, true);
+        assert.deepEqual(c.tmpfs, { "/tmp": "rw,noexec,nosuid,size=64m" });
+    });
+
+    it("pulls a reference with RemoteImage and runs the pulled image", async () => {
+        await build();
+        const img = rec.get("docker:index/remoteImage:RemoteImage", "api-image");
+        assert.strictEqual(img.inputs.name, "ghcr.io/acme/api:1.4.2");
+        assert.strictEqual(img.inputs.keepLocally, true);
+        assert.ok(rec.get(CONTAINER, "api-1").options.dependsOn.includes(img.urn), "the container waits for (and uses) the image");
+    });
+
+    it("builds a local context with docker.Image, never pushing", async () => {
+        await build({ image: undefined, build: { context: "test", dockerfile: "../package.json", args: { VERSION: "1.4.2" }, platform: "linux/amd64" } });
+        const img = rec.get("docker:index/image:Image", "api-image").inputs as any;
+        assert.strictEqual(img.skipPush, true);
+        assert.strictEqual(img.imageName, "slipway-dev-api:slipway");
+        assert.deepEqual(img.build, { context: "test", dockerfile: "../package.json", args: { VERSION: "1.4.2" }, platform: "linux/amd64" });
+        assert.strictEqual(rec.ofType("docker:index/remoteImage:RemoteImage").length, 0);
+    });
+
+    it("exposes a Gateway-ready endpoint and the internal URL", async () => {
+        const { svc } = await build({ port: 9000, replicas: 2 });
+        assert.deepEqual(svc.endpoint, { name: "api", port: 9000, replicas: 2, dialHosts: ["api-1", "api-2"], healthPath: "/health", readyPath: "/ready" });
+        assert.strictEqual(await valueOf(svc.internalUrl), "http://api:9000");
+        assert.strictEqual(await secretness(svc.internalUrl), false);
+        const comp = rec.get("slipway:service:ApiService", "api");
+        assert.ok(comp.outputs, "registerOutputs ran");
+        assert.deepEqual(rec.descendants(comp.urn).map(r => r.name).sort(), ["api-1", "api-2", "api-image"]);
+    });
+
+    it("passes a secret Output env value through without unwrapping it", async () => {
+        await build({ env: { SENTRY_DSN: pulumi.secret("https://k@sentry.example.com/1") } });
+        const inputs = rec.get(CONTAINER, "api-1").inputs as any;
+        const i = (redact(inputs.envs, true) as string[]).findIndex(e => e.startsWith("SENTRY_DSN="));
+        assert.ok(secretAlong(inputs, ["envs", i]));
+    });
+});
