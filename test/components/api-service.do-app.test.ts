@@ -1,0 +1,95 @@
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { mergeAppSpecParts, toApiSpec } from "../../components/targets/app-spec";
+import { Recorder, secretness, valueOf } from "../../components/testing/recorder";
+import { appSpecErrors, upperCaseKeys } from "../helpers/do-schema";
+import { doTarget, freshRecorder } from "../helpers/harness";
+
+const PLAINTEXT = "s3cr3t-Pa55word-for-tests";
+
+describe("ApiService on do-app", () => {
+    let rec: Recorder;
+    beforeEach(async () => { rec = await freshRecorder(); });
+
+    async function build(args: Record<string, unknown> = {}) {
+        const target = await doTarget();
+        const { ApiService } = await import("../../components/api-service");
+        const secrets = { linkEnv: () => [{ key: "DB_PASSWORD", value: PLAINTEXT, secret: true }] };
+        const obs = {
+            linkEnv: (svc: string) => [{ key: "OTEL_SERVICE_NAME", value: svc, secret: false }],
+            linkDoService: () => ({
+                alerts: [
+                    { rule: "RESTART_COUNT", operator: "GREATER_THAN", value: 3, window: "FIVE_MINUTES" },
+                    { rule: "CPU_UTILIZATION", operator: "GREATER_THAN", value: 80, window: "FIVE_MINUTES" },
+                ],
+                logDestinations: [{ name: "logtail", logtail: { token: "t" } }],
+            }),
+        };
+        const svc = new ApiService("api", { target, image: "registry.digitalocean.com/acme/api:1.4.2", link: [obs, secrets], env: { APP_ENV: "prod" }, ...args } as any);
+        await rec.settle();
+        return { svc, target };
+    }
+
+    it("contributes one service with image, size, probes, termination and sorted typed envs", async () => {
+        const { svc, target } = await build();
+        assert.ok(target.contributors.has('ApiService "api"'));
+        assert.deepEqual(rec.resources.map(r => r.type), ["slipway:service:ApiService"], "the part is data; DoApp owns the App");
+        const s = await valueOf(pulumi.output(svc.appSpec!.services![0]!)) as any;
+        assert.deepEqual(s.image, { registryType: "DOCR", repository: "api", tag: "1.4.2" });
+        assert.strictEqual(s.httpPort, 8080);
+        assert.strictEqual(s.instanceCount, 2, "production target defaults to 2 instances");
+        assert.strictEqual(s.instanceSizeSlug, "apps-s-1vcpu-1gb");
+        assert.deepEqual(s.healthCheck, { httpPath: "/ready", initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3, successThreshold: 1 });
+        assert.deepEqual(s.livenessHealthCheck, { ...s.healthCheck, httpPath: "/health" });
+        assert.deepEqual(s.termination, { gracePeriodSeconds: 30 });
+        assert.deepEqual(s.envs.map((e: any) => [e.key, e.type, e.scope]), [
+            ["APP_ENV", "GENERAL", "RUN_TIME"], ["DB_PASSWORD", "SECRET", "RUN_TIME"], ["OTEL_SERVICE_NAME", "GENERAL", "RUN_TIME"]]);
+        assert.strictEqual(await secretness(svc.appSpec!.services![0]!.envs as any), true, "a SECRET env value travels as a secret");
+        const envs = svc.appSpec!.services![0]!.envs as any[];
+        assert.strictEqual(await secretness(envs[1].value), true);
+        assert.strictEqual(await secretness(envs[0].value), false);
+        assert.deepEqual(s.alerts.map((a: any) => a.rule), ["CPU_UTILIZATION", "RESTART_COUNT"]);
+        assert.deepEqual(s.logDestinations.map((d: any) => d.name), ["logtail"]);
+        assert.deepEqual(svc.endpoint.dialHosts, []);
+        assert.strictEqual(await valueOf(svc.internalUrl), "http://api:8080");
+    });
+
+    it("produces a spec DigitalOcean's schema accepts", async () => {
+        const { svc } = await build({ replicas: 3, memory: "2g", cpus: 1 });
+        const spec = await valueOf(pulumi.output(mergeAppSpecParts("shop-api", "fra", [svc.appSpec!])));
+        const api = toApiSpec(spec) as any;
+        assert.deepEqual(upperCaseKeys(api), []);
+        assert.deepEqual(appSpecErrors(api), []);
+        assert.strictEqual(api.services[0].instance_size_slug, "apps-s-1vcpu-2gb", "memory 2g picks the smallest fitting shared size");
+        assert.strictEqual(api.services[0].liveness_health_check.success_threshold, 1);
+    });
+
+    it("maps GHCR and Docker Hub references and pins digests", async () => {
+        const { svc } = await build({ image: "ghcr.io/acme/api@sha256:" + "a".repeat(64) });
+        assert.deepEqual(await valueOf(pulumi.output(svc.appSpec!.services![0]!.image as any)),
+            { registryType: "GHCR", registry: "acme", repository: "api", digest: "sha256:" + "a".repeat(64) });
+        rec.clear();
+        const { ApiService } = await import("../../components/api-service");
+        const hub = new ApiService("web", { target: await doTarget(), image: "nginx:1.27" });
+        assert.deepEqual(await valueOf(pulumi.output(hub.appSpec!.services![0]!.image as any)), { registryType: "DOCKER_HUB", registry: "library", repository: "nginx", tag: "1.27" });
+    });
+
+    it("resolves an image reference that is an Output once it is known", async () => {
+        const { svc } = await build({ image: pulumi.output("registry.digitalocean.com/acme/api:2.0.0") });
+        assert.deepEqual(await valueOf(pulumi.output(svc.appSpec!.services![0]!.image as any)), { registryType: "DOCR", repository: "api", tag: "2.0.0" });
+    });
+
+    it("fails the update with the same clear error when an Output reference cannot map", async () => {
+        const { svc } = await build({ image: pulumi.output("quay.io/acme/api:2.0.0") });
+        const image = pulumi.output(svc.appSpec!.services![0]!.image as any) as any;
+        await assert.rejects(image.promise(), /ApiService "api": image: .*quay\.io.*Fix: push the image to DOCR/);
+    });
+
+    it("uses the given instance size and ignores the Docker-only knobs (restart, healthcheck.command)", async () => {
+        const { svc } = await build({ instanceSize: "apps-d-1vcpu-2gb", restart: "always", healthcheck: { command: ["CMD", "/hc"], intervalSeconds: 30 }, replicas: 1 });
+        const s = await valueOf(pulumi.output(svc.appSpec!.services![0]!)) as any;
+        assert.strictEqual(s.instanceSizeSlug, "apps-d-1vcpu-2gb");
+        assert.strictEqual(s.instanceCount, 1);
+        assert.strictEqual(s.healthCheck.periodSeconds, 30);
+    });
+});
