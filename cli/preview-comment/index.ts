@@ -1,0 +1,10 @@
+export { parseDigest, parseEventLog, mergePreviews } from "./parse";
+export { collectChanges, componentOf } from "./changes";
+export type { Change, ComponentRef } from "./changes";
+export { findRisks } from "./risks";
+export type { Risk } from "./risks";
+export { renderPreviewComment, DEFAULT_MAX_CHARS } from "./render";
+export type { RenderOptions, RenderResult } from "./render";
+export { STATEFUL_TYPES, statefulType } from "./stateful-types";
+export { markerFor, isCommentFor, upsertComment, GITHUB_COMMENT_LIMIT } from "./comment-upsert";
+export type { Preview } from "./model";

@@ -1,0 +1,138 @@
+/**
+ * How Pulumi encodes special values in `pulumi preview --json` and in `--event-log` files, and how
+ * we print them. The one rule that matters: the content of a secret is never read into a string.
+ */
+
+/** Key that marks a special value (secret, asset, archive, ...) in serialized Pulumi state. */
+export const SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17";
+const ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7";
+/** Pulumi's placeholder for a value that is computed during the update. */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** The wording we print for {@link UNKNOWN}; Terraform's, because reviewers already know it. */
+export const UNKNOWN_TEXT = "(known after apply)";
+export const SECRET_TEXT = "[secret]";
+
+/**
+ * True for a secret in any of its serialized forms: the signature object (state files, event
+ * logs; its `plaintext`/`ciphertext` field is never looked at) or the `"[secret]"` string that the
+ * preview digest substitutes.
+ */
+export function isSecret(v: unknown): boolean {
+    if (v === SECRET_TEXT) return true;
+    return isObject(v) && v[SIG_KEY] === SECRET_SIG;
+}
+
+/** True when `v` is, or contains anywhere, a secret. */
+export function containsSecret(v: unknown): boolean {
+    if (isSecret(v)) return true;
+    if (Array.isArray(v)) return v.some(containsSecret);
+    if (isObject(v)) return Object.values(v).some(containsSecret);
+    return false;
+}
+
+export function isUnknown(v: unknown): boolean {
+    return v === UNKNOWN;
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * A short, single-line, secret-free rendering of a value for a Markdown code span. Objects and
+ * arrays are summarised rather than dumped: a PR comment is the wrong place for a whole document,
+ * and summarising means nothing nested can leak.
+ */
+export function shortValue(v: unknown, max = 60): string {
+    if (isSecret(v)) return SECRET_TEXT;
+    if (v === undefined) return "(none)";
+    if (v === null) return "null";
+    if (typeof v === "string") {
+        if (v === UNKNOWN) return UNKNOWN_TEXT;
+        const s = v.split(UNKNOWN).join(UNKNOWN_TEXT);
+        const oneLine = s.replace(/\s+/g, " ");
+        return JSON.stringify(oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine);
+    }
+    if (typeof v === "number" || typeof v === "boolean") return String(v);
+    if (Array.isArray(v)) return `[${v.length} item${v.length === 1 ? "" : "s"}]`;
+    if (isObject(v)) {
+        const sig = v[SIG_KEY];
+        if (sig === ASSET_SIG) return "(asset)";
+        if (sig === ARCHIVE_SIG) return "(archive)";
+        if (sig !== undefined) return "(special value)";
+        const n = Object.keys(v).length;
+        return `{${n} key${n === 1 ? "" : "s"}}`;
+    }
+    return "(value)";
+}
+
+/**
+ * Pulumi property paths as they appear in `detailedDiff` keys: `a.b[0].c`, `tags["x.y"]`.
+ * Returns the segments, or undefined when the path does not parse (we then fall back to its first
+ * identifier).
+ */
+export function parsePropertyPath(path: string): Array<string | number> | undefined {
+    const out: Array<string | number> = [];
+    let i = 0;
+    const ident = /^[^.[\]]+/;
+    while (i < path.length) {
+        const rest = path.slice(i);
+        if (rest.startsWith("[")) {
+            const num = /^\[(\d+)\]/.exec(rest);
+            const quoted = /^\["((?:[^"\\]|\\.)*)"\]/.exec(rest);
+            if (num) { out.push(Number(num[1])); i += num[0].length; }
+            else if (quoted) { out.push(JSON.parse(`"${quoted[1]}"`) as string); i += quoted[0].length; }
+            else return undefined;
+        } else if (rest.startsWith(".")) {
+            if (out.length === 0) return undefined;
+            i += 1;
+        } else {
+            const m = ident.exec(rest);
+            if (!m) return undefined;
+            out.push(m[0]);
+            i += m[0].length;
+        }
+    }
+    return out.length > 0 ? out : undefined;
+}
+
+/** The top-level property a diff path belongs to (`volumes[0].volumeName` -> `volumes`). */
+export function topLevelKey(path: string): string {
+    const p = parsePropertyPath(path);
+    const first = p?.[0];
+    return typeof first === "string" ? first : path;
+}
+
+/**
+ * Walk `path` into `root`. Stops (and returns what it reached) at a secret, so a secret anywhere on
+ * the way counts as "the value is secret" and nothing beneath it is opened.
+ */
+export function valueAt(root: unknown, path: Array<string | number>): unknown {
+    let cur: unknown = root;
+    for (const seg of path) {
+        if (isSecret(cur)) return cur;
+        if (typeof seg === "number" && Array.isArray(cur)) cur = cur[seg];
+        else if (typeof seg === "string" && isObject(cur)) cur = cur[seg];
+        else return undefined;
+    }
+    return cur;
+}
+
+/**
+ * Remove terminal colour: ANSI escape sequences (CSI, OSC and two-byte forms), Pulumi's own colour
+ * directives (`<{%fg 1%}>`, `<{%reset%}>`, used when an event log was written with color "raw"),
+ * and other control characters except newline and tab.
+ */
+export function stripColour(s: string): string {
+    return s
+        .replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)/g, "")
+        .replace(/\u001b\[[0-?]*[ -/]*[@-~]/g, "")
+        .replace(/\u001b[@-Z\\-_]/g, "")
+        .replace(/<\{%[^%]*%\}>/g, "")
+        .replace(/\r\n?/g, "\n")
+        // eslint-disable-next-line no-control-regex
+        .replace(/[\u0000-\u0008\u000b-\u001f\u007f\u009b]/g, "");
+}
