@@ -1,0 +1,66 @@
+import * as digitalocean from "@pulumi/digitalocean";
+import * as pulumi from "@pulumi/pulumi";
+import { DoAppTarget } from "../core/target";
+import type { AppAlertSpec, AppServiceAlertSpec, AppServiceLogDestinationSpec, AppSpecPart } from "../targets/app-spec";
+import { NormalizedObservability } from "./normalize";
+
+/** The smallest App Platform alert window that covers `forMinutes`. */
+export function alertWindow(forMinutes: number): string {
+    if (forMinutes <= 5) return "FIVE_MINUTES";
+    if (forMinutes <= 10) return "TEN_MINUTES";
+    if (forMinutes <= 30) return "THIRTY_MINUTES";
+    return "ONE_HOUR";
+}
+
+/** Pulumi sends alert destinations through DO's separate destinations endpoint; undefined when none. */
+function alertDestinations(n: NormalizedObservability) {
+    const { emails, slackWebhooks } = n.destinations;
+    if (!emails.length && !slackWebhooks.length) return undefined;
+    return {
+        emails: emails.length ? [...emails] : undefined,
+        slackWebhooks: slackWebhooks.length ? slackWebhooks.map(s => ({ url: s.url, channel: s.channel })) : undefined,
+    };
+}
+
+export function serviceAlerts(n: NormalizedObservability): AppServiceAlertSpec[] {
+    const window = alertWindow(n.alerts.forMinutes);
+    const destinations = alertDestinations(n);
+    const alert = (rule: string, value: number): AppServiceAlertSpec => ({ rule, operator: "GREATER_THAN", value, window, destinations });
+    return [
+        alert("CPU_UTILIZATION", n.alerts.cpuPercent),
+        alert("MEM_UTILIZATION", n.alerts.memoryPercent),
+        alert("RESTART_COUNT", n.alerts.restartCount),
+    ];
+}
+
+export function serviceLogDestinations(n: NormalizedObservability): AppServiceLogDestinationSpec[] {
+    return n.logDestinations.map(d => ({ name: d.name, [d.kind]: d.config }) as AppServiceLogDestinationSpec);
+}
+
+export function createObservabilityDoApp(
+    name: string, parent: pulumi.ComponentResource, n: NormalizedObservability, target: DoAppTarget,
+): { part: AppSpecPart; uptimeCheckId?: pulumi.Output<string> } {
+    const destinations = alertDestinations(n);
+    const alerts: AppAlertSpec[] = ["DEPLOYMENT_FAILED", "DOMAIN_FAILED"].map(rule => ({ rule, destinations }));
+    const part: AppSpecPart = { source: `Observability "${name}"`, alerts };
+    if (!n.uptime) return { part };
+
+    const check = new digitalocean.UptimeCheck(`${name}-uptime`, {
+        name: `${target.appName}-${name}`,
+        target: n.uptime.url,
+        type: n.uptime.https ? "https" : "http",
+        regions: n.uptime.regions,
+        enabled: true,
+    }, { parent });
+    const notifications = [{
+        emails: n.destinations.emails.length ? n.destinations.emails : undefined,
+        slacks: n.destinations.slackWebhooks.length ? n.destinations.slackWebhooks.map(s => ({ url: s.url, channel: s.channel })) : undefined,
+    }];
+    const alert = (suffix: string, args: Omit<digitalocean.UptimeAlertArgs, "checkId" | "notifications" | "name">) =>
+        new digitalocean.UptimeAlert(`${name}-uptime-${suffix}`, { checkId: check.id, name: `${target.appName} ${suffix}`, notifications, ...args }, { parent });
+    alert("down", { type: "down", period: "2m" });
+    // One slow probe is noise; a sustained one past the critical P95 line is worth a page.
+    alert("latency", { type: "latency", comparison: "greater_than", threshold: n.alerts.latencyP95CriticalMs, period: "5m" });
+    if (n.uptime.https) alert("ssl-expiry", { type: "ssl_expiry", comparison: "less_than", threshold: 14, period: "5m" });
+    return { part, uptimeCheckId: check.id };
+}

@@ -1,0 +1,64 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { DockerTarget } from "../core/target";
+import { NormalizedObservability } from "./normalize";
+import { PROMETHEUS_CONFIG_PATH, prometheusYaml, RULES_PATH, rulesYaml } from "./rules";
+
+function labelList(labels: Record<string, string>) {
+    return Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([label, value]) => ({ label, value }));
+}
+
+/**
+ * Prometheus with the generated rules and scrape config. Nothing else runs on Docker: the SDK
+ * settings reach services through `link`, and destinations need an Alertmanager (not included).
+ * Returns the two documents, or undefined when Prometheus is disabled.
+ */
+export function createObservabilityDocker(
+    name: string, parent: pulumi.ComponentResource, n: NormalizedObservability, target: DockerTarget,
+): { rulesYaml: string; prometheusYaml: string } | undefined {
+    const p = n.prometheus;
+    if (!p) return undefined;
+    const provider = target.provider;
+    const base = { ...target.labels, "slipway.component": "Observability", "slipway.name": name };
+    const rules = rulesYaml(n.alerts);
+    const config = prometheusYaml({ environment: n.environment, namespace: n.namespace, prometheus: p });
+
+    // TSDB survives replaces, so a rules change does not wipe the metrics history.
+    const data = new docker.Volume(`${name}-prometheus-data`, {
+        name: `${target.namePrefix}-${name}-prometheus`,
+        labels: labelList({ ...base, "slipway.role": "prometheus-data" }),
+    }, { parent, provider });
+
+    new docker.Container(`${name}-prometheus`, {
+        image: p.image,
+        command: [
+            `--config.file=${PROMETHEUS_CONFIG_PATH}`,
+            "--storage.tsdb.path=/prometheus",
+            `--storage.tsdb.retention.time=${p.retentionDays}d`,
+            "--web.listen-address=:9090",
+        ],
+        uploads: [
+            { file: PROMETHEUS_CONFIG_PATH, content: config, permissions: "0444" },
+            { file: RULES_PATH, content: rules, permissions: "0444" },
+        ],
+        volumes: [{ volumeName: data.name, containerPath: "/prometheus" }],
+        networksAdvanced: [{ name: target.networkName, aliases: [`${name}-prometheus`] }],
+        ports: p.publishPort ? [{ internal: 9090, external: p.publishPort, ip: target.publishAddress }] : undefined,
+        healthcheck: {
+            // The image is busybox-based: wget is there, curl is not.
+            tests: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9090/-/ready"],
+            interval: "15s", timeout: "5s", retries: 3, startPeriod: "30s",
+        },
+        restart: "unless-stopped",
+        memory: 512,
+        stopTimeout: 30,
+        logDriver: "json-file",
+        logOpts: { "max-size": "10m", "max-file": "3" },
+        labels: labelList({ ...base, "slipway.role": "prometheus" }),
+    }, {
+        parent, provider,
+        // Prometheus locks its TSDB directory: a second instance on the same volume cannot start.
+        deleteBeforeReplace: true,
+    });
+    return { rulesYaml: rules, prometheusYaml: config };
+}

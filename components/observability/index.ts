@@ -1,0 +1,189 @@
+import * as pulumi from "@pulumi/pulumi";
+import { EnvVar, Linkable, plainEnv, secretEnv } from "../core/env";
+import { Target } from "../core/target";
+import type { AppServiceAlertSpec, AppServiceLogDestinationSpec, AppSpecPart, DoServiceLinkable } from "../targets/app-spec";
+import { createObservabilityDocker } from "./docker";
+import { createObservabilityDoApp, serviceAlerts, serviceLogDestinations } from "./do-app";
+import { normalizeObservability, NormalizedObservability } from "./normalize";
+
+type Secret = pulumi.Input<string>;
+
+export interface ObservabilityArgs {
+    /** Where the services it observes run. */
+    target: Target;
+    /**
+     * `service.namespace` in OTEL_RESOURCE_ATTRIBUTES.
+     * @default the App name on DigitalOcean, the Docker name prefix otherwise
+     * @example `"shop"`
+     */
+    namespace?: string;
+    /**
+     * Sentry error tracking. The DSN is a public client key (it ships in browser bundles), so it is
+     * handed over as a plain variable that every Sentry SDK reads from SENTRY_DSN.
+     * @default off
+     * @example `{ dsn: "https://abc@o1.ingest.sentry.io/42", release: process.env.GIT_SHA }`
+     */
+    sentry?: {
+        dsn: pulumi.Input<string>;
+        /** @default `target.environment` */
+        environment?: string;
+        /** @default unset (the SDK's own detection) */
+        release?: pulumi.Input<string>;
+    };
+    /**
+     * An OTLP exporter. Header values are credentials: they travel as one secret
+     * OTEL_EXPORTER_OTLP_HEADERS. On Docker, secrets arrive as `*_FILE`; use the ApiService's
+     * `secretDelivery: "env"` for SDKs that only read the variable itself.
+     * @default off
+     * @example `{ endpoint: "http://otel-collector:4318" }`
+     */
+    otel?: {
+        endpoint: string;
+        /** @default `{}` */
+        headers?: Record<string, Secret>;
+        /** @default `"http/protobuf"` */
+        protocol?: "http/protobuf" | "grpc";
+    };
+    /**
+     * New Relic over OTLP: its endpoint plus the license key as the secret `api-key` header.
+     * Exclusive with `otel`.
+     * @default off
+     * @example `{ licenseKey: config.requireSecret("newRelicLicenseKey") }`
+     */
+    newRelic?: {
+        licenseKey: Secret;
+        /** @default `"us"` */
+        region?: "us" | "eu";
+        /** @default `"http/protobuf"` */
+        protocol?: "http/protobuf" | "grpc";
+    };
+    /** Log format the services are told to use (LOG_FORMAT). @default `{ format: "json" }` */
+    logs?: { format: "json" | "text" };
+    /**
+     * Thresholds. Latency and error rate feed the Prometheus rules (Docker); CPU, memory and
+     * restarts become per-service App Platform alerts (DigitalOcean), via `link`.
+     * @default `{ latencyP95WarningMs: 500, latencyP95CriticalMs: 2000, errorRateWarning: 0.01, errorRateCritical: 0.05, cpuPercent: 80, memoryPercent: 80, restartCount: 3, forMinutes: 5 }`
+     */
+    alerts?: {
+        latencyP95WarningMs?: number;
+        latencyP95CriticalMs?: number;
+        /** A ratio: 0.01 is 1% of requests answered with a 5xx. */
+        errorRateWarning?: number;
+        errorRateCritical?: number;
+        cpuPercent?: number;
+        memoryPercent?: number;
+        /** Alert when a service restarts more than this many times in the window. */
+        restartCount?: number;
+        /** How long a condition must hold before it fires (Prometheus `for:`, DO alert window). */
+        forMinutes?: number;
+    };
+    /**
+     * Where DigitalOcean alerts (app, per-service, uptime) go. Webhook URLs are credentials.
+     * @default none (App Platform then notifies the team's email)
+     * @example `{ emails: ["oncall@example.com"], slackWebhooks: [{ url: config.requireSecret("slackCritical"), channel: "#alerts" }] }`
+     */
+    destinations?: { emails?: string[]; slackWebhooks?: { url: Secret; channel: string }[] };
+    /**
+     * DigitalOcean uptime check on a public URL, with down, latency (critical threshold) and, for
+     * https, certificate-expiry alerts. Needs at least one destination.
+     * @default off
+     * @example `{ url: "https://api.example.com/health" }`
+     */
+    uptime?: { url: pulumi.Input<string>; /** @default `["us_east", "eu_west"]` */ regions?: string[] };
+    /**
+     * DigitalOcean log forwarding, added to every linked service. Exactly one provider each.
+     * @default `[]`
+     * @example `[{ name: "logtail", logtail: { token: config.requireSecret("logtailToken") } }]`
+     */
+    logDestinations?: {
+        name: string;
+        papertrail?: { endpoint: string };
+        datadog?: { apiKey: Secret; endpoint?: string };
+        logtail?: { token: Secret };
+        openSearch?: { endpoint: string; indexName?: string; basicAuth: { user: string; password: Secret } };
+    }[];
+    /** Docker: a Prometheus with the alert rules, scraping the listed services. */
+    prometheus?: {
+        /** @default `true` */
+        enabled?: boolean;
+        /** @default `"prom/prometheus:v2.53.0"` */
+        image?: string;
+        /** ApiService names; every replica behind each name is scraped. @default `[]` @example `["api"]` */
+        scrape?: string[];
+        /** Port the services serve metrics on. @default `8080` */
+        port?: number;
+        /** @default `"/metrics"` */
+        metricsPath?: string;
+        /** @default `15` */
+        scrapeIntervalSeconds?: number;
+        /** @default `15` */
+        retentionDays?: number;
+        /** Publish the UI on `target.publishAddress` at this port. @default not published @example `9090` */
+        publishPort?: number;
+    };
+}
+
+/**
+ * Observability wiring: environment for SDKs (Sentry, OpenTelemetry, log format) through `link`,
+ * Prometheus with alert rules on Docker, App Platform alerts, log forwarding and uptime checks on
+ * DigitalOcean.
+ */
+export class Observability extends pulumi.ComponentResource implements Linkable, DoServiceLinkable {
+    readonly appSpec?: AppSpecPart;
+    /** Docker: the generated alert rules (also uploaded at /etc/prometheus/rules/slipway-alerts.yml). */
+    readonly rulesYaml?: string;
+    /** Docker: the generated prometheus.yml. */
+    readonly prometheusYaml?: string;
+    /** DigitalOcean: the uptime check's id. */
+    readonly uptimeCheckId?: pulumi.Output<string>;
+    private readonly n: NormalizedObservability;
+
+    constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
+        const n = normalizeObservability(name, args);
+        super("slipway:observability:Observability", name, {}, opts);
+        this.n = n;
+        if (args.target.kind === "docker") {
+            const docs = createObservabilityDocker(name, this, n, args.target);
+            this.rulesYaml = docs?.rulesYaml;
+            this.prometheusYaml = docs?.prometheusYaml;
+        } else {
+            args.target.contributors.add(`Observability "${name}"`);
+            const built = createObservabilityDoApp(name, this, n, args.target);
+            this.appSpec = built.part;
+            this.uptimeCheckId = built.uptimeCheckId;
+        }
+        this.registerOutputs({ rulesYaml: this.rulesYaml, prometheusYaml: this.prometheusYaml, uptimeCheckId: this.uptimeCheckId });
+    }
+
+    /** SDK environment. Only what is configured is set; the OTLP headers are the one secret. */
+    linkEnv(serviceName: string): EnvVar[] {
+        const n = this.n;
+        const env: EnvVar[] = [plainEnv("LOG_FORMAT", n.logFormat)];
+        if (n.sentry) {
+            env.push(plainEnv("SENTRY_DSN", n.sentry.dsn), plainEnv("SENTRY_ENVIRONMENT", n.sentry.environment));
+            if (n.sentry.release !== undefined) env.push(plainEnv("SENTRY_RELEASE", n.sentry.release));
+        }
+        if (n.otel) {
+            env.push(
+                plainEnv("OTEL_SERVICE_NAME", serviceName),
+                plainEnv("OTEL_RESOURCE_ATTRIBUTES", `deployment.environment=${n.environment},service.namespace=${n.namespace}`),
+                plainEnv("OTEL_EXPORTER_OTLP_ENDPOINT", n.otel.endpoint),
+                plainEnv("OTEL_EXPORTER_OTLP_PROTOCOL", n.otel.protocol),
+            );
+            if (n.otel.headers.length) env.push(secretEnv("OTEL_EXPORTER_OTLP_HEADERS", otlpHeaders(n.otel.headers)));
+        }
+        return env.sort((a, b) => a.key.localeCompare(b.key));
+    }
+
+    /** DigitalOcean: CPU, memory and restart alerts for the service, and the log destinations. */
+    linkDoService(serviceName: string): { alerts?: AppServiceAlertSpec[]; logDestinations?: AppServiceLogDestinationSpec[] } {
+        void serviceName; // Same alerts for every service; the argument is part of the contract.
+        const logDestinations = serviceLogDestinations(this.n);
+        return { alerts: serviceAlerts(this.n), logDestinations: logDestinations.length ? logDestinations : undefined };
+    }
+}
+
+/** `k1=v1,k2=v2` with percent-encoded values, as the OTLP exporter spec reads them. */
+export function otlpHeaders(headers: [string, pulumi.Input<string>][]): pulumi.Output<string> {
+    return pulumi.all(headers.map(([k, v]) => pulumi.output(v).apply(x => `${k}=${encodeURIComponent(x)}`))).apply(parts => parts.join(","));
+}

@@ -1,0 +1,261 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ErrorContext, invalid, requireInt, requireOneOf } from "../core/errors";
+import { DO_NAME, isHostname } from "../core/naming";
+import { Target } from "../core/target";
+import type { ObservabilityArgs } from "./index";
+
+/** Alert thresholds: P95 latency and 5xx ratio per the API's SLOs, resource alerts per service. */
+export const DEFAULTS = {
+    alerts: {
+        latencyP95WarningMs: 500,
+        latencyP95CriticalMs: 2000,
+        errorRateWarning: 0.01,
+        errorRateCritical: 0.05,
+        cpuPercent: 80,
+        memoryPercent: 80,
+        restartCount: 3,
+        forMinutes: 5,
+    },
+    newRelicEndpoint: { us: "https://otlp.nr-data.net", eu: "https://otlp.eu01.nr-data.net" },
+    otelProtocol: "http/protobuf",
+    uptimeRegions: ["us_east", "eu_west"],
+    prometheus: { image: "prom/prometheus:v2.53.0", port: 8080, metricsPath: "/metrics", scrapeIntervalSeconds: 15, retentionDays: 15 },
+} as const;
+
+export const OTEL_PROTOCOLS = ["http/protobuf", "grpc"] as const;
+export const UPTIME_REGIONS = ["us_east", "us_west", "eu_west", "se_asia"] as const;
+const LOG_DESTINATION_KINDS = ["papertrail", "datadog", "logtail", "openSearch"] as const;
+/** App Platform's rule for log destination names (2 to 42 characters). */
+const LOG_DESTINATION_NAME = /^[A-Za-z0-9()[\]'"][-A-Za-z0-9_. /()[\]]{0,40}[A-Za-z0-9()[\]'"]$/;
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+const EMAIL = /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/;
+
+export interface NormalizedAlerts {
+    latencyP95WarningMs: number;
+    latencyP95CriticalMs: number;
+    errorRateWarning: number;
+    errorRateCritical: number;
+    cpuPercent: number;
+    memoryPercent: number;
+    restartCount: number;
+    forMinutes: number;
+}
+
+export interface NormalizedLogDestination {
+    name: string;
+    kind: typeof LOG_DESTINATION_KINDS[number];
+    /** The provider block, secrets already wrapped. */
+    config: Record<string, unknown>;
+}
+
+export interface NormalizedObservability {
+    name: string;
+    environment: string;
+    /** `service.namespace`: the App name on DO, the Docker name prefix otherwise. */
+    namespace: string;
+    sentry?: { dsn: pulumi.Input<string>; environment: string; release?: pulumi.Input<string> };
+    otel?: { endpoint: string; protocol: typeof OTEL_PROTOCOLS[number]; headers: [string, pulumi.Input<string>][] };
+    logFormat: "json" | "text";
+    alerts: NormalizedAlerts;
+    destinations: { emails: string[]; slackWebhooks: { url: pulumi.Output<string>; channel: string }[] };
+    uptime?: { url: pulumi.Input<string>; regions: string[]; https: boolean };
+    logDestinations: NormalizedLogDestination[];
+    prometheus?: {
+        image: string; scrape: string[]; port: number; metricsPath: string;
+        scrapeIntervalSeconds: number; retentionDays: number; publishPort?: number;
+    };
+}
+
+function httpUrl(ctx: ErrorContext, path: string, value: unknown, example: string): string {
+    let u: URL | undefined;
+    try { u = new URL(String(value)); } catch { u = undefined; }
+    if (typeof value !== "string" || !u || !["http:", "https:"].includes(u.protocol) || !u.hostname) {
+        invalid(ctx, path, `${JSON.stringify(value)} is not an http(s) URL`, `use a full URL such as "${example}"`);
+    }
+    return value.replace(/\/+$/, "");
+}
+
+function fraction(ctx: ErrorContext, path: string, value: number): number {
+    if (typeof value !== "number" || !(value > 0 && value < 1)) {
+        invalid(ctx, path, `must be a ratio between 0 and 1, got ${JSON.stringify(value)}`, `write 1% as 0.01`);
+    }
+    return value;
+}
+
+function normalizeAlerts(ctx: ErrorContext, a: NonNullable<ObservabilityArgs["alerts"]>): NormalizedAlerts {
+    const d = DEFAULTS.alerts;
+    const out: NormalizedAlerts = {
+        latencyP95WarningMs: requireInt(ctx, "alerts.latencyP95WarningMs", a.latencyP95WarningMs ?? d.latencyP95WarningMs, 1, 600_000),
+        latencyP95CriticalMs: requireInt(ctx, "alerts.latencyP95CriticalMs", a.latencyP95CriticalMs ?? d.latencyP95CriticalMs, 1, 600_000),
+        errorRateWarning: fraction(ctx, "alerts.errorRateWarning", a.errorRateWarning ?? d.errorRateWarning),
+        errorRateCritical: fraction(ctx, "alerts.errorRateCritical", a.errorRateCritical ?? d.errorRateCritical),
+        cpuPercent: requireInt(ctx, "alerts.cpuPercent", a.cpuPercent ?? d.cpuPercent, 1, 100),
+        memoryPercent: requireInt(ctx, "alerts.memoryPercent", a.memoryPercent ?? d.memoryPercent, 1, 100),
+        restartCount: requireInt(ctx, "alerts.restartCount", a.restartCount ?? d.restartCount, 1, 100),
+        forMinutes: requireInt(ctx, "alerts.forMinutes", a.forMinutes ?? d.forMinutes, 1, 60),
+    };
+    if (out.latencyP95WarningMs >= out.latencyP95CriticalMs) {
+        invalid(ctx, "alerts.latencyP95WarningMs", `warning (${out.latencyP95WarningMs} ms) must be below critical (${out.latencyP95CriticalMs} ms)`,
+            "lower the warning threshold or raise alerts.latencyP95CriticalMs");
+    }
+    if (out.errorRateWarning >= out.errorRateCritical) {
+        invalid(ctx, "alerts.errorRateWarning", `warning (${out.errorRateWarning}) must be below critical (${out.errorRateCritical})`,
+            "lower the warning ratio or raise alerts.errorRateCritical");
+    }
+    return out;
+}
+
+function normalizeLogDestinations(ctx: ErrorContext, list: NonNullable<ObservabilityArgs["logDestinations"]>): NormalizedLogDestination[] {
+    const seen = new Set<string>();
+    return list.map((dst, i) => {
+        const path = `logDestinations[${i}]`;
+        if (typeof dst?.name !== "string" || !LOG_DESTINATION_NAME.test(dst.name)) {
+            invalid(ctx, `${path}.name`, `${JSON.stringify(dst?.name)} is not a log destination name`, "use 2 to 42 letters, digits, spaces, '-', '_' or '.'");
+        }
+        if (seen.has(dst.name)) invalid(ctx, `${path}.name`, `"${dst.name}" is used twice`, "give each log destination a unique name");
+        seen.add(dst.name);
+        const kinds = LOG_DESTINATION_KINDS.filter(k => dst[k] !== undefined);
+        if (kinds.length !== 1) {
+            invalid(ctx, path, kinds.length ? `sets ${kinds.join(" and ")}` : "sets no destination",
+                `set exactly one of ${LOG_DESTINATION_KINDS.join(", ")}`);
+        }
+        const kind = kinds[0]!;
+        let config: Record<string, unknown>;
+        switch (kind) {
+            case "papertrail":
+                config = { endpoint: dst.papertrail!.endpoint };
+                break;
+            case "datadog":
+                config = { apiKey: pulumi.secret(dst.datadog!.apiKey), endpoint: dst.datadog!.endpoint };
+                break;
+            case "logtail":
+                config = { token: pulumi.secret(dst.logtail!.token) };
+                break;
+            case "openSearch": {
+                const o = dst.openSearch!;
+                config = {
+                    endpoint: httpUrl(ctx, `${path}.openSearch.endpoint`, o.endpoint, "https://search.example.com:25060"),
+                    indexName: o.indexName,
+                    basicAuth: { user: o.basicAuth.user, password: pulumi.secret(o.basicAuth.password) },
+                };
+                break;
+            }
+        }
+        return { name: dst.name, kind, config };
+    });
+}
+
+export function normalizeObservability(name: string, args: ObservabilityArgs): NormalizedObservability {
+    const ctx: ErrorContext = { kind: "Observability", name };
+    const target: Target | undefined = args?.target;
+    if (!target || (target.kind !== "docker" && target.kind !== "do-app")) {
+        invalid(ctx, "target", "is missing", "pass `target` from a DockerHost (`host.target`) or `doAppTarget(...)`");
+    }
+    if (!DO_NAME.test(name)) {
+        invalid(ctx, "name", `${JSON.stringify(name)} cannot name containers and DO checks`, "use 2 to 32 lowercase letters, digits and hyphens, starting with a letter");
+    }
+    const environment = target.environment;
+    const namespace = args.namespace ?? (target.kind === "do-app" ? target.appName : target.namePrefix);
+    if (!/^[A-Za-z0-9._-]{1,63}$/.test(namespace)) {
+        invalid(ctx, "namespace", `${JSON.stringify(namespace)} cannot be an OTEL resource attribute value here`, "use letters, digits, '.', '_' and '-'");
+    }
+
+    let sentry: NormalizedObservability["sentry"];
+    if (args.sentry) {
+        const dsn = args.sentry.dsn;
+        // A DSN is a public client key (browsers ship it), so it stays plain and SDKs can read it from env.
+        if (typeof dsn === "string" && !/^https:\/\/[^@\s]+@[^/\s]+\/\S+$/.test(dsn)) {
+            invalid(ctx, "sentry.dsn", "is not a Sentry DSN", `copy it from Sentry's Client Keys page, e.g. "https://<key>@o1.ingest.sentry.io/123"`);
+        }
+        sentry = { dsn, environment: args.sentry.environment ?? environment, release: args.sentry.release };
+    }
+
+    if (args.otel && args.newRelic) {
+        invalid(ctx, "newRelic", "is set together with otel, and both name the OTLP endpoint",
+            "keep newRelic (it sets the New Relic endpoint and api-key header) or otel, not both");
+    }
+    let otel: NormalizedObservability["otel"];
+    if (args.otel) {
+        const headers = Object.entries(args.otel.headers ?? {}).sort(([a], [b]) => a.localeCompare(b));
+        headers.forEach(([k]) => {
+            if (!HEADER_NAME.test(k)) invalid(ctx, `otel.headers.${k}`, "is not an HTTP header name", "use letters, digits and '-'");
+        });
+        otel = {
+            endpoint: httpUrl(ctx, "otel.endpoint", args.otel.endpoint, "http://otel-collector:4318"),
+            protocol: requireOneOf(ctx, "otel.protocol", args.otel.protocol ?? DEFAULTS.otelProtocol, OTEL_PROTOCOLS),
+            headers,
+        };
+    } else if (args.newRelic) {
+        const region = requireOneOf(ctx, "newRelic.region", args.newRelic.region ?? "us", ["us", "eu"] as const);
+        if (args.newRelic.licenseKey === undefined || args.newRelic.licenseKey === "") {
+            invalid(ctx, "newRelic.licenseKey", "is empty", "pass the ingest license key, e.g. `config.requireSecret(\"newRelicLicenseKey\")`");
+        }
+        otel = {
+            endpoint: DEFAULTS.newRelicEndpoint[region],
+            protocol: requireOneOf(ctx, "newRelic.protocol", args.newRelic.protocol ?? DEFAULTS.otelProtocol, OTEL_PROTOCOLS),
+            headers: [["api-key", args.newRelic.licenseKey]],
+        };
+    }
+
+    const logFormat = requireOneOf(ctx, "logs.format", args.logs?.format ?? "json", ["json", "text"] as const);
+    const alerts = normalizeAlerts(ctx, args.alerts ?? {});
+
+    const emails = (args.destinations?.emails ?? []).map((e, i) => {
+        if (typeof e !== "string" || !EMAIL.test(e)) invalid(ctx, `destinations.emails[${i}]`, `${JSON.stringify(e)} is not an email address`, "use an address such as \"oncall@example.com\"");
+        return e;
+    });
+    const slackWebhooks = (args.destinations?.slackWebhooks ?? []).map((s, i) => {
+        if (typeof s?.channel !== "string" || !/^#?[a-z0-9][a-z0-9._-]{0,79}$/.test(s.channel)) {
+            invalid(ctx, `destinations.slackWebhooks[${i}].channel`, `${JSON.stringify(s?.channel)} is not a Slack channel`, "use a channel such as \"#alerts-critical\"");
+        }
+        if (typeof s.url === "string" && !/^https:\/\/hooks\.slack\.com\/\S+$/.test(s.url)) {
+            invalid(ctx, `destinations.slackWebhooks[${i}].url`, "is not a Slack incoming-webhook URL", "use the https://hooks.slack.com/services/... URL Slack gives you (from a config secret)");
+        }
+        // A webhook URL lets anyone post to the channel: a credential.
+        return { url: pulumi.secret(s.url), channel: s.channel };
+    });
+
+    let uptime: NormalizedObservability["uptime"];
+    if (args.uptime) {
+        const u = args.uptime.url;
+        if (typeof u === "string") {
+            httpUrl(ctx, "uptime.url", u, "https://api.example.com/health");
+            if (!isHostname(new URL(u).hostname)) invalid(ctx, "uptime.url", `"${u}" has no public hostname`, "check a public URL, e.g. \"https://api.example.com/health\"");
+        }
+        const regions = (args.uptime.regions ?? [...DEFAULTS.uptimeRegions]).map((r, i) => requireOneOf(ctx, `uptime.regions[${i}]`, r, UPTIME_REGIONS));
+        if (!regions.length) invalid(ctx, "uptime.regions", "is empty", `use at least one of ${UPTIME_REGIONS.join(", ")}`);
+        if (!emails.length && !slackWebhooks.length) {
+            invalid(ctx, "uptime", "has nowhere to send its alerts", "add destinations.emails or destinations.slackWebhooks");
+        }
+        uptime = { url: u, regions, https: typeof u !== "string" || u.startsWith("https:") };
+    }
+
+    const logDestinations = normalizeLogDestinations(ctx, args.logDestinations ?? []);
+
+    let prometheus: NormalizedObservability["prometheus"];
+    const p = args.prometheus ?? {};
+    if (target.kind === "docker" && p.enabled !== false) {
+        const d = DEFAULTS.prometheus;
+        const scrape = (p.scrape ?? []).map((s, i) => {
+            if (typeof s !== "string" || !DO_NAME.test(s)) invalid(ctx, `prometheus.scrape[${i}]`, `${JSON.stringify(s)} is not a service name`, "list ApiService names, e.g. [\"api\"]");
+            if (s === "prometheus") invalid(ctx, `prometheus.scrape[${i}]`, "\"prometheus\" is the job of Prometheus itself", "rename the service");
+            return s;
+        });
+        scrape.forEach((s, i) => { if (scrape.indexOf(s) !== i) invalid(ctx, `prometheus.scrape[${i}]`, `"${s}" is listed twice`, "list each service once"); });
+        const metricsPath = p.metricsPath ?? d.metricsPath;
+        if (!/^\/[A-Za-z0-9._~\/-]*$/.test(metricsPath)) invalid(ctx, "prometheus.metricsPath", `${JSON.stringify(metricsPath)} is not a path`, "use e.g. \"/metrics\"");
+        prometheus = {
+            image: p.image ?? d.image,
+            scrape,
+            port: requireInt(ctx, "prometheus.port", p.port ?? d.port, 1, 65535),
+            metricsPath,
+            scrapeIntervalSeconds: requireInt(ctx, "prometheus.scrapeIntervalSeconds", p.scrapeIntervalSeconds ?? d.scrapeIntervalSeconds, 5, 300),
+            retentionDays: requireInt(ctx, "prometheus.retentionDays", p.retentionDays ?? d.retentionDays, 1, 365),
+            publishPort: p.publishPort === undefined ? undefined : requireInt(ctx, "prometheus.publishPort", p.publishPort, 1024, 65535),
+        };
+    }
+    return {
+        name, environment, namespace, sentry, otel, logFormat, alerts,
+        destinations: { emails, slackWebhooks }, uptime, logDestinations, prometheus,
+    };
+}
