@@ -1,0 +1,78 @@
+// Real-engine checks of two ApiService decisions, on a local image built FROM scratch with the
+// host's static busybox (no pulls). Skipped when no engine or busybox is available.
+// Containers run with --network none: all traffic stays on the container's own loopback.
+import { strict as assert } from "assert";
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { defaultHealthcheckCommand } from "../../components/api-service/normalize";
+
+const IMAGE = "slipway-test-busybox:api-service";
+const docker = (args: string[], timeout = 30_000) => spawnSync("docker", args, { encoding: "utf8", timeout });
+
+function available(): boolean {
+    return fs.existsSync("/usr/bin/busybox") && docker(["version", "--format", "{{.Server.Version}}"], 10_000).status === 0;
+}
+
+describe("ApiService decisions against a real Docker engine", function () {
+    this.timeout(120_000);
+    const started: string[] = [];
+
+    before(function () {
+        if (!available()) this.skip();
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-bb-"));
+        fs.copyFileSync("/usr/bin/busybox", path.join(dir, "busybox"));
+        fs.writeFileSync(path.join(dir, "Dockerfile"), [
+            "FROM scratch",
+            "COPY busybox /bin/busybox",
+            'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
+            "RUN mkdir -p /www /run/secrets && echo ok > /www/ready",
+        ].join("\n"));
+        const built = docker(["build", "-q", "-t", IMAGE, dir], 90_000);
+        fs.rmSync(dir, { recursive: true, force: true });
+        if (built.status !== 0) this.skip();
+    });
+
+    after(() => {
+        for (const id of started) docker(["rm", "-f", id], 20_000);
+    });
+
+    it("the default healthcheck passes in a curl-less image as the unprivileged default user, and fails on a missing path", () => {
+        const run = docker(["run", "-d", "--network", "none", "--user", "10001:10001", "--cap-drop", "ALL",
+            "--security-opt", "no-new-privileges:true", IMAGE, "httpd", "-f", "-p", "127.0.0.1:8080", "-h", "/www"]);
+        assert.strictEqual(run.status, 0, run.stderr);
+        const id = run.stdout.trim();
+        started.push(id);
+        const probe = (p: string) => {
+            const [, cmd] = defaultHealthcheckCommand(8080, p);
+            // Bounded: at most 20 attempts, 250 ms apart, for httpd to start listening.
+            for (let i = 0; i < 20; i++) {
+                const r = docker(["exec", id, "sh", "-c", cmd!], 10_000);
+                if (r.status === 0 || p !== "/ready") return r.status;
+                execFileSync("sleep", ["0.25"]);
+            }
+            return 1;
+        };
+        assert.strictEqual(probe("/ready"), 0);
+        assert.notStrictEqual(probe("/missing"), 0);
+    });
+
+    it("refuses to copy a file into a read-only container, which is why readOnlyRootFilesystem excludes file secrets", () => {
+        const src = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "slipway-secret-")), "TOKEN");
+        fs.writeFileSync(src, "not-a-real-secret");
+        const copyInto = (readOnly: boolean) => {
+            const created = docker(["create", ...(readOnly ? ["--read-only"] : []), "--network", "none", IMAGE, "true"]);
+            assert.strictEqual(created.status, 0, created.stderr);
+            const id = created.stdout.trim();
+            started.push(id);
+            return docker(["cp", src, `${id}:/run/secrets/TOKEN`]);
+        };
+        const writable = copyInto(false);
+        const cp = copyInto(true);
+        fs.rmSync(path.dirname(src), { recursive: true, force: true });
+        assert.strictEqual(writable.status, 0, `control: a writable container accepts the upload (${writable.stderr})`);
+        assert.notStrictEqual(cp.status, 0);
+        assert.match(cp.stderr, /read-only/i);
+    });
+});
