@@ -1,0 +1,410 @@
+// Caddy's native JSON, built from typed objects (no Caddyfile, no templates), from the same
+// NormalizedGateway that do-app.ts turns into App Platform ingress rules.
+//
+// Handler order inside the edge server (each route is non-terminal until the service routes):
+//   1. headers: security headers, X-Request-ID and `-Server`, all `deferred` so they are applied
+//      when the response is written, over whatever the upstream sent;
+//   2. CORS preflight: answered here with 204, never reaches a service (nor the rate limiter);
+//   3. CORS response headers for allowed origins;
+//   4. rate_limit: one handler, one zone per configured limit, each zone matching exactly the
+//      requests its routes own (longest prefix wins, so longer routes are excluded);
+//   5. request_body: caps the body; reading past it yields 413;
+//   6. encode: zstd/gzip, wrapping the proxy;
+//   7. the service routes, longest prefix first, terminal;
+//   8. 404 JSON for anything else.
+// Errors (413, 429, 502...) bypass deferred headers, so the server's `errors` routes set the
+// same headers again, immediately, and answer with a small JSON body.
+import type { ServiceEndpoint } from "../core/service";
+import { NormalizedGateway, NormalizedRateLimitZone, NormalizedRoute, RateLimitKey, sortKeys } from "./normalize";
+
+// ---- the subset of Caddy's JSON schema this module emits ------------------------------------
+
+export type HeaderMap = Record<string, string[]>;
+
+export interface CaddyMatcherSet {
+    host?: string[];
+    path?: string[];
+    method?: string[];
+    header?: HeaderMap;
+    not?: CaddyMatcherSet[];
+}
+
+export interface CaddyHeaderOps {
+    set?: HeaderMap;
+    add?: HeaderMap;
+    delete?: string[];
+}
+
+export interface CaddyHeadersHandler {
+    handler: "headers";
+    request?: CaddyHeaderOps;
+    response?: CaddyHeaderOps & { deferred?: boolean };
+}
+
+export interface CaddyStaticResponse {
+    handler: "static_response";
+    status_code: number | string;
+    headers?: HeaderMap;
+    body?: string;
+}
+
+export interface CaddyRequestBody {
+    handler: "request_body";
+    max_size: number;
+}
+
+export interface CaddyRateLimitZone {
+    key: string;
+    window: string;
+    max_events: number;
+    match: CaddyMatcherSet[];
+}
+
+/** `http.handlers.rate_limit` from github.com/mholt/caddy-ratelimit (sliding window, no burst field). */
+export interface CaddyRateLimit {
+    handler: "rate_limit";
+    rate_limits: Record<string, CaddyRateLimitZone>;
+}
+
+export interface CaddyEncode {
+    handler: "encode";
+    encodings: { zstd?: Record<string, never>; gzip?: Record<string, never> };
+    prefer: string[];
+}
+
+export interface CaddyRewrite {
+    handler: "rewrite";
+    strip_path_prefix: string;
+}
+
+export interface CaddyReverseProxy {
+    handler: "reverse_proxy";
+    upstreams: { dial: string }[];
+    load_balancing: {
+        selection_policy: { policy: "round_robin" };
+        try_duration: string;
+        try_interval: string;
+    };
+    health_checks: {
+        active: { uri: string; interval: string; timeout: string; expect_status: number };
+        passive: { fail_duration: string; max_fails: number; unhealthy_status: number[] };
+    };
+    headers: { request: CaddyHeaderOps };
+    transport: { protocol: "http"; dial_timeout: string; response_header_timeout: string };
+}
+
+export interface CaddySubroute {
+    handler: "subroute";
+    routes: CaddyRoute[];
+}
+
+export type CaddyHandler =
+    | CaddyHeadersHandler | CaddyStaticResponse | CaddyRequestBody | CaddyRateLimit
+    | CaddyEncode | CaddyRewrite | CaddyReverseProxy | CaddySubroute;
+
+export interface CaddyRoute {
+    match?: CaddyMatcherSet[];
+    handle: CaddyHandler[];
+    terminal?: boolean;
+}
+
+export interface CaddyServer {
+    listen: string[];
+    routes: CaddyRoute[];
+    errors?: { routes: CaddyRoute[] };
+    automatic_https?: { disable: boolean };
+    logs?: { default_logger_name: string };
+    read_header_timeout?: string;
+    idle_timeout?: string;
+}
+
+export interface CaddyLog {
+    writer: { output: "stdout" | "stderr" } | { output: "file"; filename: string; roll_size_mb: number; roll_keep: number; roll_keep_days: number };
+    encoder: { format: "json" };
+    include?: string[];
+    exclude?: string[];
+}
+
+export interface CaddyTlsApp {
+    automation: {
+        policies: { subjects: string[]; issuers: ({ module: "acme"; email?: string } | { module: "internal" })[] }[];
+    };
+}
+
+export interface CaddyConfig {
+    admin: { disabled: true; config: { persist: false } };
+    storage: { module: "file_system"; root: string };
+    logging: { logs: Record<string, CaddyLog> };
+    apps: {
+        http: {
+            http_port: number;
+            https_port: number;
+            grace_period: string;
+            servers: Record<string, CaddyServer>;
+        };
+        tls?: CaddyTlsApp;
+        pki?: { certificate_authorities: { local: { install_trust: boolean } } };
+    };
+}
+
+/** Where things live inside the container; tests override them to run Caddy on the host. */
+export interface CaddyBuildOptions {
+    /** Interface to bind; empty means all (inside the container). @default `""` */
+    bindHost?: string;
+    /** @default `8080` (unprivileged, so Caddy runs as non-root; Docker maps host 80 to it) */
+    httpPort?: number;
+    /** @default `8443` */
+    httpsPort?: number;
+    /** Internal health listener for the container health check. @default `"127.0.0.1:9180"` */
+    healthListen?: string;
+    /** Certificates and ACME state. @default `"/data/caddy"` */
+    storageRoot?: string;
+    /** Replace a service's dial addresses (tests point them at a local upstream). */
+    dial?: (service: ServiceEndpoint) => string[];
+}
+
+export const CONTAINER = {
+    httpPort: 8080,
+    httpsPort: 8443,
+    healthListen: "127.0.0.1:9180",
+    healthPath: "/healthz",
+    storageRoot: "/data/caddy",
+    configPath: "/etc/caddy/caddy.json",
+} as const;
+
+const ACCESS_LOGGER = "access";
+const ACCESS_LOGGER_FULL = `http.log.access.${ACCESS_LOGGER}`;
+const JSON_TYPE = { "Content-Type": ["application/json"] };
+
+/** Path patterns for a prefix: the prefix itself and everything below it, segment-wise. */
+export function prefixPatterns(prefix: string): string[] {
+    return prefix === "/" ? ["/*"] : [prefix, `${prefix}/*`];
+}
+
+/** The dial address of each replica: `host:port` (dialHosts may already carry a port). */
+export function dialAddresses(e: ServiceEndpoint): string[] {
+    return e.dialHosts.map(h => (h.includes(":") ? h : `${h}:${e.port}`));
+}
+
+/**
+ * The rate limiter is a sliding window without a burst setting: up to `max_events` requests may
+ * arrive at once, then the oldest must leave the window. A zone of `events` per `window` with a
+ * larger `burst` keeps its sustained rate and allows the burst by stretching the window:
+ * `burst` events per `window × burst / events` (rounded up to the millisecond, so never looser).
+ */
+export function caddyRateLimit(z: Pick<NormalizedRateLimitZone, "events" | "burst" | "windowMs">): { maxEvents: number; window: string } {
+    const ms = Math.ceil((z.windowMs * z.burst) / z.events);
+    return { maxEvents: z.burst, window: formatMs(ms) };
+}
+
+function formatMs(ms: number): string {
+    if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+    if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+    if (ms % 1000 === 0) return `${ms / 1000}s`;
+    return `${ms}ms`;
+}
+
+function keyPlaceholder(k: RateLimitKey): string {
+    return k.kind === "ip" ? "{http.request.remote.host}" : `{http.request.header.${k.header}}`;
+}
+
+function zoneMatch(z: NormalizedRateLimitZone): CaddyMatcherSet[] {
+    return z.members.map(m => {
+        const set: CaddyMatcherSet = { path: prefixPatterns(m.prefix) };
+        if (m.exclude.length) set.not = [{ path: m.exclude.flatMap(prefixPatterns) }];
+        return set;
+    });
+}
+
+function securityHeaders(n: NormalizedGateway): { set: HeaderMap; delete?: string[] } {
+    const set: HeaderMap = {};
+    for (const [k, v] of Object.entries(n.securityHeaders)) set[k] = [v];
+    set["X-Request-ID"] = ["{http.request.uuid}"];
+    // reverse_proxy adds `Via: 1.1 Caddy`, which names the software as much as Server does.
+    return n.stripServerHeader ? { set: sortKeys(set), delete: ["Server", "Via"] } : { set: sortKeys(set) };
+}
+
+function corsResponseHeaders(n: NormalizedGateway): HeaderMap {
+    const c = n.cors!;
+    const wildcard = c.allowOrigins.length === 1 && c.allowOrigins[0] === "*";
+    const set: HeaderMap = {
+        // Echo the origin only after the matcher checked it against the allow list.
+        "Access-Control-Allow-Origin": [wildcard ? "*" : "{http.request.header.Origin}"],
+    };
+    if (c.allowCredentials) set["Access-Control-Allow-Credentials"] = ["true"];
+    if (c.exposeHeaders.length) set["Access-Control-Expose-Headers"] = [c.exposeHeaders.join(", ")];
+    return sortKeys(set);
+}
+
+function corsRoutes(n: NormalizedGateway, deferred: boolean): CaddyRoute[] {
+    if (!n.cors) return [];
+    const c = n.cors;
+    const origin: HeaderMap = { Origin: c.allowOrigins };
+    const paths = n.routes.flatMap(r => prefixPatterns(r.pathPrefix));
+    const preflight: CaddyRoute = {
+        match: [{ method: ["OPTIONS"], path: paths, header: { "Access-Control-Request-Method": ["*"], ...origin } }],
+        handle: [
+            {
+                handler: "headers",
+                response: {
+                    set: sortKeys({
+                        ...corsResponseHeaders(n),
+                        "Access-Control-Allow-Methods": [c.allowMethods.join(", ")],
+                        "Access-Control-Allow-Headers": [c.allowHeaders.join(", ")],
+                        "Access-Control-Max-Age": [String(c.maxAgeSeconds)],
+                    }),
+                    add: { Vary: ["Origin"] },
+                },
+            },
+            { handler: "static_response", status_code: 204 },
+        ],
+        terminal: true,
+    };
+    const actual: CaddyRoute = {
+        match: [{ header: origin }],
+        handle: [{ handler: "headers", response: { set: corsResponseHeaders(n), add: { Vary: ["Origin"] }, ...(deferred ? { deferred } : {}) } }],
+    };
+    return deferred ? [preflight, actual] : [actual];
+}
+
+function proxyRoute(n: NormalizedGateway, r: NormalizedRoute, dial: (e: ServiceEndpoint) => string[]): CaddyRoute {
+    const u = n.upstream;
+    const handle: CaddyHandler[] = [];
+    if (r.stripPrefix && r.pathPrefix !== "/") handle.push({ handler: "rewrite", strip_path_prefix: r.pathPrefix });
+    handle.push({
+        handler: "reverse_proxy",
+        upstreams: dial(r.service).map(d => ({ dial: d })),
+        load_balancing: { selection_policy: { policy: "round_robin" }, try_duration: u.tryDuration, try_interval: u.tryInterval },
+        health_checks: {
+            active: {
+                uri: u.healthCheck === "ready" ? r.service.readyPath : r.service.healthPath,
+                interval: u.healthInterval,
+                timeout: u.healthTimeout,
+                expect_status: 2,
+            },
+            // Gateway-level failures only: a 500 is the app's answer, not a dead replica.
+            passive: { fail_duration: u.failDuration, max_fails: u.maxFails, unhealthy_status: [502, 503, 504] },
+        },
+        // X-Forwarded-For/-Proto/-Host are set by reverse_proxy itself (client values are
+        // replaced, as no trusted_proxies are configured).
+        headers: { request: { set: { "X-Real-IP": ["{http.request.remote.host}"], "X-Request-ID": ["{http.request.uuid}"] } } },
+        transport: { protocol: "http", dial_timeout: u.dialTimeout, response_header_timeout: u.responseHeaderTimeout },
+    });
+    return { match: [{ path: prefixPatterns(r.pathPrefix) }], handle, terminal: true };
+}
+
+function notFound(): CaddyRoute {
+    return { handle: [{ handler: "static_response", status_code: 404, headers: JSON_TYPE, body: '{"error":"Not Found"}\n' }], terminal: true };
+}
+
+/** Immediate (not deferred) edge headers, for responses produced outside the main chain. */
+function immediateHeaders(n: NormalizedGateway): CaddyHeadersHandler {
+    return { handler: "headers", response: securityHeaders(n) };
+}
+
+/** The whole Caddy config for a normalized gateway. Pure: same input, same object. */
+export function buildCaddyConfig(n: NormalizedGateway, opts: CaddyBuildOptions = {}): CaddyConfig {
+    const httpPort = opts.httpPort ?? CONTAINER.httpPort;
+    const httpsPort = opts.httpsPort ?? CONTAINER.httpsPort;
+    const bind = opts.bindHost ?? "";
+    const dial = opts.dial ?? dialAddresses;
+    const tlsOn = n.tls !== "off";
+
+    const inner: CaddyRoute[] = [{ handle: [{ handler: "headers", response: { ...securityHeaders(n), deferred: true } }] }];
+    inner.push(...corsRoutes(n, true));
+    if (n.rateLimits.length) {
+        const zones: Record<string, CaddyRateLimitZone> = {};
+        for (const z of n.rateLimits) {
+            const { maxEvents, window } = caddyRateLimit(z);
+            zones[z.name] = { key: keyPlaceholder(z.key), window, max_events: maxEvents, match: zoneMatch(z) };
+        }
+        inner.push({ handle: [{ handler: "rate_limit", rate_limits: zones }] });
+    }
+    inner.push({ handle: [{ handler: "request_body", max_size: n.maxBodyBytes }] });
+    if (n.compression.length) {
+        const encodings: CaddyEncode["encodings"] = {};
+        for (const e of [...n.compression].sort()) encodings[e] = {};
+        inner.push({ handle: [{ handler: "encode", encodings, prefer: [...n.compression] }] });
+    }
+    inner.push(...n.routes.map(r => proxyRoute(n, r, dial)));
+    inner.push(notFound());
+
+    const routes: CaddyRoute[] = n.domains.length
+        // Host matchers are also how automatic HTTPS learns which names need certificates.
+        ? [{ match: [{ host: [...n.domains].sort() }], handle: [{ handler: "subroute", routes: inner }], terminal: true },
+            { handle: [immediateHeaders(n), ...notFound().handle], terminal: true }]
+        : inner;
+
+    const edge: CaddyServer = {
+        listen: [`${bind}:${tlsOn ? httpsPort : httpPort}`],
+        routes,
+        errors: {
+            routes: [
+                ...corsRoutes(n, false),
+                {
+                    handle: [
+                        immediateHeaders(n),
+                        { handler: "static_response", status_code: "{http.error.status_code}", headers: JSON_TYPE, body: '{"error":"{http.error.status_text}"}\n' },
+                    ],
+                    terminal: true,
+                },
+            ],
+        },
+        read_header_timeout: "10s",
+        idle_timeout: "2m",
+    };
+    if (!tlsOn) edge.automatic_https = { disable: true };
+    if (n.accessLog) edge.logs = { default_logger_name: ACCESS_LOGGER };
+
+    const logs: Record<string, CaddyLog> = {
+        default: { writer: { output: "stderr" }, encoder: { format: "json" }, exclude: [ACCESS_LOGGER_FULL] },
+    };
+    if (n.accessLog?.stdout) logs.access_stdout = { writer: { output: "stdout" }, encoder: { format: "json" }, include: [ACCESS_LOGGER_FULL] };
+    if (n.accessLog?.file) {
+        logs.access_file = {
+            writer: { output: "file", filename: n.accessLog.file, roll_size_mb: n.accessLog.rollSizeMb, roll_keep: n.accessLog.rollKeep, roll_keep_days: n.accessLog.rollKeepDays },
+            encoder: { format: "json" },
+            include: [ACCESS_LOGGER_FULL],
+        };
+    }
+
+    const config: CaddyConfig = {
+        // No admin endpoint: config changes replace the container, so nothing needs it.
+        admin: { disabled: true, config: { persist: false } },
+        storage: { module: "file_system", root: opts.storageRoot ?? CONTAINER.storageRoot },
+        logging: { logs },
+        apps: {
+            http: {
+                http_port: httpPort,
+                https_port: httpsPort,
+                grace_period: "10s",
+                servers: {
+                    edge,
+                    health: {
+                        listen: [opts.healthListen ?? CONTAINER.healthListen],
+                        routes: [{ match: [{ path: [CONTAINER.healthPath] }], handle: [{ handler: "static_response", status_code: 200, body: "ok\n" }], terminal: true }],
+                        automatic_https: { disable: true },
+                    },
+                },
+            },
+        },
+    };
+    if (n.tls === "internal" || (n.tls === "auto" && n.email)) {
+        const issuer = n.tls === "internal" ? { module: "internal" as const } : { module: "acme" as const, email: n.email };
+        config.apps.tls = { automation: { policies: [{ subjects: [...n.domains].sort(), issuers: [issuer] }] } };
+    }
+    if (n.tls === "internal") config.apps.pki = { certificate_authorities: { local: { install_trust: false } } };
+    return config;
+}
+
+/** Stable JSON: object keys sorted (arrays keep their meaningful order), 2-space indent, final newline. */
+export function renderCaddyJson(config: CaddyConfig): string {
+    const sort = (v: unknown): unknown => {
+        if (Array.isArray(v)) return v.map(sort);
+        if (v !== null && typeof v === "object") {
+            return Object.fromEntries(Object.keys(v as object).sort().map(k => [k, sort((v as Record<string, unknown>)[k])]));
+        }
+        return v;
+    };
+    return JSON.stringify(sort(config), null, 2) + "\n";
+}

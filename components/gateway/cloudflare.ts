@@ -1,0 +1,167 @@
+// The Cloudflare edge for a do-app Gateway, as pure data: zone settings and ruleset rules built
+// from the same NormalizedGateway as the Caddy config. do-app.ts turns them into resources.
+//
+// What maps where (App Platform itself has no rate limits, security headers or WAF):
+//   rate-limit zones  -> one rule each in the zone's `http_ratelimit` entry point
+//                        (`events` per `window`, same key; Cloudflare has no burst, see below)
+//   security headers  -> HSTS via the `security_header` zone setting; the others via a
+//                        response-header transform rule (`http_response_headers_transform`);
+//                        Cloudflare always sends `Server: cloudflare`, so that one stays
+//   TLS               -> zone settings ssl=strict, min_tls_version=1.2, always_use_https=on
+//   WAF               -> a managed ruleset (`http_request_firewall_managed`) and a custom rule
+//                        refusing TRACE/TRACK/CONNECT (`http_request_firewall_custom`)
+//   CORS, routing     -> App Platform ingress rules (do-app.ts)
+//   compression       -> Cloudflare compresses eligible responses on its own
+//   body size limit   -> not expressible below Cloudflare's plan limit: rejected in normalize
+import type * as cloudflare from "@pulumi/cloudflare";
+import { NormalizedGateway, NormalizedRateLimitZone, ZoneMember } from "./normalize";
+
+export type RulesetRule = cloudflare.types.input.RulesetRule;
+
+/** Well-known ids of Cloudflare's managed WAF rulesets. */
+export const MANAGED_RULESETS = {
+    cloudflare: "efb7b8c949ac4650a09736fc376e9aee",
+    free: "77454fe2d30c4220b5701f6fdfb893ba",
+} as const;
+
+export interface ZoneSettingSpec {
+    settingId: string;
+    value: unknown;
+}
+
+export interface RulesetSpec {
+    /** Logical-name suffix, e.g. `ratelimit`. */
+    suffix: string;
+    phase: string;
+    name: string;
+    description: string;
+    rules: RulesetRule[];
+}
+
+const quote = (s: string) => JSON.stringify(s);
+
+/** Segment-wise prefix test, the same semantics as the Caddy path matchers. */
+export function pathExpression(prefix: string): string {
+    if (prefix === "/") return `starts_with(http.request.uri.path, "/")`;
+    return `(http.request.uri.path eq ${quote(prefix)} or starts_with(http.request.uri.path, ${quote(prefix + "/")}))`;
+}
+
+function memberExpression(m: ZoneMember): string {
+    const own = pathExpression(m.prefix);
+    return m.exclude.length ? `(${own} and not (${m.exclude.map(pathExpression).join(" or ")}))` : own;
+}
+
+export function hostExpression(domains: readonly string[]): string {
+    return `(http.host in {${[...domains].sort().map(quote).join(" ")}})`;
+}
+
+/**
+ * Cloudflare counts `requestsPerPeriod` over a fixed `period` and has no burst, so it enforces
+ * the zone's sustained rate (`events` per `window`); Caddy's stretched window allows `burst` at
+ * once. The block lasts one period (`mitigationTimeout`), then counting starts again.
+ */
+export function rateLimitRule(n: NormalizedGateway, z: NormalizedRateLimitZone): RulesetRule {
+    const period = z.windowMs / 1000;
+    const characteristics = ["cf.colo.id", z.key.kind === "ip" ? "ip.src" : `http.request.headers[${quote(z.key.header.toLowerCase())}]`];
+    return {
+        ref: `slipway_${n.name}_${z.name}`.replace(/[^a-zA-Z0-9_]/g, "_"),
+        description: `Gateway "${n.name}" zone ${z.name}: ${z.events} requests per ${z.window}`,
+        expression: `${hostExpression(n.domains)} and (${z.members.map(memberExpression).join(" or ")})`,
+        action: "block",
+        actionParameters: {
+            response: { statusCode: 429, contentType: "application/json", content: '{"error":"Too Many Requests"}' },
+        },
+        ratelimit: { characteristics, period, requestsPerPeriod: z.events, mitigationTimeout: period },
+        enabled: true,
+    };
+}
+
+export function zoneSettings(n: NormalizedGateway): ZoneSettingSpec[] {
+    const settings: ZoneSettingSpec[] = [
+        { settingId: "always_use_https", value: "on" },
+        { settingId: "min_tls_version", value: "1.2" },
+        // Full (strict): Cloudflare verifies App Platform's certificate, no plain hop.
+        { settingId: "ssl", value: "strict" },
+    ];
+    const hsts = n.securityHeaders["Strict-Transport-Security"];
+    if (hsts !== undefined) {
+        const maxAge = Number(/max-age=(\d+)/.exec(hsts)![1]);
+        settings.push({
+            settingId: "security_header",
+            value: {
+                strictTransportSecurity: {
+                    enabled: true,
+                    maxAge,
+                    includeSubdomains: hsts.includes("includeSubDomains"),
+                    preload: hsts.includes("preload"),
+                    nosniff: true,
+                },
+            },
+        });
+    }
+    return settings;
+}
+
+export function rulesets(n: NormalizedGateway, waf: "cloudflare" | "free" | "none"): RulesetSpec[] {
+    const hosts = hostExpression(n.domains);
+    const out: RulesetSpec[] = [];
+    if (n.rateLimits.length) {
+        out.push({
+            suffix: "ratelimit",
+            phase: "http_ratelimit",
+            name: `slipway ${n.name} rate limits`,
+            description: `Rate-limit zones of Gateway "${n.name}"`,
+            rules: n.rateLimits.map(z => rateLimitRule(n, z)),
+        });
+    }
+    if (waf !== "none") {
+        out.push({
+            suffix: "waf-managed",
+            phase: "http_request_firewall_managed",
+            name: `slipway ${n.name} managed WAF`,
+            description: `Managed WAF rules for Gateway "${n.name}"`,
+            rules: [{
+                ref: `slipway_${n.name}_managed`.replace(/[^a-zA-Z0-9_]/g, "_"),
+                description: `Run the ${waf === "free" ? "Free " : ""}Cloudflare Managed Ruleset`,
+                expression: hosts,
+                action: "execute",
+                actionParameters: { id: MANAGED_RULESETS[waf] },
+                enabled: true,
+            }],
+        });
+    }
+    out.push({
+        suffix: "waf-custom",
+        phase: "http_request_firewall_custom",
+        name: `slipway ${n.name} custom firewall`,
+        description: `Custom firewall rules for Gateway "${n.name}"`,
+        rules: [{
+            ref: `slipway_${n.name}_methods`.replace(/[^a-zA-Z0-9_]/g, "_"),
+            description: "An API has no use for TRACE, TRACK or CONNECT",
+            expression: `${hosts} and (http.request.method in {"CONNECT" "TRACE" "TRACK"})`,
+            action: "block",
+            enabled: true,
+        }],
+    });
+    const headers: Record<string, { operation: string; value: string }> = {};
+    for (const [k, v] of Object.entries(n.securityHeaders)) {
+        if (k !== "Strict-Transport-Security") headers[k] = { operation: "set", value: v };
+    }
+    if (Object.keys(headers).length) {
+        out.push({
+            suffix: "headers",
+            phase: "http_response_headers_transform",
+            name: `slipway ${n.name} security headers`,
+            description: `Security response headers of Gateway "${n.name}"`,
+            rules: [{
+                ref: `slipway_${n.name}_headers`.replace(/[^a-zA-Z0-9_]/g, "_"),
+                description: "Set security headers on every response",
+                expression: hosts,
+                action: "rewrite",
+                actionParameters: { headers },
+                enabled: true,
+            }],
+        });
+    }
+    return out;
+}

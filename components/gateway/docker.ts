@@ -1,0 +1,100 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { DockerTarget } from "../core/target";
+import { buildCaddyConfig, CONTAINER, renderCaddyJson } from "./caddy-config";
+import { DEFAULTS, NormalizedGateway } from "./normalize";
+
+/** The uid:gid the Caddy image runs as (the image contract; see GatewayArgs.image). */
+export const CADDY_USER = "65532:65532";
+
+export interface GatewayDockerResources {
+    container: docker.Container;
+    dataVolume?: docker.Volume;
+    logVolume?: docker.Volume;
+    caddyJson: string;
+    url: string;
+}
+
+/**
+ * One Caddy container, configured by native JSON uploaded at /etc/caddy/caddy.json.
+ *
+ * Hardening, and why not more: Caddy listens on 8080/8443 inside, so it runs as a non-root
+ * user with every capability dropped. The root filesystem stays writable because Docker refuses
+ * uploads (`docker cp`) into a read-only rootfs, and the config must be an upload so synth and
+ * reviewers see it; /config is a tmpfs and /data a volume (certificates) or a tmpfs (no TLS).
+ */
+export function createGatewayDocker(
+    name: string,
+    parent: pulumi.Resource,
+    n: NormalizedGateway,
+    target: DockerTarget,
+    image: pulumi.Input<string> | undefined,
+): GatewayDockerResources {
+    const opts = { parent, provider: target.provider };
+    const labels: Record<string, string> = { ...target.labels, "slipway.component": "Gateway", "slipway.name": name };
+    const labelList = Object.keys(labels).sort().map(label => ({ label, value: labels[label]! }));
+    const caddyJson = renderCaddyJson(buildCaddyConfig(n));
+    const tlsOn = n.tls !== "off";
+
+    const volumes: docker.types.input.ContainerVolume[] = [];
+    const tmpfs: Record<string, string> = { "/config": "rw,noexec,nosuid,size=16m,uid=65532,gid=65532" };
+    let dataVolume: docker.Volume | undefined;
+    if (tlsOn) {
+        // Certificates and ACME account keys: losing them means re-issuing against CA rate limits.
+        dataVolume = new docker.Volume(`${name}-data`, {
+            name: `${target.namePrefix}-${name}-caddy-data`,
+            labels: labelList,
+        }, { ...opts, protect: target.production, retainOnDelete: target.production });
+        volumes.push({ volumeName: dataVolume.name, containerPath: "/data" });
+    } else {
+        tmpfs["/data"] = "rw,noexec,nosuid,size=16m,uid=65532,gid=65532";
+    }
+    let logVolume: docker.Volume | undefined;
+    if (n.accessLog?.file) {
+        logVolume = new docker.Volume(`${name}-logs`, { name: `${target.namePrefix}-${name}-caddy-logs`, labels: labelList }, opts);
+        volumes.push({ volumeName: logVolume.name, containerPath: n.accessLog.file.replace(/\/[^/]+$/, "") });
+    }
+
+    const ports: docker.types.input.ContainerPort[] = [
+        { internal: CONTAINER.httpPort, external: n.publishPorts.http, ip: target.publishAddress, protocol: "tcp" },
+    ];
+    if (n.publishPorts.https !== undefined) {
+        ports.push({ internal: CONTAINER.httpsPort, external: n.publishPorts.https, ip: target.publishAddress, protocol: "tcp" });
+    }
+
+    const container = new docker.Container(`${name}-caddy`, {
+        image: image ?? DEFAULTS.image,
+        command: ["caddy", "run", "--config", CONTAINER.configPath],
+        uploads: [{ file: CONTAINER.configPath, content: caddyJson, permissions: "0444" }],
+        user: CADDY_USER,
+        capabilities: { drops: ["ALL"] },
+        securityOpts: ["no-new-privileges:true"],
+        tmpfs,
+        volumes: volumes.length ? volumes : undefined,
+        ports,
+        networksAdvanced: [{ name: target.networkName, aliases: [name] }],
+        labels: labelList,
+        healthcheck: {
+            // An internal listener (never published): it proves Caddy is up and serving.
+            tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://${CONTAINER.healthListen}${CONTAINER.healthPath}`],
+            interval: "10s",
+            timeout: "3s",
+            retries: 3,
+            startPeriod: "5s",
+        },
+        restart: "unless-stopped",
+        logDriver: "json-file",
+        logOpts: { "max-size": "10m", "max-file": "3" },
+        // Caddy drains connections for its 10s grace period on SIGTERM.
+        stopSignal: "SIGTERM",
+        stopTimeout: 15,
+        wait: true,
+        waitTimeout: 60,
+    }, opts);
+
+    const host = n.domains[0];
+    const url = host && tlsOn
+        ? `https://${host}${n.publishPorts.https === 443 ? "" : `:${n.publishPorts.https}`}`
+        : `http://${host ?? target.publishAddress}${n.publishPorts.http === 80 ? "" : `:${n.publishPorts.http}`}`;
+    return { container, dataVolume, logVolume, caddyJson, url };
+}

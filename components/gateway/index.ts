@@ -1,0 +1,243 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { Routable } from "../core/service";
+import type { Target } from "../core/target";
+import type { AppSpecPart } from "../targets/app-spec";
+import { createGatewayDocker } from "./docker";
+import { createGatewayDoApp } from "./do-app";
+import { NormalizedGateway, normalizeGateway } from "./normalize";
+
+export { buildCaddyConfig, renderCaddyJson } from "./caddy-config";
+export type { CaddyConfig, CaddyBuildOptions } from "./caddy-config";
+export { normalizeGateway, DEFAULTS as GATEWAY_DEFAULTS } from "./normalize";
+export type { NormalizedGateway } from "./normalize";
+
+/**
+ * Reserved for JWT validation at the edge (seed: "JWT validation at the gateway"). Setting it
+ * today is an error, so a stack cannot believe tokens are checked when they are not.
+ */
+export interface GatewayJwtArgs {
+    /** Token issuer (`iss`). @example `"https://auth.example.com/"` */
+    issuer: string;
+    /** Where the signing keys are published. @example `"https://auth.example.com/.well-known/jwks.json"` */
+    jwksUrl: string;
+    /** Expected audience (`aud`). @example `"shop-api"` */
+    audience?: string;
+}
+
+export interface GatewayRouteArgs {
+    /**
+     * Requests whose path is this prefix or lies below it (segment-wise: `/v1` covers `/v1/x`,
+     * not `/v10`) go to `service`. The longest matching prefix wins. A trailing slash is ignored.
+     * @example `"/v1/core"`
+     */
+    pathPrefix: string;
+    /** The ApiService (anything with an `endpoint`). @example `api` */
+    service: Routable;
+    /**
+     * Remove the prefix before proxying, so the service sees `/users` for `/v1/core/users`.
+     * @default `false`
+     */
+    stripPrefix?: boolean;
+    /** Name of a zone in `rateLimits` that this route counts against. @example `"general"` */
+    rateLimit?: string;
+    /** Not supported yet: setting it is an error. See {@link GatewayJwtArgs}. */
+    jwt?: GatewayJwtArgs;
+}
+
+export interface GatewayRateLimitArgs {
+    /** Sustained rate: this many requests per `window`, per key. @example `100` */
+    events: number;
+    /** Window length in s/m/h. On do-app it must be a Cloudflare period (10s, 1m, 2m, 5m, 10m, 1h). @example `"1m"` */
+    window: string;
+    /**
+     * Requests a client may send at once. Caddy's limiter is a sliding window with no separate
+     * burst, so the zone becomes `burst` events per `window × burst / events`: the same
+     * sustained rate, with `burst` allowed in a spike (5/1m burst 10 → 10 per 2m). Cloudflare
+     * has no burst either and enforces `events` per `window` there.
+     * @default `events`
+     * @example `150`
+     */
+    burst?: number;
+    /**
+     * What a client is: its IP, or the value of a request header (e.g. an API key).
+     * @default `"ip"`
+     * @example `"header:X-Api-Key"`
+     */
+    key?: "ip" | `header:${string}`;
+}
+
+export interface GatewaySecurityHeadersArgs {
+    /** HSTS, or false to omit it. @default `{ maxAgeSeconds: 31536000, includeSubDomains: true, preload: false }` */
+    hsts?: false | { maxAgeSeconds?: number; includeSubDomains?: boolean; preload?: boolean };
+    /**
+     * The API serves JSON, not pages, so the default denies every resource and all framing.
+     * @default `"default-src 'none'; frame-ancestors 'none'"`
+     * @example `false`
+     */
+    contentSecurityPolicy?: string | false;
+    /** @default `"DENY"` @example `"SAMEORIGIN"` */
+    frameOptions?: "DENY" | "SAMEORIGIN" | false;
+    /** @default `"strict-origin-when-cross-origin"` @example `"no-referrer"` */
+    referrerPolicy?: string | false;
+    /** Remove the `Server` header (Caddy's and the upstream's). Cloudflare always sets its own. @default `true` @example `false` */
+    stripServer?: boolean;
+}
+
+export interface GatewayCorsArgs {
+    /** Origins allowed to call the API from a browser: `https://host[:port]` or `http://localhost:<port>`. @example `["https://app.example.com"]` */
+    allowOrigins: string[];
+    /** @default `["GET","POST","PUT","PATCH","DELETE","OPTIONS"]` @example `["GET"]` */
+    allowMethods?: string[];
+    /** @default `["Authorization","Content-Type","X-Request-ID"]` @example `["Content-Type"]` */
+    allowHeaders?: string[];
+    /** @default `["X-Request-ID"]` @example `["X-Request-ID","Retry-After"]` */
+    exposeHeaders?: string[];
+    /** How long browsers may cache a preflight answer. @default `600` @example `86400` */
+    maxAgeSeconds?: number;
+    /** Allow cookies / Authorization from the browser. Incompatible with `"*"`. @default `false` @example `true` */
+    allowCredentials?: boolean;
+}
+
+export interface GatewayUpstreamArgs {
+    /** Active health check period. @default `"10s"` @example `"5s"` */
+    healthInterval?: string;
+    /** @default `"5s"` @example `"2s"` */
+    healthTimeout?: string;
+    /** How long a failed request counts against a replica (passive health). @default `"30s"` @example `"10s"` */
+    failDuration?: string;
+    /** Failed requests within failDuration that mark a replica down. @default `3` @example `5` */
+    maxFails?: number;
+    /** How long to keep trying other replicas when one cannot be reached. @default `"5s"` @example `"10s"` */
+    tryDuration?: string;
+    /** @default `"250ms"` @example `"1s"` */
+    tryInterval?: string;
+    /** @default `"5s"` @example `"2s"` */
+    dialTimeout?: string;
+    /** @default `"30s"` @example `"60s"` */
+    responseHeaderTimeout?: string;
+    /**
+     * Which service path the active check probes. Readiness answers "can it take traffic now",
+     * which is what a load balancer must know; liveness only says the process should not be restarted.
+     * @default `"ready"`
+     * @example `"health"`
+     */
+    healthCheck?: "ready" | "health";
+}
+
+export interface GatewayCloudflareArgs {
+    /** The Cloudflare zone holding `domains`. @example `cfg.require("cloudflareZoneId")` */
+    zoneId: pulumi.Input<string>;
+    /** Account id, for account-scoped resources later. @example `cfg.get("cloudflareAccountId")` */
+    accountId?: pulumi.Input<string>;
+    /**
+     * Manage zone settings (SSL strict, TLS 1.2+, always HTTPS, HSTS) and the zone's entry-point
+     * rulesets for rate limiting, WAF and response headers. A zone has one entry point per phase,
+     * so turn this off when something else owns them.
+     * @default `true`
+     * @example `false`
+     */
+    manageZone?: boolean;
+    /**
+     * Managed WAF rules to run: the full Cloudflare Managed Ruleset (paid plans), the Free Managed Ruleset, or none.
+     * @default `"cloudflare"`
+     * @example `"free"`
+     */
+    wafManagedRuleset?: "cloudflare" | "free" | "none";
+}
+
+export interface GatewayAccessLogArgs {
+    /** JSON lines to stdout (Docker's log driver keeps them). @default `true` @example `false` */
+    stdout?: boolean;
+    /** Also write JSON lines to this file (rolled at 100 MB, 5 kept, 30 days), on a volume. Docker only. @example `"/var/log/caddy/access.log"` */
+    file?: string;
+}
+
+export interface GatewayArgs {
+    /** Where to run. @example `host.target` */
+    target: Target;
+    /** Path-prefix routes to services; at least one. @example `[{ pathPrefix: "/v1", service: api, rateLimit: "general" }]` */
+    routes: GatewayRouteArgs[];
+    /**
+     * Public hostnames. None means a local gateway on plain HTTP. On do-app they need `cloudflare`.
+     * @default `[]`
+     * @example `["api.example.com"]`
+     */
+    domains?: string[];
+    /**
+     * `auto`: ACME certificates (Let's Encrypt); `internal`: Caddy's local CA (staging, tests);
+     * `off`: plain HTTP. Not settable on do-app (App Platform and Cloudflare terminate TLS).
+     * @default `"auto"` with public domains, `"off"` otherwise
+     * @example `"internal"`
+     */
+    tls?: "auto" | "internal" | "off";
+    /** ACME account email for expiry notices (tls `auto` only). @example `"ops@example.com"` */
+    email?: string;
+    /** Named rate-limit zones that routes refer to. @default `{}` @example `{ general: { events: 100, window: "1m", burst: 150 } }` */
+    rateLimits?: Record<string, GatewayRateLimitArgs>;
+    /** Response security headers. @default HSTS 1y + subdomains, CSP deny-all, DENY framing, nosniff, strict referrer, no Server */
+    securityHeaders?: GatewaySecurityHeadersArgs;
+    /** Browser CORS, answered at the edge. @default none (no CORS headers) @example `{ allowOrigins: ["https://app.example.com"] }` */
+    cors?: GatewayCorsArgs;
+    /**
+     * Largest request body; bigger ones get 413. KB/MB/GB are decimal, KiB/MiB/GiB binary.
+     * Docker only: setting it on do-app is an error (see README of the target).
+     * @default `"10MB"`
+     * @example `"1MB"`
+     */
+    maxBodySize?: string;
+    /** Response encodings, in preference order; `[]` turns compression off (docker only). @default `["zstd","gzip"]` @example `["gzip"]` */
+    compression?: ("zstd" | "gzip")[];
+    /** JSON access logs, or false for none. @default `{ stdout: true }` @example `{ stdout: true, file: "/var/log/caddy/access.log" }` */
+    accessLog?: GatewayAccessLogArgs | false;
+    /** Load balancing and health checking of the service replicas (docker). @default see {@link GatewayUpstreamArgs} */
+    upstream?: GatewayUpstreamArgs;
+    /** Host port for HTTP on `target.publishAddress` (docker). @default `8080` without TLS, `80` with @example `8081` */
+    publishPort?: number;
+    /** Host port for HTTPS (docker, TLS on). @default `443` @example `8443` */
+    publishHttpsPort?: number;
+    /**
+     * Caddy image with the rate-limit module (scripts/build-caddy.sh builds the binary). It must
+     * run as uid 65532, ship busybox `wget` for the health check, and own /data and /config.
+     * @default `"slipway/caddy:2.10.2-ratelimit-0.1.0"`
+     * @example `caddyImage.imageName`
+     */
+    image?: pulumi.Input<string>;
+    /** Required on do-app when `domains` are set. @example `{ zoneId: cfg.require("cloudflareZoneId") }` */
+    cloudflare?: GatewayCloudflareArgs;
+}
+
+/**
+ * The single entry point: TLS, routing by path prefix, rate limits, security headers, CORS,
+ * body limits and compression. On docker it is a Caddy container configured with native JSON;
+ * on do-app it is App Platform ingress rules and domains, with Cloudflare at the edge.
+ */
+export class Gateway extends pulumi.ComponentResource {
+    /**
+     * Base URL clients use, e.g. `http://127.0.0.1:8080` or `https://api.example.com`.
+     * Undefined on do-app without domains: the App's own URL is `DoApp.liveUrl`.
+     */
+    readonly url: pulumi.Output<string | undefined>;
+    /** The normalized route table both targets were generated from. */
+    readonly routes: NormalizedGateway["routes"];
+    /** Docker: the Caddy JSON uploaded to /etc/caddy/caddy.json. */
+    readonly caddyJson?: string;
+    /** do-app: this gateway's part of the App spec. */
+    readonly appSpec?: AppSpecPart;
+
+    constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+        const n = normalizeGateway(name, args);
+        super("slipway:gateway:Gateway", name, {}, opts);
+        this.routes = n.routes;
+        if (args.target.kind === "docker") {
+            const d = createGatewayDocker(name, this, n, args.target, args.image);
+            this.caddyJson = d.caddyJson;
+            this.url = pulumi.output(d.url);
+        } else {
+            args.target.contributors.add(`Gateway "${name}"`);
+            const d = createGatewayDoApp(name, this, n, args.cloudflare);
+            this.appSpec = d.appSpec;
+            this.url = pulumi.output(d.url);
+        }
+        this.registerOutputs({ url: this.url, routes: n.routes.map(r => ({ pathPrefix: r.pathPrefix, service: r.service.name })) });
+    }
+}

@@ -1,0 +1,578 @@
+// Pure validation and defaults for Gateway. Runs before `super()`, so bad input never registers
+// anything. Both targets (Caddy on Docker, App Platform + Cloudflare) are generated from the
+// NormalizedGateway this returns, which is what keeps their routes and limits in step.
+import { ErrorContext, invalid, requireInt } from "../core/errors";
+import { DO_NAME, isHostname } from "../core/naming";
+import type { ServiceEndpoint } from "../core/service";
+import type { GatewayArgs } from "./index";
+
+export const DEFAULTS = {
+    /** Built from scripts/build-caddy.sh's versions: stock Caddy images lack the rate-limit module. */
+    image: "slipway/caddy:2.10.2-ratelimit-0.1.0",
+    maxBodySize: "10MB",
+    compression: ["zstd", "gzip"] as const,
+    localHttpPort: 8080,
+    httpPort: 80,
+    httpsPort: 443,
+    hsts: { maxAgeSeconds: 31_536_000, includeSubDomains: true, preload: false },
+    // An API returns JSON, never documents to render or frame: deny everything.
+    contentSecurityPolicy: "default-src 'none'; frame-ancestors 'none'",
+    frameOptions: "DENY",
+    referrerPolicy: "strict-origin-when-cross-origin",
+    cors: {
+        allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allowHeaders: ["Authorization", "Content-Type", "X-Request-ID"],
+        exposeHeaders: ["X-Request-ID"],
+        maxAgeSeconds: 600,
+        allowCredentials: false,
+    },
+    upstream: {
+        healthInterval: "10s",
+        healthTimeout: "5s",
+        failDuration: "30s",
+        maxFails: 3,
+        tryDuration: "5s",
+        tryInterval: "250ms",
+        dialTimeout: "5s",
+        responseHeaderTimeout: "30s",
+        healthCheck: "ready" as const,
+    },
+    accessLog: { stdout: true, rollSizeMb: 100, rollKeep: 5, rollKeepDays: 30 },
+    rateLimitKey: "ip",
+    cloudflare: { manageZone: true, wafManagedRuleset: "cloudflare" as const },
+} as const;
+
+/** Cloudflare rate-limiting rule periods, in seconds (the API rejects any other value). */
+export const CLOUDFLARE_PERIODS = [10, 60, 120, 300, 600, 3600] as const;
+
+export type TlsMode = "auto" | "internal" | "off";
+export type Encoding = "zstd" | "gzip";
+
+export type RateLimitKey = { kind: "ip" } | { kind: "header"; header: string };
+
+export interface NormalizedRateLimitZone {
+    name: string;
+    /** Sustained rate: `events` per `windowMs`. */
+    events: number;
+    window: string;
+    windowMs: number;
+    /** Requests allowed at once; `events` when not set. See {@link caddyRateLimit}. */
+    burst: number;
+    key: RateLimitKey;
+    /** Which requests count against this zone (derived from the routes that name it). */
+    members: ZoneMember[];
+}
+
+/** One route's share of a zone: its prefix, minus longer prefixes that other routes own. */
+export interface ZoneMember {
+    prefix: string;
+    exclude: string[];
+}
+
+export interface NormalizedRoute {
+    /** Normalized: leading "/", no trailing "/" (except the root route "/"). */
+    pathPrefix: string;
+    service: ServiceEndpoint;
+    stripPrefix: boolean;
+    rateLimit?: string;
+}
+
+export interface NormalizedCors {
+    allowOrigins: string[];
+    allowMethods: string[];
+    allowHeaders: string[];
+    exposeHeaders: string[];
+    maxAgeSeconds: number;
+    allowCredentials: boolean;
+}
+
+export interface NormalizedUpstream {
+    healthInterval: string;
+    healthTimeout: string;
+    failDuration: string;
+    maxFails: number;
+    tryDuration: string;
+    tryInterval: string;
+    dialTimeout: string;
+    responseHeaderTimeout: string;
+    healthCheck: "ready" | "health";
+}
+
+export interface NormalizedAccessLog {
+    stdout: boolean;
+    file?: string;
+    rollSizeMb: number;
+    rollKeep: number;
+    rollKeepDays: number;
+}
+
+export interface NormalizedGateway {
+    name: string;
+    /** Longest prefix first: the order both Caddy and App Platform must match in. */
+    routes: NormalizedRoute[];
+    domains: string[];
+    tls: TlsMode;
+    email?: string;
+    /** Sorted by name. */
+    rateLimits: NormalizedRateLimitZone[];
+    /** Response headers set on every response, sorted by name. */
+    securityHeaders: Record<string, string>;
+    stripServerHeader: boolean;
+    cors?: NormalizedCors;
+    maxBodyBytes: number;
+    /** Whether maxBodySize was given (App Platform cannot honour it, so that is an error there). */
+    maxBodySizeExplicit: boolean;
+    compression: Encoding[];
+    accessLog?: NormalizedAccessLog;
+    upstream: NormalizedUpstream;
+    publishPorts: { http: number; https?: number };
+    production: boolean;
+}
+
+const ZONE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+const HEADER_NAME = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
+const METHOD = /^[A-Z]{3,10}$/;
+const DURATION = /^(\d+(ms|s|m|h))+$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parse a Go-style duration ("250ms", "1m30s") to milliseconds; undefined if malformed. */
+export function parseDuration(value: unknown, units: readonly string[] = ["ms", "s", "m", "h"]): number | undefined {
+    if (typeof value !== "string" || !DURATION.test(value)) return undefined;
+    let total = 0;
+    for (const [, n, unit] of value.matchAll(/(\d+)(ms|s|m|h)/g)) {
+        if (!units.includes(unit!)) return undefined;
+        total += Number(n) * UNIT_MS[unit!]!;
+    }
+    return total;
+}
+
+const SIZE_UNITS: Record<string, number> = {
+    "": 1, B: 1, KB: 1e3, MB: 1e6, GB: 1e9, KIB: 1024, MIB: 1024 ** 2, GIB: 1024 ** 3,
+};
+
+/**
+ * Parse "10MB" / "512KiB" / "1048576" to bytes. KB/MB/GB are decimal and KiB/MiB/GiB binary,
+ * which is how Caddy itself reads `max_size 10MB` in a Caddyfile.
+ */
+export function parseSize(value: unknown): number | undefined {
+    if (typeof value !== "string") return undefined;
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
+    if (!m) return undefined;
+    const unit = SIZE_UNITS[m[2]!.toUpperCase()];
+    if (unit === undefined) return undefined;
+    const bytes = Math.round(Number(m[1]) * unit);
+    return bytes > 0 && Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+/** Does `path` fall under route prefix `prefix` (segment-wise: "/v1" covers "/v1/x", not "/v10")? */
+export function underPrefix(path: string, prefix: string): boolean {
+    return prefix === "/" || path === prefix || path.startsWith(prefix + "/");
+}
+
+const isLocalHost = (h: string) => h === "localhost" || h.endsWith(".localhost");
+
+export function normalizeGateway(name: string, args: GatewayArgs): NormalizedGateway {
+    const ctx: ErrorContext = { kind: "Gateway", name };
+    if (args === null || typeof args !== "object") invalid(ctx, "args", "no arguments were given", "pass { target, routes }");
+    const target = args.target;
+    if (!target || (target.kind !== "docker" && target.kind !== "do-app")) {
+        invalid(ctx, "target", "is missing or not a Slipway target", "pass `host.target` from a DockerHost, or doAppTarget(...)");
+    }
+    const onDo = target.kind === "do-app";
+
+    const domains = normalizeDomains(ctx, args.domains);
+    const realDomains = domains.filter(d => !isLocalHost(d));
+    const local = realDomains.length === 0;
+
+    // --- TLS -------------------------------------------------------------------------------
+    const tls: TlsMode = args.tls ?? (local ? "off" : "auto");
+    if (!["auto", "internal", "off"].includes(tls)) {
+        invalid(ctx, "tls", `${JSON.stringify(tls)} is not a TLS mode`, `use "auto", "internal" or "off"`);
+    }
+    if (tls === "auto" && local) {
+        invalid(ctx, "tls", domains.length === 0
+            ? `"auto" needs public domains and none are set`
+            : `"auto" cannot get a public certificate for ${domains.join(", ")}`,
+        domains.length === 0 ? `add domains, or use tls: "off" for a local gateway` : `use tls: "internal" (local CA) or "off"`);
+    }
+    if (tls === "internal" && domains.length === 0) {
+        invalid(ctx, "tls", `"internal" needs domains to issue certificates for`, `add domains, or use tls: "off"`);
+    }
+    if (onDo && tls !== "auto" && args.tls !== undefined) {
+        invalid(ctx, "tls", `App Platform always serves HTTPS with its own certificates; ${JSON.stringify(tls)} cannot apply`,
+            "remove tls on the do-app target");
+    }
+    if (!onDo && target.production && tls === "off") {
+        invalid(ctx, "tls", "a production target serves HTTPS only", `set domains (tls "auto") or tls: "internal"`);
+    }
+    let email: string | undefined;
+    if (args.email !== undefined) {
+        if (typeof args.email !== "string" || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(args.email)) {
+            invalid(ctx, "email", `${JSON.stringify(args.email)} is not an email address`, "use the address ACME should send expiry notices to");
+        }
+        if (tls !== "auto") invalid(ctx, "email", `is only used by tls "auto" (ACME), but tls is "${tls}"`, "remove email");
+        email = args.email;
+    }
+
+    // --- rate-limit zones (before routes, which reference them) --------------------------------
+    const zoneArgs = args.rateLimits ?? {};
+    if (zoneArgs === null || typeof zoneArgs !== "object" || Array.isArray(zoneArgs)) {
+        invalid(ctx, "rateLimits", "must be an object of named zones", `use e.g. { general: { events: 100, window: "1m" } }`);
+    }
+    const zones = new Map<string, Omit<NormalizedRateLimitZone, "members">>();
+    for (const zoneName of Object.keys(zoneArgs).sort()) {
+        const z = zoneArgs[zoneName]!;
+        const path = `rateLimits.${zoneName}`;
+        if (!ZONE_NAME.test(zoneName)) {
+            invalid(ctx, path, `"${zoneName}" is not a valid zone name`, "use lowercase letters, digits and '_', starting with a letter");
+        }
+        if (z === null || typeof z !== "object") invalid(ctx, path, "must be an object", `use { events: 100, window: "1m" }`);
+        requireInt(ctx, `${path}.events`, z.events, 1, 1_000_000);
+        const windowMs = parseDuration(z.window, ["s", "m", "h"]);
+        if (windowMs === undefined || windowMs <= 0) {
+            invalid(ctx, `${path}.window`, `${JSON.stringify(z.window)} is not a window`,
+                `use a positive whole number of seconds, minutes or hours, e.g. "10s", "1m" or "1h"`);
+        }
+        const burst = z.burst ?? z.events;
+        requireInt(ctx, `${path}.burst`, burst, z.events, 1_000_000);
+        const key = parseKey(ctx, `${path}.key`, z.key ?? DEFAULTS.rateLimitKey);
+        if (onDo && !(CLOUDFLARE_PERIODS as readonly number[]).includes(windowMs / 1000)) {
+            invalid(ctx, `${path}.window`, `Cloudflare rate limits count over fixed periods, and ${z.window} is not one`,
+                `use one of ${CLOUDFLARE_PERIODS.map(secondsLabel).join(", ")}`);
+        }
+        zones.set(zoneName, { name: zoneName, events: z.events, window: z.window, windowMs, burst, key });
+    }
+
+    // --- routes ----------------------------------------------------------------------------
+    if (!Array.isArray(args.routes) || args.routes.length === 0) {
+        invalid(ctx, "routes", "no routes are defined", `add at least one route, e.g. routes: [{ pathPrefix: "/", service: api }]`);
+    }
+    const seen = new Map<string, number>();
+    const routes: NormalizedRoute[] = args.routes.map((r, i) => {
+        const path = `routes[${i}]`;
+        if (r === null || typeof r !== "object") invalid(ctx, path, "must be an object", "use { pathPrefix, service }");
+        const prefix = normalizePrefix(ctx, `${path}.pathPrefix`, r.pathPrefix);
+        const prev = seen.get(prefix);
+        if (prev !== undefined) {
+            invalid(ctx, `${path}.pathPrefix`, `"${r.pathPrefix}" duplicates routes[${prev}] ("${prefix}" after removing the trailing slash)`,
+                "give every route a distinct prefix, or merge the two routes");
+        }
+        seen.set(prefix, i);
+        const service = validateEndpoint(ctx, `${path}.service`, r.service, onDo);
+        if (r.stripPrefix !== undefined && typeof r.stripPrefix !== "boolean") {
+            invalid(ctx, `${path}.stripPrefix`, "must be true or false", "remove it, or set true to drop the prefix before proxying");
+        }
+        if (r.jwt !== undefined) {
+            invalid(ctx, `${path}.jwt`, "JWT validation at the edge is not supported yet",
+                "validate tokens in the service for now and remove jwt from the route");
+        }
+        if (r.rateLimit !== undefined && !zones.has(r.rateLimit)) {
+            const known = [...zones.keys()];
+            invalid(ctx, `${path}.rateLimit`, `names the zone ${JSON.stringify(r.rateLimit)}, which rateLimits does not define`,
+                known.length ? `use one of ${known.join(", ")}, or add it to rateLimits` : `define it in rateLimits, e.g. rateLimits: { ${r.rateLimit}: { events: 100, window: "1m" } }`);
+        }
+        return { pathPrefix: prefix, service, stripPrefix: r.stripPrefix ?? false, rateLimit: r.rateLimit };
+    });
+    routes.sort((a, b) => b.pathPrefix.length - a.pathPrefix.length || a.pathPrefix.localeCompare(b.pathPrefix));
+
+    const rateLimits: NormalizedRateLimitZone[] = [...zones.values()].map(z => {
+        const members = routes.filter(r => r.rateLimit === z.name).map(r => ({
+            prefix: r.pathPrefix,
+            // A request under a longer route's prefix belongs to that route (longest match wins).
+            exclude: routes.filter(o => o.pathPrefix !== r.pathPrefix && underPrefix(o.pathPrefix, r.pathPrefix))
+                .map(o => o.pathPrefix).sort(),
+        })).sort((a, b) => a.prefix.localeCompare(b.prefix));
+        if (members.length === 0) {
+            invalid(ctx, `rateLimits.${z.name}`, "no route uses this zone", `set rateLimit: "${z.name}" on a route, or remove the zone`);
+        }
+        return { ...z, members };
+    });
+
+    // --- headers, CORS, body, compression, logs, upstream -----------------------------------------
+    const { headers: securityHeaders, stripServer } = normalizeSecurityHeaders(ctx, args.securityHeaders);
+    const cors = args.cors === undefined ? undefined : normalizeCors(ctx, args.cors);
+
+    const maxBodyBytes = parseSize(args.maxBodySize ?? DEFAULTS.maxBodySize);
+    if (maxBodyBytes === undefined) {
+        invalid(ctx, "maxBodySize", `${JSON.stringify(args.maxBodySize)} is not a size`, `use a size such as "10MB", "512KB" or "1MiB"`);
+    }
+    if (onDo && args.maxBodySize !== undefined) {
+        invalid(ctx, "maxBodySize", "App Platform has no request body limit at the origin, and Cloudflare's (max_upload, 100MB and up by plan) cannot go lower",
+            "remove maxBodySize on do-app and enforce the limit in the service");
+    }
+
+    const compression = (args.compression ?? [...DEFAULTS.compression]) as Encoding[];
+    if (!Array.isArray(compression) || compression.some(c => c !== "zstd" && c !== "gzip") || new Set(compression).size !== compression.length) {
+        invalid(ctx, "compression", `${JSON.stringify(args.compression)} is not a list of encodings`, `use ["zstd", "gzip"], ["gzip"] or [] to turn it off`);
+    }
+    if (onDo && compression.length === 0) {
+        invalid(ctx, "compression", "Cloudflare always compresses eligible responses; it cannot be turned off per gateway",
+            "remove compression on do-app");
+    }
+
+    const accessLog = normalizeAccessLog(ctx, args.accessLog, onDo);
+    const upstream = normalizeUpstream(ctx, args.upstream);
+
+    const tlsOn = tls !== "off";
+    const http = args.publishPort ?? (tlsOn ? DEFAULTS.httpPort : DEFAULTS.localHttpPort);
+    requireInt(ctx, "publishPort", http, 1, 65535);
+    let https: number | undefined;
+    if (tlsOn) {
+        https = requireInt(ctx, "publishHttpsPort", args.publishHttpsPort ?? DEFAULTS.httpsPort, 1, 65535);
+        if (https === http) invalid(ctx, "publishHttpsPort", `is the same port as publishPort (${http})`, "publish HTTP and HTTPS on different ports");
+    } else if (args.publishHttpsPort !== undefined) {
+        invalid(ctx, "publishHttpsPort", `is set but tls is "off"`, "remove publishHttpsPort, or turn TLS on");
+    }
+
+    if (onDo) {
+        if (domains.length > 0 && !args.cloudflare?.zoneId) {
+            invalid(ctx, "cloudflare.zoneId", "domains on do-app are served through Cloudflare, and no zone is given",
+                "pass cloudflare: { zoneId } for the zone that holds the domains");
+        }
+        if (domains.length === 0 && args.cloudflare !== undefined) {
+            invalid(ctx, "cloudflare", "is set but there are no domains to put behind it", "add domains, or remove cloudflare");
+        }
+        const localDomains = domains.filter(isLocalHost);
+        if (localDomains.length > 0) {
+            invalid(ctx, "domains", `${localDomains.join(", ")} cannot be served by App Platform`, "use public hostnames on do-app");
+        }
+        const waf = args.cloudflare?.wafManagedRuleset;
+        if (waf !== undefined && !["cloudflare", "free", "none"].includes(waf)) {
+            invalid(ctx, "cloudflare.wafManagedRuleset", `${JSON.stringify(waf)} is not supported`, `use "cloudflare", "free" or "none"`);
+        }
+    } else if (args.cloudflare !== undefined) {
+        invalid(ctx, "cloudflare", "only applies to the do-app target", "remove cloudflare on docker (Caddy is the edge there)");
+    }
+
+    return {
+        name,
+        routes,
+        domains,
+        tls,
+        email,
+        rateLimits,
+        securityHeaders,
+        stripServerHeader: stripServer,
+        cors,
+        maxBodyBytes,
+        maxBodySizeExplicit: args.maxBodySize !== undefined,
+        compression,
+        accessLog,
+        upstream,
+        publishPorts: { http, https },
+        production: target.production,
+    };
+}
+
+function secondsLabel(s: number): string {
+    return s % 3600 === 0 ? `"${s / 3600}h"` : s % 60 === 0 ? `"${s / 60}m"` : `"${s}s"`;
+}
+
+function normalizeDomains(ctx: ErrorContext, domains: unknown): string[] {
+    if (domains === undefined) return [];
+    if (!Array.isArray(domains)) invalid(ctx, "domains", "must be a list of hostnames", `use e.g. ["api.example.com"]`);
+    const out: string[] = [];
+    domains.forEach((d, i) => {
+        if (typeof d !== "string" || !isHostname(d.toLowerCase()) || d !== d.toLowerCase()) {
+            invalid(ctx, `domains[${i}]`, `${JSON.stringify(d)} is not a hostname`,
+                `use a lowercase DNS name such as "api.example.com" (no scheme, port, path or wildcard)`);
+        }
+        if (out.includes(d)) invalid(ctx, `domains[${i}]`, `"${d}" is listed twice`, "list each domain once");
+        out.push(d);
+    });
+    return out;
+}
+
+function normalizePrefix(ctx: ErrorContext, path: string, value: unknown): string {
+    if (typeof value !== "string" || value.length === 0) {
+        invalid(ctx, path, "is empty", `set a path prefix starting with "/", e.g. "/v1/core"`);
+    }
+    if (!value.startsWith("/")) {
+        invalid(ctx, path, `"${value}" does not start with "/"`, `write it as "/${value}"`);
+    }
+    if (/[*?\[\]{}]/.test(value)) {
+        invalid(ctx, path, `"${value}" contains a wildcard or pattern character`,
+            `give a plain prefix such as "/v1/core": it already covers everything below it`);
+    }
+    if (/[\s#%\\]/.test(value) || value.includes("//") || /(^|\/)\.\.?(\/|$)/.test(value)) {
+        invalid(ctx, path, `"${value}" is not a clean URL path`, `use segments of letters, digits, '-', '_' and '.', e.g. "/v1/core"`);
+    }
+    if (value.length > 256) invalid(ctx, path, "is longer than 256 characters", "use a shorter prefix");
+    return value.length > 1 ? value.replace(/\/+$/, "") : value;
+}
+
+function validateEndpoint(ctx: ErrorContext, path: string, service: unknown, onDo: boolean): ServiceEndpoint {
+    const e = (service as { endpoint?: ServiceEndpoint } | undefined)?.endpoint;
+    if (!e || typeof e !== "object") {
+        invalid(ctx, path, "is not a routable service (it has no endpoint)", "pass an ApiService (or any object with an `endpoint`)");
+    }
+    if (typeof e.name !== "string" || !DO_NAME.test(e.name)) {
+        invalid(ctx, `${path}.endpoint.name`, `${JSON.stringify(e.name)} is not a service name`, "use the ApiService's logical name (lowercase, digits, '-')");
+    }
+    requireInt(ctx, `${path}.endpoint.port`, e.port, 1, 65535);
+    requireInt(ctx, `${path}.endpoint.replicas`, e.replicas, 1, 250);
+    for (const p of ["healthPath", "readyPath"] as const) {
+        if (typeof e[p] !== "string" || !e[p].startsWith("/")) {
+            invalid(ctx, `${path}.endpoint.${p}`, `${JSON.stringify(e[p])} is not a path`, `use a path starting with "/", e.g. "/health"`);
+        }
+    }
+    if (!Array.isArray(e.dialHosts)) invalid(ctx, `${path}.endpoint.dialHosts`, "is not a list", "pass the ApiService itself, not a copy of its endpoint");
+    if (!onDo) {
+        if (e.dialHosts.length === 0) {
+            invalid(ctx, `${path}.endpoint.dialHosts`, "is empty, so the gateway has nothing to proxy to",
+                "route to an ApiService built on the same docker target");
+        }
+        e.dialHosts.forEach((h, j) => {
+            if (typeof h !== "string" || !/^[a-zA-Z0-9][a-zA-Z0-9.-]*(:\d{1,5})?$/.test(h)) {
+                invalid(ctx, `${path}.endpoint.dialHosts[${j}]`, `${JSON.stringify(h)} is not a host or host:port`, "use the replica's network alias, e.g. \"api-1\"");
+            }
+        });
+    }
+    return e;
+}
+
+function parseKey(ctx: ErrorContext, path: string, key: unknown): RateLimitKey {
+    if (key === "ip") return { kind: "ip" };
+    if (typeof key === "string" && key.startsWith("header:")) {
+        const header = key.slice("header:".length);
+        if (HEADER_NAME.test(header)) return { kind: "header", header };
+    }
+    return invalid(ctx, path, `${JSON.stringify(key)} is not a rate-limit key`, `use "ip" or "header:<Name>", e.g. "header:X-Api-Key"`);
+}
+
+function normalizeSecurityHeaders(ctx: ErrorContext, s: GatewayArgs["securityHeaders"]): { headers: Record<string, string>; stripServer: boolean } {
+    const a = s ?? {};
+    if (typeof a !== "object" || a === null) invalid(ctx, "securityHeaders", "must be an object", "remove it to get the defaults");
+    const headers: Record<string, string> = {};
+    if (a.hsts !== false) {
+        const h = a.hsts ?? {};
+        const maxAge = requireInt(ctx, "securityHeaders.hsts.maxAgeSeconds", h.maxAgeSeconds ?? DEFAULTS.hsts.maxAgeSeconds, 0, 63_072_000);
+        const preload = h.preload ?? DEFAULTS.hsts.preload;
+        const sub = h.includeSubDomains ?? DEFAULTS.hsts.includeSubDomains;
+        if (preload && (!sub || maxAge < 31_536_000)) {
+            invalid(ctx, "securityHeaders.hsts.preload", "the preload list requires includeSubDomains and a max-age of at least one year",
+                "set includeSubDomains: true and maxAgeSeconds >= 31536000, or drop preload");
+        }
+        headers["Strict-Transport-Security"] = [`max-age=${maxAge}`, sub ? "includeSubDomains" : "", preload ? "preload" : ""].filter(Boolean).join("; ");
+    }
+    const text = (key: "contentSecurityPolicy" | "referrerPolicy", header: string, dflt: string) => {
+        const v = a[key];
+        if (v === false) return;
+        if (v !== undefined && (typeof v !== "string" || v.trim() === "" || /[\r\n]/.test(v))) {
+            invalid(ctx, `securityHeaders.${key}`, `${JSON.stringify(v)} is not a header value`, "give a one-line value, or false to omit the header");
+        }
+        headers[header] = v ?? dflt;
+    };
+    text("contentSecurityPolicy", "Content-Security-Policy", DEFAULTS.contentSecurityPolicy);
+    text("referrerPolicy", "Referrer-Policy", DEFAULTS.referrerPolicy);
+    if (a.frameOptions !== false) {
+        const f = a.frameOptions ?? DEFAULTS.frameOptions;
+        if (f !== "DENY" && f !== "SAMEORIGIN") invalid(ctx, "securityHeaders.frameOptions", `${JSON.stringify(f)} is not supported`, `use "DENY", "SAMEORIGIN" or false`);
+        headers["X-Frame-Options"] = f;
+    }
+    headers["X-Content-Type-Options"] = "nosniff";
+    return { headers: sortKeys(headers), stripServer: a.stripServer ?? true };
+}
+
+function normalizeCors(ctx: ErrorContext, c: NonNullable<GatewayArgs["cors"]>): NormalizedCors {
+    if (c === null || typeof c !== "object") invalid(ctx, "cors", "must be an object", `use { allowOrigins: ["https://app.example.com"] }`);
+    if (!Array.isArray(c.allowOrigins) || c.allowOrigins.length === 0) {
+        invalid(ctx, "cors.allowOrigins", "is empty", `list the browser origins that may call the API, e.g. ["https://app.example.com"]`);
+    }
+    const allowCredentials = c.allowCredentials ?? DEFAULTS.cors.allowCredentials;
+    c.allowOrigins.forEach((o, i) => {
+        const path = `cors.allowOrigins[${i}]`;
+        if (o === "*") {
+            if (allowCredentials) {
+                invalid(ctx, path, `"*" cannot be combined with allowCredentials (browsers reject it, and it would let any site act as the user)`,
+                    "list the exact origins, or set allowCredentials: false");
+            }
+            if (c.allowOrigins.length > 1) invalid(ctx, path, `"*" already allows every origin`, `use ["*"] alone, or exact origins`);
+            return;
+        }
+        if (!isOrigin(o)) {
+            invalid(ctx, path, `${JSON.stringify(o)} is not an origin`,
+                `use "https://host[:port]" with no path, or "http://localhost:<port>" for development`);
+        }
+    });
+    const tokens = (key: "allowMethods" | "allowHeaders" | "exposeHeaders", re: RegExp, dflt: readonly string[]) => {
+        const v = c[key] ?? [...dflt];
+        if (!Array.isArray(v) || v.some(x => typeof x !== "string" || !re.test(x))) {
+            invalid(ctx, `cors.${key}`, `${JSON.stringify(v)} is not a list of ${key === "allowMethods" ? "HTTP methods" : "header names"}`,
+                key === "allowMethods" ? `use uppercase methods, e.g. ["GET", "POST"]` : `use header names, e.g. ["Content-Type"]`);
+        }
+        return [...new Set(v)];
+    };
+    return {
+        allowOrigins: [...c.allowOrigins].sort(),
+        allowMethods: tokens("allowMethods", METHOD, DEFAULTS.cors.allowMethods),
+        allowHeaders: tokens("allowHeaders", HEADER_NAME, DEFAULTS.cors.allowHeaders),
+        exposeHeaders: tokens("exposeHeaders", HEADER_NAME, DEFAULTS.cors.exposeHeaders),
+        maxAgeSeconds: requireInt(ctx, "cors.maxAgeSeconds", c.maxAgeSeconds ?? DEFAULTS.cors.maxAgeSeconds, 0, 86_400),
+        allowCredentials,
+    };
+}
+
+function isOrigin(o: unknown): boolean {
+    if (typeof o !== "string") return false;
+    const m = /^(https?):\/\/([^/:?#]+)(?::(\d{1,5}))?$/.exec(o);
+    if (!m) return false;
+    const [, scheme, host, port] = m;
+    if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return false;
+    if (scheme === "http") return host === "localhost" || host === "127.0.0.1";
+    return isHostname(host!) && host === host!.toLowerCase();
+}
+
+function normalizeAccessLog(ctx: ErrorContext, a: GatewayArgs["accessLog"], onDo: boolean): NormalizedAccessLog | undefined {
+    if (a === false) return undefined;
+    const v = a ?? {};
+    if (typeof v !== "object" || v === null) invalid(ctx, "accessLog", "must be an object or false", "use { stdout: true } or false");
+    if (v.file !== undefined) {
+        if (typeof v.file !== "string" || !/^\/[A-Za-z0-9._/-]+\/[A-Za-z0-9._-]+$/.test(v.file) || v.file.includes("..")) {
+            invalid(ctx, "accessLog.file", `${JSON.stringify(v.file)} is not an absolute file path`, `use e.g. "/var/log/caddy/access.log"`);
+        }
+        if (onDo) invalid(ctx, "accessLog.file", "App Platform has no writable log files; access logs are its runtime logs", "remove accessLog.file on do-app");
+    }
+    const stdout = v.stdout ?? DEFAULTS.accessLog.stdout;
+    if (!stdout && v.file === undefined) invalid(ctx, "accessLog", "logs nowhere (stdout is off and no file is set)", "use accessLog: false to turn logging off");
+    return {
+        stdout,
+        file: v.file,
+        rollSizeMb: DEFAULTS.accessLog.rollSizeMb,
+        rollKeep: DEFAULTS.accessLog.rollKeep,
+        rollKeepDays: DEFAULTS.accessLog.rollKeepDays,
+    };
+}
+
+function normalizeUpstream(ctx: ErrorContext, u: GatewayArgs["upstream"]): NormalizedUpstream {
+    const a = u ?? {};
+    const dur = (key: Exclude<keyof NormalizedUpstream, "maxFails" | "healthCheck">): string => {
+        const v = a[key] ?? DEFAULTS.upstream[key];
+        const ms = parseDuration(v);
+        if (ms === undefined || ms <= 0) invalid(ctx, `upstream.${key}`, `${JSON.stringify(v)} is not a duration`, `use e.g. "250ms", "5s" or "1m"`);
+        return v;
+    };
+    const out: NormalizedUpstream = {
+        healthInterval: dur("healthInterval"),
+        healthTimeout: dur("healthTimeout"),
+        failDuration: dur("failDuration"),
+        maxFails: requireInt(ctx, "upstream.maxFails", a.maxFails ?? DEFAULTS.upstream.maxFails, 1, 100),
+        tryDuration: dur("tryDuration"),
+        tryInterval: dur("tryInterval"),
+        dialTimeout: dur("dialTimeout"),
+        responseHeaderTimeout: dur("responseHeaderTimeout"),
+        healthCheck: a.healthCheck ?? DEFAULTS.upstream.healthCheck,
+    };
+    if (out.healthCheck !== "ready" && out.healthCheck !== "health") {
+        invalid(ctx, "upstream.healthCheck", `${JSON.stringify(out.healthCheck)} is not supported`, `use "ready" or "health"`);
+    }
+    if (parseDuration(out.healthTimeout)! >= parseDuration(out.healthInterval)!) {
+        invalid(ctx, "upstream.healthTimeout", `(${out.healthTimeout}) is not shorter than healthInterval (${out.healthInterval})`,
+            "make the timeout shorter than the interval, so checks cannot pile up");
+    }
+    return out;
+}
+
+export function sortKeys<T>(o: Record<string, T>): Record<string, T> {
+    return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
