@@ -1,0 +1,171 @@
+import { strict as assert } from "assert";
+import { SlipwayConfigError } from "../../components/core/errors";
+import type { Target } from "../../components/core/target";
+import { Recorder } from "../../components/testing/recorder";
+import { dockerTarget, doTarget, freshRecorder } from "../helpers/harness";
+
+const svc = (name = "api", replicas = 2) => ({
+    endpoint: {
+        name, port: 8080, replicas,
+        dialHosts: Array.from({ length: replicas }, (_, i) => `${name}-${i + 1}`),
+        healthPath: "/health", readyPath: "/ready",
+    },
+});
+
+describe("Gateway bad input", () => {
+    let rec: Recorder;
+    beforeEach(async () => { rec = await freshRecorder(); });
+
+    /** Build with a target made beforehand, expect the error, then prove nothing registered. */
+    async function rejects(target: Target, args: Record<string, unknown>, path: string, problem: RegExp, fix: RegExp, name = "edge") {
+        await rec.settle();
+        rec.clear();
+        const { Gateway } = await import("../../components/gateway");
+        let err: unknown;
+        try {
+            new Gateway(name, { target, routes: [{ pathPrefix: "/v1", service: svc() }], ...args } as any);
+        } catch (e) { err = e; }
+        assert.ok(err instanceof SlipwayConfigError, `expected a SlipwayConfigError, got ${err}`);
+        assert.ok(err.message.startsWith(`Gateway "${name}": ${path}: `), err.message);
+        assert.equal(err.component, `Gateway "${name}"`);
+        assert.equal(err.propertyPath, path);
+        assert.match(err.problem, problem);
+        assert.match(err.message, /\. Fix: /);
+        assert.match(err.fix, fix);
+        await rec.settle();
+        assert.deepEqual(rec.resources.map(r => r.name), [], "nothing may register on bad input");
+        return err;
+    }
+
+    it("rejects a domain that is not a hostname", async () => {
+        const t = await dockerTarget();
+        await rejects(t, { domains: ["https://api.example.com"] }, "domains[0]", /not a hostname/, /no scheme, port, path/);
+        await rejects(t, { domains: ["*.example.com"] }, "domains[0]", /not a hostname/, /wildcard/);
+        await rejects(t, { domains: ["api.example.com", "api.example.com"] }, "domains[1]", /twice/, /once/);
+    });
+
+    it("rejects duplicate routes, also after trailing-slash normalisation", async () => {
+        const t = await dockerTarget();
+        const routes = [{ pathPrefix: "/v1/core", service: svc() }, { pathPrefix: "/v1/core/", service: svc("other") }];
+        const err = await rejects(t, { routes }, "routes[1].pathPrefix", /duplicates routes\[0\]/, /distinct prefix/);
+        assert.match(err.message, /"\/v1\/core" after removing the trailing slash/);
+    });
+
+    it("rejects a route naming an undefined rate-limit zone", async () => {
+        const t = await dockerTarget();
+        await rejects(t, {
+            routes: [{ pathPrefix: "/v1", service: svc(), rateLimit: "genral" }],
+            rateLimits: { general: { events: 100, window: "1m" } },
+        }, "routes[0].rateLimit", /"genral", which rateLimits does not define/, /use one of general/);
+    });
+
+    it("rejects a zone with zero events, a bad window, and a burst below events", async () => {
+        const t = await dockerTarget();
+        const routes = [{ pathPrefix: "/v1", service: svc(), rateLimit: "general" }];
+        await rejects(t, { routes, rateLimits: { general: { events: 0, window: "1m" } } },
+            "rateLimits.general.events", /whole number from 1/, /between 1 and/);
+        await rejects(t, { routes, rateLimits: { general: { events: 5, window: "abc" } } },
+            "rateLimits.general.window", /"abc" is not a window/, /"10s", "1m" or "1h"/);
+        await rejects(t, { routes, rateLimits: { general: { events: 5, window: "500ms" } } },
+            "rateLimits.general.window", /not a window/, /seconds, minutes or hours/);
+        await rejects(t, { routes, rateLimits: { general: { events: 10, window: "1m", burst: 5 } } },
+            "rateLimits.general.burst", /from 10/, /between 10 and/);
+        await rejects(t, { routes, rateLimits: { general: { events: 10, window: "1m", key: "cookie:sid" } } },
+            "rateLimits.general.key", /not a rate-limit key/, /header:<Name>/);
+    });
+
+    it("rejects a zone no route uses (usually a typo)", async () => {
+        await rejects(await dockerTarget(), { rateLimits: { general: { events: 1, window: "1s" } } },
+            "rateLimits.general", /no route uses/, /rateLimit: "general"/);
+    });
+
+    it("rejects CORS \"*\" with credentials, and origins with a path", async () => {
+        const t = await dockerTarget();
+        await rejects(t, { cors: { allowOrigins: ["*"], allowCredentials: true } },
+            "cors.allowOrigins[0]", /"\*" cannot be combined with allowCredentials/, /exact origins/);
+        await rejects(t, { cors: { allowOrigins: ["https://app.example.com/"] } },
+            "cors.allowOrigins[0]", /not an origin/, /https:\/\/host\[:port\]/);
+        await rejects(t, { cors: { allowOrigins: ["http://app.example.com"] } },
+            "cors.allowOrigins[0]", /not an origin/, /http:\/\/localhost/);
+    });
+
+    it("rejects a gateway without routes", async () => {
+        const t = await dockerTarget();
+        await rejects(t, { routes: [] }, "routes", /no routes/, /at least one route/);
+        await rejects(t, { routes: undefined }, "routes", /no routes/, /at least one route/);
+    });
+
+    it("rejects prefixes that are not plain absolute paths", async () => {
+        const t = await dockerTarget();
+        await rejects(t, { routes: [{ pathPrefix: "v1", service: svc() }] }, "routes[0].pathPrefix", /does not start with "\/"/, /"\/v1"/);
+        await rejects(t, { routes: [{ pathPrefix: "/v1/*", service: svc() }] }, "routes[0].pathPrefix", /wildcard/, /plain prefix/);
+        await rejects(t, { routes: [{ pathPrefix: "", service: svc() }] }, "routes[0].pathPrefix", /is empty/, /starting with "\/"/);
+    });
+
+    it("rejects a route to something that is not a service, or a service without replicas", async () => {
+        const t = await dockerTarget();
+        await rejects(t, { routes: [{ pathPrefix: "/v1", service: {} }] }, "routes[0].service", /no endpoint/, /ApiService/);
+        const broken = { endpoint: { ...svc().endpoint, dialHosts: [] } };
+        await rejects(t, { routes: [{ pathPrefix: "/v1", service: broken }] }, "routes[0].service.endpoint.dialHosts", /nothing to proxy to/, /same docker target/);
+    });
+
+    it("rejects an unparseable body size", async () => {
+        await rejects(await dockerTarget(), { maxBodySize: "lots" }, "maxBodySize", /"lots" is not a size/, /"10MB"/);
+        await rejects(await dockerTarget(), { maxBodySize: "0MB" }, "maxBodySize", /not a size/, /"512KB"/);
+    });
+
+    it("rejects tls auto without public domains", async () => {
+        const t = await dockerTarget();
+        await rejects(t, { domains: ["localhost"], tls: "auto" }, "tls", /cannot get a public certificate for localhost/, /"internal"/);
+        await rejects(t, { tls: "auto" }, "tls", /needs public domains/, /tls: "off"/);
+        await rejects(t, { tls: "internal" }, "tls", /needs domains/, /add domains/);
+    });
+
+    it("refuses plain HTTP on a production docker target", async () => {
+        await rejects(await dockerTarget("prod", true), {}, "tls", /HTTPS only/, /tls: "internal"/);
+    });
+
+    it("rejects JWT until it is implemented", async () => {
+        await rejects(await dockerTarget(), {
+            routes: [{ pathPrefix: "/v1", service: svc(), jwt: { issuer: "https://auth.example.com/", jwksUrl: "https://auth.example.com/jwks" } }],
+        }, "routes[0].jwt", /not supported yet/, /validate tokens in the service/);
+    });
+
+    it("rejects upstream timing that cannot work", async () => {
+        const t = await dockerTarget();
+        await rejects(t, { upstream: { tryInterval: "soon" } }, "upstream.tryInterval", /not a duration/, /"250ms"/);
+        await rejects(t, { upstream: { healthInterval: "5s", healthTimeout: "5s" } }, "upstream.healthTimeout", /not shorter/, /shorter than the interval/);
+    });
+
+    describe("on do-app", () => {
+        it("requires a Cloudflare zone when domains are set", async () => {
+            await rejects(await doTarget(), { domains: ["api.example.com"] }, "cloudflare.zoneId", /no zone is given/, /cloudflare: \{ zoneId \}/);
+        });
+
+        it("rejects a window Cloudflare cannot count over", async () => {
+            await rejects(await doTarget(), {
+                domains: ["api.example.com"], cloudflare: { zoneId: "z" },
+                routes: [{ pathPrefix: "/v1", service: svc(), rateLimit: "general" }],
+                rateLimits: { general: { events: 100, window: "90s" } },
+            }, "rateLimits.general.window", /not one/, /"10s", "1m", "2m", "5m", "10m", "1h"/);
+        });
+
+        it("rejects what App Platform cannot do: body limit, TLS mode, log files, no compression", async () => {
+            const t = await doTarget();
+            await rejects(t, { maxBodySize: "1MB" }, "maxBodySize", /no request body limit at the origin/, /enforce the limit in the service/);
+            await rejects(t, { domains: ["api.example.com"], cloudflare: { zoneId: "z" }, tls: "internal" }, "tls", /always serves HTTPS/, /remove tls/);
+            await rejects(t, { accessLog: { file: "/var/log/caddy/access.log" } }, "accessLog.file", /no writable log files/, /remove accessLog.file/);
+            await rejects(t, { compression: [] }, "compression", /always compresses/, /remove compression/);
+        });
+
+        it("rejects Cloudflare args on docker, where Caddy is the edge", async () => {
+            await rejects(await dockerTarget(), { cloudflare: { zoneId: "z" } }, "cloudflare", /only applies to the do-app target/, /remove cloudflare/);
+        });
+
+        it("does not record a contributor when the input is bad", async () => {
+            const t = await doTarget();
+            await rejects(t, { domains: ["api.example.com"] }, "cloudflare.zoneId", /no zone/, /zoneId/);
+            assert.equal(t.contributors.size, 0);
+        });
+    });
+});
