@@ -32,15 +32,17 @@ export interface ManagedDatabaseArgs {
      */
     user?: string;
     /**
-     * Extensions created on first boot (Docker). On DigitalOcean run `CREATE EXTENSION` in a
-     * migration: the provider has no SQL resource.
+     * Extensions created on first boot (Docker): the init script in /docker-entrypoint-initdb.d/
+     * runs ONLY when the data volume is empty, so adding one later needs a migration. On
+     * DigitalOcean always use a migration (`CREATE EXTENSION`): the provider has no SQL resource.
      * @default `[]`
      * @example `["postgis", "pgcrypto"]`
      */
     extensions?: string[];
     /**
      * One schema and one role per service. On Docker the role owns its schema and has it as
-     * `search_path`; on DigitalOcean the roles are created, the schemas are left to migrations.
+     * `search_path` (first boot only, like `extensions`); on DigitalOcean the roles are created
+     * and the schemas and grants are left to migrations run as the admin.
      * A service linked to this database whose name equals a schema name gets that schema's URL.
      * @default `[]`
      * @example `[{ name: "core" }, { name: "media", user: "media_svc" }]`
