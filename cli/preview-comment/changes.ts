@@ -112,6 +112,19 @@ function keysOf(steps: Step[]): { keys: ChangedKey[]; hasDetailed: boolean } {
 
 export const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/** Slipway component order in the comment: edge first, then services, data, the rest; outsiders last. */
+const COMPONENT_ORDER = [
+    "slipway:gateway:Gateway", "slipway:service:ApiService", "slipway:database:ManagedDatabase",
+    "slipway:secrets:SecretsSync", "slipway:observability:Observability", "slipway:targets:DoApp", "slipway:targets:DockerHost",
+];
+
+export function compareComponents(a: ComponentRef, b: ComponentRef): number {
+    const rank = (t?: string) => (t === undefined ? 1000 : COMPONENT_ORDER.includes(t) ? COMPONENT_ORDER.indexOf(t) : 100);
+    return rank(a.type) - rank(b.type) || cmp(a.type ?? "", b.type ?? "")
+        // A named component before the "(name not in preview)" one of the same type.
+        || cmp(a.name ?? "\uffff", b.name ?? "\uffff");
+}
+
 /** Fold steps into one change per URN, with component attribution. Order: first appearance. */
 export function collectChanges(preview: Preview): Change[] {
     const parents = new Map<string, string | undefined>();

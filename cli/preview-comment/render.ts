@@ -1,4 +1,4 @@
-import { Change, ChangeOp, ComponentRef, OP_ORDER, cmp, collectChanges, opCounts, stackFromUrn } from "./changes";
+import { Change, ChangeOp, ComponentRef, OP_ORDER, cmp, compareComponents, collectChanges, opCounts, stackFromUrn } from "./changes";
 import { Preview } from "./model";
 import { RISK_ORDER, RISK_TITLE, Risk, findRisks, previewFailed } from "./risks";
 import { RiskKind } from "./stateful-types";
@@ -24,12 +24,6 @@ export interface RenderResult {
     /** What had to be left out to fit `maxChars`, in the order it was cut. Empty when nothing was. */
     cuts: string[];
 }
-
-/** Slipway component order in the Changes section: edge first, then services, data, the rest. */
-const COMPONENT_ORDER = [
-    "slipway:gateway:Gateway", "slipway:service:ApiService", "slipway:database:ManagedDatabase",
-    "slipway:secrets:SecretsSync", "slipway:observability:Observability", "slipway:targets:DoApp", "slipway:targets:DockerHost",
-];
 
 const OP_VERB: Record<ChangeOp, string> = {
     create: "to create", update: "to update", replace: "to replace", delete: "to delete", import: "to import",
@@ -92,15 +86,13 @@ function groupChanges(changes: Change[], risks: Risk[]): Group[] {
         if (riskyUrns.has(c.urn)) g.risky = true;
         groups.set(key, g);
     }
-    const rank = (t?: string) => (t === undefined ? 1000 : COMPONENT_ORDER.includes(t) ? COMPONENT_ORDER.indexOf(t) : 100);
     const list = [...groups.values()];
     for (const g of list) {
         g.changes.sort((a, b) => OP_ORDER.indexOf(a.op) - OP_ORDER.indexOf(b.op) || cmp(a.type, b.type) || cmp(a.name, b.name) || cmp(a.urn, b.urn));
         const worst = Math.min(...g.changes.map(c => OP_ORDER.indexOf(c.op)));
         g.importance = (g.risky ? 100 : 0) + (OP_ORDER.length - worst);
     }
-    return list.sort((a, b) => rank(a.component.type) - rank(b.component.type)
-        || cmp(a.component.type ?? "", b.component.type ?? "") || cmp(a.component.name ?? "", b.component.name ?? ""));
+    return list.sort((a, b) => compareComponents(a.component, b.component));
 }
 
 function countsText(counts: Map<string, number>): string {

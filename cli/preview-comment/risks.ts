@@ -1,4 +1,4 @@
-import { Change, ComponentRef, cmp } from "./changes";
+import { Change, ComponentRef, cmp, compareComponents } from "./changes";
 import { Diagnostic, Preview } from "./model";
 import { CREDENTIAL_KEY, Condition, RiskKind, statefulType } from "./stateful-types";
 import { containsSecret, isObject, isSecret, parsePropertyPath, shortValue, valueAt } from "./values";
@@ -69,7 +69,8 @@ function why(c: Change): string {
 
 function identifyDetails(c: Change, keys: string[] | undefined): string[] {
     const out: string[] = [];
-    const inputs = c.new?.inputs ?? c.old?.inputs;
+    // The old side names what is at stake (the volume that holds the data), the new side only what replaces it.
+    const inputs = c.old?.inputs ?? c.new?.inputs;
     for (const k of keys ?? []) {
         if (inputs && k in inputs) out.push(`${k}: \`${shortValue(inputs[k])}\``);
     }
@@ -78,7 +79,7 @@ function identifyDetails(c: Change, keys: string[] | undefined): string[] {
 
 /** Volumes a container mounts, named without opening anything secret. */
 function mountDetails(c: Change): string[] {
-    const inputs = c.new?.inputs ?? c.old?.inputs;
+    const inputs = c.old?.inputs ?? c.new?.inputs;
     if (!inputs) return [];
     const out: string[] = [];
     for (const key of ["volumes", "mounts"]) {
@@ -196,8 +197,7 @@ export function findRisks(preview: Preview, changes: Change[], exitCode?: number
 
 export function compareRisks(a: Risk, b: Risk): number {
     return RISK_ORDER.indexOf(a.kind) - RISK_ORDER.indexOf(b.kind)
-        || cmp(a.component.type ?? "~", b.component.type ?? "~")
-        || cmp(a.component.name ?? "", b.component.name ?? "")
+        || compareComponents(a.component, b.component)
         // Entries about a resource before engine-wide ones ("preview failed" closes the list).
         || cmp(a.urn ?? "\uffff", b.urn ?? "\uffff")
         || cmp(a.message ?? a.reason, b.message ?? b.reason);
