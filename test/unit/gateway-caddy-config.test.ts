@@ -1,0 +1,167 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import {
+    buildCaddyConfig, caddyRateLimit, CaddyConfig, CaddyHandler, CaddyRoute, dialAddresses, renderCaddyJson,
+} from "../../components/gateway/caddy-config";
+import { normalizeGateway } from "../../components/gateway/normalize";
+import { domainArgs, localArgs, plainDocker, svc } from "./gateway-fixtures";
+
+const GOLDEN = path.join(__dirname, "..", "golden");
+
+function golden(file: string, actual: string) {
+    const p = path.join(GOLDEN, file);
+    if (process.env.UPDATE_GOLDEN === "1") { fs.mkdirSync(GOLDEN, { recursive: true }); fs.writeFileSync(p, actual); }
+    assert.ok(fs.existsSync(p), `missing golden ${file}: run with UPDATE_GOLDEN=1`);
+    assert.equal(actual, fs.readFileSync(p, "utf8"), `${file} changed: review the diff, then UPDATE_GOLDEN=1`);
+}
+
+const edgeRoutes = (c: CaddyConfig): CaddyRoute[] => {
+    const routes = c.apps.http.servers.edge!.routes;
+    const sub = routes[0]!.handle[0]!;
+    return sub.handler === "subroute" ? sub.routes : routes;
+};
+const handlers = (c: CaddyConfig): CaddyHandler[] => edgeRoutes(c).flatMap(r => r.handle);
+const proxied = (c: CaddyConfig) => edgeRoutes(c).filter(r => r.handle.some(h => h.handler === "reverse_proxy"));
+
+describe("Gateway Caddy JSON", () => {
+    const local = normalizeGateway("edge", localArgs(plainDocker()));
+    const domains = normalizeGateway("edge", domainArgs(plainDocker(true)));
+
+    it("matches the golden configs byte for byte", () => {
+        golden("gateway-caddy-local.json", renderCaddyJson(buildCaddyConfig(local)));
+        golden("gateway-caddy-domains.json", renderCaddyJson(buildCaddyConfig(domains)));
+    });
+
+    it("does not depend on the order routes and zones were given in", () => {
+        const args = localArgs(plainDocker());
+        const shuffled = { ...args, routes: [...args.routes].reverse(), rateLimits: { general: args.rateLimits!.general!, waitlist: args.rateLimits!.waitlist! } };
+        assert.equal(renderCaddyJson(buildCaddyConfig(normalizeGateway("edge", shuffled))), renderCaddyJson(buildCaddyConfig(local)));
+    });
+
+    it("emits sorted object keys everywhere", () => {
+        const check = (v: unknown, at: string) => {
+            if (Array.isArray(v)) return v.forEach((x, i) => check(x, `${at}[${i}]`));
+            if (v && typeof v === "object") {
+                const keys = Object.keys(v);
+                assert.deepEqual(keys, [...keys].sort(), `keys of ${at}`);
+                keys.forEach(k => check((v as Record<string, unknown>)[k], `${at}.${k}`));
+            }
+        };
+        check(JSON.parse(renderCaddyJson(buildCaddyConfig(domains))), "$");
+    });
+
+    it("matches routes longest prefix first, each covering itself and what lies below", () => {
+        const paths = proxied(buildCaddyConfig(local)).map(r => r.match![0]!.path);
+        assert.deepEqual(paths, [["/v1/waitlist", "/v1/waitlist/*"], ["/media", "/media/*"], ["/v1", "/v1/*"]]);
+        assert.deepEqual(proxied(buildCaddyConfig(domains)).map(r => r.match![0]!.path!.at(-1)), ["/v1/media/*", "/v1/core/*", "/*"]);
+        assert.ok(proxied(buildCaddyConfig(local)).every(r => r.terminal === true));
+    });
+
+    it("limits before reading the body, and both before compressing and proxying", () => {
+        const order = handlers(buildCaddyConfig(local)).map(h => h.handler);
+        const first = (h: string) => order.indexOf(h);
+        assert.equal(order[0], "headers", "security headers wrap everything");
+        assert.ok(first("static_response") < first("rate_limit"), "CORS preflight is answered before the limiter");
+        assert.ok(first("rate_limit") < first("request_body"));
+        assert.ok(first("request_body") < first("encode"));
+        assert.ok(first("encode") < first("reverse_proxy"));
+        assert.equal(edgeRoutes(buildCaddyConfig(local)).at(-1)!.handle[0]!.handler, "static_response");
+        assert.equal((edgeRoutes(buildCaddyConfig(local)).at(-1)!.handle[0] as { status_code: number }).status_code, 404);
+    });
+
+    it("applies the edge headers deferred, so they override the upstream's, and strips Server", () => {
+        const h = handlers(buildCaddyConfig(local))[0]!;
+        assert.equal(h.handler, "headers");
+        if (h.handler !== "headers") return;
+        assert.equal(h.response!.deferred, true);
+        assert.deepEqual(h.response!.delete, ["Server", "Via"]);
+        assert.equal(h.response!.set!["X-Frame-Options"]![0], "DENY");
+        assert.equal(h.response!.set!["Strict-Transport-Security"]![0], "max-age=31536000; includeSubDomains");
+        const noStrip = normalizeGateway("edge", { ...localArgs(plainDocker()), securityHeaders: { stripServer: false, hsts: false } });
+        const h2 = handlers(buildCaddyConfig(noStrip))[0]!;
+        assert.ok(h2.handler === "headers" && h2.response!.delete === undefined && !("Strict-Transport-Security" in h2.response!.set!));
+    });
+
+    it("gives each zone exactly the requests its routes own", () => {
+        const rl = handlers(buildCaddyConfig(local)).find(h => h.handler === "rate_limit");
+        assert.ok(rl && rl.handler === "rate_limit");
+        // "/v1" is general, but "/v1/waitlist" below it is another route: excluded there.
+        assert.deepEqual(rl.rate_limits.general!.match, [
+            { path: ["/media", "/media/*"] },
+            { path: ["/v1", "/v1/*"], not: [{ path: ["/v1/waitlist", "/v1/waitlist/*"] }] },
+        ]);
+        assert.deepEqual(rl.rate_limits.waitlist!.match, [{ path: ["/v1/waitlist", "/v1/waitlist/*"] }]);
+        assert.equal(rl.rate_limits.general!.key, "{http.request.remote.host}");
+        const byHeader = handlers(buildCaddyConfig(domains)).find(h => h.handler === "rate_limit");
+        assert.ok(byHeader && byHeader.handler === "rate_limit");
+        assert.equal(byHeader.rate_limits.partner!.key, "{http.request.header.X-Api-Key}");
+    });
+
+    it("maps burst onto the sliding window without changing the sustained rate", () => {
+        assert.deepEqual(caddyRateLimit({ events: 5, burst: 10, windowMs: 60_000 }), { maxEvents: 10, window: "2m" });
+        assert.deepEqual(caddyRateLimit({ events: 100, burst: 150, windowMs: 60_000 }), { maxEvents: 150, window: "90s" });
+        assert.deepEqual(caddyRateLimit({ events: 100, burst: 100, windowMs: 60_000 }), { maxEvents: 100, window: "1m" });
+        // 7 per minute, burst 10: 85714.28...ms, rounded up so the limit is never looser.
+        const odd = caddyRateLimit({ events: 7, burst: 10, windowMs: 60_000 });
+        assert.deepEqual(odd, { maxEvents: 10, window: "85715ms" });
+        assert.ok(10 / 85_715 <= 7 / 60_000);
+    });
+
+    it("strips the prefix only where asked, after normalising the trailing slash", () => {
+        const media = proxied(buildCaddyConfig(local)).find(r => r.match![0]!.path![0] === "/media")!;
+        assert.deepEqual(media.handle[0], { handler: "rewrite", strip_path_prefix: "/media" });
+        const v1 = proxied(buildCaddyConfig(local)).find(r => r.match![0]!.path![0] === "/v1")!;
+        assert.equal(v1.handle[0]!.handler, "reverse_proxy");
+    });
+
+    it("balances over every replica and checks readiness, or liveness when asked", () => {
+        const core = proxied(buildCaddyConfig(domains)).find(r => r.match![0]!.path![0] === "/v1/core")!.handle[0]!;
+        assert.ok(core.handler === "reverse_proxy");
+        assert.deepEqual(core.upstreams, [{ dial: "core-1:8080" }, { dial: "core-2:8080" }, { dial: "core-3:8080" }]);
+        assert.equal(core.load_balancing.selection_policy.policy, "round_robin");
+        assert.equal(core.health_checks.active.uri, "/ready");
+        const live = normalizeGateway("edge", { ...domainArgs(plainDocker(true)), upstream: { healthCheck: "health", maxFails: 5 } });
+        const h = proxied(buildCaddyConfig(live))[0]!.handle[0]!;
+        assert.ok(h.handler === "reverse_proxy" && h.health_checks.active.uri === "/health" && h.health_checks.passive.max_fails === 5);
+    });
+
+    it("dials host:port, keeping a port the endpoint already carries", () => {
+        assert.deepEqual(dialAddresses(svc("api", 2, 3000).endpoint), ["api-1:3000", "api-2:3000"]);
+        assert.deepEqual(dialAddresses({ ...svc().endpoint, dialHosts: ["api-1:9999"] }), ["api-1:9999"]);
+    });
+
+    it("serves plain HTTP locally and HTTPS with certificates for domains", () => {
+        const l = buildCaddyConfig(local);
+        assert.deepEqual(l.apps.http.servers.edge!.listen, [":8080"]);
+        assert.deepEqual(l.apps.http.servers.edge!.automatic_https, { disable: true });
+        assert.equal(l.apps.tls, undefined);
+        const d = buildCaddyConfig(domains);
+        assert.deepEqual(d.apps.http.servers.edge!.listen, [":8443"]);
+        assert.equal(d.apps.http.servers.edge!.automatic_https, undefined);
+        assert.deepEqual(d.apps.http.servers.edge!.routes[0]!.match, [{ host: ["api.example.com", "api.example.net"] }]);
+        assert.deepEqual(d.apps.tls!.automation.policies, [{ subjects: ["api.example.com", "api.example.net"], issuers: [{ module: "acme", email: "ops@example.com" }] }]);
+        const internal = buildCaddyConfig(normalizeGateway("edge", { ...domainArgs(plainDocker()), email: undefined, tls: "internal" }));
+        assert.deepEqual(internal.apps.tls!.automation.policies[0]!.issuers, [{ module: "internal" }]);
+        assert.equal(internal.apps.pki!.certificate_authorities.local.install_trust, false);
+    });
+
+    it("turns the admin API off and logs access as JSON to stdout (and a file when set)", () => {
+        const d = buildCaddyConfig(domains);
+        assert.deepEqual(d.admin, { disabled: true, config: { persist: false } });
+        assert.deepEqual(d.apps.http.servers.edge!.logs, { default_logger_name: "access" });
+        assert.deepEqual(d.logging.logs.access_stdout, { writer: { output: "stdout" }, encoder: { format: "json" }, include: ["http.log.access.access"] });
+        assert.equal((d.logging.logs.access_file!.writer as { filename: string }).filename, "/var/log/caddy/access.log");
+        const quiet = buildCaddyConfig(normalizeGateway("edge", { ...localArgs(plainDocker()), accessLog: false }));
+        assert.equal(quiet.apps.http.servers.edge!.logs, undefined);
+        assert.deepEqual(Object.keys(quiet.logging.logs), ["default"]);
+    });
+
+    it("compresses with the configured encodings, or not at all", () => {
+        const enc = handlers(buildCaddyConfig(local)).find(h => h.handler === "encode");
+        assert.ok(enc && enc.handler === "encode");
+        assert.deepEqual(enc.prefer, ["zstd", "gzip"]);
+        const off = buildCaddyConfig(normalizeGateway("edge", { ...localArgs(plainDocker()), compression: [] }));
+        assert.equal(handlers(off).find(h => h.handler === "encode"), undefined);
+    });
+});
