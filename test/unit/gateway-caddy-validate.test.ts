@@ -1,0 +1,281 @@
+// The generated JSON against a real Caddy (built with the rate-limit module by
+// scripts/build-caddy.sh): `caddy validate` on several configs, then a running Caddy on
+// 127.0.0.1 in front of a tiny Node upstream, checked from the outside.
+import { strict as assert } from "assert";
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import * as zlib from "zlib";
+import { buildCaddyConfig, CaddyBuildOptions, renderCaddyJson } from "../../components/gateway/caddy-config";
+import { normalizeGateway } from "../../components/gateway/normalize";
+import type { GatewayArgs } from "../../components/gateway";
+import { domainArgs, localArgs, plainDocker, svc } from "./gateway-fixtures";
+
+const ROOT = path.join(__dirname, "..", "..");
+
+/** Build (or find cached) Caddy. A failed build FAILS the suite, with the script's output. */
+function caddyBinary(): string {
+    const r = spawnSync("bash", [path.join(ROOT, "scripts", "build-caddy.sh")], { encoding: "utf8", timeout: 15 * 60_000 });
+    if (r.status !== 0) {
+        throw new Error(`scripts/build-caddy.sh failed (status ${r.status}, ${r.error ?? "no spawn error"}):\n${r.stdout}\n${r.stderr}`);
+    }
+    const bin = r.stdout.trim().split("\n").at(-1)!;
+    assert.ok(path.isAbsolute(bin) && fs.existsSync(bin), `build-caddy.sh printed ${JSON.stringify(bin)}, not a binary path`);
+    return bin;
+}
+
+function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const s = net.createServer();
+        s.once("error", reject);
+        s.listen(0, "127.0.0.1", () => {
+            const port = (s.address() as net.AddressInfo).port;
+            s.close(() => resolve(port));
+        });
+    });
+}
+
+interface Reply { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
+
+function request(port: number, p: string, opts: { method?: string; headers?: Record<string, string>; body?: Buffer } = {}): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+        const req = http.request({ host: "127.0.0.1", port, path: p, method: opts.method ?? "GET", headers: opts.headers, agent: false, timeout: 5000 }, res => {
+            const chunks: Buffer[] = [];
+            res.on("data", c => chunks.push(c));
+            res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+        });
+        req.on("timeout", () => req.destroy(new Error(`timeout on ${p}`)));
+        req.on("error", reject);
+        req.end(opts.body);
+    });
+}
+
+const json = (r: Reply) => JSON.parse(r.body.toString("utf8"));
+
+describe("Gateway on a real Caddy", function () {
+    // The first build compiles Caddy (about 3 minutes); later runs find it cached.
+    this.timeout(20 * 60_000);
+    let bin: string;
+    let tmp: string;
+
+    before(() => {
+        bin = caddyBinary();
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-gw-"));
+    });
+    after(() => { if (tmp) fs.rmSync(tmp, { recursive: true, force: true }); });
+
+    describe("caddy validate", () => {
+        function validate(label: string, args: GatewayArgs, opts: CaddyBuildOptions = {}): { status: number | null; out: string } {
+            const n = normalizeGateway("edge", args);
+            // Keep every path Caddy may touch inside the temp dir.
+            if (n.accessLog?.file) n.accessLog.file = path.join(tmp, label, "access.log");
+            const file = path.join(tmp, `${label}.json`);
+            fs.writeFileSync(file, renderCaddyJson(buildCaddyConfig(n, { storageRoot: path.join(tmp, label, "data"), ...opts })));
+            const r = spawnSync(bin, ["validate", "--config", file], { encoding: "utf8", timeout: 30_000 });
+            return { status: r.status, out: r.stdout + r.stderr };
+        }
+
+        it("accepts the local config (CORS, nested zones, strip prefix)", () => {
+            const r = validate("local", localArgs(plainDocker()));
+            assert.equal(r.status, 0, r.out);
+            assert.match(r.out, /Valid configuration/);
+        });
+
+        it("accepts domains with the internal CA and a file access log", () => {
+            const r = validate("internal", { ...domainArgs(plainDocker()), email: undefined, tls: "internal" });
+            assert.equal(r.status, 0, r.out);
+        });
+
+        it("accepts ACME with many routes and zones (ip and header keys)", () => {
+            const args = domainArgs(plainDocker(true));
+            const r = validate("acme", {
+                ...args,
+                routes: [...args.routes, { pathPrefix: "/v2", service: svc("v2"), rateLimit: "v2" }, { pathPrefix: "/v2/admin", service: svc("admin"), rateLimit: "core" }],
+                rateLimits: { ...args.rateLimits, v2: { events: 10, window: "1h", burst: 25 } },
+            });
+            assert.equal(r.status, 0, r.out);
+        });
+
+        it("is a real check: Caddy refuses a zone the module cannot load", () => {
+            const n = normalizeGateway("edge", localArgs(plainDocker()));
+            const c = buildCaddyConfig(n, { storageRoot: path.join(tmp, "bad") }) as unknown as { apps: { http: { servers: { edge: { routes: { handle: { handler: string; rate_limits?: Record<string, { window: string }> }[] }[] } } } } };
+            const rl = c.apps.http.servers.edge.routes.flatMap(r => r.handle).find(h => h.handler === "rate_limit")!;
+            rl.rate_limits!.general!.window = "0s";
+            const file = path.join(tmp, "bad.json");
+            fs.writeFileSync(file, JSON.stringify(c));
+            const r = spawnSync(bin, ["validate", "--config", file], { encoding: "utf8", timeout: 30_000 });
+            assert.notEqual(r.status, 0);
+            assert.match(r.stdout + r.stderr, /window must be greater than zero/);
+        });
+    });
+
+    describe("serving", () => {
+        let caddy: ChildProcess | undefined;
+        let upstream: http.Server;
+        let port: number;
+        let stdout = "";
+        let stderr = "";
+        const seen: { method: string; url: string; headers: http.IncomingHttpHeaders; bytes: number }[] = [];
+
+        before(async () => {
+            upstream = http.createServer((req, res) => {
+                let bytes = 0;
+                req.on("data", c => { bytes += c.length; });
+                req.on("end", () => {
+                    seen.push({ method: req.method!, url: req.url!, headers: req.headers, bytes });
+                    res.setHeader("Server", "node-upstream");
+                    res.setHeader("X-Frame-Options", "SAMEORIGIN");
+                    res.setHeader("Content-Type", "application/json");
+                    // Long enough for encode's minimum length, so compression really happens.
+                    res.end(JSON.stringify({ url: req.url, bytes, pad: "x".repeat(2000) }));
+                });
+            });
+            await new Promise<void>(r => upstream.listen(0, "127.0.0.1", r));
+            const upPort = (upstream.address() as net.AddressInfo).port;
+            port = await freePort();
+            const healthPort = await freePort();
+            const n = normalizeGateway("edge", {
+                target: plainDocker(),
+                routes: [
+                    { pathPrefix: "/v1", service: svc("api"), rateLimit: "general" },
+                    { pathPrefix: "/v1/limited", service: svc("api"), rateLimit: "tight" },
+                    { pathPrefix: "/strip", service: svc("other"), stripPrefix: true },
+                ],
+                rateLimits: { general: { events: 1000, window: "1m" }, tight: { events: 2, window: "1m", burst: 3 } },
+                cors: { allowOrigins: ["https://app.example.com"], allowCredentials: true },
+                maxBodySize: "1KB",
+                accessLog: { stdout: true, file: path.join(tmp, "logs", "access.log") },
+            });
+            const file = path.join(tmp, "serve.json");
+            fs.writeFileSync(file, renderCaddyJson(buildCaddyConfig(n, {
+                bindHost: "127.0.0.1", httpPort: port, httpsPort: await freePort(), healthListen: `127.0.0.1:${healthPort}`,
+                storageRoot: path.join(tmp, "serve-data"), dial: () => [`127.0.0.1:${upPort}`],
+            })));
+            caddy = spawn(bin, ["run", "--config", file], { stdio: ["ignore", "pipe", "pipe"] });
+            caddy.stdout!.on("data", d => { stdout += d; });
+            caddy.stderr!.on("data", d => { stderr += d; });
+            const deadline = Date.now() + 15_000;
+            for (;;) {
+                try { if ((await request(healthPort, "/healthz")).status === 200) break; } catch { /* not up yet */ }
+                if (caddy.exitCode !== null || Date.now() > deadline) throw new Error(`Caddy did not start:\n${stderr}`);
+                await new Promise(r => setTimeout(r, 100));
+            }
+        });
+
+        after(async () => {
+            if (caddy && caddy.exitCode === null) {
+                const exited = new Promise(r => caddy!.once("exit", r));
+                caddy.kill("SIGKILL");
+                await exited;
+            }
+            await new Promise(r => upstream?.close(r));
+        });
+
+        it("proxies with edge headers set, the upstream's overridden, and no Server", async () => {
+            const r = await request(port, "/v1/things?x=1");
+            assert.equal(r.status, 200, r.body.toString());
+            assert.equal(json(r).url, "/v1/things?x=1");
+            assert.equal(r.headers["strict-transport-security"], "max-age=31536000; includeSubDomains");
+            assert.equal(r.headers["content-security-policy"], "default-src 'none'; frame-ancestors 'none'");
+            assert.equal(r.headers["x-frame-options"], "DENY", "edge value wins over the upstream's SAMEORIGIN");
+            assert.equal(r.headers["x-content-type-options"], "nosniff");
+            assert.equal(r.headers["referrer-policy"], "strict-origin-when-cross-origin");
+            assert.equal(r.headers.server, undefined);
+            assert.equal(r.headers.via, undefined);
+            const up = seen.at(-1)!;
+            assert.match(String(r.headers["x-request-id"]), /^[0-9a-f-]{36}$/);
+            assert.equal(up.headers["x-request-id"], r.headers["x-request-id"], "the upstream sees the id the client gets");
+            assert.equal(up.headers["x-forwarded-for"], "127.0.0.1");
+            assert.equal(up.headers["x-forwarded-proto"], "http");
+        });
+
+        it("answers 413 past the body limit and passes bodies under it", async () => {
+            const big = await request(port, "/v1/upload", { method: "POST", body: Buffer.alloc(2000, 97), headers: { "Content-Type": "text/plain" } });
+            assert.equal(big.status, 413);
+            assert.equal(big.headers["x-frame-options"], "DENY", "error responses carry the edge headers too");
+            assert.equal(big.headers.server, undefined);
+            const small = await request(port, "/v1/upload", { method: "POST", body: Buffer.alloc(500, 97), headers: { "Content-Type": "text/plain" } });
+            assert.equal(small.status, 200);
+            assert.equal(json(small).bytes, 500);
+        });
+
+        it("compresses with gzip or zstd as the client asks", async () => {
+            const g = await request(port, "/v1/big", { headers: { "Accept-Encoding": "gzip" } });
+            assert.equal(g.headers["content-encoding"], "gzip");
+            assert.equal(JSON.parse(zlib.gunzipSync(g.body).toString()).url, "/v1/big");
+            const z = await request(port, "/v1/big", { headers: { "Accept-Encoding": "zstd, gzip" } });
+            assert.equal(z.headers["content-encoding"], "zstd");
+            assert.deepEqual([...z.body.subarray(0, 4)], [0x28, 0xb5, 0x2f, 0xfd], "a zstd frame");
+            const plain = await request(port, "/v1/big");
+            assert.equal(plain.headers["content-encoding"], undefined);
+            assert.ok(g.body.length < plain.body.length / 5);
+        });
+
+        it("answers CORS preflight at the edge with 204, for allowed origins only", async () => {
+            const before = seen.length;
+            const ok = await request(port, "/v1/things", { method: "OPTIONS", headers: { Origin: "https://app.example.com", "Access-Control-Request-Method": "POST" } });
+            assert.equal(ok.status, 204);
+            assert.equal(ok.headers["access-control-allow-origin"], "https://app.example.com");
+            assert.equal(ok.headers["access-control-allow-credentials"], "true");
+            assert.match(String(ok.headers["access-control-allow-methods"]), /POST/);
+            assert.equal(ok.headers["access-control-max-age"], "600");
+            assert.equal(seen.length, before, "the preflight never reached the service");
+            const evil = await request(port, "/v1/things", { method: "OPTIONS", headers: { Origin: "https://evil.example", "Access-Control-Request-Method": "POST" } });
+            assert.equal(evil.headers["access-control-allow-origin"], undefined);
+            const actual = await request(port, "/v1/things", { headers: { Origin: "https://app.example.com" } });
+            assert.equal(actual.headers["access-control-allow-origin"], "https://app.example.com");
+        });
+
+        it("strips the prefix where asked", async () => {
+            const r = await request(port, "/strip/a/b");
+            assert.equal(json(r).url, "/a/b");
+        });
+
+        it("answers unknown routes with a JSON 404", async () => {
+            const r = await request(port, "/nope");
+            assert.equal(r.status, 404);
+            assert.deepEqual(json(r), { error: "Not Found" });
+            assert.equal(r.headers["x-content-type-options"], "nosniff");
+            const sibling = await request(port, "/v10");
+            assert.equal(sibling.status, 404, "/v1 does not cover /v10");
+        });
+
+        it("lets `burst` requests of a zone through, then 429 with Retry-After; other zones are unaffected", async () => {
+            // tight: 2 per minute, burst 3 -> the module's sliding window holds 3 per 90s.
+            const statuses: number[] = [];
+            let limited: Reply | undefined;
+            const deadline = Date.now() + 10_000;
+            for (let i = 0; i < 10 && Date.now() < deadline && !limited; i++) {
+                const r = await request(port, "/v1/limited/join", { method: "POST", headers: { Origin: "https://app.example.com" } });
+                statuses.push(r.status);
+                if (r.status === 429) limited = r;
+            }
+            assert.deepEqual(statuses, [200, 200, 200, 429]);
+            const retry = Number(limited!.headers["retry-after"]);
+            assert.ok(retry > 60 && retry <= 91, `Retry-After ${limited!.headers["retry-after"]}`);
+            assert.equal(limited!.headers["access-control-allow-origin"], "https://app.example.com", "a browser can read the 429");
+            assert.equal(limited!.headers["x-frame-options"], "DENY");
+            assert.equal((await request(port, "/v1/other")).status, 200, "/v1 is another zone and excludes /v1/limited");
+        });
+
+        it("writes JSON access log lines to stdout and to the file", async () => {
+            await request(port, "/nope-logged");
+            const deadline = Date.now() + 5000;
+            const find = (text: string) => text.split("\n").filter(Boolean).map(l => JSON.parse(l)).find(l => l.request?.uri === "/nope-logged");
+            const file = path.join(tmp, "logs", "access.log");
+            while ((!find(stdout) || !fs.existsSync(file) || !find(fs.readFileSync(file, "utf8"))) && Date.now() < deadline) {
+                await new Promise(r => setTimeout(r, 100));
+            }
+            const line = find(stdout);
+            assert.ok(line, `no access line on stdout:\n${stdout.slice(-2000)}`);
+            assert.equal(line.logger, "http.log.access.access");
+            assert.equal(line.status, 404);
+            assert.equal(line.msg, "handled request");
+            assert.ok(find(fs.readFileSync(file, "utf8")), "the file log has the line too");
+            assert.ok(!/"uri":"\/nope-logged"/.test(stderr), "access lines stay out of the runtime log");
+        });
+    });
+});
