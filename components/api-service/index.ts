@@ -6,9 +6,9 @@ import { AppSpecPart } from "../targets/app-spec";
 import type { ApiServiceDockerResources } from "./docker";
 import { createApiServiceDocker } from "./docker";
 import { apiServiceAppSpec } from "./do-app";
-import { BuildArgs, HealthcheckArgs, normalizeApiService } from "./normalize";
+import { BuildArgs, HealthcheckArgs, normalizeApiService, serviceEndpoint } from "./normalize";
 
-export { BuildArgs, HealthcheckArgs, DEFAULTS as API_SERVICE_DEFAULTS, parseMemory } from "./normalize";
+export { BuildArgs, HealthcheckArgs, DEFAULTS as API_SERVICE_DEFAULTS, parseMemory, normalizeApiService, serviceEndpoint } from "./normalize";
 export { DO_INSTANCE_SIZES, parseDoImage, pickInstanceSize } from "./images";
 
 export interface ApiServiceArgs {
@@ -133,15 +133,7 @@ export class ApiService extends pulumi.ComponentResource implements Routable {
     constructor(name: string, args: ApiServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         const n = normalizeApiService(name, args);
         super("slipway:service:ApiService", name, {}, opts);
-        const docker = args.target.kind === "docker";
-        this.endpoint = {
-            name,
-            port: n.port,
-            replicas: n.replicas,
-            dialHosts: docker ? Array.from({ length: n.replicas }, (_, i) => `${name}-${i + 1}`) : [],
-            healthPath: n.healthPath,
-            readyPath: n.readyPath,
-        };
+        this.endpoint = serviceEndpoint(name, n, args.target.kind);
         this.internalUrl = pulumi.output(`http://${name}:${n.port}`);
         if (args.target.kind === "docker") {
             const r = createApiServiceDocker(name, this, n, args.target);

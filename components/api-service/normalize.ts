@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ErrorContext, invalid, requireInt, requireOneOf } from "../core/errors";
 import { EnvVar, Linkable, isLinkable } from "../core/env";
 import { DO_NAME, ENV_KEY } from "../core/naming";
+import { ServiceEndpoint } from "../core/service";
 import { Target } from "../core/target";
 import { AppServiceAlertSpec, AppServiceLogDestinationSpec, isDoServiceLinkable } from "../targets/app-spec";
 import { DO_INSTANCE_SIZES, DO_LEGACY_INSTANCE_SIZES, DoImage, DoInstanceSize, parseDoImage, pickInstanceSize, sizeOf } from "./images";
@@ -360,4 +361,19 @@ function normalizeForDoApp(ctx: ErrorContext, name: string, args: ApiServiceInpu
     });
     n.alerts.sort((a, b) => String(a.rule).localeCompare(String(b.rule)));
     n.logDestinations.sort((a, b) => String(a.name).localeCompare(String(b.name)));
+}
+
+/**
+ * What a Gateway sees of a service. Pure, so a stack can validate its routes against it before
+ * anything registers.
+ */
+export function serviceEndpoint(name: string, n: NormalizedApiService, kind: "docker" | "do-app"): ServiceEndpoint {
+    return {
+        name,
+        port: n.port,
+        replicas: n.replicas,
+        dialHosts: kind === "docker" ? Array.from({ length: n.replicas }, (_, i) => `${name}-${i + 1}`) : [],
+        healthPath: n.healthPath,
+        readyPath: n.readyPath,
+    };
 }

@@ -39,7 +39,7 @@ describe("DoApp", () => {
         // The engine lifts a nested secret to the whole property (pulumi/pulumi#17440).
         assert.ok(isSecretValue(apps[0]!.inputs.spec), "spec carries a secret, so it must travel as one");
         const spec = redact(apps[0]!.inputs.spec, true) as Record<string, any>;
-        assert.deepStrictEqual(redactAppSpec(spec).services[0].envs.map((e: any) => e.value), ["[secret]", "json"]);
+        assert.deepStrictEqual((redactAppSpec(spec) as any).services[0].envs.map((e: any) => e.value), ["[secret]", "json"]);
         assert.strictEqual(spec.name, "shop-api");
         assert.strictEqual(spec.region, "fra");
         assert.strictEqual(apps[0]!.options.protect, true, "production App is protected");
