@@ -89,8 +89,9 @@ function groupChanges(changes: Change[], risks: Risk[]): Group[] {
     const list = [...groups.values()];
     for (const g of list) {
         g.changes.sort((a, b) => OP_ORDER.indexOf(a.op) - OP_ORDER.indexOf(b.op) || cmp(a.type, b.type) || cmp(a.name, b.name) || cmp(a.urn, b.urn));
-        const worst = Math.min(...g.changes.map(c => OP_ORDER.indexOf(c.op)));
-        g.importance = (g.risky ? 100 : 0) + (OP_ORDER.length - worst);
+        // Risky groups keep their lines longest, then groups that replace or delete anything.
+        const destructive = g.changes.some(c => c.op === "replace" || c.op === "delete");
+        g.importance = (g.risky ? 2 : 0) + (destructive ? 1 : 0);
     }
     return list.sort((a, b) => compareComponents(a.component, b.component));
 }
@@ -272,6 +273,7 @@ export function renderPreviewComment(preview: Preview, opts: RenderOptions = {})
     cuts.push(`changed property names of ${plural(quiet, "resource", "resources")} without risks`);
     if (fits()) return result();
 
+    // Least important first; among equals the biggest first, since it frees the most room.
     const order = [...m.groups].sort((a, b) => a.importance - b.importance || b.changes.length - a.changes.length || cmp(a.key, b.key));
     const collapsedCut = cuts.length;
     for (const g of order) {
