@@ -60,7 +60,7 @@ describe("Gateway Caddy JSON", () => {
 
     it("limits before reading the body, and both before compressing and proxying", () => {
         const order = handlers(buildCaddyConfig(local)).map(h => h.handler);
-        const first = (h: string) => order.indexOf(h);
+        const first = (h: CaddyHandler["handler"]) => order.indexOf(h);
         assert.equal(order[0], "headers", "security headers wrap everything");
         assert.ok(first("static_response") < first("rate_limit"), "CORS preflight is answered before the limiter");
         assert.ok(first("rate_limit") < first("request_body"));

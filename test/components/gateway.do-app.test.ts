@@ -1,0 +1,194 @@
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { Recorder, valueOf } from "../../components/testing/recorder";
+import { AppSpecPart, toApiSpec } from "../../components/targets/app-spec";
+import { dockerTarget, doTarget, freshRecorder } from "../helpers/harness";
+import { appSpecErrors, upperCaseKeys } from "../helpers/do-schema";
+import { domainArgs, svc } from "../unit/gateway-fixtures";
+
+const ZONE_SETTING = "cloudflare:index/zoneSetting:ZoneSetting";
+const RULESET = "cloudflare:index/ruleset:Ruleset";
+const DNS = "cloudflare:index/dnsRecord:DnsRecord";
+const GATEWAY = "slipway:gateway:Gateway";
+
+const servicePart = (name: string): AppSpecPart => ({
+    source: `ApiService "${name}"`,
+    services: [{ name, httpPort: 8080, image: { registryType: "DOCR", repository: name, tag: "1" } }],
+});
+
+/** domainArgs without what App Platform cannot do (a log file), plus the Cloudflare zone. */
+function doArgs(target: any, extra: Record<string, unknown> = {}) {
+    const { accessLog: _drop, ...args } = domainArgs(target);
+    return {
+        ...args,
+        cors: { allowOrigins: ["https://app.example.com", "https://admin.example.com"], allowCredentials: true, maxAgeSeconds: 3600 },
+        cloudflare: { zoneId: "zone-123" },
+        ...extra,
+    };
+}
+
+describe("Gateway on do-app", () => {
+    let rec: Recorder;
+    beforeEach(async () => { rec = await freshRecorder(); });
+
+    async function build(extra: Record<string, unknown> = {}) {
+        const target = await doTarget();
+        const { Gateway } = await import("../../components/gateway");
+        const gw = new Gateway("edge", doArgs(target, extra) as any);
+        await rec.settle();
+        return { gw, target };
+    }
+
+    it("contributes one ingress rule per route, longest prefix first, with App Platform's prefix semantics", async () => {
+        const { gw, target } = await build();
+        assert.ok(target.contributors.has('Gateway "edge"'));
+        const rules = gw.appSpec!.ingressRules!;
+        assert.deepEqual(rules.map(r => [(r.match as any).path.prefix, (r.component as any).name]), [
+            ["/v1/media", "media"], ["/v1/core", "core"], ["/", "web"],
+        ]);
+        // App Platform strips the prefix by default; the gateway keeps it unless stripPrefix.
+        assert.ok(rules.every(r => (r.component as any).preservePathPrefix === true));
+        assert.deepEqual(rules[0]!.cors, {
+            allowOrigins: { regex: "^(https://admin\\.example\\.com|https://app\\.example\\.com)$" },
+            allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allowHeaders: ["Authorization", "Content-Type", "X-Request-ID"],
+            exposeHeaders: ["X-Request-ID"],
+            maxAge: "3600s",
+            allowCredentials: true,
+        });
+        assert.equal(rec.ofType("docker:index/container:Container").length, 0);
+    });
+
+    it("uses an exact origin matcher for a single origin and honours stripPrefix", async () => {
+        const { gw } = await build({
+            cors: { allowOrigins: ["https://app.example.com"] },
+            routes: [{ pathPrefix: "/media", service: svc("media"), stripPrefix: true }],
+            rateLimits: undefined,
+        });
+        const rule = gw.appSpec!.ingressRules![0]!;
+        assert.deepEqual((rule.cors as any).allowOrigins, { exact: "https://app.example.com" });
+        assert.equal((rule.component as any).preservePathPrefix, false);
+    });
+
+    it("declares the domains (first PRIMARY) and asks DoApp for proxied Cloudflare records", async () => {
+        const { gw } = await build();
+        assert.deepEqual(gw.appSpec!.domainNames, [{ name: "api.example.com", type: "PRIMARY" }, { name: "api.example.net", type: "ALIAS" }]);
+        assert.deepEqual(gw.appSpec!.edgeRecords, [
+            { zoneId: "zone-123", hostname: "api.example.com", proxied: true },
+            { zoneId: "zone-123", hostname: "api.example.net", proxied: true },
+        ]);
+        assert.equal(await valueOf(gw.url), "https://api.example.com");
+    });
+
+    it("hardens the Cloudflare zone: strict TLS from 1.2, HTTPS only, HSTS", async () => {
+        await build();
+        const byId = Object.fromEntries(rec.ofType(ZONE_SETTING).map(r => [r.inputs.settingId, r.inputs]));
+        assert.deepEqual(Object.keys(byId).sort(), ["always_use_https", "min_tls_version", "security_header", "ssl"]);
+        assert.equal(byId.ssl!.value, "strict");
+        assert.equal(byId.min_tls_version!.value, "1.2");
+        assert.equal(byId.always_use_https!.value, "on");
+        assert.deepEqual(byId.security_header!.value, {
+            strictTransportSecurity: { enabled: true, maxAge: 31536000, includeSubdomains: true, preload: false, nosniff: true },
+        });
+        assert.ok(rec.ofType(ZONE_SETTING).every(r => r.inputs.zoneId === "zone-123"));
+    });
+
+    it("derives Cloudflare rate-limit rules from the same zones Caddy uses", async () => {
+        await build();
+        const rl = rec.get(RULESET, "edge-cf-ratelimit").inputs as Record<string, any>;
+        assert.equal(rl.phase, "http_ratelimit");
+        assert.equal(rl.kind, "zone");
+        const [core, partner] = rl.rules;
+        assert.deepEqual(core.ratelimit, { characteristics: ["cf.colo.id", "ip.src"], period: 60, requestsPerPeriod: 100, mitigationTimeout: 60 });
+        assert.equal(core.action, "block");
+        assert.equal(core.actionParameters.response.statusCode, 429);
+        assert.equal(core.expression,
+            '(http.host in {"api.example.com" "api.example.net"}) and ((http.request.uri.path eq "/v1/core" or starts_with(http.request.uri.path, "/v1/core/")))');
+        assert.deepEqual(partner.ratelimit.characteristics, ["cf.colo.id", 'http.request.headers["x-api-key"]']);
+        assert.equal(partner.ratelimit.period, 10);
+    });
+
+    it("excludes longer routes from a zone, as Caddy does", async () => {
+        await build({
+            routes: [
+                { pathPrefix: "/v1", service: svc("core"), rateLimit: "core" },
+                { pathPrefix: "/v1/media", service: svc("media"), rateLimit: "partner" },
+            ],
+        });
+        const rl = rec.get(RULESET, "edge-cf-ratelimit").inputs as Record<string, any>;
+        assert.match(rl.rules[0].expression,
+            /\(\(http\.request\.uri\.path eq "\/v1" or starts_with\(http\.request\.uri\.path, "\/v1\/"\)\) and not \(\(http\.request\.uri\.path eq "\/v1\/media"/);
+    });
+
+    it("adds managed WAF, a custom method rule and the security headers Cloudflare can set", async () => {
+        await build();
+        const managed = rec.get(RULESET, "edge-cf-waf-managed").inputs as Record<string, any>;
+        assert.equal(managed.phase, "http_request_firewall_managed");
+        assert.equal(managed.rules[0].action, "execute");
+        assert.equal(managed.rules[0].actionParameters.id, "efb7b8c949ac4650a09736fc376e9aee");
+        const custom = rec.get(RULESET, "edge-cf-waf-custom").inputs as Record<string, any>;
+        assert.equal(custom.phase, "http_request_firewall_custom");
+        assert.match(custom.rules[0].expression, /http\.request\.method in \{"CONNECT" "TRACE" "TRACK"\}/);
+        const headers = rec.get(RULESET, "edge-cf-headers").inputs as Record<string, any>;
+        assert.equal(headers.phase, "http_response_headers_transform");
+        assert.deepEqual(headers.rules[0].actionParameters.headers["X-Frame-Options"], { operation: "set", value: "DENY" });
+        assert.equal(headers.rules[0].actionParameters.headers["Strict-Transport-Security"], undefined, "HSTS is the zone setting's job");
+        const gw = rec.ofType(GATEWAY)[0]!;
+        for (const r of [...rec.ofType(RULESET), ...rec.ofType(ZONE_SETTING)]) assert.equal(r.parent, gw.urn);
+    });
+
+    it("uses the Free Managed Ruleset or none when asked, and leaves the zone alone without manageZone", async () => {
+        await build({ cloudflare: { zoneId: "zone-123", wafManagedRuleset: "free" } });
+        assert.equal((rec.get(RULESET, "edge-cf-waf-managed").inputs as any).rules[0].actionParameters.id, "77454fe2d30c4220b5701f6fdfb893ba");
+        rec.clear();
+        const target = await doTarget();
+        const { Gateway } = await import("../../components/gateway");
+        new Gateway("nowaf", doArgs(target, { cloudflare: { zoneId: "zone-123", wafManagedRuleset: "none" } }) as any);
+        await rec.settle();
+        assert.deepEqual(rec.ofType(RULESET).map(r => r.name).sort(), ["nowaf-cf-headers", "nowaf-cf-ratelimit", "nowaf-cf-waf-custom"]);
+        rec.clear();
+        const gw = new Gateway("quiet", doArgs(target, { cloudflare: { zoneId: "zone-123", manageZone: false } }) as any);
+        await rec.settle();
+        assert.equal(rec.ofType(RULESET).length + rec.ofType(ZONE_SETTING).length, 0);
+        assert.equal(gw.appSpec!.edgeRecords!.length, 2, "DNS records still come from the part");
+    });
+
+    it("without domains: routes only, no Cloudflare, no URL of its own", async () => {
+        const target = await doTarget();
+        const { Gateway } = await import("../../components/gateway");
+        const gw = new Gateway("edge", { target, routes: [{ pathPrefix: "/", service: svc("core") }] });
+        await rec.settle();
+        assert.equal(gw.appSpec!.domainNames, undefined);
+        assert.equal(gw.appSpec!.edgeRecords, undefined);
+        assert.equal(rec.resources.filter(r => r.type.startsWith("cloudflare:")).length, 0);
+        assert.equal(await valueOf(gw.url), undefined);
+    });
+
+    it("merges into an App spec DigitalOcean's schema accepts, and DoApp creates the DNS records", async () => {
+        const { gw, target } = await build();
+        const { DoApp } = await import("../../components/targets/do-app");
+        for (const s of ["core", "media", "web"]) target.contributors.add(`ApiService "${s}"`);
+        const app = new DoApp("app", { target, parts: [gw, servicePart("core"), servicePart("media"), servicePart("web")] });
+        await rec.settle();
+        const api = toApiSpec(await valueOf(pulumi.output(app.spec)));
+        assert.deepEqual(appSpecErrors(api), []);
+        assert.deepEqual(upperCaseKeys(api), []);
+        assert.deepEqual((api as any).domains.map((d: any) => [d.domain, d.type]), [["api.example.com", "PRIMARY"], ["api.example.net", "ALIAS"]]);
+        assert.deepEqual((api as any).ingress.rules[0].cors.allow_origins, [{ regex: "^(https://admin\\.example\\.com|https://app\\.example\\.com)$" }]);
+        assert.deepEqual(rec.ofType(DNS).map(r => [r.inputs.name, r.inputs.proxied, r.inputs.zoneId]).sort(),
+            [["api.example.com", true, "zone-123"], ["api.example.net", true, "zone-123"]]);
+    });
+
+    it("builds both targets from the same normalized routes", async () => {
+        const { gw: onDo } = await build();
+        const docker = await dockerTarget();
+        const { Gateway } = await import("../../components/gateway");
+        const { cloudflare: _cf, cors: _c, ...shared } = doArgs(docker);
+        const onDocker = new Gateway("edge-docker", shared as any);
+        await rec.settle();
+        const table = (routes: typeof onDo.routes) => routes.map(r => [r.pathPrefix, r.service.name, r.stripPrefix, r.rateLimit]);
+        assert.deepEqual(table(onDocker.routes), table(onDo.routes));
+        const caddyPrefixes = [...onDocker.caddyJson!.matchAll(/"handler": "reverse_proxy"/g)].length;
+        assert.equal(caddyPrefixes, onDo.appSpec!.ingressRules!.length);
+    });
+});
