@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# Build Slipway's local images without any registry, cached by content hash.
+#
+#   scripts/build-images.sh [base|postgres|caddy|prometheus|api ...]   (default: all)
+#
+# Every tag ends in a hash of everything that went into the image (recipe files, base tag, binary),
+# so an unchanged image is found by `docker image inspect` and nothing is rebuilt: a warm run takes
+# seconds. The base is `debootstrap --variant=minbase bookworm` from the mirror this machine's apt
+# uses, imported with `docker import`; the others are `docker build`s FROM it (images/*/Dockerfile).
+# Go binaries (API, Caddy) are built on the host, since no golang image can be pulled.
+#
+# Output: a summary of tags on stdout and KEY=VALUE lines in $SLIPWAY_CACHE/images.env:
+#   SLIPWAY_IMAGE_BASE, SLIPWAY_IMAGE_POSTGRES, SLIPWAY_IMAGE_CADDY, SLIPWAY_IMAGE_PROMETHEUS,
+#   SLIPWAY_IMAGE_API. Caches (rootfs tarball, binaries, build logs) live in $SLIPWAY_CACHE.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${SLIPWAY_CACHE:-$HOME/.cache/slipway}"
+IMG_CACHE="$CACHE/images"
+LOGS="$IMG_CACHE/logs"
+ENV_FILE="$CACHE/images.env"
+# Debian's docker.io (20.10) has no BuildKit plugin; the classic builder needs nothing extra.
+export DOCKER_BUILDKIT=0
+T0=$SECONDS
+
+log() { echo "build-images: $*" >&2; }
+die() { log "$*"; exit 1; }
+short() { sha256sum | cut -c1-12; }
+
+ALL=(base postgres caddy prometheus api)
+if [ "$#" -eq 0 ]; then WANT=("${ALL[@]}"); else WANT=("$@"); fi
+for w in "${WANT[@]}"; do
+    case " ${ALL[*]} " in *" $w "*) ;; *) die "unknown image '$w' (known: ${ALL[*]})" ;; esac
+done
+wants() { case " ${WANT[*]} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+mkdir -p "$IMG_CACHE" "$LOGS"
+# One build at a time per cache: two test runs starting together would race on the same tags.
+exec 8>"$IMG_CACHE/.lock"
+flock -w 1200 8 || die "another build-images.sh holds $IMG_CACHE/.lock"
+
+bash "$REPO/scripts/ensure-dockerd.sh"
+
+# ---- mirrors: the ones this machine's apt already uses (the only Debian hosts reachable) ----
+detect_mirrors() {
+    local files=() f
+    for f in /etc/apt/sources.list.d/*.sources; do [ -f "$f" ] && files+=("$f"); done
+    MIRROR="" SECURITY_MIRROR=""
+    if [ "${#files[@]}" -gt 0 ]; then
+        # deb822 stanzas: the first URI of the stanza whose Suites name bookworm / bookworm-security.
+        read -r MIRROR SECURITY_MIRROR < <(awk '
+            function flush() { if (uri != "" && types ~ /(^| )deb( |$)/) {
+                    if (suites ~ /(^| )bookworm( |$)/ && m == "") m = uri
+                    if (suites ~ /(^| )bookworm-security( |$)/ && s == "") s = uri }
+                uri = ""; suites = ""; types = "" }
+            /^[ \t]*$/ { flush(); next }
+            /^Types:/ { sub(/^Types:[ \t]*/, ""); types = $0 }
+            /^URIs:/ { sub(/^URIs:[ \t]*/, ""); split($0, u, /[ \t]+/); uri = u[1] }
+            /^Suites:/ { sub(/^Suites:[ \t]*/, ""); suites = $0 }
+            END { flush(); print (m == "" ? "-" : m), (s == "" ? "-" : s) }' "${files[@]}")
+        [ "$MIRROR" = "-" ] && MIRROR=""
+        [ "$SECURITY_MIRROR" = "-" ] && SECURITY_MIRROR=""
+    fi
+    if [ -z "$MIRROR" ] && [ -f /etc/apt/sources.list ]; then
+        MIRROR="$(awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+            if ($(i+1) == "bookworm") { print $i; exit } }' /etc/apt/sources.list)"
+        SECURITY_MIRROR="$(awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+            if ($(i+1) == "bookworm-security") { print $i; exit } }' /etc/apt/sources.list)"
+    fi
+    MIRROR="${SLIPWAY_DEBIAN_MIRROR:-${MIRROR:-http://deb.debian.org/debian}}"
+    SECURITY_MIRROR="${SLIPWAY_DEBIAN_SECURITY_MIRROR:-${SECURITY_MIRROR:-${MIRROR%/debian}/debian-security}}"
+}
+
+apt_install() {
+    export DEBIAN_FRONTEND=noninteractive
+    if ! apt-get install -y --no-install-recommends "$@" >"$LOGS/apt.log" 2>&1; then
+        apt-get update >>"$LOGS/apt.log" 2>&1
+        apt-get install -y --no-install-recommends "$@" >>"$LOGS/apt.log" 2>&1 || { tail -n 30 "$LOGS/apt.log" >&2; die "apt-get install $* failed"; }
+    fi
+}
+
+declare -A TAG=() HOW=()
+
+# ---- base ----
+BASE_INCLUDE="ca-certificates,busybox-static"
+build_base() {
+    detect_mirrors
+    local key tag tarball root
+    key="$({ echo "bookworm minbase include=$BASE_INCLUDE mirror=$MIRROR security=$SECURITY_MIRROR"
+             cat "$REPO/images/base/customize.sh"; } | short)"
+    tag="slipway/base:bookworm-$key"
+    TAG[base]="$tag"
+    if docker image inspect "$tag" >/dev/null 2>&1; then HOW[base]="cached"; return; fi
+    tarball="$IMG_CACHE/base-$key.tar"
+    if [ ! -s "$tarball" ]; then
+        command -v debootstrap >/dev/null 2>&1 || { log "installing debootstrap"; apt_install debootstrap; }
+        root="$IMG_CACHE/base-$key.rootfs"
+        rm -rf "$root"
+        log "debootstrap bookworm (minbase) from $MIRROR"
+        debootstrap --variant=minbase --include="$BASE_INCLUDE" bookworm "$root" "$MIRROR" >"$LOGS/debootstrap.log" 2>&1 \
+            || { tail -n 30 "$LOGS/debootstrap.log" >&2; rm -rf "$root"; die "debootstrap failed (log: $LOGS/debootstrap.log)"; }
+        bash "$REPO/images/base/customize.sh" "$root" "$MIRROR" "$SECURITY_MIRROR"
+        tar --numeric-owner --sort=name -C "$root" -cf "$tarball.tmp" .
+        mv -f "$tarball.tmp" "$tarball"
+        rm -rf "$root"
+        HOW[base]="built (debootstrap)"
+    else
+        HOW[base]="imported (cached rootfs)"
+    fi
+    docker import \
+        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        --change 'ENV LANG=C.UTF-8' \
+        --change 'CMD ["/bin/bash"]' \
+        --change "LABEL slipway.image=base slipway.hash=$key" \
+        "$tarball" "$tag" >/dev/null
+}
+
+# ---- host-built binaries ----
+build_api_binary() {
+    local src key dir
+    src="$REPO/examples/api"
+    key="$({ go version; go env GOOS GOARCH
+             cd "$src" && find . -type f \( -name '*.go' ! -name '*_test.go' -o -name go.mod -o -name go.sum \) -print0 \
+                 | sort -z | xargs -0 sha256sum; } | short)"
+    dir="$CACHE/api-bin-$key"
+    if [ ! -x "$dir/api" ]; then
+        mkdir -p "$dir"
+        log "building the example API binary"
+        (cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$dir/api.tmp" .) >"$LOGS/api-go.log" 2>&1 \
+            || { tail -n 30 "$LOGS/api-go.log" >&2; return 1; }
+        mv -f "$dir/api.tmp" "$dir/api"
+    fi
+    echo "$dir/api"
+}
+
+# Same pins and cache layout as scripts/build-caddy.sh; used only when that script is absent.
+build_caddy_fallback() {
+    local xv=v0.4.5 cv=v2.10.2 rl=github.com/mholt/caddy-ratelimit rv=v0.1.0 key out tools
+    key="$({ echo "$xv $cv $rl@$rv"; go version; go env GOOS GOARCH; } | short)"
+    out="$CACHE/caddy-fallback-$key/caddy"
+    if [ ! -x "$out" ]; then
+        tools="$CACHE/tools/xcaddy-$xv"
+        [ -x "$tools/xcaddy" ] || GOBIN="$tools" go install "github.com/caddyserver/xcaddy/cmd/xcaddy@$xv"
+        mkdir -p "$(dirname "$out")"
+        CGO_ENABLED=0 "$tools/xcaddy" build "$cv" --with "$rl@$rv" --output "$out.tmp"
+        mv -f "$out.tmp" "$out"
+    fi
+    echo "$out"
+}
+
+build_caddy_binary() {
+    if [ -f "$REPO/scripts/build-caddy.sh" ]; then
+        bash "$REPO/scripts/build-caddy.sh" | tail -n 1
+    else
+        build_caddy_fallback
+    fi
+}
+
+# ---- docker build of images/<name> FROM the base ----
+# build_image NAME TAG_PREFIX [FILE_TO_ADD]
+build_image() {
+    local name="$1" prefix="$2" extra="${3:-}" key tag ctx
+    key="$({ echo "${TAG[base]}"
+             cd "$REPO/images/$name" && find . -type f -print0 | sort -z | xargs -0 stat -c '%n %a' \
+                 && find . -type f -print0 | sort -z | xargs -0 sha256sum
+             if [ -n "$extra" ]; then sha256sum <"$extra"; fi; } | short)"
+    tag="$prefix$key"
+    TAG[$name]="$tag"
+    if docker image inspect "$tag" >/dev/null 2>&1; then HOW[$name]="cached"; return; fi
+    ctx="$(mktemp -d "$IMG_CACHE/ctx-$name.XXXXXX")"
+    cp -a "$REPO/images/$name/." "$ctx/"
+    if [ -n "$extra" ]; then cp "$extra" "$ctx/"; fi
+    log "docker build $tag"
+    local t=$SECONDS
+    # Host networking: apt inside the build reaches the mirror exactly as this machine does.
+    if ! docker build --network host --build-arg BASE="${TAG[base]}" \
+            --label slipway.image="$name" --label slipway.hash="$key" \
+            -t "$tag" "$ctx" >"$LOGS/$name-build.log" 2>&1; then
+        tail -n 40 "$LOGS/$name-build.log" >&2
+        rm -rf "$ctx"
+        die "docker build of $name failed (log: $LOGS/$name-build.log)"
+    fi
+    rm -rf "$ctx"
+    HOW[$name]="built in $((SECONDS - t)) s"
+}
+
+# The Go builds are CPU-bound and need no base: run them beside debootstrap and apt (I/O-bound).
+pids=()
+if wants caddy; then
+    ( build_caddy_binary >"$LOGS/caddy-bin.path" 2>"$LOGS/caddy-bin.log" ) & pids+=("caddy:$!")
+fi
+if wants api; then
+    ( build_api_binary >"$LOGS/api-bin.path" 2>"$LOGS/api-bin.log" ) & pids+=("api:$!")
+fi
+
+build_base
+wants postgres && build_image postgres "slipway/postgres:15-"
+wants prometheus && build_image prometheus "slipway/prometheus:"
+
+for p in "${pids[@]}"; do
+    what="${p%%:*}" pid="${p#*:}"
+    if ! wait "$pid"; then
+        tail -n 40 "$LOGS/$what-bin.log" >&2
+        die "building the $what binary failed (log: $LOGS/$what-bin.log)"
+    fi
+done
+if wants caddy; then
+    bin="$(tail -n 1 "$LOGS/caddy-bin.path")"
+    [ -x "$bin" ] || die "the Caddy build printed no usable binary path (got '$bin')"
+    build_image caddy "slipway/caddy:" "$bin"
+fi
+if wants api; then
+    bin="$(tail -n 1 "$LOGS/api-bin.path")"
+    [ -x "$bin" ] || die "the API build printed no usable binary path (got '$bin')"
+    build_image api "slipway/example-api:" "$bin"
+fi
+
+# ---- images.env: merge, so building one image keeps the others' lines ----
+declare -A ENV=()
+if [ -f "$ENV_FILE" ]; then
+    while IFS='=' read -r k v; do [[ "$k" =~ ^SLIPWAY_IMAGE_[A-Z]+$ ]] && ENV[$k]="$v"; done <"$ENV_FILE"
+fi
+for name in "${!TAG[@]}"; do ENV["SLIPWAY_IMAGE_${name^^}"]="${TAG[$name]}"; done
+tmp="$ENV_FILE.tmp.$$"
+for k in $(printf '%s\n' "${!ENV[@]}" | sort); do echo "$k=${ENV[$k]}"; done >"$tmp"
+mv -f "$tmp" "$ENV_FILE"
+
+echo "Slipway images ($((SECONDS - T0)) s; env file: $ENV_FILE)"
+for name in "${ALL[@]}"; do
+    [ -n "${TAG[$name]:-}" ] || continue
+    size="$(docker image inspect -f '{{.Size}}' "${TAG[$name]}" | awk '{ printf "%.0f MB", $1 / 1e6 }')"
+    printf '  %-11s %-44s %-8s %s\n' "$name" "${TAG[$name]}" "$size" "${HOW[$name]}"
+done

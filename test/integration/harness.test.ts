@@ -1,0 +1,216 @@
+import { strict as assert } from "assert";
+import * as http from "http";
+import { RecordedResource } from "../../components/testing/recorder";
+import { DockerHarness, ensureImages, planResources, SlipwayImages, TYPES, UnsupportedInputError } from "./harness";
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const rpc = require("@pulumi/pulumi/runtime/rpc");
+
+/**
+ * Self-test of the generic harness on a real engine, with a HAND-WRITTEN recorded-resource list
+ * (network, volume, Postgres with a password file, the example API). Stack-derived tests build
+ * their lists with the Recorder instead.
+ */
+
+const secret = (value: string) => ({ [rpc.specialSigKey]: rpc.specialSecretSig, value });
+const PG_PASSWORD = `pw-${Math.random().toString(36).slice(2)}-Zq9`;
+const API_REF = "ghcr.io/acme/api:1.0.0";
+
+function res(type: string, name: string, inputs: Record<string, unknown>, dependsOn: string[] = []): RecordedResource {
+    return {
+        urn: `urn:pulumi:test::selftest::${type}::${name}`, type, name, custom: true, inputs,
+        options: { protect: false, retainOnDelete: false, deleteBeforeReplace: false, ignoreChanges: [], replaceOnChanges: [], dependsOn },
+    };
+}
+
+function selfTestStack(runId: string): RecordedResource[] {
+    const net = `slipway-selftest-${runId}-net`;
+    const vol = `slipway-selftest-${runId}-pgdata`;
+    const labels = [{ label: "slipway.stack", value: "selftest" }];
+    const image = res(TYPES.remoteImage, "api-image", { name: API_REF, keepLocally: true });
+    const db = res(TYPES.container, "db", {
+        image: "postgres:16-bookworm",
+        envs: ["POSTGRES_DB=app", "POSTGRES_PASSWORD_FILE=/run/secrets/POSTGRES_PASSWORD", "POSTGRES_USER=app"],
+        uploads: [{ file: "/run/secrets/POSTGRES_PASSWORD", content: secret(PG_PASSWORD), permissions: "0400", owner: "999", group: "999" }],
+        mounts: [{ type: "volume", source: vol, target: "/var/lib/postgresql/data" }],
+        networksAdvanced: [{ name: net, aliases: ["db", "db-1"] }],
+        healthcheck: { tests: ["CMD-SHELL", "pg_isready -h 127.0.0.1 -U app -d app"], interval: "1s", timeout: "3s", retries: 30, startPeriod: "1s" },
+        labels, memory: 256, cpus: "1", restart: "unless-stopped", stopSignal: "SIGINT", stopTimeout: 20,
+        logDriver: "json-file", logOpts: { "max-size": "10m", "max-file": "3" },
+        securityOpts: ["no-new-privileges:true"], wait: true, waitTimeout: 120, mustRun: true,
+    });
+    const apiEnv = ["DATABASE_URL_FILE=/run/secrets/DATABASE_URL", "OTEL_SERVICE_NAME=selftest-api", "PORT=8080"];
+    const api = res(TYPES.container, "api-1", {
+        image: `sha256:${"0".repeat(64)}`, // replaced below by the id the fakes give the RemoteImage
+        envs: apiEnv,
+        uploads: [{ file: "/run/secrets/DATABASE_URL", content: secret(`postgres://app:${PG_PASSWORD}@db:5432/app?sslmode=disable`), permissions: "0400", owner: "10001", group: "10001" }],
+        ports: [{ internal: 8080, ip: "127.0.0.1" }],
+        networksAdvanced: [{ name: net, aliases: ["api", "api-1"] }],
+        healthcheck: { tests: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/health || exit 1"], interval: "1s", timeout: "3s", retries: 3, startPeriod: "1s" },
+        labels, user: "10001:10001", readOnly: true, tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" },
+        capabilities: { drops: ["ALL"] }, securityOpts: ["no-new-privileges:true"],
+        memory: 128, cpus: "0.5", restart: "unless-stopped", stopSignal: "SIGTERM", stopTimeout: 10, destroyGraceSeconds: 10,
+        wait: true, waitTimeout: 60, mustRun: true,
+    }, [db.urn]);
+    return [
+        res(TYPES.network, "net", { name: net, driver: "bridge", labels }),
+        res(TYPES.volume, "pgdata", { name: vol, labels }),
+        image, api, db, // api registered before db on purpose: dependsOn must order them
+    ];
+}
+
+/** The container's image is the RemoteImage's computed id, as ApiService wires it. */
+function wireImageId(rs: RecordedResource[]) {
+    const { fakeProviderOutputs } = require("../../components/testing/fakes");
+    const img = rs.find(r => r.type === TYPES.remoteImage)!;
+    const id = fakeProviderOutputs({ type: img.type, name: img.name, inputs: img.inputs }).imageId;
+    rs.find(r => r.name === "api-1")!.inputs.image = id;
+}
+
+function call(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+    return new Promise((resolve, reject) => {
+        const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+        const req = http.request({ host: "127.0.0.1", port, method, path, timeout: 5000,
+            headers: data ? { "Content-Type": "application/json", "Content-Length": data.length } : {} }, res => {
+            let text = "";
+            res.on("data", c => (text += c));
+            res.on("end", () => { try { resolve({ status: res.statusCode!, json: JSON.parse(text) }); } catch { resolve({ status: res.statusCode!, json: text }); } });
+        });
+        req.on("timeout", () => req.destroy(new Error(`${method} ${path} timed out`)));
+        req.on("error", reject);
+        if (data) req.write(data);
+        req.end();
+    });
+}
+
+describe("integration harness: translation (no engine)", () => {
+    const opts = { runId: "unit", namePrefix: "slipway-t", imageMap: { "postgres:16-bookworm": "local/pg:1", [API_REF]: "local/api:1" } };
+
+    it("maps images by logical ref, autonames deterministically and orders by dependency", () => {
+        const rs = selfTestStack("unit");
+        wireImageId(rs);
+        const a = planResources(rs, opts), b = planResources(rs, opts);
+        assert.deepEqual(a.containers.map(c => c.name), b.containers.map(c => c.name));
+        assert.deepEqual(a.containers.map(c => c.logical), ["db", "api-1"]);
+        assert.match(a.containers[0]!.name, /^slipway-t-db-[0-9a-f]{7}$/);
+        assert.equal(a.containers[0]!.body.Image, "local/pg:1");
+        assert.equal(a.containers[1]!.body.Image, "local/api:1");
+        const api = a.containers[1]!;
+        assert.equal(api.body.HostConfig.Memory, 128 * 1024 * 1024);
+        assert.equal(api.body.HostConfig.NanoCpus, 5e8);
+        assert.equal(api.body.Healthcheck.Interval, 1e9);
+        assert.deepEqual(api.body.NetworkingConfig.EndpointsConfig["slipway-selftest-unit-net"].Aliases, ["api", "api-1"]);
+        assert.equal(api.body.Labels["slipway.test-run"], "unit");
+        // Revealed for the engine, never in the env.
+        assert.ok(api.uploads[0]!.content.toString().includes(PG_PASSWORD));
+        assert.ok(!JSON.stringify(api.body).includes(PG_PASSWORD));
+    });
+
+    it("refuses unsupported inputs, listing them", () => {
+        const rs = selfTestStack("unit");
+        Object.assign(rs.find(r => r.name === "db")!.inputs, { gpus: "all", devices: [{ hostPath: "/dev/null" }] });
+        assert.throws(() => planResources(rs, opts), (e: Error) =>
+            e instanceof UnsupportedInputError && /devices, gpus/.test(e.message) && /container:Container "db"/.test(e.message));
+    });
+
+    it("refuses nested unsupported fields and publishing beyond loopback", () => {
+        const rs = selfTestStack("unit");
+        (rs.find(r => r.name === "api-1")!.inputs.networksAdvanced as any[])[0].ipv4Address = "10.0.0.5";
+        assert.throws(() => planResources(rs, opts), /networksAdvanced\[0\]\.ipv4Address/);
+        const rs2 = selfTestStack("unit");
+        (rs2.find(r => r.name === "api-1")!.inputs.ports as any[])[0].ip = "0.0.0.0";
+        assert.throws(() => planResources(rs2, opts), /127\.0\.0\.1 only/);
+        const rs3 = selfTestStack("unit");
+        delete (rs3.find(r => r.name === "api-1")!.inputs.ports as any[])[0].ip;
+        assert.throws(() => planResources(rs3, opts), /provider default/);
+    });
+});
+
+describe("integration harness: self-test on a real Docker engine", function () {
+    this.timeout(20 * 60_000);
+    let images: SlipwayImages;
+    let h: DockerHarness;
+    let stack: RecordedResource[];
+    let apiPort = 0;
+    let itemId = 0;
+
+    before(function () {
+        this.timeout(20 * 60_000);
+        images = ensureImages(["postgres", "api"]);
+    });
+
+    after(async function () {
+        this.timeout(120_000);
+        if (h) await h.cleanup().catch(() => undefined); // the exit hook retries with the CLI
+    });
+
+    it("creates network, volume, Postgres and the API, and reports time to healthy", async () => {
+        h = new DockerHarness({ imageMap: { "postgres:16-bookworm": images.SLIPWAY_IMAGE_POSTGRES!, [API_REF]: images.SLIPWAY_IMAGE_API! } });
+        stack = selfTestStack(h.runId);
+        wireImageId(stack);
+        const t0 = Date.now();
+        const r = await h.apply(stack);
+        assert.deepEqual(r.containers.map(c => c.logical), ["db", "api-1"]);
+        for (const c of r.containers) assert.ok(c.healthyMs !== undefined && c.healthyMs > 0, `${c.logical} awaited healthy`);
+        const times = await h.waitHealthy(r.containers.map(c => c.name), 60_000);
+        assert.equal(Object.keys(times).length, 2);
+        console.log(`      apply to all healthy: ${Date.now() - t0} ms (db ${r.containers[0]!.healthyMs} ms, api ${r.containers[1]!.healthyMs} ms)`);
+        const owned = await h.owned();
+        assert.equal(owned.containers.length, 2);
+        assert.deepEqual(owned.networks, [`slipway-selftest-${h.runId}-net`]);
+        assert.deepEqual(owned.volumes, [`slipway-selftest-${h.runId}-pgdata`]);
+        apiPort = await h.portOf(h.containers.get("api-1")!, 8080);
+    });
+
+    it("writes and reads through the API on its 127.0.0.1 port", async () => {
+        assert.equal((await call(apiPort, "GET", "/ready")).status, 200);
+        const created = await call(apiPort, "POST", "/v1/items", { name: "from the harness" });
+        assert.equal(created.status, 201, JSON.stringify(created.json));
+        itemId = created.json.id;
+        const got = await call(apiPort, "GET", `/v1/items/${itemId}`);
+        assert.equal(got.status, 200);
+        assert.equal(got.json.name, "from the harness");
+    });
+
+    it("applies limits, user, read-only root and uploads for real, with no secret in the container config", async () => {
+        const api = await h.inspect(h.containers.get("api-1")!);
+        assert.equal(api.HostConfig.Memory, 128 * 1024 * 1024);
+        assert.equal(api.HostConfig.NanoCpus, 5e8);
+        assert.equal(api.HostConfig.ReadonlyRootfs, true);
+        assert.deepEqual(api.HostConfig.PortBindings["8080/tcp"][0].HostIp, "127.0.0.1");
+        assert.equal(api.Config.User, "10001:10001");
+        for (const name of h.containers.values()) {
+            assert.ok(!JSON.stringify(await h.inspect(name)).includes(PG_PASSWORD), `${name}'s inspect shows the password`);
+        }
+        const st = await h.engine.stat(api.Id, "/run/secrets/DATABASE_URL");
+        assert.equal(st!.mode & 0o777, 0o400);
+        const who = await h.exec(api.Id, ["stat", "-c", "%u:%g %a", "/run/secrets/DATABASE_URL"]);
+        assert.equal(who.output.trim(), "10001:10001 400");
+        // The healthcheck convention: wget fails on an HTTP error status, not only on refusal.
+        const missing = await h.exec(api.Id, ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/v1/items/999999"]);
+        assert.notEqual(missing.exitCode, 0);
+        const ok = await h.exec(api.Id, ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"]);
+        assert.equal(ok.exitCode, 0);
+    });
+
+    it("replaces the API create-before-delete; data survives in the volume-backed database", async () => {
+        const oldName = h.containers.get("api-1")!;
+        const rec = stack.find(r => r.name === "api-1")!;
+        const r = await h.replaceContainer(oldName, { ...rec, inputs: { ...rec.inputs, envs: [...(rec.inputs.envs as string[]), "LOG_FORMAT=json"] } });
+        assert.notEqual(r.name, oldName);
+        assert.match(r.name, /^slipway-t-api-1-[0-9a-f]{7}$/);
+        assert.ok(r.healthyMs > 0 && r.totalMs >= r.healthyMs);
+        const owned = await h.owned();
+        assert.ok(!owned.containers.includes(oldName), "old container removed");
+        assert.ok(owned.containers.includes(r.name));
+        const port = await h.portOf(r.name, 8080);
+        const got = await call(port, "GET", `/v1/items/${itemId}`);
+        assert.equal(got.status, 200);
+        assert.equal(got.json.name, "from the harness");
+    });
+
+    it("cleanup removes every container, network and volume of the run", async () => {
+        const removed = await h.cleanup();
+        assert.deepEqual(removed, { containers: 2, networks: 1, volumes: 1 });
+        assert.deepEqual(await h.owned(), { containers: [], networks: [], volumes: [] });
+    });
+});
