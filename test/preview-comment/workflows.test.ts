@@ -1,0 +1,88 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { REPO } from "./helpers";
+
+/**
+ * Structure checks for the workflows that actionlint cannot know about (our own conventions).
+ * actionlint itself runs through scripts/actionlint.sh in CI.
+ */
+interface Step { name?: string; id?: string; uses?: string; run?: string; if?: string; env?: Record<string, string>; with?: Record<string, unknown> }
+interface Job { if?: string; strategy?: { matrix?: { stack?: string[] } }; concurrency?: { group: string; "cancel-in-progress": boolean }; environment?: { name: string; url?: string }; env?: Record<string, string>; steps: Step[] }
+interface Workflow { on: Record<string, { branches?: string[] }>; permissions: Record<string, string>; jobs: Record<string, Job> }
+
+const load = (name: string) => {
+    const text = fs.readFileSync(path.join(REPO, ".github/workflows", name), "utf8");
+    return { text, wf: parse(text) as Workflow };
+};
+const step = (job: Job, pred: (s: Step) => boolean, what: string): Step => {
+    const s = job.steps.find(pred);
+    assert.ok(s, `no step ${what}`);
+    return s;
+};
+
+describe("workflows", () => {
+    for (const name of ["preview.yml", "deploy.yml"]) {
+        it(`${name}: every action is pinned (commit SHA with a version comment, or an exact vX.Y.Z tag)`, () => {
+            const { text } = load(name);
+            const uses = [...text.matchAll(/uses:\s*(\S+)(.*)$/gm)];
+            assert.ok(uses.length >= 3);
+            for (const [, ref = "", rest = ""] of uses) {
+                const [, version = ""] = ref.split("@");
+                const sha = /^[0-9a-f]{40}$/.test(version) && /#\s*v\d+\.\d+\.\d+/.test(rest);
+                assert.ok(sha || /^v\d+\.\d+\.\d+$/.test(version), `${ref} is not pinned`);
+            }
+        });
+    }
+
+    it("preview.yml: per-stack matrix, one concurrency group per PR and stack, comment always posted, job fails on errors", () => {
+        const { wf } = load("preview.yml");
+        assert.ok(wf.on.pull_request);
+        assert.strictEqual(wf.permissions["pull-requests"], "write");
+        const job = wf.jobs.preview;
+        assert.ok(job);
+        assert.deepStrictEqual(job.strategy?.matrix?.stack, ["dev", "prod"]);
+        assert.match(job.concurrency?.group ?? "", /pull_request\.number.*matrix\.stack/);
+        const preview = step(job, s => /pulumi preview/.test(s.run ?? ""), "running pulumi preview");
+        assert.match(preview.run ?? "", /--json/);
+        assert.match(preview.run ?? "", /--event-log/);
+        assert.match(preview.run ?? "", /set \+e/, "a failing preview must not skip the comment");
+        const render = step(job, s => /slipway\.js preview-comment/.test(s.run ?? ""), "rendering");
+        assert.match(render.if ?? "", /always\(\)/);
+        assert.match(render.run ?? "", /--exit-code "\$EXIT_CODE"/);
+        const upsert = step(job, s => /slipway\.js upsert-comment/.test(s.run ?? ""), "upserting");
+        assert.match(upsert.if ?? "", /always\(\)/);
+        assert.match(upsert.run ?? "", /--stack "\$STACK"/);
+        assert.strictEqual(upsert.env?.GITHUB_TOKEN, "${{ github.token }}");
+        const fail = job.steps[job.steps.length - 1];
+        assert.match(fail?.if ?? "", /always\(\).*exit_code != '0'.*result != 'succeeded'/);
+        assert.match(fail?.run ?? "", /exit 1/);
+        // Our CLI comes from this checkout's build, before it is used.
+        const build = job.steps.findIndex(s => /npm ci && npm run build/.test(s.run ?? ""));
+        assert.ok(build >= 0 && build < job.steps.indexOf(render));
+    });
+
+    it("deploy.yml: staging branch -> staging, main -> production, up then /health and /ready, never cancelled", () => {
+        const { wf } = load("deploy.yml");
+        assert.deepStrictEqual(wf.on.push?.branches, ["main", "staging"]);
+        const job = wf.jobs.deploy;
+        assert.ok(job);
+        assert.strictEqual(job.environment?.name, "${{ github.ref_name == 'main' && 'production' || 'staging' }}");
+        assert.strictEqual(job.concurrency?.["cancel-in-progress"], false);
+        const up = step(job, s => /pulumi up/.test(s.run ?? ""), "pulumi up");
+        assert.match(up.run ?? "", /--yes/);
+        const health = step(job, s => /curl/.test(s.run ?? ""), "health check");
+        assert.match(health.run ?? "", /for path in \/health \/ready/);
+        assert.match(health.run ?? "", /--fail/);
+        assert.match(health.run ?? "", /--retry-max-time \d+/, "retries must be bounded in time");
+        assert.ok(job.steps.indexOf(up) < job.steps.indexOf(health));
+    });
+
+    it("scripts/actionlint.sh installs a pinned actionlint with go install and lints .github/workflows", () => {
+        const text = fs.readFileSync(path.join(REPO, "scripts/actionlint.sh"), "utf8");
+        assert.match(text, /ACTIONLINT_VERSION="v\d+\.\d+\.\d+"/);
+        assert.match(text, /go install "github\.com\/rhysd\/actionlint\/cmd\/actionlint@\$ACTIONLINT_VERSION"/);
+        assert.match(text, /\.github\/workflows\/\*\.yml/);
+    });
+});
