@@ -52,11 +52,13 @@ export function stableJson(v: unknown): string {
 
 export async function synth(opts: SynthOptions): Promise<SynthResult> {
     const dir = path.resolve(opts.dir);
+    // Lets the program use placeholders for secrets it cannot read here (see stack/config.ts).
+    process.env.SLIPWAY_SYNTH = "1";
     const cfg = loadStackConfig(dir, opts.stack, opts.overrides, opts.secretOverrides);
     // Config must be in place before the program (or any component) reads it.
     const pulumi = await import("@pulumi/pulumi");
     pulumi.runtime.setAllConfig(cfg.values, cfg.secretKeys);
-    const { Recorder, redact } = await import("../components/testing/recorder");
+    const { Recorder, redact, isSecretValue } = await import("../components/testing/recorder");
     const { fakeProviderOutputs } = await import("../components/testing/fakes");
     const { toApiSpec, redactAppSpec } = await import("../components/targets/app-spec");
     const rec = await Recorder.start({ project: cfg.project, stack: opts.stack, outputs: fakeProviderOutputs });
@@ -99,10 +101,14 @@ export async function synth(opts: SynthOptions): Promise<SynthResult> {
 
     const docs = new Map<string, { owner: string; content: string }[]>();
     for (const r of rec.ofType("docker:index/container:Container")) {
-        for (const u of (r.inputs.uploads as { file?: string; content?: unknown }[] | undefined) ?? []) {
+        // One secret upload makes the engine mark the whole list secret; a document in such a list
+        // is then written as "[secret]": we cannot tell its content apart from the secrets beside it.
+        const wrapped = isSecretValue(r.inputs.uploads);
+        const uploads = (wrapped ? (r.inputs.uploads as { value: unknown }).value : r.inputs.uploads) as { file?: string; content?: unknown }[] | undefined;
+        for (const u of uploads ?? []) {
             const name = u.file && DOCUMENTS[u.file];
             if (!name) continue;
-            const content = typeof u.content === "string" ? u.content : "[secret]\n";
+            const content = !wrapped && typeof u.content === "string" ? u.content : "[secret]\n";
             docs.set(name, [...(docs.get(name) ?? []), { owner: r.name, content }]);
         }
     }

@@ -1,0 +1,15 @@
+// Slipway: typed Pulumi components for an API behind a gateway, with Postgres, observability and
+// synced secrets, on a single Docker host or on DigitalOcean App Platform behind Cloudflare.
+export { ApiService, ApiServiceArgs } from "./api-service";
+export { Gateway, GatewayArgs } from "./gateway";
+export { ManagedDatabase, ManagedDatabaseArgs } from "./managed-database";
+export { Observability, ObservabilityArgs } from "./observability";
+export { SecretsSync, SecretsSyncArgs } from "./secrets-sync";
+export { DockerHost, DockerHostArgs } from "./targets/docker-host";
+export { DoApp, DoAppArgs } from "./targets/do-app";
+export { AppSpecPart, mergeAppSpecParts, toApiSpec } from "./targets/app-spec";
+export { planSecretRollout, previousSecretsRevision, SECRETS_REVISION_OUTPUT } from "./targets/secrets-rollout";
+export { Target, DockerTarget, DoAppTarget, DoRegion, DO_REGIONS, doAppTarget } from "./core/target";
+export { EnvVar, Linkable } from "./core/env";
+export { Routable, ServiceEndpoint } from "./core/service";
+export { SlipwayConfigError } from "./core/errors";

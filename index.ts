@@ -1,0 +1,58 @@
+// Composition root of Slipway's own stacks (Pulumi.dev.yaml, Pulumi.prod.yaml): config -> target
+// -> the five components -> (on App Platform) the single App. Other teams import ./components.
+import * as pulumi from "@pulumi/pulumi";
+import {
+    ApiService, DockerHost, DoApp, DoRegion, Gateway, Linkable, ManagedDatabase, Observability, SecretsSync, Target,
+    doAppTarget, planSecretRollout, previousSecretsRevision,
+} from "./components";
+import { readStackConfig, resolveSecrets } from "./stack/config";
+import { planService, preflight, routesTo } from "./stack/preflight";
+
+export = async () => {
+    const c = readStackConfig();
+    const r = {
+        services: Object.fromEntries(Object.entries(c.services).map(([n, s]) => [n, resolveSecrets(s, `slipway:services.${n}`) as Record<string, unknown>])),
+        gateway: resolveSecrets(c.gateway, "slipway:gateway") as Record<string, unknown>,
+        database: c.database && resolveSecrets(c.database, "slipway:database") as Record<string, unknown>,
+        observability: c.observability && withScrapeDefault(resolveSecrets(c.observability, "slipway:observability"), Object.keys(c.services)),
+        secrets: resolveSecrets(c.secrets, "slipway:secrets") as Record<string, unknown>,
+    };
+    preflight(c, r); // everything is validated before the first resource registers
+
+    const target: Target = c.target === "docker"
+        ? new DockerHost("host", { ...c.docker, environment: c.environment, production: c.production }).target
+        : doAppTarget({ appName: c.doApp.appName!, region: c.doApp.region as DoRegion, environment: c.environment, production: c.production });
+
+    const secrets = Object.keys(r.secrets).length ? new SecretsSync("secrets", { target, secrets: r.secrets as never }) : undefined;
+    const db = r.database && new ManagedDatabase("db", { ...r.database, target });
+    const observability = r.observability && new Observability("observability", { ...r.observability, target });
+
+    const services: Record<string, ApiService> = {};
+    for (const name of Object.keys(r.services)) {
+        const plan = planService(c, name, r.services[name]);
+        const link: Linkable[] = plan.link.map(l =>
+            l === "secrets" ? (plan.secrets ? secrets!.pick(...plan.secrets) : secrets!) : l === "database" ? db! : observability!);
+        services[name] = new ApiService(name, { ...plan.args, target, link } as never);
+    }
+    const gateway = new Gateway("gateway", { ...r.gateway, target, routes: routesTo(c, r.gateway, services) } as never);
+
+    let url: pulumi.Output<string | undefined> = gateway.url;
+    if (target.kind === "do-app") {
+        const secretValues = secrets ? await planSecretRollout(secrets.revision, await previousSecretsRevision()) : "send";
+        const app = new DoApp("app", { target, parts: [...Object.values(services), gateway, db, observability, secrets].filter(x => !!x) as never, secretValues });
+        url = pulumi.all([gateway.url, app.liveUrl]).apply(([g, live]) => g ?? live);
+    }
+    return {
+        url,
+        services: Object.keys(services),
+        databaseHost: db?.host,
+        databaseUrl: db?.url, // secret
+        secretsRevision: secrets?.revision, // read back by the next run: see planSecretRollout
+    };
+};
+
+/** Prometheus scrapes every service of the stack unless the config names them. */
+function withScrapeDefault(obs: unknown, serviceNames: string[]): Record<string, unknown> {
+    const o = obs as Record<string, unknown> & { prometheus?: Record<string, unknown> };
+    return o.prometheus === undefined ? o : { ...o, prometheus: { ...o.prometheus, scrape: o.prometheus.scrape ?? serviceNames } };
+}
