@@ -16,11 +16,11 @@ export type { NormalizedGateway } from "./normalize";
  * today is an error, so a stack cannot believe tokens are checked when they are not.
  */
 export interface GatewayJwtArgs {
-    /** Token issuer (`iss`). @example `"https://auth.example.com/"` */
+    /** Token issuer (`iss`). @default none @example `"https://auth.example.com/"` */
     issuer: string;
-    /** Where the signing keys are published. @example `"https://auth.example.com/.well-known/jwks.json"` */
+    /** Where the signing keys are published. @default none @example `"https://auth.example.com/.well-known/jwks.json"` */
     jwksUrl: string;
-    /** Expected audience (`aud`). @example `"shop-api"` */
+    /** Expected audience (`aud`). @default none @example `"shop-api"` */
     audience?: string;
 }
 
@@ -38,9 +38,9 @@ export interface GatewayRouteArgs {
      * @default `false`
      */
     stripPrefix?: boolean;
-    /** Name of a zone in `rateLimits` that this route counts against. @example `"general"` */
+    /** Name of a zone in `rateLimits` that this route counts against. @default none (not limited) @example `"general"` */
     rateLimit?: string;
-    /** Not supported yet: setting it is an error. See {@link GatewayJwtArgs}. */
+    /** Not supported yet: setting it is an error. See {@link GatewayJwtArgs}. @default none @example (reserved) */
     jwt?: GatewayJwtArgs;
 }
 
@@ -127,7 +127,7 @@ export interface GatewayUpstreamArgs {
 export interface GatewayCloudflareArgs {
     /** The Cloudflare zone holding `domains`. @example `cfg.require("cloudflareZoneId")` */
     zoneId: pulumi.Input<string>;
-    /** Account id, for account-scoped resources later. @example `cfg.get("cloudflareAccountId")` */
+    /** Account id, reserved for account-scoped resources (unused today). @default none @example `cfg.get("cloudflareAccountId")` */
     accountId?: pulumi.Input<string>;
     /**
      * Manage zone settings (SSL strict, TLS 1.2+, always HTTPS, HSTS) and the zone's entry-point
@@ -148,7 +148,7 @@ export interface GatewayCloudflareArgs {
 export interface GatewayAccessLogArgs {
     /** JSON lines to stdout (Docker's log driver keeps them). @default `true` @example `false` */
     stdout?: boolean;
-    /** Also write JSON lines to this file (rolled at 100 MB, 5 kept, 30 days), on a volume. Docker only. @example `"/var/log/caddy/access.log"` */
+    /** Also write JSON lines to this file (rolled at 100 MB, 5 kept, 30 days), on a volume. Docker only. @default none @example `"/var/log/caddy/access.log"` */
     file?: string;
 }
 
@@ -170,11 +170,15 @@ export interface GatewayArgs {
      * @example `"internal"`
      */
     tls?: "auto" | "internal" | "off";
-    /** ACME account email for expiry notices (tls `auto` only). @example `"ops@example.com"` */
+    /** ACME account email for expiry notices (tls `auto` only). @default none (ACME without an account email) @example `"ops@example.com"` */
     email?: string;
     /** Named rate-limit zones that routes refer to. @default `{}` @example `{ general: { events: 100, window: "1m", burst: 150 } }` */
     rateLimits?: Record<string, GatewayRateLimitArgs>;
-    /** Response security headers. @default HSTS 1y + subdomains, CSP deny-all, DENY framing, nosniff, strict referrer, no Server */
+    /**
+     * Response security headers.
+     * @default HSTS 1y + subdomains, CSP deny-all, DENY framing, nosniff, strict referrer, no Server
+     * @example `{ hsts: { preload: true }, frameOptions: "SAMEORIGIN" }`
+     */
     securityHeaders?: GatewaySecurityHeadersArgs;
     /** Browser CORS, answered at the edge. @default none (no CORS headers) @example `{ allowOrigins: ["https://app.example.com"] }` */
     cors?: GatewayCorsArgs;
@@ -189,7 +193,11 @@ export interface GatewayArgs {
     compression?: ("zstd" | "gzip")[];
     /** JSON access logs, or false for none. @default `{ stdout: true }` @example `{ stdout: true, file: "/var/log/caddy/access.log" }` */
     accessLog?: GatewayAccessLogArgs | false;
-    /** Load balancing and health checking of the service replicas (docker). @default see {@link GatewayUpstreamArgs} */
+    /**
+     * Load balancing and health checking of the service replicas (docker; App Platform balances its own instances).
+     * @default see {@link GatewayUpstreamArgs}
+     * @example `{ healthCheck: "health", maxFails: 5 }`
+     */
     upstream?: GatewayUpstreamArgs;
     /** Host port for HTTP on `target.publishAddress` (docker). @default `8080` without TLS, `80` with @example `8081` */
     publishPort?: number;
@@ -202,7 +210,11 @@ export interface GatewayArgs {
      * @example `caddyImage.imageName`
      */
     image?: pulumi.Input<string>;
-    /** Required on do-app when `domains` are set. @example `{ zoneId: cfg.require("cloudflareZoneId") }` */
+    /**
+     * The Cloudflare zone in front of App Platform. Required on do-app when `domains` are set; an error on docker.
+     * @default none
+     * @example `{ zoneId: cfg.require("cloudflareZoneId") }`
+     */
     cloudflare?: GatewayCloudflareArgs;
 }
 
