@@ -264,14 +264,17 @@ export function renderPreviewComment(preview: Preview, opts: RenderOptions = {})
     const result = (): RenderResult => ({ markdown: compose(m, d, cuts), failed, risks, changes, cuts });
     if (fits()) return result();
 
-    d.values = false;
-    cuts.push("before/after values");
-    if (fits()) return result();
+    /** Apply one trimming step; name it in the cut note only if it removed something. */
+    const trim = (label: string, mutate: () => void): boolean => {
+        const before = compose(m, d, cuts);
+        mutate();
+        if (compose(m, d, cuts) !== before) cuts.push(label);
+        return fits();
+    };
+    if (trim("before/after values", () => { d.values = false; })) return result();
 
     const quiet = m.groups.flatMap(g => g.changes).filter(c => !m.riskyUrns.has(c.urn) && c.keys.length > 0).length;
-    d.keys = "risky";
-    cuts.push(`changed property names of ${plural(quiet, "resource", "resources")} without risks`);
-    if (fits()) return result();
+    if (trim(`changed property names of ${plural(quiet, "resource", "resources")} without risks`, () => { d.keys = "risky"; })) return result();
 
     // Least important first; among equals the biggest first, since it frees the most room.
     const order = [...m.groups].sort((a, b) => a.importance - b.importance || b.changes.length - a.changes.length || cmp(a.key, b.key));
@@ -286,13 +289,11 @@ export function renderPreviewComment(preview: Preview, opts: RenderOptions = {})
     cuts[collapsedCut] = "the Changes section (see the counts in the header)";
     if (fits()) return result();
 
-    d.compactRisks = true;
-    cuts.push("risk details (one line per risk)");
-    if (fits()) return result();
+    if (trim("risk details (one line per risk)", () => { d.compactRisks = true; })) return result();
 
     // Last resort: the limit is hard, so the Risks list itself is shortened, loudly.
     const riskCut = cuts.length;
-    const tryLimit = (n: number) => { d.riskLimit = n; cuts[riskCut] = `${risks.length - n} risk entries`; return fits(); };
+    const tryLimit = (n: number) => { d.riskLimit = n; cuts[riskCut] = plural(risks.length - n, "risk entry", "risk entries"); return fits(); };
     let lo = 0, hi = risks.length - 1;
     while (lo < hi) {
         const mid = Math.ceil((lo + hi) / 2);
