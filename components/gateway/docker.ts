@@ -4,8 +4,10 @@ import { DockerTarget } from "../core/target";
 import { buildCaddyConfig, CONTAINER, renderCaddyJson } from "./caddy-config";
 import { DEFAULTS, NormalizedGateway } from "./normalize";
 
-/** The uid:gid the Caddy image runs as (the image contract; see GatewayArgs.image). */
-export const CADDY_USER = "65532:65532";
+/** The uid:gid the Caddy image runs as and owns /data, /config and /var/log/caddy with (images/caddy). */
+export const CADDY_UID = 10002;
+export const CADDY_USER = `${CADDY_UID}:${CADDY_UID}`;
+const TMPFS = `rw,noexec,nosuid,size=16m,uid=${CADDY_UID},gid=${CADDY_UID}`;
 
 export interface GatewayDockerResources {
     container: docker.Container;
@@ -37,7 +39,7 @@ export function createGatewayDocker(
     const tlsOn = n.tls !== "off";
 
     const volumes: docker.types.input.ContainerVolume[] = [];
-    const tmpfs: Record<string, string> = { "/config": "rw,noexec,nosuid,size=16m,uid=65532,gid=65532" };
+    const tmpfs: Record<string, string> = { "/config": TMPFS };
     let dataVolume: docker.Volume | undefined;
     if (tlsOn) {
         // Certificates and ACME account keys: losing them means re-issuing against CA rate limits.
@@ -47,7 +49,7 @@ export function createGatewayDocker(
         }, { ...opts, protect: target.production, retainOnDelete: target.production });
         volumes.push({ volumeName: dataVolume.name, containerPath: "/data" });
     } else {
-        tmpfs["/data"] = "rw,noexec,nosuid,size=16m,uid=65532,gid=65532";
+        tmpfs["/data"] = TMPFS;
     }
     let logVolume: docker.Volume | undefined;
     if (n.accessLog?.file) {
@@ -64,7 +66,10 @@ export function createGatewayDocker(
 
     const container = new docker.Container(`${name}-caddy`, {
         image: image ?? DEFAULTS.image,
-        command: ["caddy", "run", "--config", CONTAINER.configPath],
+        // Both set, so the result is `caddy run --config ...` whatever the image's own
+        // ENTRYPOINT/CMD (images/caddy has ENTRYPOINT caddy; the official image has none).
+        entrypoints: ["caddy"],
+        command: ["run", "--config", CONTAINER.configPath],
         uploads: [{ file: CONTAINER.configPath, content: caddyJson, permissions: "0444" }],
         user: CADDY_USER,
         capabilities: { drops: ["ALL"] },

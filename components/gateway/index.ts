@@ -204,8 +204,9 @@ export interface GatewayArgs {
     /** Host port for HTTPS (docker, TLS on). @default `443` @example `8443` */
     publishHttpsPort?: number;
     /**
-     * Caddy image with the rate-limit module (scripts/build-caddy.sh builds the binary). It must
-     * run as uid 65532, ship busybox `wget` for the health check, and own /data and /config.
+     * Caddy image with the rate-limit module (scripts/build-caddy.sh builds the binary;
+     * images/caddy and scripts/build-images.sh build the image). It must have `caddy` on PATH and
+     * `wget` for the health check, and let uid 10002 write /data, /config and /var/log/caddy.
      * @default `"slipway/caddy:2.10.2-ratelimit-0.1.0"`
      * @example `caddyImage.imageName`
      */

@@ -29,7 +29,7 @@ describe("Gateway on docker", () => {
         assert.deepEqual(c.uploads.map((u: any) => u.file), ["/etc/caddy/caddy.json"]);
         assert.equal(c.uploads[0].content, expected);
         assert.equal(gw.caddyJson, expected);
-        assert.deepEqual(c.command, ["caddy", "run", "--config", "/etc/caddy/caddy.json"]);
+        assert.deepEqual([...c.entrypoints, ...c.command], ["caddy", "run", "--config", "/etc/caddy/caddy.json"]);
         assert.equal(c.image, "slipway/caddy:2.10.2-ratelimit-0.1.0");
         // The upload dials the replicas' network aliases.
         assert.match(c.uploads[0].content, /"dial": "api-2:8080"/);
@@ -69,7 +69,8 @@ describe("Gateway on docker", () => {
     it("runs hardened: non-root, no capabilities, health-checked, restarted, logs rotated, labelled", async () => {
         await build("local");
         const c = rec.get(CONTAINER, "edge-caddy").inputs as Record<string, any>;
-        assert.equal(c.user, "65532:65532");
+        assert.equal(c.user, "10002:10002");
+        assert.match(c.tmpfs["/config"], /uid=10002,gid=10002/);
         assert.deepEqual(c.capabilities, { drops: ["ALL"] });
         assert.deepEqual(c.securityOpts, ["no-new-privileges:true"]);
         assert.equal(c.restart, "unless-stopped");
