@@ -207,9 +207,10 @@ function compose(m: Model, d: Detail, cuts: string[]): string {
     out.push(`#### Risks (${m.risks.length})`, "");
     if (m.risks.length === 0) out.push("None found.", "");
     else {
-        const shown = m.risks.slice(0, d.riskLimit);
-        out.push(shown.map(r => riskEntry(r, d.compactRisks)).join("\n"), "");
-        if (shown.length < m.risks.length) out.push(`- …and ${m.risks.length - shown.length} more risks not shown here (comment size limit); see the job log.`, "");
+        const shown = m.risks.slice(0, d.riskLimit).map(r => riskEntry(r, d.compactRisks));
+        const hidden = m.risks.length - shown.length;
+        if (hidden > 0) shown.push(`- …and ${plural(hidden, "more risk", "more risks")} not shown here (comment size limit); see the job log.`);
+        out.push(shown.join("\n"), "");
     }
     out.push(`#### Changes by component (${plural(m.changeCount, "resource", "resources")})`, "");
     if (m.changeCount === 0) out.push("No resource changes.", "");

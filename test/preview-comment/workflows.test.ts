@@ -86,3 +86,13 @@ describe("workflows", () => {
         assert.match(text, /\.github\/workflows\/\*\.yml/);
     });
 });
+
+describe("docs/preview-comments.md", () => {
+    it("its sample comment is the golden output, byte for byte", () => {
+        const doc = fs.readFileSync(path.join(REPO, "docs/preview-comments.md"), "utf8");
+        const m = /<!-- sample:start -->\n````markdown\n([\s\S]*?)````\n<!-- sample:end -->/.exec(doc);
+        assert.ok(m, "sample markers missing");
+        const golden = fs.readFileSync(path.join(REPO, "test/golden/preview-comment/postgres-volume-replace.md"), "utf8");
+        assert.strictEqual(m[1], golden);
+    });
+});
