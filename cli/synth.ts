@@ -143,14 +143,45 @@ function printTree(resources: { urn: string; parent?: string; type: string; name
     }
 }
 
+const USAGE = `usage: npm run synth -- <stack> [--out=DIR] [--set key=JSON]... [--secret key=VALUE]...
+  <stack>          one of the Pulumi.<stack>.yaml files in this directory
+  --set k=JSON     override a config value (k without a namespace means slipway:k)
+  --secret k=V     set a config value as a secret (what \`pulumi config set --secret\` would)`;
+
+/** Parse `--set`/`--secret` pairs; `--set` values are JSON when they parse, strings otherwise. */
+export function parseSynthArgs(argv: string[]): { stack?: string; outDir?: string; overrides: Record<string, unknown>; secrets: Record<string, unknown> } {
+    const overrides: Record<string, unknown> = {};
+    const secrets: Record<string, unknown> = {};
+    let stack: string | undefined;
+    let outDir: string | undefined;
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i]!;
+        const pair = (flag: string) => {
+            const v = a.includes("=") && a.startsWith(`${flag}=`) ? a.slice(flag.length + 1) : argv[++i];
+            const eq = v?.indexOf("=") ?? -1;
+            if (!v || eq < 1) throw new Error(`${flag} takes key=value\n${USAGE}`);
+            return [v.slice(0, eq), v.slice(eq + 1)] as const;
+        };
+        if (a === "--set" || a.startsWith("--set=")) {
+            const [k, v] = pair("--set");
+            try { overrides[k] = JSON.parse(v); } catch { overrides[k] = v; }
+        } else if (a === "--secret" || a.startsWith("--secret=")) {
+            const [k, v] = pair("--secret");
+            secrets[k] = v;
+        } else if (a.startsWith("--out=")) outDir = a.slice(6);
+        else if (a.startsWith("-")) throw new Error(`unknown option ${a}\n${USAGE}`);
+        else stack = a;
+    }
+    return { stack, outDir, overrides, secrets };
+}
+
 async function cli(argv: string[]) {
-    const stack = argv.find(a => !a.startsWith("-"));
-    if (!stack) {
-        console.error("usage: npm run synth -- <stack>   (stacks: the Pulumi.<stack>.yaml files in this directory)");
+    const a = parseSynthArgs(argv);
+    if (!a.stack) {
+        console.error(USAGE);
         process.exit(2);
     }
-    const outArg = argv.find(a => a.startsWith("--out="));
-    await synth({ dir: process.cwd(), stack, outDir: outArg?.slice(6), print: true });
+    await synth({ dir: process.cwd(), stack: a.stack, outDir: a.outDir, overrides: a.overrides, secretOverrides: a.secrets, print: true });
 }
 
 if (require.main === module) {

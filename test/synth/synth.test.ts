@@ -1,0 +1,101 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { appSpecErrors, upperCaseKeys } from "../helpers/do-schema";
+import { readTree, ROOT, runSynth } from "../helpers/synth-run";
+
+const GOLDEN = path.join(ROOT, "test/golden/synth");
+
+function ok(r: ReturnType<typeof runSynth>) {
+    assert.strictEqual(r.status, 0, `synth failed:\n${r.stdout}\n${r.stderr}`);
+    return readTree(r.outDir);
+}
+
+/** Compare with a reviewed golden file; UPDATE_GOLDEN=1 rewrites it deliberately. */
+function golden(name: string, actual: string) {
+    const file = path.join(GOLDEN, name);
+    if (process.env.UPDATE_GOLDEN === "1") {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, actual);
+    }
+    assert.ok(fs.existsSync(file), `missing golden ${file}: run with UPDATE_GOLDEN=1 and review the diff`);
+    assert.strictEqual(actual, fs.readFileSync(file, "utf8"), `${name} changed: review, then UPDATE_GOLDEN=1`);
+}
+
+// Known values injected as secrets; none may appear anywhere in out/.
+const PLANTED = {
+    STRIPE_SECRET_KEY: "sk_live_PLANTED_stripe_4f1c9a",
+    NEW_RELIC_LICENSE_KEY: "nrPLANTEDlicense000000000000000000000NRAL",
+    ALERTS_SLACK_WEBHOOK: "https://hooks.slack.example/PLANTED/webhook",
+};
+const DB_PASSWORD = "PLANTED-db-password-7d2e";
+
+describe("npm run synth", function () {
+    this.timeout(300_000);
+
+    describe("prod (do-app)", () => {
+        let files: Record<string, string>;
+        before(() => { files = ok(runSynth("prod", ["--set", 'database={"version":"16","password":{"secret":"dbPassword"},"do":{"size":"db-s-1vcpu-2gb","nodes":2}}', "--secret", `dbPassword=${DB_PASSWORD}`], PLANTED)); });
+
+        it("writes an app-spec.json that DigitalOcean's schema accepts, all snake_case", () => {
+            const spec = JSON.parse(files["app-spec.json"]!);
+            assert.deepStrictEqual(appSpecErrors(spec), []);
+            assert.deepStrictEqual(upperCaseKeys(spec), []);
+            assert.strictEqual(spec.services[0].instance_size_slug, "apps-s-1vcpu-1gb");
+            assert.strictEqual(spec.services[0].instance_count, 2);
+            assert.deepStrictEqual(spec.domains.map((d: { domain: string }) => d.domain), ["api.example.com"]);
+            const secretEnvs = spec.services[0].envs.filter((e: { type: string }) => e.type === "SECRET");
+            assert.ok(secretEnvs.length >= 3, "DATABASE_URL, STRIPE_SECRET_KEY, SESSION_SECRET at least");
+            assert.ok(secretEnvs.every((e: { value: string }) => e.value === "[secret]"));
+        });
+
+        it("leaks none of the injected secrets into any file, and keeps secret outputs secret", () => {
+            for (const [name, content] of Object.entries(files)) {
+                for (const v of [...Object.values(PLANTED), DB_PASSWORD, encodeURIComponent(DB_PASSWORD)]) {
+                    assert.ok(!content.includes(v), `${name} contains a planted secret`);
+                }
+            }
+            const outputs = JSON.parse(files["outputs.json"]!);
+            assert.strictEqual(outputs.databaseUrl, "[secret]");
+        });
+
+        it("matches the reviewed golden app spec", () => golden("prod/app-spec.json", files["app-spec.json"]!));
+    });
+
+    describe("dev (docker)", () => {
+        let files: Record<string, string>;
+        before(() => { files = ok(runSynth("dev", ["--set", 'database={"version":"16","image":"slipway/postgres:local","password":{"secret":"dbPassword"}}', "--secret", `dbPassword=${DB_PASSWORD}`])); });
+
+        it("writes the gateway's Caddy JSON, the alert rules and the Prometheus config", () => {
+            assert.deepStrictEqual(Object.keys(files).sort(), ["alert-rules.yml", "caddy.json", "outputs.json", "prometheus.yml", "resources.json"]);
+            const caddy = JSON.parse(files["caddy.json"]!);
+            assert.ok(caddy.apps.http.servers, "caddy.json is Caddy's native JSON");
+        });
+
+        it("leaks neither the database password nor generated secrets", () => {
+            for (const [name, content] of Object.entries(files)) {
+                assert.ok(!content.includes(DB_PASSWORD) && !content.includes(encodeURIComponent(DB_PASSWORD)), `${name} contains the DB password`);
+            }
+            const resources = JSON.parse(files["resources.json"]!) as { type: string; inputs: Record<string, unknown> }[];
+            const containers = resources.filter(r => r.type === "docker:index/container:Container");
+            assert.ok(containers.length >= 4);
+            for (const c of containers) {
+                const envs = JSON.stringify(c.inputs.envs ?? []);
+                assert.ok(!/PASSWORD=|DATABASE_URL=postgres/.test(envs), `${JSON.stringify(c.inputs.name ?? c)} has a secret in plain env`);
+            }
+        });
+
+        for (const doc of ["caddy.json", "alert-rules.yml", "prometheus.yml"]) {
+            it(`matches the reviewed golden ${doc}`, () => golden(`dev/${doc}`, files[doc]!));
+        }
+    });
+
+    it("is byte-identical when run twice on an unchanged stack", () => {
+        for (const stack of ["dev", "prod"]) {
+            const a = ok(runSynth(stack));
+            const b = ok(runSynth(stack));
+            assert.deepStrictEqual(Object.keys(a), Object.keys(b));
+            for (const f of Object.keys(a)) assert.strictEqual(a[f], b[f], `${stack}/${f} differs between two runs`);
+        }
+    });
+});
