@@ -67,8 +67,16 @@ export async function synth(opts: SynthOptions): Promise<SynthResult> {
     delete require.cache[programPath];
     const mod = require(programPath);
     const main = typeof mod === "function" ? mod : typeof mod?.default === "function" ? mod.default : undefined;
-    const exported: Record<string, unknown> = (main ? await main() : mod) ?? {};
-    await rec.settle();
+    let exported: Record<string, unknown>;
+    try {
+        exported = (main ? await main() : mod) ?? {};
+        await rec.settle();
+    } catch (err) {
+        // Tells the user (and the tests) whether a failure left anything half-made.
+        await rec.settle().catch(() => undefined);
+        (err as { registered?: number }).registered = rec.resources.length;
+        throw err;
+    }
 
     const outputs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(exported).sort(([a], [b]) => a.localeCompare(b))) {
@@ -188,6 +196,7 @@ if (require.main === module) {
     cli(process.argv.slice(2)).catch(err => {
         // Config errors already say component, path and fix; no stack trace needed for them.
         console.error(err?.name === "SlipwayConfigError" ? `error: ${err.message}` : err);
+        if (typeof err?.registered === "number") console.error(`${err.registered} resources were registered before the error.`);
         process.exit(1);
     });
 }

@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { invalid } from "./errors";
+import { DO_NAME } from "./naming";
 
 /** The DigitalOcean App Platform regions (the App spec's enum; droplet slugs such as `fra1` are not valid here). */
 export const DO_REGIONS = ["atl", "nyc", "sfo", "tor", "ams", "fra", "lon", "blr", "sgp", "syd"] as const;
@@ -49,7 +51,19 @@ export interface DoAppTarget extends TargetBase {
 
 export type Target = DockerTarget | DoAppTarget;
 
-/** Create the plain do-app target value. Validation happens in `DoApp`'s normalizer and in `planStack`. */
+/**
+ * Create the plain do-app target value, checked here because every component reads it first.
+ * @example doAppTarget({ appName: "shop-api", region: "fra", environment: "prod", production: true })
+ */
 export function doAppTarget(args: { appName: string; region: DoRegion; environment: string; production: boolean }): DoAppTarget {
+    const ctx = { kind: "DoAppTarget", name: args.appName };
+    if (!DO_NAME.test(args.appName ?? "")) {
+        invalid(ctx, "appName", `${JSON.stringify(args.appName)} is not a valid App Platform app name`,
+            "use 2 to 32 lowercase letters, digits and hyphens, starting with a letter");
+    }
+    if (!(DO_REGIONS as readonly string[]).includes(args.region)) {
+        const hint = /^[a-z]{3}\d$/.test(args.region ?? "") ? ` (App Platform regions have no number: "${args.region.slice(0, 3)}")` : "";
+        invalid(ctx, "region", `${JSON.stringify(args.region)} is not an App Platform region${hint}`, `use one of ${DO_REGIONS.join(", ")}`);
+    }
     return { kind: "do-app", contributors: new Set(), ...args };
 }
