@@ -3,6 +3,7 @@
  * The `slipway` command shipped with the package (package.json `bin`, via bin/slipway.js).
  * One dispatcher, subcommands in their own modules.
  */
+import { SYNTH_USAGE, synthCommand } from "./synth";
 import { CliIo, PREVIEW_USAGE, UPSERT_USAGE, UsageError, nodeIo, previewCommentCommand, upsertCommentCommand } from "./preview-comment/cli";
 
 type Command = { usage: string; run: (argv: string[], io: CliIo) => Promise<number> };
@@ -10,9 +11,7 @@ type Command = { usage: string; run: (argv: string[], io: CliIo) => Promise<numb
 const COMMANDS: Record<string, Command> = {
     "preview-comment": { usage: PREVIEW_USAGE, run: previewCommentCommand },
     "upsert-comment": { usage: UPSERT_USAGE, run: upsertCommentCommand },
-    // ---- LEAD: register `synth` here, e.g.
-    // "synth": { usage: SYNTH_USAGE, run: synthCommand },
-    // ---- end of the synth spot
+    "synth": { usage: SYNTH_USAGE + "\n", run: synthCommand },
 };
 
 const HELP = `usage: slipway <command> [options]

@@ -64,6 +64,10 @@ export async function synth(opts: SynthOptions): Promise<SynthResult> {
     const rec = await Recorder.start({ project: cfg.project, stack: opts.stack, outputs: fakeProviderOutputs });
 
     const programPath = require.resolve(path.resolve(dir, opts.program ?? "index.ts"));
+    // An installed package runs as JavaScript; a TypeScript program then needs ts-node, as Pulumi does.
+    if (programPath.endsWith(".ts") && !require.extensions[".ts"]) {
+        require("ts-node").register({ transpileOnly: true, compilerOptions: { module: "commonjs" } });
+    }
     delete require.cache[programPath];
     const mod = require(programPath);
     const main = typeof mod === "function" ? mod : typeof mod?.default === "function" ? mod.default : undefined;
@@ -151,7 +155,7 @@ function printTree(resources: { urn: string; parent?: string; type: string; name
     }
 }
 
-const USAGE = `usage: npm run synth -- <stack> [--out=DIR] [--set key=JSON]... [--secret key=VALUE]...
+export const SYNTH_USAGE = `usage: slipway synth (or npm run synth --) -- <stack> [--out=DIR] [--set key=JSON]... [--secret key=VALUE]...
   <stack>          one of the Pulumi.<stack>.yaml files in this directory
   --set k=JSON     override a config value (k without a namespace means slipway:k)
   --secret k=V     set a config value as a secret (what \`pulumi config set --secret\` would)`;
@@ -167,7 +171,7 @@ export function parseSynthArgs(argv: string[]): { stack?: string; outDir?: strin
         const pair = (flag: string) => {
             const v = a.includes("=") && a.startsWith(`${flag}=`) ? a.slice(flag.length + 1) : argv[++i];
             const eq = v?.indexOf("=") ?? -1;
-            if (!v || eq < 1) throw new Error(`${flag} takes key=value\n${USAGE}`);
+            if (!v || eq < 1) throw new Error(`${flag} takes key=value\n${SYNTH_USAGE}`);
             return [v.slice(0, eq), v.slice(eq + 1)] as const;
         };
         if (a === "--set" || a.startsWith("--set=")) {
@@ -177,26 +181,31 @@ export function parseSynthArgs(argv: string[]): { stack?: string; outDir?: strin
             const [k, v] = pair("--secret");
             secrets[k] = v;
         } else if (a.startsWith("--out=")) outDir = a.slice(6);
-        else if (a.startsWith("-")) throw new Error(`unknown option ${a}\n${USAGE}`);
+        else if (a.startsWith("-")) throw new Error(`unknown option ${a}\n${SYNTH_USAGE}`);
         else stack = a;
     }
     return { stack, outDir, overrides, secrets };
 }
 
-async function cli(argv: string[]) {
+/** `slipway synth`: the same as `npm run synth`, for projects that installed the package. */
+export async function synthCommand(argv: string[]): Promise<number> {
     const a = parseSynthArgs(argv);
     if (!a.stack) {
-        console.error(USAGE);
-        process.exit(2);
+        console.error(SYNTH_USAGE);
+        return 2;
     }
-    await synth({ dir: process.cwd(), stack: a.stack, outDir: a.outDir, overrides: a.overrides, secretOverrides: a.secrets, print: true });
+    try {
+        await synth({ dir: process.cwd(), stack: a.stack, outDir: a.outDir, overrides: a.overrides, secretOverrides: a.secrets, print: true });
+        return 0;
+    } catch (err) {
+        const e = err as { name?: string; message?: string; registered?: number };
+        // Config errors already say component, path and fix; no stack trace needed for them.
+        console.error(e?.name === "SlipwayConfigError" ? `error: ${e.message}` : err);
+        if (typeof e?.registered === "number") console.error(`${e.registered} resources were registered before the error.`);
+        return 1;
+    }
 }
 
 if (require.main === module) {
-    cli(process.argv.slice(2)).catch(err => {
-        // Config errors already say component, path and fix; no stack trace needed for them.
-        console.error(err?.name === "SlipwayConfigError" ? `error: ${err.message}` : err);
-        if (typeof err?.registered === "number") console.error(`${err.registered} resources were registered before the error.`);
-        process.exit(1);
-    });
+    synthCommand(process.argv.slice(2)).then(code => { process.exitCode = code; });
 }
