@@ -173,7 +173,7 @@ build_image() {
     log "docker build $tag"
     local t=$SECONDS
     # Host networking: apt inside the build reaches the mirror exactly as this machine does.
-    if ! docker build --network host --build-arg BASE="${TAG[base]}" \
+    if ! docker build --force-rm --network host --build-arg BASE="${TAG[base]}" \
             --label slipway.image="$name" --label slipway.hash="$key" \
             -t "$tag" "$ctx" >"$LOGS/$name-build.log" 2>&1; then
         tail -n 40 "$LOGS/$name-build.log" >&2

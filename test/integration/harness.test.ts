@@ -46,7 +46,7 @@ function selfTestStack(runId: string): RecordedResource[] {
         ports: [{ internal: 8080, ip: "127.0.0.1" }],
         networksAdvanced: [{ name: net, aliases: ["api", "api-1"] }],
         healthcheck: { tests: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/health || exit 1"], interval: "1s", timeout: "3s", retries: 3, startPeriod: "1s" },
-        labels, user: "10001:10001", readOnly: true, tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" },
+        labels, user: "10001:10001", tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" },
         capabilities: { drops: ["ALL"] }, securityOpts: ["no-new-privileges:true"],
         memory: 128, cpus: "0.5", restart: "unless-stopped", stopSignal: "SIGTERM", stopTimeout: 10, destroyGraceSeconds: 10,
         wait: true, waitTimeout: 60, mustRun: true,
@@ -171,11 +171,12 @@ describe("integration harness: self-test on a real Docker engine", function () {
         assert.equal(got.json.name, "from the harness");
     });
 
-    it("applies limits, user, read-only root and uploads for real, with no secret in the container config", async () => {
+    it("applies limits, user, tmpfs, capabilities and uploads for real, with no secret in the container config", async () => {
         const api = await h.inspect(h.containers.get("api-1")!);
         assert.equal(api.HostConfig.Memory, 128 * 1024 * 1024);
         assert.equal(api.HostConfig.NanoCpus, 5e8);
-        assert.equal(api.HostConfig.ReadonlyRootfs, true);
+        assert.deepEqual(api.HostConfig.Tmpfs, { "/tmp": "rw,noexec,nosuid,size=16m" });
+        assert.deepEqual(api.HostConfig.CapDrop, ["ALL"]);
         assert.deepEqual(api.HostConfig.PortBindings["8080/tcp"][0].HostIp, "127.0.0.1");
         assert.equal(api.Config.User, "10001:10001");
         for (const name of h.containers.values()) {
@@ -206,6 +207,15 @@ describe("integration harness: self-test on a real Docker engine", function () {
         const got = await call(port, "GET", `/v1/items/${itemId}`);
         assert.equal(got.status, 200);
         assert.equal(got.json.name, "from the harness");
+    });
+
+    // A real-engine fact the mocks cannot show: Docker refuses archive uploads into a read-only
+    // root filesystem, and the provider uploads by extracting at "/". The harness says so.
+    it("refuses readOnly: true with uploads the way the engine does", async () => {
+        const rec = stack.find(r => r.name === "api-1")!;
+        const ro = { ...rec, name: "api-ro", urn: rec.urn.replace(/api-1$/, "api-ro"), inputs: { ...rec.inputs, readOnly: true, ports: undefined } };
+        await assert.rejects(h.apply([...stack.filter(r => r.type !== TYPES.container && r.type !== TYPES.network && r.type !== TYPES.volume), ro]),
+            /refuses uploads .*readOnly: true/s);
     });
 
     it("cleanup removes every container, network and volume of the run", async () => {

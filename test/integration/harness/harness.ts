@@ -125,7 +125,19 @@ export class DockerHarness {
         if (c.uploads.length) {
             // The provider's way: one archive extracted at "/", parents created by the engine.
             const tar = tarOf(c.uploads.map(u => ({ path: u.file, content: u.content, mode: u.mode, uid: u.uid, gid: u.gid })));
-            await this.engine.request("PUT", `/containers/${created.Id}/archive?path=${encodeURIComponent("/")}`, { raw: tar });
+            try {
+                await this.engine.request("PUT", `/containers/${created.Id}/archive?path=${encodeURIComponent("/")}`, { raw: tar });
+            } catch (e) {
+                await this.engine.request("DELETE", `/containers/${created.Id}?v=1&force=1`, { ok: [404] });
+                this.containers.delete(c.logical);
+                this.specs.delete(c.name);
+                if (e instanceof EngineError && /read-only/.test(e.body)) {
+                    throw new Error(`harness: ${c.logical}: the engine refuses uploads (${c.uploads.map(u => u.file).join(", ")}) into a container ` +
+                        `with readOnly: true. The docker provider extracts uploads at "/", which Docker allows only on a writable root ` +
+                        `filesystem, so this stack cannot deploy as recorded. (${e.body.trim()})`);
+                }
+                throw e;
+            }
         }
         for (const n of c.extraNetworks) {
             await this.engine.request("POST", `/networks/${encodeURIComponent(n.name)}/connect`, {
@@ -178,8 +190,8 @@ export class DockerHarness {
 
     /**
      * Create-before-delete, as Pulumi replaces an autonamed container: the new one (new autoname)
-     * is created and awaited healthy while the old one still serves, then the old one is stopped
-     * with its grace period and removed.
+     * is created and awaited healthy while the old one still serves, then the old one is destroyed
+     * the provider's way (stopped with `destroyGraceSeconds` when > 0, then force-removed).
      */
     async replaceContainer(oldName: string, recorded: RecordedResource, timeoutMs = 120_000): Promise<{ name: string; healthyMs: number; totalMs: number }> {
         const t0 = Date.now();
@@ -192,8 +204,9 @@ export class DockerHarness {
         if (spec.name === oldName) throw new Error(`harness: ${recorded.name} has a fixed name; create-before-delete needs an autonamed container`);
         const created = await this.createContainer({ ...spec, wait: false });
         const healthy = await this.waitHealthy([created.name], timeoutMs);
-        const grace = this.specs.get(oldName)?.destroyGraceSeconds ?? old.Config.StopTimeout ?? 10;
-        await this.engine.request("POST", `/containers/${old.Id}/stop?t=${grace}`, { ok: [304], timeoutMs: (grace + 30) * 1000 });
+        // As the provider destroys: a graceful stop only when destroyGraceSeconds > 0, then force-remove.
+        const grace = this.specs.get(oldName)?.destroyGraceSeconds ?? 0;
+        if (grace > 0) await this.engine.request("POST", `/containers/${old.Id}/stop?t=${grace}`, { ok: [304], timeoutMs: (grace + 30) * 1000 });
         await this.engine.request("DELETE", `/containers/${old.Id}?v=1&force=1`);
         this.specs.delete(oldName);
         return { name: created.name, healthyMs: healthy[created.name]!, totalMs: Date.now() - t0 };

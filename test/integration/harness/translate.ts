@@ -59,7 +59,10 @@ export interface ContainerSpec {
     wait: boolean;
     waitTimeoutMs: number;
     mustRun: boolean;
-    /** Seconds given to the stop signal before SIGKILL when the container is destroyed. */
+    /**
+     * The provider's `destroyGraceSeconds`: when > 0, a destroy first stops the container with this
+     * timeout (stop signal, then SIGKILL); when 0 or unset it is force-removed (SIGKILL) at once.
+     */
     destroyGraceSeconds: number;
     hasHealthcheck: boolean;
     dependsOn: string[];
@@ -456,7 +459,7 @@ export function planContainer(r: RecordedResource, inputs: Record<string, any>, 
     i.done();
     return {
         logical: r.name, urn: r.urn, name, body, extraNetworks, uploads, start, wait,
-        waitTimeoutMs: waitTimeout * 1000, mustRun, destroyGraceSeconds: grace ?? stopTimeout ?? 10,
+        waitTimeoutMs: waitTimeout * 1000, mustRun, destroyGraceSeconds: grace ?? 0,
         hasHealthcheck, dependsOn: r.options.dependsOn ?? [],
     };
 }
