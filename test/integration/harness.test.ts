@@ -181,6 +181,7 @@ describe("integration harness: self-test on a real Docker engine", function () {
         assert.equal(api.Config.User, "10001:10001");
         for (const name of h.containers.values()) {
             assert.ok(!JSON.stringify(await h.inspect(name)).includes(PG_PASSWORD), `${name}'s inspect shows the password`);
+            assert.ok(!(await h.logs(name, 500)).includes(PG_PASSWORD), `${name}'s logs show the password`);
         }
         const st = await h.engine.stat(api.Id, "/run/secrets/DATABASE_URL");
         assert.equal(st!.mode & 0o777, 0o400);
@@ -207,6 +208,22 @@ describe("integration harness: self-test on a real Docker engine", function () {
         const got = await call(port, "GET", `/v1/items/${itemId}`);
         assert.equal(got.status, 200);
         assert.equal(got.json.name, "from the harness");
+    });
+
+    it("stops the API on its stop signal after in-flight requests finish, exit code 0", async () => {
+        const name = h.containers.get("api-1")!;
+        const port = await h.portOf(name, 8080);
+        const slow = call(port, "GET", "/v1/slow?ms=1500");
+        await new Promise(r => setTimeout(r, 300));
+        const t0 = Date.now();
+        await h.engine.request("POST", `/containers/${name}/stop?t=10`, { timeoutMs: 30_000 });
+        const stopMs = Date.now() - t0;
+        assert.equal((await slow).status, 200);
+        const st = (await h.inspect(name)).State;
+        assert.equal(st.ExitCode, 0);
+        // It waited for the request (~1.2 s left), and exited by itself well before the SIGKILL at 10 s.
+        assert.ok(stopMs > 800 && stopMs < 8000, `stop took ${stopMs} ms`);
+        assert.match(await h.logs(name, 20), /stopped cleanly/);
     });
 
     // A real-engine fact the mocks cannot show: Docker refuses archive uploads into a read-only
