@@ -1,3 +1,25 @@
+/**
+ * Generic integration harness: runs what a stack program registered (recorded under Pulumi mocks
+ * by components/testing/recorder.ts) on a real Docker engine.
+ *
+ * ```ts
+ * const images = ensureImages(["postgres", "caddy", "api"]);          // dockerd + cached local images
+ * const h = new DockerHarness({ imageMap: { "postgres:16-bookworm": images.SLIPWAY_IMAGE_POSTGRES! } });
+ * after(() => h.cleanup());                                            // an exit hook also cleans up
+ * const { containers } = await h.apply(recorder.resources);            // networks, volumes, containers
+ * await h.waitHealthy(containers.map(c => c.name), 60_000);            // -> { name: ms }
+ * const port = await h.portOf(h.containers.get("api-1")!, 8080);       // 127.0.0.1 port
+ * await h.replaceContainer(oldName, changedRecordedContainer);         // create-before-delete
+ * ```
+ *
+ * - Inputs are the @pulumi/docker v5 inputs, secrets revealed (`redact(x, true)` is applied here).
+ * - Every input field is applied for real or refused with {@link UnsupportedInputError}; ports must
+ *   publish on 127.x; nothing is pulled or built (map image refs to local tags with `imageMap`).
+ * - Autonamed objects are `<namePrefix>-<logicalName>-<7 hex>` (stable per run id and generation);
+ *   fixed names are kept (plus `nameSuffix`). Everything is labelled `slipway.test-run=<runId>`.
+ * - Uploads are extracted at "/" like the provider does, so Docker refuses them on a read-only
+ *   root filesystem, as it would in a real deployment.
+ */
 export * from "./harness";
 export * from "./images";
 export { Engine, EngineError } from "./engine";
