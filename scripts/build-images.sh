@@ -86,7 +86,9 @@ BASE_INCLUDE="ca-certificates,busybox-static"
 build_base() {
     detect_mirrors
     local key tag tarball root
-    key="$({ echo "bookworm minbase include=$BASE_INCLUDE mirror=$MIRROR security=$SECURITY_MIRROR"
+    # SLIPWAY_IMAGES_EPOCH (e.g. a month, set by CI) forces a fresh debootstrap and so fresh
+    # security updates; without it the base is rebuilt only when its recipe changes.
+    key="$({ echo "bookworm minbase include=$BASE_INCLUDE mirror=$MIRROR security=$SECURITY_MIRROR epoch=${SLIPWAY_IMAGES_EPOCH:-}"
              cat "$REPO/images/base/customize.sh"; } | short)"
     tag="slipway/base:bookworm-$key"
     TAG[base]="$tag"
