@@ -281,6 +281,11 @@ export class DockerHarness {
     }
 }
 
+/** Remove everything labelled `slipway.test-run=<runId>` (e.g. left by a killed run). */
+export async function cleanupRun(runId: string, engine?: Engine): Promise<{ containers: number; networks: number; volumes: number }> {
+    return new DockerHarness({ runId, engine }).cleanup();
+}
+
 /**
  * Synchronous cleanup with the docker CLI, for process exit handlers (no event loop there). Never
  * throws: it runs while the process is already failing.
