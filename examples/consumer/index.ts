@@ -1,0 +1,54 @@
+// The orders team's stack, built from Slipway components. One program, two targets: the `target`
+// config picks a single Docker host (Pulumi.dev.yaml) or DigitalOcean App Platform (Pulumi.prod.yaml).
+import * as pulumi from "@pulumi/pulumi";
+import {
+    ApiService, ApiServiceArgs, DockerHost, DoApp, Gateway, ManagedDatabase, Observability, SecretsSync, Target, doAppTarget,
+} from "@slipway/components";
+
+const config = new pulumi.Config();
+const environment = pulumi.getStack();
+const production = config.getBoolean("production") ?? false;
+
+const target: Target = config.require("target") === "do-app"
+    ? doAppTarget({ appName: `orders-${environment}`, region: "fra", environment, production })
+    : new DockerHost("host", { environment, production }).target;
+
+const secrets = new SecretsSync("secrets", {
+    target,
+    secrets: {
+        SESSION_SECRET: { generate: { length: 48, rotationDays: 30 } },
+        PAYMENTS_API_KEY: { value: config.requireSecret("paymentsApiKey") },
+    },
+});
+const db = new ManagedDatabase("db", { target, version: "16", database: "orders", production });
+const observability = new Observability("observability", {
+    target,
+    sentry: { dsn: config.require("sentryDsn"), environment },
+});
+
+// Typed Args: a wrong field or type here fails `tsc`, before Pulumi ever runs.
+const ordersArgs: ApiServiceArgs = {
+    target,
+    image: config.require("image"),
+    replicas: config.getNumber("replicas") ?? 2,
+    port: 8080,
+    link: [db, secrets, observability],
+};
+const orders = new ApiService("orders", ordersArgs);
+
+const domain = config.get("domain");
+const gateway = new Gateway("gateway", {
+    target,
+    routes: [{ pathPrefix: "/", service: orders }],
+    ...(target.kind === "docker"
+        ? { publishPort: 8080 }
+        : { domains: domain ? [domain] : undefined, cloudflare: { zoneId: config.require("cloudflareZoneId") } }),
+});
+
+// On App Platform the components only describe their part; DoApp turns the parts into the one App.
+const app = target.kind === "do-app"
+    ? new DoApp("app", { target, parts: [orders, gateway, db, observability, secrets] })
+    : undefined;
+
+export const url = app ? app.liveUrl : gateway.url;
+export const databaseUrl = db.url; // secret
