@@ -50,7 +50,20 @@ export function stableJson(v: unknown): string {
     return JSON.stringify(sort(v), null, 2) + "\n";
 }
 
-export async function synth(opts: SynthOptions): Promise<SynthResult> {
+export interface RecordedStack {
+    /** Every registration, secrets still wrapped (use `redact(x, true)` to reveal, e.g. in a test harness). */
+    resources: import("../components/testing/recorder").RecordedResource[];
+    /** Stack outputs, resolved, secrets as "[secret]". */
+    outputs: Record<string, unknown>;
+    placeholders: string[];
+}
+
+/**
+ * Run a stack program under mocks with the stack's config and return what it registered. The
+ * single place that knows how to run a program offline: synth writes files from it, and the
+ * real-engine tests deploy exactly these resources.
+ */
+export async function recordStack(opts: Omit<SynthOptions, "outDir" | "print">): Promise<RecordedStack> {
     const dir = path.resolve(opts.dir);
     // Lets the program use placeholders for secrets it cannot read here (see stack/config.ts).
     process.env.SLIPWAY_SYNTH = "1";
@@ -58,9 +71,8 @@ export async function synth(opts: SynthOptions): Promise<SynthResult> {
     // Config must be in place before the program (or any component) reads it.
     const pulumi = await import("@pulumi/pulumi");
     pulumi.runtime.setAllConfig(cfg.values, cfg.secretKeys);
-    const { Recorder, redact, isSecretValue } = await import("../components/testing/recorder");
+    const { Recorder, redact } = await import("../components/testing/recorder");
     const { fakeProviderOutputs } = await import("../components/testing/fakes");
-    const { toApiSpec, redactAppSpec } = await import("../components/targets/app-spec");
     const rec = await Recorder.start({ project: cfg.project, stack: opts.stack, outputs: fakeProviderOutputs });
 
     const programPath = require.resolve(path.resolve(dir, opts.program ?? "index.ts"));
@@ -90,6 +102,15 @@ export async function synth(opts: SynthOptions): Promise<SynthResult> {
         outputs[k] = secret ? "[secret]" : redact(value);
     }
     await rec.settle();
+    return { resources: [...rec.resources], outputs, placeholders: cfg.placeholders };
+}
+
+export async function synth(opts: SynthOptions): Promise<SynthResult> {
+    const dir = path.resolve(opts.dir);
+    const { resources, outputs, placeholders } = await recordStack(opts);
+    const { redact, isSecretValue } = await import("../components/testing/recorder");
+    const { toApiSpec, redactAppSpec } = await import("../components/targets/app-spec");
+    const rec = { resources, ofType: (t: string) => resources.filter(r => r.type === t) };
 
     const outDir = path.resolve(opts.outDir ?? path.join(dir, "out", opts.stack));
     fs.rmSync(outDir, { recursive: true, force: true });
@@ -133,8 +154,8 @@ export async function synth(opts: SynthOptions): Promise<SynthResult> {
         for (const d of list) write(list.length === 1 ? name : `${d.owner}.${name}`, d.content);
     }
 
-    if (opts.print) printTree(rec.resources, outDir, files, cfg.placeholders);
-    return { outDir, files: files.sort(), resources: rec.resources.length, placeholders: cfg.placeholders };
+    if (opts.print) printTree(rec.resources, outDir, files, placeholders);
+    return { outDir, files: files.sort(), resources: rec.resources.length, placeholders };
 }
 
 function printTree(resources: { urn: string; parent?: string; type: string; name: string }[], outDir: string,
