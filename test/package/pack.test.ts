@@ -107,6 +107,18 @@ describe("package: npm pack -> another team's project", function () {
             assert.deepEqual(r.stdout.trim().split("\n"), [path.join(installed, "index.js"), path.join(installed, "testing/index.js")]);
         });
 
+        it("keeps the Args TSDoc (@default, @example) in the published declarations, where editors show it", function () {
+            const dts = path.join(consumer, "node_modules/@slipway/components/dist/components");
+            for (const [file, field] of [["api-service/index.d.ts", "replicas"], ["gateway/index.d.ts", "routes"],
+                ["managed-database/index.d.ts", "version"], ["observability/index.d.ts", "sentry"], ["secrets-sync/index.d.ts", "secrets"]]) {
+                const text = fs.readFileSync(path.join(dts, file!), "utf8");
+                const doc = new RegExp(`/\\*\\*((?:(?!\\*/)[\\s\\S])*)\\*/\\s*${field}\\??:`).exec(text)?.[1];
+                assert.ok(doc, `${file}: no TSDoc above ${field}`);
+                assert.match(doc, /@example/, `${file}: ${field} has no @example`);
+                if (field !== "routes" && field !== "secrets") assert.match(doc, /@default/, `${file}: ${field} has no @default`);
+            }
+        });
+
         it("type-checks (strict) against the published types, with node10 and node16 module resolution", function () {
             const tsc = path.join(consumer, "node_modules/.bin/tsc");
             ok("tsc --noEmit (consumer tsconfig: moduleResolution node)", run(tsc, ["--noEmit", "-p", "."], consumer));
