@@ -81,10 +81,11 @@ export async function recordStack(opts: Omit<SynthOptions, "outDir" | "print">):
         require("ts-node").register({ transpileOnly: true, compilerOptions: { module: "commonjs" } });
     }
     delete require.cache[programPath];
-    const mod = require(programPath);
-    const main = typeof mod === "function" ? mod : typeof mod?.default === "function" ? mod.default : undefined;
     let exported: Record<string, unknown>;
     try {
+        // A top-level program runs while it is required, so that is inside the try as well.
+        const mod = require(programPath);
+        const main = typeof mod === "function" ? mod : typeof mod?.default === "function" ? mod.default : undefined;
         exported = (main ? await main() : mod) ?? {};
         await rec.settle();
     } catch (err) {
