@@ -227,7 +227,13 @@ tmp="$ENV_FILE.tmp.$$"
 for k in $(printf '%s\n' "${!ENV[@]}" | sort); do echo "$k=${ENV[$k]}"; done >"$tmp"
 mv -f "$tmp" "$ENV_FILE"
 
-echo "Slipway images ($((SECONDS - T0)) s; env file: $ENV_FILE)"
+# ---- :local aliases: the refs Pulumi.dev.yaml names (slipway/<name>:local), so a real
+# `npm run up -- dev` finds the images this run built. Tests map refs to the hash tags instead.
+for name in "${!TAG[@]}"; do
+    docker tag "${TAG[$name]}" "${TAG[$name]%%:*}:local"
+done
+
+echo "Slipway images ($((SECONDS - T0)) s; env file: $ENV_FILE; aliases slipway/<name>:local)"
 for name in "${ALL[@]}"; do
     [ -n "${TAG[$name]:-}" ] || continue
     size="$(docker image inspect -f '{{.Size}}' "${TAG[$name]}" | awk '{ printf "%.0f MB", $1 / 1e6 }')"

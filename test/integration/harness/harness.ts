@@ -88,8 +88,12 @@ export class DockerHarness {
         await this.engine.request("GET", "/_ping", { timeoutMs: 5000 });
     }
 
-    /** Create everything, in the order Pulumi would (networks and volumes, then containers by dependency). */
-    async apply(resources: RecordedResource[]): Promise<ApplyResult> {
+    /**
+     * Create everything, in the order Pulumi would (networks and volumes, then containers by
+     * dependency). With `parallel`, a container starts as soon as its dependencies exist (and, with
+     * `wait`, are healthy), as the engine does: unrelated containers come up side by side.
+     */
+    async apply(resources: RecordedResource[], opts: { parallel?: boolean } = {}): Promise<ApplyResult> {
         const plan = this.plan(resources);
         this.lastPlan = plan;
         await this.ping();
@@ -111,9 +115,20 @@ export class DockerHarness {
             await this.engine.json("POST", "/volumes/create", { body: v.body });
             result.volumes.push(v.name);
         }
-        for (const c of plan.containers) {
-            result.containers.push(await this.createContainer(c));
+        if (!opts.parallel) {
+            for (const c of plan.containers) result.containers.push(await this.createContainer(c));
+            return result;
         }
+        // plan.containers is topologically sorted, so every dependency's promise exists already.
+        const done = new Map<string, Promise<CreatedContainer>>();
+        for (const c of plan.containers) {
+            done.set(c.urn, Promise.all(c.dependsOn.map(d => done.get(d)!)).then(() => this.createContainer(c)));
+        }
+        // Settle all before reporting, so a failure never leaves creations running behind cleanup.
+        const settled = await Promise.allSettled(plan.containers.map(c => done.get(c.urn)!));
+        const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+        if (failed) throw failed.reason;
+        result.containers.push(...settled.map(s => (s as PromiseFulfilledResult<CreatedContainer>).value));
         return result;
     }
 
@@ -189,26 +204,42 @@ export class DockerHarness {
     }
 
     /**
-     * Create-before-delete, as Pulumi replaces an autonamed container: the new one (new autoname)
-     * is created and awaited healthy while the old one still serves, then the old one is destroyed
-     * the provider's way (stopped with `destroyGraceSeconds` when > 0, then force-removed).
+     * Replace a container as Pulumi does. By default create-before-delete (an autonamed
+     * container): the new one (new autoname) is created and awaited healthy while the old one still
+     * serves, then the old one is destroyed the provider's way (stopped with `destroyGraceSeconds`
+     * when > 0, then force-removed). With the `deleteBeforeReplace` resource option recorded (e.g.
+     * a database on a volume only one server may open), the old one is destroyed first.
+     *
+     * `opts.resources` is the whole new recording the replacement comes from: image references are
+     * then resolved from it (a new image tag is a new RemoteImage `name`), not from the first apply.
      */
-    async replaceContainer(oldName: string, recorded: RecordedResource, timeoutMs = 120_000): Promise<{ name: string; healthyMs: number; totalMs: number }> {
+    async replaceContainer(oldName: string, recorded: RecordedResource, timeoutMs = 120_000,
+        opts: { resources?: RecordedResource[] } = {}): Promise<{ name: string; healthyMs: number; totalMs: number }> {
         const t0 = Date.now();
         const old = await this.inspect(oldName);
         if (old.Config.Labels?.[RUN_LABEL] !== this.runId) throw new Error(`harness: ${oldName} does not belong to run ${this.runId}`);
         const gen = (this.generations.get(recorded.name) ?? 0) + 1;
         this.generations.set(recorded.name, gen);
         if (!this.lastPlan) throw new Error("harness: replaceContainer needs a prior apply() (for network, volume and image names)");
-        const spec = planContainer(recorded, redact(recorded.inputs, true) as Record<string, any>, this.planOptions(), this.lastPlan.names, gen);
+        const names = opts.resources ? this.plan(opts.resources).names : this.lastPlan.names;
+        const spec = planContainer(recorded, redact(recorded.inputs, true) as Record<string, any>, this.planOptions(), names, gen);
+        const destroyOld = async () => {
+            // As the provider destroys: a graceful stop only when destroyGraceSeconds > 0, then force-remove.
+            const grace = this.specs.get(oldName)?.destroyGraceSeconds ?? 0;
+            if (grace > 0) await this.engine.request("POST", `/containers/${old.Id}/stop?t=${grace}`, { ok: [304], timeoutMs: (grace + 30) * 1000 });
+            await this.engine.request("DELETE", `/containers/${old.Id}?v=1&force=1`);
+            this.specs.delete(oldName);
+        };
+        if (recorded.options.deleteBeforeReplace) {
+            await destroyOld();
+            const created = await this.createContainer({ ...spec, wait: false });
+            const healthy = await this.waitHealthy([created.name], timeoutMs);
+            return { name: created.name, healthyMs: healthy[created.name]!, totalMs: Date.now() - t0 };
+        }
         if (spec.name === oldName) throw new Error(`harness: ${recorded.name} has a fixed name; create-before-delete needs an autonamed container`);
         const created = await this.createContainer({ ...spec, wait: false });
         const healthy = await this.waitHealthy([created.name], timeoutMs);
-        // As the provider destroys: a graceful stop only when destroyGraceSeconds > 0, then force-remove.
-        const grace = this.specs.get(oldName)?.destroyGraceSeconds ?? 0;
-        if (grace > 0) await this.engine.request("POST", `/containers/${old.Id}/stop?t=${grace}`, { ok: [304], timeoutMs: (grace + 30) * 1000 });
-        await this.engine.request("DELETE", `/containers/${old.Id}?v=1&force=1`);
-        this.specs.delete(oldName);
+        await destroyOld();
         return { name: created.name, healthyMs: healthy[created.name]!, totalMs: Date.now() - t0 };
     }
 
