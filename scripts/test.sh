@@ -7,5 +7,6 @@ phase() { echo; echo "== $*"; }
 phase "typecheck";            npm run --silent typecheck
 phase "workflows (actionlint)"; bash scripts/actionlint.sh
 phase "unit, component, synth, preview-comment tests"; npm run --silent test:unit
+phase "example API (go test)"; (cd examples/api && go test ./...)
 phase "package: npm pack + example consumer"; npm run --silent test:package
 phase "real Docker engine";   npm run --silent test:integration
