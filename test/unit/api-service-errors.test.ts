@@ -1,30 +1,20 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { SlipwayConfigError } from "../../components/core/errors";
 import { secretEnv } from "../../components/core/env";
 import type { Target } from "../../components/core/target";
 import { Recorder } from "../../components/testing/recorder";
+import { expectConfigError } from "../helpers/config-error";
 import { dockerTarget, doTarget, freshRecorder } from "../helpers/harness";
 
 describe("ApiService bad input", () => {
     let rec: Recorder;
     beforeEach(async () => { rec = await freshRecorder(); });
 
-    /** Build with a target made beforehand, expect the error, then prove nothing registered. */
+    /** Build with a target made beforehand (see expectConfigError). */
     async function rejects(target: Target, args: Record<string, unknown>, path: string, problem: RegExp, fix: RegExp, name = "api") {
-        await rec.settle();
-        rec.clear();
         const { ApiService } = await import("../../components/api-service");
-        let err: unknown;
-        try { new ApiService(name, { target, image: "ghcr.io/acme/api:1.0.0", ...args } as any); } catch (e) { err = e; }
-        assert.ok(err instanceof SlipwayConfigError, `expected a SlipwayConfigError, got ${err}`);
-        assert.ok(err.message.startsWith(`ApiService "${name}": ${path}: `), err.message);
-        assert.match(err.problem, problem);
-        assert.match(err.message, /\. Fix: /);
-        assert.match(err.fix, fix);
-        await rec.settle();
-        assert.deepEqual(rec.resources.map(r => r.name), [], "nothing may register on bad input");
-        return err;
+        return expectConfigError(rec, () => new ApiService(name, { target, image: "ghcr.io/acme/api:1.0.0", ...args } as any),
+            { component: `ApiService "${name}"`, path, problem, fix });
     }
 
     it("requires exactly one of image and build", async () => {

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
-import { SlipwayConfigError } from "../../components/core/errors";
 import type { Target } from "../../components/core/target";
 import { Recorder } from "../../components/testing/recorder";
+import { expectConfigError } from "../helpers/config-error";
 import { dockerTarget, doTarget, freshRecorder } from "../helpers/harness";
 
 const svc = (name = "api", replicas = 2) => ({
@@ -16,25 +16,11 @@ describe("Gateway bad input", () => {
     let rec: Recorder;
     beforeEach(async () => { rec = await freshRecorder(); });
 
-    /** Build with a target made beforehand, expect the error, then prove nothing registered. */
+    /** Build with a target made beforehand (see expectConfigError). */
     async function rejects(target: Target, args: Record<string, unknown>, path: string, problem: RegExp, fix: RegExp, name = "edge") {
-        await rec.settle();
-        rec.clear();
         const { Gateway } = await import("../../components/gateway");
-        let err: unknown;
-        try {
-            new Gateway(name, { target, routes: [{ pathPrefix: "/v1", service: svc() }], ...args } as any);
-        } catch (e) { err = e; }
-        assert.ok(err instanceof SlipwayConfigError, `expected a SlipwayConfigError, got ${err}`);
-        assert.ok(err.message.startsWith(`Gateway "${name}": ${path}: `), err.message);
-        assert.equal(err.component, `Gateway "${name}"`);
-        assert.equal(err.propertyPath, path);
-        assert.match(err.problem, problem);
-        assert.match(err.message, /\. Fix: /);
-        assert.match(err.fix, fix);
-        await rec.settle();
-        assert.deepEqual(rec.resources.map(r => r.name), [], "nothing may register on bad input");
-        return err;
+        return expectConfigError(rec, () => new Gateway(name, { target, routes: [{ pathPrefix: "/v1", service: svc() }], ...args } as any),
+            { component: `Gateway "${name}"`, path, problem, fix });
     }
 
     it("rejects a domain that is not a hostname", async () => {

@@ -1,85 +1,76 @@
-import { strict as assert } from "assert";
-import { SlipwayConfigError } from "../../components/core/errors";
 import type { Target } from "../../components/core/target";
 import { Recorder } from "../../components/testing/recorder";
+import { expectConfigError } from "../helpers/config-error";
 import { dockerTarget, doTarget, freshRecorder } from "../helpers/harness";
 
 describe("Observability bad input", () => {
     let rec: Recorder;
     beforeEach(async () => { rec = await freshRecorder(); });
 
-    async function rejects(target: Target, args: Record<string, unknown>, path: string, fix: RegExp) {
-        await rec.settle();
-        rec.clear();
+    /** Build with a target made beforehand (see expectConfigError). */
+    async function rejects(target: Target, args: Record<string, unknown>, path: string, problem: RegExp, fix: RegExp) {
         const { Observability } = await import("../../components/observability");
-        let err: unknown;
-        try { new Observability("obs", { target, ...args }); } catch (e) { err = e; }
-        assert.ok(err instanceof SlipwayConfigError, `expected a SlipwayConfigError, got ${err}`);
-        assert.ok(err.message.startsWith(`Observability "obs": ${path}: `), err.message);
-        assert.match(err.message, /\. Fix: /);
-        assert.match(err.fix, fix);
-        await rec.settle();
-        assert.deepEqual(rec.resources.map(r => r.name), [], "nothing may register on bad input");
-        return err;
+        return expectConfigError(rec, () => new Observability("obs", { target, ...args }),
+            { component: `Observability "obs"`, path, problem, fix });
     }
 
     it("rejects an OTLP endpoint that is not an http(s) URL", async () => {
-        await rejects(await dockerTarget(), { otel: { endpoint: "collector:4318" } }, "otel.endpoint", /full URL/);
+        await rejects(await dockerTarget(), { otel: { endpoint: "collector:4318" } }, "otel.endpoint", /"collector:4318" is not an http\(s\) URL/, /full URL/);
     });
 
     it("rejects otel together with newRelic", async () => {
-        await rejects(await doTarget(), { otel: { endpoint: "https://o.example.com" }, newRelic: { licenseKey: "k" } }, "newRelic", /not both/);
+        await rejects(await doTarget(), { otel: { endpoint: "https://o.example.com" }, newRelic: { licenseKey: "k" } }, "newRelic", /set together with otel/, /not both/);
     });
 
     it("rejects an unknown OTLP protocol", async () => {
-        await rejects(await dockerTarget(), { otel: { endpoint: "http://c:4318", protocol: "http/json" } }, "otel.protocol", /http\/protobuf, grpc/);
+        await rejects(await dockerTarget(), { otel: { endpoint: "http://c:4318", protocol: "http/json" } }, "otel.protocol", /"http\/json" is not supported/, /http\/protobuf, grpc/);
     });
 
     it("rejects a header name with a space", async () => {
-        await rejects(await dockerTarget(), { otel: { endpoint: "http://c:4318", headers: { "api key": "x" } } }, "otel.headers.api key", /letters, digits/);
+        await rejects(await dockerTarget(), { otel: { endpoint: "http://c:4318", headers: { "api key": "x" } } }, "otel.headers.api key", /not an HTTP header name/, /letters, digits/);
     });
 
     it("rejects a warning latency at or above the critical one", async () => {
-        await rejects(await dockerTarget(), { alerts: { latencyP95WarningMs: 3000 } }, "alerts.latencyP95WarningMs", /raise alerts.latencyP95CriticalMs/);
+        await rejects(await dockerTarget(), { alerts: { latencyP95WarningMs: 3000 } }, "alerts.latencyP95WarningMs", /warning \(3000 ms\) must be below critical/, /raise alerts.latencyP95CriticalMs/);
     });
 
     it("rejects an error rate written as a percentage", async () => {
-        await rejects(await dockerTarget(), { alerts: { errorRateCritical: 5 } }, "alerts.errorRateCritical", /0\.01/);
+        await rejects(await dockerTarget(), { alerts: { errorRateCritical: 5 } }, "alerts.errorRateCritical", /ratio between 0 and 1, got 5/, /0\.01/);
     });
 
     it("rejects a CPU threshold above 100%", async () => {
-        await rejects(await doTarget(), { alerts: { cpuPercent: 120 } }, "alerts.cpuPercent", /between 1 and 100/);
+        await rejects(await doTarget(), { alerts: { cpuPercent: 120 } }, "alerts.cpuPercent", /from 1 to 100, got 120/, /between 1 and 100/);
     });
 
     it("rejects an uptime check with nowhere to send alerts", async () => {
-        await rejects(await doTarget(), { uptime: { url: "https://api.example.com/health" } }, "uptime", /destinations\.emails/);
+        await rejects(await doTarget(), { uptime: { url: "https://api.example.com/health" } }, "uptime", /nowhere to send its alerts/, /destinations\.emails/);
     });
 
     it("rejects an uptime check on a private address", async () => {
-        await rejects(await doTarget(), { uptime: { url: "http://10.0.0.5/health" }, destinations: { emails: ["a@example.com"] } }, "uptime.url", /public URL/);
+        await rejects(await doTarget(), { uptime: { url: "http://10.0.0.5/health" }, destinations: { emails: ["a@example.com"] } }, "uptime.url", /no public hostname/, /public URL/);
     });
 
     it("rejects a camelCase uptime region", async () => {
-        await rejects(await doTarget(), { uptime: { url: "https://a.example.com", regions: ["usEast"] }, destinations: { emails: ["a@example.com"] } }, "uptime.regions[0]", /us_east/);
+        await rejects(await doTarget(), { uptime: { url: "https://a.example.com", regions: ["usEast"] }, destinations: { emails: ["a@example.com"] } }, "uptime.regions[0]", /"usEast" is not supported/, /us_east/);
     });
 
     it("rejects a log destination with two providers", async () => {
-        await rejects(await doTarget(), { logDestinations: [{ name: "logs", logtail: { token: "t" }, datadog: { apiKey: "k" } }] }, "logDestinations[0]", /exactly one of papertrail/);
+        await rejects(await doTarget(), { logDestinations: [{ name: "logs", logtail: { token: "t" }, datadog: { apiKey: "k" } }] }, "logDestinations[0]", /sets datadog and logtail/, /exactly one of papertrail/);
     });
 
     it("rejects a malformed email destination", async () => {
-        await rejects(await doTarget(), { destinations: { emails: ["oncall"] } }, "destinations.emails[0]", /oncall@example\.com/);
+        await rejects(await doTarget(), { destinations: { emails: ["oncall"] } }, "destinations.emails[0]", /"oncall" is not an email address/, /oncall@example\.com/);
     });
 
     it("rejects a Slack webhook that is not a Slack URL", async () => {
-        await rejects(await doTarget(), { destinations: { slackWebhooks: [{ url: "https://example.com/hook", channel: "#a" }] } }, "destinations.slackWebhooks[0].url", /hooks\.slack\.com/);
+        await rejects(await doTarget(), { destinations: { slackWebhooks: [{ url: "https://example.com/hook", channel: "#a" }] } }, "destinations.slackWebhooks[0].url", /not a Slack incoming-webhook URL/, /hooks\.slack\.com/);
     });
 
     it("rejects a scrape target that is not a service name", async () => {
-        await rejects(await dockerTarget(), { prometheus: { scrape: ["api:8080"] } }, "prometheus.scrape[0]", /ApiService names/);
+        await rejects(await dockerTarget(), { prometheus: { scrape: ["api:8080"] } }, "prometheus.scrape[0]", /"api:8080" is not a service name/, /ApiService names/);
     });
 
     it("rejects a Sentry DSN that is not one", async () => {
-        await rejects(await dockerTarget(), { sentry: { dsn: "abc123" } }, "sentry.dsn", /Client Keys/);
+        await rejects(await dockerTarget(), { sentry: { dsn: "abc123" } }, "sentry.dsn", /not a Sentry DSN/, /Client Keys/);
     });
 });

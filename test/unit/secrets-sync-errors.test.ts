@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { SlipwayConfigError } from "../../components/core/errors";
 import type { Target } from "../../components/core/target";
 import { Recorder } from "../../components/testing/recorder";
+import { expectConfigError } from "../helpers/config-error";
 import { dockerTarget, doTarget, freshRecorder } from "../helpers/harness";
 
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
@@ -11,19 +12,11 @@ describe("SecretsSync bad input", () => {
     let rec: Recorder;
     beforeEach(async () => { rec = await freshRecorder(); });
 
+    /** Build with a target made beforehand (see expectConfigError). */
     async function rejects(target: Target, args: Record<string, unknown>, path: string, problem: RegExp, fix: RegExp, name = "secrets") {
-        await rec.settle();
-        rec.clear();
         const { SecretsSync } = await import("../../components/secrets-sync");
-        let err: unknown;
-        try { new SecretsSync(name, { target, secrets: { API_TOKEN: { value: pulumi.secret("t0ken") } }, ...args } as any); } catch (e) { err = e; }
-        assert.ok(err instanceof SlipwayConfigError, `expected a SlipwayConfigError, got ${err}`);
-        assert.ok(err.message.startsWith(`SecretsSync "${name}": ${path}: `), err.message);
-        assert.match(err.problem, problem);
-        assert.match(err.fix, fix);
-        await rec.settle();
-        assert.deepEqual(rec.resources.map(r => r.name), [], "nothing may register on bad input");
-        return err;
+        return expectConfigError(rec, () => new SecretsSync(name, { target, secrets: { API_TOKEN: { value: pulumi.secret("t0ken") } }, ...args } as any),
+            { component: `SecretsSync "${name}"`, path, problem, fix });
     }
 
     it("rejects an empty set of secrets", async () => {

@@ -1,0 +1,74 @@
+import { strict as assert } from "assert";
+import type { DockerHostArgs } from "../../components/targets/docker-host";
+import { Recorder } from "../../components/testing/recorder";
+import { expectConfigError } from "../helpers/config-error";
+import { freshRecorder } from "../helpers/harness";
+
+const NETWORK = "docker:index/network:Network";
+const PROVIDER = "pulumi:providers:docker";
+
+describe("DockerHost bad input", () => {
+    let rec: Recorder;
+    beforeEach(async () => { rec = await freshRecorder(); });
+
+    /** Build a host from `environment: "dev"` plus `args` (see expectConfigError). */
+    async function rejects(args: Partial<DockerHostArgs>, path: string, problem: RegExp, fix: RegExp, name = "host") {
+        const { DockerHost } = await import("../../components/targets/docker-host");
+        return expectConfigError(rec, () => new DockerHost(name, { environment: "dev", ...args } as DockerHostArgs),
+            { component: `DockerHost "${name}"`, path, problem, fix });
+    }
+
+    it("rejects an engine address with a scheme Docker does not speak", async () => {
+        await rejects({ host: "http://x" }, "host", /"http:\/\/x" is not a Docker engine address/, /"ssh:\/\/user@host"/);
+        await rejects({ host: "/var/run/docker.sock" }, "host", /not a Docker engine address/, /"unix:\/\/\/var\/run\/docker\.sock"/);
+    });
+
+    it("rejects an ssh address without a user, and accepts it with one", async () => {
+        await rejects({ host: "ssh://staging.example.com" }, "host", /"ssh:\/\/staging\.example\.com" is not a Docker engine address/, /ssh:\/\/user@host/);
+        // The same address with a user passes, so the failure above is about the missing user.
+        const { DockerHost } = await import("../../components/targets/docker-host");
+        new DockerHost("remote", { environment: "dev", host: "ssh://deploy@staging.example.com" });
+        await rec.settle();
+        assert.equal(rec.get(PROVIDER, "remote-provider").inputs.host, "ssh://deploy@staging.example.com");
+    });
+
+    it("rejects an environment name that cannot go into names and labels", async () => {
+        await rejects({ environment: "Prod" }, "environment", /"Prod" is not an environment name/, /lowercase letters, digits and hyphens/);
+        await rejects({ environment: "" }, "environment", /"" is not an environment name/, /"dev" or "staging"/);
+    });
+
+    it("rejects a namePrefix Docker cannot start a name with", async () => {
+        await rejects({ namePrefix: "-slipway" }, "namePrefix", /"-slipway" cannot start a Docker object name/, /letters, digits, '_', '\.' and '-'/);
+        await rejects({ namePrefix: "slip way" }, "namePrefix", /"slip way" cannot start a Docker object name/, /letters, digits/);
+    });
+
+    it("rejects a publishAddress that is not an IPv4 address", async () => {
+        await rejects({ publishAddress: "localhost" }, "publishAddress", /"localhost" is not an IPv4 address/, /"127\.0\.0\.1"/);
+        await rejects({ publishAddress: "::1" }, "publishAddress", /"::1" is not an IPv4 address/, /"127\.0\.0\.1"/);
+    });
+});
+
+describe("DockerHost defaults", () => {
+    let rec: Recorder;
+    beforeEach(async () => { rec = await freshRecorder(); });
+
+    it("publishes on loopback and labels its network as Slipway's", async () => {
+        const { DockerHost } = await import("../../components/targets/docker-host");
+        const host = new DockerHost("host", { environment: "staging" });
+        await rec.settle();
+        assert.equal(host.target.publishAddress, "127.0.0.1");
+
+        const provider = rec.get(PROVIDER, "host-provider");
+        assert.equal(provider.inputs.host, "unix:///var/run/docker.sock");
+        const network = rec.get(NETWORK, "host-network");
+        assert.equal(network.inputs.name, "slipway-staging-net");
+        assert.equal(network.inputs.driver, "bridge");
+        const labels = Object.fromEntries((network.inputs.labels as { label: string; value: string }[]).map(l => [l.label, l.value]));
+        assert.deepEqual(labels, { "slipway.stack": "test", "slipway.environment": "staging", "slipway.managed": "true" });
+        // Containers take these labels from the target, so it must carry the same set.
+        assert.deepEqual(host.target.labels, labels);
+        const component = rec.get("slipway:targets:DockerHost", "host");
+        assert.equal(network.parent, component.urn);
+        assert.ok(network.options.provider?.startsWith(`${provider.urn}::`), `network provider is ${network.options.provider}`);
+    });
+});
