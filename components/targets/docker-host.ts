@@ -43,7 +43,12 @@ export function normalizeDockerHost(name: string, args: DockerHostArgs): Normali
     const host = args.host ?? "unix:///var/run/docker.sock";
     if (!HOST.test(host)) {
         invalid(ctx, "host", `${JSON.stringify(host)} is not a Docker engine address`,
-            `use "unix:///var/run/docker.sock" or "ssh://user@host" (tcp://host:port also works)`);
+            `use "unix:///var/run/docker.sock" or "ssh://user@host"`);
+    }
+    // A plain tcp:// engine has no TLS here: anyone on the path could run containers as root.
+    if (host.startsWith("tcp://") && !/^tcp:\/\/(127\.0\.0\.1|localhost):/.test(host)) {
+        invalid(ctx, "host", `${JSON.stringify(host)} reaches a remote engine over unencrypted TCP`,
+            `use "ssh://user@host", which tunnels the Docker API over SSH`);
     }
     if (!/^[a-z][a-z0-9-]{0,30}$/.test(args.environment ?? "")) {
         invalid(ctx, "environment", `${JSON.stringify(args.environment)} is not an environment name`,
@@ -54,7 +59,8 @@ export function normalizeDockerHost(name: string, args: DockerHostArgs): Normali
         invalid(ctx, "namePrefix", `${JSON.stringify(namePrefix)} cannot start a Docker object name`, "use letters, digits, '_', '.' and '-'");
     }
     const publishAddress = args.publishAddress ?? "127.0.0.1";
-    if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(publishAddress)) {
+    const octets = publishAddress.split(".");
+    if (octets.length !== 4 || !octets.every(o => /^\d{1,3}$/.test(o) && Number(o) <= 255)) {
         invalid(ctx, "publishAddress", `${JSON.stringify(publishAddress)} is not an IPv4 address`, `use "127.0.0.1" or "0.0.0.0"`);
     }
     return { host, environment: args.environment, production: args.production ?? false, namePrefix, publishAddress };

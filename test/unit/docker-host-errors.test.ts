@@ -72,3 +72,14 @@ describe("DockerHost defaults", () => {
         assert.ok(network.options.provider?.startsWith(`${provider.urn}::`), `network provider is ${network.options.provider}`);
     });
 });
+
+describe("DockerHost address checks", () => {
+    it("refuses unencrypted remote tcp engines and impossible IPv4 addresses", async () => {
+        const { normalizeDockerHost } = await import("../../components/targets/docker-host");
+        assert.throws(() => normalizeDockerHost("h", { environment: "dev", host: "tcp://10.0.0.5:2375" }),
+            /DockerHost "h": host: "tcp:\/\/10\.0\.0\.5:2375" reaches a remote engine over unencrypted TCP\. Fix: use "ssh:\/\/user@host"/);
+        assert.strictEqual(normalizeDockerHost("h", { environment: "dev", host: "tcp://127.0.0.1:2375" }).host, "tcp://127.0.0.1:2375");
+        assert.throws(() => normalizeDockerHost("h", { environment: "dev", publishAddress: "999.1.1.1" }),
+            /DockerHost "h": publishAddress: "999\.1\.1\.1" is not an IPv4 address/);
+    });
+});
