@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
     ApiService, DockerHost, DoApp, DoRegion, Gateway, Linkable, ManagedDatabase, Observability, SecretsSync, Target,
-    doAppTarget, planSecretRollout, previousSecretsRevision,
+    doAppTarget, planSecretRollout, previousSecretsRevision, secretsRevision,
 } from "./components";
 import { readStackConfig, resolveSecrets } from "./stack/config";
 import { planService, preflight, routesTo } from "./stack/preflight";
@@ -37,9 +37,11 @@ export = async () => {
     const gateway = new Gateway("gateway", { ...r.gateway, target, routes: routesTo(c, r.gateway, services) } as never);
 
     let url: pulumi.Output<string | undefined> = gateway.url;
+    let revision: pulumi.Output<string> | undefined;
     if (target.kind === "do-app") {
-        const secretValues = secrets ? await planSecretRollout(secrets.revision, await previousSecretsRevision()) : "send";
-        const app = new DoApp("app", { target, parts: [...Object.values(services), gateway, db, observability, secrets].filter(x => !!x) as never, secretValues });
+        const parts = [...Object.values(services), gateway, db, observability, secrets].filter(x => !!x) as never;
+        revision = secretsRevision(target, parts);
+        const app = new DoApp("app", { target, parts, secretValues: await planSecretRollout(revision, await previousSecretsRevision()) });
         url = pulumi.all([gateway.url, app.liveUrl]).apply(([g, live]) => g ?? live);
     }
     return {
@@ -47,7 +49,7 @@ export = async () => {
         services: Object.keys(services),
         databaseHost: db?.host,
         databaseUrl: db?.url, // secret
-        secretsRevision: secrets?.revision, // read back by the next run: see planSecretRollout
+        secretsRevision: revision, // secret; read back by the next run: see planSecretRollout
     };
 };
 

@@ -6,7 +6,7 @@ export { ManagedDatabase, ManagedDatabaseArgs } from "./managed-database";
 export { Observability, ObservabilityArgs } from "./observability";
 export { SecretsSync, SecretsSyncArgs } from "./secrets-sync";
 export { DockerHost, DockerHostArgs } from "./targets/docker-host";
-export { DoApp, DoAppArgs } from "./targets/do-app";
+export { DoApp, DoAppArgs, secretsRevision } from "./targets/do-app";
 export { AppSpecPart, mergeAppSpecParts, toApiSpec } from "./targets/app-spec";
 export { planSecretRollout, previousSecretsRevision, SECRETS_REVISION_OUTPUT } from "./targets/secrets-rollout";
 export { Target, DockerTarget, DoAppTarget, DoRegion, DO_REGIONS, doAppTarget } from "./core/target";

@@ -83,9 +83,10 @@ export class SecretsSync extends pulumi.ComponentResource implements Linkable {
         this.keys = n.secrets.map(s => s.key);
         this.values = values;
         // Outside apply() a fingerprint cannot be taken; inside it, unknown inputs simply leave the
-        // result unknown. The fingerprint reveals nothing usable, so it is deliberately not secret.
+        // result unknown. Its key is public, so a weak secret could be guessed from it offline:
+        // it stays secret.
         const stackKey = `slipway/secrets-revision/${pulumi.getProject()}/${pulumi.getStack()}`;
-        this.revision = pulumi.unsecret(pulumi.all(this.keys.map(k => values[k]!)).apply(vs =>
+        this.revision = pulumi.secret(pulumi.all(this.keys.map(k => values[k]!)).apply(vs =>
             secretsRevision(stackKey, this.keys.map((k, i) => [k, `${vs[i] ?? ""}`] as const))));
         const valueOf = (key: string) => values[key]!;
         if (args.target.kind === "docker") {

@@ -1,9 +1,11 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 import { DoAppTarget } from "../core/target";
 import { AppSpec, AppSpecContributor, AppSpecPart, mergeAppSpecParts } from "./app-spec";
 import { SlipwayConfigError } from "../core/errors";
+import { slug } from "../core/naming";
 
 export interface DoAppArgs {
     /** The do-app target every contributing component was built on. */
@@ -27,16 +29,41 @@ function isPart(x: AppSpecContributor | AppSpecPart): x is AppSpecPart {
     return typeof (x as AppSpecPart).source === "string";
 }
 
-/** Paths of every SECRET env value in a merged spec, for `ignoreChanges`. */
-export function secretValuePaths(spec: AppSpec): string[] {
-    const paths: string[] = [];
+interface SecretEnvAt { path: string; key: string; value: pulumi.Input<string> }
+
+function secretEnvs(spec: AppSpec): SecretEnvAt[] {
+    const found: SecretEnvAt[] = [];
     const scan = (envs: unknown, prefix: string) => {
         if (!Array.isArray(envs)) return;
-        envs.forEach((e, j) => { if ((e as { type?: unknown }).type === "SECRET") paths.push(`${prefix}.envs[${j}].value`); });
+        envs.forEach((e, j) => {
+            const env = e as { type?: unknown; key: string; value: pulumi.Input<string> };
+            if (env.type === "SECRET") found.push({ path: `${prefix}.envs[${j}].value`, key: env.key, value: env.value });
+        });
     };
     scan(spec.envs, "spec");
     (spec.services as unknown[] | undefined)?.forEach((s, i) => scan((s as { envs?: unknown }).envs, `spec.services[${i}]`));
-    return paths;
+    return found;
+}
+
+/** Paths of every SECRET env value in a merged spec, for `ignoreChanges`. */
+export function secretValuePaths(spec: AppSpec): string[] {
+    return secretEnvs(spec).map(e => e.path);
+}
+
+function partsOf(list: DoAppArgs["parts"]): AppSpecPart[] {
+    return list.map(p => (isPart(p) ? p : p.appSpec)).filter((p): p is AppSpecPart => p !== undefined);
+}
+
+/**
+ * Fingerprint of every SECRET env the App would get, with its position in the spec. Whoever
+ * contributed it (SecretsSync, the database URL, an OTLP header), a changed value, a new secret
+ * or a shifted position changes the fingerprint, which is what makes `"keep-deployed"` safe to
+ * use only when it is unchanged. Secret itself, so a preview never shows anything to guess at.
+ */
+export function secretsRevision(target: DoAppTarget, parts: DoAppArgs["parts"]): pulumi.Output<string> {
+    const envs = secretEnvs(mergeAppSpecParts(target.appName, target.region, partsOf(parts)));
+    return pulumi.secret(pulumi.all(envs.map(e => e.value)).apply(values =>
+        createHash("sha256").update(JSON.stringify(envs.map((e, i) => [e.path, e.key, values[i]]))).digest("hex").slice(0, 32)));
 }
 
 /**
@@ -54,7 +81,7 @@ export class DoApp extends pulumi.ComponentResource {
 
     constructor(name: string, args: DoAppArgs, opts?: pulumi.ComponentResourceOptions) {
         const { target } = args;
-        const parts = args.parts.map(p => (isPart(p) ? p : p.appSpec)).filter((p): p is AppSpecPart => p !== undefined);
+        const parts = partsOf(args.parts);
         const given = new Set(parts.map(p => p.source));
         const missing = [...target.contributors].filter(c => !given.has(c)).sort();
         if (missing.length) {
@@ -76,13 +103,16 @@ export class DoApp extends pulumi.ComponentResource {
         this.defaultIngress = this.app.defaultIngress;
         this.liveUrl = this.app.liveUrl;
 
-        const clusterIds = parts.flatMap(p => p.trustedClusterIds ?? []);
-        clusterIds.forEach((clusterId, i) => {
-            new digitalocean.DatabaseFirewall(`${name}-db-firewall-${i + 1}`, {
-                clusterId,
-                rules: [{ type: "app", value: this.app.id }],
-            }, { parent: this });
-        });
+        // Named after the contributing component, not its position: a firewall replaces every rule
+        // of its cluster, so a rename (create new, delete old) would cut the App off its database.
+        for (const p of parts) {
+            (p.trustedClusterIds ?? []).forEach((clusterId, i) => {
+                new digitalocean.DatabaseFirewall(`${name}-db-firewall-${slug(p.source)}${i ? `-${i + 1}` : ""}`, {
+                    clusterId,
+                    rules: [{ type: "app", value: this.app.id }],
+                }, { parent: this, protect: target.production });
+            });
+        }
 
         const host = this.app.defaultIngress.apply(u => u.replace(/^https?:\/\//, "").replace(/\/.*$/, ""));
         parts.flatMap(p => p.edgeRecords ?? []).forEach(r => {

@@ -44,10 +44,11 @@ describe("DoApp", () => {
         assert.strictEqual(spec.region, "fra");
         assert.strictEqual(apps[0]!.options.protect, true, "production App is protected");
 
-        const fw = rec.get("digitalocean:index/databaseFirewall:DatabaseFirewall", "app-db-firewall-1");
+        const fw = rec.get("digitalocean:index/databaseFirewall:DatabaseFirewall", "app-db-firewall-extras");
         assert.strictEqual((fw.inputs.rules as any)[0].type, "app");
         assert.match((fw.inputs.rules as any)[0].value, /^app-app-id-/);
         assert.strictEqual(fw.inputs.clusterId, "cluster-1");
+        assert.strictEqual(fw.options.protect, true, "cutting the App off its database must be an explicit act in production");
 
         const dns = rec.get("cloudflare:index/dnsRecord:DnsRecord", "app-dns-api.example.com");
         assert.strictEqual(dns.inputs.type, "CNAME");
@@ -83,5 +84,39 @@ describe("planSecretRollout", () => {
         assert.strictEqual(await planSecretRollout(pulumi.output("abc"), undefined), "send");
         assert.strictEqual(await planSecretRollout(pulumi.output("abc"), "abc"), "keep-deployed");
         assert.strictEqual(await planSecretRollout(pulumi.output("abd"), "abc"), "send");
+    });
+});
+
+describe("secretsRevision", () => {
+    beforeEach(async () => { await freshRecorder(); });
+    const part = (value: pulumi.Input<string>, extra: { key: string; type: string }[] = []): AppSpecPart => ({
+        source: 'ApiService "core"',
+        services: [{
+            name: "core", image: { registryType: "DOCR", repository: "core", tag: "1" },
+            envs: [...extra.map(e => ({ ...e, value: "x", scope: "RUN_TIME" })), { key: "DATABASE_URL", value: pulumi.secret(value), type: "SECRET", scope: "RUN_TIME" }],
+        }],
+    });
+    const rev = async (p: AppSpecPart) => {
+        const target = await doTarget();
+        const { secretsRevision } = await import("../../components/targets/do-app");
+        const r = secretsRevision(target, [p]);
+        assert.strictEqual(await pulumi.isSecret(r), true);
+        return new Promise<string>(res => r.apply(res));
+    };
+
+    it("follows every SECRET env value and its position, not just one component's secrets", async () => {
+        const base = await rev(part("postgres://a"));
+        assert.strictEqual(await rev(part("postgres://a")), base, "stable for the same secrets");
+        assert.notStrictEqual(await rev(part("postgres://b")), base, "a changed database URL is a change");
+        assert.notStrictEqual(await rev(part("postgres://a", [{ key: "A_PLAIN", type: "GENERAL" }])), base,
+            "a shifted position is a change: ignoreChanges paths are positional");
+    });
+
+    it("is unknown while a secret value is unknown, so the rollout sends", async () => {
+        const target = await doTarget();
+        const { secretsRevision } = await import("../../components/targets/do-app");
+        const r = secretsRevision(target, [part(pulumi.output(pulumi.unknown as unknown as string))]);
+        assert.strictEqual(await (r as any).isKnown, false);
+        assert.strictEqual(await planSecretRollout(r, "anything"), "send");
     });
 });
