@@ -8,7 +8,9 @@
 //   3. CORS response headers for allowed origins;
 //   4. rate_limit: one handler, one zone per configured limit, each zone matching exactly the
 //      requests its routes own (longest prefix wins, so longer routes are excluded);
-//   5. request_body: caps the body; reading past it yields 413;
+//   5. 413 at once for a declared Content-Length over the limit (request_body alone only fails a
+//      read past the limit, and an upstream that answers without reading the body never does
+//      one: a 30 MB body to a 10 MB gateway would pass); then request_body caps what is read;
 //   6. encode: zstd/gzip, wrapping the proxy;
 //   7. the service routes, longest prefix first, terminal;
 //   8. 404 JSON for anything else.
@@ -26,6 +28,7 @@ export interface CaddyMatcherSet {
     path?: string[];
     method?: string[];
     header?: HeaderMap;
+    header_regexp?: Record<string, { pattern: string }>;
     not?: CaddyMatcherSet[];
 }
 
@@ -51,6 +54,12 @@ export interface CaddyStaticResponse {
 export interface CaddyRequestBody {
     handler: "request_body";
     max_size: number;
+}
+
+/** Fails the request with a status; the server's `errors` routes write the response. */
+export interface CaddyErrorHandler {
+    handler: "error";
+    status_code: number;
 }
 
 export interface CaddyRateLimitZone {
@@ -99,7 +108,7 @@ export interface CaddySubroute {
 }
 
 export type CaddyHandler =
-    | CaddyHeadersHandler | CaddyStaticResponse | CaddyRequestBody | CaddyRateLimit
+    | CaddyHeadersHandler | CaddyStaticResponse | CaddyRequestBody | CaddyErrorHandler | CaddyRateLimit
     | CaddyEncode | CaddyRewrite | CaddyReverseProxy | CaddySubroute;
 
 export interface CaddyRoute {
@@ -302,6 +311,23 @@ function immediateHeaders(n: NormalizedGateway): CaddyHeadersHandler {
     return { handler: "headers", response: securityHeaders(n) };
 }
 
+/**
+ * An RE2 pattern matching exactly the decimal integers above `max` (leading zeros allowed, as Go's
+ * HTTP server parses Content-Length): more digits, or as many with a larger digit after a common
+ * prefix.
+ */
+export function integerAbove(max: number): string {
+    const d = String(Math.floor(max));
+    const alts = [`[1-9][0-9]{${d.length},}`];
+    for (let i = 0; i < d.length; i++) {
+        const digit = Number(d[i]);
+        if (digit === 9) continue;
+        const rest = d.length - i - 1;
+        alts.push(`${d.slice(0, i)}[${digit + 1}-9]${rest ? `[0-9]{${rest}}` : ""}`);
+    }
+    return `^0*(?:${alts.join("|")})$`;
+}
+
 /** The whole Caddy config for a normalized gateway. Pure: same input, same object. */
 export function buildCaddyConfig(n: NormalizedGateway, opts: CaddyBuildOptions = {}): CaddyConfig {
     const httpPort = opts.httpPort ?? CONTAINER.httpPort;
@@ -320,6 +346,7 @@ export function buildCaddyConfig(n: NormalizedGateway, opts: CaddyBuildOptions =
         }
         inner.push({ handle: [{ handler: "rate_limit", rate_limits: zones }] });
     }
+    inner.push({ match: [{ header_regexp: { "Content-Length": { pattern: integerAbove(n.maxBodyBytes) } } }], handle: [{ handler: "error", status_code: 413 }] });
     inner.push({ handle: [{ handler: "request_body", max_size: n.maxBodyBytes }] });
     if (n.compression.length) {
         const encodings: CaddyEncode["encodings"] = {};

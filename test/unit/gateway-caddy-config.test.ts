@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import {
-    buildCaddyConfig, caddyRateLimit, CaddyConfig, CaddyHandler, CaddyRoute, dialAddresses, renderCaddyJson,
+    buildCaddyConfig, caddyRateLimit, CaddyConfig, CaddyHandler, CaddyRoute, dialAddresses, integerAbove, renderCaddyJson,
 } from "../../components/gateway/caddy-config";
 import { normalizeGateway } from "../../components/gateway/normalize";
 import { domainArgs, localArgs, plainDocker, svc } from "./gateway-fixtures";
@@ -31,6 +31,20 @@ describe("Gateway Caddy JSON", () => {
     it("matches the golden configs byte for byte", () => {
         golden("gateway-caddy-local.json", renderCaddyJson(buildCaddyConfig(local)));
         golden("gateway-caddy-domains.json", renderCaddyJson(buildCaddyConfig(domains)));
+    });
+
+    it("refuses a declared Content-Length over maxBodySize before any upstream sees the request", () => {
+        for (const max of [1, 9, 99, 190, 1_048_576, 10_000_000]) {
+            const re = new RegExp(integerAbove(max));
+            for (const v of [0, 1, max - 1, max, max + 1, max + 9, max * 10, 10 ** String(max).length, 2 * max + 7]) {
+                for (const text of [String(v), `000${v}`]) assert.equal(re.test(text), v > max, `${text} vs ${max}`);
+            }
+            assert.ok(!re.test("") && !re.test("1e9") && !re.test(`${max + 1} `));
+        }
+        const routes = edgeRoutes(buildCaddyConfig(local));
+        const i = routes.findIndex(r => r.handle[0]!.handler === "error");
+        assert.deepEqual(routes[i]!.handle, [{ handler: "error", status_code: 413 }]);
+        assert.equal(routes[i + 1]!.handle[0]!.handler, "request_body");
     });
 
     it("does not depend on the order routes and zones were given in", () => {
