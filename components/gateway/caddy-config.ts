@@ -291,8 +291,10 @@ function proxyRoute(n: NormalizedGateway, r: NormalizedRoute, dial: (e: ServiceE
                 timeout: u.healthTimeout,
                 expect_status: 2,
             },
-            // Gateway-level failures only: a 500 is the app's answer, not a dead replica.
-            passive: { fail_duration: u.failDuration, max_fails: u.maxFails, unhealthy_status: [502, 503, 504] },
+            // Gateway-level failures only: a 500 or a 503 is the app's own answer (a 503 says "my
+            // database is down" or "I am draining"), not a dead replica; counting 503s would take
+            // every replica out during a shared outage, for failDuration after it ends.
+            passive: { fail_duration: u.failDuration, max_fails: u.maxFails, unhealthy_status: [502, 504] },
         },
         // X-Forwarded-For/-Proto/-Host are set by reverse_proxy itself (client values are
         // replaced, as no trusted_proxies are configured).

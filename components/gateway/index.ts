@@ -116,10 +116,14 @@ export interface GatewayUpstreamArgs {
     /** @default `"30s"` @example `"60s"` */
     responseHeaderTimeout?: string;
     /**
-     * Which service path the active check probes. Readiness answers "can it take traffic now",
-     * which is what a load balancer must know; liveness only says the process should not be restarted.
-     * @default `"ready"`
-     * @example `"health"`
+     * Which service path the active check probes. Liveness by default: replicas share their
+     * dependencies (one database), so when readiness fails it fails on every replica at once, and a
+     * readiness check would then take all of them out: the gateway would answer 503 to everything
+     * (liveness and non-database routes too) after `tryDuration`, and keep doing so until the next
+     * check after recovery. With liveness, the API answers for itself (`/ready` 503, data routes
+     * 503 at once). `"ready"` suits replicas with dependencies of their own.
+     * @default `"health"`
+     * @example `"ready"`
      */
     healthCheck?: "ready" | "health";
 }

@@ -35,7 +35,7 @@ export const DEFAULTS = {
         tryInterval: "250ms",
         dialTimeout: "5s",
         responseHeaderTimeout: "30s",
-        healthCheck: "ready" as const,
+        healthCheck: "health" as const,
     },
     accessLog: { stdout: true, rollSizeMb: 100, rollKeep: 5, rollKeepDays: 30 },
     rateLimitKey: "ip",

@@ -129,15 +129,16 @@ describe("Gateway Caddy JSON", () => {
         assert.equal(v1.handle[0]!.handler, "reverse_proxy");
     });
 
-    it("balances over every replica and checks readiness, or liveness when asked", () => {
+    it("balances over every replica and checks liveness, or readiness when asked; a 503 is the app's answer", () => {
         const core = proxied(buildCaddyConfig(domains)).find(r => r.match![0]!.path![0] === "/v1/core")!.handle[0]!;
         assert.ok(core.handler === "reverse_proxy");
         assert.deepEqual(core.upstreams, [{ dial: "core-1:8080" }, { dial: "core-2:8080" }, { dial: "core-3:8080" }]);
         assert.equal(core.load_balancing.selection_policy.policy, "round_robin");
-        assert.equal(core.health_checks.active.uri, "/ready");
-        const live = normalizeGateway("edge", { ...domainArgs(plainDocker(true)), upstream: { healthCheck: "health", maxFails: 5 } });
-        const h = proxied(buildCaddyConfig(live))[0]!.handle[0]!;
-        assert.ok(h.handler === "reverse_proxy" && h.health_checks.active.uri === "/health" && h.health_checks.passive.max_fails === 5);
+        assert.equal(core.health_checks.active.uri, "/health");
+        assert.deepEqual(core.health_checks.passive.unhealthy_status, [502, 504]);
+        const ready = normalizeGateway("edge", { ...domainArgs(plainDocker(true)), upstream: { healthCheck: "ready", maxFails: 5 } });
+        const h = proxied(buildCaddyConfig(ready))[0]!.handle[0]!;
+        assert.ok(h.handler === "reverse_proxy" && h.health_checks.active.uri === "/ready" && h.health_checks.passive.max_fails === 5);
     });
 
     it("dials host:port, keeping a port the endpoint already carries", () => {
