@@ -1,0 +1,403 @@
+import { execFileSync } from "child_process";
+import { randomBytes } from "crypto";
+import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
+import * as path from "path";
+import YAML from "yaml";
+import { RecordedStack, recordStack } from "../../cli/synth";
+import { fakeProviderOutputs } from "../../components/testing/fakes";
+import { RecordedResource, isSecretValue, redact } from "../../components/testing/recorder";
+import { DockerHarness, REPO_ROOT, SlipwayImages, TYPES, readImagesEnv } from "./harness";
+
+/**
+ * The dev stack (Pulumi.dev.yaml + index.ts), recorded under mocks and deployed on the real engine
+ * by the generic harness. Shared by the dev-stack.*.test.ts files and bench/docker-stack.ts.
+ *
+ * Nothing here describes the topology: every network, volume and container comes from the
+ * recording. The only changes to the stack file are test figures (see {@link TestFigures}), and
+ * {@link recordDevStack} checks that they leave the set of resources and their wiring unchanged.
+ */
+
+export const ROOT = REPO_ROOT;
+export const STACK = "dev";
+
+/** Logical names of the dev stack's containers (they come from the components; asserted to exist). */
+export const C = {
+    api1: "api-1",
+    api2: "api-2",
+    gateway: "gateway-caddy",
+    db: "db-server",
+    backup: "db-backup",
+    prometheus: "observability-prometheus",
+} as const;
+
+/**
+ * Figures a test may change for speed; nothing structural. Rate-limit zones keep their names and
+ * routes; only events/window/burst change.
+ */
+export interface TestFigures {
+    publishPort: number;
+    rateLimits: Record<string, { events: number; window: string; burst?: number }>;
+    backup: { intervalMinutes: number; keep: number };
+    /** Replaces services.api.image (a new tag, as a release would). */
+    apiImage?: string;
+}
+
+/**
+ * The test zone for `writes`: 5 per 5 s with a burst of 8, which the gateway compiles to Caddy's
+ * sliding window of 8 events per 8 s (see components/gateway/caddy-config.ts caddyRateLimit). The
+ * `general` zone is lifted so steady load and rollout tests are not throttled.
+ */
+export const TEST_RATE_LIMITS = {
+    writes: { events: 5, window: "5s", burst: 8 },
+    general: { events: 1_000_000, window: "1m" },
+};
+/** 5 minutes is the component's minimum interval; tests wake the schedule instead of waiting (see the data test). */
+export const TEST_BACKUP = { intervalMinutes: 5, keep: 2 };
+
+export function devStackFile(): Record<string, any> {
+    return YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${STACK}.yaml`), "utf8")).config;
+}
+
+/** Config overrides for {@link recordStack}: the file's own blocks with test figures substituted. */
+export function overridesFor(f: TestFigures): Record<string, unknown> {
+    const cfg = devStackFile();
+    const gw = cfg["slipway:gateway"];
+    const zones = Object.keys(gw.rateLimits ?? {}).sort();
+    if (zones.join() !== Object.keys(f.rateLimits).sort().join()) {
+        throw new Error(`test rate-limit zones ${Object.keys(f.rateLimits)} differ from the stack's ${zones}: figures only, never structure`);
+    }
+    const out: Record<string, unknown> = {
+        "slipway:gateway": { ...gw, publishPort: f.publishPort, rateLimits: f.rateLimits },
+        "slipway:database": { ...cfg["slipway:database"], backup: f.backup },
+    };
+    if (f.apiImage) {
+        const services = cfg["slipway:services"];
+        out["slipway:services"] = { ...services, api: { ...services.api, image: f.apiImage } };
+    }
+    return out;
+}
+
+/** Type, name, parent and dependencies of every resource: what an override must never change. */
+export function shape(rs: RecordedResource[]): string[] {
+    const byUrn = new Map(rs.map(r => [r.urn, `${r.type}::${r.name}`]));
+    return rs.map(r => `${r.type}::${r.name} <- ${byUrn.get(r.parent ?? "") ?? "-"} deps[${r.options.dependsOn.map(d => byUrn.get(d) ?? d).sort()}]`).sort();
+}
+
+/** Record the dev stack with test figures, refusing any override that changed its shape. */
+export async function recordDevStack(f: TestFigures): Promise<RecordedStack> {
+    const plain = await recordStack({ dir: ROOT, stack: STACK });
+    const rec = await recordStack({ dir: ROOT, stack: STACK, overrides: overridesFor(f) });
+    const a = shape(plain.resources), b = shape(rec.resources);
+    if (a.join("\n") !== b.join("\n")) {
+        throw new Error(`test overrides changed the stack's shape:\n- ${a.filter(x => !b.includes(x)).join("\n- ")}\n+ ${b.filter(x => !a.includes(x)).join("\n+ ")}`);
+    }
+    for (const name of Object.values(C)) one(rec.resources, TYPES.container, name);
+    return rec;
+}
+
+export function one(rs: RecordedResource[], type: string, name: string): RecordedResource {
+    const found = rs.filter(r => r.type === type && r.name === name);
+    if (found.length !== 1) throw new Error(`expected one ${type} "${name}", found ${found.length}: ${rs.filter(r => r.type === type).map(r => r.name)}`);
+    return found[0]!;
+}
+
+/** A container's recorded upload (secrets revealed), by path. */
+export function uploadOf(r: RecordedResource, file: string): string {
+    const ups = redact(r.inputs.uploads, true) as { file: string; content: string }[];
+    const u = ups?.find(x => x.file === file);
+    if (!u) throw new Error(`${r.name} has no upload ${file}`);
+    return u.content;
+}
+
+/** The value the mocks' provider computed for a generated secret (RandomPassword `result`). */
+export function generatedSecret(rs: RecordedResource[], name: string): string {
+    const r = one(rs, "random:index/randomPassword:RandomPassword", name);
+    return String(fakeProviderOutputs({ type: r.type, name: r.name, inputs: r.inputs, custom: true } as never)!.result);
+}
+
+// ---- real parts: engine and images -------------------------------------------------------
+
+function runScript(args: string[]): string {
+    try {
+        return execFileSync("bash", args, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 20 * 60_000, maxBuffer: 64 << 20 });
+    } catch (e) {
+        const x = e as { stdout?: string; stderr?: string; message: string };
+        throw new Error(`${args.join(" ")} failed: ${x.message}\n--- stdout\n${x.stdout ?? ""}\n--- stderr\n${x.stderr ?? ""}`);
+    }
+}
+
+/** dockerd up (started when none answers) and every image the dev stack names, built or cached. */
+export function ensureEngineAndImages(): SlipwayImages {
+    runScript(["scripts/ensure-dockerd.sh"]);
+    runScript(["scripts/build-images.sh", "postgres", "caddy", "prometheus", "api"]);
+    const env = readImagesEnv();
+    for (const k of ["SLIPWAY_IMAGE_POSTGRES", "SLIPWAY_IMAGE_CADDY", "SLIPWAY_IMAGE_PROMETHEUS", "SLIPWAY_IMAGE_API"] as const) {
+        if (!env[k]) throw new Error(`build-images.sh wrote no ${k} to images.env`);
+    }
+    return env;
+}
+
+/** Stack refs `slipway/<name>:local` -> the content-hash tags this run built. */
+export function imageMapFor(env: SlipwayImages): Record<string, string> {
+    return {
+        "slipway/postgres:local": env.SLIPWAY_IMAGE_POSTGRES!,
+        "slipway/caddy:local": env.SLIPWAY_IMAGE_CADDY!,
+        "slipway/prometheus:local": env.SLIPWAY_IMAGE_PROMETHEUS!,
+        "slipway/example-api:local": env.SLIPWAY_IMAGE_API!,
+    };
+}
+
+/**
+ * A release of the API: the same binary as a different image (one extra label), so its id differs
+ * as a real new build's would and the replacement provably runs it. Built once per API hash.
+ */
+export function releaseImage(env: SlipwayImages): string {
+    const tag = `slipway/example-api:release-${env.SLIPWAY_IMAGE_API!.split(":")[1]}`;
+    try {
+        execFileSync("docker", ["image", "inspect", tag], { stdio: "ignore" });
+    } catch {
+        execFileSync("docker", ["build", "-q", "-t", tag, "-"], {
+            input: `FROM ${env.SLIPWAY_IMAGE_API}\nLABEL slipway.release=test-rollout\n`, env: { ...process.env, DOCKER_BUILDKIT: "0" }, stdio: ["pipe", "ignore", "pipe"],
+        });
+    }
+    return tag;
+}
+
+export function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const s = net.createServer();
+        s.once("error", reject);
+        s.listen(0, "127.0.0.1", () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); });
+    });
+}
+
+// ---- the deployment ------------------------------------------------------------------------
+
+export interface DeployedStack {
+    h: DockerHarness;
+    images: SlipwayImages;
+    figures: TestFigures;
+    recorded: RecordedStack;
+    resources: RecordedResource[];
+    port: number;
+    /** From the first engine call to every healthcheck healthy (no healthcheck: running). */
+    timeToHealthyMs: number;
+    /** Per logical container, ms from the start until healthy. */
+    healthyAt: Record<string, number>;
+    /** Current engine name of a logical container (follows replacements). */
+    name(logical: string): string;
+    recordedContainer(logical: string): RecordedResource;
+}
+
+/** Record, apply and wait until everything is healthy, within `budgetMs` from the first engine call. */
+export async function deployDevStack(opts: { runId?: string; budgetMs?: number; figures?: Partial<TestFigures> } = {}): Promise<DeployedStack> {
+    const images = ensureEngineAndImages();
+    const figures: TestFigures = {
+        publishPort: await freePort(), rateLimits: TEST_RATE_LIMITS, backup: TEST_BACKUP, ...opts.figures,
+    };
+    const recorded = await recordDevStack(figures);
+    const runId = opts.runId ?? randomBytes(4).toString("hex");
+    // Fixed names (network, volumes) get the run id, so a developer's own dev stack is never touched.
+    const h = new DockerHarness({ runId, imageMap: imageMapFor(images), nameSuffix: `-t${runId}` });
+    const t0 = Date.now();
+    const applied = await h.apply(recorded.resources, { parallel: true });
+    const left = (opts.budgetMs ?? 60_000) - (Date.now() - t0);
+    await h.waitHealthy(applied.containers.map(c => c.name), Math.max(left, 1));
+    const timeToHealthyMs = Date.now() - t0;
+    // When each got there, from the engine's own record: the first passing probe, or the start.
+    const healthyAt: Record<string, number> = {};
+    for (const c of applied.containers) {
+        const st = (await h.inspect(c.name)).State;
+        const pass = st.Health?.Log?.find((l: { ExitCode: number }) => l.ExitCode === 0);
+        healthyAt[c.logical] = Date.parse(pass ? pass.End : st.StartedAt) - t0;
+    }
+    return {
+        h, images, figures, recorded, resources: recorded.resources, port: figures.publishPort, timeToHealthyMs, healthyAt,
+        name: (logical: string) => {
+            const n = h.containers.get(logical);
+            if (!n) throw new Error(`no container for ${logical} (have ${[...h.containers.keys()]})`);
+            return n;
+        },
+        recordedContainer: (logical: string) => one(recorded.resources, TYPES.container, logical),
+    };
+}
+
+let shared: Promise<DeployedStack> | undefined;
+let torndown = false;
+
+/** One deployment for all dev-stack test files (deployed on first use, removed after the run). */
+export function sharedStack(): Promise<DeployedStack> {
+    if (torndown) throw new Error("the shared dev stack was already removed");
+    shared ??= deployDevStack();
+    return shared;
+}
+
+/** Remove everything of the shared run; safe to call twice. Returns what was removed. */
+export async function teardownShared(): Promise<{ containers: number; networks: number; volumes: number } | undefined> {
+    if (!shared || torndown) return undefined;
+    torndown = true;
+    const s = await shared.catch(() => undefined);
+    return s?.h.cleanup();
+}
+
+// Root-level hook: runs after every file, also when tests failed. The harness's exit hook is the
+// last resort (killed mid-run: `cleanupRun(runId)` or the docker CLI by label).
+if (typeof after === "function") {
+    after(async function () {
+        this.timeout(180_000);
+        await teardownShared();
+    });
+}
+
+// ---- HTTP on 127.0.0.1 ---------------------------------------------------------------------
+
+export interface Reply {
+    status: number;
+    headers: http.IncomingHttpHeaders;
+    body: Buffer;
+    text: string;
+    json?: any;
+    ms: number;
+}
+
+/** When a request last touched the `writes` zone's paths, so the rate-limit test can start clean. */
+export const zoneClock = { lastItems: 0 };
+
+export function request(port: number, method: string, p: string, opts: { headers?: Record<string, string | number>; body?: Buffer | string | object; timeoutMs?: number; agent?: http.Agent } = {}): Promise<Reply> {
+    const body = opts.body === undefined ? undefined
+        : Buffer.isBuffer(opts.body) ? opts.body : Buffer.from(typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body));
+    const headers: Record<string, string | number> = { ...opts.headers };
+    if (body) {
+        headers["Content-Length"] = body.length;
+        headers["Content-Type"] ??= "application/json";
+    }
+    if (p.startsWith("/v1/items")) zoneClock.lastItems = Date.now();
+    const t0 = process.hrtime.bigint();
+    return new Promise((resolve, reject) => {
+        const req = http.request({ host: "127.0.0.1", port, method, path: p, headers, agent: opts.agent ?? false, timeout: opts.timeoutMs ?? 10_000 }, res => {
+            const chunks: Buffer[] = [];
+            res.on("data", c => chunks.push(c));
+            res.on("error", reject);
+            res.on("end", () => {
+                const b = Buffer.concat(chunks);
+                const text = b.toString("utf8");
+                let json: any;
+                try { json = JSON.parse(text); } catch { /* not JSON */ }
+                resolve({ status: res.statusCode!, headers: res.headers, body: b, text, json, ms: Number(process.hrtime.bigint() - t0) / 1e6 });
+            });
+        });
+        req.on("timeout", () => req.destroy(new Error(`${method} ${p} timed out`)));
+        req.on("error", reject);
+        if (body) req.write(body);
+        req.end();
+    });
+}
+
+export const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+/** Poll until `check` returns true, at most `timeoutMs`; returns the elapsed ms or throws with `what`. */
+export async function eventually(what: string, timeoutMs: number, check: () => Promise<boolean>, everyMs = 250): Promise<number> {
+    const t0 = Date.now();
+    let last: unknown;
+    for (let i = 0; i < 100_000; i++) {
+        try { if (await check()) return Date.now() - t0; } catch (e) { last = e; }
+        if (Date.now() - t0 > timeoutMs) break;
+        await sleep(everyMs);
+    }
+    throw new Error(`not ${what} within ${timeoutMs} ms${last ? ` (last error: ${(last as Error).message})` : ""}`);
+}
+
+// ---- bounded load ---------------------------------------------------------------------------
+
+export interface LoadResult {
+    sent: number;
+    ok: number;
+    failures: { at: number; path: string; status?: number; error?: string }[];
+    latenciesMs: number[];
+    durationMs: number;
+    p50: number;
+    p99: number;
+    max: number;
+}
+
+export function percentile(xs: number[], q: number): number {
+    if (!xs.length) return NaN;
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
+}
+
+/**
+ * Steady, paced load from Node's http client with keep-alive. Bounded three ways: it stops at
+ * `maxRequests`, at `maxMs`, or once `minRequests` are done and `until` (if any) has settled.
+ * A failure is any non-2xx status or transport error.
+ */
+export async function runLoad(o: {
+    port: number; paths: string[]; concurrency: number; ratePerSec: number;
+    minRequests: number; maxRequests: number; maxMs: number; until?: Promise<unknown>;
+}): Promise<LoadResult> {
+    let untilDone = !o.until;
+    o.until?.then(() => { untilDone = true; }, () => { untilDone = true; });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency });
+    const t0 = Date.now();
+    const r: LoadResult = { sent: 0, ok: 0, failures: [], latenciesMs: [], durationMs: 0, p50: 0, p99: 0, max: 0 };
+    const gap = 1000 / o.ratePerSec;
+    const more = () => r.sent < o.maxRequests && Date.now() - t0 < o.maxMs && !(r.sent >= o.minRequests && untilDone);
+    const worker = async () => {
+        while (more()) {
+            const i = r.sent++;
+            // Pace by schedule, not by sleeping a fixed time: a slow reply does not lower the rate.
+            const due = t0 + i * gap;
+            if (due > Date.now()) await sleep(due - Date.now());
+            const p = o.paths[i % o.paths.length]!;
+            try {
+                const res = await request(o.port, "GET", p, { agent, timeoutMs: 15_000 });
+                r.latenciesMs.push(res.ms);
+                if (res.status >= 200 && res.status < 300) r.ok++;
+                else r.failures.push({ at: Date.now() - t0, path: p, status: res.status });
+            } catch (e) {
+                r.failures.push({ at: Date.now() - t0, path: p, error: (e as Error).message });
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: o.concurrency }, worker));
+    agent.destroy();
+    r.durationMs = Date.now() - t0;
+    r.p50 = percentile(r.latenciesMs, 0.5);
+    r.p99 = percentile(r.latenciesMs, 0.99);
+    r.max = Math.max(...r.latenciesMs);
+    return r;
+}
+
+/** The stack as a release with a new API image tag would record it (the plan a `pulumi up` computes first). */
+export function recordRelease(s: DeployedStack, newImage: string): Promise<RecordedStack> {
+    return recordStack({ dir: ROOT, stack: STACK, overrides: overridesFor({ ...s.figures, apiImage: newImage }) });
+}
+
+export interface Swap { logical: string; oldName: string; newName: string; healthyMs: number; totalMs: number }
+
+/**
+ * What that `pulumi up` then does to the running stack: replace api-1 and then api-2 with their
+ * newly recorded inputs (create-before-delete: the new replica is healthy before the old one is
+ * stopped; both answer to the replica's aliases meanwhile).
+ */
+export async function rollOutApi(s: DeployedStack, release: RecordedStack): Promise<Swap[]> {
+    const swaps: Swap[] = [];
+    for (const logical of [C.api1, C.api2]) {
+        const oldName = s.name(logical);
+        const rec = one(release.resources, TYPES.container, logical);
+        const r = await s.h.replaceContainer(oldName, rec, 120_000, { resources: release.resources });
+        swaps.push({ logical, oldName, newName: r.name, healthyMs: r.healthyMs, totalMs: r.totalMs });
+    }
+    return swaps;
+}
+
+/** Every log line of every container of the run. */
+export async function allLogs(s: DeployedStack): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const [logical, name] of s.h.containers) out[logical] = await s.h.logs(name, 100_000);
+    return out;
+}
+
+export { isSecretValue };
