@@ -1,0 +1,111 @@
+/**
+ * `npm run bench`: figures of the dev stack on this machine's Docker engine, each against a
+ * baseline measured in the same run, printed as a table. The integration tests assert
+ * correctness (0 failures, equal rows); the timings live here, not in timed assertions.
+ *
+ *   time to healthy      the dev stack as recorded, from nothing to every healthcheck healthy,
+ *                        vs a bare `docker run` of the same images polled every 100 ms
+ *   load, steady         the rollout's load with no rollout (the latency baseline)
+ *   load, during swap    the same load while api-1 then api-2 are replaced with a new image
+ *
+ * Everything created carries the harness run label and is removed at the end, also on failure.
+ */
+import { randomBytes } from "crypto";
+import { Engine, RUN_LABEL, SlipwayImages, cleanupRun } from "../test/integration/harness";
+import {
+    DeployedStack, LoadResult, deployDevStack, ensureEngineAndImages, recordRelease, releaseImage, rollOutApi, runLoad,
+} from "../test/integration/stack-under-test";
+
+const LOAD = { paths: ["/health", "/ready"], concurrency: 8, ratePerSec: 200 };
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+interface Bare { image: string; cmd?: string[]; entrypoint?: string[]; env?: string[]; user?: string; probe: string[] }
+
+/** Each image started with nothing but what it needs to run, and the probe that says it answers. */
+function bareRuns(img: SlipwayImages): Record<string, Bare> {
+    return {
+        postgres: { image: img.SLIPWAY_IMAGE_POSTGRES!, env: ["POSTGRES_PASSWORD=bench-only", "POSTGRES_USER=app", "POSTGRES_DB=db"], probe: ["pg_isready", "-h", "127.0.0.1", "-U", "app", "-d", "db"] },
+        api: { image: img.SLIPWAY_IMAGE_API!, probe: ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"] },
+        caddy: { image: img.SLIPWAY_IMAGE_CADDY!, entrypoint: ["caddy"], cmd: ["run"], probe: ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:2019/config/"] },
+        prometheus: { image: img.SLIPWAY_IMAGE_PROMETHEUS!, probe: ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9090/-/ready"] },
+    };
+}
+
+/** Start every image at once and poll each probe every 100 ms: ms until each answers. */
+async function bareDockerRun(engine: Engine, runId: string, img: SlipwayImages): Promise<Record<string, number>> {
+    const t0 = Date.now();
+    const out: Record<string, number> = {};
+    await Promise.all(Object.entries(bareRuns(img)).map(async ([name, b]) => {
+        const c = await engine.json<{ Id: string }>("POST", `/containers/create?name=slipway-bench-${name}-${runId}`, {
+            body: { Image: b.image, Cmd: b.cmd, Entrypoint: b.entrypoint, Env: b.env, Labels: { [RUN_LABEL]: runId } },
+        });
+        await engine.request("POST", `/containers/${c.Id}/start`);
+        for (let i = 0; i < 600; i++) {
+            if ((await engine.exec(c.Id, b.probe)).exitCode === 0) { out[name] = Date.now() - t0; return; }
+            await sleep(100);
+        }
+        throw new Error(`bare ${name} never answered its probe`);
+    }));
+    return out;
+}
+
+const f1 = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+
+function table(rows: string[][]): string {
+    const w = rows[0]!.map((_, i) => Math.max(...rows.map(r => r[i]!.length)));
+    const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(w[i]!)).join(" | ")} |`;
+    return [line(rows[0]!), `|${w.map(n => "-".repeat(n + 2)).join("|")}|`, ...rows.slice(1).map(line)].join("\n");
+}
+
+async function main() {
+    const t0 = Date.now();
+    const images = ensureEngineAndImages();
+    const imagesMs = Date.now() - t0;
+    const runId = `bench-${randomBytes(3).toString("hex")}`;
+    const engine = new Engine();
+    let s: DeployedStack | undefined;
+    try {
+        const bare = await bareDockerRun(engine, runId, images);
+        await cleanupRun(runId, engine);
+
+        s = await deployDevStack({ runId, budgetMs: 120_000 });
+        // Warm up (connections, caches, Prometheus' first scrapes), unmeasured, before the baseline.
+        await runLoad({ port: s.port, ...LOAD, minRequests: 600, maxRequests: 600, maxMs: 30_000 });
+        const steady = await runLoad({ port: s.port, ...LOAD, minRequests: 3000, maxRequests: 3000, maxMs: 60_000 });
+        const release = await recordRelease(s, releaseImage(images));
+        const rolling = rollOutApi(s, release);
+        const swap = await runLoad({ port: s.port, ...LOAD, minRequests: 2000, maxRequests: 40_000, maxMs: 180_000, until: rolling });
+        const swaps = await rolling;
+
+        const bareMax = Math.max(...Object.values(bare));
+        const loadRow = (what: string, r: LoadResult, base?: LoadResult): string[] => [
+            what, `${r.sent} req, c=${LOAD.concurrency}, ${LOAD.ratePerSec}/s`, `${r.failures.length} failed; p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, max ${ms(r.max)}`,
+            base ? `p99 ${ms(base.p99)} (steady)` : "-", base ? `p99 ${ratio(r.p99, base.p99)}, p50 ${ratio(r.p50, base.p50)}` : "-",
+        ];
+        const rows = [
+            ["figure", "setup", "measured", "baseline (same run)", "ratio"],
+            ["time to healthy", "dev stack as recorded, 6 containers", f1(s.timeToHealthyMs), `${f1(bareMax)} (bare docker run, 100 ms polls)`, ratio(s.timeToHealthyMs, bareMax)],
+            ...Object.entries(s.healthyAt).sort(([, a], [, b]) => a - b).map(([n, t]) => {
+                const img = n.startsWith("api") ? "api" : n === "gateway-caddy" ? "caddy" : n.includes("prometheus") ? "prometheus" : "postgres";
+                return [`  ${n}`, "", f1(t), f1(bare[img]!), ratio(t, bare[img]!)];
+            }),
+            loadRow("load, steady", steady),
+            loadRow("load, during swap", swap, steady),
+            ...swaps.map(x => [`  replace ${x.logical}`, "create-before-delete", `${f1(x.totalMs)} (new healthy after ${f1(x.healthyMs)})`, "-", "-"]),
+            ["images", "ensure-dockerd + build-images", f1(imagesMs), "-", "-"],
+        ];
+        console.log(`\nSlipway dev stack on Docker ${(await engine.json("GET", "/version")).Version} (run ${runId})\n`);
+        console.log(table(rows));
+        console.log(`\nTime to healthy is bounded below by the components' healthcheck intervals (first probe after one interval: ` +
+            `10 s for Postgres, the API and Caddy, 15 s for Prometheus; the API waits for a healthy Postgres), not by the images.`);
+        if (swap.failures.length) console.log(`failures during the swap: ${JSON.stringify(swap.failures.slice(0, 10))}`);
+        process.exitCode = swap.failures.length || steady.failures.length ? 1 : 0;
+    } finally {
+        if (s) await s.h.cleanup().catch(e => console.error(`cleanup: ${e.message}`));
+        await cleanupRun(runId, engine).catch(() => undefined);
+    }
+}
+
+main().catch(e => { console.error(e); process.exitCode = 1; });
