@@ -40,7 +40,8 @@ export function createManagedDatabaseDoApp(
         tags: ["slipway", `slipway-app-${target.appName}`, `slipway-env-${target.environment}`],
     }, { parent, ...keep });
     const db = new digitalocean.DatabaseDb(`${name}-db`, { clusterId: cluster.id, name: n.database }, { parent, ...keep });
-    const user = new digitalocean.DatabaseUser(`${name}-user`, { clusterId: cluster.id, name: n.user }, { parent });
+    // A renamed user is a deleted role: its grants and owned objects go with it, so production keeps it.
+    const user = new digitalocean.DatabaseUser(`${name}-user`, { clusterId: cluster.id, name: n.user }, { parent, protect: n.production });
 
     const url = (u: pulumi.Input<string>, p: pulumi.Input<string>, host: pulumi.Input<string>, port: pulumi.Input<number>) =>
         pulumi.secret(pulumi.all([u, p, host, port, db.name]).apply(([uu, pp, h, po, d]) =>
@@ -48,7 +49,7 @@ export function createManagedDatabaseDoApp(
 
     const schemaUrls: Record<string, pulumi.Output<string>> = {};
     for (const s of n.schemas) {
-        const su = new digitalocean.DatabaseUser(`${name}-user-${s.name}`, { clusterId: cluster.id, name: s.user }, { parent });
+        const su = new digitalocean.DatabaseUser(`${name}-user-${s.name}`, { clusterId: cluster.id, name: s.user }, { parent, protect: n.production });
         schemaUrls[s.name] = url(su.name, su.password, cluster.host, cluster.port);
     }
     let poolUrl: pulumi.Output<string> | undefined;

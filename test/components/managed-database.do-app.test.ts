@@ -36,6 +36,7 @@ describe("ManagedDatabase on do-app", () => {
         assert.equal(d.inputs.name, "shop");
         assert.equal(d.options.protect, true);
         assert.equal(rec.get(USER, "db-user").inputs.name, "app");
+        assert.equal(rec.get(USER, "db-user").options.protect, true, "a renamed user drops the role");
         assert.ok(target.contributors.has('ManagedDatabase "db"'));
     });
 
@@ -44,6 +45,7 @@ describe("ManagedDatabase on do-app", () => {
         const c = rec.get(CLUSTER, "db-cluster");
         assert.equal(c.options.protect, false);
         assert.equal(c.options.retainOnDelete, false);
+        assert.equal(rec.get(USER, "db-user").options.protect, false);
     });
 
     it("contributes a production database part and asks DoApp to trust the cluster", async () => {
