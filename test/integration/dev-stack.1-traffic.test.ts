@@ -215,6 +215,13 @@ describe("dev stack on a real engine: up, traffic and edge", function () {
         } finally {
             fs.rmSync(out, { recursive: true, force: true });
         }
+        // And whatever an earlier `npm run synth` left in the repository's out/ (same fakes, same values).
+        const walk = (d: string): string[] => fs.existsSync(d)
+            ? fs.readdirSync(d, { withFileTypes: true }).flatMap(e => e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]) : [];
+        for (const f of walk(path.join(ROOT, "out"))) {
+            const text = fs.readFileSync(f, "utf8");
+            assert.ok(!text.includes(password) && !text.includes(session), path.relative(ROOT, f));
+        }
         // The recording keeps it wrapped: the engine would store it as a secret.
         assert.ok(isSecretValue(s.recordedContainer(C.db).inputs.uploads));
     });
