@@ -265,7 +265,12 @@ export interface Reply {
 /** When a request last touched the `writes` zone's paths, so the rate-limit test can start clean. */
 export const zoneClock = { lastItems: 0 };
 
-export function request(port: number, method: string, p: string, opts: { headers?: Record<string, string | number>; body?: Buffer | string | object; timeoutMs?: number; agent?: http.Agent } = {}): Promise<Reply> {
+/**
+ * One HTTP request to 127.0.0.1. With `expectContinue` the body waits for `100 Continue`, as curl
+ * does for large bodies: a server that refuses the request (413) answers before any of it is sent,
+ * instead of resetting a connection the client is still writing to.
+ */
+export function request(port: number, method: string, p: string, opts: { headers?: Record<string, string | number>; body?: Buffer | string | object; timeoutMs?: number; agent?: http.Agent; expectContinue?: boolean } = {}): Promise<Reply> {
     const body = opts.body === undefined ? undefined
         : Buffer.isBuffer(opts.body) ? opts.body : Buffer.from(typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body));
     const headers: Record<string, string | number> = { ...opts.headers };
@@ -290,8 +295,14 @@ export function request(port: number, method: string, p: string, opts: { headers
         });
         req.on("timeout", () => req.destroy(new Error(`${method} ${p} timed out`)));
         req.on("error", reject);
-        if (body) req.write(body);
-        req.end();
+        if (body && opts.expectContinue) {
+            req.setHeader("Expect", "100-continue");
+            req.on("continue", () => req.end(body));
+            req.flushHeaders();
+        } else {
+            if (body) req.write(body);
+            req.end();
+        }
     });
 }
 
