@@ -3,10 +3,24 @@
 # (dockerd, images, Caddy, promtool, actionlint), so it works on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-phase() { echo; echo "== $*"; }
-phase "typecheck";            npm run --silent typecheck
-phase "workflows (actionlint)"; bash scripts/actionlint.sh
-phase "unit, component, synth, preview-comment tests"; npm run --silent test:unit
-phase "example API (go test)"; (cd examples/api && go test ./...)
-phase "package: npm pack + example consumer"; npm run --silent test:package
-phase "real Docker engine";   npm run --silent test:integration
+log="$(mktemp)"
+start=$(date +%s)
+phase() { echo; echo "== $* ($(( $(date +%s) - start ))s)"; }
+# Sum what every runner reported, so the last line says what ran even when a phase fails.
+summary() {
+  local passed failed
+  passed=$(grep -aoE '^\s*[0-9]+ passing' "$log" | awk '{s+=$1} END {print s+0}')
+  failed=$(grep -aoE '^\s*[0-9]+ failing' "$log" | awk '{s+=$1} END {print s+0}')
+  echo
+  echo "total ($(( $(date +%s) - start ))s): $passed passed, $failed failed"
+  rm -f "$log"
+}
+trap summary EXIT
+run() { "$@" 2>&1 | tee -a "$log"; }
+
+phase "typecheck";                 run npm run --silent typecheck
+phase "workflows (actionlint)";    run bash scripts/actionlint.sh
+phase "unit, component, synth, preview-comment tests"; run npm run --silent test:unit
+phase "example API (go test)";     (cd examples/api && run go test ./...)
+phase "package: npm pack + example consumer"; run npm run --silent test:package
+phase "real Docker engine (images are built once, then cached)"; run npm run --silent test:integration
