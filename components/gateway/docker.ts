@@ -10,6 +10,7 @@ export const CADDY_USER = `${CADDY_UID}:${CADDY_UID}`;
 const TMPFS = `rw,noexec,nosuid,size=16m,uid=${CADDY_UID},gid=${CADDY_UID}`;
 
 export interface GatewayDockerResources {
+    image: docker.RemoteImage;
     container: docker.Container;
     dataVolume?: docker.Volume;
     logVolume?: docker.Volume;
@@ -64,8 +65,12 @@ export function createGatewayDocker(
         ports.push({ internal: CONTAINER.httpsPort, external: n.publishPorts.https, ip: target.publishAddress, protocol: "tcp" });
     }
 
+    // The container takes the image id: the provider keeps the id in state, so a tag here would
+    // differ on every run and replace Caddy on every `up`.
+    const remote = new docker.RemoteImage(`${name}-image`, { name: image ?? DEFAULTS.image, keepLocally: true }, opts);
+
     const container = new docker.Container(`${name}-caddy`, {
-        image: image ?? DEFAULTS.image,
+        image: remote.imageId,
         // Both set, so the result is `caddy run --config ...` whatever the image's own
         // ENTRYPOINT/CMD (images/caddy has ENTRYPOINT caddy; the official image has none).
         entrypoints: ["caddy"],
@@ -101,5 +106,5 @@ export function createGatewayDocker(
     const url = host && tlsOn
         ? `https://${host}${n.publishPorts.https === 443 ? "" : `:${n.publishPorts.https}`}`
         : `http://${host ?? target.publishAddress}${n.publishPorts.http === 80 ? "" : `:${n.publishPorts.http}`}`;
-    return { container, dataVolume, logVolume, caddyJson, url };
+    return { image: remote, container, dataVolume, logVolume, caddyJson, url };
 }

@@ -211,8 +211,12 @@ export interface GatewayArgs {
      * Caddy image with the rate-limit module (scripts/build-caddy.sh builds the binary;
      * images/caddy and scripts/build-images.sh build the image). It must have `caddy` on PATH and
      * `wget` for the health check, and let uid 10002 write /data, /config and /var/log/caddy.
+     * A reference (`repo:tag` or `repo@sha256:...`), not an image id: the gateway resolves it with
+     * a `docker.RemoteImage` (a local image of that name is used as is, otherwise it is pulled)
+     * and runs the container on the resulting id, so an unchanged image never replaces Caddy.
+     * A `docker.Image`'s `imageName` works too.
      * @default `"slipway/caddy:2.10.2-ratelimit-0.1.0"`
-     * @example `caddyImage.imageName`
+     * @example `"ghcr.io/acme/caddy-ratelimit:2.10.2"`
      */
     image?: pulumi.Input<string>;
     /**

@@ -40,6 +40,11 @@ export function createManagedDatabaseDocker(
         labels: labelList({ ...base, "slipway.role": "data", "slipway.pg-major": n.version }),
     }, { parent, provider, ...keep });
 
+    // The container takes the image *id*: the provider stores the id in state, so a tag here would
+    // differ from state on every run and, with deleteBeforeReplace, restart Postgres on every `up`.
+    // keepLocally: the image may be shared with other stacks on the engine.
+    const image = new docker.RemoteImage(`${name}-image`, { name: n.image, keepLocally: true }, { parent, provider });
+
     const pw = password(`${name}-password`, parent, givenPassword);
     const owner = String(n.postgresUid);
     const secretFile = (key: string, content: pulumi.Input<string>) =>
@@ -55,7 +60,7 @@ export function createManagedDatabaseDocker(
     if (init) uploads.push({ file: "/docker-entrypoint-initdb.d/10-slipway-init.sh", content: init, executable: true, permissions: "0555" });
 
     const server = new docker.Container(`${name}-server`, {
-        image: n.image,
+        image: image.imageId,
         envs: [`POSTGRES_DB=${n.database}`, `POSTGRES_PASSWORD_FILE=${SECRETS}/POSTGRES_PASSWORD`, `POSTGRES_USER=${n.user}`],
         uploads,
         volumes: [{ volumeName: volume.name, containerPath: DATA_DIR }],
@@ -95,7 +100,7 @@ export function createManagedDatabaseDocker(
             labels: labelList({ ...base, "slipway.role": "backups" }),
         }, { parent, provider, ...keep });
         new docker.Container(`${name}-backup`, {
-            image: n.image,
+            image: image.imageId,
             entrypoints: ["/bin/sh", "-c", backupScript()],
             envs: [
                 `BACKUP_DIR=/backups`,

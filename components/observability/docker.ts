@@ -23,6 +23,9 @@ export function createObservabilityDocker(
     const rules = rulesYaml(n.alerts);
     const config = prometheusYaml({ environment: n.environment, namespace: n.namespace, prometheus: p });
 
+    // The id, not the tag: the provider keeps the id in state, so a tag would replace on every `up`.
+    const image = new docker.RemoteImage(`${name}-prometheus-image`, { name: p.image, keepLocally: true }, { parent, provider });
+
     // TSDB survives replaces, so a rules change does not wipe the metrics history.
     const data = new docker.Volume(`${name}-prometheus-data`, {
         name: `${target.namePrefix}-${name}-prometheus`,
@@ -30,7 +33,7 @@ export function createObservabilityDocker(
     }, { parent, provider });
 
     new docker.Container(`${name}-prometheus`, {
-        image: p.image,
+        image: image.imageId,
         command: [
             `--config.file=${PROMETHEUS_CONFIG_PATH}`,
             "--storage.tsdb.path=/prometheus",

@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import { Recorder, valueOf } from "../../components/testing/recorder";
+import { fakeProviderOutputs } from "../../components/testing/fakes";
+import { RecordedResource, Recorder, valueOf } from "../../components/testing/recorder";
 import { buildCaddyConfig, renderCaddyJson } from "../../components/gateway/caddy-config";
 import { normalizeGateway } from "../../components/gateway/normalize";
 import { dockerTarget, freshRecorder } from "../helpers/harness";
@@ -8,6 +9,9 @@ import { domainArgs, localArgs, svc } from "../unit/gateway-fixtures";
 const CONTAINER = "docker:index/container:Container";
 const VOLUME = "docker:index/volume:Volume";
 const GATEWAY = "slipway:gateway:Gateway";
+const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
+/** The id the (fake) provider computes for a RemoteImage: what a container must run. */
+const imageIdOf = (r: RecordedResource) => fakeProviderOutputs({ type: r.type, name: r.name, inputs: r.inputs, custom: true } as any)!.imageId;
 
 describe("Gateway on docker", () => {
     let rec: Recorder;
@@ -30,7 +34,11 @@ describe("Gateway on docker", () => {
         assert.equal(c.uploads[0].content, expected);
         assert.equal(gw.caddyJson, expected);
         assert.deepEqual([...c.entrypoints, ...c.command], ["caddy", "run", "--config", "/etc/caddy/caddy.json"]);
-        assert.equal(c.image, "slipway/caddy:2.10.2-ratelimit-0.1.0");
+        // The provider keeps the image *id* in state: a tag here would replace Caddy on every `up`.
+        const img = rec.get(REMOTE_IMAGE, "edge-image");
+        assert.equal(img.inputs.name, "slipway/caddy:2.10.2-ratelimit-0.1.0");
+        assert.equal(img.inputs.keepLocally, true);
+        assert.equal(c.image, imageIdOf(img));
         // The upload dials the replicas' network aliases.
         assert.match(c.uploads[0].content, /"dial": "api-2:8080"/);
         assert.match(c.uploads[0].content, /"dial": "media-1:9000"/);
@@ -89,7 +97,7 @@ describe("Gateway on docker", () => {
         const { target } = await build("domains");
         const gw = rec.ofType(GATEWAY)[0]!;
         const children = rec.descendants(gw.urn);
-        assert.deepEqual(children.map(r => r.name).sort(), ["edge-caddy", "edge-data", "edge-logs"]);
+        assert.deepEqual(children.map(r => r.name).sort(), ["edge-caddy", "edge-data", "edge-image", "edge-logs"]);
         const provider = await valueOf((target.provider as any).urn);
         for (const ch of children) {
             assert.equal(ch.parent, gw.urn);
@@ -103,7 +111,9 @@ describe("Gateway on docker", () => {
     it("takes a locally built image and custom ports", async () => {
         await build("local", false, { image: "slipway-caddy:test", publishPort: 18080 });
         const c = rec.get(CONTAINER, "edge-caddy").inputs as Record<string, any>;
-        assert.equal(c.image, "slipway-caddy:test");
+        const img = rec.get(REMOTE_IMAGE, "edge-image");
+        assert.equal(img.inputs.name, "slipway-caddy:test");
+        assert.equal(c.image, imageIdOf(img));
         assert.equal(c.ports[0].external, 18080);
     });
 

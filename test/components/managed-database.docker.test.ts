@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import { fakeProviderOutputs } from "../../components/testing/fakes";
 import { isSecretValue, redact, Recorder, secretness, valueOf } from "../../components/testing/recorder";
 import { dockerTarget, freshRecorder } from "../helpers/harness";
 
@@ -148,6 +149,19 @@ describe("ManagedDatabase on docker", () => {
         assert.equal(await valueOf(media.find(e => e.key === "PGUSER")!.value), "media_svc");
         assert.equal(await secretness(media.find(e => e.key === "DATABASE_URL")!.value), true);
         assert.equal(await valueOf(db.linkEnv("api").find(e => e.key === "PGUSER")!.value), "app");
+    });
+
+    it("runs server and backup sidecar on the pulled image's id, so an unchanged tag never replaces Postgres", async () => {
+        await build({ image: "postgres:16-bookworm" }, true);
+        const images = rec.ofType("docker:index/remoteImage:RemoteImage");
+        assert.deepEqual(images.map(i => [i.name, i.inputs.name, i.inputs.keepLocally]), [["db-image", "postgres:16-bookworm", true]]);
+        const img = images[0]!;
+        assert.equal(img.parent, rec.get("slipway:database:ManagedDatabase", "db").urn);
+        assert.ok(img.options.provider?.includes("host-prod-provider"));
+        const id = fakeProviderOutputs({ type: img.type, name: img.name, inputs: img.inputs, custom: true } as never)!.imageId;
+        assert.match(String(id), /^sha256:/);
+        assert.equal(rec.get(CONTAINER, "db-server").inputs.image, id);
+        assert.equal(rec.get(CONTAINER, "db-backup").inputs.image, id);
     });
 
     it("runs Alpine images' postgres uid 70 on the secret files", async () => {

@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import { fakeProviderOutputs } from "../../components/testing/fakes";
 import { isSecretValue, redact, Recorder, secretness, valueOf } from "../../components/testing/recorder";
 import { dockerTarget, freshRecorder } from "../helpers/harness";
 
@@ -23,7 +24,10 @@ describe("Observability on docker", () => {
     it("runs Prometheus with the golden rules and config uploaded where Prometheus reads them", async () => {
         const obs = await build({ prometheus: { scrape: ["api", "worker"], image: "local/prometheus:test" } });
         const c = rec.get(CONTAINER, "obs-prometheus");
-        assert.equal(c.inputs.image, "local/prometheus:test");
+        // The image id, as the provider stores it; a tag would replace Prometheus on every `up`.
+        const img = rec.get("docker:index/remoteImage:RemoteImage", "obs-prometheus-image");
+        assert.deepEqual([img.inputs.name, img.inputs.keepLocally, img.parent], ["local/prometheus:test", true, rec.get("slipway:observability:Observability", "obs").urn]);
+        assert.equal(c.inputs.image, fakeProviderOutputs({ type: img.type, name: img.name, inputs: img.inputs, custom: true } as any)!.imageId);
         const ups = c.inputs.uploads as Upload[];
         const byFile = Object.fromEntries(ups.map(u => [u.file, u.content]));
         const golden = (f: string) => fs.readFileSync(path.resolve(__dirname, "../golden", f), "utf8");
