@@ -25,6 +25,9 @@ export interface GatewayDockerResources {
  * user with every capability dropped. The root filesystem stays writable because Docker refuses
  * uploads (`docker cp`) into a read-only rootfs, and the config must be an upload so synth and
  * reviewers see it; /config is a tmpfs and /data a volume (certificates) or a tmpfs (no TLS).
+ *
+ * A replace (image or config change) is delete-before-create, because the published host ports
+ * cannot be held by two containers: expect a gap of a few seconds without a gateway.
  */
 export function createGatewayDocker(
     name: string,
@@ -100,7 +103,14 @@ export function createGatewayDocker(
         stopTimeout: 15,
         wait: true,
         waitTimeout: 60,
-    }, opts);
+    }, {
+        ...opts,
+        // The host ports are fixed, so a create-before-delete replace (every config change, since
+        // the config is an upload) would fail with "port is already allocated". The price: the
+        // gateway is down from the old container's stop (up to its 15 s drain) until the new one
+        // is healthy, a few seconds in all.
+        deleteBeforeReplace: true,
+    });
 
     const host = n.domains[0];
     const url = host && tlsOn

@@ -231,6 +231,10 @@ export interface GatewayArgs {
  * The single entry point: TLS, routing by path prefix, rate limits, security headers, CORS,
  * body limits and compression. On docker it is a Caddy container configured with native JSON;
  * on do-app it is App Platform ingress rules and domains, with Cloudflare at the edge.
+ *
+ * On docker, any change to the gateway (routes, limits, headers, image) replaces its container
+ * delete-before-create: the published host ports cannot belong to two containers at once, so
+ * there is a gap of a few seconds (the old Caddy's drain plus the new one's start) without a gateway.
  */
 export class Gateway extends pulumi.ComponentResource {
     /**

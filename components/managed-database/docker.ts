@@ -90,7 +90,8 @@ export function createManagedDatabaseDocker(
     }, {
         parent, provider,
         // Never two servers on one data directory: postmaster.pid cannot see across containers,
-        // so a create-before-delete replace could start a second postmaster on live files.
+        // so a create-before-delete replace could start a second postmaster on live files. It also
+        // frees a fixed publishPort before the new container binds it.
         deleteBeforeReplace: true,
     });
 

@@ -61,6 +61,7 @@ export function createObservabilityDocker(
     }, {
         parent, provider,
         // Prometheus locks its TSDB directory: a second instance on the same volume cannot start.
+        // The same holds for a fixed publishPort, which two containers cannot both bind.
         deleteBeforeReplace: true,
     });
     return { rulesYaml: rules, prometheusYaml: config };

@@ -67,6 +67,16 @@ describe("Gateway on docker", () => {
         assert.equal(await valueOf(gw.url), "https://api.example.com");
     });
 
+    it("replaces Caddy delete-before-create, since its published host ports cannot be held twice", async () => {
+        for (const kind of ["local", "domains"] as const) {
+            rec.clear();
+            await build(kind);
+            const c = rec.get(CONTAINER, "edge-caddy");
+            assert.ok((c.inputs.ports as unknown[]).length > 0, "fixed host ports are published");
+            assert.equal(c.options.deleteBeforeReplace, true, kind);
+        }
+    });
+
     it("does not protect the certificate volume outside production", async () => {
         await build("domains", false);
         const data = rec.get(VOLUME, "edge-data");
@@ -85,7 +95,7 @@ describe("Gateway on docker", () => {
         assert.deepEqual(c.healthcheck.tests, ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9180/healthz"]);
         assert.equal(c.logDriver, "json-file");
         assert.deepEqual(c.logOpts, { "max-size": "10m", "max-file": "3" });
-        assert.equal(c.name, undefined, "autonamed, so a config change can create before delete");
+        assert.equal(c.name, undefined, "autonamed: no fixed name to clash with");
         const labels = Object.fromEntries(c.labels.map((l: any) => [l.label, l.value]));
         assert.equal(labels["slipway.component"], "Gateway");
         assert.equal(labels["slipway.name"], "edge");

@@ -60,6 +60,7 @@ describe("ManagedDatabase on docker", () => {
         await build({ publishPort: 15432 });
         const published = rec.ofType(CONTAINER).find(r => r.name === "db-server")!;
         assert.deepEqual(published.inputs.ports, [{ internal: 5432, external: 15432, ip: "127.0.0.1" }]);
+        assert.equal(published.options.deleteBeforeReplace, true, "the old container frees the host port first");
     });
 
     it("keeps the data volume in production only, stamped with the major version", async () => {

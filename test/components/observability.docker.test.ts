@@ -45,7 +45,9 @@ describe("Observability on docker", () => {
         assert.equal(rec.get(CONTAINER, "obs-prometheus").inputs.ports, undefined);
         rec.clear();
         await build({ prometheus: { publishPort: 19090 } });
-        assert.deepEqual(rec.get(CONTAINER, "obs-prometheus").inputs.ports, [{ internal: 9090, external: 19090, ip: "127.0.0.1" }]);
+        const published = rec.get(CONTAINER, "obs-prometheus");
+        assert.deepEqual(published.inputs.ports, [{ internal: 9090, external: 19090, ip: "127.0.0.1" }]);
+        assert.equal(published.options.deleteBeforeReplace, true, "a fixed host port cannot be bound by the new container while the old one holds it");
     });
 
     it("creates nothing when Prometheus is disabled", async () => {
