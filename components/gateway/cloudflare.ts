@@ -88,11 +88,14 @@ export function zoneSettings(n: NormalizedGateway): ZoneSettingSpec[] {
         const maxAge = Number(/max-age=(\d+)/.exec(hsts)![1]);
         settings.push({
             settingId: "security_header",
+            // Snake case, as Cloudflare's API spells it: `value` is untyped (`any`), so Pulumi passes
+            // it through without renaming keys, and camelCase keys never match what the API reads
+            // back (a diff on every preview, pulumi/pulumi-cloudflare#1579).
             value: {
-                strictTransportSecurity: {
+                strict_transport_security: {
                     enabled: true,
-                    maxAge,
-                    includeSubdomains: hsts.includes("includeSubDomains"),
+                    max_age: maxAge,
+                    include_subdomains: hsts.includes("includeSubDomains"),
                     preload: hsts.includes("preload"),
                     nosniff: true,
                 },

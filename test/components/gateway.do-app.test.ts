@@ -87,10 +87,27 @@ describe("Gateway on do-app", () => {
         assert.equal(byId.ssl!.value, "strict");
         assert.equal(byId.min_tls_version!.value, "1.2");
         assert.equal(byId.always_use_https!.value, "on");
+        // Snake case inside `value`: it is untyped, so Pulumi sends it to Cloudflare's API unrenamed.
         assert.deepEqual(byId.security_header!.value, {
-            strictTransportSecurity: { enabled: true, maxAge: 31536000, includeSubdomains: true, preload: false, nosniff: true },
+            strict_transport_security: { enabled: true, max_age: 31536000, include_subdomains: true, preload: false, nosniff: true },
         });
         assert.ok(rec.ofType(ZONE_SETTING).every(r => r.inputs.zoneId === "zone-123"));
+    });
+
+    it("carries the gateway's own HSTS policy into Cloudflare's security_header, keyed as the API reads it", async () => {
+        const sts = () => (rec.ofType(ZONE_SETTING).find(r => r.inputs.settingId === "security_header")!.inputs.value as any);
+        await build({ securityHeaders: { hsts: { maxAgeSeconds: 63072000, includeSubDomains: true, preload: true } } });
+        assert.deepEqual(sts(), {
+            strict_transport_security: { enabled: true, max_age: 63072000, include_subdomains: true, preload: true, nosniff: true },
+        });
+        rec.clear();
+        await build({ securityHeaders: { hsts: { maxAgeSeconds: 600, includeSubDomains: false } } });
+        assert.deepEqual(sts(), {
+            strict_transport_security: { enabled: true, max_age: 600, include_subdomains: false, preload: false, nosniff: true },
+        });
+        rec.clear();
+        await build({ securityHeaders: { hsts: false } });
+        assert.equal(rec.ofType(ZONE_SETTING).find(r => r.inputs.settingId === "security_header"), undefined, "no HSTS, no setting");
     });
 
     it("derives Cloudflare rate-limit rules from the same zones Caddy uses", async () => {
