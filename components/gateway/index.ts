@@ -170,6 +170,8 @@ export interface GatewayArgs {
     /**
      * `auto`: ACME certificates (Let's Encrypt); `internal`: Caddy's local CA (staging, tests);
      * `off`: plain HTTP. Not settable on do-app (App Platform and Cloudflare terminate TLS).
+     * On docker, `auto` needs a DockerHost whose `publishAddress` the internet reaches (e.g.
+     * `"0.0.0.0"`): on the loopback default it is an error, since no ACME challenge or client gets in.
      * @default `"auto"` with public domains, `"off"` otherwise
      * @example `"internal"`
      */

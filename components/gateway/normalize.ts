@@ -198,6 +198,13 @@ export function normalizeGateway(name: string, args: GatewayArgs): NormalizedGat
     if (tls === "internal" && domains.length === 0) {
         invalid(ctx, "tls", `"internal" needs domains to issue certificates for`, `add domains, or use tls: "off"`);
     }
+    // ACME proves control of a domain by reaching this host on 80/443 from the internet, and the
+    // clients of a public domain come from there too: a loopback-only gateway can serve neither.
+    if (!onDo && tls === "auto" && /^127\./.test(target.publishAddress ?? "")) {
+        invalid(ctx, "tls", `"auto"${args.tls === undefined ? " (the default with public domains)" : ""} needs ACME's challenges to reach ports 80/443 from the internet, ` +
+            `but the DockerHost publishes on ${target.publishAddress}, where neither the CA nor any client can reach the gateway`,
+        `build the DockerHost with publishAddress: "0.0.0.0" (or the host's public IP), or set tls: "internal" (a local CA) to stay on loopback`);
+    }
     if (onDo && tls !== "auto" && args.tls !== undefined) {
         invalid(ctx, "tls", `App Platform always serves HTTPS with its own certificates; ${JSON.stringify(tls)} cannot apply`,
             "remove tls on the do-app target");

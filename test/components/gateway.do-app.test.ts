@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { Recorder, valueOf } from "../../components/testing/recorder";
 import { AppSpecPart, toApiSpec } from "../../components/targets/app-spec";
-import { dockerTarget, doTarget, freshRecorder } from "../helpers/harness";
+import { doTarget, freshRecorder } from "../helpers/harness";
 import { appSpecErrors, upperCaseKeys } from "../helpers/do-schema";
 import { domainArgs, svc } from "../unit/gateway-fixtures";
 
@@ -198,7 +198,9 @@ describe("Gateway on do-app", () => {
 
     it("builds both targets from the same normalized routes", async () => {
         const { gw: onDo } = await build();
-        const docker = await dockerTarget();
+        // Public domains with ACME on docker need a host the internet reaches.
+        const { DockerHost } = await import("../../components/targets/docker-host");
+        const docker = new DockerHost("host-public", { environment: "dev", publishAddress: "0.0.0.0" }).target;
         const { Gateway } = await import("../../components/gateway");
         const { cloudflare: _cf, cors: _c, ...shared } = doArgs(docker);
         const onDocker = new Gateway("edge-docker", shared as any);

@@ -17,8 +17,13 @@ describe("Gateway on docker", () => {
     let rec: Recorder;
     beforeEach(async () => { rec = await freshRecorder(); });
 
+    /** Public domains (ACME) need a host the internet reaches; a local gateway keeps the loopback default. */
     async function build(kind: "local" | "domains", production = false, extra: Record<string, unknown> = {}) {
-        const target = await dockerTarget(production ? "prod" : "dev", production);
+        const { DockerHost } = await import("../../components/targets/docker-host");
+        const environment = production ? "prod" : "dev";
+        const target = kind === "local"
+            ? await dockerTarget(environment, production)
+            : new DockerHost(`host-${environment}`, { environment, production, publishAddress: "0.0.0.0" }).target;
         const { Gateway } = await import("../../components/gateway");
         const args = { ...(kind === "local" ? localArgs(target) : domainArgs(target)), ...extra };
         const gw = new Gateway("edge", args as any);
@@ -56,7 +61,7 @@ describe("Gateway on docker", () => {
     it("publishes 80 and 443 for domains and keeps certificates on a protected volume in production", async () => {
         const { gw } = await build("domains", true);
         const c = rec.get(CONTAINER, "edge-caddy").inputs as Record<string, any>;
-        assert.deepEqual(c.ports.map((p: any) => [p.external, p.internal, p.ip]), [[80, 8080, "127.0.0.1"], [443, 8443, "127.0.0.1"]]);
+        assert.deepEqual(c.ports.map((p: any) => [p.external, p.internal, p.ip]), [[80, 8080, "0.0.0.0"], [443, 8443, "0.0.0.0"]]);
         const data = rec.get(VOLUME, "edge-data");
         assert.equal(data.options.protect, true);
         assert.equal(data.options.retainOnDelete, true);

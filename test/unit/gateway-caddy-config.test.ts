@@ -5,7 +5,7 @@ import {
     buildCaddyConfig, caddyRateLimit, CaddyConfig, CaddyHandler, CaddyRoute, dialAddresses, integerAbove, renderCaddyJson,
 } from "../../components/gateway/caddy-config";
 import { normalizeGateway } from "../../components/gateway/normalize";
-import { domainArgs, localArgs, plainDocker, svc } from "./gateway-fixtures";
+import { domainArgs, localArgs, plainDocker, publicDocker, svc } from "./gateway-fixtures";
 
 const GOLDEN = path.join(__dirname, "..", "golden");
 
@@ -26,7 +26,7 @@ const proxied = (c: CaddyConfig) => edgeRoutes(c).filter(r => r.handle.some(h =>
 
 describe("Gateway Caddy JSON", () => {
     const local = normalizeGateway("edge", localArgs(plainDocker()));
-    const domains = normalizeGateway("edge", domainArgs(plainDocker(true)));
+    const domains = normalizeGateway("edge", domainArgs(publicDocker(true)));
 
     it("matches the golden configs byte for byte", () => {
         golden("gateway-caddy-local.json", renderCaddyJson(buildCaddyConfig(local)));
@@ -136,7 +136,7 @@ describe("Gateway Caddy JSON", () => {
         assert.equal(core.load_balancing.selection_policy.policy, "round_robin");
         assert.equal(core.health_checks.active.uri, "/health");
         assert.deepEqual(core.health_checks.passive.unhealthy_status, [502, 504]);
-        const ready = normalizeGateway("edge", { ...domainArgs(plainDocker(true)), upstream: { healthCheck: "ready", maxFails: 5 } });
+        const ready = normalizeGateway("edge", { ...domainArgs(publicDocker(true)), upstream: { healthCheck: "ready", maxFails: 5 } });
         const h = proxied(buildCaddyConfig(ready))[0]!.handle[0]!;
         assert.ok(h.handler === "reverse_proxy" && h.health_checks.active.uri === "/ready" && h.health_checks.passive.max_fails === 5);
     });

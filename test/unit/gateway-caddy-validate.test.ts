@@ -12,7 +12,7 @@ import * as zlib from "zlib";
 import { buildCaddyConfig, CaddyBuildOptions, renderCaddyJson } from "../../components/gateway/caddy-config";
 import { normalizeGateway } from "../../components/gateway/normalize";
 import type { GatewayArgs } from "../../components/gateway";
-import { domainArgs, localArgs, plainDocker, svc } from "./gateway-fixtures";
+import { domainArgs, localArgs, plainDocker, publicDocker, svc } from "./gateway-fixtures";
 
 const ROOT = path.join(__dirname, "..", "..");
 
@@ -90,7 +90,7 @@ describe("Gateway on a real Caddy", function () {
         });
 
         it("accepts ACME with many routes and zones (ip and header keys)", () => {
-            const args = domainArgs(plainDocker(true));
+            const args = domainArgs(publicDocker(true));
             const r = validate("acme", {
                 ...args,
                 routes: [...args.routes, { pathPrefix: "/v2", service: svc("v2"), rateLimit: "v2" }, { pathPrefix: "/v2/admin", service: svc("admin"), rateLimit: "core" }],

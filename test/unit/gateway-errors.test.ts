@@ -107,6 +107,13 @@ describe("Gateway bad input", () => {
         await rejects(t, { tls: "internal" }, "tls", /needs domains/, /add domains/);
     });
 
+    it("rejects ACME for public domains when the DockerHost publishes on loopback only", async () => {
+        const t = await dockerTarget(); // DockerHost's default publishAddress, 127.0.0.1
+        const fix = /publishAddress: "0\.0\.0\.0".*tls: "internal"/;
+        await rejects(t, { domains: ["api.example.com"] }, "tls", /the default with public domains.*publishes on 127\.0\.0\.1/, fix);
+        await rejects(t, { domains: ["api.example.com"], tls: "auto" }, "tls", /ACME's challenges.*127\.0\.0\.1/, fix);
+    });
+
     it("refuses plain HTTP on a production docker target", async () => {
         await rejects(await dockerTarget("prod", true), {}, "tls", /HTTPS only/, /tls: "internal"/);
     });

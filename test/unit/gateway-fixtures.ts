@@ -14,7 +14,10 @@ export function svc(name = "api", replicas = 2, port = 8080) {
 }
 
 /** Plain target values for normalize-only tests (docker resources are never created from them). */
-export const plainDocker = (production = false) => ({ kind: "docker", production, environment: "dev" }) as unknown as Target;
+export const plainDocker = (production = false, publishAddress = "127.0.0.1") =>
+    ({ kind: "docker", production, environment: "dev", publishAddress }) as unknown as Target;
+/** A docker target the internet reaches, as public domains with ACME need. */
+export const publicDocker = (production = false) => plainDocker(production, "0.0.0.0");
 export const plainDo = () => ({ kind: "do-app", production: true, environment: "prod", contributors: new Set() }) as unknown as Target;
 
 /** Local stack: seed-000-like zones (waitlist 5/1m burst 10, general 100/1m burst 150), CORS, two services. */

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { normalizeGateway, parseDuration, parseSize, underPrefix } from "../../components/gateway/normalize";
-import { localArgs, plainDo, plainDocker, svc } from "./gateway-fixtures";
+import { localArgs, plainDo, plainDocker, publicDocker, svc } from "./gateway-fixtures";
 
 describe("Gateway normalize", () => {
     it("parses sizes the way Caddy reads them (KB decimal, KiB binary)", () => {
@@ -28,13 +28,22 @@ describe("Gateway normalize", () => {
     it("defaults TLS from the domains: off locally, auto for public names", () => {
         assert.equal(normalizeGateway("g", localArgs(plainDocker())).tls, "off");
         assert.equal(normalizeGateway("g", { ...localArgs(plainDocker()), domains: ["localhost"] }).tls, "off");
-        assert.equal(normalizeGateway("g", { ...localArgs(plainDocker()), domains: ["api.example.com"] }).tls, "auto");
+        assert.equal(normalizeGateway("g", { ...localArgs(publicDocker()), domains: ["api.example.com"] }).tls, "auto");
         assert.equal(normalizeGateway("g", { ...localArgs(plainDocker()), domains: ["api.example.com"], tls: "off" }).tls, "off");
+    });
+
+    it("keeps public domains on a loopback-only host possible with the internal CA, not with ACME", () => {
+        const args = { ...localArgs(plainDocker()), domains: ["api.example.com"] };
+        assert.equal(normalizeGateway("g", { ...args, tls: "internal" }).tls, "internal");
+        assert.equal(normalizeGateway("g", { ...args, tls: "off" }).tls, "off");
+        assert.throws(() => normalizeGateway("g", args), /publishes on 127\.0\.0\.1/);
+        assert.throws(() => normalizeGateway("g", { ...args, target: plainDocker(false, "127.0.0.2") }), /publishes on 127\.0\.0\.2/);
+        assert.equal(normalizeGateway("g", { ...args, target: plainDocker(false, "203.0.113.7") }).tls, "auto");
     });
 
     it("publishes 8080 locally and 80/443 with TLS", () => {
         assert.deepEqual(normalizeGateway("g", localArgs(plainDocker())).publishPorts, { http: 8080, https: undefined });
-        assert.deepEqual(normalizeGateway("g", { ...localArgs(plainDocker()), domains: ["api.example.com"] }).publishPorts, { http: 80, https: 443 });
+        assert.deepEqual(normalizeGateway("g", { ...localArgs(publicDocker()), domains: ["api.example.com"] }).publishPorts, { http: 80, https: 443 });
     });
 
     it("fills burst and key defaults, and keeps zones sorted", () => {
