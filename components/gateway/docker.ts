@@ -45,6 +45,9 @@ export function createGatewayDocker(
     const volumes: docker.types.input.ContainerVolume[] = [];
     const tmpfs: Record<string, string> = { "/config": TMPFS };
     let dataVolume: docker.Volume | undefined;
+    // Volume names are fixed and Docker's volume create returns an existing volume of that name,
+    // so a volume replace would end up deleting the volume in use. Their inputs (name, labels) are
+    // therefore derived from constants only (stack, environment, component, name), never from config.
     if (tlsOn) {
         // Certificates and ACME account keys: losing them means re-issuing against CA rate limits.
         dataVolume = new docker.Volume(`${name}-data`, {

@@ -33,10 +33,13 @@ export function createManagedDatabaseDocker(
     // a deleted stack leaves it behind for a human to decide.
     const keep = { protect: n.production, retainOnDelete: n.production };
 
+    // The major version is in the name: PostgreSQL cannot open another major's data files, so a
+    // new major is a new volume (a replace that `protect` blocks in production and the preview
+    // flags as data loss elsewhere). Docker's volume create returns an existing volume of the same
+    // name, so a replace under an unchanged name would end up deleting the volume in use: every
+    // input here must therefore change only with the name (labels come from constants and the major).
     const volume = new docker.Volume(`${name}-data`, {
-        name: `${target.namePrefix}-${name}-data`,
-        // Volume labels force a replace: a major-version change then needs a new volume, which
-        // `protect` blocks in production, instead of a server that refuses its old data files.
+        name: `${target.namePrefix}-${name}-data-pg${n.version}`,
         labels: labelList({ ...base, "slipway.role": "data", "slipway.pg-major": n.version }),
     }, { parent, provider, ...keep });
 
@@ -96,6 +99,7 @@ export function createManagedDatabaseDocker(
     });
 
     if (n.backup) {
+        // Dumps (`pg_dump -Fc`) restore into a newer major, so backups outlive a version change.
         const backups = new docker.Volume(`${name}-backups`, {
             name: `${target.namePrefix}-${name}-backups`,
             labels: labelList({ ...base, "slipway.role": "backups" }),

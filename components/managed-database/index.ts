@@ -10,10 +10,11 @@ export interface ManagedDatabaseArgs {
     /** Where the database runs. */
     target: Target;
     /**
-     * PostgreSQL major version. Changing it replaces the Docker container but KEEPS the data volume,
-     * and PostgreSQL refuses to start on data files of another major: upgrade with
-     * `pg_dump`/`pg_restore` (or `pg_upgrade`) first. On Docker the major is stamped on the volume,
-     * so a protected (production) volume makes such a change fail at `pulumi up` instead of at boot.
+     * PostgreSQL major version. PostgreSQL cannot open another major's data files, so on Docker
+     * the major is part of the data volume's name (`<prefix>-<name>-data-pg16`): changing it
+     * replaces the volume with a NEW, EMPTY one. A protected (production) volume makes that fail
+     * at `pulumi up`; elsewhere the preview flags it as data loss. Upgrade with
+     * `pg_dump`/`pg_restore` (the backup volume's dumps restore into a newer major) first.
      * @default `"16"`
      * @example `"17"`
      */

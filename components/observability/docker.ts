@@ -26,7 +26,9 @@ export function createObservabilityDocker(
     // The id, not the tag: the provider keeps the id in state, so a tag would replace on every `up`.
     const image = new docker.RemoteImage(`${name}-prometheus-image`, { name: p.image, keepLocally: true }, { parent, provider });
 
-    // TSDB survives replaces, so a rules change does not wipe the metrics history.
+    // TSDB survives replaces, so a rules change does not wipe the metrics history. The name is
+    // fixed and Docker's volume create returns an existing volume of that name, so a volume
+    // replace would delete the one in use: name and labels come from constants only, never config.
     const data = new docker.Volume(`${name}-prometheus-data`, {
         name: `${target.namePrefix}-${name}-prometheus`,
         labels: labelList({ ...base, "slipway.role": "prometheus-data" }),

@@ -82,6 +82,25 @@ describe("Gateway on docker", () => {
         }
     });
 
+    it("keeps the certificate and log volumes' inputs independent of the gateway's config", async () => {
+        // Fixed names, and Docker hands back the existing volume on a create under a taken name:
+        // a volume replace would delete the live one, so no config change may touch a volume.
+        const volumes = async (extra: Record<string, unknown>) => {
+            rec.clear();
+            await build("domains", false, extra);
+            return rec.ofType(VOLUME).map(v => [v.name, v.inputs]);
+        };
+        const base = await volumes({});
+        assert.deepEqual(base.map(v => v[0]), ["edge-data", "edge-logs"]);
+        for (const change of [
+            { image: "ghcr.io/acme/caddy-ratelimit:2.10.3" }, { publishPort: 8081, publishHttpsPort: 8443 },
+            { routes: [{ pathPrefix: "/", service: svc("web", 2, 3000) }], rateLimits: {} }, { email: "other@example.com" },
+            { maxBodySize: "1MB", compression: ["zstd"] },
+        ]) {
+            assert.deepEqual(await volumes(change), base, JSON.stringify(change));
+        }
+    });
+
     it("does not protect the certificate volume outside production", async () => {
         await build("domains", false);
         const data = rec.get(VOLUME, "edge-data");

@@ -66,7 +66,7 @@ describe("ManagedDatabase on docker", () => {
     it("keeps the data volume in production only, stamped with the major version", async () => {
         await build({}, false);
         const dev = rec.get(VOLUME, "db-data");
-        assert.equal(dev.inputs.name, "slipway-dev-db-data");
+        assert.equal(dev.inputs.name, "slipway-dev-db-data-pg16");
         assert.equal(dev.options.protect, false);
         assert.equal(dev.options.retainOnDelete, false);
         rec.clear();
@@ -75,9 +75,35 @@ describe("ManagedDatabase on docker", () => {
         assert.equal(prod.options.protect, true);
         assert.equal(prod.options.retainOnDelete, true);
         assert.equal(labels(prod)["slipway.pg-major"], "15");
+        assert.equal(prod.inputs.name, "slipway-prod-db-data-pg15");
         const server = rec.get(CONTAINER, "db-server");
         assert.equal(server.options.protect, false, "the container is replaceable; the volume carries the data");
         assert.equal(labels(server)["slipway.component"], "ManagedDatabase");
+    });
+
+    it("gives each PostgreSQL major its own data volume, and changes the volume for nothing else", async () => {
+        // Docker returns the existing volume for a create under a taken name, so a replace with an
+        // unchanged name would delete the live volume: only a new name may change the volume.
+        const volumes = async (args: Record<string, unknown>) => {
+            rec.clear();
+            await build(args);
+            return rec.ofType(VOLUME).map(v => [v.name, v.inputs]);
+        };
+        const backup = { intervalMinutes: 60, keep: 3 };
+        const base = await volumes({ backup });
+        for (const change of [
+            { backup: { intervalMinutes: 120, keep: 9 } }, { backup, memoryMb: 2048 }, { backup, publishPort: 15432 },
+            { backup, image: "postgres:16-alpine" }, { backup, password: "another-password" }, { backup, extensions: ["pgcrypto"] },
+        ]) {
+            assert.deepEqual(await volumes(change), base, JSON.stringify(change));
+        }
+        const pg17 = await volumes({ backup, version: "17" });
+        const name = (vs: unknown[][], n: string) => (vs.find(v => v[0] === n)![1] as { name: string }).name;
+        assert.equal(name(base, "db-data"), "slipway-dev-db-data-pg16");
+        assert.equal(name(pg17, "db-data"), "slipway-dev-db-data-pg17", "a new major is a new volume");
+        assert.equal(name(pg17, "db-backups"), name(base, "db-backups"), "dumps outlive a major upgrade");
+        assert.deepEqual(pg17.find(v => v[0] === "db-backups"), base.find(v => v[0] === "db-backups"));
+        assert.deepEqual((rec.get(CONTAINER, "db-server").inputs.volumes as { volumeName: string }[]).map(v => v.volumeName), ["slipway-dev-db-data-pg17"]);
     });
 
     it("generates a 32-character URL-safe password when none is given and keeps it secret", async () => {

@@ -50,6 +50,23 @@ describe("Observability on docker", () => {
         assert.equal(published.options.deleteBeforeReplace, true, "a fixed host port cannot be bound by the new container while the old one holds it");
     });
 
+    it("keeps the TSDB volume's inputs independent of Prometheus' config", async () => {
+        // A fixed name, and Docker hands back the existing volume on a create under a taken name:
+        // a volume replace would delete the live one, so no config change may touch the volume.
+        const volume = async (args: Record<string, unknown>) => {
+            rec.clear();
+            await build(args);
+            return rec.ofType("docker:index/volume:Volume").map(v => [v.name, v.inputs]);
+        };
+        const base = await volume({});
+        assert.deepEqual(base.map(v => v[0]), ["obs-prometheus-data"]);
+        for (const prometheus of [
+            { image: "prom/prometheus:v2.54.0" }, { retentionDays: 30 }, { scrape: ["api"], port: 9100 }, { publishPort: 19090 },
+        ]) {
+            assert.deepEqual(await volume({ prometheus, alerts: { forMinutes: 10 } }), base, JSON.stringify(prometheus));
+        }
+    });
+
     it("creates nothing when Prometheus is disabled", async () => {
         await build({ prometheus: { enabled: false } });
         assert.deepEqual(rec.resources.filter(r => r.custom && r.name.startsWith("obs")).map(r => r.name), []);
