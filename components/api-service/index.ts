@@ -35,7 +35,12 @@ export interface ApiServiceArgs {
      * @example `3`
      */
     replicas?: number;
-    /** The HTTP port the service listens on. @default `8080` @example `3000` */
+    /**
+     * The HTTP port the service listens on. The service also gets it as `PORT` in its env (on both
+     * targets), so an image that reads PORT listens where health checks and routes connect.
+     * @default `8080`
+     * @example `3000`
+     */
     port?: number;
     /** Liveness path: failing it restarts the instance on App Platform. @default `"/health"` @example `"/livez"` */
     healthPath?: string;
@@ -96,8 +101,9 @@ export interface ApiServiceArgs {
     logs?: { maxSize?: string; maxFiles?: number };
     /**
      * Plain configuration. Secrets belong in a SecretsSync passed through `link`, so they get
-     * file delivery on Docker and `type: SECRET` on App Platform.
-     * @default `{}`
+     * file delivery on Docker and `type: SECRET` on App Platform. `PORT` is set from `port`;
+     * setting it here too is allowed only with the same value.
+     * @default `{}` (plus `PORT`)
      * @example `{ GO_ENV: "production", ALLOWED_ORIGINS: "https://example.com" }`
      */
     env?: Record<string, pulumi.Input<string>>;

@@ -201,7 +201,7 @@ export function normalizeApiService(name: string, args: ApiServiceInput): Normal
     const secretDelivery = requireOneOf(ctx, "secretDelivery", args.secretDelivery ?? DEFAULTS.secretDelivery, SECRET_DELIVERIES);
     const waitForHealthy = args.waitForHealthy ?? true;
 
-    const env = mergeEnv(ctx, name, args, secretDelivery === "file" && !doApp);
+    const env = withPort(ctx, mergeEnv(ctx, name, args, secretDelivery === "file" && !doApp), port);
     if (!doApp && readOnlyRootFilesystem && secretDelivery === "file" && env.some(e => e.secret)) {
         // Docker refuses to copy files into a container whose root filesystem is read-only.
         invalid(ctx, "readOnlyRootFilesystem", "cannot be combined with file-delivered secrets (Docker cannot upload into a read-only container)",
@@ -300,6 +300,25 @@ function mergeEnv(ctx: ErrorContext, name: string, args: ApiServiceInput, fileSe
         for (const e of link.linkEnv(name)) add(e, linkLabel(link, i), `link[${i}]`);
     });
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * Images commonly listen on `$PORT` with a default of their own (the example API: 8080), so
+ * without it a service with another `port` listens where neither health checks nor the gateway
+ * connect. An explicit PORT must agree with `port`, or the two would disagree silently.
+ */
+function withPort(ctx: ErrorContext, env: EnvVar[], port: number): EnvVar[] {
+    const given = env.find(e => e.key === "PORT");
+    if (given === undefined) {
+        return [...env, { key: "PORT", value: String(port), secret: false }].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    }
+    const plain = typeof given.value === "string" || typeof given.value === "number";
+    if (given.secret || !plain || String(given.value) !== String(port)) {
+        const what = given.secret ? "is a secret" : plain ? `is ${JSON.stringify(given.value)}` : "is not a plain value";
+        invalid(ctx, "env.PORT", `${what}, but port is ${port}: the service would listen where health checks and the gateway do not connect`,
+            `remove PORT from env (Slipway sets PORT=${port} from port), or set it to "${port}"`);
+    }
+    return env;
 }
 
 function normalizeForDoApp(ctx: ErrorContext, name: string, args: ApiServiceInput, n: NormalizedApiService): void {

@@ -30,6 +30,15 @@ describe("ApiService on do-app", () => {
         return { svc, target };
     }
 
+    it("tells the image its port as a plain PORT env, matching httpPort", async () => {
+        const { svc } = await build({ port: 3000 });
+        const s = svc.appSpec!.services![0]!;
+        assert.strictEqual(s.httpPort, 3000);
+        const port = (s.envs as any[]).filter(e => e.key === "PORT");
+        assert.deepEqual(port.map(e => [e.value, e.type, e.scope]), [["3000", "GENERAL", "RUN_TIME"]]);
+        assert.strictEqual(await secretness(port[0].value), false);
+    });
+
     it("contributes one service with image, size, probes, termination and sorted typed envs", async () => {
         const { svc, target } = await build();
         assert.ok(target.contributors.has('ApiService "api"'));
@@ -43,7 +52,7 @@ describe("ApiService on do-app", () => {
         assert.deepEqual(s.livenessHealthCheck, { ...s.healthCheck, httpPath: "/health" });
         assert.deepEqual(s.termination, { gracePeriodSeconds: 30 });
         assert.deepEqual(s.envs.map((e: any) => [e.key, e.type, e.scope]), [
-            ["APP_ENV", "GENERAL", "RUN_TIME"], ["DB_PASSWORD", "SECRET", "RUN_TIME"], ["OTEL_SERVICE_NAME", "GENERAL", "RUN_TIME"]]);
+            ["APP_ENV", "GENERAL", "RUN_TIME"], ["DB_PASSWORD", "SECRET", "RUN_TIME"], ["OTEL_SERVICE_NAME", "GENERAL", "RUN_TIME"], ["PORT", "GENERAL", "RUN_TIME"]]);
         assert.strictEqual(await secretness(svc.appSpec!.services![0]!.envs as any), true, "a SECRET env value travels as a secret");
         const envs = svc.appSpec!.services![0]!.envs as any[];
         assert.strictEqual(await secretness(envs[1].value), true);

@@ -70,11 +70,23 @@ describe("ApiService on docker", () => {
         });
     });
 
+    it("tells the image its port as PORT, so a service off 8080 listens where checks and routes connect", async () => {
+        await build({ port: 3000, replicas: 2 });
+        for (const replica of ["api-1", "api-2"]) {
+            const envs = redact(rec.get(CONTAINER, replica).inputs.envs, true) as string[];
+            assert.deepEqual(envs.filter(e => e.startsWith("PORT")), ["PORT=3000"], replica);
+        }
+        rec.clear();
+        // The same value set by hand is accepted and not doubled.
+        await build({ port: 3000, env: { PORT: "3000" } });
+        assert.deepEqual((redact(rec.get(CONTAINER, "api-1").inputs.envs, true) as string[]).filter(e => e.startsWith("PORT")), ["PORT=3000"]);
+    });
+
     it("delivers secrets as 0400 files owned by the service user, never in env", async () => {
         await build();
         const inputs = rec.get(CONTAINER, "api-1").inputs;
         const envs = redact(inputs.envs, true) as string[];
-        assert.deepEqual(envs, ["DB_PASSWORD_FILE=/run/secrets/DB_PASSWORD", "GO_ENV=production", "OTEL_SERVICE_NAME=api"]);
+        assert.deepEqual(envs, ["DB_PASSWORD_FILE=/run/secrets/DB_PASSWORD", "GO_ENV=production", "OTEL_SERVICE_NAME=api", "PORT=8080"]);
         for (const [k, v] of Object.entries(inputs)) {
             if (k === "uploads") continue;
             assert.ok(!JSON.stringify(redact(v, true)).includes(PLAINTEXT), `${k} must not carry the secret`);

@@ -22,6 +22,13 @@ describe("ApiService bad input", () => {
         await rejects(await dockerTarget(), { image: undefined }, "image", /missing/, /exactly one/);
     });
 
+    it("rejects a PORT in env that disagrees with port, on both targets", async () => {
+        for (const target of [await dockerTarget(), await doTarget()]) {
+            await rejects(target, { port: 3000, env: { PORT: "8080" } }, "env.PORT", /is "8080", but port is 3000/, /remove PORT from env .*set it to "3000"/);
+            await rejects(target, { env: { PORT: pulumi.output("8080") } }, "env.PORT", /not a plain value, but port is 8080/, /PORT=8080/);
+        }
+    });
+
     it("rejects a local build on App Platform", async () => {
         await rejects(await doTarget(), { image: undefined, build: { context: "." } }, "build", /cannot build/, /registry\.digitalocean\.com/);
     });
