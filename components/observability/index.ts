@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { EnvVar, Linkable, plainEnv, secretEnv } from "../core/env";
+import type { Routable } from "../core/service";
 import { Target } from "../core/target";
 import type { AppServiceAlertSpec, AppServiceLogDestinationSpec, AppSpecPart, DoServiceLinkable } from "../targets/app-spec";
 import { createObservabilityDocker } from "./docker";
@@ -7,6 +8,14 @@ import { createObservabilityDoApp, serviceAlerts, serviceLogDestinations } from 
 import { normalizeObservability, NormalizedObservability } from "./normalize";
 
 type Secret = pulumi.Input<string>;
+
+/** A service Prometheus scrapes, with the port its metrics are on. */
+export interface ObservabilityScrapeTarget {
+    /** The ApiService's name (its network alias). @example `"api"` */
+    name: string;
+    /** Port of its metrics endpoint. @default `prometheus.port` @example `3000` */
+    port?: number;
+}
 
 export interface ObservabilityArgs {
     /** Where the services it observes run. */
@@ -108,9 +117,16 @@ export interface ObservabilityArgs {
         enabled?: boolean;
         /** @default `"prom/prometheus:v2.53.0"` */
         image?: string;
-        /** ApiService names; every replica behind each name is scraped. @default `[]` @example `["api"]` */
-        scrape?: string[];
-        /** Port the services serve metrics on. @default `8080` */
+        /**
+         * Services to scrape; every replica behind each is scraped. An ApiService (or anything
+         * with an `endpoint`) is scraped on its own port; `{ name, port }` on the given one; a
+         * bare name on `port`. Listing each service with its real port keeps a service that is
+         * not on 8080 from raising a false target-down alert.
+         * @default `[]`
+         * @example `[api, { name: "worker", port: 9100 }]`
+         */
+        scrape?: (string | ObservabilityScrapeTarget | Routable)[];
+        /** Port of the metrics endpoint for services listed by name only. @default `8080` @example `9100` */
         port?: number;
         /** @default `"/metrics"` */
         metricsPath?: string;

@@ -61,7 +61,10 @@ export interface NormalizedObservability {
     uptime?: { url: pulumi.Input<string>; regions: string[]; https: boolean };
     logDestinations: NormalizedLogDestination[];
     prometheus?: {
-        image: string; scrape: string[]; port: number; metricsPath: string;
+        image: string;
+        /** One job per service, with the port its metrics are scraped on. */
+        scrape: { name: string; port: number }[];
+        port: number; metricsPath: string;
         scrapeIntervalSeconds: number; retentionDays: number; publishPort?: number;
     };
 }
@@ -143,6 +146,29 @@ function normalizeLogDestinations(ctx: ErrorContext, list: NonNullable<Observabi
         }
         return { name: dst.name, kind, config };
     });
+}
+
+/** A scrape entry: a name (on `defaultPort`), `{ name, port }`, or a Routable (on its own port). */
+function normalizeScrapeTarget(ctx: ErrorContext, path: string, s: unknown, defaultPort: number): { name: string; port: number } {
+    const fix = `list ApiServices, { name, port } objects or names, e.g. [api, { name: "worker", port: 9100 }, "billing"]`;
+    let name: unknown;
+    let port = defaultPort;
+    if (typeof s === "string") {
+        name = s;
+    } else if (s !== null && typeof s === "object" && "endpoint" in s) {
+        const e = (s as { endpoint?: { name?: unknown; port?: unknown } }).endpoint;
+        name = e?.name;
+        port = requireInt(ctx, `${path}.endpoint.port`, e?.port as number, 1, 65535);
+    } else if (s !== null && typeof s === "object") {
+        const o = s as { name?: unknown; port?: unknown };
+        name = o.name;
+        if (o.port !== undefined) port = requireInt(ctx, `${path}.port`, o.port as number, 1, 65535);
+    } else {
+        invalid(ctx, path, `${JSON.stringify(s)} is not a scrape target`, fix);
+    }
+    if (typeof name !== "string" || !DO_NAME.test(name)) invalid(ctx, path, `${JSON.stringify(name)} is not a service name`, fix);
+    if (name === "prometheus") invalid(ctx, path, "\"prometheus\" is the job of Prometheus itself", "rename the service");
+    return { name, port };
 }
 
 export function normalizeObservability(name: string, args: ObservabilityArgs): NormalizedObservability {
@@ -236,18 +262,17 @@ export function normalizeObservability(name: string, args: ObservabilityArgs): N
     const p = args.prometheus ?? {};
     if (target.kind === "docker" && p.enabled !== false) {
         const d = DEFAULTS.prometheus;
-        const scrape = (p.scrape ?? []).map((s, i) => {
-            if (typeof s !== "string" || !DO_NAME.test(s)) invalid(ctx, `prometheus.scrape[${i}]`, `${JSON.stringify(s)} is not a service name`, "list ApiService names, e.g. [\"api\"]");
-            if (s === "prometheus") invalid(ctx, `prometheus.scrape[${i}]`, "\"prometheus\" is the job of Prometheus itself", "rename the service");
-            return s;
+        const port = requireInt(ctx, "prometheus.port", p.port ?? d.port, 1, 65535);
+        const scrape = (p.scrape ?? []).map((s, i) => normalizeScrapeTarget(ctx, `prometheus.scrape[${i}]`, s, port));
+        scrape.forEach((s, i) => {
+            if (scrape.findIndex(x => x.name === s.name) !== i) invalid(ctx, `prometheus.scrape[${i}]`, `"${s.name}" is listed twice`, "list each service once");
         });
-        scrape.forEach((s, i) => { if (scrape.indexOf(s) !== i) invalid(ctx, `prometheus.scrape[${i}]`, `"${s}" is listed twice`, "list each service once"); });
         const metricsPath = p.metricsPath ?? d.metricsPath;
         if (!/^\/[A-Za-z0-9._~\/-]*$/.test(metricsPath)) invalid(ctx, "prometheus.metricsPath", `${JSON.stringify(metricsPath)} is not a path`, "use e.g. \"/metrics\"");
         prometheus = {
             image: p.image ?? d.image,
             scrape,
-            port: requireInt(ctx, "prometheus.port", p.port ?? d.port, 1, 65535),
+            port,
             metricsPath,
             scrapeIntervalSeconds: requireInt(ctx, "prometheus.scrapeIntervalSeconds", p.scrapeIntervalSeconds ?? d.scrapeIntervalSeconds, 5, 300),
             retentionDays: requireInt(ctx, "prometheus.retentionDays", p.retentionDays ?? d.retentionDays, 1, 365),

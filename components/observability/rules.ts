@@ -114,10 +114,10 @@ export function prometheusConfig(n: Pick<NormalizedObservability, "environment" 
         rule_files: [RULES_RELATIVE_PATH],
         scrape_configs: [
             { job_name: "prometheus", static_configs: [{ targets: ["localhost:9090"] }] },
-            ...[...p.scrape].sort().map(service => ({
-                job_name: service,
+            ...[...p.scrape].sort((a, b) => a.name.localeCompare(b.name)).map(service => ({
+                job_name: service.name,
                 metrics_path: p.metricsPath,
-                dns_sd_configs: [{ names: [service], type: "A", port: p.port, refresh_interval: "30s" }],
+                dns_sd_configs: [{ names: [service.name], type: "A", port: service.port, refresh_interval: "30s" }],
             })),
         ],
     };

@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import YAML from "yaml";
 import { fakeProviderOutputs } from "../../components/testing/fakes";
 import { isSecretValue, redact, Recorder, secretness, valueOf } from "../../components/testing/recorder";
 import { dockerTarget, freshRecorder } from "../helpers/harness";
@@ -38,6 +39,19 @@ describe("Observability on docker", () => {
         assert.equal(c.options.deleteBeforeReplace, true);
         const labels = Object.fromEntries((c.inputs.labels as { label: string; value: string }[]).map(l => [l.label, l.value]));
         assert.equal(labels["slipway.component"], "Observability");
+    });
+
+    it("scrapes an ApiService on its own port, so a service off 8080 is not reported down", async () => {
+        const { ApiService } = await import("../../components/api-service");
+        const target = await dockerTarget();
+        const api = new ApiService("api", { target, image: "ghcr.io/acme/api:1.0.0", port: 3000 });
+        const { Observability } = await import("../../components/observability");
+        new Observability("obs", { target, prometheus: { scrape: [api, { name: "worker", port: 9100 }] } });
+        await rec.settle();
+        const ups = rec.get(CONTAINER, "obs-prometheus").inputs.uploads as Upload[];
+        const yml = ups.find(u => u.file === "/etc/prometheus/prometheus.yml")!.content;
+        const jobs = YAML.parse(yml).scrape_configs.slice(1).map((s: any) => [s.job_name, s.dns_sd_configs[0].names, s.dns_sd_configs[0].port]);
+        assert.deepEqual(jobs, [["api", ["api"], 3000], ["worker", ["worker"], 9100]]);
     });
 
     it("publishes Prometheus nowhere by default, and only on the target's publish address when asked", async () => {

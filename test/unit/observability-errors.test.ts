@@ -67,7 +67,9 @@ describe("Observability bad input", () => {
     });
 
     it("rejects a scrape target that is not a service name", async () => {
-        await rejects(await dockerTarget(), { prometheus: { scrape: ["api:8080"] } }, "prometheus.scrape[0]", /"api:8080" is not a service name/, /ApiService names/);
+        await rejects(await dockerTarget(), { prometheus: { scrape: ["api:8080"] } }, "prometheus.scrape[0]", /"api:8080" is not a service name/, /\{ name, port \}/);
+        await rejects(await dockerTarget(), { prometheus: { scrape: [{ name: "worker", port: 0 }] } }, "prometheus.scrape[0].port", /from 1 to 65535, got 0/, /between 1 and 65535/);
+        await rejects(await dockerTarget(), { prometheus: { scrape: [{ name: "api", port: 9100 }, "api"] } }, "prometheus.scrape[1]", /"api" is listed twice/, /each service once/);
     });
 
     it("rejects a Sentry DSN that is not one", async () => {

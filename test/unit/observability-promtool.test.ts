@@ -55,6 +55,13 @@ describe("Observability rules under promtool", function () {
         assert.match(r.out, /SUCCESS: 5 rules found/);
     });
 
+    it("passes `promtool check config` with per-service scrape ports", () => {
+        const dir = layout({ prometheus: { scrape: [{ name: "api", port: 3000 }, { name: "worker", port: 9100 }, "billing"] } }); dirs.push(dir);
+        const r = run(dir, "check", "config", "prometheus.yml");
+        assert.ok(r.ok, r.out);
+        assert.match(fs.readFileSync(path.join(dir, "prometheus.yml"), "utf8"), /port: 3000/);
+    });
+
     it("fires the right alerts with the right severity on breaching series, and none below the thresholds", () => {
         const dir = layout(); dirs.push(dir);
         const r = run(dir, "test", "rules", "rules/tests.yml");

@@ -43,12 +43,24 @@ describe("Observability rule generation", () => {
     });
 
     it("scrapes every replica of each service through DNS A records, and loads the rules relative to the config", () => {
-        const cfg = YAML.parse(prometheusYaml({ ...n, prometheus: { ...n.prometheus!, port: 9100, metricsPath: "/internal/metrics" } }));
+        const m = normalizeObservability("obs", { target, prometheus: { scrape: ["worker", "api"], port: 9100, metricsPath: "/internal/metrics" } });
+        const cfg = YAML.parse(prometheusYaml({ ...m, prometheus: m.prometheus! }));
         assert.deepEqual(cfg.rule_files, ["rules/slipway-alerts.yml"]);
         const api = cfg.scrape_configs.find((s: { job_name: string }) => s.job_name === "api");
         assert.deepEqual(api.dns_sd_configs, [{ names: ["api"], type: "A", port: 9100, refresh_interval: "30s" }]);
         assert.equal(api.metrics_path, "/internal/metrics");
         assert.deepEqual(prometheusConfig({ ...n, prometheus: n.prometheus! }).scrape_configs.map(s => s.job_name), ["prometheus", "api", "worker"]);
+    });
+
+    it("scrapes each service on its own port: a Routable's, a { name, port }'s, or prometheus.port for a name", () => {
+        const routable = { endpoint: { name: "api", port: 3000, replicas: 2, dialHosts: ["api-1", "api-2"], healthPath: "/health", readyPath: "/ready" } };
+        const m = normalizeObservability("obs", { target, prometheus: { scrape: [routable, { name: "worker", port: 9100 }, { name: "billing" }, "legacy"] } });
+        const cfg = YAML.parse(prometheusYaml({ ...m, prometheus: m.prometheus! }));
+        const ports = Object.fromEntries(cfg.scrape_configs.slice(1).map((s: any) => [s.job_name, s.dns_sd_configs.map((d: any) => [d.names, d.port])]));
+        assert.deepEqual(ports, {
+            api: [[["api"], 3000]], billing: [[["billing"], 8080]], legacy: [[["legacy"], 8080]], worker: [[["worker"], 9100]],
+        });
+        assert.deepEqual(cfg.scrape_configs.map((s: any) => s.job_name), ["prometheus", "api", "billing", "legacy", "worker"]);
     });
 
     it("maps the `for` minutes to the smallest covering App Platform window", () => {
