@@ -53,6 +53,8 @@ export function createManagedDatabaseDocker(
     const secretFile = (key: string, content: pulumi.Input<string>) =>
         ({ file: `${SECRETS}/${key}`, content: pulumi.secret(content), permissions: "0400", owner, group: owner });
 
+    // Read by the entrypoint on first init only: a later change does not reach the role (see the
+    // `password` TSDoc for the manual ALTER ROLE step).
     const uploads: docker.types.input.ContainerUpload[] = [secretFile("POSTGRES_PASSWORD", pw)];
     const schemaPasswords: Record<string, pulumi.Output<string>> = {};
     for (const s of n.schemas) {

@@ -71,7 +71,16 @@ export interface ManagedDatabaseArgs {
     image?: string;
     /**
      * Docker: an existing password (e.g. from a config secret) instead of a generated one.
+     *
+     * **Set once.** Postgres reads it (POSTGRES_PASSWORD_FILE) only when it initialises an empty
+     * data volume. Changing it later re-creates the server with the new file and hands the new
+     * value to every linked service (DATABASE_URL) and the backup sidecar, but the role in the
+     * database keeps the OLD password: all of them then fail to authenticate. To change it, first
+     * set it in the running server (`docker exec -it <server> psql -U <user> -d <database>`, then
+     * `\password <user>`), then change this value and run `pulumi up`. The same holds for
+     * replacing a generated password (e.g. by deleting its RandomPassword from state).
      * @default a generated 32-character alphanumeric password
+     * @example `config.requireSecret("dbPassword")`
      */
     password?: pulumi.Input<string>;
     /**
