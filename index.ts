@@ -14,7 +14,7 @@ export = async () => {
         services: Object.fromEntries(Object.entries(c.services).map(([n, s]) => [n, resolveSecrets(s, `slipway:services.${n}`) as Record<string, unknown>])),
         gateway: resolveSecrets(c.gateway, "slipway:gateway") as Record<string, unknown>,
         database: c.database && resolveSecrets(c.database, "slipway:database") as Record<string, unknown>,
-        observability: c.observability && withScrapeDefault(resolveSecrets(c.observability, "slipway:observability"), c.services),
+        observability: c.observability && withScrapeDefault(resolveSecrets(c.observability, "slipway:observability"), c.services, c.target === "docker"),
         secrets: resolveSecrets(c.secrets, "slipway:secrets") as Record<string, unknown>,
     };
     preflight(c, r); // everything is validated before the first resource registers
@@ -59,17 +59,18 @@ export = async () => {
  * that are services of this stack get their port the same way. A `prometheus.port` in the config
  * means a dedicated metrics port, so names then stay names.
  */
-function withScrapeDefault(obs: unknown, services: Record<string, unknown>): Record<string, unknown> {
-    const o = obs as Record<string, unknown> & { prometheus?: Record<string, unknown> };
-    if (o.prometheus === undefined) return o;
+function withScrapeDefault(obs: unknown, services: Record<string, unknown>, docker: boolean): Record<string, unknown> {
+    const given = obs as Record<string, unknown> & { prometheus?: Record<string, unknown> };
+    if (!docker) return given; // App Platform has no Prometheus of ours to point anywhere
+    const o = { ...given, prometheus: given.prometheus ?? {} };
     const ownPort = (name: string): unknown => {
         const port = (services[name] as { port?: unknown } | undefined)?.port;
         // An invalid port is left to the ApiService's own check, which names the right component.
         return o.prometheus!.port === undefined && Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65535
             ? { name, port } : name;
     };
-    const given = o.prometheus.scrape;
-    const scrape = given === undefined ? Object.keys(services).map(ownPort)
-        : Array.isArray(given) ? given.map(s => (typeof s === "string" && s in services ? ownPort(s) : s)) : given;
+    const listed = o.prometheus.scrape;
+    const scrape = listed === undefined ? Object.keys(services).map(ownPort)
+        : Array.isArray(listed) ? listed.map(s => (typeof s === "string" && s in services ? ownPort(s) : s)) : listed;
     return { ...o, prometheus: { ...o.prometheus, scrape } };
 }

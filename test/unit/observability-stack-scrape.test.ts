@@ -24,6 +24,10 @@ describe("dev stack: Prometheus scrapes each service on its own port", function 
         assert.deepEqual(apiScrapePort({ services: { api }, observability: { prometheus: { image: "slipway/prometheus:local", scrape: ["api"] } } }), [3000]);
     });
 
+    it("also when the observability block does not mention prometheus at all", () => {
+        assert.deepEqual(apiScrapePort({ services: { api }, observability: { sentry: { dsn: "https://k@o0.ingest.sentry.io/0" } } }), [3000]);
+    });
+
     it("on prometheus.port when the config sets a dedicated metrics port", () => {
         assert.deepEqual(apiScrapePort({ services: { api }, observability: { prometheus: { image: "slipway/prometheus:local", port: 9100 } } }), [9100]);
     });
