@@ -8,12 +8,15 @@ start=$(date +%s)
 phase() { echo; echo "== $* ($(( $(date +%s) - start ))s)"; }
 # Sum what every runner reported, so the last line says what ran even when a phase fails.
 summary() {
-  local passed failed
+  local status=$? passed failed
+  set +e # a grep that finds no "failing" line must not turn a green run red
   passed=$(grep -aoE '^\s*[0-9]+ passing' "$log" | awk '{s+=$1} END {print s+0}')
   failed=$(grep -aoE '^\s*[0-9]+ failing' "$log" | awk '{s+=$1} END {print s+0}')
   echo
-  echo "total ($(( $(date +%s) - start ))s): $passed passed, $failed failed"
+  echo "all phases took $(( $(date +%s) - start ))s"
+  echo "total: $passed passed, $failed failed"
   rm -f "$log"
+  exit "$status"
 }
 trap summary EXIT
 run() { "$@" 2>&1 | tee -a "$log"; }
