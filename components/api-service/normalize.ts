@@ -5,6 +5,7 @@ import { ErrorContext, invalid, requireInt, requireOneOf } from "../core/errors"
 import { EnvVar, Linkable, isLinkable } from "../core/env";
 import { DO_NAME, ENV_KEY } from "../core/naming";
 import { ServiceEndpoint } from "../core/service";
+import type { ApiServiceArgs } from "./index";
 import { Target } from "../core/target";
 import { AppServiceAlertSpec, AppServiceLogDestinationSpec, isDoServiceLinkable } from "../targets/app-spec";
 import { DO_INSTANCE_SIZES, DO_LEGACY_INSTANCE_SIZES, DoImage, DoInstanceSize, parseDoImage, pickInstanceSize, sizeOf } from "./images";
@@ -60,31 +61,11 @@ export interface HealthcheckArgs {
     startPeriodSeconds?: number;
 }
 
-/** The subset of ApiServiceArgs that normalization reads (index.ts documents every field). */
-export interface ApiServiceInput {
-    target: Target;
-    image?: pulumi.Input<string>;
-    build?: BuildArgs;
-    replicas?: number;
-    port?: number;
-    healthPath?: string;
-    readyPath?: string;
-    healthcheck?: HealthcheckArgs;
-    waitForHealthy?: boolean;
-    restart?: string;
-    memory?: string;
-    cpus?: number;
-    instanceSize?: string;
-    user?: string;
-    allowRoot?: boolean;
-    readOnlyRootFilesystem?: boolean;
-    stopSignal?: string;
-    stopGracePeriodSeconds?: number;
-    logs?: { maxSize?: string; maxFiles?: number };
-    env?: Record<string, pulumi.Input<string>>;
-    link?: Linkable[];
-    secretDelivery?: string;
-}
+/**
+ * What normalization accepts: ApiServiceArgs (documented in index.ts), with the literal unions
+ * widened to string because stack config arrives untyped and is checked here.
+ */
+export type ApiServiceInput = Omit<ApiServiceArgs, "restart" | "secretDelivery"> & { restart?: string; secretDelivery?: string };
 
 export type ImageSource =
     | { kind: "image"; ref: pulumi.Input<string>; /** Parsed now when the ref is a plain string on do-app. */ doImage?: DoImage }
