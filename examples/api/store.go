@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,6 +46,12 @@ func NewPGStore(ctx context.Context, url string, maxConns int32) (*PGStore, erro
 	cfg.MaxConnLifetime = time.Hour
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.ConnConfig.ConnectTimeout = 3 * time.Second
+	// Behind a PgBouncer pool in transaction mode (ManagedDatabase's do.pool) a connection can change
+	// between two statements, so pgx's cached named prepared statements would fail there. Exec mode
+	// uses unnamed statements and works through any pooler; a URL that chooses a mode still wins.
+	if !strings.Contains(url, "default_query_exec_mode") {
+		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
