@@ -13,3 +13,13 @@ export { Target, DockerTarget, DoAppTarget, DoRegion, DO_REGIONS, doAppTarget } 
 export { EnvVar, Linkable } from "./core/env";
 export { Routable, ServiceEndpoint } from "./core/service";
 export { SlipwayConfigError } from "./core/errors";
+
+// The pure validators every constructor runs before it registers anything. Call them all first
+// (as this repo's stack/preflight.ts does) to reject a whole stack's bad input before the first
+// resource registers, rather than component by component.
+export { normalizeApiService, serviceEndpoint } from "./api-service/normalize";
+export { normalizeGateway } from "./gateway/normalize";
+export { normalizeManagedDatabase } from "./managed-database/normalize";
+export { normalizeObservability } from "./observability/normalize";
+export { normalizeSecretsSync } from "./secrets-sync/normalize";
+export { normalizeDockerHost } from "./targets/docker-host";
