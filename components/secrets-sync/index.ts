@@ -6,9 +6,9 @@ import { Target } from "../core/target";
 import { AppSpecPart } from "../targets/app-spec";
 import { createSecretsSyncDocker } from "./docker";
 import { secretsSyncAppSpec } from "./do-app";
-import { GenerateSpec, PagesSyncTarget, SecretSource, normalizeSecretsSync, secretsRevision } from "./normalize";
+import { GenerateSpec, PagesSyncTarget, SecretSource, normalizeSecretsSync } from "./normalize";
 
-export { GenerateSpec, PagesSyncTarget, SecretSource, rotationEpoch, secretsRevision } from "./normalize";
+export { GenerateSpec, PagesSyncTarget, SecretSource, rotationEpoch } from "./normalize";
 
 export interface SecretsSyncArgs {
     /** Where the linked services run. @example `host.target` */
@@ -49,13 +49,6 @@ export class SecretsSync extends pulumi.ComponentResource implements Linkable {
     readonly keys: readonly string[];
     /** Every value, each wrapped as a Pulumi secret. */
     readonly values: Readonly<Record<string, pulumi.Output<string>>>;
-    /**
-     * A non-secret fingerprint of all keys and values (16 hex characters). It changes exactly
-     * when a secret changes, so DoApp can skip re-sending SECRET envs that DigitalOcean echoes back
-     * encrypted, and so a preview can say "secrets changed" without showing them. Unknown during
-     * a preview in which a generated secret rotates.
-     */
-    readonly revision: pulumi.Output<string>;
     readonly appSpec?: AppSpecPart;
     /** Resources the Pages sync owns (empty without `pages`). */
     readonly pagesProjects: readonly pulumi.CustomResource[];
@@ -82,12 +75,6 @@ export class SecretsSync extends pulumi.ComponentResource implements Linkable {
         }
         this.keys = n.secrets.map(s => s.key);
         this.values = values;
-        // Outside apply() a fingerprint cannot be taken; inside it, unknown inputs simply leave the
-        // result unknown. Its key is public, so a weak secret could be guessed from it offline:
-        // it stays secret.
-        const stackKey = `slipway/secrets-revision/${pulumi.getProject()}/${pulumi.getStack()}`;
-        this.revision = pulumi.secret(pulumi.all(this.keys.map(k => values[k]!)).apply(vs =>
-            secretsRevision(stackKey, this.keys.map((k, i) => [k, `${vs[i] ?? ""}`] as const))));
         const valueOf = (key: string) => values[key]!;
         if (args.target.kind === "docker") {
             this.pagesProjects = createSecretsSyncDocker(name, this, n, args.target, valueOf);
@@ -97,7 +84,7 @@ export class SecretsSync extends pulumi.ComponentResource implements Linkable {
             this.appSpec = part;
             this.pagesProjects = resources;
         }
-        this.registerOutputs({ keys: this.keys, revision: this.revision, values: this.values });
+        this.registerOutputs({ keys: this.keys, values: this.values });
     }
 
     /** Every secret, as secret EnvVars sorted by key. */

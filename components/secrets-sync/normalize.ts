@@ -1,4 +1,3 @@
-import { createHmac } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { ErrorContext, invalid, requireInt } from "../core/errors";
 import { Target } from "../core/target";
@@ -68,18 +67,6 @@ export interface NormalizedSecretsSync {
  */
 export function rotationEpoch(now: Date, rotationDays: number): number {
     return Math.floor(Math.floor(now.getTime() / DAY_MS) / rotationDays);
-}
-
-/**
- * A non-secret fingerprint of a set of secrets: HMAC-SHA256 over the sorted key/value pairs,
- * keyed per stack, first 16 hex characters. It changes when any key or value changes and says
- * nothing usable about the values beyond equality.
- */
-export function secretsRevision(stackKey: string, entries: readonly (readonly [string, string])[]): string {
-    const sorted = [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    // Length-prefixed so that ("AB","C") and ("A","BC") cannot collide.
-    const message = sorted.map(([k, v]) => `${k.length}:${k}${v.length}:${v}`).join("|");
-    return createHmac("sha256", stackKey).update(message).digest("hex").slice(0, 16);
 }
 
 export function normalizeSecretsSync(name: string, args: SecretsSyncInput): NormalizedSecretsSync {
