@@ -179,25 +179,29 @@ export function isDoServiceLinkable(x: unknown): x is DoServiceLinkable {
     return typeof x === "object" && x !== null && typeof (x as DoServiceLinkable).linkDoService === "function";
 }
 
-/** Keys of App-spec objects that hold credentials even outside SECRET envs (log destinations, webhooks). */
-const CREDENTIAL_KEYS = new Set(["apiKey", "token", "password", "url", "endpoint", "registryCredentials"]);
+/** Keys of App-spec objects that hold credentials even outside SECRET envs (log destinations, registries). */
+const CREDENTIAL_KEYS = new Set(["apiKey", "token", "password", "endpoint", "registryCredentials"]);
 
 /**
  * Replace every secret in a resolved Pulumi App spec by `"[secret]"`. Needed because the engine
  * marks the whole `spec` secret as soon as one env is (pulumi/pulumi#17440), which would otherwise
  * hide the entire spec from reviewers: we redact by meaning instead of by the wrapper.
  */
-export function redactAppSpec(value: unknown, key = "", inEnv = false): unknown {
-    if (Array.isArray(value)) return value.map(v => redactAppSpec(v, key, inEnv));
-    if (value === null || typeof value !== "object") {
-        return value !== undefined && (CREDENTIAL_KEYS.has(key) && key !== "url" || (key === "url" && inEnv)) ? "[secret]" : value;
-    }
+export function redactAppSpec(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(redactAppSpec);
+    if (value === null || typeof value !== "object") return value;
     const obj = value as Record<string, unknown>;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(obj)) {
-        if (k === "value" && obj.type === "SECRET") { out[k] = "[secret]"; continue; }
-        // Slack webhook URLs are credentials; other URLs (health paths, repos) are not.
-        out[k] = redactAppSpec(v, k, inEnv || k === "slackWebhooks");
+        const secret = (k === "value" && obj.type === "SECRET")
+            || (CREDENTIAL_KEYS.has(k) && typeof v === "string")
+            // Slack webhook URLs are credentials; other URLs (health paths, repos) are not.
+            || k === "slackWebhooks";
+        out[k] = secret && v !== undefined ? (k === "slackWebhooks" ? redactWebhooks(v) : "[secret]") : redactAppSpec(v);
     }
     return out;
+}
+
+function redactWebhooks(v: unknown): unknown {
+    return Array.isArray(v) ? v.map(w => ({ ...(w as object), url: "[secret]" })) : v;
 }

@@ -91,3 +91,18 @@ describe("toApiSpec", () => {
         }
     });
 });
+
+describe("redactAppSpec", () => {
+    it("hides SECRET env values, credential fields and Slack webhook URLs, and nothing else", () => {
+        const { redactAppSpec } = require("../../components/targets/app-spec");
+        const spec = {
+            envs: [{ key: "A", value: "plain", type: "GENERAL" }, { key: "B", value: "s3cret", type: "SECRET" }],
+            alerts: [{ rule: "DEPLOYMENT_FAILED", destinations: { emails: ["o@example.com"], slackWebhooks: [{ url: "https://hooks/x", channel: "#a" }] } }],
+            services: [{ name: "api", healthCheck: { httpPath: "/ready" },
+                logDestinations: [{ name: "lt", logtail: { token: "lt-token-value" } }, { name: "dd", datadog: { apiKey: "dd-api-key-value" } }] }],
+        };
+        const out = JSON.stringify(redactAppSpec(spec));
+        for (const hidden of ["s3cret", "https://hooks/x", "lt-token-value", "dd-api-key-value"]) assert.ok(!out.includes(hidden), hidden);
+        for (const kept of ["plain", "/ready", "#a", "o@example.com", "DEPLOYMENT_FAILED"]) assert.ok(out.includes(kept), kept);
+    });
+});
