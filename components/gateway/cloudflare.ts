@@ -64,7 +64,7 @@ export function rateLimitRule(n: NormalizedGateway, z: NormalizedRateLimitZone):
     const period = z.windowMs / 1000;
     const characteristics = ["cf.colo.id", z.key.kind === "ip" ? "ip.src" : `http.request.headers[${quote(z.key.header.toLowerCase())}]`];
     return {
-        ref: `slipway_${n.name}_${z.name}`.replace(/[^a-zA-Z0-9_]/g, "_"),
+        ref: ruleRef(n.name, z.name),
         description: `Gateway "${n.name}" zone ${z.name}: ${z.events} requests per ${z.window}`,
         expression: `${hostExpression(n.domains)} and (${z.members.map(memberExpression).join(" or ")})`,
         action: "block",
@@ -124,7 +124,7 @@ export function rulesets(n: NormalizedGateway, waf: "cloudflare" | "free" | "non
             name: `slipway ${n.name} managed WAF`,
             description: `Managed WAF rules for Gateway "${n.name}"`,
             rules: [{
-                ref: `slipway_${n.name}_managed`.replace(/[^a-zA-Z0-9_]/g, "_"),
+                ref: ruleRef(n.name, "managed"),
                 description: `Run the ${waf === "free" ? "Free " : ""}Cloudflare Managed Ruleset`,
                 expression: hosts,
                 action: "execute",
@@ -139,7 +139,7 @@ export function rulesets(n: NormalizedGateway, waf: "cloudflare" | "free" | "non
         name: `slipway ${n.name} custom firewall`,
         description: `Custom firewall rules for Gateway "${n.name}"`,
         rules: [{
-            ref: `slipway_${n.name}_methods`.replace(/[^a-zA-Z0-9_]/g, "_"),
+            ref: ruleRef(n.name, "methods"),
             description: "An API has no use for TRACE, TRACK or CONNECT",
             expression: `${hosts} and (http.request.method in {"CONNECT" "TRACE" "TRACK"})`,
             action: "block",
@@ -157,7 +157,7 @@ export function rulesets(n: NormalizedGateway, waf: "cloudflare" | "free" | "non
             name: `slipway ${n.name} security headers`,
             description: `Security response headers of Gateway "${n.name}"`,
             rules: [{
-                ref: `slipway_${n.name}_headers`.replace(/[^a-zA-Z0-9_]/g, "_"),
+                ref: ruleRef(n.name, "headers"),
                 description: "Set security headers on every response",
                 expression: hosts,
                 action: "rewrite",
@@ -167,4 +167,9 @@ export function rulesets(n: NormalizedGateway, waf: "cloudflare" | "free" | "non
         });
     }
     return out;
+}
+
+/** Cloudflare rule refs allow letters, digits and underscores only; stable across runs. */
+function ruleRef(gateway: string, rule: string): string {
+    return `slipway_${gateway}_${rule}`.replace(/[^a-zA-Z0-9_]/g, "_");
 }
