@@ -8,19 +8,51 @@
  * Target-specific, so only the docker target files import it.
  */
 
-/** Seconds as Go's `time.Duration.String()` prints them: 5 -> "5s", 60 -> "1m0s", 90 -> "1m30s", 3600 -> "1h0m0s". */
+/**
+ * Seconds as Go's `time.Duration.String()` prints them: 0.5 -> "500ms", 5 -> "5s", 60 -> "1m0s",
+ * 90 -> "1m30s", 3600 -> "1h0m0s", 1.5 -> "1.5s". A port of Go's algorithm on whole nanoseconds
+ * (what Docker stores), so every value it accepts prints exactly as the provider reads it back.
+ */
 export function goDuration(seconds: number): string {
     if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`goDuration: ${seconds} is not a duration in seconds`);
-    if (seconds === 0) return "0s";
-    if (seconds < 1) return `${Math.round(seconds * 1000)}ms`;
-    const whole = Math.floor(seconds);
-    const frac = seconds - whole;
-    const h = Math.floor(whole / 3600), m = Math.floor((whole % 3600) / 60), s = whole % 60;
-    // Go prints fractional seconds without trailing zeros ("1.5s").
-    const sec = frac ? `${(s + frac).toFixed(3).replace(/0+$/, "")}s` : `${s}s`;
-    if (h) return `${h}h${m}m${sec}`;
-    if (m) return `${m}m${sec}`;
-    return sec;
+    const ns = Math.round(seconds * 1e9);
+    if (!Number.isSafeInteger(ns)) throw new Error(`goDuration: ${seconds} s is too long to count in nanoseconds`);
+    // Go's fmtFrac: the low `digits` digits as a fraction without trailing zeros, and the rest.
+    const split = (v: number, digits: number): [number, string] => {
+        const unit = 10 ** digits, f = v % unit;
+        return [Math.floor(v / unit), f ? `.${String(f).padStart(digits, "0").replace(/0+$/, "")}` : ""];
+    };
+    if (ns === 0) return "0s";
+    if (ns < 1e3) return `${ns}ns`;
+    if (ns < 1e6) { const [w, f] = split(ns, 3); return `${w}${f}\u00b5s`; }
+    if (ns < 1e9) { const [w, f] = split(ns, 6); return `${w}${f}ms`; }
+    const [secs, f] = split(ns, 9);
+    const s = secs % 60, m = Math.floor(secs / 60) % 60, h = Math.floor(secs / 3600);
+    if (h) return `${h}h${m}m${s}${f}s`;
+    if (m) return `${m}m${s}${f}s`;
+    return `${s}${f}s`;
+}
+
+const GO_UNITS: Readonly<Record<string, number>> = { h: 3600e9, m: 60e9, s: 1e9, ms: 1e6, us: 1e3, "\u00b5s": 1e3, "\u03bcs": 1e3, ns: 1 };
+
+/**
+ * Seconds from a duration in Go's `time.ParseDuration` syntax ("1m30s", "60s", "1.5s", "500ms"):
+ * the inverse of `goDuration`, which accepts every spelling. `goDuration(parseGoDuration(x)) === x`
+ * holds exactly when `x` is already in the read-back form.
+ */
+export function parseGoDuration(text: string): number {
+    if (text === "0") return 0;
+    const part = /(\d+(?:\.\d*)?|\.\d+)(h|ms|m|s|us|\u00b5s|\u03bcs|ns)/y;
+    let ns = 0, at = 0;
+    while (at < text.length) {
+        part.lastIndex = at;
+        const hit = part.exec(text);
+        if (!hit) throw new Error(`parseGoDuration: ${JSON.stringify(text)} is not a Go duration`);
+        ns += Number(hit[1]) * GO_UNITS[hit[2]!]!;
+        at = part.lastIndex;
+    }
+    if (!text) throw new Error(`parseGoDuration: "" is not a Go duration`);
+    return Math.round(ns) / 1e9;
 }
 
 /**
