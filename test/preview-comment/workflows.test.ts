@@ -10,7 +10,7 @@ import { REPO } from "./helpers";
  */
 interface Step { name?: string; id?: string; uses?: string; run?: string; if?: string; env?: Record<string, string>; with?: Record<string, unknown> }
 interface Job { if?: string; strategy?: { matrix?: { stack?: string[] } }; concurrency?: { group: string; "cancel-in-progress": boolean }; environment?: { name: string; url?: string }; env?: Record<string, string>; steps: Step[] }
-interface Workflow { on: Record<string, { branches?: string[] }>; permissions: Record<string, string>; jobs: Record<string, Job> }
+interface Workflow { on: Record<string, { branches?: string[] }>; permissions: Record<string, string>; env?: Record<string, string>; jobs: Record<string, Job> }
 
 const load = (name: string) => {
     const text = fs.readFileSync(path.join(REPO, ".github/workflows", name), "utf8");
@@ -22,7 +22,75 @@ const step = (job: Job, pred: (s: Step) => boolean, what: string): Step => {
     return s;
 };
 
+/** Every workflow file this repo has. */
+const workflowFiles = () => fs.readdirSync(path.join(REPO, ".github/workflows")).filter(f => /\.ya?ml$/.test(f)).sort();
+
+/**
+ * The `pulumi` commands in a `run:` script that pass `--event-log`, each with whether the command
+ * line itself sets PULUMI_DEBUG_COMMANDS=true (`PULUMI_DEBUG_COMMANDS=true pulumi ...`). Lines
+ * continued with a backslash are joined; `&&`, `||`, `;` and `|` separate commands, so
+ * `node bin/slipway.js preview-comment --event-log ...` is not a pulumi command.
+ */
+export function pulumiEventLogCommands(run: string): { command: string; inlineDebug: boolean }[] {
+    const found: { command: string; inlineDebug: boolean }[] = [];
+    for (const line of run.replace(/\\\r?\n/g, " ").split(/\r?\n/)) {
+        for (const segment of line.split(/&&|\|\||;|\|/)) {
+            const words = segment.trim().split(/\s+/).filter(Boolean);
+            const assigns: string[] = [];
+            while (words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]!)) assigns.push(words.shift()!);
+            if (words[0] === "exec" || words[0] === "command") words.shift();
+            if (!/^(\S*\/)?pulumi$/.test(words[0] ?? "")) continue;
+            if (!words.some(w => w === "--event-log" || w.startsWith("--event-log="))) continue;
+            found.push({ command: segment.trim(), inlineDebug: assigns.some(a => /^PULUMI_DEBUG_COMMANDS=["']?true["']?$/.test(a)) });
+        }
+    }
+    return found;
+}
+
+const debugOn = (env?: Record<string, unknown>) => env !== undefined && String(env.PULUMI_DEBUG_COMMANDS) === "true";
+
+/**
+ * Steps that run `pulumi ... --event-log` without PULUMI_DEBUG_COMMANDS=true in the command itself
+ * or in the step's, job's or workflow's env. The flag only exists with that variable set; without
+ * it the CLI stops with `unknown flag: --event-log`.
+ */
+export function eventLogWithoutDebug(wf: { env?: Record<string, unknown>; jobs?: Record<string, { env?: Record<string, unknown>; steps?: { name?: string; run?: string; env?: Record<string, unknown> }[] }> }): string[] {
+    const bad: string[] = [];
+    for (const [jobName, job] of Object.entries(wf.jobs ?? {})) {
+        (job.steps ?? []).forEach((s, i) => {
+            for (const c of pulumiEventLogCommands(s.run ?? "")) {
+                if (!c.inlineDebug && !debugOn(s.env) && !debugOn(job.env) && !debugOn(wf.env)) {
+                    bad.push(`${jobName} step ${s.name ?? i}: ${c.command}`);
+                }
+            }
+        });
+    }
+    return bad;
+}
+
 describe("workflows", () => {
+    it("the --event-log check finds pulumi commands and their PULUMI_DEBUG_COMMANDS wherever it is set", () => {
+        const run = 'set +e\npulumi preview --stack "$STACK" --json \\\n  --event-log "$RUNNER_TEMP/e.ndjson" > out.json\nnode bin/slipway.js preview-comment --event-log x';
+        const wf = (stepEnv?: object, jobEnv?: object, wfEnv?: object, script = run) =>
+            ({ env: wfEnv, jobs: { j: { env: jobEnv, steps: [{ name: "p", run: script, env: stepEnv }] } } }) as never;
+        assert.equal(pulumiEventLogCommands(run).length, 1, "only the pulumi command, joined across the backslash");
+        assert.equal(eventLogWithoutDebug(wf()).length, 1);
+        assert.equal(eventLogWithoutDebug(wf({ PULUMI_DEBUG_COMMANDS: "false" })).length, 1);
+        assert.deepEqual(eventLogWithoutDebug(wf({ PULUMI_DEBUG_COMMANDS: "true" })), []);
+        assert.deepEqual(eventLogWithoutDebug(wf(undefined, { PULUMI_DEBUG_COMMANDS: true })), []);
+        assert.deepEqual(eventLogWithoutDebug(wf(undefined, undefined, { PULUMI_DEBUG_COMMANDS: "true" })), []);
+        assert.deepEqual(eventLogWithoutDebug(wf(undefined, undefined, undefined, "PULUMI_DEBUG_COMMANDS=true pulumi up --event-log=e --yes")), []);
+        assert.equal(eventLogWithoutDebug(wf(undefined, undefined, undefined, "npm ci && pulumi up --yes --event-log e")).length, 1);
+        assert.deepEqual(eventLogWithoutDebug(wf(undefined, undefined, undefined, "pulumi up --yes")), []);
+    });
+
+    for (const name of workflowFiles()) {
+        it(`${name}: every \`pulumi ... --event-log\` runs with PULUMI_DEBUG_COMMANDS=true (else: unknown flag)`, () => {
+            const { wf } = load(name);
+            assert.deepEqual(eventLogWithoutDebug(wf as never), []);
+        });
+    }
+
     for (const name of ["preview.yml", "deploy.yml"]) {
         it(`${name}: every action is pinned (commit SHA with a version comment, or an exact vX.Y.Z tag)`, () => {
             const { text } = load(name);
