@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as http from "http";
 import { RecordedResource } from "../../components/testing/recorder";
-import { DockerHarness, ensureImages, planResources, SlipwayImages, TYPES, UnsupportedInputError } from "./harness";
+import { DockerHarness, ensureImages, planResources, SlipwayImages, TYPES, UnsupportedInputError, UpError } from "./harness";
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const rpc = require("@pulumi/pulumi/runtime/rpc");
 
@@ -42,7 +42,8 @@ function selfTestStack(runId: string): RecordedResource[] {
     const api = res(TYPES.container, "api-1", {
         image: `sha256:${"0".repeat(64)}`, // replaced below by the id the fakes give the RemoteImage
         envs: apiEnv,
-        uploads: [{ file: "/run/secrets/DATABASE_URL", content: secret(`postgres://app:${PG_PASSWORD}@db:5432/app?sslmode=disable`), permissions: "0400", owner: "10001", group: "10001" }],
+        // No owner: for a numeric user the daemon's owner path fails (see "owned uploads" below).
+        uploads: [{ file: "/run/secrets/DATABASE_URL", content: secret(`postgres://app:${PG_PASSWORD}@db:5432/app?sslmode=disable`), permissions: "0444" }],
         ports: [{ internal: 8080, ip: "127.0.0.1" }],
         networksAdvanced: [{ name: net, aliases: ["api", "api-1"] }],
         healthcheck: { tests: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/health || exit 1"], interval: "1s", timeout: "3s", retries: 3, startPeriod: "1s" },
@@ -184,9 +185,12 @@ describe("integration harness: self-test on a real Docker engine", function () {
             assert.ok(!(await h.logs(name, 500)).includes(PG_PASSWORD), `${name}'s logs show the password`);
         }
         const st = await h.engine.stat(api.Id, "/run/secrets/DATABASE_URL");
-        assert.equal(st!.mode & 0o777, 0o400);
+        assert.equal(st!.mode & 0o777, 0o444);
         const who = await h.exec(api.Id, ["stat", "-c", "%u:%g %a", "/run/secrets/DATABASE_URL"]);
-        assert.equal(who.output.trim(), "10001:10001 400");
+        assert.equal(who.output.trim(), "0:0 444");
+        // Root-owned and read-only, as Docker's own secrets: the service user reads it, cannot change it.
+        assert.equal((await h.exec(api.Id, ["cat", "/run/secrets/DATABASE_URL"], "10001:10001")).exitCode, 0);
+        assert.notEqual((await h.exec(api.Id, ["sh", "-c", "echo x >> /run/secrets/DATABASE_URL"], "10001:10001")).exitCode, 0);
         // The healthcheck convention: wget fails on an HTTP error status, not only on refusal.
         const missing = await h.exec(api.Id, ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/v1/items/999999"]);
         assert.notEqual(missing.exitCode, 0);
@@ -194,24 +198,76 @@ describe("integration harness: self-test on a real Docker engine", function () {
         assert.equal(ok.exitCode, 0);
     });
 
-    it("replaces the API create-before-delete; data survives in the volume-backed database", async () => {
+    it("reads every container back like the provider: memory without memorySwap is a permanent diff", async () => {
+        const drift = await h.drift();
+        // Docker stored swap = 2 x memory for both (memory set, memorySwap not): the next preview shows it.
+        assert.deepEqual(drift.map(d => `${d.logical} ${d.field} ${JSON.stringify(d.engine)}`).sort(),
+            ["api-1 memorySwap 256", "db memorySwap 512"]);
+        // "1s" etc. are already Go's form; "60s" would not be.
+        assert.ok(!drift.some(d => d.field.startsWith("healthcheck.")));
+        assert.deepEqual(h.preview(stack).filter(x => x.op !== "same"), []);
+    });
+
+    it("updates memory in place (same container), and replaces on any other input delete-before-create", async () => {
         const oldName = h.containers.get("api-1")!;
-        const rec = stack.find(r => r.name === "api-1")!;
-        const r = await h.replaceContainer(oldName, { ...rec, inputs: { ...rec.inputs, envs: [...(rec.inputs.envs as string[]), "LOG_FORMAT=json"] } });
-        assert.notEqual(r.name, oldName);
-        assert.match(r.name, /^slipway-t-api-1-[0-9a-f]{7}$/);
-        assert.ok(r.healthyMs > 0 && r.totalMs >= r.healthyMs);
+        const oldId = (await h.inspect(oldName)).Id;
+        const withSwap = stack.map(r => r.type === TYPES.container ? { ...r, inputs: { ...r.inputs, memorySwap: r.inputs.memory } } : r);
+        const u = await h.up(withSwap);
+        assert.deepEqual(u.steps.filter(x => x.type === TYPES.container).map(x => `${x.op} ${x.logical} ${x.changed ?? ""}`).sort(),
+            ["update api-1 memorySwap", "update db memorySwap"]);
+        assert.equal((await h.inspect(oldName)).Id, oldId);
+        assert.deepEqual(await h.drift(), []);
+
+        const rec = withSwap.find(r => r.name === "api-1")!;
+        const changed = withSwap.map(r => r === rec ? { ...rec, inputs: { ...rec.inputs, envs: [...(rec.inputs.envs as string[]), "LOG_FORMAT=json"] } } : r);
+        assert.deepEqual(h.preview(changed).filter(x => x.op !== "same"), [{ op: "replace", logical: "api-1", changed: ["envs"] }]);
+        // The program asks for create-before-delete; the provider's mapping wins.
+        changed.find(r => r.name === "api-1")!.options.deleteBeforeReplace = false;
+        const r = await h.up(changed);
+        const step = r.steps.find(x => x.logical === "api-1")!;
+        assert.equal(step.op, "replace");
+        assert.ok(step.deletedMs! <= step.createdMs!, "old deleted before the new one was created");
+        const newName = h.containers.get("api-1")!;
+        assert.notEqual(newName, oldName);
+        assert.match(newName, /^slipway-t-api-1-[0-9a-f]{7}$/);
         const owned = await h.owned();
         assert.ok(!owned.containers.includes(oldName), "old container removed");
-        assert.ok(owned.containers.includes(r.name));
-        const port = await h.portOf(r.name, 8080);
+        const port = await h.portOf(newName, 8080);
         const got = await call(port, "GET", `/v1/items/${itemId}`);
         assert.equal(got.status, 200);
         assert.equal(got.json.name, "from the harness");
+        stack = changed;
+    });
+
+    it("creates a renamed resource during the update and deletes the old one at the end", async () => {
+        const rec = stack.find(r => r.name === "api-1")!;
+        const renamed = stack.map(r => r === rec ? { ...rec, name: "api-r2-1", urn: rec.urn.replace(/api-1$/, "api-r2-1") } : r);
+        const oldName = h.containers.get("api-1")!;
+        const r = await h.up(renamed);
+        const create = r.steps.find(x => x.logical === "api-r2-1")!, del = r.steps.find(x => x.logical === "api-1")!;
+        assert.equal(create.op, "create");
+        assert.equal(del.op, "delete");
+        assert.ok(create.endMs! <= del.startMs, "the old one is deleted only after the new one is healthy");
+        assert.ok(!(await h.owned()).containers.includes(oldName));
+        stack = renamed;
+    });
+
+    it("owned uploads go through the daemon's user lookup: a numeric user fails the create and leaves it Created", async () => {
+        const rec = stack.find(r => r.name === "api-r2-1")!;
+        const ups = rec.inputs.uploads as any[];
+        const owned = { ...rec, name: "api-owned", urn: rec.urn.replace(/api-r2-1$/, "api-owned"),
+            inputs: { ...rec.inputs, ports: undefined, uploads: [{ ...ups[0], owner: "10001", group: "10001", permissions: "0400" }] } };
+        await assert.rejects(h.up([...stack, owned]), (e: Error) =>
+            e instanceof UpError && /Unable to upload volume content/.test(e.message) && /10001:10001/.test(e.message));
+        assert.deepEqual(h.failedContainers(), ["api-owned"]);
+        assert.equal((await h.inspect(h.containers.get("api-owned")!)).State.Status, "created");
+        // The next up without it deletes the failed one.
+        await h.up(stack);
+        assert.deepEqual(h.failedContainers(), []);
     });
 
     it("stops the API on its stop signal after in-flight requests finish, exit code 0", async () => {
-        const name = h.containers.get("api-1")!;
+        const name = h.containers.get("api-r2-1")!;
         const port = await h.portOf(name, 8080);
         const slow = call(port, "GET", "/v1/slow?ms=1500");
         await new Promise(r => setTimeout(r, 300));
@@ -229,10 +285,11 @@ describe("integration harness: self-test on a real Docker engine", function () {
     // A real-engine fact the mocks cannot show: Docker refuses archive uploads into a read-only
     // root filesystem, and the provider uploads by extracting at "/". The harness says so.
     it("refuses readOnly: true with uploads the way the engine does", async () => {
-        const rec = stack.find(r => r.name === "api-1")!;
-        const ro = { ...rec, name: "api-ro", urn: rec.urn.replace(/api-1$/, "api-ro"), inputs: { ...rec.inputs, readOnly: true, ports: undefined } };
-        await assert.rejects(h.apply([...stack.filter(r => r.type !== TYPES.container && r.type !== TYPES.network && r.type !== TYPES.volume), ro]),
-            /refuses uploads .*readOnly: true/s);
+        const rec = stack.find(r => r.name === "api-r2-1")!;
+        const ro = { ...rec, name: "api-ro", urn: rec.urn.replace(/api-r2-1$/, "api-ro"), inputs: { ...rec.inputs, readOnly: true, ports: undefined } };
+        await assert.rejects(h.up([...stack, ro]), /Unable to upload volume content.*readOnly: true/s);
+        assert.deepEqual(h.failedContainers(), ["api-ro"]);
+        await h.up(stack);
     });
 
     it("cleanup removes every container, network and volume of the run", async () => {

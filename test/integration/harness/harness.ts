@@ -4,8 +4,9 @@ import { RecordedResource, redact } from "../../../components/testing/recorder";
 import { Engine, EngineError } from "./engine";
 import { tarOf } from "./tar";
 import {
-    ContainerSpec, LOGICAL_LABEL, Plan, PlanOptions, RUN_LABEL, TYPES, planContainer, planResources,
+    ContainerSpec, LOGICAL_LABEL, Plan, PlanOptions, RUN_LABEL, TYPES, planResources,
 } from "./translate";
+import { Drift, driftOf } from "./readback";
 
 export interface HarnessOptions {
     /** Id put in the `slipway.test-run` label of everything created. @default 8 random hex chars */
@@ -25,36 +26,106 @@ export interface CreatedContainer {
     logical: string;
     name: string;
     id: string;
-    /** Set when the container was awaited healthy (its `wait` input, or an explicit waitHealthy). */
+    /** Set when the container was awaited healthy (its `wait` input). */
     healthyMs?: number;
+}
+
+/** What the engine did to one resource in one `up`, with when (ms since the up started). */
+export interface Step {
+    op: "create" | "update" | "replace" | "delete" | "same";
+    type: string;
+    urn: string;
+    logical: string;
+    /** Inputs that differ from the deployed ones (update and replace). */
+    changed?: string[];
+    startMs: number;
+    endMs?: number;
+    /** replace: when the old container was gone, and when the new one existed (delete-before-create). */
+    deletedMs?: number;
+    createdMs?: number;
+    error?: string;
 }
 
 export interface ApplyResult {
     plan: Plan;
+    steps: Step[];
     networks: string[];
     volumes: string[];
     containers: CreatedContainer[];
 }
 
+/** An `up` that failed: like `pulumi up`, it stopped at the failed step and deleted nothing. */
+export class UpError extends Error {
+    constructor(override readonly cause: unknown, readonly result: ApplyResult) {
+        super(`harness: up failed: ${(cause as Error)?.message ?? cause}`);
+    }
+}
+
+/** One resource in the harness's state, like an entry of a Pulumi stack's checkpoint. */
+interface Deployed {
+    urn: string;
+    type: string;
+    logical: string;
+    /** Revealed inputs the resource was created or last updated with. */
+    inputs: Record<string, any>;
+    /** Engine name (containers, networks, volumes). */
+    name: string;
+    id?: string;
+    spec?: ContainerSpec;
+    /** The create failed after the object existed (failed upload or health wait): Pulumi keeps it with init errors. */
+    failed?: boolean;
+    generation: number;
+}
+
+/**
+ * The container inputs the provider updates in place (ContainerUpdate); every other changed input
+ * is a replacement. Facts sheet, "Replacement"; provider: resourceDockerContainerUpdate.
+ */
+export const IN_PLACE_INPUTS = new Set([
+    "restart", "maxRetryCount", "cpuShares", "cpuSet", "memory", "memoryReservation", "memorySwap",
+    "deviceReadBps", "deviceWriteBps", "deviceReadIops", "deviceWriteIops", "mustRun", "start",
+]);
+
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+const stable = (v: unknown): string => JSON.stringify(v, (_k, x) =>
+    x && typeof x === "object" && !Array.isArray(x) && !Buffer.isBuffer(x) ? Object.fromEntries(Object.keys(x).sort().map(k => [k, x[k]])) : x);
+
+/** Top-level input keys whose values differ (absent and null count as the same). */
+function changedKeys(a: Record<string, any>, b: Record<string, any>): string[] {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return [...keys].filter(k => stable(a[k] ?? null) !== stable(b[k] ?? null)).sort();
+}
 
 /** Registered exit hooks per run id, so a crashed or interrupted test still removes its objects. */
 const exitHooks = new Map<string, () => void>();
 
 /**
- * Creates on a real Docker engine the networks, volumes and containers a stack program registered
- * (as recorded under mocks), and tears them down by label. Everything it creates carries
- * `slipway.test-run=<runId>`.
+ * Stands in for `pulumi up` with the real @pulumi/docker provider: it keeps a state of what it
+ * deployed and turns each new recording of the stack program into the steps the engine would run,
+ * with the provider's semantics (../shared/design/pulumi-docker-provider-facts.md):
+ * - a changed container input other than {@link IN_PLACE_INPUTS} replaces the container, and every
+ *   container replacement deletes the old one first (the provider maps Container with
+ *   DeleteBeforeReplace, whatever the program's option says);
+ * - independent resources are created, updated and replaced in parallel; a resource waits for the
+ *   resources it depends on;
+ * - a resource whose logical name (URN) is new is created during the update; one no longer in the
+ *   program is deleted at the end, after every create and update; nothing is deleted after a failure;
+ * - uploads with `owner`/`group` go through the daemon's CopyUIDGID path (it resolves the
+ *   container's user in the host's passwd database); a failed upload leaves the container `Created`;
+ * - a create with `wait` blocks until healthy and fails (leaving the container) when it is not;
+ * - {@link drift} reads every container back through `docker inspect` in the provider's units, to
+ *   say whether the next preview would show a change.
+ * Not modelled (refused or stated): replacing networks and volumes; the dependents Pulumi also
+ * replaces around a delete-before-replace (see dependentReplacements in the engine's step generator).
+ * Everything it creates carries `slipway.test-run=<runId>`.
  */
 export class DockerHarness {
     readonly engine: Engine;
     readonly runId: string;
     readonly options: Required<Pick<HarnessOptions, "namePrefix" | "nameSuffix">> & HarnessOptions;
-    /** Logical container name -> current engine name (updated by replaceContainer). */
+    /** Logical container name -> current engine name. */
     readonly containers = new Map<string, string>();
-    private readonly generations = new Map<string, number>();
-    private readonly specs = new Map<string, ContainerSpec>();
-    private lastPlan?: Plan;
+    private readonly state = new Map<string, Deployed>();
 
     constructor(opts: HarnessOptions = {}) {
         this.engine = opts.engine ?? new Engine();
@@ -76,6 +147,7 @@ export class DockerHarness {
         return {
             runId: this.runId, namePrefix: this.options.namePrefix, nameSuffix: this.options.nameSuffix,
             imageMap: this.options.imageMap, imageOutputs: this.options.imageOutputs,
+            generation: urn => this.state.get(urn)?.generation ?? 0,
         };
     }
 
@@ -88,15 +160,142 @@ export class DockerHarness {
         await this.engine.request("GET", "/_ping", { timeoutMs: 5000 });
     }
 
+    /** The first `up` of a stack (nothing deployed yet by this harness). */
+    async apply(resources: RecordedResource[]): Promise<ApplyResult> {
+        if (this.state.size) throw new Error("harness: apply() is the first deploy; use up() for the next ones");
+        return this.up(resources);
+    }
+
     /**
-     * Create everything, in the order Pulumi would (networks and volumes, then containers by
-     * dependency). With `parallel`, a container starts as soon as its dependencies exist (and, with
-     * `wait`, are healthy), as the engine does: unrelated containers come up side by side.
+     * `pulumi up` of a new recording of the program against what this harness deployed before.
+     * Resolves with the steps; rejects with {@link UpError} (carrying the steps) when one failed.
      */
-    async apply(resources: RecordedResource[], opts: { parallel?: boolean } = {}): Promise<ApplyResult> {
-        const plan = this.plan(resources);
-        this.lastPlan = plan;
+    async up(resources: RecordedResource[]): Promise<ApplyResult> {
+        const t0 = Date.now();
+        const at = () => Date.now() - t0;
+        // Replaced containers get a new autoname: bump their generation before planning names.
+        const revealedNew = new Map(resources.filter(r => r.custom && r.type.startsWith("docker:")).map(r => [r.urn, redact(r.inputs, true) as Record<string, any>]));
+        const replaced = new Set<string>();
+        for (const [urn, d] of this.state) {
+            const next = revealedNew.get(urn);
+            if (!next || d.type !== TYPES.container) continue;
+            const changed = changedKeys(d.inputs, next);
+            if (d.failed || changed.some(k => !IN_PLACE_INPUTS.has(k))) replaced.add(urn);
+        }
+        const plan = planResources(resources, {
+            ...this.planOptions(), generation: urn => (this.state.get(urn)?.generation ?? 0) + (replaced.has(urn) ? 1 : 0),
+        });
+        this.refuseUnmodelled(plan, revealedNew);
         await this.ping();
+        await this.requireImages(plan);
+
+        const result: ApplyResult = { plan, steps: [], networks: [], volumes: [], containers: [] };
+        const step = (s: Omit<Step, "startMs">): Step => { const x = { ...s, startMs: at() }; result.steps.push(x); return x; };
+        for (const n of plan.networks) {
+            if (this.state.has(n.urn)) { step({ op: "same", type: TYPES.network, urn: n.urn, logical: n.logical }).endMs = at(); continue; }
+            const st = step({ op: "create", type: TYPES.network, urn: n.urn, logical: n.logical });
+            await this.engine.json("POST", "/networks/create", { body: n.body });
+            this.state.set(n.urn, { urn: n.urn, type: TYPES.network, logical: n.logical, inputs: revealedNew.get(n.urn)!, name: n.name, generation: 0 });
+            result.networks.push(n.name);
+            st.endMs = at();
+        }
+        for (const v of plan.volumes) {
+            if (this.state.has(v.urn)) { step({ op: "same", type: TYPES.volume, urn: v.urn, logical: v.logical }).endMs = at(); continue; }
+            const st = step({ op: "create", type: TYPES.volume, urn: v.urn, logical: v.logical });
+            await this.engine.json("POST", "/volumes/create", { body: v.body });
+            this.state.set(v.urn, { urn: v.urn, type: TYPES.volume, logical: v.logical, inputs: revealedNew.get(v.urn)!, name: v.name, generation: 0 });
+            result.volumes.push(v.name);
+            st.endMs = at();
+        }
+
+        // Containers: each waits for its dependencies' steps, independent ones run side by side.
+        let failure: unknown;
+        const done = new Map<string, Promise<void>>();
+        for (const c of plan.containers) {
+            const deps = c.dependsOn.map(d => done.get(d)!).filter(Boolean);
+            done.set(c.urn, Promise.all(deps).then(async () => {
+                if (failure) throw new Error("skipped: an earlier step failed");
+                try {
+                    await this.containerStep(c, revealedNew.get(c.urn)!, replaced.has(c.urn), step, at, result);
+                } catch (e) {
+                    failure ??= e;
+                    throw e;
+                }
+            }));
+        }
+        // Settle all before reporting, so a failure never leaves steps running behind cleanup.
+        await Promise.allSettled(done.values());
+        if (failure) throw new UpError(failure, result);
+
+        // The end of the update: what the program no longer declares is deleted, containers first.
+        const gone = [...this.state.values()].filter(d => !revealedNew.has(d.urn));
+        await Promise.all(gone.filter(d => d.type === TYPES.container).map(async d => {
+            const st = step({ op: "delete", type: d.type, urn: d.urn, logical: d.logical });
+            await this.destroyContainer(d);
+            st.endMs = at();
+        }));
+        for (const d of gone.filter(x => x.type !== TYPES.container)) {
+            const st = step({ op: "delete", type: d.type, urn: d.urn, logical: d.logical });
+            await this.removeWithRetry(d.type === TYPES.network ? `/networks/${encodeURIComponent(d.name)}` : `/volumes/${encodeURIComponent(d.name)}`);
+            this.state.delete(d.urn);
+            st.endMs = at();
+        }
+        return result;
+    }
+
+    private async containerStep(c: ContainerSpec, inputs: Record<string, any>, replace: boolean,
+        step: (s: Omit<Step, "startMs">) => Step, at: () => number, result: ApplyResult): Promise<void> {
+        const old = this.state.get(c.urn);
+        const base = { type: TYPES.container, urn: c.urn, logical: c.logical };
+        if (!old) {
+            const st = step({ op: "create", ...base });
+            result.containers.push(await this.createContainer(c, inputs, old));
+            st.createdMs = st.endMs = at();
+            return;
+        }
+        const changed = changedKeys(old.inputs, inputs);
+        if (replace) {
+            const st = step({ op: "replace", ...base, changed });
+            // The provider's DeleteBeforeReplace: the old container is gone before the new one exists.
+            await this.destroyContainer(old);
+            st.deletedMs = at();
+            result.containers.push(await this.createContainer(c, inputs, old));
+            st.createdMs = st.endMs = at();
+            return;
+        }
+        if (changed.length) {
+            const st = step({ op: "update", ...base, changed });
+            await this.updateInPlace(old, inputs);
+            st.endMs = at();
+            return;
+        }
+        step({ op: "same", ...base }).endMs = at();
+    }
+
+    /** ContainerUpdate with the in-place fields, as the provider's Update does. */
+    private async updateInPlace(d: Deployed, inputs: Record<string, any>): Promise<void> {
+        const MiB = 1024 * 1024;
+        const body: Record<string, unknown> = {};
+        if (inputs.memory !== undefined) body.Memory = inputs.memory * MiB;
+        if (inputs.memorySwap !== undefined) body.MemorySwap = inputs.memorySwap < 0 ? -1 : inputs.memorySwap * MiB;
+        if (inputs.memoryReservation !== undefined) body.MemoryReservation = inputs.memoryReservation * MiB;
+        if (inputs.cpuShares !== undefined) body.CpuShares = inputs.cpuShares;
+        if (inputs.cpuSet !== undefined) body.CpusetCpus = inputs.cpuSet;
+        if (inputs.restart !== undefined) body.RestartPolicy = { Name: inputs.restart, MaximumRetryCount: inputs.maxRetryCount ?? 0 };
+        await this.engine.request("POST", `/containers/${d.id}/update`, { body });
+        d.inputs = inputs;
+    }
+
+    private refuseUnmodelled(plan: Plan, revealedNew: Map<string, Record<string, any>>): void {
+        for (const x of [...plan.networks, ...plan.volumes]) {
+            const old = this.state.get(x.urn);
+            if (old && changedKeys(old.inputs, revealedNew.get(x.urn)!).length) {
+                throw new Error(`harness: ${x.logical}: replacing a network or volume is not modelled (changed ${changedKeys(old.inputs, revealedNew.get(x.urn)!).join(", ")})`);
+            }
+        }
+    }
+
+    private async requireImages(plan: Plan): Promise<void> {
         const missing: string[] = [];
         for (const local of new Set(plan.containers.map(c => c.body.Image as string))) {
             const r = await this.engine.request("GET", `/images/${encodeURIComponent(local)}/json`, { ok: [404] });
@@ -106,70 +305,99 @@ export class DockerHarness {
             throw new Error(`harness: no local image ${missing.join(", ")}. Nothing is pulled in tests: build with ` +
                 `scripts/build-images.sh and pass imageMap (stack ref -> tag from images.env).`);
         }
-        const result: ApplyResult = { plan, networks: [], volumes: [], containers: [] };
-        for (const n of plan.networks) {
-            await this.engine.json("POST", "/networks/create", { body: n.body });
-            result.networks.push(n.name);
-        }
-        for (const v of plan.volumes) {
-            await this.engine.json("POST", "/volumes/create", { body: v.body });
-            result.volumes.push(v.name);
-        }
-        if (!opts.parallel) {
-            for (const c of plan.containers) result.containers.push(await this.createContainer(c));
-            return result;
-        }
-        // plan.containers is topologically sorted, so every dependency's promise exists already.
-        const done = new Map<string, Promise<CreatedContainer>>();
-        for (const c of plan.containers) {
-            done.set(c.urn, Promise.all(c.dependsOn.map(d => done.get(d)!)).then(() => this.createContainer(c)));
-        }
-        // Settle all before reporting, so a failure never leaves creations running behind cleanup.
-        const settled = await Promise.allSettled(plan.containers.map(c => done.get(c.urn)!));
-        const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-        if (failed) throw failed.reason;
-        result.containers.push(...settled.map(s => (s as PromiseFulfilledResult<CreatedContainer>).value));
-        return result;
     }
 
-    /** Create, upload files, connect networks, start, and (with `wait`) await healthy. */
-    private async createContainer(c: ContainerSpec): Promise<CreatedContainer> {
+    /**
+     * The provider's create: create, connect networks, upload each file (CopyUIDGID when it has an
+     * owner or group), start, and with `wait` block until healthy. Whatever fails after the
+     * container exists leaves it in place and in the state as failed, as Pulumi records a create
+     * with init errors.
+     */
+    private async createContainer(c: ContainerSpec, inputs: Record<string, any>, previous?: Deployed): Promise<CreatedContainer> {
         const created = await this.engine.json<{ Id: string }>("POST", `/containers/create?name=${encodeURIComponent(c.name)}`, { body: c.body });
+        const d: Deployed = {
+            urn: c.urn, type: TYPES.container, logical: c.logical, inputs, name: c.name, id: created.Id, spec: c,
+            failed: true, generation: previous ? previous.generation + 1 : 0,
+        };
+        this.state.set(c.urn, d);
         this.containers.set(c.logical, c.name);
-        this.specs.set(c.name, c);
-        if (c.uploads.length) {
-            // The provider's way: one archive extracted at "/", parents created by the engine.
-            const tar = tarOf(c.uploads.map(u => ({ path: u.file, content: u.content, mode: u.mode, uid: u.uid, gid: u.gid })));
-            try {
-                await this.engine.request("PUT", `/containers/${created.Id}/archive?path=${encodeURIComponent("/")}`, { raw: tar });
-            } catch (e) {
-                await this.engine.request("DELETE", `/containers/${created.Id}?v=1&force=1`, { ok: [404] });
-                this.containers.delete(c.logical);
-                this.specs.delete(c.name);
-                if (e instanceof EngineError && /read-only/.test(e.body)) {
-                    throw new Error(`harness: ${c.logical}: the engine refuses uploads (${c.uploads.map(u => u.file).join(", ")}) into a container ` +
-                        `with readOnly: true. The docker provider extracts uploads at "/", which Docker allows only on a writable root ` +
-                        `filesystem, so this stack cannot deploy as recorded. (${e.body.trim()})`);
-                }
-                throw e;
-            }
-        }
         for (const n of c.extraNetworks) {
             await this.engine.request("POST", `/networks/${encodeURIComponent(n.name)}/connect`, {
                 body: { Container: created.Id, EndpointConfig: { Aliases: n.aliases } },
             });
         }
+        for (const u of c.uploads) {
+            // One archive per upload, extracted at "/" (the provider's way; parents made by the engine).
+            const tar = tarOf([{ path: u.file, content: u.content, mode: u.mode, uid: u.uid, gid: u.gid }]);
+            try {
+                await this.engine.request("PUT", `/containers/${created.Id}/archive?path=${encodeURIComponent("/")}${u.owned ? "&copyUIDGID=true" : ""}`, { raw: tar });
+            } catch (e) {
+                const body = e instanceof EngineError ? e.body.trim() : String(e);
+                const hint = /read-only/.test(body)
+                    ? ` The provider extracts uploads at "/", which Docker allows only on a writable root filesystem (readOnly: true).`
+                    : /getent|passwd|group database/.test(body)
+                        ? ` With owner/group set the provider asks the daemon to copy with the container user's uid/gid, which it looks up in the host's passwd database (moby/moby#34142).`
+                        : "";
+                throw new Error(`harness: ${c.logical}: Unable to upload volume content (${u.file}): ${body}.${hint} The container stays in state Created.`);
+            }
+        }
         const out: CreatedContainer = { logical: c.logical, name: c.name, id: created.Id };
-        if (!c.start) return out;
-        await this.engine.request("POST", `/containers/${created.Id}/start`, { ok: [304] });
-        if (c.wait) {
-            const t = await this.waitHealthy([c.name], c.waitTimeoutMs);
-            out.healthyMs = t[c.name];
-        } else if (c.mustRun) {
-            const s = await this.inspect(c.name);
-            if (!s.State.Running) throw new Error(`harness: ${c.name} is not running after start:\n${await this.engine.logs(c.name, 40)}`);
+        if (c.start) {
+            await this.engine.request("POST", `/containers/${created.Id}/start`, { ok: [304] });
+            if (c.wait) {
+                const t = await this.waitHealthy([c.name], c.waitTimeoutMs);
+                out.healthyMs = t[c.name];
+            } else if (c.mustRun) {
+                await sleep(100); // the provider re-reads the container once after start
+                const s = await this.inspect(c.name);
+                if (!s.State.Running) throw new Error(`harness: ${c.name} is not running after start:\n${await this.engine.logs(c.name, 40)}`);
+            }
+        }
+        d.failed = false;
+        return out;
+    }
+
+    /** The provider's destroy: a graceful stop only when destroyGraceSeconds > 0, then a forced remove. */
+    private async destroyContainer(d: Deployed): Promise<void> {
+        const grace = d.spec?.destroyGraceSeconds ?? 0;
+        if (grace > 0) await this.engine.request("POST", `/containers/${d.id}/stop?t=${grace}`, { ok: [304, 404], timeoutMs: (grace + 30) * 1000 });
+        await this.engine.request("DELETE", `/containers/${d.id}?v=1&force=1`, { ok: [404] });
+        this.state.delete(d.urn);
+        if (this.containers.get(d.logical) === d.name) this.containers.delete(d.logical);
+    }
+
+    /**
+     * Fields where the next `pulumi preview` would show a change although nothing changed: the
+     * inputs of every deployed container against the provider's read-back of it.
+     */
+    async drift(): Promise<Drift[]> {
+        const out: Drift[] = [];
+        for (const d of this.state.values()) {
+            if (d.type !== TYPES.container) continue;
+            out.push(...driftOf(d.logical, d.inputs, await this.inspect(d.id!)));
         }
         return out;
+    }
+
+    /** The steps the next `up` of `resources` would take, without running them (a preview). */
+    preview(resources: RecordedResource[]): { op: Step["op"]; logical: string; changed?: string[] }[] {
+        const next = new Map(resources.filter(r => r.custom && r.type.startsWith("docker:") && r.type !== TYPES.remoteImage && r.type !== TYPES.image)
+            .map(r => [r.urn, { r, inputs: redact(r.inputs, true) as Record<string, any> }]));
+        const out: { op: Step["op"]; logical: string; changed?: string[] }[] = [];
+        for (const { r, inputs } of next.values()) {
+            const old = this.state.get(r.urn);
+            if (!old) { out.push({ op: "create", logical: r.name }); continue; }
+            const changed = changedKeys(old.inputs, inputs);
+            const op = old.failed || (old.type === TYPES.container ? changed.some(k => !IN_PLACE_INPUTS.has(k)) : changed.length > 0) ? "replace" : changed.length ? "update" : "same";
+            out.push({ op, logical: r.name, ...(changed.length ? { changed } : {}) });
+        }
+        for (const d of this.state.values()) if (!next.has(d.urn)) out.push({ op: "delete", logical: d.logical });
+        return out;
+    }
+
+    /** Logical names of deployed containers whose create failed (kept, as Pulumi keeps them). */
+    failedContainers(): string[] {
+        return [...this.state.values()].filter(d => d.failed).map(d => d.logical);
     }
 
     /**
@@ -201,46 +429,6 @@ export class DockerHarness {
             await sleep(200);
         }
         return done;
-    }
-
-    /**
-     * Replace a container as Pulumi does. By default create-before-delete (an autonamed
-     * container): the new one (new autoname) is created and awaited healthy while the old one still
-     * serves, then the old one is destroyed the provider's way (stopped with `destroyGraceSeconds`
-     * when > 0, then force-removed). With the `deleteBeforeReplace` resource option recorded (e.g.
-     * a database on a volume only one server may open), the old one is destroyed first.
-     *
-     * `opts.resources` is the whole new recording the replacement comes from: image references are
-     * then resolved from it (a new image tag is a new RemoteImage `name`), not from the first apply.
-     */
-    async replaceContainer(oldName: string, recorded: RecordedResource, timeoutMs = 120_000,
-        opts: { resources?: RecordedResource[] } = {}): Promise<{ name: string; healthyMs: number; totalMs: number }> {
-        const t0 = Date.now();
-        const old = await this.inspect(oldName);
-        if (old.Config.Labels?.[RUN_LABEL] !== this.runId) throw new Error(`harness: ${oldName} does not belong to run ${this.runId}`);
-        const gen = (this.generations.get(recorded.name) ?? 0) + 1;
-        this.generations.set(recorded.name, gen);
-        if (!this.lastPlan) throw new Error("harness: replaceContainer needs a prior apply() (for network, volume and image names)");
-        const names = opts.resources ? this.plan(opts.resources).names : this.lastPlan.names;
-        const spec = planContainer(recorded, redact(recorded.inputs, true) as Record<string, any>, this.planOptions(), names, gen);
-        const destroyOld = async () => {
-            // As the provider destroys: a graceful stop only when destroyGraceSeconds > 0, then force-remove.
-            const grace = this.specs.get(oldName)?.destroyGraceSeconds ?? 0;
-            if (grace > 0) await this.engine.request("POST", `/containers/${old.Id}/stop?t=${grace}`, { ok: [304], timeoutMs: (grace + 30) * 1000 });
-            await this.engine.request("DELETE", `/containers/${old.Id}?v=1&force=1`);
-            this.specs.delete(oldName);
-        };
-        if (recorded.options.deleteBeforeReplace) {
-            await destroyOld();
-            const created = await this.createContainer({ ...spec, wait: false });
-            const healthy = await this.waitHealthy([created.name], timeoutMs);
-            return { name: created.name, healthyMs: healthy[created.name]!, totalMs: Date.now() - t0 };
-        }
-        if (spec.name === oldName) throw new Error(`harness: ${recorded.name} has a fixed name; create-before-delete needs an autonamed container`);
-        const created = await this.createContainer({ ...spec, wait: false });
-        const healthy = await this.waitHealthy([created.name], timeoutMs);
-        await destroyOld();
-        return { name: created.name, healthyMs: healthy[created.name]!, totalMs: Date.now() - t0 };
     }
 
     async inspect(name: string): Promise<any> {
@@ -295,6 +483,7 @@ export class DockerHarness {
         const hook = exitHooks.get(this.runId);
         if (hook) { process.removeListener("exit", hook); exitHooks.delete(this.runId); }
         this.containers.clear();
+        this.state.clear();
         return { containers: before.containers.length, networks: before.networks.length, volumes: before.volumes.length };
     }
 

@@ -38,11 +38,17 @@ export interface PlanOptions {
     nameSuffix?: string;
     /** Provider-computed outputs of image resources, to recognise ids/digests in `image`. */
     imageOutputs?: (r: RecordedResource) => Record<string, unknown> | undefined;
+    /** How often each URN was replaced so far: a replacement gets a new autoname, as Pulumi's does. */
+    generation?: (urn: string) => number;
 }
 
 export interface NetworkSpec { logical: string; urn: string; name: string; body: Record<string, unknown> }
 export interface VolumeSpec { logical: string; urn: string; name: string; body: Record<string, unknown> }
-export interface UploadSpec { file: string; content: Buffer; mode: number; uid: number; gid: number }
+/**
+ * One `uploads` entry. `owned`: the input set `owner` or `group`, so the provider asks the daemon to
+ * resolve the container's user (`CopyUIDGID`), which fails for a numeric user not in the host's passwd.
+ */
+export interface UploadSpec { file: string; content: Buffer; mode: number; uid: number; gid: number; owned: boolean }
 export interface ImageRef { logical: string; ref: string; local: string }
 
 export interface ContainerSpec {
@@ -247,7 +253,7 @@ export function planResources(resources: RecordedResource[], opts: PlanOptions):
 
     const containers: ContainerSpec[] = [];
     for (const r of docker.filter(x => x.type === TYPES.container)) {
-        containers.push(planContainer(r, revealed.get(r.urn)!, opts, { netNames, volNames, byOutput, imageMap, fixed }));
+        containers.push(planContainer(r, revealed.get(r.urn)!, opts, { netNames, volNames, byOutput, imageMap, fixed }, opts.generation?.(r.urn) ?? 0));
     }
     // A dependency on a component (ApiService on ManagedDatabase) means its containers.
     const parent = new Map(resources.map(r => [r.urn, r.parent]));
@@ -442,10 +448,11 @@ export function planContainer(r: RecordedResource, inputs: Record<string, any>, 
         const content = u.content !== undefined ? Buffer.from(String(u.content), "utf8") : fs.readFileSync(u.source);
         const mode = u.permissions !== undefined ? parseInt(String(u.permissions), 8) : u.executable ? 0o744 : 0o644;
         if (!(mode >= 0 && mode <= 0o7777)) throw new Error(`harness: ${id}: uploads[${k}].permissions=${JSON.stringify(u.permissions)} is not octal`);
+        const owned = (u.owner !== undefined && u.owner !== null) || (u.group !== undefined && u.group !== null);
         return {
-            file: u.file, content, mode,
-            uid: u.owner !== undefined ? intOf(id, `uploads[${k}].owner`, u.owner) : 0,
-            gid: u.group !== undefined ? intOf(id, `uploads[${k}].group`, u.group) : 0,
+            file: u.file, content, mode, owned,
+            uid: u.owner != null ? intOf(id, `uploads[${k}].owner`, u.owner) : 0,
+            gid: u.group != null ? intOf(id, `uploads[${k}].group`, u.group) : 0,
         };
     });
 
