@@ -1,20 +1,44 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import { goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
 import { DockerTarget } from "../core/target";
 import { NormalizedApiService, SECRETS_DIR } from "./normalize";
 
 export interface ApiServiceDockerResources {
     image: docker.RemoteImage | docker.Image;
-    /** Replica i (1-based) is `containers[i - 1]`, logical name `<name>-<i>`. */
+    /** Replica i (1-based) is `containers[i - 1]`, logical name `<name>-<release>-<i>`. */
     containers: docker.Container[];
+    /** The release the replicas belong to (see {@link releaseOf}). */
+    release: string;
+}
+
+// Inputs the provider updates in place (no restart), so they do not make a new release.
+const IN_PLACE: ReadonlySet<keyof NormalizedApiService> = new Set(["replicas", "restart", "memoryMiB", "release"]);
+
+/**
+ * The release a service's replicas belong to: 8 hex of a hash of every setting known while the
+ * program runs, except those the provider changes in place. Values that are Outputs (secrets,
+ * linked connection strings) cannot be part of a logical name; a change of one of them alone
+ * replaces the replicas in place (delete-before-create), so rotate with an explicit `release`.
+ */
+export function releaseOf(n: NormalizedApiService): string {
+    if (n.release) return n.release;
+    const known = Object.fromEntries(Object.entries(n).filter(([k]) => !IN_PLACE.has(k as keyof NormalizedApiService)));
+    const json = JSON.stringify(known, (_k, v) => (pulumi.Output.isInstance(v) ? "<output>" : v));
+    return createHash("sha256").update(json).digest("hex").slice(0, 8);
 }
 
 /**
- * One container per replica on the target's network. Containers get no fixed name (Pulumi
- * autonames them), so an image or config change is a create-before-delete replace: with
- * `wait`, the new replica is healthy before the old one is removed, and both answer to the same
- * aliases meanwhile. The container's `image` is the image *id* (or local digest), so a new image
- * behind the same tag is a change, and the provider replaces on image changes.
+ * One container per replica on the target's network, named `<name>-<release>-<i>`.
+ *
+ * Why the release is in the logical name: the provider replaces every container
+ * delete-before-create (and the engine replaces independent replicas in parallel), so a replaced
+ * replica set is an outage. A new logical name instead makes the engine create the new replicas
+ * during `pulumi up` (each awaited healthy with `wait`) and delete the old ones at the end of the
+ * update. Old and new answer to the same aliases (`<name>`, `<name>-<i>`) meanwhile, and the
+ * gateway's retries cover the moment an old one stops. A release whose replicas never get
+ * healthy fails the update before anything old is deleted.
  */
 export function createApiServiceDocker(
     name: string,
@@ -52,7 +76,10 @@ export function createApiServiceDocker(
         if (e.secret && fileSecrets) {
             const file = `${SECRETS_DIR}/${e.key}`;
             envs.push(`${e.key}_FILE=${file}`);
-            uploads.push({ file, content: pulumi.secret(e.value), permissions: "0400", owner: n.uid, group: n.gid });
+            // Root-owned and world-readable inside the container, exactly Docker's own secrets
+            // (0444 root:root): an `owner` would make the daemon look the service's numeric user
+            // up in the *host's* passwd database and fail the create (moby/moby#34142).
+            uploads.push({ file, content: pulumi.secret(e.value), permissions: "0444" });
         } else if (e.secret) {
             envs.push(pulumi.secret(pulumi.interpolate`${e.key}=${e.value}`));
         } else {
@@ -63,34 +90,35 @@ export function createApiServiceDocker(
     // Long enough for the start period plus every retry, so `wait` fails for a real reason only.
     const waitTimeout = Math.max(60, hc.startPeriodSeconds + (hc.intervalSeconds + hc.timeoutSeconds) * (hc.retries + 1));
 
+    const release = releaseOf(n);
     const containers: docker.Container[] = [];
     for (let i = 1; i <= n.replicas; i++) {
         const labels: Record<string, string> = {
             ...target.labels,
             "slipway.component": "ApiService",
             "slipway.name": name,
+            "slipway.release": release,
             "slipway.replica": String(i),
         };
-        containers.push(new docker.Container(`${name}-${i}`, {
+        containers.push(new docker.Container(`${name}-${release}-${i}`, {
             image: imageRef,
             envs,
             uploads: uploads.length ? uploads : undefined,
             networksAdvanced: [{ name: target.networkName, aliases: [name, `${name}-${i}`] }],
-            labels: Object.keys(labels).sort().map(label => ({ label, value: labels[label]! })),
+            labels: labelList(labels),
             healthcheck: {
                 tests: hc.command,
-                interval: `${hc.intervalSeconds}s`,
-                timeout: `${hc.timeoutSeconds}s`,
+                interval: goDuration(hc.intervalSeconds),
+                timeout: goDuration(hc.timeoutSeconds),
                 retries: hc.retries,
-                startPeriod: `${hc.startPeriodSeconds}s`,
+                startPeriod: goDuration(hc.startPeriodSeconds),
             },
             wait: n.waitForHealthy,
             waitTimeout: n.waitForHealthy ? waitTimeout : undefined,
             restart: n.restart,
-            memory: n.memoryMiB,
+            ...memoryLimit(n.memoryMiB),
             cpus: String(n.cpus),
-            logDriver: "json-file",
-            logOpts: { "max-size": n.logs.maxSize, "max-file": String(n.logs.maxFiles) },
+            ...jsonFileLogs(n.logs.maxSize, n.logs.maxFiles),
             user: `${n.uid}:${n.gid}`,
             securityOpts: ["no-new-privileges:true"],
             capabilities: { drops: ["ALL"] },
@@ -103,5 +131,5 @@ export function createApiServiceDocker(
             mustRun: true,
         }, opts));
     }
-    return { image, containers };
+    return { image, containers, release };
 }

@@ -50,7 +50,7 @@ export interface ApiServiceArgs {
      * Probe timings (both targets; bounds are App Platform's) and, on Docker, the test command.
      * The default command is a CMD-SHELL `wget || curl` against `readyPath`, which works in
      * alpine/busybox and debian-slim images; distroless or scratch images must pass their own.
-     * @default `{ intervalSeconds: 10, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 10 }`
+     * @default `{ intervalSeconds: 10, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 10 }` (docker: `intervalSeconds: 2`, since Docker before 25 probes first one interval after start)
      * @example `{ command: ["CMD", "/app/healthcheck"], retries: 5 }`
      */
     healthcheck?: HealthcheckArgs;
@@ -115,8 +115,17 @@ export interface ApiServiceArgs {
      */
     link?: Linkable[];
     /**
-     * Docker: `"file"` writes each secret to /run/secrets/<KEY> (0400, owned by `user`) and sets
-     * `<KEY>_FILE`, so `docker inspect` shows no secret; `"env"` puts secrets in the environment
+     * Docker: names this release's replicas (`<name>-<release>-<i>`). A new release is rolled out
+     * gaplessly: the new replicas are created and awaited healthy during `pulumi up`, the old
+     * ones are deleted at its end. Set it (e.g. to the git sha) to roll out a change the default
+     * cannot see, such as a rotated secret alone; otherwise leave it unset.
+     * @default 8 hex of a hash of the service's settings (image reference, env, ports, checks, ...)
+     * @example `"3f9a2c1"`
+     */
+    release?: string;
+    /**
+     * Docker: `"file"` writes each secret to /run/secrets/<KEY> (0444 root-owned, like Docker's
+     * own secrets: readable by the service, never writable) and sets `<KEY>_FILE`, so `docker inspect` shows no secret; `"env"` puts secrets in the environment
      * for images that cannot read files. App Platform always uses SECRET envs.
      * @default `"file"`
      * @example `"env"`

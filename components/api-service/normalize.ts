@@ -10,6 +10,8 @@ import { Target } from "../core/target";
 import { AppServiceAlertSpec, AppServiceLogDestinationSpec, isDoServiceLinkable } from "../targets/app-spec";
 import { DO_INSTANCE_SIZES, DO_LEGACY_INSTANCE_SIZES, DoImage, DoInstanceSize, parseDoImage, pickInstanceSize, sizeOf } from "./images";
 
+const RELEASE = /^[a-z0-9][a-z0-9-]{0,15}$/;
+
 export const DEFAULTS = {
     port: 8080,
     replicasProduction: 2,
@@ -17,6 +19,9 @@ export const DEFAULTS = {
     healthPath: "/health",
     readyPath: "/ready",
     intervalSeconds: 10,
+    // Docker before 25 has no start_interval: the first probe runs one interval after start, so
+    // the interval bounds how fast a new replica (and a rollout) can be called healthy.
+    dockerIntervalSeconds: 2,
     timeoutSeconds: 5,
     retries: 3,
     startPeriodSeconds: 10,
@@ -92,6 +97,8 @@ export interface NormalizedApiService {
     /** Own env and link env merged, sorted by key, duplicate-free. */
     env: EnvVar[];
     secretDelivery: typeof SECRET_DELIVERIES[number];
+    /** docker: the release the replicas are named by; undefined = derived from the settings. */
+    release?: string;
     /** do-app only. */
     instanceSize?: DoInstanceSize;
     alerts: AppServiceAlertSpec[];
@@ -136,7 +143,7 @@ export function normalizeApiService(name: string, args: ApiServiceInput): Normal
     // Bounds are App Platform's liveness bounds, so both targets accept the same values.
     const healthcheck = {
         command: hc.command ?? defaultHealthcheckCommand(port, readyPath),
-        intervalSeconds: requireInt(ctx, "healthcheck.intervalSeconds", hc.intervalSeconds ?? DEFAULTS.intervalSeconds, 1, 300),
+        intervalSeconds: requireInt(ctx, "healthcheck.intervalSeconds", hc.intervalSeconds ?? (doApp ? DEFAULTS.intervalSeconds : DEFAULTS.dockerIntervalSeconds), 1, 300),
         timeoutSeconds: requireInt(ctx, "healthcheck.timeoutSeconds", hc.timeoutSeconds ?? DEFAULTS.timeoutSeconds, 1, 120),
         retries: requireInt(ctx, "healthcheck.retries", hc.retries ?? DEFAULTS.retries, 1, 50),
         startPeriodSeconds: requireInt(ctx, "healthcheck.startPeriodSeconds", hc.startPeriodSeconds ?? DEFAULTS.startPeriodSeconds, 0, 3600),
@@ -189,10 +196,15 @@ export function normalizeApiService(name: string, args: ApiServiceInput): Normal
             `set secretDelivery: "env", or readOnlyRootFilesystem: false`);
     }
 
+    if (args.release !== undefined && (typeof args.release !== "string" || !RELEASE.test(args.release))) {
+        invalid(ctx, "release", `${JSON.stringify(args.release)} is not a release name`,
+            "use 1 to 16 lowercase letters, digits and hyphens, e.g. a short git sha \"3f9a2c1\"");
+    }
+
     const n: NormalizedApiService = {
         name, source, replicas, port, healthPath, readyPath, healthcheck, waitForHealthy, restart,
         memoryMiB: memoryMiB!, cpus, uid: um![1]!, gid: um![2] ?? um![1]!, readOnlyRootFilesystem, stopSignal,
-        stopGracePeriodSeconds, logs, env, secretDelivery, alerts: [], logDestinations: [],
+        stopGracePeriodSeconds, logs, env, secretDelivery, release: args.release, alerts: [], logDestinations: [],
     };
     if (doApp) normalizeForDoApp(ctx, name, args, n);
     return n;

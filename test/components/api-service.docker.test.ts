@@ -17,6 +17,13 @@ function secretAlong(root: unknown, path: (string | number)[]): boolean {
     return isSecretValue(cur);
 }
 
+/** Replica i of the service "api": logical name `api-<release>-<i>`. */
+function replica(rec: Recorder, i: number) {
+    const found = rec.ofType(CONTAINER).filter(c => new RegExp(`^api-[0-9a-f]{8}-${i}$`).test(c.name));
+    assert.equal(found.length, 1, `one replica ${i}: ${rec.ofType(CONTAINER).map(c => c.name)}`);
+    return found[0]!;
+}
+
 describe("ApiService on docker", () => {
     let rec: Recorder;
     beforeEach(async () => { rec = await freshRecorder(); });
@@ -35,9 +42,12 @@ describe("ApiService on docker", () => {
     it("runs one hardened container per replica with autonaming and per-replica aliases", async () => {
         const { svc } = await build({}, true);
         const containers = rec.ofType(CONTAINER);
-        assert.deepEqual(containers.map(c => c.name).sort(), ["api-1", "api-2"], "production default is 2 replicas");
+        assert.equal(containers.length, 2, "production default is 2 replicas");
+        const release = svc.containers && (rec.get(CONTAINER, containers[0]!.name).inputs.labels as any[]).find(l => l.label === "slipway.release").value;
+        assert.match(release, /^[0-9a-f]{8}$/);
+        assert.deepEqual(containers.map(c => c.name).sort(), [`api-${release}-1`, `api-${release}-2`]);
         assert.strictEqual(svc.containers?.length, 2);
-        const c = rec.get(CONTAINER, "api-2").inputs as Record<string, any>;
+        const c = replica(rec, 2).inputs as Record<string, any>;
         assert.strictEqual(c.name, undefined, "no fixed container name, so replaces can create before delete");
         assert.deepEqual(c.networksAdvanced[0].aliases, ["api", "api-2"]);
         assert.strictEqual(c.networksAdvanced[0].name, "slipway-dev-net");
@@ -55,36 +65,70 @@ describe("ApiService on docker", () => {
         assert.strictEqual(c.mustRun, true);
         assert.strictEqual(c.readOnly, false);
         assert.strictEqual(c.wait, true);
-        assert.ok(c.waitTimeout >= 10 + 15 * 4, "wait outlasts start period plus every retry");
-        const opts = rec.get(CONTAINER, "api-1").options;
+        assert.ok(c.waitTimeout >= 10 + (2 + 5) * 4, "wait outlasts start period plus every retry");
+        // As the provider reads them back, so the next preview is clean.
+        assert.strictEqual(c.memorySwap, c.memory, "swap pinned to memory (Docker would store 2x)");
+        const opts = replica(rec, 1).options;
         assert.strictEqual(opts.deleteBeforeReplace, false);
         assert.ok(opts.provider?.includes("host-dev-provider"), "created through the target's provider");
     });
 
     it("labels containers with target labels and component, name and replica", async () => {
         await build();
-        const labels = Object.fromEntries((rec.get(CONTAINER, "api-1").inputs.labels as any[]).map(l => [l.label, l.value]));
+        const labels = Object.fromEntries((replica(rec, 1).inputs.labels as any[]).map(l => [l.label, l.value]));
         assert.deepEqual(labels, {
             "slipway.component": "ApiService", "slipway.environment": "dev", "slipway.managed": "true",
-            "slipway.name": "api", "slipway.replica": "1", "slipway.stack": "test",
+            "slipway.name": "api", "slipway.release": replica(rec, 1).name.split("-")[1], "slipway.replica": "1", "slipway.stack": "test",
+        });
+    });
+
+    describe("releases: replicas are named by release, so a rollout creates the new set before deleting the old", () => {
+        const names = async (args: Record<string, unknown>) => {
+            rec.clear();
+            await build(args);
+            return rec.ofType(CONTAINER).map(c => c.name).sort();
+        };
+
+        it("a new image, env value or check is a new release; the same settings are the same names", async () => {
+            const base = await names({ replicas: 2 });
+            assert.deepEqual(await names({ replicas: 2 }), base, "deterministic");
+            for (const change of [{ image: "ghcr.io/acme/api:1.4.3" }, { env: { GO_ENV: "staging" } }, { healthcheck: { retries: 4 } }, { port: 9000 }]) {
+                const next = await names({ replicas: 2, ...change });
+                assert.equal(next.length, 2);
+                assert.ok(next.every(n => !base.includes(n)), `${JSON.stringify(change)} makes new logical names: ${next}`);
+            }
+        });
+
+        it("what the provider updates in place (memory, restart, replica count) keeps the release", async () => {
+            const base = await names({ replicas: 2 });
+            assert.deepEqual(await names({ replicas: 2, memory: "1g", restart: "always" }), base);
+            const three = await names({ replicas: 3 });
+            assert.deepEqual(three.slice(0, 2), base, "scaling adds a replica to the same release");
+        });
+
+        it("an explicit release names the replicas; a bad one is refused before anything registers", async () => {
+            assert.deepEqual(await names({ replicas: 2, release: "3f9a2c1" }), ["api-3f9a2c1-1", "api-3f9a2c1-2"]);
+            rec.clear();
+            await assert.rejects(build({ release: "Rel/1" }), /ApiService "api": release: "Rel\/1" is not a release name\. Fix: /);
+            assert.equal(rec.ofType(CONTAINER).length, 0);
         });
     });
 
     it("tells the image its port as PORT, so a service off 8080 listens where checks and routes connect", async () => {
         await build({ port: 3000, replicas: 2 });
-        for (const replica of ["api-1", "api-2"]) {
-            const envs = redact(rec.get(CONTAINER, replica).inputs.envs, true) as string[];
+        for (const i of [1, 2]) {
+            const envs = redact(replica(rec, i).inputs.envs, true) as string[];
             assert.deepEqual(envs.filter(e => e.startsWith("PORT")), ["PORT=3000"], replica);
         }
         rec.clear();
         // The same value set by hand is accepted and not doubled.
         await build({ port: 3000, env: { PORT: "3000" } });
-        assert.deepEqual((redact(rec.get(CONTAINER, "api-1").inputs.envs, true) as string[]).filter(e => e.startsWith("PORT")), ["PORT=3000"]);
+        assert.deepEqual((redact(replica(rec, 1).inputs.envs, true) as string[]).filter(e => e.startsWith("PORT")), ["PORT=3000"]);
     });
 
-    it("delivers secrets as 0400 files owned by the service user, never in env", async () => {
+    it("delivers secrets as 0444 root-owned files (Docker's own secret mode; no owner, which breaks numeric users), never in env", async () => {
         await build();
-        const inputs = rec.get(CONTAINER, "api-1").inputs;
+        const inputs = replica(rec, 1).inputs;
         const envs = redact(inputs.envs, true) as string[];
         assert.deepEqual(envs, ["DB_PASSWORD_FILE=/run/secrets/DB_PASSWORD", "GO_ENV=production", "OTEL_SERVICE_NAME=api", "PORT=8080"]);
         for (const [k, v] of Object.entries(inputs)) {
@@ -93,12 +137,12 @@ describe("ApiService on docker", () => {
         }
         assert.ok(secretAlong(inputs, ["uploads", 0, "content"]), "upload content is secret");
         const up = (redact(inputs.uploads, true) as any[])[0];
-        assert.deepEqual(up, { file: "/run/secrets/DB_PASSWORD", content: PLAINTEXT, permissions: "0400", owner: "10001", group: "10001" });
+        assert.deepEqual(up, { file: "/run/secrets/DB_PASSWORD", content: PLAINTEXT, permissions: "0444" });
     });
 
     it("puts secrets in env, still as secrets, when secretDelivery is env", async () => {
         await build({ secretDelivery: "env", user: "1000:2000" });
-        const inputs = rec.get(CONTAINER, "api-1").inputs as any;
+        const inputs = replica(rec, 1).inputs as any;
         assert.strictEqual(inputs.uploads, undefined);
         assert.ok(secretAlong(inputs, ["envs", 0]), "the DB_PASSWORD env entry is secret");
         assert.ok((redact(inputs.envs, true) as string[]).includes(`DB_PASSWORD=${PLAINTEXT}`));
@@ -107,20 +151,20 @@ describe("ApiService on docker", () => {
 
     it("probes readiness with a shell command that works without curl, or with the given command", async () => {
         await build({ port: 3000, readyPath: "/readyz", healthcheck: { retries: 5 } });
-        const hc = rec.get(CONTAINER, "api-1").inputs.healthcheck as any;
+        const hc = replica(rec, 1).inputs.healthcheck as any;
         assert.strictEqual(hc.tests[0], "CMD-SHELL");
         assert.match(hc.tests[1], /^wget -q -O \/dev\/null 'http:\/\/127\.0\.0\.1:3000\/readyz' \|\| curl -fsS/);
-        assert.deepEqual({ ...hc, tests: undefined }, { tests: undefined, interval: "10s", timeout: "5s", retries: 5, startPeriod: "10s" });
+        assert.deepEqual({ ...hc, tests: undefined }, { tests: undefined, interval: "2s", timeout: "5s", retries: 5, startPeriod: "10s" });
         rec.clear();
         await build({ healthcheck: { command: ["CMD", "/app/healthcheck"] } });
-        assert.deepEqual((rec.get(CONTAINER, "api-1").inputs.healthcheck as any).tests, ["CMD", "/app/healthcheck"]);
+        assert.deepEqual((replica(rec, 1).inputs.healthcheck as any).tests, ["CMD", "/app/healthcheck"]);
     });
 
     it("maps limits, restart policy, stop signal, logs and read-only root", async () => {
         await build({ memory: "1.5g", cpus: 2, restart: "on-failure", stopSignal: "SIGQUIT", stopGracePeriodSeconds: 60,
             logs: { maxSize: "50m", maxFiles: 5 }, readOnlyRootFilesystem: true, secretDelivery: "env", replicas: 3 });
         assert.strictEqual(rec.ofType(CONTAINER).length, 3);
-        const c = rec.get(CONTAINER, "api-3").inputs as any;
+        const c = replica(rec, 3).inputs as any;
         assert.strictEqual(c.memory, 1536);
         assert.strictEqual(c.cpus, "2");
         assert.strictEqual(c.restart, "on-failure");
@@ -136,7 +180,7 @@ describe("ApiService on docker", () => {
         const img = rec.get("docker:index/remoteImage:RemoteImage", "api-image");
         assert.strictEqual(img.inputs.name, "ghcr.io/acme/api:1.4.2");
         assert.strictEqual(img.inputs.keepLocally, true);
-        assert.ok(rec.get(CONTAINER, "api-1").options.dependsOn.includes(img.urn), "the container waits for (and uses) the image");
+        assert.ok(replica(rec, 1).options.dependsOn.includes(img.urn), "the container waits for (and uses) the image");
     });
 
     it("builds a local context with docker.Image, never pushing", async () => {
@@ -155,12 +199,12 @@ describe("ApiService on docker", () => {
         assert.strictEqual(await secretness(svc.internalUrl), false);
         const comp = rec.get("slipway:service:ApiService", "api");
         assert.ok(comp.outputs, "registerOutputs ran");
-        assert.deepEqual(rec.descendants(comp.urn).map(r => r.name).sort(), ["api-1", "api-2", "api-image"]);
+        assert.deepEqual(rec.descendants(comp.urn).map(r => r.name.replace(/-[0-9a-f]{8}-/, "-R-")).sort(), ["api-R-1", "api-R-2", "api-image"]);
     });
 
     it("passes a secret Output env value through without unwrapping it", async () => {
         await build({ env: { SENTRY_DSN: pulumi.secret("https://k@sentry.example.com/1") } });
-        const inputs = rec.get(CONTAINER, "api-1").inputs as any;
+        const inputs = replica(rec, 1).inputs as any;
         const i = (redact(inputs.envs, true) as string[]).findIndex(e => e.startsWith("SENTRY_DSN="));
         assert.ok(secretAlong(inputs, ["envs", i]));
     });
