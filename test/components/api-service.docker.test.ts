@@ -118,7 +118,7 @@ describe("ApiService on docker", () => {
         await build({ port: 3000, replicas: 2 });
         for (const i of [1, 2]) {
             const envs = redact(replica(rec, i).inputs.envs, true) as string[];
-            assert.deepEqual(envs.filter(e => e.startsWith("PORT")), ["PORT=3000"], replica);
+            assert.deepEqual(envs.filter(e => e.startsWith("PORT")), ["PORT=3000"], `replica ${i}`);
         }
         rec.clear();
         // The same value set by hand is accepted and not doubled.

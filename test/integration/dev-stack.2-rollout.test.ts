@@ -1,17 +1,43 @@
 import { strict as assert } from "assert";
-import { TYPES } from "./harness";
-import { C, DeployedStack, Swap, one, recordRelease, releaseImage, request, rollOutApi, runLoad, sharedStack, shape } from "./stack-under-test";
+import { execFileSync } from "child_process";
+import { TYPES, UpError } from "./harness";
+import {
+    C, DeployedStack, apiReplicas, containersOf, gatewayConfig, one, recordFigures, recordRelease, releaseImage, request, sharedStack, shape, underLoad,
+} from "./stack-under-test";
+import { LoadResult } from "./stack-under-test";
 
 /**
- * The dev stack on a real engine, part 2: a release of the API (a new image tag) rolled out the
- * way `pulumi up` replaces the replicas, under steady load through the gateway. The goal is zero
- * failed requests.
+ * The dev stack on a real engine, part 2: what the next `pulumi up` does to a running stack, with
+ * the engine's and the provider's own semantics (the harness applies them: every container
+ * replacement is delete-before-create, independent steps run in parallel, renamed resources are
+ * created during the update and deleted at its end). Goal: zero failed requests.
  */
 
-/** Requests of the load: through the gateway's "/" route to the API, one of them touching Postgres. */
-export const LOAD_PATHS = ["/health", "/ready"];
+const report = (what: string, l: LoadResult) =>
+    console.log(`      ${what}: ${l.sent} requests, ${l.failures.length} failed, p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(0)} ms` +
+        (l.failures.length ? `\n      failures: ${JSON.stringify(l.failures.slice(0, 10))}` : ""));
 
-describe("dev stack on a real engine: rolling out a new API image", function () {
+function assertNoFailures(l: LoadResult) {
+    assert.ok(l.sent >= 2000, `only ${l.sent} requests`);
+    assert.deepEqual(l.failures.slice(0, 20), [], `${l.failures.length} of ${l.sent} requests failed`);
+    assert.equal(l.ok, l.sent);
+}
+
+/** The same API binary in an image whose process never listens, so its health check never passes. */
+function brokenImage(s: DeployedStack): string {
+    const tag = `slipway/example-api:broken-${s.images.SLIPWAY_IMAGE_API!.split(":")[1]}`;
+    try {
+        execFileSync("docker", ["image", "inspect", tag], { stdio: "ignore" });
+    } catch {
+        execFileSync("docker", ["build", "-q", "-t", tag, "-"], {
+            input: `FROM ${s.images.SLIPWAY_IMAGE_API}\nENTRYPOINT ["/bin/sh", "-c", "exec sleep 3600"]\nCMD []\n`,
+            env: { ...process.env, DOCKER_BUILDKIT: "0" }, stdio: ["pipe", "ignore", "pipe"],
+        });
+    }
+    return tag;
+}
+
+describe("dev stack on a real engine: the next pulumi up", function () {
     this.timeout(10 * 60_000);
     let s: DeployedStack;
 
@@ -20,46 +46,80 @@ describe("dev stack on a real engine: rolling out a new API image", function () 
         s = await sharedStack();
     });
 
-    it("replaces api-1 then api-2 with the new image under load, with 0 failed requests", async () => {
-        const newImage = releaseImage(s.images);
-        const oldIds = new Set([(await s.h.inspect(s.name(C.api1))).Image, (await s.h.inspect(s.name(C.api2))).Image]);
-        // Planned before anything changes, as pulumi up does; recording is CPU work that would
-        // otherwise stall the load generator in this same process.
-        const release = await recordRelease(s, newImage);
-        let swaps: Swap[] = [];
-        let rolloutError: unknown;
-        const rolling = rollOutApi(s, release).then(r => { swaps = r; }, e => { rolloutError = e; });
-        const load = await runLoad({
-            port: s.port, paths: LOAD_PATHS, concurrency: 8, ratePerSec: 200,
-            minRequests: 2000, maxRequests: 40_000, maxMs: 180_000, until: rolling,
-        });
-        await rolling;
-        if (rolloutError) throw rolloutError;
-        const r = { recorded: release, swaps };
-        console.log(`      rollout under load: ${load.sent} requests, ${load.failures.length} failed, p50 ${load.p50.toFixed(1)} ms, ` +
-            `p99 ${load.p99.toFixed(1)} ms, max ${load.max.toFixed(0)} ms; swaps ${r.swaps.map(x => `${x.logical} ${(x.totalMs / 1000).toFixed(1)}s`).join(", ")}`);
-        if (load.failures.length) console.log(`      failures: ${JSON.stringify(load.failures.slice(0, 10))}`);
-
-        // The new recording differs from the deployed one only in the API image reference.
-        assert.deepEqual(shape(r.recorded.resources), shape(s.resources));
-        assert.equal(one(r.recorded.resources, TYPES.remoteImage, "api-image").inputs.name, newImage);
-        // Both replicas were replaced (new containers, old ones gone) and run the new image.
-        const owned = (await s.h.owned()).containers;
-        for (const x of r.swaps) {
-            assert.notEqual(x.newName, x.oldName);
-            assert.ok(owned.includes(x.newName) && !owned.includes(x.oldName), `${x.logical} swapped`);
-            const img = (await s.h.inspect(x.newName)).Image;
-            assert.ok(!oldIds.has(img), `${x.logical} runs the new image`);
-            assert.equal(s.name(x.logical), x.newName);
-        }
-        assert.ok(load.sent >= 2000, `only ${load.sent} requests`);
-        assert.deepEqual(load.failures.slice(0, 20), [], `${load.failures.length} of ${load.sent} requests failed`);
-        assert.equal(load.ok, load.sent);
+    it("an unchanged stack: the next preview shows no change and the provider's read-back matches every input", async () => {
+        const again = await recordFigures(s, {});
+        assert.deepEqual(s.h.preview(again.resources).filter(x => x.op !== "same"), []);
+        // What `docker inspect` says, in the provider's units (swap in MiB, Go durations), equals
+        // what the program sends: otherwise every preview after `up` shows a diff.
+        assert.deepEqual(await s.h.drift(), []);
+        const r = await s.up(again);
+        assert.deepEqual(r.steps.filter(x => x.op !== "same"), []);
     });
 
-    it("serves data through the new replicas afterwards", async () => {
-        const created = await request(s.port, "POST", "/v1/items", { body: { name: "after the rollout" } });
-        assert.equal(created.status, 201, created.text);
-        assert.equal((await request(s.port, "GET", `/v1/items/${created.json.id}`)).json.name, "after the rollout");
+    it("rolls out a new API image under load with 0 failed requests: new replicas first, old ones deleted at the end", async () => {
+        const newImage = releaseImage(s.images);
+        const before = apiReplicas(s.resources).map(r => r.name);
+        const oldIds = new Set(await Promise.all(s.apiNames().map(async n => (await s.h.inspect(n)).Image)));
+        // Planned before anything changes, as pulumi up does.
+        const release = await recordRelease(s, newImage);
+        assert.equal(one(release.resources, TYPES.remoteImage, "api-image").inputs.name, newImage);
+        const after = apiReplicas(release.resources).map(r => r.name);
+        assert.equal(after.length, 2);
+        assert.ok(after.every(n => !before.includes(n)), `a new image is a new release: ${before} -> ${after}`);
+
+        const { load, result, error } = await underLoad(s, () => s.up(release));
+        report("image rollout under load", load);
+        if (error) throw error;
+        const steps = result!.steps;
+        // No API replica is replaced (that would be delete-before-create, in parallel).
+        assert.deepEqual(steps.filter(x => x.op === "replace").map(x => x.logical), []);
+        const created = steps.filter(x => x.op === "create" && after.includes(x.logical));
+        const deleted = steps.filter(x => x.op === "delete" && before.includes(x.logical));
+        assert.equal(created.length, 2);
+        assert.equal(deleted.length, 2);
+        assert.ok(Math.max(...created.map(x => x.endMs!)) <= Math.min(...deleted.map(x => x.startMs)), "old replicas deleted only after the new ones were healthy");
+        for (const n of s.apiNames()) assert.ok(!oldIds.has((await s.h.inspect(n)).Image), `${n} runs the new image`);
+        assert.deepEqual(shape(release.resources).length, shape(s.resources).length);
+        assertNoFailures(load);
+        const data = await request(s.port, "POST", "/v1/items", { body: { name: "after the rollout" } });
+        assert.equal(data.status, 201, data.text);
+    });
+
+    it("changes the gateway's config under load with 0 failed requests, without restarting Caddy", async () => {
+        const caddyId = (await s.h.inspect(s.name(C.gateway))).Id;
+        const figures = { rateLimits: { ...s.figures.rateLimits, writes: { events: 6, window: "5s", burst: 9 } } };
+        const next = await recordFigures(s, figures);
+        assert.notDeepEqual(gatewayConfig(next.resources), gatewayConfig(s.resources), "the config changes");
+
+        const { load, result, error } = await underLoad(s, () => s.up(next));
+        report("gateway config change under load", load);
+        if (error) throw error;
+        assert.deepEqual(result!.steps.filter(x => x.op === "replace").map(x => x.logical), [], "nothing is replaced");
+        assert.equal((await s.h.inspect(s.name(C.gateway))).Id, caddyId, "the same Caddy process holds the connections");
+        s.figures = { ...s.figures, ...figures };
+        // The config Caddy runs now is the new one (its autosave is what it loaded last).
+        const live = await s.h.exec(s.name(C.gateway), ["cat", "/config/caddy/autosave.json"]);
+        assert.equal(live.exitCode, 0, live.output);
+        assert.deepEqual(JSON.parse(live.output), gatewayConfig(next.resources));
+        assertNoFailures(load);
+    });
+
+    it("fails the up on an image whose health check never passes, and the old replicas keep serving", async () => {
+        const good = s.recorded;
+        const serving = s.apiNames();
+        const bad = await recordRelease(s, brokenImage(s));
+        const { load, error } = await underLoad(s, () => s.h.up(bad.resources), { minRequests: 2000 });
+        report("failed release under load", load);
+        assert.ok(error instanceof UpError, `the up failed: ${error}`);
+        assert.deepEqual(error.result.steps.filter(x => x.op === "delete"), [], "nothing old is deleted after a failed step");
+        for (const n of serving) assert.equal((await s.h.inspect(n)).State.Health.Status, "healthy", `${n} still serving`);
+        assertNoFailures(load);
+        // The failed replicas stay (as Pulumi keeps a create with init errors) until the next up.
+        assert.equal(s.h.failedContainers().length > 0, true);
+        const back = await s.h.up(good.resources);
+        assert.deepEqual(s.h.failedContainers(), []);
+        assert.ok(back.steps.some(x => x.op === "delete"), "the failed release is removed");
+        assert.deepEqual(s.apiNames(), serving);
+        assert.equal(containersOf(s.resources, "ApiService", "api").length, 2);
     });
 });

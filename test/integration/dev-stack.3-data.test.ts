@@ -43,13 +43,20 @@ describe("dev stack on a real engine: durable data and backups", function () {
         assert.ok(before.split("\n").filter(l => l.includes(marker)).length === 50);
         const oldName = s.name(C.db);
         const oldMounts = (await s.h.inspect(oldName)).Mounts.map((m: any) => `${m.Name}:${m.Destination}`);
-        // The component asks for deleteBeforeReplace (one server per data directory); the harness honours it.
-        assert.equal(s.recordedContainer(C.db).options.deleteBeforeReplace, true);
-        const r = await s.h.replaceContainer(oldName, s.recordedContainer(C.db), 180_000);
-        assert.notEqual(r.name, oldName);
+        // Any input but the few the provider updates in place replaces the container (a label here,
+        // as an image bump would), and the provider always deletes the old one first.
+        const db = s.recordedContainer(C.db);
+        const changed = s.resources.map(r => r === db
+            ? { ...db, inputs: { ...db.inputs, labels: [...(db.inputs.labels as object[]), { label: "slipway.test", value: "replace" }] } } : r);
+        const up = await s.h.up(changed);
+        const step = up.steps.find(x => x.logical === C.db)!;
+        assert.equal(step.op, "replace");
+        assert.ok(step.deletedMs! <= step.createdMs!, "delete-before-create");
+        const newName = s.name(C.db);
+        assert.notEqual(newName, oldName);
         assert.ok(!(await s.h.owned()).containers.includes(oldName));
-        assert.deepEqual((await s.h.inspect(r.name)).Mounts.map((m: any) => `${m.Name}:${m.Destination}`), oldMounts);
-        console.log(`      Postgres replaced in ${(r.totalMs / 1000).toFixed(1)} s (healthy after ${(r.healthyMs / 1000).toFixed(1)} s)`);
+        assert.deepEqual((await s.h.inspect(newName)).Mounts.map((m: any) => `${m.Name}:${m.Destination}`), oldMounts);
+        console.log(`      Postgres replaced in ${((step.endMs! - step.startMs) / 1000).toFixed(1)} s (down from ${(step.deletedMs! / 1000).toFixed(1)} s)`);
         assert.equal(await sql(ROWS), before);
         // The API replicas reconnect by themselves: the rows are served through the gateway again.
         await eventually("served through the gateway", 60_000, async () => {

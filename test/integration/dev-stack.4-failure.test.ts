@@ -1,11 +1,11 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import { RUN_LABEL } from "./harness";
-import { C, DeployedStack, eventually, generatedSecret, request, sharedStack, sleep, teardownShared, uploadOf } from "./stack-under-test";
+import { C, DeployedStack, eventually, gatewayConfig, generatedSecret, request, sharedStack, sleep, teardownShared, uploadOf } from "./stack-under-test";
 
 /** The gateway's upstream health settings, from the generated Caddy config. */
 function upstreamHealth(s: DeployedStack): any {
-    const cfg = JSON.parse(uploadOf(s.recordedContainer(C.gateway), "/etc/caddy/caddy.json"));
+    const cfg = gatewayConfig(s.resources);
     return (cfg.apps.http.servers.edge.routes as any[]).flatMap(r => r.handle).find((h: any) => h.handler === "reverse_proxy").health_checks;
 }
 
@@ -24,8 +24,8 @@ describe("dev stack on a real engine: failures and cleanup", function () {
     });
 
     /** /health inside each API replica, past the gateway. */
-    const replicaHealth = async () => Promise.all([C.api1, C.api2].map(async l =>
-        (await s.h.exec(s.name(l), ["wget", "-q", "-O", "-", "http://127.0.0.1:8080/health"])).exitCode));
+    const replicaHealth = async () => Promise.all(s.apiNames().map(async n =>
+        (await s.h.exec(n, ["wget", "-q", "-O", "-", "http://127.0.0.1:8080/health"])).exitCode));
 
     it("with Postgres stopped, /ready fails while /health stays up; started again, it recovers by itself", async () => {
         const db = s.name(C.db);
@@ -58,7 +58,7 @@ describe("dev stack on a real engine: failures and cleanup", function () {
         console.log(`      Postgres started: /ready 200 again ${back} ms after it was healthy`);
         const created = await request(s.port, "POST", "/v1/items", { body: { name: "after the outage" } });
         assert.equal(created.status, 201, created.text);
-        await s.h.waitHealthy([C.api1, C.api2].map(l => s.name(l)), 60_000);
+        await s.h.waitHealthy(s.apiNames(), 60_000);
     });
 
     it("brings a killed gateway back by its restart policy", async () => {

@@ -8,7 +8,7 @@ import YAML from "yaml";
 import { RecordedStack, recordStack } from "../../cli/synth";
 import { fakeProviderOutputs } from "../../components/testing/fakes";
 import { RecordedResource, isSecretValue, redact } from "../../components/testing/recorder";
-import { DockerHarness, REPO_ROOT, SlipwayImages, TYPES, readImagesEnv } from "./harness";
+import { ApplyResult, DockerHarness, REPO_ROOT, SlipwayImages, TYPES, readImagesEnv } from "./harness";
 
 /**
  * The dev stack (Pulumi.dev.yaml + index.ts), recorded under mocks and deployed on the real engine
@@ -22,15 +22,41 @@ import { DockerHarness, REPO_ROOT, SlipwayImages, TYPES, readImagesEnv } from ".
 export const ROOT = REPO_ROOT;
 export const STACK = "dev";
 
-/** Logical names of the dev stack's containers (they come from the components; asserted to exist). */
+/**
+ * Logical names of the dev stack's fixed containers (they come from the components; asserted to
+ * exist). The API's replicas are named by release (`api-<release>-<i>`): see {@link apiReplicas}.
+ */
 export const C = {
-    api1: "api-1",
-    api2: "api-2",
     gateway: "gateway-caddy",
     db: "db-server",
     backup: "db-backup",
     prometheus: "observability-prometheus",
 } as const;
+
+const labelsOf = (r: RecordedResource): Record<string, string> =>
+    Object.fromEntries(((r.inputs.labels ?? []) as { label: string; value: string }[]).map(l => [l.label, l.value]));
+
+/** Logical names of the containers of one component instance in a recording, by their labels. */
+export function containersOf(rs: RecordedResource[], component: string, name: string): RecordedResource[] {
+    return rs.filter(r => r.type === TYPES.container && labelsOf(r)["slipway.component"] === component && labelsOf(r)["slipway.name"] === name);
+}
+
+/** The API's replicas in a recording, ordered by replica number. */
+export function apiReplicas(rs: RecordedResource[], service = "api"): RecordedResource[] {
+    return containersOf(rs, "ApiService", service).sort((a, b) => Number(labelsOf(a)["slipway.replica"]) - Number(labelsOf(b)["slipway.replica"]));
+}
+
+/** The full Caddy config the Gateway loads (the JSON upload that carries the HTTP apps). */
+export function gatewayConfig(rs: RecordedResource[]): any {
+    for (const c of containersOf(rs, "Gateway", "gateway")) {
+        for (const u of (redact(c.inputs.uploads, true) ?? []) as { file: string; content: string }[]) {
+            if (!u.file.endsWith(".json")) continue;
+            const cfg = JSON.parse(u.content);
+            if (cfg.apps?.http?.servers?.edge) return cfg;
+        }
+    }
+    throw new Error("no container of the gateway carries a Caddy config with the edge server");
+}
 
 /**
  * Figures a test may change for speed; nothing structural. Rate-limit zones keep their names and
@@ -94,6 +120,7 @@ export async function recordDevStack(f: TestFigures): Promise<RecordedStack> {
         throw new Error(`test overrides changed the stack's shape:\n- ${a.filter(x => !b.includes(x)).join("\n- ")}\n+ ${b.filter(x => !a.includes(x)).join("\n+ ")}`);
     }
     for (const name of Object.values(C)) one(rec.resources, TYPES.container, name);
+    if (apiReplicas(rec.resources).length !== 2) throw new Error(`expected 2 API replicas, found ${apiReplicas(rec.resources).map(r => r.name)}`);
     return rec;
 }
 
@@ -179,6 +206,7 @@ export interface DeployedStack {
     h: DockerHarness;
     images: SlipwayImages;
     figures: TestFigures;
+    /** The recording deployed last (follows {@link DeployedStack.up}). */
     recorded: RecordedStack;
     resources: RecordedResource[];
     port: number;
@@ -189,6 +217,10 @@ export interface DeployedStack {
     /** Current engine name of a logical container (follows replacements). */
     name(logical: string): string;
     recordedContainer(logical: string): RecordedResource;
+    /** Engine names of the API replicas deployed now. */
+    apiNames(): string[];
+    /** `pulumi up` of a new recording; on success it becomes the deployed one. */
+    up(next: RecordedStack): Promise<ApplyResult>;
 }
 
 /** Record, apply and wait until everything is healthy, within `budgetMs` from the first engine call. */
@@ -202,7 +234,7 @@ export async function deployDevStack(opts: { runId?: string; budgetMs?: number; 
     // Fixed names (network, volumes) get the run id, so a developer's own dev stack is never touched.
     const h = new DockerHarness({ runId, imageMap: imageMapFor(images), nameSuffix: `-t${runId}` });
     const t0 = Date.now();
-    const applied = await h.apply(recorded.resources, { parallel: true });
+    const applied = await h.apply(recorded.resources);
     const left = (opts.budgetMs ?? 60_000) - (Date.now() - t0);
     await h.waitHealthy(applied.containers.map(c => c.name), Math.max(left, 1));
     const timeToHealthyMs = Date.now() - t0;
@@ -213,15 +245,23 @@ export async function deployDevStack(opts: { runId?: string; budgetMs?: number; 
         const pass = st.Health?.Log?.find((l: { ExitCode: number }) => l.ExitCode === 0);
         healthyAt[c.logical] = Date.parse(pass ? pass.End : st.StartedAt) - t0;
     }
-    return {
+    const s: DeployedStack = {
         h, images, figures, recorded, resources: recorded.resources, port: figures.publishPort, timeToHealthyMs, healthyAt,
         name: (logical: string) => {
             const n = h.containers.get(logical);
             if (!n) throw new Error(`no container for ${logical} (have ${[...h.containers.keys()]})`);
             return n;
         },
-        recordedContainer: (logical: string) => one(recorded.resources, TYPES.container, logical),
+        recordedContainer: (logical: string) => one(s.resources, TYPES.container, logical),
+        apiNames: () => apiReplicas(s.resources).map(r => s.name(r.name)),
+        up: async (next: RecordedStack) => {
+            const r = await h.up(next.resources);
+            s.recorded = next;
+            s.resources = next.resources;
+            return r;
+        },
     };
+    return s;
 }
 
 let shared: Promise<DeployedStack> | undefined;
@@ -386,22 +426,21 @@ export function recordRelease(s: DeployedStack, newImage: string): Promise<Recor
     return recordStack({ dir: ROOT, stack: STACK, overrides: overridesFor({ ...s.figures, apiImage: newImage }) });
 }
 
-export interface Swap { logical: string; oldName: string; newName: string; healthyMs: number; totalMs: number }
+/** The stack with other test figures (e.g. a gateway rate limit), recorded as `pulumi up` would. */
+export function recordFigures(s: DeployedStack, figures: Partial<TestFigures>): Promise<RecordedStack> {
+    return recordStack({ dir: ROOT, stack: STACK, overrides: overridesFor({ ...s.figures, ...figures }) });
+}
 
-/**
- * What that `pulumi up` then does to the running stack: replace api-1 and then api-2 with their
- * newly recorded inputs (create-before-delete: the new replica is healthy before the old one is
- * stopped; both answer to the replica's aliases meanwhile).
- */
-export async function rollOutApi(s: DeployedStack, release: RecordedStack): Promise<Swap[]> {
-    const swaps: Swap[] = [];
-    for (const logical of [C.api1, C.api2]) {
-        const oldName = s.name(logical);
-        const rec = one(release.resources, TYPES.container, logical);
-        const r = await s.h.replaceContainer(oldName, rec, 120_000, { resources: release.resources });
-        swaps.push({ logical, oldName, newName: r.name, healthyMs: r.healthyMs, totalMs: r.totalMs });
-    }
-    return swaps;
+/** Run `change` under steady load through the gateway; both settle before it returns. */
+export async function underLoad<T>(s: DeployedStack, change: () => Promise<T>, o: { minRequests?: number; maxMs?: number } = {}): Promise<{ load: LoadResult; result?: T; error?: unknown }> {
+    let result: T | undefined, error: unknown;
+    const running = change().then(r => { result = r; }, e => { error = e; });
+    const load = await runLoad({
+        port: s.port, paths: ["/health", "/ready"], concurrency: 8, ratePerSec: 200,
+        minRequests: o.minRequests ?? 2000, maxRequests: 40_000, maxMs: o.maxMs ?? 180_000, until: running,
+    });
+    await running;
+    return { load, result, error };
 }
 
 /** Every log line of every container of the run. */
