@@ -19,22 +19,41 @@ if [ "$1" != 'postgres' ]; then
 fi
 
 if [ "$(id -u)" = '0' ]; then
-    mkdir -p "$PGDATA" /var/run/postgresql
-    chown postgres:postgres /var/run/postgresql
-    chmod 2775 /var/run/postgresql
-    # A fresh volume belongs to root; only fix ownership of what is not already Postgres'.
-    find "$PGDATA" \! -user postgres -exec chown postgres:postgres '{}' +
-    chmod 0700 "$PGDATA"
-    # A password file uploaded for root (mode 0400) is unreadable to postgres: hand over a copy
-    # that the first init reads and deletes. Only needed before the cluster exists.
-    if [ ! -s "$PGDATA/PG_VERSION" ] && [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then
+    # Root only prepares directories and drops to postgres, and each step runs only when it is
+    # needed: on a fresh named volume (Docker copies the image's postgres-owned 0700 $PGDATA into
+    # it) and on every restart, nothing is changed, so the container runs with no-new-privileges
+    # and every capability dropped but SETUID and SETGID (setpriv's). Repairing a directory that
+    # is not Postgres' also needs CHOWN and FOWNER (and DAC_READ_SEARCH when it holds data).
+    if ! setpriv --reuid=postgres --regid=postgres --init-groups true 2>/dev/null; then
+        log "cannot switch to the postgres user: the container needs CAP_SETUID and CAP_SETGID"; exit 1
+    fi
+    pg_ids="$(id -u postgres):$(id -g postgres)"
+    own_dir() { # <dir> <mode as stat %a prints it>
+        mkdir -p "$1"
+        if [ "$(stat -c %u:%g "$1")" != "$pg_ids" ]; then chown postgres:postgres "$1"; fi
+        if [ "$(stat -c %a "$1")" != "$2" ]; then chmod "$2" "$1"; fi
+    }
+    own_dir /var/run/postgresql 2775
+    # A volume from elsewhere (root-owned, or written under another image's postgres uid): hand
+    # over whatever in it is not Postgres' yet.
+    if [ "$(stat -c %u:%g "$PGDATA")" != "$pg_ids" ]; then
+        mkdir -p "$PGDATA"
+        find "$PGDATA" \! -user postgres -exec chown postgres:postgres '{}' +
+    fi
+    own_dir "$PGDATA" 700
+    # A password file postgres cannot read (uploaded for root, mode 0400) gets a postgres-owned
+    # copy that the first init reads and deletes. Only needed before the cluster exists, and
+    # not at all for a file uploaded with the postgres owner (Slipway's ManagedDatabase does).
+    if [ ! -s "$PGDATA/PG_VERSION" ] && [ -n "${POSTGRES_PASSWORD_FILE:-}" ] \
+        && ! setpriv --reuid=postgres --regid=postgres --init-groups test -r "$POSTGRES_PASSWORD_FILE"; then
         if [ ! -r "$POSTGRES_PASSWORD_FILE" ]; then
             log "POSTGRES_PASSWORD_FILE=$POSTGRES_PASSWORD_FILE is not readable"; exit 1
         fi
-        handoff="$(mktemp /var/run/postgresql/.pwfile.XXXXXX)"
+        # In /tmp (root may write there without CAP_DAC_OVERRIDE); chmod while root still owns it.
+        handoff="$(umask 077 && mktemp /tmp/.pwfile.XXXXXX)"
         cat "$POSTGRES_PASSWORD_FILE" >"$handoff"
-        chown postgres:postgres "$handoff"
         chmod 0400 "$handoff"
+        chown postgres:postgres "$handoff"
         export POSTGRES_PASSWORD_FILE="$handoff" SLIPWAY_PWFILE_HANDOFF=1
     fi
     exec setpriv --reuid=postgres --regid=postgres --init-groups "$BASH_SOURCE" "$@"
