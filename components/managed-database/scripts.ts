@@ -57,11 +57,14 @@ export function initScript(n: Pick<NormalizedManagedDatabase, "extensions" | "sc
     ].join("\n");
 }
 
+/** Where the backup loop records the time (epoch seconds) of its last successful dump; on the backups volume. */
+export const BACKUP_MARKER = ".slipway-last-dump";
+
 /**
  * The backup sidecar's loop: wait for the server, `pg_dump -Fc` to a temporary name, rename on
- * success (so a half-written dump never counts), keep the newest `BACKUP_KEEP` dumps, sleep.
- * Connection settings come from PGHOST/PGUSER/PGDATABASE/PGPASSFILE; timing from
- * BACKUP_INTERVAL_SECONDS, BACKUP_KEEP and BACKUP_DIR, so tests can run it fast.
+ * success (so a half-written dump never counts) and record the time in `BACKUP_MARKER`, keep the
+ * newest `BACKUP_KEEP` dumps, sleep. Connection settings come from PGHOST/PGUSER/PGDATABASE/
+ * PGPASSFILE; timing from BACKUP_INTERVAL_SECONDS, BACKUP_KEEP and BACKUP_DIR, so tests can run it fast.
  */
 export function backupScript(): string {
     return [
@@ -72,6 +75,7 @@ export function backupScript(): string {
         "  until pg_isready -q; do sleep 2; done",
         '  f="$dir/${PGDATABASE}-$(date -u +%Y%m%dT%H%M%SZ).dump"',
         '  if pg_dump -Fc -f "$f.partial"; then mv "$f.partial" "$f"; echo "slipway-backup: wrote $f";',
+        `    date -u +%s >"$dir/${BACKUP_MARKER}.tmp" && mv -f "$dir/${BACKUP_MARKER}.tmp" "$dir/${BACKUP_MARKER}";`,
         '  else rm -f "$f.partial"; echo "slipway-backup: pg_dump failed" >&2; fi',
         // Timestamped names sort by age, so the newest are first in reverse order.
         '  ls -1 "$dir"/*.dump 2>/dev/null | sort -r | tail -n +$((BACKUP_KEEP + 1)) | while read -r old; do rm -f "$old"; done',
@@ -79,6 +83,30 @@ export function backupScript(): string {
         "done",
         "",
     ].join("\n");
+}
+
+/**
+ * How old the last successful dump may be while the sidecar counts as healthy: one interval, plus
+ * time for the dump itself and the wait for the server (a quarter interval, at least 15 minutes).
+ * Older means a scheduled backup did not happen: the server was unreachable, pg_dump failed or
+ * hangs, or the disk is full. That, not "the loop is alive", is what an operator needs to hear.
+ */
+export function backupMaxAgeSeconds(intervalSeconds: number): number {
+    return intervalSeconds + Math.max(900, Math.ceil(intervalSeconds / 4));
+}
+
+/**
+ * The sidecar's health probe (a `CMD-SHELL` line, POSIX sh): healthy while the last successful
+ * dump recorded by `backupScript` is at most BACKUP_MAX_AGE_SECONDS old. Its output (kept by
+ * Docker in the health log) says how old it is.
+ */
+export function backupHealthcheck(): string {
+    return [
+        `last=$(cat "\${BACKUP_DIR:-/backups}/${BACKUP_MARKER}" 2>/dev/null) || { echo "slipway-backup: no successful dump yet"; exit 1; }`,
+        'age=$(( $(date -u +%s) - $last ))',
+        'echo "slipway-backup: last successful dump ${age}s ago (limit ${BACKUP_MAX_AGE_SECONDS}s)"',
+        '[ "$age" -le "$BACKUP_MAX_AGE_SECONDS" ]',
+    ].join("; ");
 }
 
 /** A `.pgpass` line for any host: `:` and `\` are escaped as libpq requires. */

@@ -7,7 +7,9 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { normalizeManagedDatabase } from "../../components/managed-database/normalize";
-import { backupScript, initScript, passwordKey, pgpassLine, postgresUrl } from "../../components/managed-database/scripts";
+import {
+    BACKUP_MARKER, backupHealthcheck, backupMaxAgeSeconds, backupScript, initScript, passwordKey, pgpassLine, postgresUrl,
+} from "../../components/managed-database/scripts";
 
 const ROOT = process.getuid?.() === 0;
 const PG_BIN = fs.existsSync("/usr/lib/postgresql") ? path.join("/usr/lib/postgresql", fs.readdirSync("/usr/lib/postgresql").sort().pop()!, "bin") : "";
@@ -43,6 +45,35 @@ describe("ManagedDatabase scripts (pure)", () => {
 
     it("has no init script when there are no extensions and no schemas", () => {
         assert.equal(initScript({ extensions: [], schemas: [], database: "shop" }), undefined);
+    });
+
+    it("lets the last dump be one interval old plus time for the dump: a quarter interval, at least 15 minutes", () => {
+        assert.equal(backupMaxAgeSeconds(300), 300 + 900);
+        assert.equal(backupMaxAgeSeconds(3600), 3600 + 900);
+        assert.equal(backupMaxAgeSeconds(86400), 86400 + 21600);
+    });
+
+    it("probes the backup marker: unhealthy without one, with a stale one or a garbled one, healthy with a recent one", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-bkhc-"));
+        try {
+            const probe = (env: Record<string, string> = {}) =>
+                spawnSync("sh", ["-c", backupHealthcheck()], { encoding: "utf8", env: { PATH: process.env.PATH, BACKUP_DIR: dir, BACKUP_MAX_AGE_SECONDS: "60", ...env } });
+            const now = Math.floor(Date.now() / 1000);
+            let r = probe();
+            assert.equal(r.status, 1);
+            assert.match(r.stdout, /no successful dump yet/);
+            fs.writeFileSync(path.join(dir, BACKUP_MARKER), `${now - 5}\n`);
+            r = probe();
+            assert.equal(r.status, 0, r.stdout + r.stderr);
+            assert.match(r.stdout, /last successful dump [5-9]s ago \(limit 60s\)/);
+            fs.writeFileSync(path.join(dir, BACKUP_MARKER), `${now - 61}\n`);
+            assert.notEqual(probe().status, 0, "older than the limit");
+            assert.equal(probe({ BACKUP_MAX_AGE_SECONDS: "120" }).status, 0);
+            fs.writeFileSync(path.join(dir, BACKUP_MARKER), "");
+            assert.notEqual(probe().status, 0, "an empty marker is no proof of a dump");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
 
@@ -126,5 +157,30 @@ describe("ManagedDatabase scripts against a real PostgreSQL", function () {
         assert.ok(dumps.length >= 2 && dumps.length <= 3, `retention keeps 2 (a third may be mid-rotation): ${dumps}`);
         const toc = asPg("pg_restore", ["-l", path.join(backups, dumps[dumps.length - 1]!)]);
         assert.match(toc, /TABLE core items/);
+        // Each dump left its time in the marker, so the sidecar's health probe passes.
+        const marker = Number(fs.readFileSync(path.join(backups, BACKUP_MARKER), "utf8"));
+        assert.ok(Math.abs(Date.now() / 1000 - marker) < 10, `marker ${marker}`);
+        const probe = spawnSync("sh", ["-c", backupHealthcheck()], { encoding: "utf8", env: { PATH: process.env.PATH, BACKUP_DIR: backups, BACKUP_MAX_AGE_SECONDS: "10" } });
+        assert.equal(probe.status, 0, probe.stdout + probe.stderr);
+    });
+
+    it("records no dump time when pg_dump fails, so the health probe does not pass", async () => {
+        const backups = path.join(dir, "backups-failing");
+        const envs = { PGHOST: "127.0.0.1", PGPORT: String(port), PGUSER: "bk", PGDATABASE: "no_such_db", PGPASSFILE: path.join(dir, "pgpass"),
+            BACKUP_DIR: backups, BACKUP_INTERVAL_SECONDS: "1", BACKUP_KEEP: "2" };
+        const envArgs = Object.entries(envs).map(([k, v]) => `${k}=${v}`);
+        const argv = ["sh", "-c", backupScript()];
+        const child = ROOT ? spawn("runuser", ["-u", "postgres", "--", "env", ...envArgs, ...argv], { detached: true })
+            : spawn("env", [...envArgs, ...argv], { detached: true });
+        let log = "";
+        child.stdout!.on("data", d => { log += d; });
+        child.stderr!.on("data", d => { log += d; });
+        const deadline = Date.now() + 10_000;
+        while ((log.match(/pg_dump failed/g) ?? []).length < 2 && Date.now() < deadline) await new Promise(r => setTimeout(r, 200));
+        process.kill(-child.pid!, "SIGTERM");
+        assert.ok((log.match(/pg_dump failed/g) ?? []).length >= 2, `expected failing dumps, log:\n${log}`);
+        assert.ok(!fs.existsSync(path.join(backups, BACKUP_MARKER)), "no marker without a successful dump");
+        const probe = spawnSync("sh", ["-c", backupHealthcheck()], { encoding: "utf8", env: { PATH: process.env.PATH, BACKUP_DIR: backups, BACKUP_MAX_AGE_SECONDS: "3600" } });
+        assert.equal(probe.status, 1);
     });
 });
