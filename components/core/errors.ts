@@ -1,11 +1,19 @@
+import { RunError } from "@pulumi/pulumi";
+
 /**
  * A user-facing configuration error. Every message names the component, the property path and
  * the fix, so a `pulumi up` that fails on input reads like a code review comment.
  *
  * Components raise it from their pure `normalize*()` functions, which run before `super()`, so a
  * bad input never leaves a half-registered component behind.
+ *
+ * It is a `pulumi.RunError`: when one escapes the program, @pulumi/pulumi's run entry
+ * (cmd/run/run.ts, its uncaught-error handler: `RunError.isInstance(err)`, which checks the
+ * `__pulumiRunError` brand, so another copy of the SDK counts too) logs only `err.message`, one
+ * line, instead of "Running program ... failed with an unhandled exception:", the stack and the
+ * object's fields. test/program/ checks this against the real run entry.
  */
-export class SlipwayConfigError extends Error {
+export class SlipwayConfigError extends RunError {
     constructor(
         /** e.g. `Gateway "edge"` */
         readonly component: string,
