@@ -44,12 +44,13 @@ export = async () => {
         const app = new DoApp("app", { target, parts, secretValues: await planSecretRollout(revision, await previousSecretsRevision()) });
         url = pulumi.all([gateway.url, app.liveUrl]).apply(([g, live]) => g ?? live);
     }
+    // Only outputs that exist: an undefined one makes every `up` warn "Undefined value (...) will
+    // not show as a stack output" (no database; no secretsRevision on docker).
     return {
         url,
         services: Object.keys(services),
-        databaseHost: db?.host,
-        databaseUrl: db?.url, // secret
-        secretsRevision: revision, // secret; read back by the next run: see planSecretRollout
+        ...(db && { databaseHost: db.host, databaseUrl: db.url /* secret */ }),
+        ...(revision && { secretsRevision: revision }), // secret; read back by the next run: see planSecretRollout
     };
 };
 
