@@ -24,6 +24,7 @@ run() { "$@" 2>&1 | tee -a "$log"; }
 phase "typecheck";                 run npm run --silent typecheck
 phase "workflows (actionlint)";    run bash scripts/actionlint.sh
 phase "unit, component, synth, preview-comment tests"; run npm run --silent test:unit
+phase "stack program through @pulumi/pulumi's run entry (fake engine)"; run npm run --silent test:program
 phase "example API (go test)";     (cd examples/api && run go test ./...)
 phase "package: npm pack + example consumer"; run npm run --silent test:package
 phase "real Docker engine (images are built once, then cached)"; run npm run --silent test:integration
