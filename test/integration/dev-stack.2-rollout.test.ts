@@ -94,9 +94,9 @@ describe("dev stack on a real engine: the next pulumi up", function () {
         const { load, result, error } = await underLoad(s, () => s.up(next));
         report("gateway config change under load", load);
         if (error) throw error;
+        s.figures = { ...s.figures, ...figures };
         assert.deepEqual(result!.steps.filter(x => x.op === "replace").map(x => x.logical), [], "nothing is replaced");
         assert.equal((await s.h.inspect(s.name(C.gateway))).Id, caddyId, "the same Caddy process holds the connections");
-        s.figures = { ...s.figures, ...figures };
         // The config Caddy runs now is the new one (its autosave is what it loaded last).
         const live = await s.h.exec(s.name(C.gateway), ["cat", "/config/caddy/autosave.json"]);
         assert.equal(live.exitCode, 0, live.output);

@@ -58,7 +58,9 @@ export function driftOf(logical: string, inputs: Record<string, any>, inspect: a
     const swap = host.MemorySwap > 0 ? host.MemorySwap / MiB : host.MemorySwap === -1 ? -1 : 0;
     cmp("memorySwap", inputs.memorySwap, swap, 0);
     cmp("restart", inputs.restart, host.RestartPolicy?.Name || "no", "no");
-    cmp("user", inputs.user, inspect.Config?.User ?? "", "");
+    // `user` is optional and computed in the provider's schema: unset, it takes the image's USER
+    // without a diff (the real dev-stack preview showed none for Prometheus' image user).
+    if (inputs.user !== undefined) cmp("user", inputs.user, inspect.Config?.User ?? "", "");
     const hc = inspect.Config?.Healthcheck;
     const want = inputs.healthcheck;
     if (want) {
