@@ -16,6 +16,7 @@
 //   8. 404 JSON for anything else.
 // Errors (413, 429, 502...) bypass deferred headers, so the server's `errors` routes set the
 // same headers again, immediately, and answer with a small JSON body.
+import { createHash } from "crypto";
 import type { ServiceEndpoint } from "../core/service";
 import { NormalizedGateway, NormalizedRateLimitZone, NormalizedRoute, RateLimitKey, sortKeys } from "./normalize";
 
@@ -140,8 +141,25 @@ export interface CaddyTlsApp {
     };
 }
 
+/**
+ * The admin API on a unix socket only (never TCP), and the active config autosaved, so that a
+ * restarted Caddy resumes it (`caddy run --resume`). The bootstrap and the full config carry the
+ * same block, so a reload never moves or closes the socket the next reload goes through.
+ */
+export interface CaddyAdmin {
+    listen: `unix/${string}`;
+    config: { persist: true };
+}
+
+/** Caddy's first config on an empty config volume: the admin socket and the health listener, no routes. */
+export interface CaddyBootstrapConfig {
+    admin: CaddyAdmin;
+    logging: { logs: Record<string, CaddyLog> };
+    apps: { http: { grace_period: string; servers: { health: CaddyServer } } };
+}
+
 export interface CaddyConfig {
-    admin: { disabled: true; config: { persist: false } };
+    admin: CaddyAdmin;
     storage: { module: "file_system"; root: string };
     logging: { logs: Record<string, CaddyLog> };
     apps: {
@@ -166,6 +184,8 @@ export interface CaddyBuildOptions {
     httpsPort?: number;
     /** Internal health listener for the container health check. @default `"127.0.0.1:9180"` */
     healthListen?: string;
+    /** Absolute path of the admin API's unix socket. @default `"/config/admin.sock"` */
+    adminSocket?: string;
     /** Certificates and ACME state. @default `"/data/caddy"` */
     storageRoot?: string;
     /** Replace a service's dial addresses (tests point them at a local upstream). */
@@ -178,8 +198,18 @@ export const CONTAINER = {
     healthListen: "127.0.0.1:9180",
     healthPath: "/healthz",
     storageRoot: "/data/caddy",
+    /** The full config, as the config loader uploads and pushes it. */
     configPath: "/etc/caddy/caddy.json",
+    /** What Caddy starts on when its config volume holds no autosave yet. */
+    bootstrapPath: "/etc/caddy/bootstrap.json",
+    /** XDG_CONFIG_HOME in the image: Caddy autosaves to `<dir>/caddy/autosave.json`. A volume. */
+    configDir: "/config",
+    /** In the config volume, so the loader reaches it by mounting the volume; no network path exists. */
+    adminSocket: "/config/admin.sock",
 } as const;
+
+/** Reloads drain the old server instances for this long; the same in both configs. */
+const GRACE_PERIOD = "10s";
 
 const ACCESS_LOGGER = "access";
 const ACCESS_LOGGER_FULL = `http.log.access.${ACCESS_LOGGER}`;
@@ -330,6 +360,44 @@ export function integerAbove(max: number): string {
     return `^0*(?:${alts.join("|")})$`;
 }
 
+/** The admin block both configs share. */
+export function caddyAdmin(socket: string = CONTAINER.adminSocket): CaddyAdmin {
+    if (!socket.startsWith("/")) throw new Error(`caddyAdmin: the admin socket must be an absolute path, got ${JSON.stringify(socket)}`);
+    // "unix/" + "/config/admin.sock" = "unix//config/admin.sock", Caddy's network-address form.
+    return { listen: `unix/${socket}`, config: { persist: true } };
+}
+
+/** The internal listener the container healthcheck probes; never published. */
+function healthServer(listen: string): CaddyServer {
+    return {
+        listen: [listen],
+        routes: [{ match: [{ path: [CONTAINER.healthPath] }], handle: [{ handler: "static_response", status_code: 200, body: "ok\n" }], terminal: true }],
+        automatic_https: { disable: true },
+    };
+}
+
+/** Caddy's own (non-access) log: JSON lines on stderr. */
+const runtimeLog = (): CaddyLog => ({ writer: { output: "stderr" }, encoder: { format: "json" } });
+
+/**
+ * What the Caddy container starts on: constant for a given socket and health listener, so no route,
+ * limit or header is among the container's inputs. It serves the health listener (so the container
+ * turns healthy) and the admin socket; the config loader then pushes the full config. With an
+ * autosave in the config volume, `caddy run --resume` ignores this file and resumes that config.
+ */
+export function buildBootstrapConfig(opts: Pick<CaddyBuildOptions, "adminSocket" | "healthListen"> = {}): CaddyBootstrapConfig {
+    return {
+        admin: caddyAdmin(opts.adminSocket),
+        logging: { logs: { default: runtimeLog() } },
+        apps: { http: { grace_period: GRACE_PERIOD, servers: { health: healthServer(opts.healthListen ?? CONTAINER.healthListen) } } },
+    };
+}
+
+/** The config revision: the first 10 hex digits of the SHA-256 of the rendered config. */
+export function configRevision(rendered: string): string {
+    return createHash("sha256").update(rendered).digest("hex").slice(0, 10);
+}
+
 /** The whole Caddy config for a normalized gateway. Pure: same input, same object. */
 export function buildCaddyConfig(n: NormalizedGateway, opts: CaddyBuildOptions = {}): CaddyConfig {
     const httpPort = opts.httpPort ?? CONTAINER.httpPort;
@@ -386,7 +454,7 @@ export function buildCaddyConfig(n: NormalizedGateway, opts: CaddyBuildOptions =
     if (n.accessLog) edge.logs = { default_logger_name: ACCESS_LOGGER };
 
     const logs: Record<string, CaddyLog> = {
-        default: { writer: { output: "stderr" }, encoder: { format: "json" }, exclude: [ACCESS_LOGGER_FULL] },
+        default: { ...runtimeLog(), exclude: [ACCESS_LOGGER_FULL] },
     };
     if (n.accessLog?.stdout) logs.access_stdout = { writer: { output: "stdout" }, encoder: { format: "json" }, include: [ACCESS_LOGGER_FULL] };
     if (n.accessLog?.file) {
@@ -398,23 +466,16 @@ export function buildCaddyConfig(n: NormalizedGateway, opts: CaddyBuildOptions =
     }
 
     const config: CaddyConfig = {
-        // No admin endpoint: config changes replace the container, so nothing needs it.
-        admin: { disabled: true, config: { persist: false } },
+        // The same block as the bootstrap's: the loader pushes the next config through this socket.
+        admin: caddyAdmin(opts.adminSocket),
         storage: { module: "file_system", root: opts.storageRoot ?? CONTAINER.storageRoot },
         logging: { logs },
         apps: {
             http: {
                 http_port: httpPort,
                 https_port: httpsPort,
-                grace_period: "10s",
-                servers: {
-                    edge,
-                    health: {
-                        listen: [opts.healthListen ?? CONTAINER.healthListen],
-                        routes: [{ match: [{ path: [CONTAINER.healthPath] }], handle: [{ handler: "static_response", status_code: 200, body: "ok\n" }], terminal: true }],
-                        automatic_https: { disable: true },
-                    },
-                },
+                grace_period: GRACE_PERIOD,
+                servers: { edge, health: healthServer(opts.healthListen ?? CONTAINER.healthListen) },
             },
         },
     };
@@ -427,7 +488,7 @@ export function buildCaddyConfig(n: NormalizedGateway, opts: CaddyBuildOptions =
 }
 
 /** Stable JSON: object keys sorted (arrays keep their meaningful order), 2-space indent, final newline. */
-export function renderCaddyJson(config: CaddyConfig): string {
+export function renderCaddyJson(config: CaddyConfig | CaddyBootstrapConfig): string {
     const sort = (v: unknown): unknown => {
         if (Array.isArray(v)) return v.map(sort);
         if (v !== null && typeof v === "object") {

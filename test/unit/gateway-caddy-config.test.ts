@@ -2,7 +2,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import {
-    buildCaddyConfig, caddyRateLimit, CaddyConfig, CaddyHandler, CaddyRoute, dialAddresses, integerAbove, renderCaddyJson,
+    buildBootstrapConfig, buildCaddyConfig, caddyRateLimit, CaddyConfig, CaddyHandler, CaddyRoute, configRevision, CONTAINER, dialAddresses,
+    integerAbove, renderCaddyJson,
 } from "../../components/gateway/caddy-config";
 import { normalizeGateway } from "../../components/gateway/normalize";
 import { domainArgs, localArgs, plainDocker, publicDocker, svc } from "./gateway-fixtures";
@@ -31,6 +32,7 @@ describe("Gateway Caddy JSON", () => {
     it("matches the golden configs byte for byte", () => {
         golden("gateway-caddy-local.json", renderCaddyJson(buildCaddyConfig(local)));
         golden("gateway-caddy-domains.json", renderCaddyJson(buildCaddyConfig(domains)));
+        golden("gateway-caddy-bootstrap.json", renderCaddyJson(buildBootstrapConfig()));
     });
 
     it("refuses a declared Content-Length over maxBodySize before any upstream sees the request", () => {
@@ -161,9 +163,34 @@ describe("Gateway Caddy JSON", () => {
         assert.equal(internal.apps.pki!.certificate_authorities.local.install_trust, false);
     });
 
-    it("turns the admin API off and logs access as JSON to stdout (and a file when set)", () => {
+    it("serves the admin API on a unix socket only, persisted, the same block as the bootstrap's", () => {
+        const admin = { listen: "unix//config/admin.sock", config: { persist: true } };
+        for (const c of [buildCaddyConfig(local), buildCaddyConfig(domains), buildBootstrapConfig()]) assert.deepEqual(c.admin, admin);
+        assert.equal(CONTAINER.adminSocket.startsWith(`${CONTAINER.configDir}/`), true, "the socket lives in the config volume");
+        // Tests run Caddy on the host with a socket in a temp dir.
+        assert.deepEqual(buildCaddyConfig(local, { adminSocket: "/tmp/x/admin.sock" }).admin.listen, "unix//tmp/x/admin.sock");
+        assert.deepEqual(buildBootstrapConfig({ adminSocket: "/tmp/x/admin.sock" }).admin.listen, "unix//tmp/x/admin.sock");
+        assert.throws(() => buildBootstrapConfig({ adminSocket: "admin.sock" }), /absolute path/);
+    });
+
+    it("bootstraps with the admin socket and the health listener only, the same for every gateway", () => {
+        const b = buildBootstrapConfig();
+        assert.deepEqual(Object.keys(b.apps.http.servers), ["health"]);
+        assert.deepEqual(b.apps.http.servers.health, buildCaddyConfig(domains).apps.http.servers.health, "the health listener is the same in both");
+        assert.equal(b.apps.http.grace_period, buildCaddyConfig(local).apps.http.grace_period);
+        assert.equal(renderCaddyJson(buildBootstrapConfig()), renderCaddyJson(b), "pure");
+    });
+
+    it("names a config revision by the SHA-256 of the rendered JSON", () => {
+        const json = renderCaddyJson(buildCaddyConfig(local));
+        assert.match(configRevision(json), /^[0-9a-f]{10}$/);
+        assert.equal(configRevision(json), configRevision(renderCaddyJson(buildCaddyConfig(local))));
+        assert.notEqual(configRevision(json), configRevision(renderCaddyJson(buildCaddyConfig(domains))));
+        assert.equal(configRevision(""), "e3b0c44298", "sha256 of the empty string");
+    });
+
+    it("logs access as JSON to stdout (and a file when set)", () => {
         const d = buildCaddyConfig(domains);
-        assert.deepEqual(d.admin, { disabled: true, config: { persist: false } });
         assert.deepEqual(d.apps.http.servers.edge!.logs, { default_logger_name: "access" });
         assert.deepEqual(d.logging.logs.access_stdout, { writer: { output: "stdout" }, encoder: { format: "json" }, include: ["http.log.access.access"] });
         assert.equal((d.logging.logs.access_file!.writer as { filename: string }).filename, "/var/log/caddy/access.log");

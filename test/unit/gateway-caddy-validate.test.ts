@@ -9,7 +9,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
-import { buildCaddyConfig, CaddyBuildOptions, renderCaddyJson } from "../../components/gateway/caddy-config";
+import { buildBootstrapConfig, buildCaddyConfig, CaddyBuildOptions, renderCaddyJson } from "../../components/gateway/caddy-config";
 import { normalizeGateway } from "../../components/gateway/normalize";
 import type { GatewayArgs } from "../../components/gateway";
 import { domainArgs, localArgs, plainDocker, publicDocker, svc } from "./gateway-fixtures";
@@ -99,6 +99,13 @@ describe("Gateway on a real Caddy", function () {
             assert.equal(r.status, 0, r.out);
         });
 
+        it("accepts the bootstrap config (admin socket and health listener only)", () => {
+            const file = path.join(tmp, "bootstrap.json");
+            fs.writeFileSync(file, renderCaddyJson(buildBootstrapConfig()));
+            const r = spawnSync(bin, ["validate", "--config", file], { encoding: "utf8", timeout: 30_000 });
+            assert.equal(r.status, 0, r.stdout + r.stderr);
+        });
+
         it("is a real check: Caddy refuses a zone the module cannot load", () => {
             const n = normalizeGateway("edge", localArgs(plainDocker()));
             const c = buildCaddyConfig(n, { storageRoot: path.join(tmp, "bad") }) as unknown as { apps: { http: { servers: { edge: { routes: { handle: { handler: string; rate_limits?: Record<string, { window: string }> }[] }[] } } } } };
@@ -153,8 +160,14 @@ describe("Gateway on a real Caddy", function () {
             fs.writeFileSync(file, renderCaddyJson(buildCaddyConfig(n, {
                 bindHost: "127.0.0.1", httpPort: port, httpsPort: await freePort(), healthListen: `127.0.0.1:${healthPort}`,
                 storageRoot: path.join(tmp, "serve-data"), dial: () => [`127.0.0.1:${upPort}`],
+                // The admin socket and the autosave stay in the temp dir too.
+                adminSocket: path.join(tmp, "serve-config", "admin.sock"),
             })));
-            caddy = spawn(bin, ["run", "--config", file], { stdio: ["ignore", "pipe", "pipe"] });
+            fs.mkdirSync(path.join(tmp, "serve-config"));
+            caddy = spawn(bin, ["run", "--config", file], {
+                stdio: ["ignore", "pipe", "pipe"],
+                env: { ...process.env, XDG_CONFIG_HOME: path.join(tmp, "serve-config"), XDG_DATA_HOME: path.join(tmp, "serve-data") },
+            });
             caddy.stdout!.on("data", d => { stdout += d; });
             caddy.stderr!.on("data", d => { stderr += d; });
             const deadline = Date.now() + 15_000;
