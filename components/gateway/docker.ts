@@ -1,7 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
 import { DockerTarget } from "../core/target";
-import { buildCaddyConfig, CONTAINER, renderCaddyJson } from "./caddy-config";
+import { buildBootstrapConfig, buildCaddyConfig, configRevision, CONTAINER, renderCaddyJson } from "./caddy-config";
 import { DEFAULTS, NormalizedGateway } from "./normalize";
 
 /** The uid:gid the Caddy image runs as and owns /data, /config and /var/log/caddy with (images/caddy). */
@@ -9,25 +10,119 @@ export const CADDY_UID = 10002;
 export const CADDY_USER = `${CADDY_UID}:${CADDY_UID}`;
 const TMPFS = `rw,noexec,nosuid,size=16m,uid=${CADDY_UID},gid=${CADDY_UID}`;
 
+/** Memory limits in MiB, swap pinned to the same value. `caddy reload` peaks at about 40 MiB. */
+const CADDY_MEMORY_MIB = 512;
+const LOADER_MEMORY_MIB = 128;
+
+/** How the config loader pushes one config revision into the running Caddy. */
+export const CONFIG_LOADER = {
+    /** Written once the push succeeded; the loader's healthcheck tests it. In the container's own layer, so it survives a restart (and a restarted loader never pushes again). */
+    marker: "/tmp/slipway-config-loaded",
+    /** Pushes tried while the admin socket does not answer (Caddy restarting), one per `delaySeconds`. */
+    attempts: 30,
+    delaySeconds: 1,
+    /** Bounds `pulumi up`: longer than the attempts above take, then the create fails. */
+    waitTimeoutSeconds: 90,
+} as const;
+
+export interface LoaderScriptOptions {
+    /** The full config file to push. */
+    configPath: string;
+    /** Caddy's admin address, e.g. `unix//config/admin.sock`. */
+    adminAddress: string;
+    marker: string;
+    attempts: number;
+    delaySeconds: number;
+}
+
+const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The config loader's program (POSIX sh; `caddy` on PATH). Unless its marker exists, it runs
+ * `caddy reload` until Caddy takes the config: a connection failure (Caddy not up yet) is retried up
+ * to `attempts` times, a rejection (HTTP 4xx: an invalid config, which Caddy refuses while it keeps
+ * serving the previous one) is final. On success it writes the marker. Either way it then idles
+ * until stopped, never pushing again: an older loader that is still running while a newer one
+ * pushes (the engine deletes it only at the end of the update) stays quiet, so two loaders never
+ * take turns. Without the marker it stays unhealthy, so a `wait`ing create fails.
+ *
+ * No `--force`: when Caddy already runs this exact config (it resumed it from its autosave after a
+ * replace), Caddy answers "config is unchanged" and nothing is reloaded.
+ */
+export function loaderScript(o: LoaderScriptOptions): string {
+    if (!Number.isInteger(o.attempts) || o.attempts < 1) throw new Error(`loaderScript: attempts must be a whole number >= 1, got ${o.attempts}`);
+    if (!(o.delaySeconds > 0)) throw new Error(`loaderScript: delaySeconds must be > 0, got ${o.delaySeconds}`);
+    const marker = sq(o.marker);
+    return [
+        "log() { echo \"config-loader: $*\"; }",
+        "trap 'exit 0' TERM INT",
+        `if [ -f ${marker} ]; then`,
+        "  log 'this revision was loaded before; not pushing it again'",
+        "else",
+        "  n=0",
+        "  while :; do",
+        "    n=$((n + 1))",
+        `    if out=$(caddy reload --config ${sq(o.configPath)} --address ${sq(o.adminAddress)} 2>&1); then`,
+        `      : > ${marker}`,
+        "      log \"loaded (attempt $n)\"",
+        "      break",
+        "    fi",
+        "    printf '%s\\n' \"$out\" >&2",
+        "    case \"$out\" in",
+        "      *'responded with error: HTTP 4'*) log 'Caddy rejected this config and keeps serving the previous one' >&2; break ;;",
+        "    esac",
+        `    if [ "$n" -ge ${o.attempts} ]; then log "no answer from Caddy's admin socket after $n attempts; giving up" >&2; break; fi`,
+        `    sleep ${o.delaySeconds}`,
+        "  done",
+        "fi",
+        "log idle",
+        "while :; do sleep 3600 & wait $!; done",
+        "",
+    ].join("\n");
+}
+
 export interface GatewayDockerResources {
     image: docker.RemoteImage;
+    /** Caddy itself. Its inputs do not depend on routes, limits or headers; see {@link createGatewayDocker}. */
     container: docker.Container;
+    /** Pushes this config revision into the running Caddy; logical name `${name}-config-${configRevision}`. */
+    loader: docker.Container;
+    /** Caddy's /config: its admin socket and its autosaved last config. */
+    configVolume: docker.Volume;
     dataVolume?: docker.Volume;
     logVolume?: docker.Volume;
+    /** The full config the loader pushes (uploaded to the loader at /etc/caddy/caddy.json). */
     caddyJson: string;
+    /** What Caddy starts on when its config volume has no autosave yet. */
+    bootstrapJson: string;
+    /** First 10 hex digits of the SHA-256 of `caddyJson`. */
+    configRevision: string;
     url: string;
 }
 
 /**
- * One Caddy container, configured by native JSON uploaded at /etc/caddy/caddy.json.
+ * One Caddy container, whose routes, limits and headers change without restarting it.
  *
- * Hardening, and why not more: Caddy listens on 8080/8443 inside, so it runs as a non-root
- * user with every capability dropped. The root filesystem stays writable because Docker refuses
- * uploads (`docker cp`) into a read-only rootfs, and the config must be an upload so synth and
- * reviewers see it; /config is a tmpfs and /data a volume (certificates) or a tmpfs (no TLS).
+ * Caddy runs `caddy run --config /etc/caddy/bootstrap.json --resume`. The bootstrap is constant: the
+ * admin API on a unix socket in /config (no TCP listener, nothing published) and the internal health
+ * listener. The full config goes to a small loader container, `${name}-config-<hash>`, that pushes it
+ * over the socket with `caddy reload`, a graceful in-place reload (listeners and connections kept),
+ * and turns healthy once it took: with `wait`, `pulumi up` blocks until the new config is live, and
+ * fails if Caddy rejects it (the old config keeps serving). Since the hash is in the loader's
+ * logical name, a new config is a new resource: the engine creates it during the update and
+ * deletes the old loader at the end, never delete-before-create. Caddy autosaves every loaded config
+ * to /config, a volume, so a restarted or replaced Caddy resumes the last one without the loader.
  *
- * A replace (image or config change) is delete-before-create, because the published host ports
- * cannot be held by two containers: expect a gap of a few seconds without a gateway.
+ * Caddy is replaced (delete-before-create, ports) only for an image, port, TLS on/off or access-log
+ * file change; expect a gap of a few seconds then. The first deploy with this layout replaces a
+ * Caddy of the previous one (admin off, config as an upload) once, and serves nothing on the
+ * edge until the loader has pushed.
+ *
+ * Hardening, and why not more: Caddy listens on 8080/8443 inside, so it runs as a non-root user
+ * with every capability dropped. The root filesystem stays writable because Docker refuses uploads
+ * (`docker cp`) into a read-only rootfs; /data is a volume (certificates) or a tmpfs (no TLS). The
+ * loader has no network at all and mounts the config volume read-only (connecting to a unix socket
+ * needs no write access to the filesystem).
  */
 export function createGatewayDocker(
     name: string,
@@ -37,22 +132,28 @@ export function createGatewayDocker(
     image: pulumi.Input<string> | undefined,
 ): GatewayDockerResources {
     const opts = { parent, provider: target.provider };
-    const labels: Record<string, string> = { ...target.labels, "slipway.component": "Gateway", "slipway.name": name };
-    const labelList = Object.keys(labels).sort().map(label => ({ label, value: labels[label]! }));
+    const labelMap: Record<string, string> = { ...target.labels, "slipway.component": "Gateway", "slipway.name": name };
+    const labels = labelList(labelMap);
     const caddyJson = renderCaddyJson(buildCaddyConfig(n));
+    const revision = configRevision(caddyJson);
+    const bootstrapJson = renderCaddyJson(buildBootstrapConfig());
     const tlsOn = n.tls !== "off";
 
-    const volumes: docker.types.input.ContainerVolume[] = [];
-    const tmpfs: Record<string, string> = { "/config": TMPFS };
-    let dataVolume: docker.Volume | undefined;
     // Volume names are fixed and Docker's volume create returns an existing volume of that name,
     // so a volume replace would end up deleting the volume in use. Their inputs (name, labels) are
     // therefore derived from constants only (stack, environment, component, name), never from config.
+    const configVolume = new docker.Volume(`${name}-caddy-config`, {
+        name: `${target.namePrefix}-${name}-caddy-config`,
+        labels: labels,
+    }, opts);
+    const volumes: docker.types.input.ContainerVolume[] = [{ volumeName: configVolume.name, containerPath: CONTAINER.configDir }];
+    const tmpfs: Record<string, string> = {};
+    let dataVolume: docker.Volume | undefined;
     if (tlsOn) {
         // Certificates and ACME account keys: losing them means re-issuing against CA rate limits.
         dataVolume = new docker.Volume(`${name}-data`, {
             name: `${target.namePrefix}-${name}-caddy-data`,
-            labels: labelList,
+            labels: labels,
         }, { ...opts, protect: target.production, retainOnDelete: target.production });
         volumes.push({ volumeName: dataVolume.name, containerPath: "/data" });
     } else {
@@ -60,7 +161,7 @@ export function createGatewayDocker(
     }
     let logVolume: docker.Volume | undefined;
     if (n.accessLog?.file) {
-        logVolume = new docker.Volume(`${name}-logs`, { name: `${target.namePrefix}-${name}-caddy-logs`, labels: labelList }, opts);
+        logVolume = new docker.Volume(`${name}-logs`, { name: `${target.namePrefix}-${name}-caddy-logs`, labels: labels }, opts);
         volumes.push({ volumeName: logVolume.name, containerPath: n.accessLog.file.replace(/\/[^/]+$/, "") });
     }
 
@@ -77,30 +178,31 @@ export function createGatewayDocker(
 
     const container = new docker.Container(`${name}-caddy`, {
         image: remote.imageId,
-        // Both set, so the result is `caddy run --config ...` whatever the image's own
-        // ENTRYPOINT/CMD (images/caddy has ENTRYPOINT caddy; the official image has none).
+        // Both set, so the result is `caddy run ...` whatever the image's own ENTRYPOINT/CMD
+        // (images/caddy has ENTRYPOINT caddy; the official image has none). With an autosave in
+        // /config, --resume loads it and ignores --config.
         entrypoints: ["caddy"],
-        command: ["run", "--config", CONTAINER.configPath],
-        uploads: [{ file: CONTAINER.configPath, content: caddyJson, permissions: "0444" }],
+        command: ["run", "--config", CONTAINER.bootstrapPath, "--resume"],
+        uploads: [{ file: CONTAINER.bootstrapPath, content: bootstrapJson, permissions: "0444" }],
         user: CADDY_USER,
         capabilities: { drops: ["ALL"] },
         securityOpts: ["no-new-privileges:true"],
-        tmpfs,
-        volumes: volumes.length ? volumes : undefined,
+        ...memoryLimit(CADDY_MEMORY_MIB),
+        tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined,
+        volumes,
         ports,
         networksAdvanced: [{ name: target.networkName, aliases: [name] }],
-        labels: labelList,
+        labels: labels,
         healthcheck: {
-            // An internal listener (never published): it proves Caddy is up and serving.
+            // An internal listener (never published), in the bootstrap too: it proves Caddy is up.
             tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://${CONTAINER.healthListen}${CONTAINER.healthPath}`],
-            interval: "10s",
-            timeout: "3s",
+            interval: goDuration(10),
+            timeout: goDuration(3),
             retries: 3,
-            startPeriod: "5s",
+            startPeriod: goDuration(5),
         },
         restart: "unless-stopped",
-        logDriver: "json-file",
-        logOpts: { "max-size": "10m", "max-file": "3" },
+        ...jsonFileLogs(),
         // Caddy drains connections for its 10s grace period on SIGTERM.
         stopSignal: "SIGTERM",
         stopTimeout: 15,
@@ -108,16 +210,53 @@ export function createGatewayDocker(
         waitTimeout: 60,
     }, {
         ...opts,
-        // The host ports are fixed, so a create-before-delete replace (every config change, since
-        // the config is an upload) would fail with "port is already allocated". The price: the
+        // The host ports are fixed, so a create-before-delete replace would fail with "port is
+        // already allocated". Only an image, port, TLS or log-file change replaces Caddy now; the
         // gateway is down from the old container's stop (up to its 15 s drain) until the new one
-        // is healthy, a few seconds in all.
+        // serves the resumed config.
         deleteBeforeReplace: true,
     });
+
+    const loaderLabels = labelList({ ...labelMap, "slipway.role": "config-loader", "slipway.config-revision": revision });
+    const loader = new docker.Container(`${name}-config-${revision}`, {
+        // The same image: `caddy reload` then speaks the running Caddy's admin API version.
+        image: remote.imageId,
+        entrypoints: ["/bin/sh", "-c"],
+        command: [loaderScript({
+            configPath: CONTAINER.configPath,
+            adminAddress: `unix/${CONTAINER.adminSocket}`,
+            marker: CONFIG_LOADER.marker,
+            attempts: CONFIG_LOADER.attempts,
+            delaySeconds: CONFIG_LOADER.delaySeconds,
+        })],
+        // No owner/group: the provider's owner path breaks for a numeric `user`. Root-owned 0444 is
+        // readable by the Caddy uid.
+        uploads: [{ file: CONTAINER.configPath, content: caddyJson, permissions: "0444" }],
+        // Caddy's uid: its socket is mode 0200, owned by that uid.
+        user: CADDY_USER,
+        capabilities: { drops: ["ALL"] },
+        securityOpts: ["no-new-privileges:true"],
+        ...memoryLimit(LOADER_MEMORY_MIB),
+        networkMode: "none",
+        volumes: [{ volumeName: configVolume.name, containerPath: CONTAINER.configDir, readOnly: true }],
+        labels: loaderLabels,
+        healthcheck: {
+            tests: ["CMD", "test", "-f", CONFIG_LOADER.marker],
+            interval: goDuration(2),
+            timeout: goDuration(2),
+            retries: 3,
+            // Failed probes while the loader still retries do not count against it.
+            startPeriod: goDuration(60),
+        },
+        restart: "unless-stopped",
+        ...jsonFileLogs(),
+        wait: true,
+        waitTimeout: CONFIG_LOADER.waitTimeoutSeconds,
+    }, { ...opts, dependsOn: [container] });
 
     const host = n.domains[0];
     const url = host && tlsOn
         ? `https://${host}${n.publishPorts.https === 443 ? "" : `:${n.publishPorts.https}`}`
         : `http://${host ?? target.publishAddress}${n.publishPorts.http === 80 ? "" : `:${n.publishPorts.http}`}`;
-    return { image: remote, container, dataVolume, logVolume, caddyJson, url };
+    return { image: remote, container, loader, configVolume, dataVolume, logVolume, caddyJson, bootstrapJson, configRevision: revision, url };
 }

@@ -234,9 +234,11 @@ export interface GatewayArgs {
  * body limits and compression. On docker it is a Caddy container configured with native JSON;
  * on do-app it is App Platform ingress rules and domains, with Cloudflare at the edge.
  *
- * On docker, any change to the gateway (routes, limits, headers, image) replaces its container
- * delete-before-create: the published host ports cannot belong to two containers at once, so
- * there is a gap of a few seconds (the old Caddy's drain plus the new one's start) without a gateway.
+ * On docker, routes, limits, headers, CORS and the other config reach the running Caddy as a graceful
+ * in-place reload (no restart, connections kept): a small loader container per config revision pushes
+ * them over Caddy's admin unix socket, and `pulumi up` waits until the new config is live. Only an
+ * image, port, TLS on/off or access-log file change replaces the Caddy container, delete-before-create
+ * (the published host ports cannot belong to two containers at once): a gap of a few seconds.
  */
 export class Gateway extends pulumi.ComponentResource {
     /**
@@ -246,8 +248,13 @@ export class Gateway extends pulumi.ComponentResource {
     readonly url: pulumi.Output<string | undefined>;
     /** The normalized route table both targets were generated from. */
     readonly routes: NormalizedGateway["routes"];
-    /** Docker: the Caddy JSON uploaded to /etc/caddy/caddy.json. */
+    /** Docker: the full Caddy JSON config, as the config loader pushes it (uploaded to it at /etc/caddy/caddy.json). */
     readonly caddyJson?: string;
+    /**
+     * Docker: the config revision, the first 10 hex digits of the SHA-256 of {@link caddyJson}. The
+     * loader container that pushes it is the child named `${name}-config-${configRevision}`.
+     */
+    readonly configRevision?: string;
     /** do-app: this gateway's part of the App spec. */
     readonly appSpec?: AppSpecPart;
 
@@ -258,6 +265,7 @@ export class Gateway extends pulumi.ComponentResource {
         if (args.target.kind === "docker") {
             const d = createGatewayDocker(name, this, n, args.target, args.image);
             this.caddyJson = d.caddyJson;
+            this.configRevision = d.configRevision;
             this.url = pulumi.output(d.url);
         } else {
             args.target.contributors.add(`Gateway "${name}"`);

@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
+import { createHash } from "crypto";
 import { fakeProviderOutputs } from "../../components/testing/fakes";
 import { RecordedResource, Recorder, valueOf } from "../../components/testing/recorder";
-import { buildCaddyConfig, renderCaddyJson } from "../../components/gateway/caddy-config";
+import { buildBootstrapConfig, buildCaddyConfig, renderCaddyJson } from "../../components/gateway/caddy-config";
 import { normalizeGateway } from "../../components/gateway/normalize";
 import { dockerTarget, freshRecorder } from "../helpers/harness";
 import { domainArgs, localArgs, svc } from "../unit/gateway-fixtures";
@@ -12,6 +13,7 @@ const GATEWAY = "slipway:gateway:Gateway";
 const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
 /** The id the (fake) provider computes for a RemoteImage: what a container must run. */
 const imageIdOf = (r: RecordedResource) => fakeProviderOutputs({ type: r.type, name: r.name, inputs: r.inputs, custom: true } as any)!.imageId;
+const LOADER_NAME = /^edge-config-[0-9a-f]{10}$/;
 
 describe("Gateway on docker", () => {
     let rec: Recorder;
@@ -31,22 +33,156 @@ describe("Gateway on docker", () => {
         return { gw, target, args };
     }
 
-    it("uploads exactly the rendered Caddy JSON and runs caddy on it", async () => {
-        const { gw, args } = await build("local");
+    /** The one config loader the gateway registered (its logical name carries the config's hash). */
+    function loader(): RecordedResource {
+        const loaders = rec.ofType(CONTAINER).filter(c => c.name.startsWith("edge-config-"));
+        assert.equal(loaders.length, 1, `one loader, got ${loaders.map(l => l.name).join(", ") || "none"}`);
+        return loaders[0]!;
+    }
+
+    it("runs Caddy on a constant bootstrap config and resumes the last loaded one", async () => {
+        await build("local");
         const c = rec.get(CONTAINER, "edge-caddy").inputs as Record<string, any>;
-        const expected = renderCaddyJson(buildCaddyConfig(normalizeGateway("edge", args as any)));
-        assert.deepEqual(c.uploads.map((u: any) => u.file), ["/etc/caddy/caddy.json"]);
-        assert.equal(c.uploads[0].content, expected);
-        assert.equal(gw.caddyJson, expected);
-        assert.deepEqual([...c.entrypoints, ...c.command], ["caddy", "run", "--config", "/etc/caddy/caddy.json"]);
+        assert.deepEqual([...c.entrypoints, ...c.command], ["caddy", "run", "--config", "/etc/caddy/bootstrap.json", "--resume"]);
+        assert.deepEqual(c.uploads.map((u: any) => [u.file, u.permissions]), [["/etc/caddy/bootstrap.json", "0444"]]);
+        assert.equal(c.uploads[0].content, renderCaddyJson(buildBootstrapConfig()));
+        // Nothing of the route table is in the Caddy container's inputs.
+        assert.doesNotMatch(JSON.stringify(c), /reverse_proxy|rate_limit|api-2:8080|Strict-Transport-Security/);
         // The provider keeps the image *id* in state: a tag here would replace Caddy on every `up`.
         const img = rec.get(REMOTE_IMAGE, "edge-image");
         assert.equal(img.inputs.name, "slipway/caddy:2.10.2-ratelimit-0.1.0");
         assert.equal(img.inputs.keepLocally, true);
         assert.equal(c.image, imageIdOf(img));
+        // Caddy autosaves the last loaded config in /config: a volume, so a restarted or replaced Caddy resumes it.
+        const state = rec.get(VOLUME, "edge-caddy-config");
+        assert.equal(state.inputs.name, "slipway-dev-edge-caddy-config");
+        assert.deepEqual(c.volumes.map((v: any) => [v.volumeName, v.containerPath, v.readOnly]), [["slipway-dev-edge-caddy-config", "/config", undefined]]);
+        assert.equal(c.tmpfs["/config"], undefined);
+    });
+
+    it("pushes the full rendered config with a loader named after its hash", async () => {
+        const { gw, args } = await build("local");
+        const expected = renderCaddyJson(buildCaddyConfig(normalizeGateway("edge", args as any)));
+        const l = loader();
+        const hash = createHash("sha256").update(expected).digest("hex").slice(0, 10);
+        assert.equal(l.name, `edge-config-${hash}`);
+        assert.equal(gw.configRevision, hash);
+        assert.equal(gw.caddyJson, expected);
+        const i = l.inputs as Record<string, any>;
+        assert.deepEqual(i.uploads.map((u: any) => [u.file, u.permissions]), [["/etc/caddy/caddy.json", "0444"]]);
+        assert.equal(i.uploads[0].content, expected);
         // The upload dials the replicas' network aliases.
-        assert.match(c.uploads[0].content, /"dial": "api-2:8080"/);
-        assert.match(c.uploads[0].content, /"dial": "media-1:9000"/);
+        assert.match(i.uploads[0].content, /"dial": "api-2:8080"/);
+        assert.match(i.uploads[0].content, /"dial": "media-1:9000"/);
+    });
+
+    it("keeps the Caddy container identical when routes, limits or headers change; only the loader's name changes", async () => {
+        const snapshot = async (kind: "local" | "domains", extra: Record<string, unknown>) => {
+            rec.clear();
+            await build(kind, false, extra);
+            const c = rec.get(CONTAINER, "edge-caddy");
+            // A provider reference is `<urn>::<id>`, and the mock's ids count up across builds.
+            const options = { ...c.options, provider: c.options.provider?.replace(/::[^:]+$/, "") };
+            return { caddy: { inputs: c.inputs, options }, loader: loader().name, volumes: rec.ofType(VOLUME).map(v => [v.name, v.inputs]) };
+        };
+        for (const kind of ["local", "domains"] as const) {
+            const base = await snapshot(kind, {});
+            assert.match(base.loader, LOADER_NAME);
+            const baseArgs = kind === "local" ? localArgs({} as any) : domainArgs({} as any);
+            const seen = new Set([base.loader]);
+            for (const change of [
+                { routes: [...baseArgs.routes, { pathPrefix: "/v2", service: svc("v2", 2, 8080) }] },
+                { rateLimits: Object.fromEntries(Object.entries(baseArgs.rateLimits!).map(([k, z]) => [k, { ...z, events: z.events + 1 }])) },
+                { securityHeaders: { frameOptions: "SAMEORIGIN", contentSecurityPolicy: "default-src 'self'" } },
+                { cors: { allowOrigins: ["https://other.example.com"] } },
+                { maxBodySize: "1MB", compression: ["gzip"] },
+                { upstream: { healthCheck: "ready", maxFails: 5 } },
+                // Access logs on stdout on or off (a log *file* needs a volume: that one is a Caddy change).
+                { accessLog: kind === "domains" ? { stdout: false, file: "/var/log/caddy/access.log" } : false },
+            ]) {
+                const next = await snapshot(kind, change);
+                assert.deepEqual(next.caddy, base.caddy, `${kind} ${JSON.stringify(change)}: the Caddy container's inputs and options`);
+                assert.deepEqual(next.volumes, base.volumes, `${kind} ${JSON.stringify(change)}: the volumes`);
+                assert.match(next.loader, LOADER_NAME);
+                assert.ok(!seen.has(next.loader), `${kind} ${JSON.stringify(change)}: a new loader name (got ${next.loader} again)`);
+                seen.add(next.loader);
+            }
+            // The same config twice: the same loader, so nothing is pushed again.
+            assert.equal((await snapshot(kind, {})).loader, base.loader);
+        }
+    });
+
+    it("serves the admin API on a unix socket in the shared volume only, with the same admin block in both configs", async () => {
+        for (const kind of ["local", "domains"] as const) {
+            rec.clear();
+            await build(kind);
+            const c = rec.get(CONTAINER, "edge-caddy").inputs as Record<string, any>;
+            const l = loader().inputs as Record<string, any>;
+            const bootstrap = JSON.parse(c.uploads[0].content);
+            const full = JSON.parse(l.uploads[0].content);
+            assert.deepEqual(bootstrap.admin, { listen: "unix//config/admin.sock", config: { persist: true } }, kind);
+            assert.deepEqual(full.admin, bootstrap.admin, `${kind}: a reload never moves or disables the admin socket`);
+            for (const cfg of [bootstrap, full]) {
+                assert.equal(cfg.admin.disabled, undefined);
+                assert.doesNotMatch(JSON.stringify(cfg.admin), /tcp|localhost|127\.0\.0\.1|:2019|0\.0\.0\.0/);
+                // The health listener the container healthcheck probes is in both.
+                assert.deepEqual(cfg.apps.http.servers.health.listen, ["127.0.0.1:9180"]);
+            }
+            assert.deepEqual(Object.keys(bootstrap.apps.http.servers), ["health"], "the bootstrap serves no routes");
+            // No published port reaches the admin API: only the edge ports are published.
+            assert.deepEqual(c.ports.map((p: any) => p.internal).sort(), kind === "local" ? [8080] : [8080, 8443]);
+            // The loader reaches the socket through the same volume, read-only, and has no network at all.
+            const caddyMount = c.volumes.find((v: any) => v.containerPath === "/config");
+            assert.deepEqual(l.volumes, [{ volumeName: caddyMount.volumeName, containerPath: "/config", readOnly: true }]);
+            assert.equal(l.networkMode, "none");
+            assert.equal(l.ports, undefined);
+            assert.equal(l.networksAdvanced, undefined);
+            assert.match(l.command.join(" "), /caddy reload --config '\/etc\/caddy\/caddy\.json' --address 'unix\/\/config\/admin\.sock'/);
+        }
+    });
+
+    it("uploads every file without owner or group (the provider's owner path breaks for numeric users)", async () => {
+        for (const kind of ["local", "domains"] as const) {
+            rec.clear();
+            await build(kind);
+            const uploads = rec.ofType(CONTAINER).flatMap(c => (c.inputs.uploads as any[] ?? []).map(u => [c.name, u]));
+            assert.equal(uploads.length, 2);
+            for (const [name, u] of uploads) {
+                assert.equal(u.owner, undefined, `${name} ${u.file}`);
+                assert.equal(u.group, undefined, `${name} ${u.file}`);
+                assert.equal(u.permissions, "0444", `${name} ${u.file}: world-readable, so uid 10002 reads a root-owned file`);
+            }
+        }
+    });
+
+    it("runs the loader after Caddy, as Caddy's user, hardened, and waits until the config is live", async () => {
+        await build("local");
+        const caddy = rec.get(CONTAINER, "edge-caddy");
+        const l = loader();
+        const i = l.inputs as Record<string, any>;
+        assert.ok(l.options.dependsOn.includes(caddy.urn), "created once Caddy is healthy");
+        assert.equal(i.image, caddy.inputs.image, "the same Caddy image, so `caddy reload` speaks its API version");
+        assert.equal(i.user, "10002:10002");
+        assert.deepEqual(i.capabilities, { drops: ["ALL"] });
+        assert.deepEqual(i.securityOpts, ["no-new-privileges:true"]);
+        assert.equal(i.memory, 128);
+        assert.equal(i.memorySwap, 128);
+        assert.equal(i.restart, "unless-stopped");
+        assert.equal(i.logDriver, "json-file");
+        assert.deepEqual(i.logOpts, { "max-size": "10m", "max-file": "3" });
+        assert.equal(i.name, undefined, "autonamed");
+        assert.deepEqual([...i.entrypoints], ["/bin/sh", "-c"]);
+        // Healthy only once the push succeeded, so `wait` makes `pulumi up` block until the config is live.
+        assert.equal(i.wait, true);
+        assert.equal(i.waitTimeout, 90);
+        assert.deepEqual(i.healthcheck, { tests: ["CMD", "test", "-f", "/tmp/slipway-config-loaded"], interval: "2s", timeout: "2s", retries: 3, startPeriod: "1m0s" });
+        const labels = Object.fromEntries(i.labels.map((x: any) => [x.label, x.value]));
+        assert.equal(labels["slipway.role"], "config-loader");
+        assert.equal(labels["slipway.config-revision"], l.name.slice("edge-config-".length));
+        assert.equal(labels["slipway.name"], "edge");
+        // Its logical name changes with the config, so it is never replaced: a new one is created and the
+        // old one deleted at the end of the update. Nothing to delete first.
+        assert.equal(l.options.deleteBeforeReplace, false);
     });
 
     it("publishes plain HTTP on the target's address only, on 8080 by default", async () => {
@@ -54,8 +190,8 @@ describe("Gateway on docker", () => {
         const c = rec.get(CONTAINER, "edge-caddy").inputs as Record<string, any>;
         assert.deepEqual(c.ports, [{ internal: 8080, external: 8080, ip: "127.0.0.1", protocol: "tcp" }]);
         assert.equal(await valueOf(gw.url), "http://127.0.0.1:8080");
-        assert.deepEqual(rec.ofType(VOLUME), [], "no certificate volume without TLS");
-        assert.ok(c.tmpfs["/data"] && c.tmpfs["/config"]);
+        assert.deepEqual(rec.ofType(VOLUME).map(v => v.name), ["edge-caddy-config"], "no certificate volume without TLS");
+        assert.ok(c.tmpfs["/data"]);
     });
 
     it("publishes 80 and 443 for domains and keeps certificates on a protected volume in production", async () => {
@@ -67,12 +203,12 @@ describe("Gateway on docker", () => {
         assert.equal(data.options.retainOnDelete, true);
         assert.equal(data.inputs.name, "slipway-prod-edge-caddy-data");
         const mounts = c.volumes.map((v: any) => [v.volumeName, v.containerPath]);
-        assert.deepEqual(mounts, [["slipway-prod-edge-caddy-data", "/data"], ["slipway-prod-edge-caddy-logs", "/var/log/caddy"]]);
-        assert.equal(c.tmpfs["/data"], undefined);
+        assert.deepEqual(mounts, [["slipway-prod-edge-caddy-config", "/config"], ["slipway-prod-edge-caddy-data", "/data"], ["slipway-prod-edge-caddy-logs", "/var/log/caddy"]]);
+        assert.equal(c.tmpfs?.["/data"], undefined);
         assert.equal(await valueOf(gw.url), "https://api.example.com");
     });
 
-    it("replaces Caddy delete-before-create, since its published host ports cannot be held twice", async () => {
+    it("replaces Caddy (image or port changes only) delete-before-create, since its published host ports cannot be held twice", async () => {
         for (const kind of ["local", "domains"] as const) {
             rec.clear();
             await build(kind);
@@ -82,7 +218,7 @@ describe("Gateway on docker", () => {
         }
     });
 
-    it("keeps the certificate and log volumes' inputs independent of the gateway's config", async () => {
+    it("keeps the config, certificate and log volumes' inputs independent of the gateway's config", async () => {
         // Fixed names, and Docker hands back the existing volume on a create under a taken name:
         // a volume replace would delete the live one, so no config change may touch a volume.
         const volumes = async (extra: Record<string, unknown>) => {
@@ -91,7 +227,7 @@ describe("Gateway on docker", () => {
             return rec.ofType(VOLUME).map(v => [v.name, v.inputs]);
         };
         const base = await volumes({});
-        assert.deepEqual(base.map(v => v[0]), ["edge-data", "edge-logs"]);
+        assert.deepEqual(base.map(v => v[0]), ["edge-caddy-config", "edge-data", "edge-logs"]);
         for (const change of [
             { image: "ghcr.io/acme/caddy-ratelimit:2.10.3" }, { publishPort: 8081, publishHttpsPort: 8443 },
             { routes: [{ pathPrefix: "/", service: svc("web", 2, 3000) }], rateLimits: {} }, { email: "other@example.com" },
@@ -112,11 +248,16 @@ describe("Gateway on docker", () => {
         await build("local");
         const c = rec.get(CONTAINER, "edge-caddy").inputs as Record<string, any>;
         assert.equal(c.user, "10002:10002");
-        assert.match(c.tmpfs["/config"], /uid=10002,gid=10002/);
+        assert.match(c.tmpfs["/data"], /uid=10002,gid=10002/);
         assert.deepEqual(c.capabilities, { drops: ["ALL"] });
         assert.deepEqual(c.securityOpts, ["no-new-privileges:true"]);
         assert.equal(c.restart, "unless-stopped");
         assert.deepEqual(c.healthcheck.tests, ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9180/healthz"]);
+        // Durations as the provider reads them back (Go's Duration.String()), or every preview shows a diff.
+        assert.deepEqual([c.healthcheck.interval, c.healthcheck.timeout, c.healthcheck.startPeriod], ["10s", "3s", "5s"]);
+        assert.equal(c.memory, 512);
+        assert.equal(c.memorySwap, 512, "swap pinned to memory: no swap, and no permanent memorySwap diff");
+        assert.equal(c.wait, true);
         assert.equal(c.logDriver, "json-file");
         assert.deepEqual(c.logOpts, { "max-size": "10m", "max-file": "3" });
         assert.equal(c.name, undefined, "autonamed: no fixed name to clash with");
@@ -131,7 +272,8 @@ describe("Gateway on docker", () => {
         const { target } = await build("domains");
         const gw = rec.ofType(GATEWAY)[0]!;
         const children = rec.descendants(gw.urn);
-        assert.deepEqual(children.map(r => r.name).sort(), ["edge-caddy", "edge-data", "edge-image", "edge-logs"]);
+        assert.deepEqual(children.map(r => r.name.replace(/^edge-config-[0-9a-f]{10}$/, "edge-config-<hash>")).sort(),
+            ["edge-caddy", "edge-caddy-config", "edge-config-<hash>", "edge-data", "edge-image", "edge-logs"]);
         const provider = await valueOf((target.provider as any).urn);
         for (const ch of children) {
             assert.equal(ch.parent, gw.urn);
@@ -156,7 +298,7 @@ describe("Gateway on docker", () => {
         const { Gateway } = await import("../../components/gateway");
         new Gateway("solo", { target, routes: [{ pathPrefix: "/", service: svc("solo", 1, 3000) }] });
         await rec.settle();
-        const c = rec.get(CONTAINER, "solo-caddy").inputs as Record<string, any>;
-        assert.match(c.uploads[0].content, /"dial": "solo-1:3000"/);
+        const l = rec.ofType(CONTAINER).find(c => c.name.startsWith("solo-config-"))!;
+        assert.match((l.inputs.uploads as any[])[0].content, /"dial": "solo-1:3000"/);
     });
 });
