@@ -1,19 +1,24 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
 import { DockerTarget } from "../core/target";
 import type { DatabaseConnection } from "./index";
 import { NormalizedManagedDatabase } from "./normalize";
-import { backupScript, initScript, passwordKey, pgpassLine, postgresUrl } from "./scripts";
+import { backupHealthcheck, backupMaxAgeSeconds, backupScript, initScript, passwordKey, pgpassLine, postgresUrl } from "./scripts";
 
 const DATA_DIR = "/var/lib/postgresql/data";
 const SECRETS = "/run/secrets";
-// Rotated json-file logs: an unbounded log is the classic way a single host fills its disk.
-const LOG_OPTS = { "max-size": "10m", "max-file": "3" };
-
-function labelList(labels: Record<string, string>) {
-    return Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([label, value]) => ({ label, value }));
-}
+/**
+ * What the server's entrypoint needs as root before it drops to the postgres user, and nothing
+ * else (checked on the engine with no-new-privileges): SETUID and SETGID for the switch itself
+ * (gosu in the official image, setpriv in Slipway's), DAC_READ_SEARCH because the official
+ * entrypoint reads POSTGRES_PASSWORD_FILE (owned by postgres, 0400) and walks the 0700 data
+ * directory as root. A fresh volume needs no CHOWN: Docker copies the image's postgres-owned
+ * data directory into it. Once Postgres runs, its effective set is empty.
+ */
+const SERVER_CAPS = ["DAC_READ_SEARCH", "SETGID", "SETUID"];
+const NO_NEW_PRIVILEGES = ["no-new-privileges:true"];
 
 /** Secret password: the given one, or a generated URL-safe one. */
 function password(name: string, parent: pulumi.Resource, given?: pulumi.Input<string>): pulumi.Output<string> {
@@ -73,14 +78,18 @@ export function createManagedDatabaseDocker(
         ports: n.publishPort ? [{ internal: 5432, external: n.publishPort, ip: target.publishAddress }] : undefined,
         // TCP on 127.0.0.1, not the socket: during first-boot init the entrypoint runs a temporary
         // server on the socket only, and a socket check would call that half-initialised server healthy.
+        // Durations in Go's form, as the provider reads them back ("1m0s", not "60s").
         healthcheck: {
             tests: ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", n.user, "-d", n.database],
-            interval: "10s", timeout: "5s", retries: 5, startPeriod: "60s",
+            interval: goDuration(10), timeout: goDuration(5), retries: 5, startPeriod: goDuration(60),
         },
         wait: true,
         waitTimeout: 180,
         restart: "unless-stopped",
-        memory: n.memoryMb,
+        // Swap pinned to the limit: no swap, and no `- memorySwap` on every preview.
+        ...memoryLimit(n.memoryMb),
+        securityOpts: NO_NEW_PRIVILEGES,
+        capabilities: { drops: ["ALL"], adds: SERVER_CAPS },
         // Docker's default 64 MB /dev/shm is too small for parallel queries.
         shmSize: 256,
         // SIGINT is Postgres' "fast" shutdown: roll back, disconnect, checkpoint, exit. SIGTERM
@@ -89,8 +98,7 @@ export function createManagedDatabaseDocker(
         stopSignal: "SIGINT",
         stopTimeout: 60,
         destroyGraceSeconds: 60,
-        logDriver: "json-file",
-        logOpts: LOG_OPTS,
+        ...jsonFileLogs(),
         labels: labelList({ ...base, "slipway.role": "server" }),
     }, {
         parent, provider,
@@ -106,27 +114,40 @@ export function createManagedDatabaseDocker(
             name: `${target.namePrefix}-${name}-backups`,
             labels: labelList({ ...base, "slipway.role": "backups" }),
         }, { parent, provider, ...keep });
+        const intervalSeconds = n.backup.intervalMinutes * 60;
+        const maxAge = backupMaxAgeSeconds(intervalSeconds);
         new docker.Container(`${name}-backup`, {
             image: image.imageId,
             entrypoints: ["/bin/sh", "-c", backupScript()],
             envs: [
                 `BACKUP_DIR=/backups`,
-                `BACKUP_INTERVAL_SECONDS=${n.backup.intervalMinutes * 60}`,
+                `BACKUP_INTERVAL_SECONDS=${intervalSeconds}`,
                 `BACKUP_KEEP=${n.backup.keep}`,
+                `BACKUP_MAX_AGE_SECONDS=${maxAge}`,
                 `PGDATABASE=${n.database}`,
                 `PGHOST=${name}`,
                 `PGPASSFILE=${SECRETS}/pgpass`,
                 `PGPORT=5432`,
                 `PGUSER=${n.user}`,
             ],
-            // Runs as root (the image default) because a fresh named volume's root is root-owned.
+            // Runs as root (the image default) because a fresh named volume's root is root-owned,
+            // but a root without capabilities: it only writes its own files on that volume and
+            // reads its own (root-owned) pgpass.
             uploads: [{ file: `${SECRETS}/pgpass`, content: pulumi.secret(pw.apply(p => pgpassLine(n.user, p))), permissions: "0600", owner: "0", group: "0" }],
             volumes: [{ volumeName: backups.name, containerPath: "/backups" }],
             networksAdvanced: [{ name: target.networkName }],
+            // Healthy while the last successful dump is at most one interval (plus time for the
+            // dump) old. Probed often because it is cheap and so the first dump, made at start,
+            // shows within seconds; failures before the first dump's deadline do not count.
+            healthcheck: {
+                tests: ["CMD-SHELL", backupHealthcheck()],
+                interval: goDuration(10), timeout: goDuration(5), retries: 3, startPeriod: goDuration(maxAge - intervalSeconds),
+            },
             restart: "unless-stopped",
-            memory: 256,
-            logDriver: "json-file",
-            logOpts: LOG_OPTS,
+            ...memoryLimit(256),
+            securityOpts: NO_NEW_PRIVILEGES,
+            capabilities: { drops: ["ALL"] },
+            ...jsonFileLogs(),
             labels: labelList({
                 ...base, "slipway.role": "backup", "slipway.backup.dir": "/backups",
                 "slipway.backup.interval-minutes": String(n.backup.intervalMinutes), "slipway.backup.keep": String(n.backup.keep),

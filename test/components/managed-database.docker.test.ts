@@ -1,5 +1,7 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import { goDuration, parseGoDuration } from "../../components/core/docker";
+import { backupHealthcheck } from "../../components/managed-database/scripts";
 import { fakeProviderOutputs } from "../../components/testing/fakes";
 import { isSecretValue, redact, Recorder, secretness, valueOf } from "../../components/testing/recorder";
 import { dockerTarget, freshRecorder } from "../helpers/harness";
@@ -17,6 +19,20 @@ function uploadsOf(r: { inputs: Record<string, unknown> }): Upload[] {
 }
 const labels = (r: { inputs: Record<string, unknown> }) =>
     Object.fromEntries((r.inputs.labels as { label: string; value: string }[]).map(l => [l.label, l.value]));
+
+type Healthcheck = { tests: string[]; interval?: string; timeout?: string; startPeriod?: string; startInterval?: string; retries?: number };
+/**
+ * Inputs the real provider reads back in another form show as a change on every preview: each
+ * duration must already be Go's time.Duration.String() of itself, and swap must be pinned.
+ */
+function assertReadBackForm(c: { name: string; inputs: Record<string, unknown> }) {
+    const hc = c.inputs.healthcheck as Healthcheck | undefined;
+    for (const field of ["interval", "timeout", "startPeriod", "startInterval"] as const) {
+        const v = hc?.[field];
+        if (v !== undefined) assert.equal(v, goDuration(parseGoDuration(v)), `${c.name} healthcheck.${field} ${JSON.stringify(v)} is not Go's form`);
+    }
+    if (c.inputs.memory !== undefined) assert.equal(c.inputs.memorySwap, c.inputs.memory, `${c.name}: memorySwap must equal memory`);
+}
 
 describe("ManagedDatabase on docker", () => {
     let rec: Recorder;
@@ -195,6 +211,50 @@ describe("ManagedDatabase on docker", () => {
         await build({ image: "postgres:16-alpine" });
         const ups = uploadsOf(rec.get(CONTAINER, "db-server"));
         assert.equal(ups[0]!.owner, "70");
+    });
+
+    it("writes every container input in the provider's read-back form: Go durations, swap pinned to memory", async () => {
+        for (const [args, production] of [[{}, true], [{ backup: { intervalMinutes: 5, keep: 2 }, memoryMb: 2048 }, false]] as const) {
+            rec.clear();
+            await build(args, production);
+            const containers = rec.ofType(CONTAINER);
+            assert.deepEqual(containers.map(c => c.name).sort(), ["db-backup", "db-server"]);
+            for (const c of containers) {
+                assert.ok(c.inputs.healthcheck, `${c.name} has a healthcheck`);
+                assert.equal(typeof c.inputs.memory, "number", `${c.name} has a memory limit`);
+                assertReadBackForm(c);
+            }
+            assert.equal(rec.get(CONTAINER, "db-server").inputs.memory, production ? 512 : 2048);
+        }
+        const hc = rec.get(CONTAINER, "db-server").inputs.healthcheck as Healthcheck;
+        assert.deepEqual([hc.interval, hc.timeout, hc.startPeriod], ["10s", "5s", "1m0s"]);
+    });
+
+    it("runs both containers with no-new-privileges, the server with only the capabilities its entrypoint uses, the sidecar with none", async () => {
+        await build({}, true);
+        for (const c of rec.ofType(CONTAINER)) {
+            assert.ok((c.inputs.securityOpts as string[]).includes("no-new-privileges:true"), c.name);
+            assert.deepEqual((c.inputs.capabilities as { drops: string[] }).drops, ["ALL"], c.name);
+        }
+        // Measured on the engine: setpriv/gosu need SETUID+SETGID; the official entrypoint reads the
+        // postgres-owned password file and walks the 0700 data directory as root (DAC_READ_SEARCH).
+        assert.deepEqual((rec.get(CONTAINER, "db-server").inputs.capabilities as { adds: string[] }).adds, ["DAC_READ_SEARCH", "SETGID", "SETUID"]);
+        assert.equal((rec.get(CONTAINER, "db-backup").inputs.capabilities as { adds?: string[] }).adds, undefined);
+    });
+
+    it("calls the backup sidecar healthy only while its last successful dump is recent", async () => {
+        await build({ backup: { intervalMinutes: 60, keep: 3 } });
+        const b = rec.get(CONTAINER, "db-backup");
+        const hc = b.inputs.healthcheck as Healthcheck;
+        assert.deepEqual(hc.tests, ["CMD-SHELL", backupHealthcheck()]);
+        const envs = b.inputs.envs as string[];
+        // One interval plus 15 minutes for the dump; the same 15 minutes to make the first one.
+        assert.ok(envs.includes("BACKUP_MAX_AGE_SECONDS=4500"), envs.join(" "));
+        assert.equal(hc.startPeriod, "15m0s");
+        // Probed every few seconds, so a fresh stack reports healthy soon after the first dump.
+        assert.ok(parseGoDuration(hc.interval!) <= 15, hc.interval);
+        assert.ok((hc.retries ?? 0) >= 1);
+        assert.equal(b.inputs.wait, undefined, "`up` does not wait for the first dump");
     });
 
     it("parents every child to the component and uses the host's provider", async () => {
