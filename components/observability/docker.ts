@@ -1,12 +1,9 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
 import { DockerTarget } from "../core/target";
 import { NormalizedObservability } from "./normalize";
 import { PROMETHEUS_CONFIG_PATH, prometheusYaml, RULES_PATH, rulesYaml } from "./rules";
-
-function labelList(labels: Record<string, string>) {
-    return Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([label, value]) => ({ label, value }));
-}
 
 /**
  * Prometheus with the generated rules and scrape config. Nothing else runs on Docker: the SDK
@@ -52,13 +49,18 @@ export function createObservabilityDocker(
         healthcheck: {
             // The image is busybox-based: wget is there, curl is not.
             tests: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9090/-/ready"],
-            interval: "15s", timeout: "5s", retries: 3, startPeriod: "30s",
+            // Go's form, as the provider reads durations back.
+            interval: goDuration(15), timeout: goDuration(5), retries: 3, startPeriod: goDuration(30),
         },
         restart: "unless-stopped",
-        memory: 512,
+        // Swap pinned to the limit: no swap, and no `- memorySwap` on every preview.
+        ...memoryLimit(512),
+        // The image's non-root user (990 in Slipway's, nobody in prom/prometheus) needs no
+        // capability and never gains one.
+        securityOpts: ["no-new-privileges:true"],
+        capabilities: { drops: ["ALL"] },
         stopTimeout: 30,
-        logDriver: "json-file",
-        logOpts: { "max-size": "10m", "max-file": "3" },
+        ...jsonFileLogs(),
         labels: labelList({ ...base, "slipway.role": "prometheus" }),
     }, {
         parent, provider,

@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
+import { goDuration, parseGoDuration } from "../../components/core/docker";
 import { fakeProviderOutputs } from "../../components/testing/fakes";
 import { isSecretValue, redact, Recorder, secretness, valueOf } from "../../components/testing/recorder";
 import { dockerTarget, freshRecorder } from "../helpers/harness";
@@ -78,6 +79,27 @@ describe("Observability on docker", () => {
             { image: "prom/prometheus:v2.54.0" }, { retentionDays: 30 }, { scrape: ["api"], port: 9100 }, { publishPort: 19090 },
         ]) {
             assert.deepEqual(await volume({ prometheus, alerts: { forMinutes: 10 } }), base, JSON.stringify(prometheus));
+        }
+    });
+
+    it("writes Prometheus' inputs in the provider's read-back form and hardens it", async () => {
+        await build({ prometheus: { publishPort: 19090 } });
+        const containers = rec.ofType(CONTAINER);
+        assert.deepEqual(containers.map(c => c.name), ["obs-prometheus"]);
+        for (const c of containers) {
+            // Go's time.Duration.String() of itself, or the next preview shows e.g. "1m0s" => "60s".
+            const hc = c.inputs.healthcheck as Record<string, string | undefined>;
+            for (const field of ["interval", "timeout", "startPeriod", "startInterval"]) {
+                const v = hc[field];
+                if (v !== undefined) assert.equal(v, goDuration(parseGoDuration(v)), `${c.name} healthcheck.${field} ${JSON.stringify(v)}`);
+            }
+            assert.deepEqual([hc.interval, hc.timeout, hc.startPeriod], ["15s", "5s", "30s"]);
+            assert.equal(c.inputs.memory, 512);
+            assert.equal(c.inputs.memorySwap, c.inputs.memory, "swap pinned, or Docker picks 2 x memory and every preview shows it");
+            assert.ok((c.inputs.securityOpts as string[]).includes("no-new-privileges:true"));
+            // Prometheus runs as the image's non-root user and needs no capability at all.
+            assert.deepEqual(c.inputs.capabilities, { drops: ["ALL"] });
+            assert.deepEqual([c.inputs.logDriver, c.inputs.logOpts], ["json-file", { "max-size": "10m", "max-file": "3" }]);
         }
     });
 
