@@ -65,10 +65,12 @@ describe("SecretsSync on docker", () => {
         new ApiService("api", { target, image: "ghcr.io/acme/api:1", link: [s] });
         new ApiService("worker", { target, image: "ghcr.io/acme/worker:1", link: [s.pick("STRIPE_KEY")] });
         await rec.settle();
-        const api = rec.get(CONTAINER, "api-1").inputs as any;
+        // Replica 1 of each service (logical names carry the release: `<service>-<release>-1`).
+        const first = (svc: string) => rec.ofType(CONTAINER).find(c => new RegExp(`^${svc}-[0-9a-f]{8}-1$`).test(c.name))!;
+        const api = first("api").inputs as any;
         assert.deepEqual(redact(api.envs, true), ["DB_PASSWORD_FILE=/run/secrets/DB_PASSWORD", "PORT=8080", "SESSION_SECRET_FILE=/run/secrets/SESSION_SECRET", "STRIPE_KEY_FILE=/run/secrets/STRIPE_KEY"]);
         assert.ok(!JSON.stringify(redact(api.envs, true)).includes(STRIPE));
-        const worker = rec.get(CONTAINER, "worker-1").inputs as any;
+        const worker = first("worker").inputs as any;
         assert.deepEqual(redact(worker.envs, true), ["PORT=8080", "STRIPE_KEY_FILE=/run/secrets/STRIPE_KEY"]);
         assert.ok(isSecretValue(worker.uploads) || isSecretValue(worker.uploads[0].content));
         assert.deepEqual((redact(worker.uploads, true) as any[]).map(u => u.content), [STRIPE]);
