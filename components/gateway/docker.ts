@@ -196,7 +196,7 @@ export function createGatewayDocker(
         healthcheck: {
             // An internal listener (never published), in the bootstrap too: it proves Caddy is up.
             tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://${CONTAINER.healthListen}${CONTAINER.healthPath}`],
-            interval: goDuration(10),
+            interval: goDuration(2),
             timeout: goDuration(3),
             retries: 3,
             startPeriod: goDuration(5),

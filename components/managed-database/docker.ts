@@ -81,7 +81,7 @@ export function createManagedDatabaseDocker(
         // Durations in Go's form, as the provider reads them back ("1m0s", not "60s").
         healthcheck: {
             tests: ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", n.user, "-d", n.database],
-            interval: goDuration(10), timeout: goDuration(5), retries: 5, startPeriod: goDuration(60),
+            interval: goDuration(2), timeout: goDuration(5), retries: 5, startPeriod: goDuration(60),
         },
         wait: true,
         waitTimeout: 180,
@@ -141,7 +141,7 @@ export function createManagedDatabaseDocker(
             // shows within seconds; failures before the first dump's deadline do not count.
             healthcheck: {
                 tests: ["CMD-SHELL", backupHealthcheck()],
-                interval: goDuration(10), timeout: goDuration(5), retries: 3, startPeriod: goDuration(maxAge - intervalSeconds),
+                interval: goDuration(2), timeout: goDuration(5), retries: 3, startPeriod: goDuration(maxAge - intervalSeconds),
             },
             restart: "unless-stopped",
             ...memoryLimit(256),

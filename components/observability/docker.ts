@@ -50,7 +50,7 @@ export function createObservabilityDocker(
             // The image is busybox-based: wget is there, curl is not.
             tests: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9090/-/ready"],
             // Go's form, as the provider reads durations back.
-            interval: goDuration(15), timeout: goDuration(5), retries: 3, startPeriod: goDuration(30),
+            interval: goDuration(2), timeout: goDuration(5), retries: 3, startPeriod: goDuration(30),
         },
         restart: "unless-stopped",
         // Swap pinned to the limit: no swap, and no `- memorySwap` on every preview.

@@ -254,7 +254,7 @@ describe("Gateway on docker", () => {
         assert.equal(c.restart, "unless-stopped");
         assert.deepEqual(c.healthcheck.tests, ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9180/healthz"]);
         // Durations as the provider reads them back (Go's Duration.String()), or every preview shows a diff.
-        assert.deepEqual([c.healthcheck.interval, c.healthcheck.timeout, c.healthcheck.startPeriod], ["10s", "3s", "5s"]);
+        assert.deepEqual([c.healthcheck.interval, c.healthcheck.timeout, c.healthcheck.startPeriod], ["2s", "3s", "5s"]);
         assert.equal(c.memory, 512);
         assert.equal(c.memorySwap, 512, "swap pinned to memory: no swap, and no permanent memorySwap diff");
         assert.equal(c.wait, true);

@@ -227,7 +227,7 @@ describe("ManagedDatabase on docker", () => {
             assert.equal(rec.get(CONTAINER, "db-server").inputs.memory, production ? 512 : 2048);
         }
         const hc = rec.get(CONTAINER, "db-server").inputs.healthcheck as Healthcheck;
-        assert.deepEqual([hc.interval, hc.timeout, hc.startPeriod], ["10s", "5s", "1m0s"]);
+        assert.deepEqual([hc.interval, hc.timeout, hc.startPeriod], ["2s", "5s", "1m0s"]);
     });
 
     it("runs both containers with no-new-privileges, the server with only the capabilities its entrypoint uses, the sidecar with none", async () => {

@@ -93,7 +93,7 @@ describe("Observability on docker", () => {
                 const v = hc[field];
                 if (v !== undefined) assert.equal(v, goDuration(parseGoDuration(v)), `${c.name} healthcheck.${field} ${JSON.stringify(v)}`);
             }
-            assert.deepEqual([hc.interval, hc.timeout, hc.startPeriod], ["15s", "5s", "30s"]);
+            assert.deepEqual([hc.interval, hc.timeout, hc.startPeriod], ["2s", "5s", "30s"]);
             assert.equal(c.inputs.memory, 512);
             assert.equal(c.inputs.memorySwap, c.inputs.memory, "swap pinned, or Docker picks 2 x memory and every preview shows it");
             assert.ok((c.inputs.securityOpts as string[]).includes("no-new-privileges:true"));
