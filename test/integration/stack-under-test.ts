@@ -107,7 +107,10 @@ export function overridesFor(f: TestFigures): Record<string, unknown> {
 
 /** Type, name, parent and dependencies of every resource: what an override must never change. */
 export function shape(rs: RecordedResource[]): string[] {
-    const byUrn = new Map(rs.map(r => [r.urn, `${r.type}::${r.name}`]));
+    // Revision-scoped names (API replicas by release, the gateway's config loader by config hash)
+    // change with figures on purpose; the shape is everything else.
+    const rev = (n: string) => n.replace(/-[0-9a-f]{8,10}(?=-\d+$|$)/, "-<rev>");
+    const byUrn = new Map(rs.map(r => [r.urn, `${r.type}::${rev(r.name)}`]));
     return rs.map(r => `${r.type}::${r.name} <- ${byUrn.get(r.parent ?? "") ?? "-"} deps[${r.options.dependsOn.map(d => byUrn.get(d) ?? d).sort()}]`).sort();
 }
 
