@@ -111,7 +111,7 @@ export function shape(rs: RecordedResource[]): string[] {
     // change with figures on purpose; the shape is everything else.
     const rev = (n: string) => n.replace(/-[0-9a-f]{8,10}(?=-\d+$|$)/, "-<rev>");
     const byUrn = new Map(rs.map(r => [r.urn, `${r.type}::${rev(r.name)}`]));
-    return rs.map(r => `${r.type}::${r.name} <- ${byUrn.get(r.parent ?? "") ?? "-"} deps[${r.options.dependsOn.map(d => byUrn.get(d) ?? d).sort()}]`).sort();
+    return rs.map(r => `${r.type}::${rev(r.name)} <- ${byUrn.get(r.parent ?? "") ?? "-"} deps[${r.options.dependsOn.map(d => byUrn.get(d) ?? d).sort()}]`).sort();
 }
 
 /** Record the dev stack with test figures, refusing any override that changed its shape. */
