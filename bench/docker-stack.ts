@@ -89,7 +89,7 @@ async function main() {
 
         const bareMax = Math.max(...Object.values(bare));
         const loadRow = (what: string, r: LoadResult, base?: LoadResult): string[] => [
-            what, `${r.sent} req, c=${LOAD.concurrency}, ${LOAD.ratePerSec}/s`, `${r.failures.length} failed; p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, max ${ms(r.max)}`,
+            what, `${r.sent} req, c=${LOAD.concurrency}, ${LOAD.ratePerSec}/s`, `${r.failures.length} failed, ${r.retried} retried (closed keep-alive); p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, max ${ms(r.max)}`,
             base ? `p99 ${ms(base.p99)} (steady)` : "-", base ? `p99 ${ratio(r.p99, base.p99)}, p50 ${ratio(r.p50, base.p50)}` : "-",
         ];
         const rows = [

@@ -51,6 +51,9 @@ func newLogger(cfg Config) *slog.Logger {
 
 // run serves on ln until ctx is cancelled, then drains: /ready turns 503, the listener closes,
 // in-flight requests get cfg.ShutdownGrace to finish. It returns nil on a clean drain.
+// startupHold bounds how long a starting replica holds connections back while it migrates.
+const startupHold = 10 * time.Second
+
 func run(ctx context.Context, cfg Config, logger *slog.Logger, ln net.Listener) error {
 	// Names of the settings that were given, never their values.
 	logger.Info("starting", "addr", ln.Addr().String(), "configured", cfg.Configured, "secret_sources", cfg.Sources,
@@ -83,7 +86,18 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, ln net.Listener) 
 		IdleTimeout:       90 * time.Second,
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() {
+		// Accept only once migrated (bounded, so /health still answers with the database down):
+		// a new replica shares its network aliases with the serving ones during a rollout, and
+		// must not answer 503 to traffic it gets before it is ready. Connections made meanwhile
+		// wait in the listen backlog instead of failing.
+		select {
+		case <-migrated:
+		case <-time.After(startupHold):
+		case <-ctx.Done():
+		}
+		served <- srv.Serve(ln)
+	}()
 
 	select {
 	case err := <-served:

@@ -14,7 +14,7 @@ import { LoadResult } from "./stack-under-test";
  */
 
 const report = (what: string, l: LoadResult) =>
-    console.log(`      ${what}: ${l.sent} requests, ${l.failures.length} failed, p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(0)} ms` +
+    console.log(`      ${what}: ${l.sent} requests, ${l.failures.length} failed, ${l.retried} retried on a closed keep-alive connection, p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(0)} ms` +
         (l.failures.length ? `\n      failures: ${JSON.stringify(l.failures.slice(0, 10))}` : ""));
 
 function assertNoFailures(l: LoadResult) {

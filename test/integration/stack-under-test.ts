@@ -337,7 +337,7 @@ export function request(port: number, method: string, p: string, opts: { headers
             });
         });
         req.on("timeout", () => req.destroy(new Error(`${method} ${p} timed out`)));
-        req.on("error", reject);
+        req.on("error", e => reject(Object.assign(e, { reusedSocket: req.reusedSocket })));
         if (body && opts.expectContinue) {
             req.setHeader("Expect", "100-continue");
             req.on("continue", () => req.end(body));
@@ -368,6 +368,12 @@ export async function eventually(what: string, timeoutMs: number, check: () => P
 export interface LoadResult {
     sent: number;
     ok: number;
+    /**
+     * GETs retried once because the server closed an idle keep-alive connection as the request
+     * went out (a server shutting down its old config does that). The request never reached the
+     * application; RFC 9112 9.3.1 lets a client retry it, and Go's, curl's and browsers' clients do.
+     */
+    retried: number;
     failures: { at: number; path: string; status?: number; error?: string }[];
     latenciesMs: number[];
     durationMs: number;
@@ -395,7 +401,7 @@ export async function runLoad(o: {
     o.until?.then(() => { untilDone = true; }, () => { untilDone = true; });
     const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency });
     const t0 = Date.now();
-    const r: LoadResult = { sent: 0, ok: 0, failures: [], latenciesMs: [], durationMs: 0, p50: 0, p99: 0, max: 0 };
+    const r: LoadResult = { sent: 0, ok: 0, retried: 0, failures: [], latenciesMs: [], durationMs: 0, p50: 0, p99: 0, max: 0 };
     const gap = 1000 / o.ratePerSec;
     const more = () => r.sent < o.maxRequests && Date.now() - t0 < o.maxMs && !(r.sent >= o.minRequests && untilDone);
     const worker = async () => {
@@ -406,7 +412,11 @@ export async function runLoad(o: {
             if (due > Date.now()) await sleep(due - Date.now());
             const p = o.paths[i % o.paths.length]!;
             try {
-                const res = await request(o.port, "GET", p, { agent, timeoutMs: 15_000 });
+                const res = await request(o.port, "GET", p, { agent, timeoutMs: 15_000 }).catch(e => {
+                    if (!(e.reusedSocket && /socket hang up|ECONNRESET/.test(e.message))) throw e;
+                    r.retried++;
+                    return request(o.port, "GET", p, { timeoutMs: 15_000 }); // a fresh connection
+                });
                 r.latenciesMs.push(res.ms);
                 if (res.status >= 200 && res.status < 300) r.ok++;
                 else r.failures.push({ at: Date.now() - t0, path: p, status: res.status });
