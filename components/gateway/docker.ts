@@ -22,7 +22,7 @@ export const CONFIG_LOADER = {
     attempts: 30,
     delaySeconds: 1,
     /** Bounds `pulumi up`: longer than the attempts above take, then the create fails. */
-    waitTimeoutSeconds: 90,
+    waitTimeoutSeconds: 60,
 } as const;
 
 export interface LoaderScriptOptions {

@@ -174,7 +174,7 @@ describe("Gateway on docker", () => {
         assert.deepEqual([...i.entrypoints], ["/bin/sh", "-c"]);
         // Healthy only once the push succeeded, so `wait` makes `pulumi up` block until the config is live.
         assert.equal(i.wait, true);
-        assert.equal(i.waitTimeout, 90);
+        assert.equal(i.waitTimeout, 60);
         assert.deepEqual(i.healthcheck, { tests: ["CMD", "test", "-f", "/tmp/slipway-config-loaded"], interval: "2s", timeout: "2s", retries: 3, startPeriod: "1m0s" });
         const labels = Object.fromEntries(i.labels.map((x: any) => [x.label, x.value]));
         assert.equal(labels["slipway.role"], "config-loader");
