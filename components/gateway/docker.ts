@@ -106,12 +106,22 @@ export interface GatewayDockerResources {
  * Caddy runs `caddy run --config /etc/caddy/bootstrap.json --resume`. The bootstrap is constant: the
  * admin API on a unix socket in /config (no TCP listener, nothing published) and the internal health
  * listener. The full config goes to a small loader container, `${name}-config-<hash>`, that pushes it
- * over the socket with `caddy reload`, a graceful in-place reload (listeners and connections kept),
- * and turns healthy once it took: with `wait`, `pulumi up` blocks until the new config is live, and
- * fails if Caddy rejects it (the old config keeps serving). Since the hash is in the loader's
- * logical name, a new config is a new resource: the engine creates it during the update and
- * deletes the old loader at the end, never delete-before-create. Caddy autosaves every loaded config
- * to /config, a volume, so a restarted or replaced Caddy resumes the last one without the loader.
+ * over the socket with `caddy reload`, and turns healthy once it took: with `wait`, `pulumi up`
+ * blocks until the new config is live, and fails if Caddy rejects it (the old config keeps
+ * serving). Since the hash is in the loader's logical name, a new config is a new resource: the
+ * engine creates it during the update and deletes the old loader at the end, never
+ * delete-before-create. Caddy autosaves every loaded config to /config, a volume, so a restarted or
+ * replaced Caddy resumes the last one without the loader.
+ *
+ * The reload is in place: same process, listening sockets kept, in-flight requests finish. At the
+ * instant the old server instances stop, Go's http.Server.Shutdown drops, unprocessed, a request it
+ * reads after that point and closes idle keep-alive connections: at most about one reset per client
+ * connection, only then (test/unit/gateway-reload.test.ts measures it).
+ *
+ * Known limit: a loader pushes only when it is created. If an update fails after the new loader
+ * pushed but before the old one was deleted, and the next update goes back to exactly the old config,
+ * its loader still exists and pushes nothing: Caddy keeps the newer config. Replace that loader
+ * (`pulumi up --replace <its URN>`) to push it again.
  *
  * Caddy is replaced (delete-before-create, ports) only for an image, port, TLS on/off or access-log
  * file change; expect a gap of a few seconds then. The first deploy with this layout replaces a
