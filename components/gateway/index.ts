@@ -235,8 +235,8 @@ export interface GatewayArgs {
  * on do-app it is App Platform ingress rules and domains, with Cloudflare at the edge.
  *
  * On docker, routes, limits, headers, CORS and the other config reach the running Caddy as a graceful
- * in-place reload (no restart, connections kept): a small loader container per config revision pushes
- * them over Caddy's admin unix socket, and `pulumi up` waits until the new config is live. Only an
+ * in-place reload (no restart, listening sockets kept): a small loader container per config revision
+ * pushes them over Caddy's admin unix socket, and `pulumi up` waits until the new config is live. Only an
  * image, port, TLS on/off or access-log file change replaces the Caddy container, delete-before-create
  * (the published host ports cannot belong to two containers at once): a gap of a few seconds.
  */
