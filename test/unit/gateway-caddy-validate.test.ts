@@ -12,31 +12,9 @@ import * as zlib from "zlib";
 import { buildBootstrapConfig, buildCaddyConfig, CaddyBuildOptions, renderCaddyJson } from "../../components/gateway/caddy-config";
 import { normalizeGateway } from "../../components/gateway/normalize";
 import type { GatewayArgs } from "../../components/gateway";
+import { caddyBinary, freePort } from "../helpers/caddy";
 import { domainArgs, localArgs, plainDocker, publicDocker, svc } from "./gateway-fixtures";
 
-const ROOT = path.join(__dirname, "..", "..");
-
-/** Build (or find cached) Caddy. A failed build FAILS the suite, with the script's output. */
-function caddyBinary(): string {
-    const r = spawnSync("bash", [path.join(ROOT, "scripts", "build-caddy.sh")], { encoding: "utf8", timeout: 15 * 60_000 });
-    if (r.status !== 0) {
-        throw new Error(`scripts/build-caddy.sh failed (status ${r.status}, ${r.error ?? "no spawn error"}):\n${r.stdout}\n${r.stderr}`);
-    }
-    const bin = r.stdout.trim().split("\n").at(-1)!;
-    assert.ok(path.isAbsolute(bin) && fs.existsSync(bin), `build-caddy.sh printed ${JSON.stringify(bin)}, not a binary path`);
-    return bin;
-}
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const s = net.createServer();
-        s.once("error", reject);
-        s.listen(0, "127.0.0.1", () => {
-            const port = (s.address() as net.AddressInfo).port;
-            s.close(() => resolve(port));
-        });
-    });
-}
 
 interface Reply { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
 

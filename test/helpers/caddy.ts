@@ -1,0 +1,30 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as path from "path";
+
+const ROOT = path.join(__dirname, "..", "..");
+
+/** Build (or find cached) Caddy with the rate-limit module. A failed build FAILS the suite, with the script's output. */
+export function caddyBinary(): string {
+    const r = spawnSync("bash", [path.join(ROOT, "scripts", "build-caddy.sh")], { encoding: "utf8", timeout: 15 * 60_000 });
+    if (r.status !== 0) {
+        throw new Error(`scripts/build-caddy.sh failed (status ${r.status}, ${r.error ?? "no spawn error"}):\n${r.stdout}\n${r.stderr}`);
+    }
+    const bin = r.stdout.trim().split("\n").at(-1)!;
+    assert.ok(path.isAbsolute(bin) && fs.existsSync(bin), `build-caddy.sh printed ${JSON.stringify(bin)}, not a binary path`);
+    return bin;
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const s = net.createServer();
+        s.once("error", reject);
+        s.listen(0, "127.0.0.1", () => {
+            const port = (s.address() as net.AddressInfo).port;
+            s.close(() => resolve(port));
+        });
+    });
+}
