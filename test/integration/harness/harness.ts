@@ -96,6 +96,18 @@ function changedKeys(a: Record<string, any>, b: Record<string, any>): string[] {
     return [...keys].filter(k => stable(a[k] ?? null) !== stable(b[k] ?? null)).sort();
 }
 
+/**
+ * What the engine does with a resource it deployed before, given the program's new inputs: a
+ * failed create or a changed container input outside {@link IN_PLACE_INPUTS} is a replacement
+ * (networks and volumes: any change), other changes update in place.
+ */
+function decide(old: Deployed | undefined, inputs: Record<string, any>): { op: Step["op"]; changed: string[] } {
+    if (!old) return { op: "create", changed: [] };
+    const changed = changedKeys(old.inputs, inputs);
+    const replaces = old.type === TYPES.container ? changed.some(k => !IN_PLACE_INPUTS.has(k)) : changed.length > 0;
+    return { op: old.failed || replaces ? "replace" : changed.length ? "update" : "same", changed };
+}
+
 /** Registered exit hooks per run id, so a crashed or interrupted test still removes its objects. */
 const exitHooks = new Map<string, () => void>();
 
@@ -175,13 +187,9 @@ export class DockerHarness {
         const at = () => Date.now() - t0;
         // Replaced containers get a new autoname: bump their generation before planning names.
         const revealedNew = new Map(resources.filter(r => r.custom && r.type.startsWith("docker:")).map(r => [r.urn, redact(r.inputs, true) as Record<string, any>]));
-        const replaced = new Set<string>();
-        for (const [urn, d] of this.state) {
-            const next = revealedNew.get(urn);
-            if (!next || d.type !== TYPES.container) continue;
-            const changed = changedKeys(d.inputs, next);
-            if (d.failed || changed.some(k => !IN_PLACE_INPUTS.has(k))) replaced.add(urn);
-        }
+        const replaced = new Set([...this.state.values()]
+            .filter(d => d.type === TYPES.container && revealedNew.has(d.urn) && decide(d, revealedNew.get(d.urn)!).op === "replace")
+            .map(d => d.urn));
         const plan = planResources(resources, {
             ...this.planOptions(), generation: urn => (this.state.get(urn)?.generation ?? 0) + (replaced.has(urn) ? 1 : 0),
         });
@@ -216,7 +224,7 @@ export class DockerHarness {
             done.set(c.urn, Promise.all(deps).then(async () => {
                 if (failure) throw new Error("skipped: an earlier step failed");
                 try {
-                    await this.containerStep(c, revealedNew.get(c.urn)!, replaced.has(c.urn), step, at, result);
+                    await this.containerStep(c, revealedNew.get(c.urn)!, step, at, result);
                 } catch (e) {
                     failure ??= e;
                     throw e;
@@ -243,18 +251,18 @@ export class DockerHarness {
         return result;
     }
 
-    private async containerStep(c: ContainerSpec, inputs: Record<string, any>, replace: boolean,
+    private async containerStep(c: ContainerSpec, inputs: Record<string, any>,
         step: (s: Omit<Step, "startMs">) => Step, at: () => number, result: ApplyResult): Promise<void> {
         const old = this.state.get(c.urn);
         const base = { type: TYPES.container, urn: c.urn, logical: c.logical };
+        const { op, changed } = decide(old, inputs);
         if (!old) {
             const st = step({ op: "create", ...base });
-            result.containers.push(await this.createContainer(c, inputs, old));
+            result.containers.push(await this.createContainer(c, inputs));
             st.createdMs = st.endMs = at();
             return;
         }
-        const changed = changedKeys(old.inputs, inputs);
-        if (replace) {
+        if (op === "replace") {
             const st = step({ op: "replace", ...base, changed });
             // The provider's DeleteBeforeReplace: the old container is gone before the new one exists.
             await this.destroyContainer(old);
@@ -263,7 +271,7 @@ export class DockerHarness {
             st.createdMs = st.endMs = at();
             return;
         }
-        if (changed.length) {
+        if (op === "update") {
             const st = step({ op: "update", ...base, changed });
             await this.updateInPlace(old, inputs);
             st.endMs = at();
@@ -288,10 +296,8 @@ export class DockerHarness {
 
     private refuseUnmodelled(plan: Plan, revealedNew: Map<string, Record<string, any>>): void {
         for (const x of [...plan.networks, ...plan.volumes]) {
-            const old = this.state.get(x.urn);
-            if (old && changedKeys(old.inputs, revealedNew.get(x.urn)!).length) {
-                throw new Error(`harness: ${x.logical}: replacing a network or volume is not modelled (changed ${changedKeys(old.inputs, revealedNew.get(x.urn)!).join(", ")})`);
-            }
+            const { op, changed } = decide(this.state.get(x.urn), revealedNew.get(x.urn)!);
+            if (op === "replace") throw new Error(`harness: ${x.logical}: replacing a network or volume is not modelled (changed ${changed.join(", ")})`);
         }
     }
 
@@ -385,10 +391,7 @@ export class DockerHarness {
             .map(r => [r.urn, { r, inputs: redact(r.inputs, true) as Record<string, any> }]));
         const out: { op: Step["op"]; logical: string; changed?: string[] }[] = [];
         for (const { r, inputs } of next.values()) {
-            const old = this.state.get(r.urn);
-            if (!old) { out.push({ op: "create", logical: r.name }); continue; }
-            const changed = changedKeys(old.inputs, inputs);
-            const op = old.failed || (old.type === TYPES.container ? changed.some(k => !IN_PLACE_INPUTS.has(k)) : changed.length > 0) ? "replace" : changed.length ? "update" : "same";
+            const { op, changed } = decide(this.state.get(r.urn), inputs);
             out.push({ op, logical: r.name, ...(changed.length ? { changed } : {}) });
         }
         for (const d of this.state.values()) if (!next.has(d.urn)) out.push({ op: "delete", logical: d.logical });
