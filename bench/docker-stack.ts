@@ -15,10 +15,9 @@
 import { randomBytes } from "crypto";
 import { Engine, RUN_LABEL, SlipwayImages, cleanupRun } from "../test/integration/harness";
 import {
-    DeployedStack, LoadResult, deployDevStack, ensureEngineAndImages, recordFigures, recordRelease, releaseImage, runLoad,
+    DeployedStack, LoadResult, deployDevStack, ensureEngineAndImages, LOAD, recordFigures, recordRelease, releaseImage, runLoad, underLoad,
 } from "../test/integration/stack-under-test";
 
-const LOAD = { paths: ["/health", "/ready"], concurrency: 8, ratePerSec: 200 };
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 interface Bare { image: string; cmd?: string[]; entrypoint?: string[]; env?: string[]; user?: string; probe: string[] }
@@ -77,14 +76,14 @@ async function main() {
         await runLoad({ port: s.port, ...LOAD, minRequests: 600, maxRequests: 600, maxMs: 30_000 });
         const steady = await runLoad({ port: s.port, ...LOAD, minRequests: 3000, maxRequests: 3000, maxMs: 60_000 });
         const release = await recordRelease(s, releaseImage(images));
-        const rolling = s.up(release);
-        const swap = await runLoad({ port: s.port, ...LOAD, minRequests: 2000, maxRequests: 40_000, maxMs: 180_000, until: rolling });
-        const rollout = await rolling;
+        const rolled = await underLoad(s, () => s!.up(release));
+        if (rolled.error) throw rolled.error;
+        const swap = rolled.load, rollout = rolled.result!;
         const rolloutMs = Math.max(...rollout.steps.map(x => x.endMs ?? 0));
         const gwNext = await recordFigures(s, { rateLimits: { ...s.figures.rateLimits, writes: { events: 6, window: "5s", burst: 9 } } });
-        const changing = s.up(gwNext);
-        const gw = await runLoad({ port: s.port, ...LOAD, minRequests: 2000, maxRequests: 40_000, maxMs: 180_000, until: changing });
-        const gwUp = await changing;
+        const changed = await underLoad(s, () => s!.up(gwNext));
+        if (changed.error) throw changed.error;
+        const gw = changed.load, gwUp = changed.result!;
         const gwMs = Math.max(...gwUp.steps.map(x => x.endMs ?? 0));
 
         const bareMax = Math.max(...Object.values(bare));

@@ -444,12 +444,15 @@ export function recordFigures(s: DeployedStack, figures: Partial<TestFigures>): 
     return recordStack({ dir: ROOT, stack: STACK, overrides: overridesFor({ ...s.figures, ...figures }) });
 }
 
+/** The load of the rollout tests and the bench: 8 clients, 200 req/s, through the gateway's "/" route to the API and Postgres. */
+export const LOAD = { paths: ["/health", "/ready"], concurrency: 8, ratePerSec: 200 };
+
 /** Run `change` under steady load through the gateway; both settle before it returns. */
 export async function underLoad<T>(s: DeployedStack, change: () => Promise<T>, o: { minRequests?: number; maxMs?: number } = {}): Promise<{ load: LoadResult; result?: T; error?: unknown }> {
     let result: T | undefined, error: unknown;
     const running = change().then(r => { result = r; }, e => { error = e; });
     const load = await runLoad({
-        port: s.port, paths: ["/health", "/ready"], concurrency: 8, ratePerSec: 200,
+        port: s.port, ...LOAD,
         minRequests: o.minRequests ?? 2000, maxRequests: 40_000, maxMs: o.maxMs ?? 180_000, until: running,
     });
     await running;
