@@ -2,7 +2,7 @@
 // Kept apart so normalize stays readable and these tables are unit-tested on their own.
 
 /**
- * The current `instance_size_slug` values, in the order of /work/shared/schemas/do-app-spec.schema.json
+ * The current `instance_size_slug` values, in the order of test/fixtures/shared/schemas/do-app-spec.schema.json
  * (`$defs/app_component_instance_base`). A unit test reads the schema and fails if they drift.
  */
 export const DO_INSTANCE_SIZES = [

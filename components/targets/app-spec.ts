@@ -126,7 +126,7 @@ const snake = (k: string) => k.replace(/[A-Z]/g, c => "_" + c.toLowerCase());
 
 /**
  * Convert a resolved Pulumi App spec (camelCase, provider shapes) to DigitalOcean's API AppSpec
- * (snake_case, API shapes), following ../shared/schemas/pulumi-to-api-mapping.md. `undefined`
+ * (snake_case, API shapes), following test/fixtures/shared/schemas/pulumi-to-api-mapping.md. `undefined`
  * is dropped, as godo's omitempty does.
  */
 export function toApiSpec(value: unknown, parentKey = ""): unknown {

@@ -3,8 +3,8 @@ import addFormats from "ajv-formats";
 import * as fs from "fs";
 import * as path from "path";
 
-/** ../shared beside the repo: read-only reference material (see README). */
-export const SHARED = path.resolve(__dirname, "../../../shared");
+/** Reference material copied into the repo with its source and licence notes (see its README). */
+export const SHARED = path.resolve(__dirname, "../fixtures/shared");
 const SCHEMA = path.join(SHARED, "schemas/do-app-spec.schema.json");
 
 let validate: ((x: unknown) => boolean) & { errors?: unknown } | undefined;
@@ -12,7 +12,7 @@ let validate: ((x: unknown) => boolean) & { errors?: unknown } | undefined;
 /** Validate an API-form app spec against DigitalOcean's schema; returns ajv's errors (empty when valid). */
 export function appSpecErrors(spec: unknown): string[] {
     if (!validate) {
-        if (!fs.existsSync(SCHEMA)) throw new Error(`DigitalOcean app spec schema not found at ${SCHEMA}: clone ../shared beside the repo`);
+        if (!fs.existsSync(SCHEMA)) throw new Error(`DigitalOcean app spec schema not found at ${SCHEMA}`);
         const ajv = new Ajv2020({ allErrors: true, strict: false });
         addFormats(ajv);
         ajv.addFormat("uint32", { type: "number", validate: (n: number) => Number.isInteger(n) && n >= 0 && n <= 4294967295 });

@@ -6,7 +6,7 @@ import { RenderOptions, RenderResult, renderPreviewComment } from "../../cli/pre
 import { CONSTRUCTED, Fixture } from "./fixtures";
 
 export const REPO = path.resolve(__dirname, "../..");
-export const SHARED_DIR = path.resolve(REPO, "../shared/fixtures/pulumi-preview");
+export const SHARED_DIR = path.join(REPO, "test/fixtures/shared/fixtures/pulumi-preview");
 export const PREVIEWS_DIR = path.join(REPO, "test/fixtures/previews");
 export const GOLDEN_DIR = path.join(REPO, "test/golden/preview-comment");
 export const UPDATE = process.env.UPDATE_GOLDEN === "1";

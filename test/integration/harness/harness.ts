@@ -114,7 +114,7 @@ const exitHooks = new Map<string, () => void>();
 /**
  * Stands in for `pulumi up` with the real @pulumi/docker provider: it keeps a state of what it
  * deployed and turns each new recording of the stack program into the steps the engine would run,
- * with the provider's semantics (../shared/design/pulumi-docker-provider-facts.md):
+ * with the provider's semantics (docs/pulumi-docker-provider-facts.md):
  * - a changed container input other than {@link IN_PLACE_INPUTS} replaces the container, and every
  *   container replacement deletes the old one first (the provider maps Container with
  *   DeleteBeforeReplace, whatever the program's option says);

@@ -14,7 +14,7 @@
  * ```
  *
  * The harness behaves like the real engine and provider, not like a kinder one: see the class
- * comment of {@link DockerHarness} and ../shared/design/pulumi-docker-provider-facts.md.
+ * comment of {@link DockerHarness} and docs/pulumi-docker-provider-facts.md.
  *
  * - Inputs are the @pulumi/docker v5 inputs, secrets revealed (`redact(x, true)` is applied here).
  * - Every input field is applied for real or refused with {@link UnsupportedInputError}; ports must

@@ -1,7 +1,7 @@
 /**
  * What the real docker provider (@pulumi/docker 5.2.0, bridging kreuzwerker/terraform-provider-docker)
  * reads back from `docker inspect` after a create, and so what the next `pulumi preview` compares the
- * program's inputs with. Sources: ../shared/design/pulumi-docker-provider-facts.md ("Read-back"),
+ * program's inputs with. Sources: docs/pulumi-docker-provider-facts.md ("Read-back"),
  * the provider's resource_docker_container_funcs.go (read of memory, memory_swap, healthcheck,
  * restart, user). Written independently of components/core/docker.ts on purpose: the harness must
  * not check the library with the library's own formatter.
