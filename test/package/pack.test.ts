@@ -170,8 +170,8 @@ describe("package: npm pack -> another team's project", function () {
                 "slipway:database:ManagedDatabase::db", "slipway:gateway:Gateway::gateway", "slipway:observability:Observability::observability",
                 "slipway:secrets:SecretsSync::secrets", "slipway:service:ApiService::orders", "slipway:targets:DockerHost::host",
             ]);
-            const replica = resources.find(r => r.type === "docker:index/container:Container" && r.name === "orders-1");
-            assert.ok(replica, "container orders-1");
+            const replica = resources.find(r => r.type === "docker:index/container:Container" && /^orders-[0-9a-f]{8}-1$/.test(r.name));
+            assert.ok(replica, "replica 1 of orders (named orders-<release>-1)");
             assert.equal(replica.parent, "slipway:service:ApiService::orders");
             const envs = replica.inputs.envs as string[];
             assert.ok(envs.includes("PAYMENTS_API_KEY_FILE=/run/secrets/PAYMENTS_API_KEY"), envs.join("\n"));
