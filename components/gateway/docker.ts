@@ -140,6 +140,7 @@ export function createGatewayDocker(
     n: NormalizedGateway,
     target: DockerTarget,
     image: pulumi.Input<string> | undefined,
+    upstreams: pulumi.Resource[] = [],
 ): GatewayDockerResources {
     const opts = { parent, provider: target.provider };
     const labelMap: Record<string, string> = { ...target.labels, "slipway.component": "Gateway", "slipway.name": name };
@@ -262,7 +263,12 @@ export function createGatewayDocker(
         ...jsonFileLogs(),
         wait: true,
         waitTimeout: CONFIG_LOADER.waitTimeoutSeconds,
-    }, { ...opts, dependsOn: [container] });
+    }, {
+        ...opts,
+        // After the upstream services: Caddy runs its first active health check when the config
+        // loads, and replicas that do not exist yet would keep every route at 503 until the next one.
+        dependsOn: [container, ...upstreams],
+    });
 
     const host = n.domains[0];
     const url = host && tlsOn

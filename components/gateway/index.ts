@@ -263,7 +263,8 @@ export class Gateway extends pulumi.ComponentResource {
         super("slipway:gateway:Gateway", name, {}, opts);
         this.routes = n.routes;
         if (args.target.kind === "docker") {
-            const d = createGatewayDocker(name, this, n, args.target, args.image);
+            const upstreams = args.routes.map(r => r.service).filter((x): x is typeof x & pulumi.Resource => pulumi.Resource.isInstance(x));
+            const d = createGatewayDocker(name, this, n, args.target, args.image, upstreams);
             this.caddyJson = d.caddyJson;
             this.configRevision = d.configRevision;
             this.url = pulumi.output(d.url);

@@ -76,6 +76,20 @@ describe("Gateway on docker", () => {
         assert.match(i.uploads[0].content, /"dial": "media-1:9000"/);
     });
 
+    it("loads its config only after the upstream services' replicas exist (Caddy health-checks them at load)", async () => {
+        const target = await dockerTarget("dev");
+        const { ApiService } = await import("../../components/api-service");
+        const { Gateway } = await import("../../components/gateway");
+        const api = new ApiService("api", { target, image: "ghcr.io/acme/api:1.4.2" });
+        new Gateway("edge", { target, routes: [{ pathPrefix: "/", service: api }] });
+        await rec.settle();
+        const deps = loader().options.dependsOn;
+        const replicas = rec.descendants(rec.get("slipway:service:ApiService", "api").urn).filter(r => r.type === CONTAINER);
+        assert.equal(replicas.length, 1);
+        for (const r of replicas) assert.ok(deps.includes(r.urn), `loader waits for ${r.name}: dependsOn ${deps}`);
+        assert.ok(deps.includes(rec.get(CONTAINER, "edge-caddy").urn));
+    });
+
     it("keeps the Caddy container identical when routes, limits or headers change; only the loader's name changes", async () => {
         const snapshot = async (kind: "local" | "domains", extra: Record<string, unknown>) => {
             rec.clear();
