@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
-import { RUN_LABEL } from "./harness";
+import { RUN_LABEL, TYPES } from "./harness";
 import { C, DeployedStack, eventually, gatewayConfig, generatedSecret, request, sharedStack, sleep, teardownShared, uploadOf } from "./stack-under-test";
 
 /** The gateway's upstream health settings, from the generated Caddy config. */
@@ -85,12 +85,13 @@ describe("dev stack on a real engine: failures and cleanup", function () {
             const logs = await s.h.logs(name, 100_000);
             for (const x of secrets) assert.ok(!logs.includes(x), `${logical} logs a secret`);
         }
+        // Exactly what the deployed recording declares: nothing left over from the ups before.
+        const declared = (type: string) => s.resources.filter(r => r.type === type).length;
+        const want = { containers: declared(TYPES.container), networks: declared(TYPES.network), volumes: declared(TYPES.volume) };
         const owned = await s.h.owned();
-        assert.equal(owned.containers.length, 6);
-        assert.equal(owned.networks.length, 1);
-        assert.equal(owned.volumes.length, 3);
+        assert.deepEqual({ containers: owned.containers.length, networks: owned.networks.length, volumes: owned.volumes.length }, want);
         const removed = await teardownShared();
-        assert.deepEqual(removed, { containers: 6, networks: 1, volumes: 3 });
+        assert.deepEqual(removed, want);
         const cli = (what: string) => execFileSync("docker", [what, "ls", ...(what === "container" ? ["-a"] : []), "-q", "--filter", `label=${RUN_LABEL}=${s.h.runId}`], { encoding: "utf8" }).trim();
         assert.equal(cli("container") + cli("network") + cli("volume"), "");
     });
