@@ -75,10 +75,12 @@ async function main() {
         // Warm up (connections, caches, Prometheus' first scrapes), unmeasured, before the baseline.
         await runLoad({ port: s.port, ...LOAD, minRequests: 600, maxRequests: 600, maxMs: 30_000 });
         const steady = await runLoad({ port: s.port, ...LOAD, minRequests: 3000, maxRequests: 3000, maxMs: 60_000 });
-        const release = await recordRelease(s, releaseImage(images));
+        const apiImage = releaseImage(images);
+        const release = await recordRelease(s, apiImage);
         const rolled = await underLoad(s, () => s!.up(release));
         if (rolled.error) throw rolled.error;
         const swap = rolled.load, rollout = rolled.result!;
+        s.figures = { ...s.figures, apiImage }; // the next recording keeps the released image
         const rolloutMs = Math.max(...rollout.steps.map(x => x.endMs ?? 0));
         const gwNext = await recordFigures(s, { rateLimits: { ...s.figures.rateLimits, writes: { events: 6, window: "5s", burst: 9 } } });
         const changed = await underLoad(s, () => s!.up(gwNext));
