@@ -22,6 +22,7 @@ trap summary EXIT
 run() { "$@" 2>&1 | tee -a "$log"; }
 
 phase "typecheck";                 run npm run --silent typecheck
+phase "lint (eslint)";             run npm run --silent lint
 phase "workflows (actionlint)";    run bash scripts/actionlint.sh
 phase "unit, component, synth, preview-comment tests"; run npm run --silent test:unit
 phase "stack program through @pulumi/pulumi's run entry (fake engine)"; run npm run --silent test:program

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { mergeAppSpecParts, toApiSpec, AppSpecPart } from "../../components/targets/app-spec";
+import { mergeAppSpecParts, redactAppSpec, toApiSpec, AppSpecPart } from "../../components/targets/app-spec";
 import { appSpecErrors, upperCaseKeys, SHARED } from "../helpers/do-schema";
 
 const svc = (name: string) => ({
@@ -94,7 +94,6 @@ describe("toApiSpec", () => {
 
 describe("redactAppSpec", () => {
     it("hides SECRET env values, credential fields and Slack webhook URLs, and nothing else", () => {
-        const { redactAppSpec } = require("../../components/targets/app-spec");
         const spec = {
             envs: [{ key: "A", value: "plain", type: "GENERAL" }, { key: "B", value: "s3cret", type: "SECRET" }],
             alerts: [{ rule: "DEPLOYMENT_FAILED", destinations: { emails: ["o@example.com"], slackWebhooks: [{ url: "https://hooks/x", channel: "#a" }] } }],
