@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SlipwayConfigError } from "../core/errors";
 import { DoAppTarget } from "../core/target";
-import { AppEnvSpec, AppServiceSpec, AppSpecPart } from "../targets/app-spec";
+import { describe } from "../core/errors";
+import type { AppEnvSpec, AppPart, AppServiceSpec } from "../targets/app-spec";
 import { DoImage, parseDoImage } from "./images";
 import { NormalizedApiService } from "./normalize";
 
@@ -16,9 +17,9 @@ import { NormalizedApiService } from "./normalize";
  *   that read `<KEY>_FILE` on Docker must also accept `<KEY>` (as the postgres image does).
  * - `restart`, `logs`, `healthcheck.command` have no App Platform meaning and are ignored.
  */
-export function apiServiceAppSpec(name: string, n: NormalizedApiService, _target: DoAppTarget): AppSpecPart {
+export function apiServiceAppSpec(name: string, n: NormalizedApiService, _target: DoAppTarget): AppPart {
     if (n.source.kind !== "image") throw new Error("unreachable: normalize rejects build on do-app");
-    const source = `ApiService "${name}"`;
+    const source = describe({ kind: "ApiService", name });
     const image: pulumi.Input<DoImage> = n.source.doImage ?? pulumi.output(n.source.ref).apply(ref => {
         // A ref that is an Output can only be checked once known, i.e. during the update.
         const parsed = parseDoImage(ref);
@@ -34,9 +35,9 @@ export function apiServiceAppSpec(name: string, n: NormalizedApiService, _target
         failureThreshold: hc.retries,
         successThreshold: 1,
     });
-    const envs: AppEnvSpec[] = n.env.map(e => e.secret
-        ? { key: e.key, value: pulumi.secret(e.value), type: "SECRET", scope: "RUN_TIME" }
-        : { key: e.key, value: e.value, type: "GENERAL", scope: "RUN_TIME" });
+    // Secret values stay the objects the links made (already secret): DoApp moves them to the
+    // App level and merges the same secret linked to two services by identity.
+    const envs: AppEnvSpec[] = n.env.map(e => ({ key: e.key, value: e.value, type: e.secret ? "SECRET" : "GENERAL", scope: "RUN_TIME" }));
     const service: AppServiceSpec = {
         name,
         image,
@@ -50,5 +51,5 @@ export function apiServiceAppSpec(name: string, n: NormalizedApiService, _target
         alerts: n.alerts.length ? n.alerts : undefined,
         logDestinations: n.logDestinations.length ? n.logDestinations : undefined,
     };
-    return { source, services: [service] };
+    return { owner: source, services: [service] };
 }

@@ -14,7 +14,8 @@ export interface ApiServiceDockerResources {
 }
 
 // Inputs the provider updates in place (no restart), so they do not make a new release.
-const IN_PLACE: ReadonlySet<keyof NormalizedApiService> = new Set(["replicas", "restart", "memoryMiB", "release"]);
+// `links` is left out too: what links give the replicas is already in `env`.
+const IN_PLACE: ReadonlySet<keyof NormalizedApiService> = new Set(["replicas", "restart", "memoryMiB", "release", "links"]);
 
 /**
  * The release a service's replicas belong to: 8 hex of a hash of every setting known while the
@@ -131,5 +132,8 @@ export function createApiServiceDocker(
             mustRun: true,
         }, opts));
     }
+    // Per-replica aliases: a stopped replica's name stops resolving, which a scraper sees as down.
+    const hosts = Array.from({ length: n.replicas }, (_, i) => `${name}-${i + 1}`);
+    for (const { link } of n.links) link.docker?.scrape?.addTargets({ service: name, hosts, port: n.port, release }, containers);
     return { image, containers, release };
 }

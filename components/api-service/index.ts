@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Linkable } from "../core/env";
+import { Linkable } from "../core/link";
 import { Routable, ServiceEndpoint } from "../core/service";
-import { Target } from "../core/target";
-import { AppSpecPart } from "../targets/app-spec";
+import { Target, unknownTarget } from "../core/target";
+import type { AppContributor, AppPart } from "../targets/app-spec";
 import type { ApiServiceDockerResources } from "./docker";
 import { createApiServiceDocker } from "./docker";
 import { apiServiceAppSpec } from "./do-app";
@@ -134,12 +134,14 @@ export interface ApiServiceArgs {
 }
 
 /** A stateless HTTP service: replicated containers on Docker, a service component on App Platform. */
-export class ApiService extends pulumi.ComponentResource implements Routable {
+export class ApiService extends pulumi.ComponentResource implements Routable, AppContributor {
     readonly endpoint: ServiceEndpoint;
     /** `http://<name>:<port>`: the address other containers/components use (same on both targets). */
     readonly internalUrl: pulumi.Output<string>;
-    /** do-app only. */
-    readonly appSpec?: AppSpecPart;
+    /** do-app: the service's entry in the App. */
+    readonly appPart?: AppPart;
+    /** do-app: the linked blocks, which DoApp adds to the App with the service. */
+    readonly appDependencies?: readonly Linkable[];
     /** docker only: one per replica. */
     readonly containers?: ApiServiceDockerResources["containers"];
     /** docker only. */
@@ -150,13 +152,18 @@ export class ApiService extends pulumi.ComponentResource implements Routable {
         super("slipway:service:ApiService", name, {}, opts);
         this.endpoint = serviceEndpoint(name, n, args.target.kind);
         this.internalUrl = pulumi.output(`http://${name}:${n.port}`);
-        if (args.target.kind === "docker") {
-            const r = createApiServiceDocker(name, this, n, args.target);
-            this.containers = r.containers;
-            this.image = r.image;
-        } else {
-            args.target.contributors.add(`ApiService "${name}"`);
-            this.appSpec = apiServiceAppSpec(name, n, args.target);
+        switch (args.target.kind) {
+            case "docker": {
+                const r = createApiServiceDocker(name, this, n, args.target);
+                this.containers = r.containers;
+                this.image = r.image;
+                break;
+            }
+            case "do-app":
+                this.appPart = apiServiceAppSpec(name, n, args.target);
+                this.appDependencies = args.link ?? [];
+                break;
+            default: unknownTarget(args.target);
         }
         this.registerOutputs({ endpoint: this.endpoint, internalUrl: this.internalUrl });
     }

@@ -2,12 +2,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ErrorContext, invalid, requireInt, requireOneOf } from "../core/errors";
-import { EnvVar, Linkable, isLinkable } from "../core/env";
+import { EnvVar } from "../core/env";
+import { Link, Linkable, isLinkable } from "../core/link";
 import { DO_NAME, ENV_KEY } from "../core/naming";
 import { ServiceEndpoint } from "../core/service";
 import type { ApiServiceArgs } from "./index";
 import { Target } from "../core/target";
-import { AppServiceAlertSpec, AppServiceLogDestinationSpec, isDoServiceLinkable } from "../targets/app-spec";
+import type { AppServiceAlertSpec, AppServiceLogDestinationSpec } from "../targets/app-spec";
 import { DO_INSTANCE_SIZES, DO_LEGACY_INSTANCE_SIZES, DoImage, DoInstanceSize, parseDoImage, pickInstanceSize, sizeOf } from "./images";
 
 const RELEASE = /^[a-z0-9][a-z0-9-]{0,15}$/;
@@ -96,6 +97,8 @@ export interface NormalizedApiService {
     logs: { maxSize: string; maxFiles: number };
     /** Own env and link env merged, sorted by key, duplicate-free. */
     env: EnvVar[];
+    /** What each `link` entry gave, in order, with its label for messages. */
+    links: { label: string; link: Link }[];
     secretDelivery: typeof SECRET_DELIVERIES[number];
     /** docker: the release the replicas are named by; undefined = derived from the settings. */
     release?: string;
@@ -189,7 +192,8 @@ export function normalizeApiService(name: string, args: ApiServiceInput): Normal
     const secretDelivery = requireOneOf(ctx, "secretDelivery", args.secretDelivery ?? DEFAULTS.secretDelivery, SECRET_DELIVERIES);
     const waitForHealthy = args.waitForHealthy ?? true;
 
-    const env = withPort(ctx, mergeEnv(ctx, name, args, secretDelivery === "file" && !doApp), port);
+    const links = resolveLinks(ctx, name, port, args.link);
+    const env = withPort(ctx, mergeEnv(ctx, args, links, secretDelivery === "file" && !doApp), port);
     if (!doApp && readOnlyRootFilesystem && secretDelivery === "file" && env.some(e => e.secret)) {
         // Docker refuses to copy files into a container whose root filesystem is read-only.
         invalid(ctx, "readOnlyRootFilesystem", "cannot be combined with file-delivered secrets (Docker cannot upload into a read-only container)",
@@ -204,7 +208,7 @@ export function normalizeApiService(name: string, args: ApiServiceInput): Normal
     const n: NormalizedApiService = {
         name, source, replicas, port, healthPath, readyPath, healthcheck, waitForHealthy, restart,
         memoryMiB: memoryMiB!, cpus, uid: um![1]!, gid: um![2] ?? um![1]!, readOnlyRootFilesystem, stopSignal,
-        stopGracePeriodSeconds, logs, env, secretDelivery, release: args.release, alerts: [], logDestinations: [],
+        stopGracePeriodSeconds, logs, env, links, secretDelivery, release: args.release, alerts: [], logDestinations: [],
     };
     if (doApp) normalizeForDoApp(ctx, name, args, n);
     return n;
@@ -256,12 +260,18 @@ function normalizeSource(ctx: ErrorContext, args: ApiServiceInput, doApp: boolea
     return { kind: "build", context: b.context, dockerfile, args: buildArgs, platform: b.platform };
 }
 
-function linkLabel(link: unknown, i: number): string {
-    const kind = (link as { constructor?: { name?: string } })?.constructor?.name;
-    return kind && kind !== "Object" ? `link[${i}] (${kind})` : `link[${i}]`;
+/** Ask every linked block for its sections, once: `link()` is pure, the sections are data. */
+function resolveLinks(ctx: ErrorContext, name: string, port: number, links: readonly unknown[] | undefined): { label: string; link: Link }[] {
+    if (links !== undefined && !Array.isArray(links)) invalid(ctx, "link", "must be a list", "write link: [db, secrets, observability]");
+    return (links ?? []).map((l, i) => {
+        if (!isLinkable(l)) {
+            invalid(ctx, `link[${i}]`, "is not linkable", "pass a ManagedDatabase, SecretsSync (or secrets.pick(...)) or Observability");
+        }
+        return { label: `link[${i}] (${l.linkLabel})`, link: l.link({ service: name, port }) };
+    });
 }
 
-function mergeEnv(ctx: ErrorContext, name: string, args: ApiServiceInput, fileSecrets: boolean): EnvVar[] {
+function mergeEnv(ctx: ErrorContext, args: ApiServiceInput, links: { label: string; link: Link }[], fileSecrets: boolean): EnvVar[] {
     const owners = new Map<string, string>();
     const out: EnvVar[] = [];
     const claim = (key: string, source: string, pathForError: string) => {
@@ -286,11 +296,8 @@ function mergeEnv(ctx: ErrorContext, name: string, args: ApiServiceInput, fileSe
     for (const [key, value] of Object.entries(args.env ?? {})) {
         add({ key, value, secret: false }, `env.${key}`, `env.${key}`);
     }
-    (args.link ?? []).forEach((link, i) => {
-        if (!isLinkable(link)) {
-            invalid(ctx, `link[${i}]`, "is not linkable", "pass a ManagedDatabase, SecretsSync (or secrets.pick(...)) or Observability");
-        }
-        for (const e of link.linkEnv(name)) add(e, linkLabel(link, i), `link[${i}]`);
+    links.forEach(({ label, link }, i) => {
+        for (const e of link.env ?? []) add(e, label, `link[${i}]`);
     });
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
@@ -351,23 +358,22 @@ function normalizeForDoApp(ctx: ErrorContext, name: string, args: ApiServiceInpu
 
     const alertOwners = new Map<string, string>();
     const destOwners = new Map<string, string>();
-    (args.link ?? []).forEach((link, i) => {
-        if (!isDoServiceLinkable(link)) return;
-        const extra = link.linkDoService(name);
+    n.links.forEach(({ label, link }, i) => {
+        const extra = link.doApp ?? {};
         for (const a of extra.alerts ?? []) {
             const rule = String(a.rule);
             if (alertOwners.has(rule)) {
-                invalid(ctx, `link[${i}]`, `alert ${rule} is set by both ${alertOwners.get(rule)} and ${linkLabel(link, i)}`, "let only one link define each alert rule");
+                invalid(ctx, `link[${i}]`, `alert ${rule} is set by both ${alertOwners.get(rule)} and ${label}`, "let only one link define each alert rule");
             }
-            alertOwners.set(rule, linkLabel(link, i));
+            alertOwners.set(rule, label);
             n.alerts.push(a);
         }
         for (const d of extra.logDestinations ?? []) {
             const dn = String(d.name);
             if (destOwners.has(dn)) {
-                invalid(ctx, `link[${i}]`, `log destination "${dn}" is set by both ${destOwners.get(dn)} and ${linkLabel(link, i)}`, "give each log destination a unique name");
+                invalid(ctx, `link[${i}]`, `log destination "${dn}" is set by both ${destOwners.get(dn)} and ${label}`, "give each log destination a unique name");
             }
-            destOwners.set(dn, linkLabel(link, i));
+            destOwners.set(dn, label);
             n.logDestinations.push(d);
         }
     });

@@ -34,19 +34,23 @@ export interface DockerTarget extends TargetBase {
 }
 
 /**
- * DigitalOcean App Platform. Plain data: components return App-spec parts, and one `DoApp`
- * (components/targets/do-app.ts) merges them into the single `digitalocean.App`.
+ * DigitalOcean App Platform. Plain, immutable data: components describe their App part, and one
+ * `DoApp` (components/targets/do-app.ts) merges the parts into the single `digitalocean.App`.
  */
 export interface DoAppTarget extends TargetBase {
     readonly kind: "do-app";
     /** The App's name (DO rule: 2 to 32 lowercase letters, digits and hyphens). */
     readonly appName: string;
     readonly region: DoRegion;
-    /**
-     * Every component built on this target records itself here, and `DoApp` fails if one of them
-     * was not passed to it, so a forgotten part cannot silently drop out of the App.
-     */
-    readonly contributors: Set<string>;
+    /** Explicit providers, e.g. two DigitalOcean or Cloudflare accounts in one program. */
+    readonly providers?: DoAppProviders;
+}
+
+export interface DoAppProviders {
+    /** Every DigitalOcean resource (App, clusters, uptime checks). @default the default provider */
+    readonly digitalocean?: pulumi.ProviderResource;
+    /** Every Cloudflare resource (zone settings, rulesets, DNS, Pages). @default the default provider */
+    readonly cloudflare?: pulumi.ProviderResource;
 }
 
 export type Target = DockerTarget | DoAppTarget;
@@ -55,7 +59,9 @@ export type Target = DockerTarget | DoAppTarget;
  * Create the plain do-app target value, checked here because every component reads it first.
  * @example doAppTarget({ appName: "shop-api", region: "fra", environment: "prod", production: true })
  */
-export function doAppTarget(args: { appName: string; region: DoRegion; environment: string; production: boolean }): DoAppTarget {
+export function doAppTarget(args: {
+    appName: string; region: DoRegion; environment: string; production: boolean; providers?: DoAppProviders;
+}): DoAppTarget {
     const ctx = { kind: "DoAppTarget", name: args.appName };
     if (!DO_NAME.test(args.appName ?? "")) {
         invalid(ctx, "appName", `${JSON.stringify(args.appName)} is not a valid App Platform app name`,
@@ -65,5 +71,10 @@ export function doAppTarget(args: { appName: string; region: DoRegion; environme
         const hint = /^[a-z]{3}\d$/.test(args.region ?? "") ? ` (App Platform regions have no number: "${args.region.slice(0, 3)}")` : "";
         invalid(ctx, "region", `${JSON.stringify(args.region)} is not an App Platform region${hint}`, `use one of ${DO_REGIONS.join(", ")}`);
     }
-    return { kind: "do-app", contributors: new Set(), ...args };
+    return { kind: "do-app", ...args };
+}
+
+/** The `default:` of every `switch (target.kind)`: adding a target kind fails to compile there. */
+export function unknownTarget(target: never): never {
+    throw new Error(`unknown target kind ${JSON.stringify((target as { kind?: unknown }).kind)}`);
 }

@@ -1,12 +1,17 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
-import type { AppIngressRuleSpec, AppSpecPart } from "../targets/app-spec";
+import { describe } from "../core/errors";
+import type { EdgeRecord } from "../core/edge";
+import type { DoAppTarget } from "../core/target";
+import type { AppIngressRuleSpec, AppPart } from "../targets/app-spec";
 import { rulesets, zoneSettings } from "./cloudflare";
 import type { GatewayCloudflareArgs } from "./index";
 import { DEFAULTS, NormalizedCors, NormalizedGateway } from "./normalize";
 
 export interface GatewayDoAppResources {
-    appSpec: AppSpecPart;
+    appPart: AppPart;
+    /** The hostnames a Cloudflare edge must point at the App, once it exists. */
+    edgeRecords: EdgeRecord[];
     url?: string;
     zoneSettings: cloudflare.ZoneSetting[];
     rulesets: cloudflare.Ruleset[];
@@ -30,8 +35,8 @@ export function doCors(c: NormalizedCors): NonNullable<AppIngressRuleSpec["cors"
     };
 }
 
-/** Pure: the App-spec part (ingress rules, domains, edge records) for a normalized gateway. */
-export function gatewayAppSpec(name: string, n: NormalizedGateway, zoneId?: pulumi.Input<string>): AppSpecPart {
+/** Pure: the App part (ingress rules, domains) for a normalized gateway. */
+export function gatewayAppSpec(name: string, n: NormalizedGateway): AppPart {
     const ingressRules: AppIngressRuleSpec[] = n.routes.map(r => {
         const rule: AppIngressRuleSpec = {
             match: { path: { prefix: r.pathPrefix } },
@@ -42,25 +47,28 @@ export function gatewayAppSpec(name: string, n: NormalizedGateway, zoneId?: pulu
         return rule;
     });
     return {
-        source: `Gateway "${name}"`,
+        owner: describe({ kind: "Gateway", name }),
         ingressRules,
         domainNames: n.domains.length ? n.domains.map((d, i) => ({ name: d, type: i === 0 ? "PRIMARY" : "ALIAS" })) : undefined,
-        edgeRecords: zoneId !== undefined && n.domains.length ? n.domains.map(hostname => ({ zoneId, hostname, proxied: true })) : undefined,
     };
 }
 
 /**
  * App Platform routes and domains (returned as a part for DoApp to merge) plus the Cloudflare
  * edge that App Platform lacks: zone TLS settings, rate limits, WAF and security headers.
- * The DNS records themselves need the App's ingress, so DoApp creates them from `edgeRecords`.
+ * The DNS records themselves need the App's ingress: `CloudflareEdge` creates them from
+ * `edgeRecords` after the App.
  */
 export function createGatewayDoApp(
     name: string,
     parent: pulumi.Resource,
     n: NormalizedGateway,
     cf: GatewayCloudflareArgs | undefined,
+    target: DoAppTarget,
 ): GatewayDoAppResources {
-    const appSpec = gatewayAppSpec(name, n, cf?.zoneId);
+    const appPart = gatewayAppSpec(name, n);
+    const provider = target.providers?.cloudflare;
+    const edgeRecords = cf ? n.domains.map(hostname => ({ zoneId: cf.zoneId, hostname, proxied: true })) : [];
     const settings: cloudflare.ZoneSetting[] = [];
     const sets: cloudflare.Ruleset[] = [];
     if (cf && n.domains.length && (cf.manageZone ?? DEFAULTS.cloudflare.manageZone)) {
@@ -69,7 +77,7 @@ export function createGatewayDoApp(
                 zoneId: cf.zoneId,
                 settingId: s.settingId,
                 value: s.value,
-            }, { parent }));
+            }, { parent, provider }));
         }
         for (const r of rulesets(n, cf.wafManagedRuleset ?? DEFAULTS.cloudflare.wafManagedRuleset)) {
             sets.push(new cloudflare.Ruleset(`${name}-cf-${r.suffix}`, {
@@ -79,8 +87,68 @@ export function createGatewayDoApp(
                 name: r.name,
                 description: r.description,
                 rules: r.rules,
-            }, { parent }));
+            }, { parent, provider }));
         }
     }
-    return { appSpec, url: n.domains[0] ? `https://${n.domains[0]}` : undefined, zoneSettings: settings, rulesets: sets };
+    return { appPart, edgeRecords, url: n.domains[0] ? `https://${n.domains[0]}` : undefined, zoneSettings: settings, rulesets: sets };
+}
+
+// --- What only the do-app target accepts ---------------------------------------------------------
+// These imports sit with the check rather than at the top of the file only while the code above is
+// being rewritten by someone else; move them up with the next edit there (ES imports are hoisted,
+// so where they stand changes nothing at run time).
+import { ErrorContext, invalid } from "../core/errors";
+import { CLOUDFLARE_PERIODS, periodLabel } from "./cloudflare";
+import type { GatewayArgs } from "./index";
+import { isLocalHost } from "./normalize";
+
+/**
+ * The do-app half of `validateGateway`, run after the target-neutral `normalizeGateway`: what App
+ * Platform and Cloudflare cannot do. App Platform terminates TLS itself, has no body limit, no log
+ * files and no public name for `localhost`; Cloudflare counts rate limits over fixed periods,
+ * always compresses, and must be given the zone that holds the domains.
+ */
+export function checkGatewayDoApp(name: string, args: GatewayArgs & { target: DoAppTarget }, n: NormalizedGateway): void {
+    const ctx: ErrorContext = { kind: "Gateway", name };
+    if (n.tls !== "auto" && args.tls !== undefined) {
+        invalid(ctx, "tls", `App Platform always serves HTTPS with its own certificates; ${JSON.stringify(n.tls)} cannot apply`,
+            "remove tls on the do-app target");
+    }
+    for (const z of n.rateLimits) {
+        if (!(CLOUDFLARE_PERIODS as readonly number[]).includes(z.windowMs / 1000)) {
+            invalid(ctx, `rateLimits.${z.name}.window`, `Cloudflare rate limits count over fixed periods, and ${z.window} is not one`,
+                `use one of ${CLOUDFLARE_PERIODS.map(periodLabel).join(", ")}`);
+        }
+    }
+    if (n.maxBodySizeExplicit) {
+        invalid(ctx, "maxBodySize", "App Platform has no request body limit at the origin, and Cloudflare's (max_upload, 100MB and up by plan) cannot go lower",
+            "remove maxBodySize on do-app and enforce the limit in the service");
+    }
+    if (n.compression.length === 0) {
+        invalid(ctx, "compression", "Cloudflare always compresses eligible responses; it cannot be turned off per gateway",
+            "remove compression on do-app");
+    }
+    if (n.accessLog?.file !== undefined) {
+        invalid(ctx, "accessLog.file", "App Platform has no writable log files; access logs are its runtime logs", "remove accessLog.file on do-app");
+    }
+    checkCloudflare(ctx, args.cloudflare, n.domains);
+}
+
+/** Domains on do-app are served through Cloudflare: its zone is required with them, and only then. */
+function checkCloudflare(ctx: ErrorContext, cf: GatewayArgs["cloudflare"], domains: string[]): void {
+    if (domains.length > 0 && !cf?.zoneId) {
+        invalid(ctx, "cloudflare.zoneId", "domains on do-app are served through Cloudflare, and no zone is given",
+            "pass cloudflare: { zoneId } for the zone that holds the domains");
+    }
+    if (domains.length === 0 && cf !== undefined) {
+        invalid(ctx, "cloudflare", "is set but there are no domains to put behind it", "add domains, or remove cloudflare");
+    }
+    const localDomains = domains.filter(isLocalHost);
+    if (localDomains.length > 0) {
+        invalid(ctx, "domains", `${localDomains.join(", ")} cannot be served by App Platform`, "use public hostnames on do-app");
+    }
+    const waf = cf?.wafManagedRuleset;
+    if (waf !== undefined && !["cloudflare", "free", "none"].includes(waf)) {
+        invalid(ctx, "cloudflare.wafManagedRuleset", `${JSON.stringify(waf)} is not supported`, `use "cloudflare", "free" or "none"`);
+    }
 }

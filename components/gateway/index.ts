@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Routable } from "../core/service";
-import type { Target } from "../core/target";
-import type { AppSpecPart } from "../targets/app-spec";
-import { createGatewayDocker } from "./docker";
-import { createGatewayDoApp } from "./do-app";
+import type { EdgeRecord } from "../core/edge";
+import { Target, unknownTarget } from "../core/target";
+import type { AppContributor, AppPart } from "../targets/app-spec";
+import { checkGatewayDocker, createGatewayDocker } from "./docker";
+import { checkGatewayDoApp, createGatewayDoApp } from "./do-app";
 import { NormalizedGateway, normalizeGateway } from "./normalize";
 
 export { buildCaddyConfig, renderCaddyJson } from "./caddy-config";
@@ -230,6 +231,21 @@ export interface GatewayArgs {
 }
 
 /**
+ * Everything the Gateway constructor checks before it registers anything: the target-neutral
+ * `normalizeGateway`, then what only the chosen target accepts (docker.ts, do-app.ts). Pure, so a
+ * stack can run it for every component first (stack/preflight.ts does).
+ */
+export function validateGateway(name: string, args: GatewayArgs): NormalizedGateway {
+    const n = normalizeGateway(name, args);
+    const target = args.target;
+    switch (target.kind) {
+        case "docker": checkGatewayDocker(name, { ...args, target }, n); return n;
+        case "do-app": checkGatewayDoApp(name, { ...args, target }, n); return n;
+        default: return unknownTarget(target);
+    }
+}
+
+/**
  * The single entry point: TLS, routing by path prefix, rate limits, security headers, CORS,
  * body limits and compression. On docker it is a Caddy container configured with native JSON;
  * on do-app it is App Platform ingress rules and domains, with Cloudflare at the edge.
@@ -240,7 +256,7 @@ export interface GatewayArgs {
  * image, port, TLS on/off or access-log file change replaces the Caddy container, delete-before-create
  * (the published host ports cannot belong to two containers at once): a gap of a few seconds.
  */
-export class Gateway extends pulumi.ComponentResource {
+export class Gateway extends pulumi.ComponentResource implements AppContributor {
     /**
      * Base URL clients use, e.g. `http://127.0.0.1:8080` or `https://api.example.com`.
      * Undefined on do-app without domains: the App's own URL is `DoApp.liveUrl`.
@@ -255,24 +271,35 @@ export class Gateway extends pulumi.ComponentResource {
      * loader container that pushes it is the child named `${name}-config-${configRevision}`.
      */
     readonly configRevision?: string;
-    /** do-app: this gateway's part of the App spec. */
-    readonly appSpec?: AppSpecPart;
+    /** do-app: this gateway's part of the App (ingress rules, domains). */
+    readonly appPart?: AppPart;
+    /** do-app: the routed services, which DoApp adds to the App with the gateway. */
+    readonly appDependencies?: readonly unknown[];
+    /** do-app with `cloudflare`: the records a `CloudflareEdge` points at the App. */
+    readonly edgeRecords?: readonly EdgeRecord[];
 
     constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
-        const n = normalizeGateway(name, args);
+        const n = validateGateway(name, args);
         super("slipway:gateway:Gateway", name, {}, opts);
         this.routes = n.routes;
-        if (args.target.kind === "docker") {
-            const upstreams = args.routes.map(r => r.service).filter((x): x is typeof x & pulumi.Resource => pulumi.Resource.isInstance(x));
-            const d = createGatewayDocker(name, this, n, args.target, args.image, upstreams);
-            this.caddyJson = d.caddyJson;
-            this.configRevision = d.configRevision;
-            this.url = pulumi.output(d.url);
-        } else {
-            args.target.contributors.add(`Gateway "${name}"`);
-            const d = createGatewayDoApp(name, this, n, args.cloudflare);
-            this.appSpec = d.appSpec;
-            this.url = pulumi.output(d.url);
+        switch (args.target.kind) {
+            case "docker": {
+                const upstreams = args.routes.map(r => r.service).filter((x): x is typeof x & pulumi.Resource => pulumi.Resource.isInstance(x));
+                const d = createGatewayDocker(name, this, n, args.target, args.image, upstreams);
+                this.caddyJson = d.caddyJson;
+                this.configRevision = d.configRevision;
+                this.url = pulumi.output(d.url);
+                break;
+            }
+            case "do-app": {
+                const d = createGatewayDoApp(name, this, n, args.cloudflare, args.target);
+                this.appPart = d.appPart;
+                this.appDependencies = args.routes.map(r => r.service);
+                this.edgeRecords = d.edgeRecords;
+                this.url = pulumi.output(d.url);
+                break;
+            }
+            default: unknownTarget(args.target);
         }
         this.registerOutputs({ url: this.url, routes: n.routes.map(r => ({ pathPrefix: r.pathPrefix, service: r.service.name })) });
     }

@@ -1,9 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { EnvVar, Linkable, plainEnv, secretEnv } from "../core/env";
-import { Target } from "../core/target";
-import type { AppSpecPart } from "../targets/app-spec";
-import { createManagedDatabaseDocker } from "./docker";
-import { createManagedDatabaseDoApp } from "./do-app";
+import { plainEnv } from "../core/env";
+import { Link, LinkRequest, Linkable } from "../core/link";
+import { describe } from "../core/errors";
+import { Target, unknownTarget } from "../core/target";
+import type { AppContributor, AppPart } from "../targets/app-spec";
+import { checkManagedDatabaseDocker, createManagedDatabaseDocker } from "./docker";
+import { checkManagedDatabaseDoApp, createManagedDatabaseDoApp } from "./do-app";
 import { normalizeManagedDatabase, NormalizedManagedDatabase } from "./normalize";
 
 export interface ManagedDatabaseArgs {
@@ -142,10 +144,27 @@ export interface DatabaseConnection {
 }
 
 /**
+ * Everything the ManagedDatabase constructor checks before it registers anything: the
+ * target-neutral `normalizeManagedDatabase`, then the settings only the chosen target reads
+ * (docker.ts, do-app.ts). Pure, so a stack can run it for every component first (stack/preflight.ts does).
+ */
+export function validateManagedDatabase(name: string, args: ManagedDatabaseArgs): NormalizedManagedDatabase {
+    const n = normalizeManagedDatabase(name, args);
+    const target = args.target;
+    switch (target.kind) {
+        case "docker":
+            // No `do` on docker: see NormalizedManagedDatabase for why its type still claims one.
+            return { ...n, docker: checkManagedDatabaseDocker(name, { ...args, target }, n) } as NormalizedManagedDatabase;
+        case "do-app": return { ...n, do: checkManagedDatabaseDoApp(name, { ...args, target }, n) };
+        default: return unknownTarget(target);
+    }
+}
+
+/**
  * PostgreSQL: a container with a data volume (and optional backup sidecar) on Docker, a managed
  * cluster (or a dev database) on DigitalOcean. Link it to an ApiService to hand it DATABASE_URL.
  */
-export class ManagedDatabase extends pulumi.ComponentResource implements Linkable {
+export class ManagedDatabase extends pulumi.ComponentResource implements Linkable, AppContributor {
     readonly host: pulumi.Output<string>;
     readonly port: pulumi.Output<string>;
     readonly database: pulumi.Output<string>;
@@ -154,21 +173,28 @@ export class ManagedDatabase extends pulumi.ComponentResource implements Linkabl
     readonly url: pulumi.Output<string>;
     readonly poolUrl?: pulumi.Output<string>;
     readonly schemaUrls: Record<string, pulumi.Output<string>>;
-    readonly appSpec?: AppSpecPart;
+    /** do-app: the database's entry in the App and the cluster the App must be trusted by. */
+    readonly appPart?: AppPart;
+    readonly linkLabel: string;
     private readonly n: NormalizedManagedDatabase;
 
     constructor(name: string, args: ManagedDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
-        const n = normalizeManagedDatabase(name, args);
+        const n = validateManagedDatabase(name, args);
         super("slipway:database:ManagedDatabase", name, {}, opts);
         this.n = n;
+        this.linkLabel = describe({ kind: "ManagedDatabase", name });
         let c: DatabaseConnection;
-        if (args.target.kind === "docker") {
-            c = createManagedDatabaseDocker(name, this, n, args.target, args.password);
-        } else {
-            args.target.contributors.add(`ManagedDatabase "${name}"`);
-            const built = createManagedDatabaseDoApp(name, this, n, args.target);
-            c = built.connection;
-            this.appSpec = built.part;
+        switch (args.target.kind) {
+            case "docker":
+                c = createManagedDatabaseDocker(name, this, n, args.target, args.password);
+                break;
+            case "do-app": {
+                const built = createManagedDatabaseDoApp(name, this, n, args.target);
+                c = built.connection;
+                this.appPart = built.part;
+                break;
+            }
+            default: unknownTarget(args.target);
         }
         this.host = c.host;
         this.port = c.port;
@@ -189,15 +215,18 @@ export class ManagedDatabase extends pulumi.ComponentResource implements Linkabl
      * out on purpose: the URL already carries it and one secret is easier to rotate than two.
      * A service named like one of `schemas` gets that schema's role instead of the main one.
      */
-    linkEnv(serviceName: string): EnvVar[] {
-        const schema = this.n.schemas.find(s => s.name === serviceName);
+    link({ service }: LinkRequest): Link {
+        const schema = this.n.schemas.find(s => s.name === service);
+        // Already secret, and one object per URL: App Platform merges equal secrets by identity.
         const url = schema ? this.schemaUrls[schema.name]! : this.poolUrl ?? this.url;
-        return [
-            secretEnv("DATABASE_URL", url),
-            plainEnv("PGDATABASE", this.database),
-            plainEnv("PGHOST", this.host),
-            plainEnv("PGPORT", this.port),
-            plainEnv("PGUSER", schema ? pulumi.output(schema.user) : this.user),
-        ];
+        return {
+            env: [
+                { key: "DATABASE_URL", value: url, secret: true },
+                plainEnv("PGDATABASE", this.database),
+                plainEnv("PGHOST", this.host),
+                plainEnv("PGPORT", this.port),
+                plainEnv("PGUSER", schema ? pulumi.output(schema.user) : this.user),
+            ],
+        };
     }
 }

@@ -1,7 +1,8 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import { DoAppTarget } from "../core/target";
-import type { AppAlertSpec, AppServiceAlertSpec, AppServiceLogDestinationSpec, AppSpecPart } from "../targets/app-spec";
+import { describe } from "../core/errors";
+import type { AppAlertSpec, AppPart, AppServiceAlertSpec, AppServiceLogDestinationSpec } from "../targets/app-spec";
 import { NormalizedObservability } from "./normalize";
 
 /** The smallest App Platform alert window that covers `forMinutes`. */
@@ -22,9 +23,14 @@ function alertDestinations(n: NormalizedObservability) {
     };
 }
 
+/**
+ * The service's CPU, memory and restart alerts. They mail the `emails` only: a Slack webhook is
+ * a credential, and a secret anywhere in `spec.services` hides every service setting from a
+ * preview (see DoApp). Slack gets the App's deploy and domain alerts and the uptime alerts.
+ */
 export function serviceAlerts(n: NormalizedObservability): AppServiceAlertSpec[] {
     const window = alertWindow(n.alerts.forMinutes);
-    const destinations = alertDestinations(n);
+    const destinations = n.destinations.emails.length ? { emails: [...n.destinations.emails] } : undefined;
     const alert = (rule: string, value: number): AppServiceAlertSpec => ({ rule, operator: "GREATER_THAN", value, window, destinations });
     return [
         alert("CPU_UTILIZATION", n.alerts.cpuPercent),
@@ -39,10 +45,11 @@ export function serviceLogDestinations(n: NormalizedObservability): AppServiceLo
 
 export function createObservabilityDoApp(
     name: string, parent: pulumi.ComponentResource, n: NormalizedObservability, target: DoAppTarget,
-): { part: AppSpecPart; uptimeCheckId?: pulumi.Output<string> } {
+): { part: AppPart; uptimeCheckId?: pulumi.Output<string> } {
     const destinations = alertDestinations(n);
     const alerts: AppAlertSpec[] = ["DEPLOYMENT_FAILED", "DOMAIN_FAILED"].map(rule => ({ rule, destinations }));
-    const part: AppSpecPart = { source: `Observability "${name}"`, alerts };
+    const part: AppPart = { owner: describe({ kind: "Observability", name }), alerts };
+    const provider = target.providers?.digitalocean;
     if (!n.uptime) return { part };
 
     const check = new digitalocean.UptimeCheck(`${name}-uptime`, {
@@ -51,13 +58,13 @@ export function createObservabilityDoApp(
         type: n.uptime.https ? "https" : "http",
         regions: n.uptime.regions,
         enabled: true,
-    }, { parent });
+    }, { parent, provider });
     const notifications = [{
         emails: n.destinations.emails.length ? n.destinations.emails : undefined,
         slacks: n.destinations.slackWebhooks.length ? n.destinations.slackWebhooks.map(s => ({ url: s.url, channel: s.channel })) : undefined,
     }];
     const alert = (suffix: string, args: Omit<digitalocean.UptimeAlertArgs, "checkId" | "notifications" | "name">) =>
-        new digitalocean.UptimeAlert(`${name}-uptime-${suffix}`, { checkId: check.id, name: `${target.appName} ${suffix}`, notifications, ...args }, { parent });
+        new digitalocean.UptimeAlert(`${name}-uptime-${suffix}`, { checkId: check.id, name: `${target.appName} ${suffix}`, notifications, ...args }, { parent, provider });
     alert("down", { type: "down", period: "2m" });
     // One slow probe is noise; a sustained one past the critical P95 line is worth a page.
     alert("latency", { type: "latency", comparison: "greater_than", threshold: n.alerts.latencyP95CriticalMs, period: "5m" });

@@ -1,20 +1,21 @@
 import * as pulumi from "@pulumi/pulumi";
-import { EnvVar, Linkable, plainEnv, secretEnv } from "../core/env";
-import type { Routable } from "../core/service";
-import { Target } from "../core/target";
-import type { AppServiceAlertSpec, AppServiceLogDestinationSpec, AppSpecPart, DoServiceLinkable } from "../targets/app-spec";
+import { EnvVar, plainEnv } from "../core/env";
+import { describe } from "../core/errors";
+import { Link, LinkRequest, Linkable, ScrapeSink } from "../core/link";
+import { Target, unknownTarget } from "../core/target";
+import type { AppPart, AppServiceAlertSpec, AppServiceLogDestinationSpec } from "../targets/app-spec";
 import { createObservabilityDocker } from "./docker";
 import { createObservabilityDoApp, serviceAlerts, serviceLogDestinations } from "./do-app";
 import { normalizeObservability, NormalizedObservability } from "./normalize";
 
 type Secret = pulumi.Input<string>;
 
-/** A service Prometheus scrapes, with the port its metrics are on. */
+/** A target Prometheus scrapes that is not a linked service: a host on the target's network. */
 export interface ObservabilityScrapeTarget {
-    /** The ApiService's name (its network alias). @example `"api"` */
+    /** Its network alias or container name; also the job name. @example `"worker"` */
     name: string;
-    /** Port of its metrics endpoint. @default `prometheus.port` @example `3000` */
-    port?: number;
+    /** Port of its metrics endpoint. @example `9100` */
+    port: number;
 }
 
 export interface ObservabilityArgs {
@@ -111,22 +112,32 @@ export interface ObservabilityArgs {
         logtail?: { token: Secret };
         openSearch?: { endpoint: string; indexName?: string; basicAuth: { user: string; password: Secret } };
     }[];
-    /** Docker: a Prometheus with the alert rules, scraping the listed services. */
+    /**
+     * Docker: a Prometheus with the alert rules. It scrapes itself and every replica of each
+     * service that links it (`link: [observability]`), on the service's own port: a service hands
+     * its replicas over when it is declared, so nothing here lists them and a rollout does not
+     * touch Prometheus. A stopped replica reads `up == 0` (SlipwayTargetDown), it does not vanish.
+     */
     prometheus?: {
         /** @default `true` */
         enabled?: boolean;
-        /** @default `"prom/prometheus:v2.53.0"` */
+        /** Also runs the small per-service target writers (it needs `/bin/sh`). @default `"prom/prometheus:v2.53.0"` */
         image?: string;
         /**
-         * Services to scrape; every replica behind each is scraped. An ApiService (or anything
-         * with an `endpoint`) is scraped on its own port; `{ name, port }` on the given one; a
-         * bare name on `port`. Listing each service with its real port keeps a service that is
-         * not on 8080 from raising a false target-down alert.
+         * Extra targets that do not link this Observability (an exporter, a sidecar), as
+         * `"host:port"` or `{ name, port }`: one job per entry, named after the host, scraped at
+         * that name (a name several containers share answers from one of them per scrape).
+         * A linked service listed here as well is an error: it would be scraped twice.
          * @default `[]`
-         * @example `[api, { name: "worker", port: 9100 }]`
+         * @example `["node-exporter:9100", { name: "worker", port: 9100 }]`
          */
-        scrape?: (string | ObservabilityScrapeTarget | Routable)[];
-        /** Port of the metrics endpoint for services listed by name only. @default `8080` @example `9100` */
+        scrape?: (string | ObservabilityScrapeTarget)[];
+        /**
+         * A dedicated metrics port that every linked service serves its metrics on, used
+         * instead of each service's own port.
+         * @default each linked service's own `port`
+         * @example `9100`
+         */
         port?: number;
         /** @default `"/metrics"` */
         metricsPath?: string;
@@ -144,8 +155,10 @@ export interface ObservabilityArgs {
  * Prometheus with alert rules on Docker, App Platform alerts, log forwarding and uptime checks on
  * DigitalOcean.
  */
-export class Observability extends pulumi.ComponentResource implements Linkable, DoServiceLinkable {
-    readonly appSpec?: AppSpecPart;
+export class Observability extends pulumi.ComponentResource implements Linkable {
+    readonly linkLabel: string;
+    /** do-app: what it adds to the App (app-level alerts). */
+    readonly appPart?: AppPart;
     /** Docker: the generated alert rules (also uploaded at /etc/prometheus/rules/slipway-alerts.yml). */
     readonly rulesYaml?: string;
     /** Docker: the generated prometheus.yml. */
@@ -153,26 +166,51 @@ export class Observability extends pulumi.ComponentResource implements Linkable,
     /** DigitalOcean: the uptime check's id. */
     readonly uptimeCheckId?: pulumi.Output<string>;
     private readonly n: NormalizedObservability;
+    private readonly otlpHeaders?: pulumi.Output<string>;
+    /** Docker: Prometheus, as the scraper linked services hand their replicas to. */
+    private readonly scrape?: ScrapeSink;
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
         const n = normalizeObservability(name, args);
         super("slipway:observability:Observability", name, {}, opts);
         this.n = n;
-        if (args.target.kind === "docker") {
-            const docs = createObservabilityDocker(name, this, n, args.target);
-            this.rulesYaml = docs?.rulesYaml;
-            this.prometheusYaml = docs?.prometheusYaml;
-        } else {
-            args.target.contributors.add(`Observability "${name}"`);
-            const built = createObservabilityDoApp(name, this, n, args.target);
-            this.appSpec = built.part;
-            this.uptimeCheckId = built.uptimeCheckId;
+        this.linkLabel = describe({ kind: "Observability", name });
+        // One Output for every service: App Platform merges equal secrets by identity.
+        this.otlpHeaders = n.otel?.headers.length ? pulumi.secret(otlpHeaders(n.otel.headers)) : undefined;
+        switch (args.target.kind) {
+            case "docker": {
+                const docs = createObservabilityDocker(name, this, n, args.target);
+                this.rulesYaml = docs?.rulesYaml;
+                this.prometheusYaml = docs?.prometheusYaml;
+                this.scrape = docs?.scrape;
+                break;
+            }
+            case "do-app": {
+                const built = createObservabilityDoApp(name, this, n, args.target);
+                this.appPart = built.part;
+                this.uptimeCheckId = built.uptimeCheckId;
+                break;
+            }
+            default: unknownTarget(args.target);
         }
         this.registerOutputs({ rulesYaml: this.rulesYaml, prometheusYaml: this.prometheusYaml, uptimeCheckId: this.uptimeCheckId });
     }
 
-    /** SDK environment. Only what is configured is set; the OTLP headers are the one secret. */
-    linkEnv(serviceName: string): EnvVar[] {
+    /**
+     * SDK environment (only what is configured; the OTLP headers are the one secret), on App
+     * Platform the service's CPU, memory and restart alerts and log destinations, and on Docker
+     * the service's replicas as Prometheus targets.
+     */
+    link({ service }: LinkRequest): Link {
+        const logDestinations = serviceLogDestinations(this.n);
+        return {
+            env: this.env(service),
+            doApp: { alerts: serviceAlerts(this.n), logDestinations: logDestinations.length ? logDestinations : undefined },
+            docker: this.scrape && { scrape: this.scrape },
+        };
+    }
+
+    private env(serviceName: string): EnvVar[] {
         const n = this.n;
         const env: EnvVar[] = [plainEnv("LOG_FORMAT", n.logFormat)];
         if (n.sentry) {
@@ -186,16 +224,9 @@ export class Observability extends pulumi.ComponentResource implements Linkable,
                 plainEnv("OTEL_EXPORTER_OTLP_ENDPOINT", n.otel.endpoint),
                 plainEnv("OTEL_EXPORTER_OTLP_PROTOCOL", n.otel.protocol),
             );
-            if (n.otel.headers.length) env.push(secretEnv("OTEL_EXPORTER_OTLP_HEADERS", otlpHeaders(n.otel.headers)));
+            if (this.otlpHeaders) env.push({ key: "OTEL_EXPORTER_OTLP_HEADERS", value: this.otlpHeaders, secret: true });
         }
         return env.sort((a, b) => a.key.localeCompare(b.key));
-    }
-
-    /** DigitalOcean: CPU, memory and restart alerts for the service, and the log destinations. */
-    linkDoService(serviceName: string): { alerts?: AppServiceAlertSpec[]; logDestinations?: AppServiceLogDestinationSpec[] } {
-        void serviceName; // Same alerts for every service; the argument is part of the contract.
-        const logDestinations = serviceLogDestinations(this.n);
-        return { alerts: serviceAlerts(this.n), logDestinations: logDestinations.length ? logDestinations : undefined };
     }
 }
 

@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { SlipwayConfigError, describe } from "../core/errors";
-import { EnvVar, Linkable, secretEnv } from "../core/env";
+import { EnvVar } from "../core/env";
+import { Link, Linkable } from "../core/link";
 import { Target } from "../core/target";
-import { AppSpecPart } from "../targets/app-spec";
 import { createSecretsSyncDocker } from "./docker";
-import { secretsSyncAppSpec } from "./do-app";
+import { createSecretsSyncDoApp } from "./do-app";
 import { GenerateSpec, PagesSyncTarget, SecretSource, normalizeSecretsSync } from "./normalize";
 
 export { GenerateSpec, PagesSyncTarget, SecretSource, rotationEpoch } from "./normalize";
@@ -49,16 +49,18 @@ export class SecretsSync extends pulumi.ComponentResource implements Linkable {
     readonly keys: readonly string[];
     /** Every value, each wrapped as a Pulumi secret. */
     readonly values: Readonly<Record<string, pulumi.Output<string>>>;
-    readonly appSpec?: AppSpecPart;
     /** Resources the Pages sync owns (empty without `pages`). */
     readonly pagesProjects: readonly pulumi.CustomResource[];
 
+    readonly linkLabel: string;
     private readonly componentName: string;
+    private readonly env: Readonly<Record<string, EnvVar>>;
 
     constructor(name: string, args: SecretsSyncArgs, opts?: pulumi.ComponentResourceOptions) {
         const n = normalizeSecretsSync(name, args);
         super("slipway:secrets:SecretsSync", name, {}, opts);
         this.componentName = name;
+        this.linkLabel = describe({ kind: "SecretsSync", name });
         const values: Record<string, pulumi.Output<string>> = {};
         for (const s of n.secrets) {
             if (s.kind === "value") {
@@ -75,21 +77,18 @@ export class SecretsSync extends pulumi.ComponentResource implements Linkable {
         }
         this.keys = n.secrets.map(s => s.key);
         this.values = values;
+        // One EnvVar per key, shared by every link: App Platform merges equal secrets by identity.
+        this.env = Object.fromEntries(this.keys.map(k => [k, { key: k, value: values[k]!, secret: true }]));
         const valueOf = (key: string) => values[key]!;
-        if (args.target.kind === "docker") {
-            this.pagesProjects = createSecretsSyncDocker(name, this, n, args.target, valueOf);
-        } else {
-            args.target.contributors.add(`SecretsSync "${name}"`);
-            const { part, resources } = secretsSyncAppSpec(name, this, n, args.target, valueOf);
-            this.appSpec = part;
-            this.pagesProjects = resources;
-        }
+        this.pagesProjects = args.target.kind === "docker"
+            ? createSecretsSyncDocker(name, this, n, args.target, valueOf)
+            : createSecretsSyncDoApp(name, this, n, args.target, valueOf);
         this.registerOutputs({ keys: this.keys, values: this.values });
     }
 
-    /** Every secret, as secret EnvVars sorted by key. */
-    linkEnv(_serviceName: string): EnvVar[] {
-        return this.keys.map(k => secretEnv(k, this.values[k]!));
+    /** Every secret, as a secret env var of the linked service. */
+    link(): Link {
+        return { env: this.keys.map(k => this.env[k]!) };
     }
 
     /**
@@ -110,6 +109,6 @@ export class SecretsSync extends pulumi.ComponentResource implements Linkable {
             seen.add(k);
         }
         const picked = [...seen].sort();
-        return { linkEnv: () => picked.map(k => secretEnv(k, this.values[k]!)) };
+        return { linkLabel: `${this.linkLabel} (${picked.join(", ")})`, link: () => ({ env: picked.map(k => this.env[k]!) }) };
     }
 }

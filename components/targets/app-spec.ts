@@ -12,38 +12,43 @@ export type AppAlertSpec = digitalocean.types.input.AppSpecAlert;
 export type AppSpec = digitalocean.types.input.AppSpec;
 
 /**
- * One component's contribution to the single DigitalOcean App. Additive only: a part never edits
- * another part, and `mergeAppSpecParts` rejects collisions instead of letting the last one win.
+ * One component's contribution to the single DigitalOcean App, built by the component's own
+ * do-app.ts. Additive only: a part never edits another part, and `mergeAppSpecParts` rejects
+ * collisions instead of letting the last one win.
  */
-export interface AppSpecPart {
-    /** Who contributed it, e.g. `ApiService "api"`. Used in merge errors and the contributor check. */
-    readonly source: string;
+export interface AppPart {
+    /** Who contributed it, e.g. `ApiService "api"`: for messages only, never matched. */
+    readonly owner: string;
     readonly services?: AppServiceSpec[];
     readonly databases?: AppDatabaseSpec[];
-    /** App-level envs (every component sees them). Prefer per-service envs via `link`. */
+    /** App-level envs (every component sees them). Service secrets land here too: see DoApp. */
     readonly envs?: AppEnvSpec[];
     readonly ingressRules?: AppIngressRuleSpec[];
     readonly domainNames?: AppDomainSpec[];
     readonly alerts?: AppAlertSpec[];
-    /** Database clusters whose firewall must trust the App once it exists (`type: "app"`). */
-    readonly trustedClusterIds?: pulumi.Input<string>[];
     /**
-     * Cloudflare DNS records that DoApp creates once the App exists, as proxied CNAMEs to the
-     * App's default ingress. They need the App, so no contributor can create them itself.
+     * Database clusters whose firewall must trust the App once it exists (`type: "app"`). `key` is
+     * owned by the contributing component and names the firewall resource, so it must never change.
      */
-    readonly edgeRecords?: EdgeRecord[];
+    readonly trustedClusters?: readonly TrustedCluster[];
 }
 
-export interface EdgeRecord {
-    readonly zoneId: pulumi.Input<string>;
-    /** The full hostname, e.g. `api.example.com`. */
-    readonly hostname: string;
-    readonly proxied: boolean;
+export interface TrustedCluster {
+    readonly key: string;
+    readonly clusterId: pulumi.Input<string>;
 }
 
-/** Anything that contributes to the App. Every component has an `appSpec` on the do-app target. */
-export interface AppSpecContributor {
-    readonly appSpec?: AppSpecPart;
+/**
+ * Anything that adds to the App: every component built on a do-app target. DoApp walks
+ * `appDependencies` too, so a gateway brings its services and a service its linked blocks.
+ */
+export interface AppContributor {
+    readonly appPart?: AppPart;
+    readonly appDependencies?: readonly unknown[];
+}
+
+export function isAppContributor(x: unknown): x is AppContributor {
+    return typeof x === "object" && x !== null && ("appPart" in x || "appDependencies" in x);
 }
 
 function fail(source: string, path: string, problem: string, fix: string): never {
@@ -55,7 +60,7 @@ function fail(source: string, path: string, problem: string, fix: string): never
  * Names must be plain strings here (they are config, not outputs): that is what makes the
  * collision checks possible before anything registers.
  */
-export function mergeAppSpecParts(appName: string, region: string, parts: readonly AppSpecPart[]): AppSpec {
+export function mergeAppSpecParts(appName: string, region: string, parts: readonly AppPart[]): AppSpec {
     const where = `DoApp "${appName}"`;
     if (!DO_NAME.test(appName)) {
         fail(where, "appName", `"${appName}" is not a valid App Platform name`,
@@ -77,24 +82,31 @@ export function mergeAppSpecParts(appName: string, region: string, parts: readon
     const rules: AppIngressRuleSpec[] = [];
     const domainNames: AppDomainSpec[] = [];
     const alerts: AppAlertSpec[] = [];
+    const secretOwners = new Map<string, { value: unknown; owner: string }>();
     for (const part of parts) {
         part.services?.forEach((s, i) => {
-            claim("component", s.name, part.source, `services[${i}].name`);
+            claim("component", s.name, part.owner, `services[${i}].name`);
             if (!DO_NAME.test(s.name as string)) {
-                fail(part.source, `services[${i}].name`, `"${s.name}" is not a valid App Platform component name`,
+                fail(part.owner, `services[${i}].name`, `"${s.name}" is not a valid App Platform component name`,
                     "use 2 to 32 lowercase letters, digits and hyphens, starting with a letter");
             }
-            services.push(s);
+            services.push(hoistSecrets(s, (key, value) => {
+                const prev = secretOwners.get(key);
+                if (prev?.value === value) return; // the same secret, linked to two services
+                claim("app env", key, part.owner, `services[${i}].envs.${key}`);
+                secretOwners.set(key, { value, owner: part.owner });
+                envs.push({ key, value: pulumi.secret(value as pulumi.Input<string>), type: "SECRET", scope: "RUN_TIME" });
+            }));
         });
-        part.databases?.forEach((d, i) => { claim("database", d.name, part.source, `databases[${i}].name`); databases.push(d); });
-        part.envs?.forEach((e, i) => { claim("app env", e.key, part.source, `envs[${i}].key`); envs.push(e); });
+        part.databases?.forEach((d, i) => { claim("database", d.name, part.owner, `databases[${i}].name`); databases.push(d); });
+        part.envs?.forEach((e, i) => { claim("app env", e.key, part.owner, `envs[${i}].key`); envs.push(e); });
         part.ingressRules?.forEach((r, i) => {
             const prefix = (r.match as { path?: { prefix?: string } } | undefined)?.path?.prefix;
-            claim("route", prefix, part.source, `ingressRules[${i}].match.path.prefix`);
+            claim("route", prefix, part.owner, `ingressRules[${i}].match.path.prefix`);
             rules.push(r);
         });
-        part.domainNames?.forEach((d, i) => { claim("domain", d.name, part.source, `domainNames[${i}].name`); domainNames.push(d); });
-        part.alerts?.forEach((a, i) => { claim("app alert", a.rule, part.source, `alerts[${i}].rule`); alerts.push(a); });
+        part.domainNames?.forEach((d, i) => { claim("domain", d.name, part.owner, `domainNames[${i}].name`); domainNames.push(d); });
+        part.alerts?.forEach((a, i) => { claim("app alert", a.rule, part.owner, `alerts[${i}].rule`); alerts.push(a); });
     }
     rules.forEach((r, i) => {
         const target = (r.component as { name?: string } | undefined)?.name;
@@ -120,6 +132,22 @@ export function mergeAppSpecParts(appName: string, region: string, parts: readon
     if (domainNames.length) spec.domainNames = domainNames.sort(byName(d => d.name as string));
     if (alerts.length) spec.alerts = alerts.sort(byName(a => a.rule as string));
     return spec;
+}
+
+/**
+ * Move a service's SECRET envs to the App level. The engine shows a spec list that holds any
+ * secret as one opaque `[secret]` (seen on `spec.services` under the real engine), so a secret
+ * in a service would hide its image, size and count from every preview. App-level envs reach
+ * every component of the App: the price is that `secrets.pick(...)` narrows what a service is
+ * declared to use, not what App Platform lets it read (use separate Apps to isolate).
+ */
+function hoistSecrets(service: AppServiceSpec, hoist: (key: string, value: unknown) => void): AppServiceSpec {
+    const envs = (service.envs ?? []) as AppEnvSpec[];
+    const secret = envs.filter(e => e.type === "SECRET");
+    if (!secret.length) return service;
+    secret.forEach(e => hoist(e.key as string, e.value));
+    const plain = envs.filter(e => e.type !== "SECRET");
+    return { ...service, envs: plain.length ? plain : undefined };
 }
 
 const snake = (k: string) => k.replace(/[A-Z]/g, c => "_" + c.toLowerCase());
@@ -161,23 +189,6 @@ export function toApiSpec(value: unknown, parentKey = ""): unknown {
 
 export type AppServiceAlertSpec = digitalocean.types.input.AppSpecServiceAlert;
 export type AppServiceLogDestinationSpec = digitalocean.types.input.AppSpecServiceLogDestination;
-
-/**
- * A Linkable that also shapes the linked service's own App spec entry on DigitalOcean (e.g.
- * Observability adding CPU_UTILIZATION / MEM_UTILIZATION / RESTART_COUNT alerts and log
- * destinations). ApiService calls it once per link with its component name; the result is
- * additive and must be deterministic, as it lands in the App spec diff.
- */
-export interface DoServiceLinkable {
-    linkDoService(serviceName: string): {
-        alerts?: AppServiceAlertSpec[];
-        logDestinations?: AppServiceLogDestinationSpec[];
-    };
-}
-
-export function isDoServiceLinkable(x: unknown): x is DoServiceLinkable {
-    return typeof x === "object" && x !== null && typeof (x as DoServiceLinkable).linkDoService === "function";
-}
 
 /** Keys of App-spec objects that hold credentials even outside SECRET envs (log destinations, registries). */
 const CREDENTIAL_KEYS = new Set(["apiKey", "token", "password", "endpoint", "registryCredentials"]);

@@ -1,48 +1,60 @@
-import * as cloudflare from "@pulumi/cloudflare";
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
-import { DoAppTarget } from "../core/target";
-import { AppSpec, AppSpecContributor, AppSpecPart, mergeAppSpecParts } from "./app-spec";
-import { SlipwayConfigError } from "../core/errors";
 import { slug } from "../core/naming";
+import { DoAppTarget } from "../core/target";
+import { AppContributor, AppPart, AppSpec, isAppContributor, mergeAppSpecParts } from "./app-spec";
+import { SecretRollout, SECRETS_REVISION_OUTPUT, decideSecretRollout, previousSecretsRevision } from "./secrets-rollout";
 
 export interface DoAppArgs {
     /** The do-app target every contributing component was built on. */
     target: DoAppTarget;
     /**
-     * Every component built on `target`, or raw parts. Components without a part (e.g. a
-     * SecretsSync that only feeds `link`) may be listed too; they contribute nothing.
+     * The components that make up the App. Each one brings what it depends on (a Gateway its
+     * services, a service the blocks it links), so listing the Gateway alone is enough for a
+     * stack whose every component is reachable from it; a component listed twice counts once.
+     * @example `[gateway, db, observability]`
      */
-    parts: (AppSpecContributor | AppSpecPart)[];
+    components: readonly AppContributor[];
     /**
-     * What to do with `type: SECRET` env values. DigitalOcean stores them encrypted and reads them
-     * back as `EV[...]`, so sending the same plaintext again shows a diff on every preview
-     * (pulumi-digitalocean#624). `"keep-deployed"` tells Pulumi to leave them as deployed;
-     * `"send"` pushes them. `planSecretRollout()` picks one from the secrets revision.
-     * @default `"send"`
+     * What to do with the SECRET env values. DigitalOcean reads them back as `EV[...]`, so sending
+     * the same plaintext again is a diff on every preview (pulumi-digitalocean#624).
+     * `"auto"` sends them only when their fingerprint differs from the one the last update
+     * exported (see `previousSecretsRevision`), `"send"` always, `"keep-deployed"` never.
+     * @default `"auto"`
      */
-    secretValues?: "send" | "keep-deployed";
+    secretValues?: SecretRollout | "auto";
+    /**
+     * The fingerprint the last update deployed. Export `secretsRevision` as the stack output
+     * named `secretsRevision` and leave this unset: DoApp then reads it back through a reference
+     * to this stack. Pass it yourself when the stack output is kept elsewhere.
+     * @default the stack output `secretsRevision` of this stack
+     */
+    previousSecretsRevision?: pulumi.Input<string | undefined>;
 }
 
-function isPart(x: AppSpecContributor | AppSpecPart): x is AppSpecPart {
-    return typeof (x as AppSpecPart).source === "string";
+/** Every component reachable from `roots` through `appDependencies`, each once, in a stable order. */
+export function collectParts(roots: readonly unknown[]): AppPart[] {
+    const seen = new Set<unknown>();
+    const parts: AppPart[] = [];
+    const visit = (x: unknown) => {
+        if (!isAppContributor(x) || seen.has(x)) return;
+        seen.add(x);
+        if (x.appPart) parts.push(x.appPart);
+        (x.appDependencies ?? []).forEach(visit);
+    };
+    roots.forEach(visit);
+    return parts;
 }
 
 interface SecretEnvAt { path: string; key: string; value: pulumi.Input<string> }
 
+/** Every SECRET env of a merged spec (all app-level: see `hoistSecrets`), with its path. */
 function secretEnvs(spec: AppSpec): SecretEnvAt[] {
-    const found: SecretEnvAt[] = [];
-    const scan = (envs: unknown, prefix: string) => {
-        if (!Array.isArray(envs)) return;
-        envs.forEach((e, j) => {
-            const env = e as { type?: unknown; key: string; value: pulumi.Input<string> };
-            if (env.type === "SECRET") found.push({ path: `${prefix}.envs[${j}].value`, key: env.key, value: env.value });
-        });
-    };
-    scan(spec.envs, "spec");
-    (spec.services as unknown[] | undefined)?.forEach((s, i) => scan((s as { envs?: unknown }).envs, `spec.services[${i}]`));
-    return found;
+    return ((spec.envs ?? []) as { type?: unknown; key: string; value: pulumi.Input<string> }[])
+        .map((e, j) => ({ path: `spec.envs[${j}].value`, key: e.key, value: e.value, type: e.type }))
+        .filter(e => e.type === "SECRET")
+        .map(({ path, key, value }) => ({ path, key, value }));
 }
 
 /** Paths of every SECRET env value in a merged spec, for `ignoreChanges`. */
@@ -50,83 +62,90 @@ export function secretValuePaths(spec: AppSpec): string[] {
     return secretEnvs(spec).map(e => e.path);
 }
 
-function partsOf(list: DoAppArgs["parts"]): AppSpecPart[] {
-    return list.map(p => (isPart(p) ? p : p.appSpec)).filter((p): p is AppSpecPart => p !== undefined);
-}
-
 /**
- * Fingerprint of every SECRET env the App would get, with its position in the spec. Whoever
- * contributed it (SecretsSync, the database URL, an OTLP header), a changed value, a new secret
- * or a shifted position changes the fingerprint, which is what makes `"keep-deployed"` safe to
- * use only when it is unchanged. Secret itself, so a preview never shows anything to guess at.
+ * Fingerprint of every SECRET env with its position: a changed value, a new secret or a shifted
+ * position changes it, which is what makes keeping the deployed values safe only when it is
+ * unchanged. Secret itself, so a preview never shows anything to guess at.
  */
-export function secretsRevision(target: DoAppTarget, parts: DoAppArgs["parts"]): pulumi.Output<string> {
-    const envs = secretEnvs(mergeAppSpecParts(target.appName, target.region, partsOf(parts)));
+export function fingerprintSecrets(spec: AppSpec): pulumi.Output<string> {
+    const envs = secretEnvs(spec);
     return pulumi.secret(pulumi.all(envs.map(e => e.value)).apply(values =>
         createHash("sha256").update(JSON.stringify(envs.map((e, i) => [e.path, e.key, values[i]]))).digest("hex").slice(0, 32)));
 }
 
 /**
- * The sole owner of the `digitalocean.App`. It merges every contributor's part into one spec and
- * then creates what needs the App to exist: database firewall rules that trust the App, and the
- * Cloudflare records that point at its default ingress. Contributors never depend on the App, so
- * the graph stays acyclic.
+ * The sole owner of the `digitalocean.App`: it merges every component's part into one spec and
+ * then creates what needs the App to exist (database firewall rules that trust it). Components
+ * never depend on the App, so the graph stays acyclic. Edge DNS is a separate piece built after
+ * it (`CloudflareEdge`), so this file knows nothing of Cloudflare.
  */
 export class DoApp extends pulumi.ComponentResource {
-    readonly app: digitalocean.App;
     readonly spec: AppSpec;
+    /** Resolves to the App once the secret rollout is decided (it needs the last update's output). */
+    readonly app: Promise<digitalocean.App>;
     /** `https://<app>.ondigitalocean.app`, or the primary custom domain once it is live. */
     readonly liveUrl: pulumi.Output<string>;
     readonly defaultIngress: pulumi.Output<string>;
+    /** Export it as the stack output `secretsRevision` (secret): the next run compares against it. */
+    readonly secretsRevision: pulumi.Output<string>;
+    /** What this run does with secret values, once decided. */
+    readonly secretRollout: Promise<SecretRollout>;
+    /** The Pulumi name, for pieces that alias resources this component used to own. */
+    readonly logicalName: string;
 
     constructor(name: string, args: DoAppArgs, opts?: pulumi.ComponentResourceOptions) {
         const { target } = args;
-        const parts = partsOf(args.parts);
-        const given = new Set(parts.map(p => p.source));
-        const missing = [...target.contributors].filter(c => !given.has(c)).sort();
-        if (missing.length) {
-            throw new SlipwayConfigError(`DoApp "${name}"`, "parts",
-                `${missing.join(", ")} ${missing.length === 1 ? "targets" : "target"} do-app but ${missing.length === 1 ? "was" : "were"} not passed to DoApp`,
-                "add every component built on this target to `parts`");
-        }
+        const parts = collectParts(args.components);
         const spec = mergeAppSpecParts(target.appName, target.region, parts);
         super("slipway:targets:DoApp", name, {}, opts);
+        this.logicalName = name;
         this.spec = spec;
+        this.secretsRevision = fingerprintSecrets(spec);
+        this.secretRollout = this.decide(args);
+        // The App registers once the decision is made; keep the program alive until it has, or
+        // the run could end without it and the engine would plan to delete the deployed App.
+        const registered = pulumi.runtime.rpcKeepAlive();
+        this.app = this.secretRollout.then(mode => this.createApp(name, target, parts, spec, mode));
+        // Released either way; a failure still rejects (and fails the run), it is never swallowed.
+        this.app.then(registered, (err: unknown) => { registered(); throw err; });
+        const app = pulumi.output(this.app);
+        this.liveUrl = app.apply(a => a.liveUrl);
+        this.defaultIngress = app.apply(a => a.defaultIngress);
+        this.registerOutputs({ liveUrl: this.liveUrl, defaultIngress: this.defaultIngress, secretsRevision: this.secretsRevision });
+    }
 
-        const ignoreChanges = args.secretValues === "keep-deployed" ? secretValuePaths(spec) : [];
-        this.app = new digitalocean.App(`${name}-app`, { spec }, {
+    private async decide(args: DoAppArgs): Promise<SecretRollout> {
+        const mode = args.secretValues ?? "auto";
+        if (mode !== "auto") return mode;
+        const previous = args.previousSecretsRevision !== undefined
+            ? await new Promise<string | undefined>(resolve => pulumi.output(args.previousSecretsRevision).apply(v => { resolve(v); return v; }))
+            : await previousSecretsRevision(SECRETS_REVISION_OUTPUT, this);
+        return decideSecretRollout(this.secretsRevision, previous);
+    }
+
+    private createApp(name: string, target: DoAppTarget, parts: AppPart[], spec: AppSpec, mode: SecretRollout): digitalocean.App {
+        const provider = target.providers?.digitalocean;
+        const app = new digitalocean.App(`${name}-app`, { spec }, {
             parent: this,
-            ignoreChanges,
+            provider,
+            ignoreChanges: mode === "keep-deployed" ? secretValuePaths(spec) : [],
             // Deleting the App drops its dev database and domains; make that an explicit act in production.
             protect: target.production,
         });
-        this.defaultIngress = this.app.defaultIngress;
-        this.liveUrl = this.app.liveUrl;
-
-        // Named after the contributing component, not its position: a firewall replaces every rule
-        // of its cluster, so a rename (create new, delete old) would cut the App off its database.
-        for (const p of parts) {
-            (p.trustedClusterIds ?? []).forEach((clusterId, i) => {
-                new digitalocean.DatabaseFirewall(`${name}-db-firewall-${slug(p.source)}${i ? `-${i + 1}` : ""}`, {
-                    clusterId,
-                    rules: [{ type: "app", value: this.app.id }],
-                }, { parent: this, protect: target.production });
-            });
+        // A firewall replaces every rule of its cluster, so a renamed one (create new, delete old)
+        // would cut the App off its database: the name comes from the owner's stable key.
+        for (const part of parts) {
+            for (const c of part.trustedClusters ?? []) {
+                new digitalocean.DatabaseFirewall(`${name}-db-firewall-${c.key}`, {
+                    clusterId: c.clusterId,
+                    rules: [{ type: "app", value: app.id }],
+                }, {
+                    parent: this, provider, protect: target.production,
+                    // Named after the owner's label before 0.2 (docs/aliases.md).
+                    aliases: [{ name: `${name}-db-firewall-${slug(part.owner)}` }],
+                });
+            }
         }
-
-        const host = this.app.defaultIngress.apply(u => u.replace(/^https?:\/\//, "").replace(/\/.*$/, ""));
-        parts.flatMap(p => p.edgeRecords ?? []).forEach(r => {
-            new cloudflare.DnsRecord(`${name}-dns-${r.hostname}`, {
-                zoneId: r.zoneId,
-                name: r.hostname,
-                type: "CNAME",
-                content: host,
-                proxied: r.proxied,
-                ttl: 1, // "automatic"; required to be 1 when proxied.
-                comment: `Managed by Slipway (${pulumi.getStack()}): App Platform ingress`,
-            }, { parent: this, protect: target.production });
-        });
-
-        this.registerOutputs({ appId: this.app.id, liveUrl: this.liveUrl, defaultIngress: this.defaultIngress });
+        return app;
     }
 }

@@ -1,18 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
 
+/** What DoApp does with SECRET env values this run. */
+export type SecretRollout = "send" | "keep-deployed";
+
 /** The stack output under which the deployed secrets revision is kept between runs. */
 export const SECRETS_REVISION_OUTPUT = "secretsRevision";
 
 /**
- * Decide whether DoApp must push SECRET env values this run. DigitalOcean reads them back
- * encrypted (`EV[...]`), so pushing unchanged values shows a diff on every preview. We push only
- * when the fingerprint of the secrets differs from the one the last update exported, or cannot
- * be known yet (a generated secret that rotates in this very run is unknown during preview).
+ * Keep the deployed values only when this run's fingerprint is known and equal to the last
+ * update's. Unknown (a generated secret that rotates in this very run is unknown during a
+ * preview) or no previous fingerprint: send, which is always correct, only noisier.
  */
-export async function planSecretRollout(
-    current: pulumi.Output<string>,
-    previous: string | undefined,
-): Promise<"send" | "keep-deployed"> {
+export async function decideSecretRollout(current: pulumi.Output<string>, previous: string | undefined): Promise<SecretRollout> {
     // `isKnown` is internal but stable; awaiting an unknown Output's value would hang a preview.
     const known = await (current as unknown as { isKnown: Promise<boolean> }).isKnown;
     if (!known || previous === undefined) return "send";
@@ -21,18 +20,30 @@ export async function planSecretRollout(
 }
 
 /**
- * The revision the previous update exported, read through a reference to this very stack.
- * Undefined on the first update, or when the backend cannot resolve the reference.
+ * The revision the previous update exported as `output`, read through a reference to this very
+ * stack. Undefined on a stack's first update. Every other failure is reported (a warning on
+ * `resource`, naming the consequence) rather than swallowed: the run then sends the values,
+ * which shows `spec.envs` as changed but never loses a rotation.
  */
-export async function previousSecretsRevision(): Promise<string | undefined> {
+export async function previousSecretsRevision(output: string, resource: pulumi.Resource): Promise<string | undefined> {
+    let self = `<this stack>/${pulumi.getStack()}`;
+    let value: unknown;
     try {
-        const self = new pulumi.StackReference("slipway-self", {
-            name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
-        });
-        const details = await self.getOutputDetails(SECRETS_REVISION_OUTPUT);
-        const v = details.value ?? details.secretValue;
-        return typeof v === "string" ? v : undefined;
-    } catch {
+        self = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+        const ref = new pulumi.StackReference("slipway-self", { name: self }, { parent: resource });
+        const details = await ref.getOutputDetails(output);
+        value = details.value ?? details.secretValue;
+    } catch (err) {
+        // A stack with no update yet has no checkpoint to read: that is the first run, not a fault.
+        if (/no stack|not found|unknown stack|does not exist/i.test(String(err))) return undefined;
+        pulumi.log.warn(`cannot read the stack output "${output}" of ${self} (${String(err).split("\n")[0]}): `
+            + "secret values are sent this run, so the preview shows spec.envs as changed", resource);
         return undefined;
     }
+    if (value === undefined) {
+        pulumi.log.info(`no "${output}" output on ${self} yet: secret values are sent this run. `
+            + `Export the DoApp's secretsRevision as "${output}" to keep deployed values on unchanged runs.`, resource);
+        return undefined;
+    }
+    return typeof value === "string" ? value : undefined;
 }

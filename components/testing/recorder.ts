@@ -17,6 +17,12 @@ export interface RecordedResource {
     custom: boolean;
     /** Inputs, deserialized. Secrets stay wrapped (see {@link isSecretValue}); unknowns are {@link UNKNOWN}. */
     inputs: Record<string, unknown>;
+    /**
+     * Inputs as they went over the wire to the engine. Unlike `inputs` (the SDK's deserializer
+     * lifts a nested secret to the whole top-level property), a secret is wrapped exactly where
+     * the program made it: what the engine, and so a preview, can tell apart.
+     */
+    wire: Record<string, unknown>;
     options: {
         protect: boolean;
         retainOnDelete: boolean;
@@ -28,6 +34,28 @@ export interface RecordedResource {
     };
     /** What a component passed to `registerOutputs`, once it did. */
     outputs?: Record<string, unknown>;
+    /**
+     * Aliases the program passed as URNs (`aliases: ["urn:pulumi:..."]`), as sent. Set by the
+     * Recorder on every record (empty when there are none); absent only in hand-made records.
+     */
+    aliases?: string[];
+    /** Aliases the program passed as specs (`aliases: [{ name, type, parent, ... }]`), unresolved: see {@link resolveAliases}. */
+    aliasSpecs?: RecordedAliasSpec[];
+}
+
+/**
+ * One structured alias as the engine receives it (proto `Alias.Spec`). A field left out means
+ * "the resource's own": its name, its type, its parent, this stack and project. The SDK fills
+ * `parentUrn` with the resource's parent when the alias names none.
+ */
+export interface RecordedAliasSpec {
+    name?: string;
+    type?: string;
+    stack?: string;
+    project?: string;
+    parentUrn?: string;
+    /** `parent: undefined` in the alias: the old resource had no parent (sat at the stack's root). */
+    noParent?: boolean;
 }
 
 export const UNKNOWN = rpc.unknownValue as string;
@@ -82,7 +110,8 @@ export class Recorder {
                 if (!f) throw new Error(`No mock result for the provider function ${args.token}`);
                 return f(args.inputs);
             },
-        }, opts.project ?? "slipway", opts.stack ?? "test", opts.preview ?? false);
+        // "organization" is what a local (file) backend calls every org.
+        }, opts.project ?? "slipway", opts.stack ?? "test", opts.preview ?? false, "organization");
         rec.wrapMonitor();
         return rec;
     }
@@ -100,6 +129,7 @@ export class Recorder {
                         parent: req.getParent() || undefined,
                         custom: req.getCustom(),
                         inputs: rpc.deserializeProperties(req.getObject(), true),
+                        wire: req.getObject()?.toJavaScript() ?? {},
                         options: {
                             protect: req.getProtect() ?? false,
                             retainOnDelete: req.getRetainondelete() ?? false,
@@ -109,6 +139,7 @@ export class Recorder {
                             dependsOn: req.getDependenciesList(),
                             provider: req.getProvider() || undefined,
                         },
+                        ...aliasesOf(req),
                     });
                 }
                 cb(err, resp);
@@ -163,4 +194,109 @@ export function valueOf<T>(o: pulumi.Input<T>): Promise<T> {
 /** Whether an Output is marked secret. */
 export function secretness(o: pulumi.Input<unknown>): Promise<boolean> {
     return pulumi.isSecret(pulumi.output(o));
+}
+
+/** The aliases in a RegisterResourceRequest: URN strings (either wire form) and specs, apart. */
+function aliasesOf(req: any): { aliases: string[]; aliasSpecs: RecordedAliasSpec[] } {
+    const aliases: string[] = [...(req.getAliasurnsList?.() ?? [])];
+    const aliasSpecs: RecordedAliasSpec[] = [];
+    for (const a of req.getAliasesList?.() ?? []) {
+        if (a.hasUrn()) aliases.push(a.getUrn());
+        const s = a.getSpec?.();
+        if (!s) continue;
+        const spec: RecordedAliasSpec = {};
+        if (s.getName()) spec.name = s.getName();
+        if (s.getType()) spec.type = s.getType();
+        if (s.getStack()) spec.stack = s.getStack();
+        if (s.getProject()) spec.project = s.getProject();
+        if (s.getParenturn()) spec.parentUrn = s.getParenturn();
+        if (s.getNoparent()) spec.noParent = true;
+        aliasSpecs.push(spec);
+    }
+    return { aliases, aliasSpecs };
+}
+
+const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
+
+/** The parts of `urn:pulumi:<stack>::<project>::<qualified type>::<name>`; `type` is the last of the `$`-joined chain. */
+export function parseUrn(urn: string): { stack: string; project: string; qualifiedType: string; type: string; name: string } {
+    const parts = urn.startsWith("urn:pulumi:") ? urn.slice("urn:pulumi:".length).split("::") : [];
+    if (parts.length < 4) throw new Error(`not a Pulumi URN: ${urn}`);
+    const [stack, project, qualifiedType] = parts as [string, string, string];
+    return { stack, project, qualifiedType, type: qualifiedType.split("$").pop()!, name: parts.slice(3).join("::") };
+}
+
+/**
+ * A URN the way the engine builds one (resource.CreateURN): under a parent, the parent's whole
+ * qualified type chain then `$`; under the root stack or no parent, nothing.
+ */
+export function createUrn(name: string, type: string, parent: string | undefined, project: string, stack: string): string {
+    const chain = parent ? parseUrn(parent).qualifiedType : ROOT_STACK_TYPE;
+    return `urn:pulumi:${stack}::${project}::${chain === ROOT_STACK_TYPE ? "" : `${chain}$`}${type}::${name}`;
+}
+
+/** What the engine makes of a resource's aliases, see {@link resolveAliases}. */
+export interface AliasResolution {
+    /** The URN the engine gives the resource. The mock monitor puts only the parent's own type in front, the engine the whole chain. */
+    urn: string;
+    /** The URNs the engine looks for after `urn`, in its order: the resource's own aliases, then those inherited from its parent's alias. */
+    aliases: string[];
+    /** The URN in `previous` the engine takes this resource to be: `urn` itself, else the first alias found; undefined = a create. */
+    previous?: string;
+}
+
+/**
+ * Resolve recorded aliases against a previous state's URNs as the engine's step generator does
+ * (collapseAliasToUrn, generateAliases, inheritedChildAlias in pkg/resource/deploy/step_generator.go):
+ * a spec's missing fields come from the resource; a parent found under an alias lends that old URN
+ * to its children's specs and gives each child an inherited alias (the child's name re-prefixed
+ * with the parent's old name when it started with the parent's name). URN aliases are tried before
+ * specs. `resources` must be in registration order (parents first), as a Recorder keeps them.
+ * Keyed by recorded URN.
+ */
+export function resolveAliases(
+    resources: Pick<RecordedResource, "urn" | "type" | "name" | "parent" | "aliases" | "aliasSpecs">[],
+    previous: Iterable<string>,
+): Map<string, AliasResolution> {
+    const olds = new Set(previous);
+    const byUrn = new Map(resources.map(r => [r.urn, r]));
+    const engineUrns = new Map<string, string>();
+    const engineUrn = (urn: string): string => {
+        const r = byUrn.get(urn);
+        if (!r) return urn; // not recorded (e.g. a root stack): as given
+        let u = engineUrns.get(urn);
+        if (u === undefined) {
+            const { stack, project } = parseUrn(r.urn);
+            u = createUrn(r.name, r.type, r.parent && engineUrn(r.parent), project, stack);
+            engineUrns.set(urn, u);
+        }
+        return u;
+    };
+    const adopted = new Map<string, string>(); // engine URN -> the old URN it was found under through an alias
+    const out = new Map<string, AliasResolution>();
+    for (const r of resources) {
+        const { stack, project } = parseUrn(r.urn);
+        const urn = engineUrn(r.urn);
+        const parent = r.parent && engineUrn(r.parent);
+        const collapse = (a: RecordedAliasSpec): string => {
+            let p = a.parentUrn ? engineUrn(a.parentUrn) : parent;
+            if (a.parentUrn) p = adopted.get(p!) ?? p;
+            if (a.noParent) p = undefined;
+            return createUrn(a.name || r.name, a.type || r.type, p, a.project || project, a.stack || stack);
+        };
+        const own = [...(r.aliases ?? []), ...(r.aliasSpecs ?? []).map(collapse)];
+        const aliases = [...own];
+        const parentOld = parent && adopted.get(parent);
+        if (parentOld) {
+            const parentName = parseUrn(parent).name;
+            const inherit = (type: string, name: string) => createUrn(
+                name.startsWith(parentName) ? parseUrn(parentOld).name + name.slice(parentName.length) : name, type, parentOld, project, stack);
+            aliases.push(inherit(r.type, r.name), ...own.map(a => inherit(parseUrn(a).type, parseUrn(a).name)));
+        }
+        const unique = [...new Set(aliases)].filter(a => a !== urn);
+        const found = olds.has(urn) ? urn : unique.find(a => olds.has(a));
+        if (found && found !== urn) adopted.set(urn, found);
+        out.set(r.urn, { urn, aliases: unique, previous: found });
+    }
+    return out;
 }

@@ -2,7 +2,7 @@
 // config picks a single Docker host (Pulumi.dev.yaml) or DigitalOcean App Platform (Pulumi.prod.yaml).
 import * as pulumi from "@pulumi/pulumi";
 import {
-    ApiService, ApiServiceArgs, DockerHost, DoApp, Gateway, ManagedDatabase, Observability, SecretsSync, Target, doAppTarget,
+    ApiService, ApiServiceArgs, CloudflareEdge, DockerHost, DoApp, Gateway, ManagedDatabase, Observability, SecretsSync, Target, doAppTarget,
 } from "@slipway/components";
 
 const config = new pulumi.Config();
@@ -45,10 +45,12 @@ const gateway = new Gateway("gateway", {
         : { domains: domain ? [domain] : undefined, cloudflare: { zoneId: config.require("cloudflareZoneId") } }),
 });
 
-// On App Platform the components only describe their part; DoApp turns the parts into the one App.
-const app = target.kind === "do-app"
-    ? new DoApp("app", { target, parts: [orders, gateway, db, observability, secrets] })
-    : undefined;
+// On App Platform the components only describe their part; DoApp turns them into the one App
+// (the gateway brings the service, the service its database, secrets and observability).
+const app = target.kind === "do-app" ? new DoApp("app", { target, components: [gateway, observability] }) : undefined;
+if (app) new CloudflareEdge("edge", { app, records: gateway.edgeRecords ?? [], production });
 
 export const url = app ? app.liveUrl : gateway.url;
 export const databaseUrl = db.url; // secret
+// DoApp reads it back on the next run and leaves unchanged secret values as deployed.
+export const secretsRevision = app?.secretsRevision;

@@ -8,19 +8,35 @@ import { Recorder, fakeProviderOutputs, isSecretValue, redact } from "@slipway/c
 
 const PAYMENTS_KEY = "sk_test_planted_4f1c"; // a value we can search for in everything recorded
 
-/** Run the program for one stack's config; a fresh Recorder per run. */
-async function runProgram(stack: string, config: Record<string, string>): Promise<Recorder> {
-    const rec = await Recorder.start({ project: "orders", stack, outputs: fakeProviderOutputs });
+/** What the last update exported, as the self StackReference of the next run reads it. */
+type Checkpoint = Record<string, unknown>;
+
+/** Run the program for one stack's config; a fresh Recorder per run. Returns its exports resolved. */
+async function runProgram(stack: string, config: Record<string, string>, previous: Checkpoint = {}): Promise<Recorder & { exported: Checkpoint }> {
+    const rec = await Recorder.start({
+        project: "orders", stack,
+        outputs: r => r.type === "pulumi:pulumi:StackReference" ? { outputs: previous, secretOutputNames: Object.keys(previous) } : fakeProviderOutputs(r),
+    });
     pulumi.runtime.setAllConfig(
         { "orders:paymentsApiKey": PAYMENTS_KEY, "orders:sentryDsn": "https://key@o0.ingest.sentry.io/0", ...config },
         ["orders:paymentsApiKey"],
     );
     const program = require.resolve("../index");
     delete require.cache[program];
-    require(program);
+    const mod = require(program) as Record<string, pulumi.Input<unknown>>;
     await rec.settle();
-    return rec;
+    const exported: Checkpoint = {};
+    for (const [k, v] of Object.entries(mod)) {
+        exported[k] = await new Promise(resolve => pulumi.output(v).apply(x => { resolve(x); return x; }));
+    }
+    await rec.settle();
+    return Object.assign(rec, { exported });
 }
+
+const PROD = {
+    "orders:target": "do-app", "orders:production": "true", "orders:image": "registry.digitalocean.com/example/orders-api:1.0.0",
+    "orders:replicas": "2", "orders:domain": "orders.example.com", "orders:cloudflareZoneId": "023e105f4ecef8ad9ca31a8372d0c353",
+};
 
 test("docker: every component, and secrets reach the API as files", async () => {
     const rec = await runProgram("dev", { "orders:target": "docker", "orders:image": "orders-api:1.0.0", "orders:replicas": "2" });
@@ -44,24 +60,42 @@ test("docker: every component, and secrets reach the API as files", async () => 
 });
 
 test("do-app: one App whose spec carries the service and its secrets", async () => {
-    const rec = await runProgram("prod", {
-        "orders:target": "do-app", "orders:production": "true", "orders:image": "registry.digitalocean.com/example/orders-api:1.0.0",
-        "orders:replicas": "2", "orders:domain": "orders.example.com", "orders:cloudflareZoneId": "023e105f4ecef8ad9ca31a8372d0c353",
-    });
+    const rec = await runProgram("prod", PROD);
 
     assert.equal(rec.ofType("slipway:targets:DoApp").length, 1);
     const [app] = rec.ofType("digitalocean:index/app:App");
     assert.ok(app, "DoApp creates the App");
     assert.equal(app.options.protect, true, "production App is protected");
-    // A spec holding secrets is secret as a whole; reveal it to look inside.
+    // The SDK lifts a nested secret to the whole spec under mocks; reveal it to look inside.
     assert.ok(isSecretValue(app.inputs.spec), "the App spec must be a secret input");
-    const spec = redact(app.inputs.spec, true) as { services: { name: string; instanceCount: number; envs: { key: string; type: string; value: string }[] }[] };
+    type Env = { key: string; type: string; value: string };
+    const spec = redact(app.inputs.spec, true) as { envs: Env[]; services: { name: string; instanceCount: number; envs?: Env[] }[] };
     const svc = spec.services.find(s => s.name === "orders");
     assert.ok(svc, JSON.stringify(spec.services.map(s => s.name)));
     assert.equal(svc.instanceCount, 2);
-    const key = svc.envs.find(e => e.key === "PAYMENTS_API_KEY");
+    // Secrets sit at the App level, so the service entry stays readable in a preview.
+    assert.ok(!(svc.envs ?? []).some(e => e.type === "SECRET"), JSON.stringify(svc.envs));
+    const key = spec.envs.find(e => e.key === "PAYMENTS_API_KEY");
     assert.deepEqual([key?.type, key?.value], ["SECRET", PAYMENTS_KEY]);
     assert.equal(rec.ofType("docker:index/container:Container").length, 0);
+    // The edge points the domain at the App, after it.
+    const [dns] = rec.ofType("cloudflare:index/dnsRecord:DnsRecord");
+    assert.equal(dns?.inputs.name, "orders.example.com");
+});
+
+test("do-app: an unchanged second run keeps deployed secrets; a rotated one sends them", async () => {
+    const first = await runProgram("prod", PROD);
+    const ignored = (r: Recorder) => r.ofType("digitalocean:index/app:App")[0]!.options.ignoreChanges;
+    assert.deepEqual(ignored(first), [], "first update: nothing deployed yet, so the values are sent");
+    const revision = first.exported.secretsRevision;
+    assert.match(String(revision), /^[0-9a-f]{32}$/, "the program exports the revision DoApp reads back");
+
+    const second = await runProgram("prod", PROD, { secretsRevision: revision });
+    const kept = ignored(second);
+    assert.ok(kept.length > 0 && kept.every(p => /^spec\.envs\[\d+\]\.value$/.test(p)), JSON.stringify(kept));
+
+    const rotated = await runProgram("prod", { ...PROD }, { secretsRevision: "0".repeat(32) });
+    assert.deepEqual(ignored(rotated), [], "a different fingerprint sends the new values");
 });
 
 test("bad input fails before anything registers, naming component, property and fix", async () => {

@@ -1,0 +1,64 @@
+import type * as pulumi from "@pulumi/pulumi";
+import type { AppServiceAlertSpec, AppServiceLogDestinationSpec } from "../targets/app-spec";
+import { EnvVar } from "./env";
+
+/**
+ * The one link contract. An ApiService calls `link()` on every block in its `link` list, once,
+ * while it validates its args (so `link()` must be pure: no resources, no I/O), and applies the
+ * sections of its own target. Each section is additive; a key or rule given twice is an error
+ * that names both links. Adding a kind of link means implementing `Linkable`, nothing else.
+ */
+export interface Linkable {
+    /** Who this is in error messages, e.g. `ManagedDatabase "db"`. */
+    readonly linkLabel: string;
+    link(request: LinkRequest): Link;
+}
+
+/** The service asking to be linked: what a block may tailor its gift to. */
+export interface LinkRequest {
+    /** The ApiService's logical name (its App component name and Docker network alias). */
+    readonly service: string;
+    /** The port the service listens on. */
+    readonly port: number;
+}
+
+/** What a linked block gives one service, per target. */
+export interface Link {
+    /** Both targets. Secret entries are wrapped in `pulumi.secret()` by the block that made them. */
+    readonly env?: readonly EnvVar[];
+    /** App Platform: merged into the service's own spec entry. */
+    readonly doApp?: DoAppLinkSection;
+    /** Docker: who else must know where the service's replicas are. */
+    readonly docker?: DockerLinkSection;
+}
+
+export interface DoAppLinkSection {
+    readonly alerts?: readonly AppServiceAlertSpec[];
+    readonly logDestinations?: readonly AppServiceLogDestinationSpec[];
+}
+
+export interface DockerLinkSection {
+    /** A scraper (Observability's Prometheus) that wants the replicas as targets. */
+    readonly scrape?: ScrapeSink;
+}
+
+/** Where a service's replicas answer on Docker, handed to a scraper once they are declared. */
+export interface ScrapeTargets {
+    readonly service: string;
+    /** One network alias per replica, unique to it (a stopped replica must read as down, not vanish). */
+    readonly hosts: readonly string[];
+    readonly port: number;
+    /** The replica set's release: a new one is a new set of hosts. */
+    readonly release: string;
+}
+
+export interface ScrapeSink {
+    /** Called by the service after its replicas are declared; `dependsOn` are those replicas. */
+    addTargets(targets: ScrapeTargets, dependsOn: pulumi.Resource[]): void;
+}
+
+export function isLinkable(x: unknown): x is Linkable {
+    return typeof x === "object" && x !== null && typeof (x as Linkable).link === "function"
+        && typeof (x as Linkable).linkLabel === "string";
+}
+

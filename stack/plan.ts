@@ -1,0 +1,165 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { ApiServiceArgs } from "../components/api-service";
+import { normalizeApiService, serviceEndpoint } from "../components/api-service/normalize";
+import { SlipwayConfigError } from "../components/core/errors";
+import { Routable } from "../components/core/service";
+import { DockerTarget, DoRegion, Target, doAppTarget } from "../components/core/target";
+import type { GatewayArgs, GatewayRouteArgs } from "../components/gateway";
+import { normalizeGateway } from "../components/gateway/normalize";
+import type { ManagedDatabaseArgs } from "../components/managed-database";
+import { normalizeManagedDatabase } from "../components/managed-database/normalize";
+import type { ObservabilityArgs } from "../components/observability";
+import { normalizeObservability } from "../components/observability/normalize";
+import type { SecretsSyncArgs } from "../components/secrets-sync";
+import { normalizeSecretsSync } from "../components/secrets-sync/normalize";
+import { DockerHostArgs, normalizeDockerHost } from "../components/targets/docker-host";
+import { mergeAppSpecParts } from "../components/targets/app-spec";
+import { StackConfig, checkKeys, resolveSecrets } from "./config";
+
+/** The blocks an ApiService may link to, by the name used in `services.<name>.link`. */
+export const LINKS = ["database", "secrets", "observability"] as const;
+export type LinkName = typeof LINKS[number];
+
+/** Stack-level keys of a `services.<name>` block; everything else is ApiServiceArgs. */
+export const SERVICE_STACK_KEYS = ["link", "secrets"] as const;
+
+/** A component's Args without what the composition root supplies itself. */
+type Block<T> = Omit<T, "target">;
+
+export interface ServicePlan {
+    name: string;
+    args: Block<Omit<ApiServiceArgs, "link">>;
+    link: LinkName[];
+    /** Keys of the SecretsSync to hand this service; undefined = all. */
+    secrets?: string[];
+}
+
+export interface GatewayPlan {
+    args: Block<Omit<GatewayArgs, "routes">>;
+    routes: (Omit<GatewayRouteArgs, "service"> & { service: string })[];
+}
+
+/**
+ * The whole stack as typed Args, parsed once from the stack config (secret references resolved)
+ * and used by both `preflight` and the program, so the two can never wire differently.
+ */
+export interface StackPlan {
+    stack: string;
+    target:
+        | { kind: "docker"; host: DockerHostArgs }
+        | { kind: "do-app"; appName: string; region: DoRegion; environment: string; production: boolean };
+    secrets?: Block<SecretsSyncArgs>;
+    database?: Block<ManagedDatabaseArgs>;
+    observability?: Block<ObservabilityArgs>;
+    services: ServicePlan[];
+    gateway: GatewayPlan;
+}
+
+/**
+ * The stack file is untyped YAML: each block is handed on as its component's Args, and the
+ * component's validator (run by `preflight` before anything registers) checks every field.
+ */
+function block<T>(value: unknown): T {
+    return value as T;
+}
+
+export function planStack(c: StackConfig): StackPlan {
+    checkKeys("slipway:doApp", c.doApp, ["appName", "region"]);
+    const secrets = resolveSecrets(c.secrets, "slipway:secrets");
+    return {
+        stack: c.stack,
+        target: c.target === "docker"
+            ? { kind: "docker", host: { ...block<DockerHostArgs>(c.docker), environment: c.environment, production: c.production } }
+            : { kind: "do-app", appName: c.doApp.appName ?? "", region: block<DoRegion>(c.doApp.region ?? ""), environment: c.environment, production: c.production },
+        secrets: isEmpty(secrets) ? undefined : { secrets: block<SecretsSyncArgs["secrets"]>(secrets) },
+        database: c.database && block<Block<ManagedDatabaseArgs>>(resolveSecrets(c.database, "slipway:database")),
+        observability: c.observability && block<Block<ObservabilityArgs>>(resolveSecrets(c.observability, "slipway:observability")),
+        services: Object.keys(c.services).map(name => planService(c, name)),
+        gateway: planGateway(c),
+    };
+}
+
+const isEmpty = (v: unknown) => typeof v !== "object" || v === null || Object.keys(v).length === 0;
+
+/** Split a service block into ApiServiceArgs and the stack's own wiring keys, checking the wiring. */
+function planService(c: StackConfig, name: string): ServicePlan {
+    const { link, secrets, ...args } = block<Record<string, unknown>>(resolveSecrets(c.services[name], `slipway:services.${name}`));
+    const fail = (path: string, problem: string, fix: string): never => {
+        throw new SlipwayConfigError(`Stack "${c.stack}"`, `slipway:services.${name}.${path}`, problem, fix);
+    };
+    const defined: Record<LinkName, boolean> = { secrets: !isEmpty(c.secrets), database: !!c.database, observability: !!c.observability };
+    const available = LINKS.filter(l => defined[l]);
+    const links: unknown = link ?? available;
+    if (!Array.isArray(links)) return fail("link", "must be a list", `write link: [${available.join(", ")}]`);
+    const chosen = links.map((l, i) => {
+        const found = available.find(a => a === l);
+        return found ?? fail(`link[${i}]`, `${JSON.stringify(l)} is not defined in this stack`,
+            `link only to ${available.join(", ") || "nothing (define slipway:database, slipway:secrets or slipway:observability first)"}`);
+    });
+    const keys = Object.keys(c.secrets);
+    if (secrets !== undefined && (!Array.isArray(secrets) || secrets.some(k => typeof k !== "string"))) {
+        fail("secrets", "must be a list of secret keys", `write secrets: [${keys.join(", ")}]`);
+    }
+    const picked = secrets === undefined ? undefined : block<string[]>(secrets);
+    picked?.forEach((k, i) => {
+        if (!keys.includes(k)) fail(`secrets[${i}]`, `"${k}" is not defined in slipway:secrets`, `define it there, or use one of ${keys.join(", ") || "(none)"}`);
+    });
+    return { name, args: block<ServicePlan["args"]>(args), link: chosen, secrets: picked };
+}
+
+function planGateway(c: StackConfig): GatewayPlan {
+    const { routes, ...args } = block<Record<string, unknown>>(resolveSecrets(c.gateway, "slipway:gateway"));
+    if (!Array.isArray(routes)) {
+        throw new SlipwayConfigError(`Stack "${c.stack}"`, "slipway:gateway.routes", "must be a list",
+            "write routes: [{ pathPrefix: /, service: <name> }]");
+    }
+    const names = Object.keys(c.services);
+    routes.forEach((r, i) => {
+        const name: unknown = typeof r === "object" && r !== null ? (r as { service?: unknown }).service : undefined;
+        if (typeof name !== "string" || !names.includes(name)) {
+            throw new SlipwayConfigError(`Stack "${c.stack}"`, `slipway:gateway.routes[${i}].service`,
+                `${JSON.stringify(name)} is not a service of this stack`, `use one of ${names.join(", ")}`);
+        }
+    });
+    return { args: block<GatewayPlan["args"]>(args), routes: block<GatewayPlan["routes"]>(routes) };
+}
+
+/** Each route with its service name replaced by the service (or, in preflight, its endpoint). */
+export function routesTo(plan: StackPlan, services: Record<string, Routable>): GatewayRouteArgs[] {
+    return plan.gateway.routes.map(r => ({ ...r, service: services[r.service]! }));
+}
+
+const NO_PROVIDER = undefined as unknown as pulumi.ProviderResource;
+
+/** The target as validators see it: same kind and flags, no resources behind it. */
+function standInTarget(plan: StackPlan): Target {
+    const t = plan.target;
+    if (t.kind === "do-app") return doAppTarget(t);
+    const h = normalizeDockerHost("host", t.host);
+    const standIn: DockerTarget = {
+        kind: "docker", environment: h.environment, production: h.production,
+        // Validators read kind, flags and names only; none of them touches the provider.
+        provider: NO_PROVIDER,
+        networkName: pulumi.output(`${h.namePrefix}-net`),
+        publishAddress: h.publishAddress, namePrefix: h.namePrefix, labels: {},
+    };
+    return standIn;
+}
+
+/**
+ * Validate the whole stack before the first resource registers, so bad input can never leave a
+ * half-made stack: every component's validator runs here on the same plan the program builds.
+ */
+export function preflight(plan: StackPlan): void {
+    const target = standInTarget(plan);
+    if (target.kind === "do-app") mergeAppSpecParts(target.appName, target.region, []);
+    if (plan.secrets) normalizeSecretsSync("secrets", { ...plan.secrets, target });
+    if (plan.database) normalizeManagedDatabase("db", { ...plan.database, target });
+    if (plan.observability) normalizeObservability("observability", { ...plan.observability, target });
+    const endpoints: Record<string, Routable> = {};
+    for (const s of plan.services) {
+        const n = normalizeApiService(s.name, { ...s.args, target });
+        endpoints[s.name] = { endpoint: serviceEndpoint(s.name, n, target.kind) };
+    }
+    normalizeGateway("gateway", { ...plan.gateway.args, target, routes: routesTo(plan, endpoints) });
+}
