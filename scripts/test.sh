@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # npm test: everything, in order of speed. Each phase installs or starts the real parts it needs
-# (dockerd, images, Caddy, promtool, actionlint), so it works on a fresh machine.
+# (dockerd, images, Caddy, promtool, actionlint), so it works on a fresh machine. test:unit starts
+# no outside tool (only our own synth CLI under node); the suites that run real tools (Caddy,
+# promtool, Postgres, Go, npm run build) are test:tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log="$(mktemp)"
@@ -25,6 +27,7 @@ phase "typecheck";                 run npm run --silent typecheck
 phase "lint (eslint)";             run npm run --silent lint
 phase "workflows (actionlint)";    run bash scripts/actionlint.sh
 phase "unit, component, synth, preview-comment tests"; run npm run --silent test:unit
+phase "real tools: Caddy, promtool, Postgres (and Go, npm run build)"; run npm run --silent test:tools
 phase "stack program through @pulumi/pulumi's run entry (fake engine)"; run npm run --silent test:program
 phase "example API (go test)";     (cd examples/api && run go test ./...)
 phase "package: npm pack + example consumer"; run npm run --silent test:package

@@ -13,7 +13,7 @@ import { buildBootstrapConfig, buildCaddyConfig, CaddyBuildOptions, renderCaddyJ
 import { normalizeGateway } from "../../components/gateway/normalize";
 import type { GatewayArgs } from "../../components/gateway";
 import { caddyBinary, freePort } from "../helpers/caddy";
-import { domainArgs, localArgs, plainDocker, publicDocker, svc } from "./gateway-fixtures";
+import { domainArgs, localArgs, plainDocker, publicDocker, svc } from "../unit/gateway-fixtures";
 
 
 interface Reply { status: number; headers: http.IncomingHttpHeaders; body: Buffer }

@@ -14,7 +14,7 @@ import { loaderScript } from "../../components/gateway/docker";
 import { normalizeGateway } from "../../components/gateway/normalize";
 import type { GatewayArgs } from "../../components/gateway";
 import { caddyBinary, freePort } from "../helpers/caddy";
-import { plainDocker, svc } from "./gateway-fixtures";
+import { plainDocker, svc } from "../unit/gateway-fixtures";
 
 
 interface Reply { status: number; headers: http.IncomingHttpHeaders; body: string }
