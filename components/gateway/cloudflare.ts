@@ -12,7 +12,7 @@
 //                        refusing TRACE/TRACK/CONNECT (`http_request_firewall_custom`)
 //   CORS, routing     -> App Platform ingress rules (do-app.ts)
 //   compression       -> Cloudflare compresses eligible responses on its own
-//   body size limit   -> not expressible below Cloudflare's plan limit: rejected in normalize
+//   body size limit   -> not expressible below Cloudflare's plan limit: rejected by checkGatewayDoApp
 import type * as cloudflare from "@pulumi/cloudflare";
 import { NormalizedGateway, NormalizedRateLimitZone, ZoneMember } from "./normalize";
 
@@ -36,6 +36,14 @@ export interface RulesetSpec {
     name: string;
     description: string;
     rules: RulesetRule[];
+}
+
+/** Cloudflare rate-limiting rule periods, in seconds (the API rejects any other value). */
+export const CLOUDFLARE_PERIODS = [10, 60, 120, 300, 600, 3600] as const;
+
+/** A period as a Gateway window is written: 60 -> `"1m"`, 3600 -> `"1h"`, 10 -> `"10s"`. */
+export function periodLabel(s: number): string {
+    return s % 3600 === 0 ? `"${s / 3600}h"` : s % 60 === 0 ? `"${s / 60}m"` : `"${s}s"`;
 }
 
 const quote = (s: string) => JSON.stringify(s);

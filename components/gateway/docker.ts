@@ -1,8 +1,10 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
+import { ErrorContext, invalid } from "../core/errors";
 import { DockerTarget } from "../core/target";
 import { buildBootstrapConfig, buildCaddyConfig, configRevision, CONTAINER, renderCaddyJson } from "./caddy-config";
+import type { GatewayArgs } from "./index";
 import { DEFAULTS, NormalizedGateway } from "./normalize";
 
 /** The uid:gid the Caddy image runs as and owns /data, /config and /var/log/caddy with (images/caddy). */
@@ -275,4 +277,42 @@ export function createGatewayDocker(
         ? `https://${host}${n.publishPorts.https === 443 ? "" : `:${n.publishPorts.https}`}`
         : `http://${host ?? target.publishAddress}${n.publishPorts.http === 80 ? "" : `:${n.publishPorts.http}`}`;
     return { image: remote, container, loader, configVolume, dataVolume, logVolume, caddyJson, bootstrapJson, configRevision: revision, url };
+}
+
+/**
+ * The docker half of `validateGateway`, run after the target-neutral `normalizeGateway`: what a
+ * Caddy container on one host needs. ACME and the clients of a public domain must reach the host,
+ * a production host serves HTTPS only, every route must have replicas to dial, and Caddy is the
+ * edge (there is no Cloudflare in front of it).
+ */
+export function checkGatewayDocker(name: string, args: GatewayArgs & { target: DockerTarget }, n: NormalizedGateway): void {
+    const ctx: ErrorContext = { kind: "Gateway", name };
+    const target = args.target;
+    // ACME proves control of a domain by reaching this host on 80/443 from the internet, and the
+    // clients of a public domain come from there too: a loopback-only gateway can serve neither.
+    if (n.tls === "auto" && /^127\./.test(target.publishAddress ?? "")) {
+        invalid(ctx, "tls", `"auto"${args.tls === undefined ? " (the default with public domains)" : ""} needs ACME's challenges to reach ports 80/443 from the internet, ` +
+            `but the DockerHost publishes on ${target.publishAddress}, where neither the CA nor any client can reach the gateway`,
+        `build the DockerHost with publishAddress: "0.0.0.0" (or the host's public IP), or set tls: "internal" (a local CA) to stay on loopback`);
+    }
+    if (target.production && n.tls === "off") {
+        invalid(ctx, "tls", "a production target serves HTTPS only", `set domains (tls "auto") or tls: "internal"`);
+    }
+    // In the order given (the route table is sorted), so the path names the route as written.
+    args.routes.forEach((r, i) => checkDialHosts(ctx, `routes[${i}].service.endpoint.dialHosts`, r.service.endpoint.dialHosts));
+    if (args.cloudflare !== undefined) {
+        invalid(ctx, "cloudflare", "only applies to the do-app target", "remove cloudflare on docker (Caddy is the edge there)");
+    }
+}
+
+/** Caddy proxies to each replica by its network alias, so there must be at least one, each a host[:port]. */
+function checkDialHosts(ctx: ErrorContext, path: string, dialHosts: readonly string[]): void {
+    if (dialHosts.length === 0) {
+        invalid(ctx, path, "is empty, so the gateway has nothing to proxy to", "route to an ApiService built on the same docker target");
+    }
+    dialHosts.forEach((h, j) => {
+        if (typeof h !== "string" || !/^[a-zA-Z0-9][a-zA-Z0-9.-]*(:\d{1,5})?$/.test(h)) {
+            invalid(ctx, `${path}[${j}]`, `${JSON.stringify(h)} is not a host or host:port`, "use the replica's network alias, e.g. \"api-1\"");
+        }
+    });
 }

@@ -1,6 +1,8 @@
-// Pure validation and defaults for Gateway. Runs before `super()`, so bad input never registers
-// anything. Both targets (Caddy on Docker, App Platform + Cloudflare) are generated from the
-// NormalizedGateway this returns, which is what keeps their routes and limits in step.
+// Pure, target-neutral validation and defaults for Gateway. Runs before `super()`, so bad input
+// never registers anything. Both targets (Caddy on Docker, App Platform + Cloudflare) are
+// generated from the NormalizedGateway this returns, which is what keeps their routes and limits
+// in step. What only one target accepts is checked in that target's file (docker.ts, do-app.ts).
+import { requireTarget } from "../core/checks";
 import { ErrorContext, invalid, requireInt } from "../core/errors";
 import { DO_NAME, isHostname } from "../core/naming";
 import type { ServiceEndpoint } from "../core/service";
@@ -41,9 +43,6 @@ export const DEFAULTS = {
     rateLimitKey: "ip",
     cloudflare: { manageZone: true, wafManagedRuleset: "cloudflare" as const },
 } as const;
-
-/** Cloudflare rate-limiting rule periods, in seconds (the API rejects any other value). */
-export const CLOUDFLARE_PERIODS = [10, 60, 120, 300, 600, 3600] as const;
 
 export type TlsMode = "auto" | "internal" | "off";
 export type Encoding = "zstd" | "gzip";
@@ -169,23 +168,52 @@ export function underPrefix(path: string, prefix: string): boolean {
     return prefix === "/" || path === prefix || path.startsWith(prefix + "/");
 }
 
-const isLocalHost = (h: string) => h === "localhost" || h.endsWith(".localhost");
+/** `localhost` and `*.localhost`: names that never leave the machine, so no public certificate or DNS. */
+export const isLocalHost = (h: string) => h === "localhost" || h.endsWith(".localhost");
 
+/**
+ * The target-neutral part of a Gateway's validation: what both targets accept, with the defaults
+ * both are generated from. It reads nothing of the target but `production`. What only one target
+ * accepts is checked after it, by `checkGatewayDocker` (docker.ts) or `checkGatewayDoApp`
+ * (do-app.ts); `validateGateway` (index.ts) runs the three in that order.
+ */
 export function normalizeGateway(name: string, args: GatewayArgs): NormalizedGateway {
     const ctx: ErrorContext = { kind: "Gateway", name };
     if (args === null || typeof args !== "object") invalid(ctx, "args", "no arguments were given", "pass { target, routes }");
-    const target = args.target;
-    if (!target || (target.kind !== "docker" && target.kind !== "do-app")) {
-        invalid(ctx, "target", "is missing or not a Slipway target", "pass `host.target` from a DockerHost, or doAppTarget(...)");
-    }
-    const onDo = target.kind === "do-app";
+    const target = requireTarget(ctx, args.target, "is missing or not a Slipway target", "pass `host.target` from a DockerHost, or doAppTarget(...)");
 
     const domains = normalizeDomains(ctx, args.domains);
-    const realDomains = domains.filter(d => !isLocalHost(d));
-    const local = realDomains.length === 0;
+    const tls = normalizeTls(ctx, args.tls, domains);
+    const email = normalizeEmail(ctx, args.email, tls);
+    // Zones first: routes name them, and a zone's members come from the sorted routes.
+    const zones = normalizeZones(ctx, args.rateLimits ?? {});
+    const routes = normalizeRoutes(ctx, args.routes, zones);
+    const rateLimits = zoneMembers(ctx, zones, routes);
+    const { headers: securityHeaders, stripServer } = normalizeSecurityHeaders(ctx, args.securityHeaders);
+    return {
+        name,
+        routes,
+        domains,
+        tls,
+        email,
+        rateLimits,
+        securityHeaders,
+        stripServerHeader: stripServer,
+        cors: args.cors === undefined ? undefined : normalizeCors(ctx, args.cors),
+        maxBodyBytes: normalizeMaxBodySize(ctx, args.maxBodySize),
+        maxBodySizeExplicit: args.maxBodySize !== undefined,
+        compression: normalizeCompression(ctx, args.compression),
+        accessLog: normalizeAccessLog(ctx, args.accessLog),
+        upstream: normalizeUpstream(ctx, args.upstream),
+        publishPorts: normalizePublishPorts(ctx, args, tls),
+        production: target.production,
+    };
+}
 
-    // --- TLS -------------------------------------------------------------------------------
-    const tls: TlsMode = args.tls ?? (local ? "off" : "auto");
+/** The TLS mode, defaulted from the domains: "auto" (ACME) for public names, "off" for none or local ones. */
+function normalizeTls(ctx: ErrorContext, given: GatewayArgs["tls"], domains: string[]): TlsMode {
+    const local = domains.every(isLocalHost);
+    const tls: TlsMode = given ?? (local ? "off" : "auto");
     if (!["auto", "internal", "off"].includes(tls)) {
         invalid(ctx, "tls", `${JSON.stringify(tls)} is not a TLS mode`, `use "auto", "internal" or "off"`);
     }
@@ -198,35 +226,26 @@ export function normalizeGateway(name: string, args: GatewayArgs): NormalizedGat
     if (tls === "internal" && domains.length === 0) {
         invalid(ctx, "tls", `"internal" needs domains to issue certificates for`, `add domains, or use tls: "off"`);
     }
-    // ACME proves control of a domain by reaching this host on 80/443 from the internet, and the
-    // clients of a public domain come from there too: a loopback-only gateway can serve neither.
-    if (!onDo && tls === "auto" && /^127\./.test(target.publishAddress ?? "")) {
-        invalid(ctx, "tls", `"auto"${args.tls === undefined ? " (the default with public domains)" : ""} needs ACME's challenges to reach ports 80/443 from the internet, ` +
-            `but the DockerHost publishes on ${target.publishAddress}, where neither the CA nor any client can reach the gateway`,
-        `build the DockerHost with publishAddress: "0.0.0.0" (or the host's public IP), or set tls: "internal" (a local CA) to stay on loopback`);
-    }
-    if (onDo && tls !== "auto" && args.tls !== undefined) {
-        invalid(ctx, "tls", `App Platform always serves HTTPS with its own certificates; ${JSON.stringify(tls)} cannot apply`,
-            "remove tls on the do-app target");
-    }
-    if (!onDo && target.production && tls === "off") {
-        invalid(ctx, "tls", "a production target serves HTTPS only", `set domains (tls "auto") or tls: "internal"`);
-    }
-    let email: string | undefined;
-    if (args.email !== undefined) {
-        if (typeof args.email !== "string" || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(args.email)) {
-            invalid(ctx, "email", `${JSON.stringify(args.email)} is not an email address`, "use the address ACME should send expiry notices to");
-        }
-        if (tls !== "auto") invalid(ctx, "email", `is only used by tls "auto" (ACME), but tls is "${tls}"`, "remove email");
-        email = args.email;
-    }
+    return tls;
+}
 
-    // --- rate-limit zones (before routes, which reference them) --------------------------------
-    const zoneArgs = args.rateLimits ?? {};
+function normalizeEmail(ctx: ErrorContext, email: unknown, tls: TlsMode): string | undefined {
+    if (email === undefined) return undefined;
+    if (typeof email !== "string" || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) {
+        invalid(ctx, "email", `${JSON.stringify(email)} is not an email address`, "use the address ACME should send expiry notices to");
+    }
+    if (tls !== "auto") invalid(ctx, "email", `is only used by tls "auto" (ACME), but tls is "${tls}"`, "remove email");
+    return email;
+}
+
+type Zone = Omit<NormalizedRateLimitZone, "members">;
+
+/** The named rate-limit zones, by name in sorted order (so errors and configs come out the same every run). */
+function normalizeZones(ctx: ErrorContext, zoneArgs: GatewayArgs["rateLimits"]): Map<string, Zone> {
     if (zoneArgs === null || typeof zoneArgs !== "object" || Array.isArray(zoneArgs)) {
         invalid(ctx, "rateLimits", "must be an object of named zones", `use e.g. { general: { events: 100, window: "1m" } }`);
     }
-    const zones = new Map<string, Omit<NormalizedRateLimitZone, "members">>();
+    const zones = new Map<string, Zone>();
     for (const zoneName of Object.keys(zoneArgs).sort()) {
         const z = zoneArgs[zoneName]!;
         const path = `rateLimits.${zoneName}`;
@@ -243,19 +262,18 @@ export function normalizeGateway(name: string, args: GatewayArgs): NormalizedGat
         const burst = z.burst ?? z.events;
         requireInt(ctx, `${path}.burst`, burst, z.events, 1_000_000);
         const key = parseKey(ctx, `${path}.key`, z.key ?? DEFAULTS.rateLimitKey);
-        if (onDo && !(CLOUDFLARE_PERIODS as readonly number[]).includes(windowMs / 1000)) {
-            invalid(ctx, `${path}.window`, `Cloudflare rate limits count over fixed periods, and ${z.window} is not one`,
-                `use one of ${CLOUDFLARE_PERIODS.map(secondsLabel).join(", ")}`);
-        }
         zones.set(zoneName, { name: zoneName, events: z.events, window: z.window, windowMs, burst, key });
     }
+    return zones;
+}
 
-    // --- routes ----------------------------------------------------------------------------
-    if (!Array.isArray(args.routes) || args.routes.length === 0) {
+/** The routes, longest prefix first: the order both Caddy and App Platform must match in. */
+function normalizeRoutes(ctx: ErrorContext, routeArgs: GatewayArgs["routes"], zones: Map<string, Zone>): NormalizedRoute[] {
+    if (!Array.isArray(routeArgs) || routeArgs.length === 0) {
         invalid(ctx, "routes", "no routes are defined", `add at least one route, e.g. routes: [{ pathPrefix: "/", service: api }]`);
     }
     const seen = new Map<string, number>();
-    const routes: NormalizedRoute[] = args.routes.map((r, i) => {
+    const routes: NormalizedRoute[] = routeArgs.map((r, i) => {
         const path = `routes[${i}]`;
         if (r === null || typeof r !== "object") invalid(ctx, path, "must be an object", "use { pathPrefix, service }");
         const prefix = normalizePrefix(ctx, `${path}.pathPrefix`, r.pathPrefix);
@@ -265,7 +283,7 @@ export function normalizeGateway(name: string, args: GatewayArgs): NormalizedGat
                 "give every route a distinct prefix, or merge the two routes");
         }
         seen.set(prefix, i);
-        const service = validateEndpoint(ctx, `${path}.service`, r.service, onDo);
+        const service = validateEndpoint(ctx, `${path}.service`, r.service);
         if (r.stripPrefix !== undefined && typeof r.stripPrefix !== "boolean") {
             invalid(ctx, `${path}.stripPrefix`, "must be true or false", "remove it, or set true to drop the prefix before proxying");
         }
@@ -280,9 +298,12 @@ export function normalizeGateway(name: string, args: GatewayArgs): NormalizedGat
         }
         return { pathPrefix: prefix, service, stripPrefix: r.stripPrefix ?? false, rateLimit: r.rateLimit };
     });
-    routes.sort((a, b) => b.pathPrefix.length - a.pathPrefix.length || a.pathPrefix.localeCompare(b.pathPrefix));
+    return routes.sort((a, b) => b.pathPrefix.length - a.pathPrefix.length || a.pathPrefix.localeCompare(b.pathPrefix));
+}
 
-    const rateLimits: NormalizedRateLimitZone[] = [...zones.values()].map(z => {
+/** Each zone with the requests that count against it; a zone no route names is an error. */
+function zoneMembers(ctx: ErrorContext, zones: Map<string, Zone>, routes: NormalizedRoute[]): NormalizedRateLimitZone[] {
+    return [...zones.values()].map(z => {
         const members = routes.filter(r => r.rateLimit === z.name).map(r => ({
             prefix: r.pathPrefix,
             // A request under a longer route's prefix belongs to that route (longest match wins).
@@ -294,32 +315,26 @@ export function normalizeGateway(name: string, args: GatewayArgs): NormalizedGat
         }
         return { ...z, members };
     });
+}
 
-    // --- headers, CORS, body, compression, logs, upstream -----------------------------------------
-    const { headers: securityHeaders, stripServer } = normalizeSecurityHeaders(ctx, args.securityHeaders);
-    const cors = args.cors === undefined ? undefined : normalizeCors(ctx, args.cors);
-
-    const maxBodyBytes = parseSize(args.maxBodySize ?? DEFAULTS.maxBodySize);
-    if (maxBodyBytes === undefined) {
-        invalid(ctx, "maxBodySize", `${JSON.stringify(args.maxBodySize)} is not a size`, `use a size such as "10MB", "512KB" or "1MiB"`);
+function normalizeMaxBodySize(ctx: ErrorContext, given: string | undefined): number {
+    const bytes = parseSize(given ?? DEFAULTS.maxBodySize);
+    if (bytes === undefined) {
+        invalid(ctx, "maxBodySize", `${JSON.stringify(given)} is not a size`, `use a size such as "10MB", "512KB" or "1MiB"`);
     }
-    if (onDo && args.maxBodySize !== undefined) {
-        invalid(ctx, "maxBodySize", "App Platform has no request body limit at the origin, and Cloudflare's (max_upload, 100MB and up by plan) cannot go lower",
-            "remove maxBodySize on do-app and enforce the limit in the service");
-    }
+    return bytes;
+}
 
-    const compression = (args.compression ?? [...DEFAULTS.compression]) as Encoding[];
+function normalizeCompression(ctx: ErrorContext, given: GatewayArgs["compression"]): Encoding[] {
+    const compression = (given ?? [...DEFAULTS.compression]) as Encoding[];
     if (!Array.isArray(compression) || compression.some(c => c !== "zstd" && c !== "gzip") || new Set(compression).size !== compression.length) {
-        invalid(ctx, "compression", `${JSON.stringify(args.compression)} is not a list of encodings`, `use ["zstd", "gzip"], ["gzip"] or [] to turn it off`);
+        invalid(ctx, "compression", `${JSON.stringify(given)} is not a list of encodings`, `use ["zstd", "gzip"], ["gzip"] or [] to turn it off`);
     }
-    if (onDo && compression.length === 0) {
-        invalid(ctx, "compression", "Cloudflare always compresses eligible responses; it cannot be turned off per gateway",
-            "remove compression on do-app");
-    }
+    return compression;
+}
 
-    const accessLog = normalizeAccessLog(ctx, args.accessLog, onDo);
-    const upstream = normalizeUpstream(ctx, args.upstream);
-
+/** Host ports: 80/443 with TLS, 8080 without (a local gateway should not need root's ports). */
+function normalizePublishPorts(ctx: ErrorContext, args: GatewayArgs, tls: TlsMode): NormalizedGateway["publishPorts"] {
     const tlsOn = tls !== "off";
     const http = args.publishPort ?? (tlsOn ? DEFAULTS.httpPort : DEFAULTS.localHttpPort);
     requireInt(ctx, "publishPort", http, 1, 65535);
@@ -330,49 +345,7 @@ export function normalizeGateway(name: string, args: GatewayArgs): NormalizedGat
     } else if (args.publishHttpsPort !== undefined) {
         invalid(ctx, "publishHttpsPort", `is set but tls is "off"`, "remove publishHttpsPort, or turn TLS on");
     }
-
-    if (onDo) {
-        if (domains.length > 0 && !args.cloudflare?.zoneId) {
-            invalid(ctx, "cloudflare.zoneId", "domains on do-app are served through Cloudflare, and no zone is given",
-                "pass cloudflare: { zoneId } for the zone that holds the domains");
-        }
-        if (domains.length === 0 && args.cloudflare !== undefined) {
-            invalid(ctx, "cloudflare", "is set but there are no domains to put behind it", "add domains, or remove cloudflare");
-        }
-        const localDomains = domains.filter(isLocalHost);
-        if (localDomains.length > 0) {
-            invalid(ctx, "domains", `${localDomains.join(", ")} cannot be served by App Platform`, "use public hostnames on do-app");
-        }
-        const waf = args.cloudflare?.wafManagedRuleset;
-        if (waf !== undefined && !["cloudflare", "free", "none"].includes(waf)) {
-            invalid(ctx, "cloudflare.wafManagedRuleset", `${JSON.stringify(waf)} is not supported`, `use "cloudflare", "free" or "none"`);
-        }
-    } else if (args.cloudflare !== undefined) {
-        invalid(ctx, "cloudflare", "only applies to the do-app target", "remove cloudflare on docker (Caddy is the edge there)");
-    }
-
-    return {
-        name,
-        routes,
-        domains,
-        tls,
-        email,
-        rateLimits,
-        securityHeaders,
-        stripServerHeader: stripServer,
-        cors,
-        maxBodyBytes,
-        maxBodySizeExplicit: args.maxBodySize !== undefined,
-        compression,
-        accessLog,
-        upstream,
-        publishPorts: { http, https },
-        production: target.production,
-    };
-}
-
-function secondsLabel(s: number): string {
-    return s % 3600 === 0 ? `"${s / 3600}h"` : s % 60 === 0 ? `"${s / 60}m"` : `"${s}s"`;
+    return { http, https };
 }
 
 function normalizeDomains(ctx: ErrorContext, domains: unknown): string[] {
@@ -408,7 +381,8 @@ function normalizePrefix(ctx: ErrorContext, path: string, value: unknown): strin
     return value.length > 1 ? value.replace(/\/+$/, "") : value;
 }
 
-function validateEndpoint(ctx: ErrorContext, path: string, service: unknown, onDo: boolean): ServiceEndpoint {
+/** The service's endpoint, as both targets read it. Docker also dials `dialHosts`: checkGatewayDocker checks those. */
+function validateEndpoint(ctx: ErrorContext, path: string, service: unknown): ServiceEndpoint {
     const e = (service as { endpoint?: ServiceEndpoint } | undefined)?.endpoint;
     if (!e || typeof e !== "object") {
         invalid(ctx, path, "is not a routable service (it has no endpoint)", "pass an ApiService (or any object with an `endpoint`)");
@@ -424,17 +398,6 @@ function validateEndpoint(ctx: ErrorContext, path: string, service: unknown, onD
         }
     }
     if (!Array.isArray(e.dialHosts)) invalid(ctx, `${path}.endpoint.dialHosts`, "is not a list", "pass the ApiService itself, not a copy of its endpoint");
-    if (!onDo) {
-        if (e.dialHosts.length === 0) {
-            invalid(ctx, `${path}.endpoint.dialHosts`, "is empty, so the gateway has nothing to proxy to",
-                "route to an ApiService built on the same docker target");
-        }
-        e.dialHosts.forEach((h, j) => {
-            if (typeof h !== "string" || !/^[a-zA-Z0-9][a-zA-Z0-9.-]*(:\d{1,5})?$/.test(h)) {
-                invalid(ctx, `${path}.endpoint.dialHosts[${j}]`, `${JSON.stringify(h)} is not a host or host:port`, "use the replica's network alias, e.g. \"api-1\"");
-            }
-        });
-    }
     return e;
 }
 
@@ -530,7 +493,7 @@ function isOrigin(o: unknown): boolean {
     return isHostname(host!) && host === host!.toLowerCase();
 }
 
-function normalizeAccessLog(ctx: ErrorContext, a: GatewayArgs["accessLog"], onDo: boolean): NormalizedAccessLog | undefined {
+function normalizeAccessLog(ctx: ErrorContext, a: GatewayArgs["accessLog"]): NormalizedAccessLog | undefined {
     if (a === false) return undefined;
     const v = a ?? {};
     if (typeof v !== "object" || v === null) invalid(ctx, "accessLog", "must be an object or false", "use { stdout: true } or false");
@@ -538,7 +501,6 @@ function normalizeAccessLog(ctx: ErrorContext, a: GatewayArgs["accessLog"], onDo
         if (typeof v.file !== "string" || !/^\/[A-Za-z0-9._/-]+\/[A-Za-z0-9._-]+$/.test(v.file) || v.file.includes("..")) {
             invalid(ctx, "accessLog.file", `${JSON.stringify(v.file)} is not an absolute file path`, `use e.g. "/var/log/caddy/access.log"`);
         }
-        if (onDo) invalid(ctx, "accessLog.file", "App Platform has no writable log files; access logs are its runtime logs", "remove accessLog.file on do-app");
     }
     const stdout = v.stdout ?? DEFAULTS.accessLog.stdout;
     if (!stdout && v.file === undefined) invalid(ctx, "accessLog", "logs nowhere (stdout is off and no file is set)", "use accessLog: false to turn logging off");

@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { validateGateway } from "../../components/gateway";
 import { normalizeGateway, parseDuration, parseSize, underPrefix } from "../../components/gateway/normalize";
 import { localArgs, plainDo, plainDocker, publicDocker, svc } from "./gateway-fixtures";
 
@@ -34,11 +35,13 @@ describe("Gateway normalize", () => {
 
     it("keeps public domains on a loopback-only host possible with the internal CA, not with ACME", () => {
         const args = { ...localArgs(plainDocker()), domains: ["api.example.com"] };
-        assert.equal(normalizeGateway("g", { ...args, tls: "internal" }).tls, "internal");
-        assert.equal(normalizeGateway("g", { ...args, tls: "off" }).tls, "off");
-        assert.throws(() => normalizeGateway("g", args), /publishes on 127\.0\.0\.1/);
-        assert.throws(() => normalizeGateway("g", { ...args, target: plainDocker(false, "127.0.0.2") }), /publishes on 127\.0\.0\.2/);
-        assert.equal(normalizeGateway("g", { ...args, target: plainDocker(false, "203.0.113.7") }).tls, "auto");
+        assert.equal(validateGateway("g", { ...args, tls: "internal" }).tls, "internal");
+        assert.equal(validateGateway("g", { ...args, tls: "off" }).tls, "off");
+        assert.throws(() => validateGateway("g", args), /publishes on 127\.0\.0\.1/);
+        assert.throws(() => validateGateway("g", { ...args, target: plainDocker(false, "127.0.0.2") }), /publishes on 127\.0\.0\.2/);
+        assert.equal(validateGateway("g", { ...args, target: plainDocker(false, "203.0.113.7") }).tls, "auto");
+        // The loopback rule is docker's: the target-neutral normalize does not know where a host publishes.
+        assert.equal(normalizeGateway("g", args).tls, "auto");
     });
 
     it("publishes 8080 locally and 80/443 with TLS", () => {
@@ -72,7 +75,7 @@ describe("Gateway normalize", () => {
 
     it("accepts do-app without a dial host list (App Platform routes by component name)", () => {
         const e = { ...svc().endpoint, dialHosts: [] };
-        const n = normalizeGateway("g", { target: plainDo(), routes: [{ pathPrefix: "/", service: { endpoint: e } }] });
+        const n = validateGateway("g", { target: plainDo(), routes: [{ pathPrefix: "/", service: { endpoint: e } }] });
         assert.equal(n.routes[0]!.service.name, "api");
     });
 });
