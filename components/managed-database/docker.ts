@@ -2,9 +2,10 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
+import { ErrorContext, invalid, requireInt } from "../core/errors";
 import { DockerTarget } from "../core/target";
-import type { DatabaseConnection } from "./index";
-import { NormalizedManagedDatabase } from "./normalize";
+import type { DatabaseConnection, ManagedDatabaseArgs } from "./index";
+import { DEFAULTS, ManagedDatabaseBase, ManagedDatabaseDockerSettings, NormalizedManagedDatabase } from "./normalize";
 import { backupHealthcheck, backupMaxAgeSeconds, backupScript, initScript, passwordKey, pgpassLine, postgresUrl } from "./scripts";
 
 const DATA_DIR = "/var/lib/postgresql/data";
@@ -28,132 +29,38 @@ function password(name: string, parent: pulumi.Resource, given?: pulumi.Input<st
     return pulumi.secret(p.result);
 }
 
+/** What every step of `createManagedDatabaseDocker` shares. */
+interface Build {
+    name: string;
+    parent: pulumi.ComponentResource;
+    n: NormalizedManagedDatabase;
+    d: ManagedDatabaseDockerSettings;
+    target: DockerTarget;
+    /** Labels every container and volume carries. */
+    base: Record<string, string>;
+    /** Data outlives the container in production: a replace (image bump, env change) keeps it, and a deleted stack leaves it behind for a human to decide. */
+    keep: { protect: boolean; retainOnDelete: boolean };
+}
+
 export function createManagedDatabaseDocker(
     name: string, parent: pulumi.ComponentResource, n: NormalizedManagedDatabase, target: DockerTarget,
     givenPassword?: pulumi.Input<string>,
 ): DatabaseConnection {
-    const provider = target.provider;
-    const base = { ...target.labels, "slipway.component": "ManagedDatabase", "slipway.name": name };
-    // Data outlives the container in production: a replace (image bump, env change) keeps it, and
-    // a deleted stack leaves it behind for a human to decide.
-    const keep = { protect: n.production, retainOnDelete: n.production };
-
-    // The major version is in the name: PostgreSQL cannot open another major's data files, so a
-    // new major is a new volume (a replace that `protect` blocks in production and the preview
-    // flags as data loss elsewhere). Docker's volume create returns an existing volume of the same
-    // name, so a replace under an unchanged name would end up deleting the volume in use: every
-    // input here must therefore change only with the name (labels come from constants and the major).
-    const volume = new docker.Volume(`${name}-data`, {
-        name: `${target.namePrefix}-${name}-data-pg${n.version}`,
-        labels: labelList({ ...base, "slipway.role": "data", "slipway.pg-major": n.version }),
-    }, { parent, provider, ...keep });
-
+    if (!n.docker) throw new Error(`ManagedDatabase "${name}": createManagedDatabaseDocker needs a database validated for docker (validateManagedDatabase)`);
+    const b: Build = {
+        name, parent, n, d: n.docker, target,
+        base: { ...target.labels, "slipway.component": "ManagedDatabase", "slipway.name": name },
+        keep: { protect: n.production, retainOnDelete: n.production },
+    };
+    const volume = dataVolume(b);
     // The container takes the image *id*: the provider stores the id in state, so a tag here would
     // differ from state on every run and, with deleteBeforeReplace, restart Postgres on every `up`.
     // keepLocally: the image may be shared with other stacks on the engine.
-    const image = new docker.RemoteImage(`${name}-image`, { name: n.image, keepLocally: true }, { parent, provider });
-
+    const image = new docker.RemoteImage(`${name}-image`, { name: b.d.image, keepLocally: true }, { parent, provider: target.provider });
     const pw = password(`${name}-password`, parent, givenPassword);
-    const owner = String(n.postgresUid);
-    const secretFile = (key: string, content: pulumi.Input<string>) =>
-        ({ file: `${SECRETS}/${key}`, content: pulumi.secret(content), permissions: "0400", owner, group: owner });
-
-    // Read by the entrypoint on first init only: a later change does not reach the role (see the
-    // `password` TSDoc for the manual ALTER ROLE step).
-    const uploads: docker.types.input.ContainerUpload[] = [secretFile("POSTGRES_PASSWORD", pw)];
-    const schemaPasswords: Record<string, pulumi.Output<string>> = {};
-    for (const s of n.schemas) {
-        schemaPasswords[s.name] = password(`${name}-password-${s.name}`, parent);
-        uploads.push(secretFile(passwordKey(s.user), schemaPasswords[s.name]!));
-    }
-    const init = initScript(n, SECRETS);
-    if (init) uploads.push({ file: "/docker-entrypoint-initdb.d/10-slipway-init.sh", content: init, executable: true, permissions: "0555" });
-
-    const server = new docker.Container(`${name}-server`, {
-        image: image.imageId,
-        envs: [`POSTGRES_DB=${n.database}`, `POSTGRES_PASSWORD_FILE=${SECRETS}/POSTGRES_PASSWORD`, `POSTGRES_USER=${n.user}`],
-        uploads,
-        volumes: [{ volumeName: volume.name, containerPath: DATA_DIR }],
-        networksAdvanced: [{ name: target.networkName, aliases: [name] }],
-        ports: n.publishPort ? [{ internal: 5432, external: n.publishPort, ip: target.publishAddress }] : undefined,
-        // TCP on 127.0.0.1, not the socket: during first-boot init the entrypoint runs a temporary
-        // server on the socket only, and a socket check would call that half-initialised server healthy.
-        // Durations in Go's form, as the provider reads them back ("1m0s", not "60s").
-        healthcheck: {
-            tests: ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", n.user, "-d", n.database],
-            interval: goDuration(2), timeout: goDuration(5), retries: 5, startPeriod: goDuration(60),
-        },
-        wait: true,
-        waitTimeout: 180,
-        restart: "unless-stopped",
-        // Swap pinned to the limit: no swap, and no `- memorySwap` on every preview.
-        ...memoryLimit(n.memoryMb),
-        securityOpts: NO_NEW_PRIVILEGES,
-        capabilities: { drops: ["ALL"], adds: SERVER_CAPS },
-        // Docker's default 64 MB /dev/shm is too small for parallel queries.
-        shmSize: 256,
-        // SIGINT is Postgres' "fast" shutdown: roll back, disconnect, checkpoint, exit. SIGTERM
-        // ("smart") waits for every client to leave, so pooled apps would run out the grace period
-        // and get the server SIGKILLed into crash recovery. The grace period covers the final checkpoint.
-        stopSignal: "SIGINT",
-        stopTimeout: 60,
-        destroyGraceSeconds: 60,
-        ...jsonFileLogs(),
-        labels: labelList({ ...base, "slipway.role": "server" }),
-    }, {
-        parent, provider,
-        // Never two servers on one data directory: postmaster.pid cannot see across containers,
-        // so a create-before-delete replace could start a second postmaster on live files. It also
-        // frees a fixed publishPort before the new container binds it.
-        deleteBeforeReplace: true,
-    });
-
-    if (n.backup) {
-        // Dumps (`pg_dump -Fc`) restore into a newer major, so backups outlive a version change.
-        const backups = new docker.Volume(`${name}-backups`, {
-            name: `${target.namePrefix}-${name}-backups`,
-            labels: labelList({ ...base, "slipway.role": "backups" }),
-        }, { parent, provider, ...keep });
-        const intervalSeconds = n.backup.intervalMinutes * 60;
-        const maxAge = backupMaxAgeSeconds(intervalSeconds);
-        new docker.Container(`${name}-backup`, {
-            image: image.imageId,
-            entrypoints: ["/bin/sh", "-c", backupScript()],
-            envs: [
-                `BACKUP_DIR=/backups`,
-                `BACKUP_INTERVAL_SECONDS=${intervalSeconds}`,
-                `BACKUP_KEEP=${n.backup.keep}`,
-                `BACKUP_MAX_AGE_SECONDS=${maxAge}`,
-                `PGDATABASE=${n.database}`,
-                `PGHOST=${name}`,
-                `PGPASSFILE=${SECRETS}/pgpass`,
-                `PGPORT=5432`,
-                `PGUSER=${n.user}`,
-            ],
-            // Runs as root (the image default) because a fresh named volume's root is root-owned,
-            // but a root without capabilities: it only writes its own files on that volume and
-            // reads its own (root-owned) pgpass.
-            uploads: [{ file: `${SECRETS}/pgpass`, content: pulumi.secret(pw.apply(p => pgpassLine(n.user, p))), permissions: "0600", owner: "0", group: "0" }],
-            volumes: [{ volumeName: backups.name, containerPath: "/backups" }],
-            networksAdvanced: [{ name: target.networkName }],
-            // Healthy while the last successful dump is at most one interval (plus time for the
-            // dump) old. Probed often because it is cheap and so the first dump, made at start,
-            // shows within seconds; failures before the first dump's deadline do not count.
-            healthcheck: {
-                tests: ["CMD-SHELL", backupHealthcheck()],
-                interval: goDuration(2), timeout: goDuration(5), retries: 3, startPeriod: goDuration(maxAge - intervalSeconds),
-            },
-            restart: "unless-stopped",
-            ...memoryLimit(256),
-            securityOpts: NO_NEW_PRIVILEGES,
-            capabilities: { drops: ["ALL"] },
-            ...jsonFileLogs(),
-            labels: labelList({
-                ...base, "slipway.role": "backup", "slipway.backup.dir": "/backups",
-                "slipway.backup.interval-minutes": String(n.backup.intervalMinutes), "slipway.backup.keep": String(n.backup.keep),
-            }),
-        }, { parent, provider, dependsOn: [server] });
-    }
+    const { uploads, schemaPasswords } = serverUploads(b, pw);
+    const server = serverContainer(b, image, volume, uploads);
+    if (b.d.backup) backupSidecar(b, b.d.backup, image, server, pw);
 
     const url = (user: string, p: pulumi.Output<string>) =>
         // Through server.id, so a service linking DATABASE_URL is created after a healthy server.
@@ -169,5 +76,174 @@ export function createManagedDatabaseDocker(
         password: pw,
         url: url(n.user, pw),
         schemaUrls,
+    };
+}
+
+/**
+ * The data volume. The major version is in the name: PostgreSQL cannot open another major's data
+ * files, so a new major is a new volume (a replace that `protect` blocks in production and the
+ * preview flags as data loss elsewhere). Docker's volume create returns an existing volume of the
+ * same name, so a replace under an unchanged name would end up deleting the volume in use: every
+ * input here must therefore change only with the name (labels come from constants and the major).
+ */
+function dataVolume(b: Build): docker.Volume {
+    return new docker.Volume(`${b.name}-data`, {
+        name: `${b.target.namePrefix}-${b.name}-data-pg${b.n.version}`,
+        labels: labelList({ ...b.base, "slipway.role": "data", "slipway.pg-major": b.n.version }),
+    }, { parent: b.parent, provider: b.target.provider, ...b.keep });
+}
+
+/**
+ * The server's secret files: its own password, one per schema role, and the first-boot init
+ * script. Read by the entrypoint on first init only: a later change does not reach the role (see
+ * the `password` TSDoc for the manual ALTER ROLE step).
+ */
+function serverUploads(b: Build, pw: pulumi.Output<string>) {
+    const owner = String(b.d.postgresUid);
+    const secretFile = (key: string, content: pulumi.Input<string>) =>
+        ({ file: `${SECRETS}/${key}`, content: pulumi.secret(content), permissions: "0400", owner, group: owner });
+    const uploads: docker.types.input.ContainerUpload[] = [secretFile("POSTGRES_PASSWORD", pw)];
+    const schemaPasswords: Record<string, pulumi.Output<string>> = {};
+    for (const s of b.n.schemas) {
+        schemaPasswords[s.name] = password(`${b.name}-password-${s.name}`, b.parent);
+        uploads.push(secretFile(passwordKey(s.user), schemaPasswords[s.name]!));
+    }
+    const init = initScript(b.n, SECRETS);
+    if (init) uploads.push({ file: "/docker-entrypoint-initdb.d/10-slipway-init.sh", content: init, executable: true, permissions: "0555" });
+    return { uploads, schemaPasswords };
+}
+
+function serverContainer(b: Build, image: docker.RemoteImage, volume: docker.Volume, uploads: docker.types.input.ContainerUpload[]): docker.Container {
+    const { n, d, target } = b;
+    return new docker.Container(`${b.name}-server`, {
+        image: image.imageId,
+        envs: [`POSTGRES_DB=${n.database}`, `POSTGRES_PASSWORD_FILE=${SECRETS}/POSTGRES_PASSWORD`, `POSTGRES_USER=${n.user}`],
+        uploads,
+        volumes: [{ volumeName: volume.name, containerPath: DATA_DIR }],
+        networksAdvanced: [{ name: target.networkName, aliases: [b.name] }],
+        ports: d.publishPort ? [{ internal: 5432, external: d.publishPort, ip: target.publishAddress }] : undefined,
+        // TCP on 127.0.0.1, not the socket: during first-boot init the entrypoint runs a temporary
+        // server on the socket only, and a socket check would call that half-initialised server healthy.
+        // Durations in Go's form, as the provider reads them back ("1m0s", not "60s").
+        healthcheck: {
+            tests: ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", n.user, "-d", n.database],
+            interval: goDuration(2), timeout: goDuration(5), retries: 5, startPeriod: goDuration(60),
+        },
+        wait: true,
+        waitTimeout: 180,
+        restart: "unless-stopped",
+        // Swap pinned to the limit: no swap, and no `- memorySwap` on every preview.
+        ...memoryLimit(d.memoryMb),
+        securityOpts: NO_NEW_PRIVILEGES,
+        capabilities: { drops: ["ALL"], adds: SERVER_CAPS },
+        // Docker's default 64 MB /dev/shm is too small for parallel queries.
+        shmSize: 256,
+        // SIGINT is Postgres' "fast" shutdown: roll back, disconnect, checkpoint, exit. SIGTERM
+        // ("smart") waits for every client to leave, so pooled apps would run out the grace period
+        // and get the server SIGKILLed into crash recovery. The grace period covers the final checkpoint.
+        stopSignal: "SIGINT",
+        stopTimeout: 60,
+        destroyGraceSeconds: 60,
+        ...jsonFileLogs(),
+        labels: labelList({ ...b.base, "slipway.role": "server" }),
+    }, {
+        parent: b.parent, provider: target.provider,
+        // Never two servers on one data directory: postmaster.pid cannot see across containers,
+        // so a create-before-delete replace could start a second postmaster on live files. It also
+        // frees a fixed publishPort before the new container binds it.
+        deleteBeforeReplace: true,
+    });
+}
+
+/** The backup sidecar and its volume. Dumps (`pg_dump -Fc`) restore into a newer major, so backups outlive a version change. */
+function backupSidecar(
+    b: Build, backup: NonNullable<ManagedDatabaseDockerSettings["backup"]>, image: docker.RemoteImage, server: docker.Container, pw: pulumi.Output<string>,
+): docker.Container {
+    const { name, n, target } = b;
+    const opts = { parent: b.parent, provider: target.provider };
+    const backups = new docker.Volume(`${name}-backups`, {
+        name: `${target.namePrefix}-${name}-backups`,
+        labels: labelList({ ...b.base, "slipway.role": "backups" }),
+    }, { ...opts, ...b.keep });
+    const intervalSeconds = backup.intervalMinutes * 60;
+    const maxAge = backupMaxAgeSeconds(intervalSeconds);
+    return new docker.Container(`${name}-backup`, {
+        image: image.imageId,
+        entrypoints: ["/bin/sh", "-c", backupScript()],
+        envs: [
+            `BACKUP_DIR=/backups`,
+            `BACKUP_INTERVAL_SECONDS=${intervalSeconds}`,
+            `BACKUP_KEEP=${backup.keep}`,
+            `BACKUP_MAX_AGE_SECONDS=${maxAge}`,
+            `PGDATABASE=${n.database}`,
+            `PGHOST=${name}`,
+            `PGPASSFILE=${SECRETS}/pgpass`,
+            `PGPORT=5432`,
+            `PGUSER=${n.user}`,
+        ],
+        // Runs as root (the image default) because a fresh named volume's root is root-owned,
+        // but a root without capabilities: it only writes its own files on that volume and
+        // reads its own (root-owned) pgpass.
+        uploads: [{ file: `${SECRETS}/pgpass`, content: pulumi.secret(pw.apply(p => pgpassLine(n.user, p))), permissions: "0600", owner: "0", group: "0" }],
+        volumes: [{ volumeName: backups.name, containerPath: "/backups" }],
+        networksAdvanced: [{ name: target.networkName }],
+        // Healthy while the last successful dump is at most one interval (plus time for the
+        // dump) old. Probed often because it is cheap and so the first dump, made at start,
+        // shows within seconds; failures before the first dump's deadline do not count.
+        healthcheck: {
+            tests: ["CMD-SHELL", backupHealthcheck()],
+            interval: goDuration(2), timeout: goDuration(5), retries: 3, startPeriod: goDuration(maxAge - intervalSeconds),
+        },
+        restart: "unless-stopped",
+        ...memoryLimit(256),
+        securityOpts: NO_NEW_PRIVILEGES,
+        capabilities: { drops: ["ALL"] },
+        ...jsonFileLogs(),
+        labels: labelList({
+            ...b.base, "slipway.role": "backup", "slipway.backup.dir": "/backups",
+            "slipway.backup.interval-minutes": String(backup.intervalMinutes), "slipway.backup.keep": String(backup.keep),
+        }),
+    }, { ...opts, dependsOn: [server] });
+}
+
+/** The major version an image tag pins, for `postgres:16-bookworm` or `postgis/postgis:16-3.4`; undefined when unknown. */
+export function imageMajor(image: string): string | undefined {
+    const m = /^(?:[^/]+\/)*(?:postgres|postgis)(?::(\d+)(?:[.-]|$))/.exec(image);
+    return m?.[1];
+}
+
+/**
+ * The docker half of `validateManagedDatabase`, run after the target-neutral
+ * `normalizeManagedDatabase`: the server container's image, memory, published port and backup
+ * sidecar, which only this target has.
+ */
+export function checkManagedDatabaseDocker(
+    name: string, args: ManagedDatabaseArgs & { target: DockerTarget }, n: ManagedDatabaseBase,
+): ManagedDatabaseDockerSettings {
+    const ctx: ErrorContext = { kind: "ManagedDatabase", name };
+    let backup: ManagedDatabaseDockerSettings["backup"];
+    // Backups default on where losing data matters; a dev stack opts in.
+    if (args.backup !== false && (args.backup !== undefined || n.production)) {
+        const given = args.backup || {};
+        backup = {
+            intervalMinutes: requireInt(ctx, "backup.intervalMinutes", given.intervalMinutes ?? DEFAULTS.backup.intervalMinutes, 5, 10080),
+            keep: requireInt(ctx, "backup.keep", given.keep ?? DEFAULTS.backup.keep, 1, 365),
+        };
+    }
+    const image = args.image ?? `postgres:${n.version}-bookworm`;
+    if (typeof image !== "string" || image.trim() === "" || /\s/.test(image)) {
+        invalid(ctx, "image", `${JSON.stringify(image)} is not an image reference`, `use e.g. "postgres:${n.version}-bookworm"`);
+    }
+    const pinned = imageMajor(image);
+    if (pinned !== undefined && pinned !== n.version) {
+        invalid(ctx, "image", `"${image}" runs PostgreSQL ${pinned} but version is "${n.version}"`,
+            `set version: "${pinned}" or use an image of PostgreSQL ${n.version}`);
+    }
+    return {
+        backup,
+        image,
+        postgresUid: /alpine/.test(image) ? 70 : 999,
+        memoryMb: requireInt(ctx, "memoryMb", args.memoryMb ?? DEFAULTS.memoryMb, 128, 65536),
+        publishPort: args.publishPort === undefined ? undefined : requireInt(ctx, "publishPort", args.publishPort, 1024, 65535),
     };
 }
