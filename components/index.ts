@@ -21,6 +21,7 @@ export { SlipwayConfigError } from "./core/errors";
 // (as this repo's stack/preflight.ts does) to reject a whole stack's bad input before the first
 // resource registers, rather than component by component.
 export { normalizeApiService, serviceEndpoint } from "./api-service/normalize";
+export { validateApiService } from "./api-service";
 export { normalizeGateway } from "./gateway/normalize";
 export { normalizeManagedDatabase } from "./managed-database/normalize";
 export { normalizeObservability } from "./observability/normalize";

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ApiServiceArgs } from "../components/api-service";
-import { normalizeApiService, serviceEndpoint } from "../components/api-service/normalize";
+import { serviceEndpoint } from "../components/api-service/normalize";
+import { validateApiService } from "../components/api-service";
 import { SlipwayConfigError } from "../components/core/errors";
 import { Routable } from "../components/core/service";
 import { DockerTarget, DoRegion, Target, doAppTarget } from "../components/core/target";
@@ -158,7 +159,7 @@ export function preflight(plan: StackPlan): void {
     if (plan.observability) normalizeObservability("observability", { ...plan.observability, target });
     const endpoints: Record<string, Routable> = {};
     for (const s of plan.services) {
-        const n = normalizeApiService(s.name, { ...s.args, target });
+        const n = validateApiService(s.name, { ...s.args, target });
         endpoints[s.name] = { endpoint: serviceEndpoint(s.name, n, target.kind) };
     }
     normalizeGateway("gateway", { ...plan.gateway.args, target, routes: routesTo(plan, endpoints) });

@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { SlipwayConfigError } from "../core/errors";
+import { ErrorContext, SlipwayConfigError, invalid, requireOneOf } from "../core/errors";
 import { DoAppTarget } from "../core/target";
 import { describe } from "../core/errors";
-import type { AppEnvSpec, AppPart, AppServiceSpec } from "../targets/app-spec";
-import { DoImage, parseDoImage } from "./images";
-import { NormalizedApiService } from "./normalize";
+import type { AppEnvSpec, AppPart, AppServiceAlertSpec, AppServiceLogDestinationSpec, AppServiceSpec } from "../targets/app-spec";
+import { DO_INSTANCE_SIZES, DO_LEGACY_INSTANCE_SIZES, DoImage, DoInstanceSize, parseDoImage, pickInstanceSize, sizeOf } from "./images";
+import { ApiServiceInput, DEFAULTS, ImageSource, NeutralApiService, NormalizedApiService } from "./normalize";
 
 /**
  * The service's App spec entry. Pure data: DoApp owns the App. Mapping of the Docker-side knobs:
@@ -20,7 +20,7 @@ import { NormalizedApiService } from "./normalize";
 export function apiServiceAppSpec(name: string, n: NormalizedApiService, _target: DoAppTarget): AppPart {
     if (n.source.kind !== "image") throw new Error("unreachable: normalize rejects build on do-app");
     const source = describe({ kind: "ApiService", name });
-    const image: pulumi.Input<DoImage> = n.source.doImage ?? pulumi.output(n.source.ref).apply(ref => {
+    const image: NonNullable<AppServiceSpec["image"]> = n.source.doImage ?? pulumi.output(n.source.ref).apply((ref): DoImage => {
         // A ref that is an Output can only be checked once known, i.e. during the update.
         const parsed = parseDoImage(ref);
         if (!parsed.ok) throw new SlipwayConfigError(source, "image", parsed.problem, parsed.fix);
@@ -52,4 +52,107 @@ export function apiServiceAppSpec(name: string, n: NormalizedApiService, _target
         logDestinations: n.logDestinations.length ? n.logDestinations : undefined,
     };
     return { owner: source, services: [service] };
+}
+
+/**
+ * The do-app target's own checks and defaults, run after normalize (see `validateApiService`):
+ * no local build, a reference App Platform can pull, refusals of what it cannot honour, the
+ * instance size, the alerts and log destinations the links give, and App Platform's probe
+ * interval. Returns the service normalized for do-app.
+ */
+export function checkApiServiceDoApp(name: string, args: ApiServiceInput, n: NeutralApiService): NormalizedApiService {
+    const ctx: ErrorContext = { kind: "ApiService", name };
+    const source = doAppSource(ctx, n.source);
+    refuseDockerOnly(ctx, args, n);
+    const instanceSize = chooseInstanceSize(ctx, args, n);
+    const { alerts, logDestinations } = mergeLinkedDoApp(ctx, n.links);
+    return {
+        ...n, source,
+        healthcheck: { ...n.healthcheck, intervalSeconds: n.healthcheck.intervalSeconds ?? DEFAULTS.intervalSeconds },
+        alerts, logDestinations, instanceSize,
+    };
+}
+
+function doAppSource(ctx: ErrorContext, source: ImageSource): ImageSource {
+    if (source.kind === "build") {
+        invalid(ctx, "build", "App Platform cannot build a local context: it runs images from a registry",
+            "push the image in CI and pass image: \"registry.digitalocean.com/<registry>/<repo>:<tag>\" (or a GHCR/Docker Hub reference) on this target");
+    }
+    // An Output reference is parsed once known (apiServiceAppSpec).
+    if (typeof source.ref !== "string") return source;
+    const parsed = parseDoImage(source.ref);
+    if (!parsed.ok) invalid(ctx, "image", parsed.problem, parsed.fix);
+    return { kind: "image", ref: source.ref, doImage: parsed.image };
+}
+
+/**
+ * Settings App Platform cannot honour. A security setting must never vanish silently, so these
+ * fail; Docker-only operational knobs (restart, healthcheck.command, logs) are ignored.
+ */
+function refuseDockerOnly(ctx: ErrorContext, args: ApiServiceInput, n: NeutralApiService): void {
+    if (args.user !== undefined || args.allowRoot !== undefined) {
+        invalid(ctx, args.user !== undefined ? "user" : "allowRoot", "cannot be set on App Platform, which runs the image's own USER",
+            "set USER in the Dockerfile (e.g. USER 10001:10001) and pass user only on the docker target");
+    }
+    if (args.readOnlyRootFilesystem) {
+        invalid(ctx, "readOnlyRootFilesystem", "is not available on App Platform", "pass it only on the docker target");
+    }
+    if (n.stopSignal !== "SIGTERM") {
+        invalid(ctx, "stopSignal", `App Platform always stops instances with SIGTERM, not ${n.stopSignal}`,
+            "make the service shut down gracefully on SIGTERM and pass stopSignal only on the docker target");
+    }
+}
+
+/** The given size (checked against explicit memory/cpus), else the smallest that fits them, else the default. */
+function chooseInstanceSize(ctx: ErrorContext, args: ApiServiceInput, n: NeutralApiService): DoInstanceSize {
+    const explicitMemory = args.memory !== undefined ? n.memoryMiB : undefined;
+    const explicitCpus = args.cpus !== undefined ? n.cpus : undefined;
+    if (args.instanceSize !== undefined) {
+        if ((DO_LEGACY_INSTANCE_SIZES as readonly string[]).includes(args.instanceSize)) {
+            invalid(ctx, "instanceSize", `"${args.instanceSize}" is a deprecated legacy size`, `use a current size such as "${DEFAULTS.instanceSize}"`);
+        }
+        const size = requireOneOf(ctx, "instanceSize", args.instanceSize, DO_INSTANCE_SIZES);
+        const s = sizeOf(size);
+        if ((explicitMemory ?? 0) > s.memoryMiB || (explicitCpus ?? 0) > s.vcpus) {
+            invalid(ctx, "instanceSize", `"${size}" (${s.vcpus} vCPU, ${s.memoryMiB} MiB) is smaller than memory/cpus ask for`,
+                "pick a larger instanceSize, or drop memory/cpus (on App Platform the instance size is the limit)");
+        }
+        return size;
+    }
+    if (explicitMemory !== undefined || explicitCpus !== undefined) {
+        const size = pickInstanceSize(explicitMemory ?? 0, explicitCpus ?? 0);
+        if (!size) invalid(ctx, "memory", "no App Platform instance size is that large", "lower memory/cpus or set instanceSize");
+        return size;
+    }
+    return DEFAULTS.instanceSize;
+}
+
+/** The alerts and log destinations the links give (`link.doApp`), each defined by one link only, sorted. */
+function mergeLinkedDoApp(ctx: ErrorContext, links: NeutralApiService["links"]): { alerts: AppServiceAlertSpec[]; logDestinations: AppServiceLogDestinationSpec[] } {
+    const alerts: AppServiceAlertSpec[] = [];
+    const logDestinations: AppServiceLogDestinationSpec[] = [];
+    const alertOwners = new Map<string, string>();
+    const destOwners = new Map<string, string>();
+    links.forEach(({ label, link }, i) => {
+        const extra = link.doApp ?? {};
+        for (const a of extra.alerts ?? []) {
+            const rule = String(a.rule);
+            if (alertOwners.has(rule)) {
+                invalid(ctx, `link[${i}]`, `alert ${rule} is set by both ${alertOwners.get(rule)} and ${label}`, "let only one link define each alert rule");
+            }
+            alertOwners.set(rule, label);
+            alerts.push(a);
+        }
+        for (const d of extra.logDestinations ?? []) {
+            const dn = String(d.name);
+            if (destOwners.has(dn)) {
+                invalid(ctx, `link[${i}]`, `log destination "${dn}" is set by both ${destOwners.get(dn)} and ${label}`, "give each log destination a unique name");
+            }
+            destOwners.set(dn, label);
+            logDestinations.push(d);
+        }
+    });
+    alerts.sort((a, b) => String(a.rule).localeCompare(String(b.rule)));
+    logDestinations.sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    return { alerts, logDestinations };
 }

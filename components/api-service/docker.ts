@@ -1,9 +1,14 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { ErrorContext, invalid } from "../core/errors";
 import { goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
 import { DockerTarget } from "../core/target";
-import { NormalizedApiService, SECRETS_DIR } from "./normalize";
+import {
+    ApiServiceInput, DEFAULTS, ImageSource, NeutralApiService, NormalizedApiService, SECRETS_DIR, envEntries, envKeyClaims,
+} from "./normalize";
 
 export interface ApiServiceDockerResources {
     image: docker.RemoteImage | docker.Image;
@@ -136,4 +141,43 @@ export function createApiServiceDocker(
     const hosts = Array.from({ length: n.replicas }, (_, i) => `${name}-${i + 1}`);
     for (const { link } of n.links) link.docker?.scrape?.addTargets({ service: name, hosts, port: n.port, release }, containers);
     return { image, containers, release };
+}
+
+/**
+ * The docker target's own checks and defaults, run after normalize (see `validateApiService`):
+ * the build context on this machine, the `<KEY>_FILE` names file delivery adds, secret files
+ * against a read-only root, and Docker's probe interval. Returns the service normalized for docker.
+ */
+export function checkApiServiceDocker(name: string, args: ApiServiceInput, n: NeutralApiService): NormalizedApiService {
+    const ctx: ErrorContext = { kind: "ApiService", name };
+    if (n.source.kind === "build") checkBuildContext(ctx, n.source);
+    if (n.secretDelivery === "file") claimSecretFiles(ctx, args, n);
+    if (n.readOnlyRootFilesystem && n.secretDelivery === "file" && n.env.some(e => e.secret)) {
+        // Docker refuses to copy files into a container whose root filesystem is read-only.
+        invalid(ctx, "readOnlyRootFilesystem", "cannot be combined with file-delivered secrets (Docker cannot upload into a read-only container)",
+            `set secretDelivery: "env", or readOnlyRootFilesystem: false`);
+    }
+    // Same keys in the same order as normalize made them: releaseOf hashes this object.
+    return { ...n, healthcheck: { ...n.healthcheck, intervalSeconds: n.healthcheck.intervalSeconds ?? DEFAULTS.dockerIntervalSeconds } };
+}
+
+function checkBuildContext(ctx: ErrorContext, b: Extract<ImageSource, { kind: "build" }>): void {
+    if (typeof b.context !== "string" || b.context === "" || !fs.existsSync(b.context) || !fs.statSync(b.context).isDirectory()) {
+        invalid(ctx, "build.context", `${JSON.stringify(b.context)} is not a directory`, "point it at the folder holding the Dockerfile, relative to the Pulumi project");
+    }
+    if (!fs.existsSync(path.resolve(b.context, b.dockerfile))) {
+        invalid(ctx, "build.dockerfile", `${JSON.stringify(b.dockerfile)} does not exist in ${JSON.stringify(b.context)}`, "give the Dockerfile's path relative to build.context");
+    }
+}
+
+/**
+ * File delivery adds `<KEY>_FILE` beside each secret; it must not shadow a real variable. The
+ * claims replay normalize's, in its order, so a clash names the same two owners it always did.
+ */
+function claimSecretFiles(ctx: ErrorContext, args: ApiServiceInput, n: NeutralApiService): void {
+    const claim = envKeyClaims(ctx);
+    for (const { e, source, path: pathForError } of envEntries(args, n.links)) {
+        claim(e.key, source, pathForError);
+        if (e.secret) claim(`${e.key}_FILE`, `${source} (file delivery of ${e.key})`, pathForError);
+    }
 }

@@ -4,9 +4,9 @@ import { Routable, ServiceEndpoint } from "../core/service";
 import { Target, unknownTarget } from "../core/target";
 import type { AppContributor, AppPart } from "../targets/app-spec";
 import type { ApiServiceDockerResources } from "./docker";
-import { createApiServiceDocker } from "./docker";
-import { apiServiceAppSpec } from "./do-app";
-import { BuildArgs, HealthcheckArgs, normalizeApiService, serviceEndpoint } from "./normalize";
+import { checkApiServiceDocker, createApiServiceDocker } from "./docker";
+import { apiServiceAppSpec, checkApiServiceDoApp } from "./do-app";
+import { ApiServiceInput, BuildArgs, HealthcheckArgs, NormalizedApiService, normalizeApiService, serviceEndpoint } from "./normalize";
 
 export { BuildArgs, HealthcheckArgs, DEFAULTS as API_SERVICE_DEFAULTS, parseMemory, normalizeApiService, serviceEndpoint } from "./normalize";
 export { DO_INSTANCE_SIZES, parseDoImage, pickInstanceSize } from "./images";
@@ -133,6 +133,20 @@ export interface ApiServiceArgs {
     secretDelivery?: "file" | "env";
 }
 
+/**
+ * Every check ApiService makes, without registering anything (a stack's preflight runs it): the
+ * target-neutral normalize, then the target's own checks and defaults. Returns the service
+ * normalized for its target, which is what the constructor builds from.
+ */
+export function validateApiService(name: string, args: ApiServiceInput): NormalizedApiService {
+    const n = normalizeApiService(name, args);
+    switch (args.target.kind) {
+        case "docker": return checkApiServiceDocker(name, args, n);
+        case "do-app": return checkApiServiceDoApp(name, args, n);
+        default: return unknownTarget(args.target);
+    }
+}
+
 /** A stateless HTTP service: replicated containers on Docker, a service component on App Platform. */
 export class ApiService extends pulumi.ComponentResource implements Routable, AppContributor {
     readonly endpoint: ServiceEndpoint;
@@ -148,7 +162,7 @@ export class ApiService extends pulumi.ComponentResource implements Routable, Ap
     readonly image?: ApiServiceDockerResources["image"];
 
     constructor(name: string, args: ApiServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-        const n = normalizeApiService(name, args);
+        const n = validateApiService(name, args);
         super("slipway:service:ApiService", name, {}, opts);
         this.endpoint = serviceEndpoint(name, n, args.target.kind);
         this.internalUrl = pulumi.output(`http://${name}:${n.port}`);

@@ -1,15 +1,12 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ErrorContext, invalid, requireInt, requireOneOf } from "../core/errors";
 import { EnvVar } from "../core/env";
-import { Link, Linkable, isLinkable } from "../core/link";
+import { Link, isLinkable } from "../core/link";
 import { DO_NAME, ENV_KEY } from "../core/naming";
 import { ServiceEndpoint } from "../core/service";
 import type { ApiServiceArgs } from "./index";
 import { Target } from "../core/target";
-import type { AppServiceAlertSpec, AppServiceLogDestinationSpec } from "../targets/app-spec";
-import { DO_INSTANCE_SIZES, DO_LEGACY_INSTANCE_SIZES, DoImage, DoInstanceSize, parseDoImage, pickInstanceSize, sizeOf } from "./images";
+import type { AppServiceAlertSpec, AppServiceLogDestinationSpec, AppServiceSpec } from "../targets/app-spec";
 
 const RELEASE = /^[a-z0-9][a-z0-9-]{0,15}$/;
 
@@ -46,7 +43,7 @@ export const SECRET_DELIVERIES = ["file", "env"] as const;
 export const SECRETS_DIR = "/run/secrets";
 
 // Conservative on purpose: the path also goes into a shell healthcheck command.
-const HTTP_PATH = /^\/[A-Za-z0-9._~\/-]{0,255}$/;
+const HTTP_PATH = /^\/[A-Za-z0-9._~/-]{0,255}$/;
 const MEMORY = /^(\d+(?:\.\d+)?)\s*([kmg])(?:i?b)?$/i;
 const USER = /^(\d+)(?::(\d+))?$/;
 const LOG_SIZE = /^[1-9]\d*[kmg]$/;
@@ -74,7 +71,11 @@ export interface HealthcheckArgs {
 export type ApiServiceInput = Omit<ApiServiceArgs, "restart" | "secretDelivery"> & { restart?: string; secretDelivery?: string };
 
 export type ImageSource =
-    | { kind: "image"; ref: pulumi.Input<string>; /** Parsed now when the ref is a plain string on do-app. */ doImage?: DoImage }
+    | {
+        kind: "image"; ref: pulumi.Input<string>;
+        /** do-app: the App spec image block, parsed by the do-app check when the ref is a plain string. */
+        doImage?: NonNullable<AppServiceSpec["image"]>;
+    }
     | { kind: "build"; context: string; dockerfile: string; args: Record<string, string>; platform?: string };
 
 export interface NormalizedApiService {
@@ -84,7 +85,7 @@ export interface NormalizedApiService {
     port: number;
     healthPath: string;
     readyPath: string;
-    healthcheck: { command: string[]; intervalSeconds: number; timeoutSeconds: number; retries: number; startPeriodSeconds: number };
+    healthcheck: Healthcheck;
     waitForHealthy: boolean;
     restart: typeof RESTART_POLICIES[number];
     memoryMiB: number;
@@ -102,11 +103,23 @@ export interface NormalizedApiService {
     secretDelivery: typeof SECRET_DELIVERIES[number];
     /** docker: the release the replicas are named by; undefined = derived from the settings. */
     release?: string;
-    /** do-app only. */
-    instanceSize?: DoInstanceSize;
+    /** do-app only: one of DO_INSTANCE_SIZES (images.ts), chosen by the do-app check. */
+    instanceSize?: string;
+    /** do-app only (empty on docker): what the links give the service, merged by the do-app check. */
     alerts: AppServiceAlertSpec[];
     logDestinations: AppServiceLogDestinationSpec[];
 }
+
+export interface Healthcheck { command: string[]; intervalSeconds: number; timeoutSeconds: number; retries: number; startPeriodSeconds: number }
+
+/**
+ * What normalize returns: the target-neutral part. The probe interval's default differs per
+ * target, so it stays undefined unless given; the target's check (docker.ts / do-app.ts) fills it
+ * in and adds the target's own fields. `validateApiService` (index.ts) runs both.
+ */
+export type NeutralApiService = Omit<NormalizedApiService, "healthcheck"> & {
+    healthcheck: Omit<Healthcheck, "intervalSeconds"> & { intervalSeconds: number | undefined };
+};
 
 /** MiB from "512m", "1g", "1.5GiB", "262144k"; undefined when it is not a size. */
 export function parseMemory(value: string): number | undefined {
@@ -124,29 +137,61 @@ export function defaultHealthcheckCommand(port: number, readyPath: string): stri
     return ["CMD-SHELL", `wget -q -O /dev/null '${url}' || curl -fsS -o /dev/null '${url}' || exit 1`];
 }
 
-export function normalizeApiService(name: string, args: ApiServiceInput): NormalizedApiService {
+/**
+ * The target-neutral checks and defaults: the same rules on every target, so a program moves
+ * between them unchanged. No file system and no target tables here; what only one target can
+ * check is in its own file (`checkApiServiceDocker`, `checkApiServiceDoApp`).
+ */
+export function normalizeApiService(name: string, args: ApiServiceInput): NeutralApiService {
     const ctx: ErrorContext = { kind: "ApiService", name };
-    const target = args.target;
+    checkTargetAndName(ctx, name, args.target);
+    const source = normalizeSource(ctx, args);
+    const replicas = requireInt(ctx, "replicas", args.replicas ?? (args.target.production ? DEFAULTS.replicasProduction : DEFAULTS.replicasOther), 1, 20);
+    const port = requireInt(ctx, "port", args.port ?? DEFAULTS.port, 1, 65535);
+    const healthPath = httpPath(ctx, "healthPath", args.healthPath ?? DEFAULTS.healthPath);
+    const readyPath = httpPath(ctx, "readyPath", args.readyPath ?? DEFAULTS.readyPath);
+    const healthcheck = normalizeHealthcheck(ctx, args.healthcheck ?? {}, port, readyPath);
+    const restart = requireOneOf(ctx, "restart", args.restart ?? DEFAULTS.restart, RESTART_POLICIES);
+    const { memoryMiB, cpus } = normalizeLimits(ctx, args);
+    const { uid, gid } = normalizeUser(ctx, args);
+    const readOnlyRootFilesystem = args.readOnlyRootFilesystem ?? false;
+    const stopSignal = requireOneOf(ctx, "stopSignal", args.stopSignal ?? DEFAULTS.stopSignal, STOP_SIGNALS);
+    const stopGracePeriodSeconds = requireInt(ctx, "stopGracePeriodSeconds", args.stopGracePeriodSeconds ?? DEFAULTS.stopGracePeriodSeconds, 1, 600);
+    const logs = normalizeLogs(ctx, args.logs);
+    const secretDelivery = requireOneOf(ctx, "secretDelivery", args.secretDelivery ?? DEFAULTS.secretDelivery, SECRET_DELIVERIES);
+    const waitForHealthy = args.waitForHealthy ?? true;
+    const links = resolveLinks(ctx, name, port, args.link);
+    const env = withPort(ctx, mergeEnv(ctx, args, links), port);
+    if (args.release !== undefined && (typeof args.release !== "string" || !RELEASE.test(args.release))) {
+        invalid(ctx, "release", `${JSON.stringify(args.release)} is not a release name`,
+            "use 1 to 16 lowercase letters, digits and hyphens, e.g. a short git sha \"3f9a2c1\"");
+    }
+    // Key order is part of the docker release hash (releaseOf): keep it.
+    return {
+        name, source, replicas, port, healthPath, readyPath, healthcheck, waitForHealthy, restart, memoryMiB, cpus, uid, gid,
+        readOnlyRootFilesystem, stopSignal, stopGracePeriodSeconds, logs, env, links, secretDelivery, release: args.release,
+        alerts: [], logDestinations: [],
+    };
+}
+
+function checkTargetAndName(ctx: ErrorContext, name: string, target: Target | undefined): void {
     if (!target || (target.kind !== "docker" && target.kind !== "do-app")) {
         invalid(ctx, "target", "is missing or not a Slipway target", "pass `host.target` (DockerHost) or `doAppTarget(...)`");
     }
-    const doApp = target.kind === "do-app";
     // One rule on both targets, so a program moves between them unchanged.
     if (!DO_NAME.test(name)) {
         invalid(ctx, "name", `"${name}" is not a valid service name`, "use 2 to 32 lowercase letters, digits and hyphens, starting with a letter");
     }
+}
 
-    const source = normalizeSource(ctx, args, doApp);
-    const replicas = requireInt(ctx, "replicas", args.replicas ?? (target.production ? DEFAULTS.replicasProduction : DEFAULTS.replicasOther), 1, 20);
-    const port = requireInt(ctx, "port", args.port ?? DEFAULTS.port, 1, 65535);
-    const healthPath = httpPath(ctx, "healthPath", args.healthPath ?? DEFAULTS.healthPath);
-    const readyPath = httpPath(ctx, "readyPath", args.readyPath ?? DEFAULTS.readyPath);
-
-    const hc = args.healthcheck ?? {};
-    // Bounds are App Platform's liveness bounds, so both targets accept the same values.
+/** Bounds are App Platform's liveness bounds, so both targets accept the same values. */
+function normalizeHealthcheck(ctx: ErrorContext, hc: HealthcheckArgs, port: number, readyPath: string): NeutralApiService["healthcheck"] {
+    // The interval's default differs per target: the target's check fills it in.
+    const intervalSeconds = hc.intervalSeconds ?? undefined;
+    if (intervalSeconds !== undefined) requireInt(ctx, "healthcheck.intervalSeconds", intervalSeconds, 1, 300);
     const healthcheck = {
         command: hc.command ?? defaultHealthcheckCommand(port, readyPath),
-        intervalSeconds: requireInt(ctx, "healthcheck.intervalSeconds", hc.intervalSeconds ?? (doApp ? DEFAULTS.intervalSeconds : DEFAULTS.dockerIntervalSeconds), 1, 300),
+        intervalSeconds,
         timeoutSeconds: requireInt(ctx, "healthcheck.timeoutSeconds", hc.timeoutSeconds ?? DEFAULTS.timeoutSeconds, 1, 120),
         retries: requireInt(ctx, "healthcheck.retries", hc.retries ?? DEFAULTS.retries, 1, 50),
         startPeriodSeconds: requireInt(ctx, "healthcheck.startPeriodSeconds", hc.startPeriodSeconds ?? DEFAULTS.startPeriodSeconds, 0, 3600),
@@ -156,8 +201,10 @@ export function normalizeApiService(name: string, args: ApiServiceInput): Normal
         invalid(ctx, "healthcheck.command", `${JSON.stringify(hc.command)} is not a Docker healthcheck test`,
             `start with "CMD" (exec form) or "CMD-SHELL" (shell form), e.g. ["CMD", "/app/healthcheck"]`);
     }
+    return healthcheck;
+}
 
-    const restart = requireOneOf(ctx, "restart", args.restart ?? DEFAULTS.restart, RESTART_POLICIES);
+function normalizeLimits(ctx: ErrorContext, args: ApiServiceInput): { memoryMiB: number; cpus: number } {
     const memoryText = args.memory ?? DEFAULTS.memory;
     const memoryMiB = typeof memoryText === "string" ? parseMemory(memoryText) : undefined;
     if (memoryMiB === undefined || memoryMiB < 6 || memoryMiB > 65536) {
@@ -168,7 +215,10 @@ export function normalizeApiService(name: string, args: ApiServiceInput): Normal
     if (typeof cpus !== "number" || !Number.isFinite(cpus) || cpus < 0.01 || cpus > 64) {
         invalid(ctx, "cpus", `${JSON.stringify(cpus)} is not a CPU limit`, "use a number of CPUs from 0.01 to 64, e.g. 0.5");
     }
+    return { memoryMiB, cpus };
+}
 
+function normalizeUser(ctx: ErrorContext, args: ApiServiceInput): { uid: string; gid: string } {
     const userText = args.user ?? DEFAULTS.user;
     const um = typeof userText === "string" ? USER.exec(userText) : null;
     if (userText === "root" || (um && (um[1] === "0" || um[2] === "0") && !args.allowRoot)) {
@@ -179,39 +229,18 @@ export function normalizeApiService(name: string, args: ApiServiceInput): Normal
         invalid(ctx, "user", `${JSON.stringify(userText)} is not a numeric "uid:gid"`,
             `use numbers, e.g. "${DEFAULTS.user}": names resolve differently on the host (which owns uploaded secret files) and in the image`);
     }
-    const readOnlyRootFilesystem = args.readOnlyRootFilesystem ?? false;
-    const stopSignal = requireOneOf(ctx, "stopSignal", args.stopSignal ?? DEFAULTS.stopSignal, STOP_SIGNALS);
-    const stopGracePeriodSeconds = requireInt(ctx, "stopGracePeriodSeconds", args.stopGracePeriodSeconds ?? DEFAULTS.stopGracePeriodSeconds, 1, 600);
+    return { uid: um[1]!, gid: um[2] ?? um[1]! };
+}
+
+function normalizeLogs(ctx: ErrorContext, given: ApiServiceInput["logs"]): NormalizedApiService["logs"] {
     const logs = {
-        maxSize: args.logs?.maxSize ?? DEFAULTS.logMaxSize,
-        maxFiles: requireInt(ctx, "logs.maxFiles", args.logs?.maxFiles ?? DEFAULTS.logMaxFiles, 1, 100),
+        maxSize: given?.maxSize ?? DEFAULTS.logMaxSize,
+        maxFiles: requireInt(ctx, "logs.maxFiles", given?.maxFiles ?? DEFAULTS.logMaxFiles, 1, 100),
     };
     if (!LOG_SIZE.test(logs.maxSize)) {
         invalid(ctx, "logs.maxSize", `${JSON.stringify(logs.maxSize)} is not a json-file log size`, `use a number with k, m or g, e.g. "10m"`);
     }
-    const secretDelivery = requireOneOf(ctx, "secretDelivery", args.secretDelivery ?? DEFAULTS.secretDelivery, SECRET_DELIVERIES);
-    const waitForHealthy = args.waitForHealthy ?? true;
-
-    const links = resolveLinks(ctx, name, port, args.link);
-    const env = withPort(ctx, mergeEnv(ctx, args, links, secretDelivery === "file" && !doApp), port);
-    if (!doApp && readOnlyRootFilesystem && secretDelivery === "file" && env.some(e => e.secret)) {
-        // Docker refuses to copy files into a container whose root filesystem is read-only.
-        invalid(ctx, "readOnlyRootFilesystem", "cannot be combined with file-delivered secrets (Docker cannot upload into a read-only container)",
-            `set secretDelivery: "env", or readOnlyRootFilesystem: false`);
-    }
-
-    if (args.release !== undefined && (typeof args.release !== "string" || !RELEASE.test(args.release))) {
-        invalid(ctx, "release", `${JSON.stringify(args.release)} is not a release name`,
-            "use 1 to 16 lowercase letters, digits and hyphens, e.g. a short git sha \"3f9a2c1\"");
-    }
-
-    const n: NormalizedApiService = {
-        name, source, replicas, port, healthPath, readyPath, healthcheck, waitForHealthy, restart,
-        memoryMiB: memoryMiB!, cpus, uid: um![1]!, gid: um![2] ?? um![1]!, readOnlyRootFilesystem, stopSignal,
-        stopGracePeriodSeconds, logs, env, links, secretDelivery, release: args.release, alerts: [], logDestinations: [],
-    };
-    if (doApp) normalizeForDoApp(ctx, name, args, n);
-    return n;
+    return logs;
 }
 
 function httpPath(ctx: ErrorContext, prop: string, value: string): string {
@@ -221,7 +250,8 @@ function httpPath(ctx: ErrorContext, prop: string, value: string): string {
     return value;
 }
 
-function normalizeSource(ctx: ErrorContext, args: ApiServiceInput, doApp: boolean): ImageSource {
+/** Which source, and its target-neutral shape; whether a target can use it is the target's check. */
+function normalizeSource(ctx: ErrorContext, args: ApiServiceInput): ImageSource {
     const hasImage = args.image !== undefined && args.image !== null;
     const hasBuild = args.build !== undefined && args.build !== null;
     if (hasImage === hasBuild) {
@@ -230,34 +260,18 @@ function normalizeSource(ctx: ErrorContext, args: ApiServiceInput, doApp: boolea
     }
     if (hasImage) {
         const ref = args.image!;
-        if (typeof ref === "string") {
-            if (!/^\S+$/.test(ref)) invalid(ctx, "image", `${JSON.stringify(ref)} is not an image reference`, `use "registry/repository:tag", e.g. "ghcr.io/acme/api:1.4.2"`);
-            if (doApp) {
-                const parsed = parseDoImage(ref);
-                if (!parsed.ok) invalid(ctx, "image", parsed.problem, parsed.fix);
-                return { kind: "image", ref, doImage: parsed.image };
-            }
+        if (typeof ref === "string" && !/^\S+$/.test(ref)) {
+            invalid(ctx, "image", `${JSON.stringify(ref)} is not an image reference`, `use "registry/repository:tag", e.g. "ghcr.io/acme/api:1.4.2"`);
         }
         return { kind: "image", ref };
     }
     const b = args.build!;
-    if (doApp) {
-        invalid(ctx, "build", "App Platform cannot build a local context: it runs images from a registry",
-            "push the image in CI and pass image: \"registry.digitalocean.com/<registry>/<repo>:<tag>\" (or a GHCR/Docker Hub reference) on this target");
-    }
-    if (typeof b.context !== "string" || b.context === "" || !fs.existsSync(b.context) || !fs.statSync(b.context).isDirectory()) {
-        invalid(ctx, "build.context", `${JSON.stringify(b.context)} is not a directory`, "point it at the folder holding the Dockerfile, relative to the Pulumi project");
-    }
-    const dockerfile = b.dockerfile ?? "Dockerfile";
-    if (!fs.existsSync(path.resolve(b.context, dockerfile))) {
-        invalid(ctx, "build.dockerfile", `${JSON.stringify(dockerfile)} does not exist in ${JSON.stringify(b.context)}`, "give the Dockerfile's path relative to build.context");
-    }
     const buildArgs: Record<string, string> = {};
     for (const k of Object.keys(b.args ?? {}).sort()) {
         if (!BUILD_ARG.test(k)) invalid(ctx, `build.args.${k}`, "is not a valid build argument name", "use letters, digits and '_'");
         buildArgs[k] = b.args![k]!;
     }
-    return { kind: "build", context: b.context, dockerfile, args: buildArgs, platform: b.platform };
+    return { kind: "build", context: b.context, dockerfile: b.dockerfile ?? "Dockerfile", args: buildArgs, platform: b.platform };
 }
 
 /** Ask every linked block for its sections, once: `link()` is pure, the sections are data. */
@@ -271,17 +285,31 @@ function resolveLinks(ctx: ErrorContext, name: string, port: number, links: read
     });
 }
 
-function mergeEnv(ctx: ErrorContext, args: ApiServiceInput, links: { label: string; link: Link }[], fileSecrets: boolean): EnvVar[] {
+/** Each env entry with who set it, in the order they are checked: own `env`, then each link's. */
+export function envEntries(args: ApiServiceInput, links: readonly { label: string; link: Link }[]): { e: EnvVar; source: string; path: string }[] {
+    const out = Object.entries(args.env ?? {}).map(([key, value]) => ({ e: { key, value, secret: false }, source: `env.${key}`, path: `env.${key}` }));
+    links.forEach(({ label, link }, i) => {
+        for (const e of link.env ?? []) out.push({ e, source: label, path: `link[${i}]` });
+    });
+    return out;
+}
+
+/** Claims on environment keys: a key claimed twice fails, naming both owners. */
+export function envKeyClaims(ctx: ErrorContext): (key: string, source: string, pathForError: string) => void {
     const owners = new Map<string, string>();
-    const out: EnvVar[] = [];
-    const claim = (key: string, source: string, pathForError: string) => {
+    return (key, source, pathForError) => {
         const prev = owners.get(key);
         if (prev !== undefined) {
             invalid(ctx, pathForError, `${key} is set by both ${prev} and ${source}`, `keep one of them (rename or drop ${key} in ${source})`);
         }
         owners.set(key, source);
     };
-    const add = (e: EnvVar, source: string, pathForError: string) => {
+}
+
+function mergeEnv(ctx: ErrorContext, args: ApiServiceInput, links: { label: string; link: Link }[]): EnvVar[] {
+    const claim = envKeyClaims(ctx);
+    const out: EnvVar[] = [];
+    for (const { e, source, path: pathForError } of envEntries(args, links)) {
         if (typeof e?.key !== "string" || !ENV_KEY.test(e.key)) {
             invalid(ctx, pathForError, `${JSON.stringify(e?.key)} is not a valid environment key`, "use letters, digits and '_', not starting with a digit");
         }
@@ -289,16 +317,8 @@ function mergeEnv(ctx: ErrorContext, args: ApiServiceInput, links: { label: stri
             invalid(ctx, pathForError, `${e.key} has no value`, `give ${e.key} a value or leave it out`);
         }
         claim(e.key, source, pathForError);
-        // File delivery adds KEY_FILE beside each secret; it must not shadow a real variable.
-        if (e.secret && fileSecrets) claim(`${e.key}_FILE`, `${source} (file delivery of ${e.key})`, pathForError);
         out.push(e);
-    };
-    for (const [key, value] of Object.entries(args.env ?? {})) {
-        add({ key, value, secret: false }, `env.${key}`, `env.${key}`);
     }
-    links.forEach(({ label, link }, i) => {
-        for (const e of link.env ?? []) add(e, label, `link[${i}]`);
-    });
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
@@ -319,66 +339,6 @@ function withPort(ctx: ErrorContext, env: EnvVar[], port: number): EnvVar[] {
             `remove PORT from env (Slipway sets PORT=${port} from port), or set it to "${port}"`);
     }
     return env;
-}
-
-function normalizeForDoApp(ctx: ErrorContext, name: string, args: ApiServiceInput, n: NormalizedApiService): void {
-    // Settings App Platform cannot honour. A security setting must never vanish silently, so
-    // these fail; Docker-only operational knobs (restart, healthcheck.command, logs) are ignored.
-    if (args.user !== undefined || args.allowRoot !== undefined) {
-        invalid(ctx, args.user !== undefined ? "user" : "allowRoot", "cannot be set on App Platform, which runs the image's own USER",
-            "set USER in the Dockerfile (e.g. USER 10001:10001) and pass user only on the docker target");
-    }
-    if (args.readOnlyRootFilesystem) {
-        invalid(ctx, "readOnlyRootFilesystem", "is not available on App Platform", "pass it only on the docker target");
-    }
-    if (n.stopSignal !== "SIGTERM") {
-        invalid(ctx, "stopSignal", `App Platform always stops instances with SIGTERM, not ${n.stopSignal}`,
-            "make the service shut down gracefully on SIGTERM and pass stopSignal only on the docker target");
-    }
-    const explicitMemory = args.memory !== undefined ? n.memoryMiB : undefined;
-    const explicitCpus = args.cpus !== undefined ? n.cpus : undefined;
-    if (args.instanceSize !== undefined) {
-        if ((DO_LEGACY_INSTANCE_SIZES as readonly string[]).includes(args.instanceSize)) {
-            invalid(ctx, "instanceSize", `"${args.instanceSize}" is a deprecated legacy size`, `use a current size such as "${DEFAULTS.instanceSize}"`);
-        }
-        const size = requireOneOf(ctx, "instanceSize", args.instanceSize, DO_INSTANCE_SIZES);
-        const s = sizeOf(size);
-        if ((explicitMemory ?? 0) > s.memoryMiB || (explicitCpus ?? 0) > s.vcpus) {
-            invalid(ctx, "instanceSize", `"${size}" (${s.vcpus} vCPU, ${s.memoryMiB} MiB) is smaller than memory/cpus ask for`,
-                "pick a larger instanceSize, or drop memory/cpus (on App Platform the instance size is the limit)");
-        }
-        n.instanceSize = size;
-    } else if (explicitMemory !== undefined || explicitCpus !== undefined) {
-        const size = pickInstanceSize(explicitMemory ?? 0, explicitCpus ?? 0);
-        if (!size) invalid(ctx, "memory", "no App Platform instance size is that large", "lower memory/cpus or set instanceSize");
-        n.instanceSize = size;
-    } else {
-        n.instanceSize = DEFAULTS.instanceSize;
-    }
-
-    const alertOwners = new Map<string, string>();
-    const destOwners = new Map<string, string>();
-    n.links.forEach(({ label, link }, i) => {
-        const extra = link.doApp ?? {};
-        for (const a of extra.alerts ?? []) {
-            const rule = String(a.rule);
-            if (alertOwners.has(rule)) {
-                invalid(ctx, `link[${i}]`, `alert ${rule} is set by both ${alertOwners.get(rule)} and ${label}`, "let only one link define each alert rule");
-            }
-            alertOwners.set(rule, label);
-            n.alerts.push(a);
-        }
-        for (const d of extra.logDestinations ?? []) {
-            const dn = String(d.name);
-            if (destOwners.has(dn)) {
-                invalid(ctx, `link[${i}]`, `log destination "${dn}" is set by both ${destOwners.get(dn)} and ${label}`, "give each log destination a unique name");
-            }
-            destOwners.set(dn, label);
-            n.logDestinations.push(d);
-        }
-    });
-    n.alerts.sort((a, b) => String(a.rule).localeCompare(String(b.rule)));
-    n.logDestinations.sort((a, b) => String(a.name).localeCompare(String(b.name)));
 }
 
 /**
