@@ -402,10 +402,34 @@ export function configRevision(rendered: string): string {
 export function buildCaddyConfig(n: NormalizedGateway, opts: CaddyBuildOptions = {}): CaddyConfig {
     const httpPort = opts.httpPort ?? CONTAINER.httpPort;
     const httpsPort = opts.httpsPort ?? CONTAINER.httpsPort;
-    const bind = opts.bindHost ?? "";
-    const dial = opts.dial ?? dialAddresses;
-    const tlsOn = n.tls !== "off";
+    const config: CaddyConfig = {
+        // The same block as the bootstrap's: the loader pushes the next config through this socket.
+        admin: caddyAdmin(opts.adminSocket),
+        storage: { module: "file_system", root: opts.storageRoot ?? CONTAINER.storageRoot },
+        logging: { logs: caddyLogs(n) },
+        apps: {
+            http: {
+                http_port: httpPort,
+                https_port: httpsPort,
+                grace_period: GRACE_PERIOD,
+                servers: { edge: edgeServer(n, opts, httpPort, httpsPort), health: healthServer(opts.healthListen ?? CONTAINER.healthListen) },
+            },
+        },
+    };
+    if (n.tls === "internal" || (n.tls === "auto" && n.email)) {
+        const issuer = n.tls === "internal" ? { module: "internal" as const } : { module: "acme" as const, email: n.email };
+        config.apps.tls = { automation: { policies: [{ subjects: [...n.domains].sort(), issuers: [issuer] }] } };
+    }
+    if (n.tls === "internal") config.apps.pki = { certificate_authorities: { local: { install_trust: false } } };
+    return config;
+}
 
+/**
+ * What every request to a served host goes through, in order: security headers (deferred, so
+ * they land on every answer), CORS, rate limits, the body limit, compression, the routes, and a
+ * JSON 404 for any path no route claims.
+ */
+function handlingRoutes(n: NormalizedGateway, dial: NonNullable<CaddyBuildOptions["dial"]>): CaddyRoute[] {
     const inner: CaddyRoute[] = [{ handle: [{ handler: "headers", response: { ...securityHeaders(n), deferred: true } }] }];
     inner.push(...corsRoutes(n, true));
     if (n.rateLimits.length) {
@@ -425,15 +449,20 @@ export function buildCaddyConfig(n: NormalizedGateway, opts: CaddyBuildOptions =
     }
     inner.push(...n.routes.map(r => proxyRoute(n, r, dial)));
     inner.push(notFound());
+    return inner;
+}
 
+/** The public server: the handling routes (behind a host matcher when there are domains) and JSON error answers. */
+function edgeServer(n: NormalizedGateway, opts: CaddyBuildOptions, httpPort: number, httpsPort: number): CaddyServer {
+    const tlsOn = n.tls !== "off";
+    const inner = handlingRoutes(n, opts.dial ?? dialAddresses);
     const routes: CaddyRoute[] = n.domains.length
         // Host matchers are also how automatic HTTPS learns which names need certificates.
         ? [{ match: [{ host: [...n.domains].sort() }], handle: [{ handler: "subroute", routes: inner }], terminal: true },
             { handle: [immediateHeaders(n), ...notFound().handle], terminal: true }]
         : inner;
-
     const edge: CaddyServer = {
-        listen: [`${bind}:${tlsOn ? httpsPort : httpPort}`],
+        listen: [`${opts.bindHost ?? ""}:${tlsOn ? httpsPort : httpPort}`],
         routes,
         errors: {
             routes: [
@@ -452,7 +481,11 @@ export function buildCaddyConfig(n: NormalizedGateway, opts: CaddyBuildOptions =
     };
     if (!tlsOn) edge.automatic_https = { disable: true };
     if (n.accessLog) edge.logs = { default_logger_name: ACCESS_LOGGER };
+    return edge;
+}
 
+/** Caddy's own log to stderr, and the access log (JSON lines) to stdout and/or a rolled file. */
+function caddyLogs(n: NormalizedGateway): Record<string, CaddyLog> {
     const logs: Record<string, CaddyLog> = {
         default: { ...runtimeLog(), exclude: [ACCESS_LOGGER_FULL] },
     };
@@ -464,27 +497,7 @@ export function buildCaddyConfig(n: NormalizedGateway, opts: CaddyBuildOptions =
             include: [ACCESS_LOGGER_FULL],
         };
     }
-
-    const config: CaddyConfig = {
-        // The same block as the bootstrap's: the loader pushes the next config through this socket.
-        admin: caddyAdmin(opts.adminSocket),
-        storage: { module: "file_system", root: opts.storageRoot ?? CONTAINER.storageRoot },
-        logging: { logs },
-        apps: {
-            http: {
-                http_port: httpPort,
-                https_port: httpsPort,
-                grace_period: GRACE_PERIOD,
-                servers: { edge, health: healthServer(opts.healthListen ?? CONTAINER.healthListen) },
-            },
-        },
-    };
-    if (n.tls === "internal" || (n.tls === "auto" && n.email)) {
-        const issuer = n.tls === "internal" ? { module: "internal" as const } : { module: "acme" as const, email: n.email };
-        config.apps.tls = { automation: { policies: [{ subjects: [...n.domains].sort(), issuers: [issuer] }] } };
-    }
-    if (n.tls === "internal") config.apps.pki = { certificate_authorities: { local: { install_trust: false } } };
-    return config;
+    return logs;
 }
 
 /** Stable JSON: object keys sorted (arrays keep their meaningful order), 2-space indent, final newline. */

@@ -144,52 +144,89 @@ export function createGatewayDocker(
     image: pulumi.Input<string> | undefined,
     upstreams: pulumi.Resource[] = [],
 ): GatewayDockerResources {
-    const opts = { parent, provider: target.provider };
     const labelMap: Record<string, string> = { ...target.labels, "slipway.component": "Gateway", "slipway.name": name };
-    const labels = labelList(labelMap);
+    const b: Build = { name, n, target, labelMap, opts: { parent, provider: target.provider } };
     const caddyJson = renderCaddyJson(buildCaddyConfig(n));
     const revision = configRevision(caddyJson);
     const bootstrapJson = renderCaddyJson(buildBootstrapConfig());
-    const tlsOn = n.tls !== "off";
+    const v = caddyVolumes(b);
+    // The container takes the image id: the provider keeps the id in state, so a tag here would
+    // differ on every run and replace Caddy on every `up`.
+    const remote = new docker.RemoteImage(`${name}-image`, { name: image ?? DEFAULTS.image, keepLocally: true }, b.opts);
+    const container = caddyContainer(b, remote, v, bootstrapJson);
+    const loader = configLoader(b, remote, v.configVolume, caddyJson, revision, [container, ...upstreams]);
+    return {
+        image: remote, container, loader, configVolume: v.configVolume, dataVolume: v.dataVolume, logVolume: v.logVolume,
+        caddyJson, bootstrapJson, configRevision: revision, url: gatewayUrl(n, target),
+    };
+}
 
-    // Volume names are fixed and Docker's volume create returns an existing volume of that name,
-    // so a volume replace would end up deleting the volume in use. Their inputs (name, labels) are
-    // therefore derived from constants only (stack, environment, component, name), never from config.
+/** What every step of `createGatewayDocker` shares. */
+interface Build {
+    name: string;
+    n: NormalizedGateway;
+    target: DockerTarget;
+    /** Labels of every container and volume, as a map (the loader adds its own). */
+    labelMap: Record<string, string>;
+    opts: { parent: pulumi.Resource; provider: pulumi.ProviderResource };
+}
+
+interface CaddyVolumes {
+    configVolume: docker.Volume;
+    dataVolume?: docker.Volume;
+    logVolume?: docker.Volume;
+    /** The container's mounts of the volumes above. */
+    mounts: docker.types.input.ContainerVolume[];
+    tmpfs: Record<string, string>;
+}
+
+/**
+ * Caddy's volumes: /config always, /data (certificates) with TLS, the access-log directory with a
+ * log file. Volume names are fixed and Docker's volume create returns an existing volume of that
+ * name, so a volume replace would end up deleting the volume in use. Their inputs (name, labels)
+ * are therefore derived from constants only (stack, environment, component, name), never from config.
+ */
+function caddyVolumes(b: Build): CaddyVolumes {
+    const { name, n, target, opts } = b;
+    const labels = labelList(b.labelMap);
     const configVolume = new docker.Volume(`${name}-caddy-config`, {
         name: `${target.namePrefix}-${name}-caddy-config`,
         labels: labels,
     }, opts);
-    const volumes: docker.types.input.ContainerVolume[] = [{ volumeName: configVolume.name, containerPath: CONTAINER.configDir }];
+    const mounts: docker.types.input.ContainerVolume[] = [{ volumeName: configVolume.name, containerPath: CONTAINER.configDir }];
     const tmpfs: Record<string, string> = {};
     let dataVolume: docker.Volume | undefined;
-    if (tlsOn) {
+    if (n.tls !== "off") {
         // Certificates and ACME account keys: losing them means re-issuing against CA rate limits.
         dataVolume = new docker.Volume(`${name}-data`, {
             name: `${target.namePrefix}-${name}-caddy-data`,
             labels: labels,
         }, { ...opts, protect: target.production, retainOnDelete: target.production });
-        volumes.push({ volumeName: dataVolume.name, containerPath: "/data" });
+        mounts.push({ volumeName: dataVolume.name, containerPath: "/data" });
     } else {
         tmpfs["/data"] = TMPFS;
     }
     let logVolume: docker.Volume | undefined;
     if (n.accessLog?.file) {
         logVolume = new docker.Volume(`${name}-logs`, { name: `${target.namePrefix}-${name}-caddy-logs`, labels: labels }, opts);
-        volumes.push({ volumeName: logVolume.name, containerPath: n.accessLog.file.replace(/\/[^/]+$/, "") });
+        mounts.push({ volumeName: logVolume.name, containerPath: n.accessLog.file.replace(/\/[^/]+$/, "") });
     }
+    return { configVolume, dataVolume, logVolume, mounts, tmpfs };
+}
 
+function caddyPorts(n: NormalizedGateway, target: DockerTarget): docker.types.input.ContainerPort[] {
     const ports: docker.types.input.ContainerPort[] = [
         { internal: CONTAINER.httpPort, external: n.publishPorts.http, ip: target.publishAddress, protocol: "tcp" },
     ];
     if (n.publishPorts.https !== undefined) {
         ports.push({ internal: CONTAINER.httpsPort, external: n.publishPorts.https, ip: target.publishAddress, protocol: "tcp" });
     }
+    return ports;
+}
 
-    // The container takes the image id: the provider keeps the id in state, so a tag here would
-    // differ on every run and replace Caddy on every `up`.
-    const remote = new docker.RemoteImage(`${name}-image`, { name: image ?? DEFAULTS.image, keepLocally: true }, opts);
-
-    const container = new docker.Container(`${name}-caddy`, {
+/** Caddy itself, started on the constant bootstrap config; the loader pushes the real one. */
+function caddyContainer(b: Build, remote: docker.RemoteImage, v: CaddyVolumes, bootstrapJson: string): docker.Container {
+    return new docker.Container(`${b.name}-caddy`, {
         image: remote.imageId,
         // Both set, so the result is `caddy run ...` whatever the image's own ENTRYPOINT/CMD
         // (images/caddy has ENTRYPOINT caddy; the official image has none). With an autosave in
@@ -201,11 +238,11 @@ export function createGatewayDocker(
         capabilities: { drops: ["ALL"] },
         securityOpts: ["no-new-privileges:true"],
         ...memoryLimit(CADDY_MEMORY_MIB),
-        tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined,
-        volumes,
-        ports,
-        networksAdvanced: [{ name: target.networkName, aliases: [name] }],
-        labels: labels,
+        tmpfs: Object.keys(v.tmpfs).length ? v.tmpfs : undefined,
+        volumes: v.mounts,
+        ports: caddyPorts(b.n, b.target),
+        networksAdvanced: [{ name: b.target.networkName, aliases: [b.name] }],
+        labels: labelList(b.labelMap),
         healthcheck: {
             // An internal listener (never published), in the bootstrap too: it proves Caddy is up.
             tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://${CONTAINER.healthListen}${CONTAINER.healthPath}`],
@@ -222,16 +259,21 @@ export function createGatewayDocker(
         wait: true,
         waitTimeout: 60,
     }, {
-        ...opts,
+        ...b.opts,
         // The host ports are fixed, so a create-before-delete replace would fail with "port is
         // already allocated". Only an image, port, TLS or log-file change replaces Caddy now; the
         // gateway is down from the old container's stop (up to its 15 s drain) until the new one
         // serves the resumed config.
         deleteBeforeReplace: true,
     });
+}
 
-    const loaderLabels = labelList({ ...labelMap, "slipway.role": "config-loader", "slipway.config-revision": revision });
-    const loader = new docker.Container(`${name}-config-${revision}`, {
+/** The loader that pushes this config revision into the running Caddy, after `dependsOn`. */
+function configLoader(
+    b: Build, remote: docker.RemoteImage, configVolume: docker.Volume, caddyJson: string, revision: string, dependsOn: pulumi.Resource[],
+): docker.Container {
+    const loaderLabels = labelList({ ...b.labelMap, "slipway.role": "config-loader", "slipway.config-revision": revision });
+    return new docker.Container(`${b.name}-config-${revision}`, {
         // The same image: `caddy reload` then speaks the running Caddy's admin API version.
         image: remote.imageId,
         entrypoints: ["/bin/sh", "-c"],
@@ -266,17 +308,19 @@ export function createGatewayDocker(
         wait: true,
         waitTimeout: CONFIG_LOADER.waitTimeoutSeconds,
     }, {
-        ...opts,
-        // After the upstream services: Caddy runs its first active health check when the config
-        // loads, and replicas that do not exist yet would keep every route at 503 until the next one.
-        dependsOn: [container, ...upstreams],
+        ...b.opts,
+        // After Caddy and the upstream services: Caddy runs its first active health check when the
+        // config loads, and replicas that do not exist yet would keep every route at 503 until the next one.
+        dependsOn,
     });
+}
 
+/** The base URL clients use: https on the first domain with TLS, else http on the domain or the publish address. */
+function gatewayUrl(n: NormalizedGateway, target: DockerTarget): string {
     const host = n.domains[0];
-    const url = host && tlsOn
+    return host && n.tls !== "off"
         ? `https://${host}${n.publishPorts.https === 443 ? "" : `:${n.publishPorts.https}`}`
         : `http://${host ?? target.publishAddress}${n.publishPorts.http === 80 ? "" : `:${n.publishPorts.http}`}`;
-    return { image: remote, container, loader, configVolume, dataVolume, logVolume, caddyJson, bootstrapJson, configRevision: revision, url };
 }
 
 /**
