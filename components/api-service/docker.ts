@@ -53,45 +53,8 @@ export function createApiServiceDocker(
     target: DockerTarget,
 ): ApiServiceDockerResources {
     const opts = { parent, provider: target.provider };
-    let image: docker.RemoteImage | docker.Image;
-    let imageRef: pulumi.Output<string>;
-    if (n.source.kind === "image") {
-        const remote = new docker.RemoteImage(`${name}-image`, { name: n.source.ref, keepLocally: true }, opts);
-        image = remote;
-        imageRef = remote.imageId;
-    } else {
-        const built = new docker.Image(`${name}-image`, {
-            imageName: `${target.namePrefix}-${name}:slipway`,
-            build: {
-                context: n.source.context,
-                dockerfile: n.source.dockerfile,
-                args: n.source.args,
-                platform: n.source.platform,
-            },
-            // Built on the target engine for the target engine; no registry involved.
-            skipPush: true,
-        }, opts);
-        image = built;
-        imageRef = built.repoDigest;
-    }
-
-    const fileSecrets = n.secretDelivery === "file";
-    const envs: pulumi.Input<string>[] = [];
-    const uploads: docker.types.input.ContainerUpload[] = [];
-    for (const e of n.env) {
-        if (e.secret && fileSecrets) {
-            const file = `${SECRETS_DIR}/${e.key}`;
-            envs.push(`${e.key}_FILE=${file}`);
-            // Root-owned and world-readable inside the container, exactly Docker's own secrets
-            // (0444 root:root): an `owner` would make the daemon look the service's numeric user
-            // up in the *host's* passwd database and fail the create (moby/moby#34142).
-            uploads.push({ file, content: pulumi.secret(e.value), permissions: "0444" });
-        } else if (e.secret) {
-            envs.push(pulumi.secret(pulumi.interpolate`${e.key}=${e.value}`));
-        } else {
-            envs.push(typeof e.value === "string" ? `${e.key}=${e.value}` : pulumi.interpolate`${e.key}=${e.value}`);
-        }
-    }
+    const { image, imageRef } = dockerImage(name, n.source, target, opts);
+    const { envs, uploads } = dockerEnv(n);
     const hc = n.healthcheck;
     // Long enough for the start period plus every retry, so `wait` fails for a real reason only.
     const waitTimeout = Math.max(60, hc.startPeriodSeconds + (hc.intervalSeconds + hc.timeoutSeconds) * (hc.retries + 1));
@@ -180,4 +143,48 @@ function claimSecretFiles(ctx: ErrorContext, args: ApiServiceInput, n: NeutralAp
         claim(e.key, source, pathForError);
         if (e.secret) claim(`${e.key}_FILE`, `${source} (file delivery of ${e.key})`, pathForError);
     }
+}
+
+/** The image the replicas run: pulled (RemoteImage), or built on the target engine (Image, never pushed). */
+function dockerImage(
+    name: string, source: ImageSource, target: DockerTarget, opts: pulumi.CustomResourceOptions,
+): { image: docker.RemoteImage | docker.Image; imageRef: pulumi.Output<string> } {
+    if (source.kind === "image") {
+        const remote = new docker.RemoteImage(`${name}-image`, { name: source.ref, keepLocally: true }, opts);
+        return { image: remote, imageRef: remote.imageId };
+    }
+    const built = new docker.Image(`${name}-image`, {
+        imageName: `${target.namePrefix}-${name}:slipway`,
+        build: {
+            context: source.context,
+            dockerfile: source.dockerfile,
+            args: source.args,
+            platform: source.platform,
+        },
+        // Built on the target engine for the target engine; no registry involved.
+        skipPush: true,
+    }, opts);
+    return { image: built, imageRef: built.repoDigest };
+}
+
+/** The replicas' env, and with file delivery the secret files and their `<KEY>_FILE` pointers. */
+function dockerEnv(n: NormalizedApiService): { envs: pulumi.Input<string>[]; uploads: docker.types.input.ContainerUpload[] } {
+    const fileSecrets = n.secretDelivery === "file";
+    const envs: pulumi.Input<string>[] = [];
+    const uploads: docker.types.input.ContainerUpload[] = [];
+    for (const e of n.env) {
+        if (e.secret && fileSecrets) {
+            const file = `${SECRETS_DIR}/${e.key}`;
+            envs.push(`${e.key}_FILE=${file}`);
+            // Root-owned and world-readable inside the container, exactly Docker's own secrets
+            // (0444 root:root): an `owner` would make the daemon look the service's numeric user
+            // up in the *host's* passwd database and fail the create (moby/moby#34142).
+            uploads.push({ file, content: pulumi.secret(e.value), permissions: "0444" });
+        } else if (e.secret) {
+            envs.push(pulumi.secret(pulumi.interpolate`${e.key}=${e.value}`));
+        } else {
+            envs.push(typeof e.value === "string" ? `${e.key}=${e.value}` : pulumi.interpolate`${e.key}=${e.value}`);
+        }
+    }
+    return { envs, uploads };
 }
