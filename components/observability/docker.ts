@@ -1,18 +1,106 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 import { goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
+import { describe, ErrorContext, invalid } from "../core/errors";
+import type { ScrapeSink, ScrapeTargets } from "../core/link";
+import { DO_NAME } from "../core/naming";
 import { DockerTarget } from "../core/target";
-import { NormalizedObservability } from "./normalize";
-import { PROMETHEUS_CONFIG_PATH, prometheusYaml, RULES_PATH, rulesYaml } from "./rules";
+import { isScrapeHost, NormalizedObservability, NormalizedPrometheus, RESERVED_JOBS } from "./normalize";
+import { PROMETHEUS_CONFIG_PATH, prometheusYaml, RULES_PATH, rulesYaml, TARGETS_DIR, targetsFileJson } from "./rules";
 
 /**
- * Prometheus with the generated rules and scrape config. Nothing else runs on Docker: the SDK
- * settings reach services through `link`, and destinations need an Alertmanager (not included).
- * Returns the two documents, or undefined when Prometheus is disabled.
+ * How a linked service's replicas reach Prometheus: a small writer container per service revision
+ * puts one file_sd file into the targets volume. See {@link createObservabilityDocker}.
+ */
+export const TARGET_WRITER = {
+    /**
+     * Where a writer mounts the targets volume: the Prometheus image's data directory, which both
+     * Slipway's image (uid 990) and prom/prometheus (nobody) create owned by the user they run as.
+     * On the first mount of the empty volume there, Docker copies that directory's owner and mode
+     * onto the volume (the copy-up of `-v name:/path` binds, which the provider's `volumes` are),
+     * so the writer, running as the image's non-root user, can write it.
+     */
+    dir: "/prometheus",
+    /** The target file as uploaded into the writer (root-owned 0444, readable by every user). */
+    source: "/etc/slipway/scrape-targets.json",
+    memoryMiB: 16,
+    /** SIGTERM (the writer then removes its file) before the provider removes the container. */
+    stopSeconds: 10,
+    /** Bounds `pulumi up`: writing takes milliseconds, so a writer unhealthy for longer failed. */
+    waitTimeoutSeconds: 60,
+} as const;
+
+const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * A target writer's program (POSIX sh; busybox or dash). It copies the uploaded file into the
+ * volume as `dir/file`, through a temporary name in the same directory and `mv` (a rename:
+ * Prometheus, watching the directory, never reads half a file; the temporary name does not match
+ * `*.json`), then idles. On SIGTERM (the provider's destroy stops it with `destroyGraceSeconds`)
+ * it removes its file, so a service's targets leave Prometheus with the writer that put them
+ * there: at the end of a rollout, or when the service is removed. A restarted writer writes
+ * again (same bytes). If the volume is not writable it says so and stays unhealthy.
+ */
+export function targetWriterScript(o: { source: string; dir: string; file: string }): string {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*\.json$/.test(o.file)) throw new Error(`targetWriterScript: ${JSON.stringify(o.file)} is not a plain *.json file name`);
+    return [
+        `src=${sq(o.source)}`,
+        `dst=${sq(`${o.dir}/${o.file}`)}`,
+        `tmp=${sq(`${o.dir}/.${o.file}.tmp`)}`,
+        "log() { echo \"scrape-targets: $*\"; }",
+        "trap 'rm -f \"$tmp\" \"$dst\"; log \"stopped; removed $dst\"; exit 0' TERM INT",
+        "rm -f \"$tmp\"",
+        "if cat \"$src\" > \"$tmp\" && mv -f \"$tmp\" \"$dst\"; then",
+        "  log \"wrote $dst\"",
+        "else",
+        "  log \"cannot write $dst as uid $(id -u): the targets volume belongs to another user\" >&2",
+        "fi",
+        "while :; do sleep 3600 & wait $!; done",
+        "",
+    ].join("\n");
+}
+
+/** First 10 hex digits of the SHA-256 of a target file: its revision. */
+export function targetsRevision(content: string): string {
+    return createHash("sha256").update(content).digest("hex").slice(0, 10);
+}
+
+export interface ObservabilityDockerResult {
+    rulesYaml: string;
+    prometheusYaml: string;
+    /** Where linked services hand over their replicas (Observability's `link().docker.scrape`). */
+    scrape: ScrapeSink;
+}
+
+/**
+ * Prometheus with the generated rules and scrape config, plus the target writers of the services
+ * that link it. Nothing else runs on Docker: the SDK settings reach services through `link`, and
+ * destinations need an Alertmanager (not included). Returns undefined when Prometheus is disabled.
+ *
+ * Services are declared after Observability (they link it), so Prometheus' config cannot name
+ * them. It reads `file_sd` files from a targets volume (mounted read-only) instead, and each
+ * service, once its replicas are declared, calls `scrape.addTargets`: that creates a writer
+ * container, `${name}-targets-<service>-<revision>` (a child of the Observability), which writes
+ * `<service>-<revision>.json` listing every replica host on the service's port (or
+ * `prometheus.port`), labelled `job=<service>` and `release=<release>`. Every replica is its own
+ * target, so a stopped one reads `up == 0` rather than disappearing. Prometheus' own inputs never
+ * depend on the services, so a rollout does not restart it.
+ *
+ * The revision (a hash of the file) is in the writer's logical name and in the file name: a new
+ * replica set is a new writer, which the engine creates during the update (after the new replicas
+ * it depends on) and, like the old replicas, deletes at the end, the writer first (it depends on
+ * them), removing its file. Meanwhile Prometheus scrapes both sets, which both exist. A failed
+ * update leaves both files; the next one deletes whichever writer it no longer declares.
+ *
+ * Known limits: the volume takes the owner of the image's /prometheus on its first mount, so a
+ * switch to an image that runs as another user while target files exist needs the volume emptied
+ * (`docker volume rm` it after a `pulumi destroy`). A writer removed without its stop (`docker rm
+ * -f` by hand) leaves its file behind; delete the file from the volume.
  */
 export function createObservabilityDocker(
     name: string, parent: pulumi.ComponentResource, n: NormalizedObservability, target: DockerTarget,
-): { rulesYaml: string; prometheusYaml: string } | undefined {
+): ObservabilityDockerResult | undefined {
     const p = n.prometheus;
     if (!p) return undefined;
     const provider = target.provider;
@@ -30,6 +118,11 @@ export function createObservabilityDocker(
         name: `${target.namePrefix}-${name}-prometheus`,
         labels: labelList({ ...base, "slipway.role": "prometheus-data" }),
     }, { parent, provider });
+    // The linked services' target files. Same rule: constants only.
+    const targets = new docker.Volume(`${name}-prometheus-targets`, {
+        name: `${target.namePrefix}-${name}-prometheus-targets`,
+        labels: labelList({ ...base, "slipway.role": "prometheus-targets" }),
+    }, { parent, provider });
 
     new docker.Container(`${name}-prometheus`, {
         image: image.imageId,
@@ -43,7 +136,10 @@ export function createObservabilityDocker(
             { file: PROMETHEUS_CONFIG_PATH, content: config, permissions: "0444" },
             { file: RULES_PATH, content: rules, permissions: "0444" },
         ],
-        volumes: [{ volumeName: data.name, containerPath: "/prometheus" }],
+        volumes: [
+            { volumeName: data.name, containerPath: "/prometheus" },
+            { volumeName: targets.name, containerPath: TARGETS_DIR, readOnly: true },
+        ],
         networksAdvanced: [{ name: target.networkName, aliases: [`${name}-prometheus`] }],
         ports: p.publishPort ? [{ internal: 9090, external: p.publishPort, ip: target.publishAddress }] : undefined,
         healthcheck: {
@@ -68,5 +164,77 @@ export function createObservabilityDocker(
         // The same holds for a fixed publishPort, which two containers cannot both bind.
         deleteBeforeReplace: true,
     });
-    return { rulesYaml: rules, prometheusYaml: config };
+
+    const scrape = scrapeSink({ kind: "Observability", name }, p, (t, dependsOn) => {
+        const content = targetsFileJson({ ...t, port: p.port ?? t.port });
+        const revision = targetsRevision(content);
+        const file = `${t.service}-${revision}.json`;
+        new docker.Container(`${name}-targets-${t.service}-${revision}`, {
+            // Prometheus' own image: no pull of its own, and it has a shell.
+            image: image.imageId,
+            entrypoints: ["/bin/sh", "-c"],
+            command: [targetWriterScript({ source: TARGET_WRITER.source, dir: TARGET_WRITER.dir, file })],
+            // No owner/group: the provider's owner path breaks for numeric users. 0444 root-owned is
+            // readable by the image's user.
+            uploads: [{ file: TARGET_WRITER.source, content, permissions: "0444" }],
+            // No `user`: the image's own non-root user, the one that owns its /prometheus.
+            capabilities: { drops: ["ALL"] },
+            securityOpts: ["no-new-privileges:true"],
+            ...memoryLimit(TARGET_WRITER.memoryMiB),
+            networkMode: "none",
+            volumes: [{ volumeName: targets.name, containerPath: TARGET_WRITER.dir }],
+            labels: labelList({
+                ...base, "slipway.role": "scrape-targets", "slipway.service": t.service, "slipway.targets-revision": revision,
+            }),
+            healthcheck: {
+                tests: ["CMD", "test", "-s", `${TARGET_WRITER.dir}/${file}`],
+                interval: goDuration(1), timeout: goDuration(2), retries: 3,
+                // Failed probes before the first write do not count; a writer that cannot write
+                // turns unhealthy a few seconds later.
+                startPeriod: goDuration(10),
+            },
+            restart: "unless-stopped",
+            stopTimeout: TARGET_WRITER.stopSeconds,
+            // Without it the provider's destroy is a forced remove (SIGKILL), and the file would stay.
+            destroyGraceSeconds: TARGET_WRITER.stopSeconds,
+            ...jsonFileLogs(),
+            wait: true,
+            waitTimeout: TARGET_WRITER.waitTimeoutSeconds,
+        }, { parent, provider, dependsOn });
+    });
+    return { rulesYaml: rules, prometheusYaml: config, scrape };
+}
+
+/**
+ * The sink linked services call: checks what a service hands over (once per service, a job name
+ * of its own, plain host names) and passes it to `write`.
+ */
+function scrapeSink(
+    ctx: ErrorContext, p: NormalizedPrometheus, write: (t: ScrapeTargets, dependsOn: pulumi.Resource[]) => void,
+): ScrapeSink {
+    const linked = new Set<string>();
+    return {
+        addTargets(t, dependsOn) {
+            const label = `the linked service ${JSON.stringify(t.service)}`;
+            if (typeof t.service !== "string" || !DO_NAME.test(t.service)) {
+                invalid(ctx, "link", `${label} cannot name a Prometheus job and a file`, "name the service with lowercase letters, digits and hyphens");
+            }
+            if ((RESERVED_JOBS as readonly string[]).includes(t.service)) {
+                invalid(ctx, "link", `${label} would share its job with one Prometheus' config defines itself`, "rename the service");
+            }
+            const listed = p.scrape.findIndex(s => s.name === t.service);
+            if (listed >= 0) {
+                invalid(ctx, `prometheus.scrape[${listed}]`, `"${t.service}" is also a linked service, which is scraped without being listed (it would be scraped twice)`,
+                    `remove "${t.service}" from prometheus.scrape`);
+            }
+            if (linked.has(t.service)) invalid(ctx, "link", `${label} handed over its targets twice`, "link each service once");
+            const bad = t.hosts.find(h => !isScrapeHost(h));
+            if (bad !== undefined || !Number.isInteger(t.port) || t.port < 1 || t.port > 65535 || !/^[A-Za-z0-9._-]{1,63}$/.test(t.release)) {
+                // The ApiService builds these itself: a bug there, not a user's input.
+                throw new Error(`${describe(ctx)}: ${label} handed over invalid targets ${JSON.stringify(t)}`);
+            }
+            linked.add(t.service);
+            write(t, dependsOn);
+        },
+    };
 }

@@ -19,7 +19,7 @@ export const DEFAULTS = {
     newRelicEndpoint: { us: "https://otlp.nr-data.net", eu: "https://otlp.eu01.nr-data.net" },
     otelProtocol: "http/protobuf",
     uptimeRegions: ["us_east", "eu_west"],
-    prometheus: { image: "prom/prometheus:v2.53.0", port: 8080, metricsPath: "/metrics", scrapeIntervalSeconds: 15, retentionDays: 15 },
+    prometheus: { image: "prom/prometheus:v2.53.0", metricsPath: "/metrics", scrapeIntervalSeconds: 15, retentionDays: 15 },
 } as const;
 
 export const OTEL_PROTOCOLS = ["http/protobuf", "grpc"] as const;
@@ -60,13 +60,19 @@ export interface NormalizedObservability {
     destinations: { emails: string[]; slackWebhooks: { url: pulumi.Output<string>; channel: string }[] };
     uptime?: { url: pulumi.Input<string>; regions: string[]; https: boolean };
     logDestinations: NormalizedLogDestination[];
-    prometheus?: {
-        image: string;
-        /** One job per service, with the port its metrics are scraped on. */
-        scrape: { name: string; port: number }[];
-        port: number; metricsPath: string;
-        scrapeIntervalSeconds: number; retentionDays: number; publishPort?: number;
-    };
+    prometheus?: NormalizedPrometheus;
+}
+
+export interface NormalizedPrometheus {
+    image: string;
+    /** Extra targets that are not linked: one static job each, named after the host. */
+    scrape: { name: string; port: number }[];
+    /** The port every linked service is scraped on; undefined: each on its own port. */
+    port?: number;
+    metricsPath: string;
+    scrapeIntervalSeconds: number;
+    retentionDays: number;
+    publishPort?: number;
 }
 
 function httpUrl(ctx: ErrorContext, path: string, value: unknown, example: string): string {
@@ -148,27 +154,126 @@ function normalizeLogDestinations(ctx: ErrorContext, list: NonNullable<Observabi
     });
 }
 
-/** A scrape entry: a name (on `defaultPort`), `{ name, port }`, or a Routable (on its own port). */
-function normalizeScrapeTarget(ctx: ErrorContext, path: string, s: unknown, defaultPort: number): { name: string; port: number } {
-    const fix = `list ApiServices, { name, port } objects or names, e.g. [api, { name: "worker", port: 9100 }, "billing"]`;
+/** An alias a Docker network resolves: a container name, network alias or hostname. */
+const SCRAPE_HOST = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,126}[A-Za-z0-9])?$/;
+export const isScrapeHost = (h: unknown): h is string => typeof h === "string" && SCRAPE_HOST.test(h);
+/** Jobs prometheus.yml defines itself: Prometheus' own and the one for linked services. */
+export const RESERVED_JOBS = ["prometheus", "linked-services"] as const;
+
+/**
+ * An extra scrape target: `"host:port"` or `{ name, port }`. Linked services are scraped without
+ * being listed, so an ApiService here is a mistake with a known fix.
+ */
+function normalizeScrapeTarget(ctx: ErrorContext, path: string, s: unknown): { name: string; port: number } {
+    const fix = `list targets that are not linked as "host:port" or { name, port }, e.g. ["worker:9100", { name: "billing", port: 8080 }]`;
     let name: unknown;
-    let port = defaultPort;
+    let port: unknown;
     if (typeof s === "string") {
-        name = s;
+        const m = /^(.*):(\d+)$/.exec(s);
+        if (!m) invalid(ctx, path, `${JSON.stringify(s)} has no port`, fix);
+        if (!(Number(m[2]) >= 1 && Number(m[2]) <= 65535)) invalid(ctx, path, `port ${m[2]} is not from 1 to 65535`, fix);
+        [name, port] = [m[1], Number(m[2])];
     } else if (s !== null && typeof s === "object" && "endpoint" in s) {
-        const e = (s as { endpoint?: { name?: unknown; port?: unknown } }).endpoint;
-        name = e?.name;
-        port = requireInt(ctx, `${path}.endpoint.port`, e?.port as number, 1, 65535);
+        invalid(ctx, path, "is a service: linked services are scraped on their own port without being listed",
+            "remove it here and add the Observability to the service's `link` list instead");
     } else if (s !== null && typeof s === "object") {
-        const o = s as { name?: unknown; port?: unknown };
-        name = o.name;
-        if (o.port !== undefined) port = requireInt(ctx, `${path}.port`, o.port as number, 1, 65535);
+        ({ name, port } = s as { name?: unknown; port?: unknown });
+        if (port === undefined) invalid(ctx, `${path}.port`, "is missing", "give the port its metrics are served on, e.g. { name: \"worker\", port: 9100 }");
     } else {
         invalid(ctx, path, `${JSON.stringify(s)} is not a scrape target`, fix);
     }
-    if (typeof name !== "string" || !DO_NAME.test(name)) invalid(ctx, path, `${JSON.stringify(name)} is not a service name`, fix);
-    if (name === "prometheus") invalid(ctx, path, "\"prometheus\" is the job of Prometheus itself", "rename the service");
-    return { name, port };
+    if (!isScrapeHost(name)) invalid(ctx, path, `${JSON.stringify(name)} is not a host name`, fix);
+    if ((RESERVED_JOBS as readonly string[]).includes(name)) invalid(ctx, path, `"${name}" is the name of a job Prometheus' config defines itself`, "scrape it under another name");
+    return { name, port: requireInt(ctx, typeof s === "string" ? path : `${path}.port`, port as number, 1, 65535) };
+}
+
+function normalizePrometheus(ctx: ErrorContext, p: NonNullable<ObservabilityArgs["prometheus"]>): NormalizedPrometheus {
+    const d = DEFAULTS.prometheus;
+    const scrape = (p.scrape ?? []).map((s, i) => normalizeScrapeTarget(ctx, `prometheus.scrape[${i}]`, s));
+    scrape.forEach((s, i) => {
+        if (scrape.findIndex(x => x.name === s.name) !== i) invalid(ctx, `prometheus.scrape[${i}]`, `"${s.name}" is listed twice`, "list each host once");
+    });
+    const metricsPath = p.metricsPath ?? d.metricsPath;
+    if (!/^\/[A-Za-z0-9._~/-]*$/.test(metricsPath)) invalid(ctx, "prometheus.metricsPath", `${JSON.stringify(metricsPath)} is not a path`, "use e.g. \"/metrics\"");
+    return {
+        image: p.image ?? d.image,
+        scrape,
+        port: p.port === undefined ? undefined : requireInt(ctx, "prometheus.port", p.port, 1, 65535),
+        metricsPath,
+        scrapeIntervalSeconds: requireInt(ctx, "prometheus.scrapeIntervalSeconds", p.scrapeIntervalSeconds ?? d.scrapeIntervalSeconds, 5, 300),
+        retentionDays: requireInt(ctx, "prometheus.retentionDays", p.retentionDays ?? d.retentionDays, 1, 365),
+        publishPort: p.publishPort === undefined ? undefined : requireInt(ctx, "prometheus.publishPort", p.publishPort, 1024, 65535),
+    };
+}
+
+function normalizeSentry(ctx: ErrorContext, s: NonNullable<ObservabilityArgs["sentry"]>, environment: string): NormalizedObservability["sentry"] {
+    const dsn = s.dsn;
+    // A DSN is a public client key (browsers ship it), so it stays plain and SDKs can read it from env.
+    if (typeof dsn === "string" && !/^https:\/\/[^@\s]+@[^/\s]+\/\S+$/.test(dsn)) {
+        invalid(ctx, "sentry.dsn", "is not a Sentry DSN", `copy it from Sentry's Client Keys page, e.g. "https://<key>@o1.ingest.sentry.io/123"`);
+    }
+    return { dsn, environment: s.environment ?? environment, release: s.release };
+}
+
+/** `otel` as given, or New Relic's OTLP endpoint with the license key as the `api-key` header. */
+function normalizeOtel(ctx: ErrorContext, args: ObservabilityArgs): NormalizedObservability["otel"] {
+    if (args.otel && args.newRelic) {
+        invalid(ctx, "newRelic", "is set together with otel, and both name the OTLP endpoint",
+            "keep newRelic (it sets the New Relic endpoint and api-key header) or otel, not both");
+    }
+    if (args.otel) {
+        const headers = Object.entries(args.otel.headers ?? {}).sort(([a], [b]) => a.localeCompare(b));
+        headers.forEach(([k]) => {
+            if (!HEADER_NAME.test(k)) invalid(ctx, `otel.headers.${k}`, "is not an HTTP header name", "use letters, digits and '-'");
+        });
+        return {
+            endpoint: httpUrl(ctx, "otel.endpoint", args.otel.endpoint, "http://otel-collector:4318"),
+            protocol: requireOneOf(ctx, "otel.protocol", args.otel.protocol ?? DEFAULTS.otelProtocol, OTEL_PROTOCOLS),
+            headers,
+        };
+    }
+    if (!args.newRelic) return undefined;
+    const region = requireOneOf(ctx, "newRelic.region", args.newRelic.region ?? "us", ["us", "eu"] as const);
+    if (args.newRelic.licenseKey === undefined || args.newRelic.licenseKey === "") {
+        invalid(ctx, "newRelic.licenseKey", "is empty", "pass the ingest license key, e.g. `config.requireSecret(\"newRelicLicenseKey\")`");
+    }
+    return {
+        endpoint: DEFAULTS.newRelicEndpoint[region],
+        protocol: requireOneOf(ctx, "newRelic.protocol", args.newRelic.protocol ?? DEFAULTS.otelProtocol, OTEL_PROTOCOLS),
+        headers: [["api-key", args.newRelic.licenseKey]],
+    };
+}
+
+function normalizeDestinations(ctx: ErrorContext, d: NonNullable<ObservabilityArgs["destinations"]>): NormalizedObservability["destinations"] {
+    const emails = (d.emails ?? []).map((e, i) => {
+        if (typeof e !== "string" || !EMAIL.test(e)) invalid(ctx, `destinations.emails[${i}]`, `${JSON.stringify(e)} is not an email address`, "use an address such as \"oncall@example.com\"");
+        return e;
+    });
+    const slackWebhooks = (d.slackWebhooks ?? []).map((s, i) => {
+        if (typeof s?.channel !== "string" || !/^#?[a-z0-9][a-z0-9._-]{0,79}$/.test(s.channel)) {
+            invalid(ctx, `destinations.slackWebhooks[${i}].channel`, `${JSON.stringify(s?.channel)} is not a Slack channel`, "use a channel such as \"#alerts-critical\"");
+        }
+        if (typeof s.url === "string" && !/^https:\/\/hooks\.slack\.com\/\S+$/.test(s.url)) {
+            invalid(ctx, `destinations.slackWebhooks[${i}].url`, "is not a Slack incoming-webhook URL", "use the https://hooks.slack.com/services/... URL Slack gives you (from a config secret)");
+        }
+        // A webhook URL lets anyone post to the channel: a credential.
+        return { url: pulumi.secret(s.url), channel: s.channel };
+    });
+    return { emails, slackWebhooks };
+}
+
+function normalizeUptime(ctx: ErrorContext, up: NonNullable<ObservabilityArgs["uptime"]>, destinations: NormalizedObservability["destinations"]): NormalizedObservability["uptime"] {
+    const u = up.url;
+    if (typeof u === "string") {
+        httpUrl(ctx, "uptime.url", u, "https://api.example.com/health");
+        if (!isHostname(new URL(u).hostname)) invalid(ctx, "uptime.url", `"${u}" has no public hostname`, "check a public URL, e.g. \"https://api.example.com/health\"");
+    }
+    const regions = (up.regions ?? [...DEFAULTS.uptimeRegions]).map((r, i) => requireOneOf(ctx, `uptime.regions[${i}]`, r, UPTIME_REGIONS));
+    if (!regions.length) invalid(ctx, "uptime.regions", "is empty", `use at least one of ${UPTIME_REGIONS.join(", ")}`);
+    if (!destinations.emails.length && !destinations.slackWebhooks.length) {
+        invalid(ctx, "uptime", "has nowhere to send its alerts", "add destinations.emails or destinations.slackWebhooks");
+    }
+    return { url: u, regions, https: typeof u !== "string" || u.startsWith("https:") };
 }
 
 export function normalizeObservability(name: string, args: ObservabilityArgs): NormalizedObservability {
@@ -185,102 +290,14 @@ export function normalizeObservability(name: string, args: ObservabilityArgs): N
     if (!/^[A-Za-z0-9._-]{1,63}$/.test(namespace)) {
         invalid(ctx, "namespace", `${JSON.stringify(namespace)} cannot be an OTEL resource attribute value here`, "use letters, digits, '.', '_' and '-'");
     }
-
-    let sentry: NormalizedObservability["sentry"];
-    if (args.sentry) {
-        const dsn = args.sentry.dsn;
-        // A DSN is a public client key (browsers ship it), so it stays plain and SDKs can read it from env.
-        if (typeof dsn === "string" && !/^https:\/\/[^@\s]+@[^/\s]+\/\S+$/.test(dsn)) {
-            invalid(ctx, "sentry.dsn", "is not a Sentry DSN", `copy it from Sentry's Client Keys page, e.g. "https://<key>@o1.ingest.sentry.io/123"`);
-        }
-        sentry = { dsn, environment: args.sentry.environment ?? environment, release: args.sentry.release };
-    }
-
-    if (args.otel && args.newRelic) {
-        invalid(ctx, "newRelic", "is set together with otel, and both name the OTLP endpoint",
-            "keep newRelic (it sets the New Relic endpoint and api-key header) or otel, not both");
-    }
-    let otel: NormalizedObservability["otel"];
-    if (args.otel) {
-        const headers = Object.entries(args.otel.headers ?? {}).sort(([a], [b]) => a.localeCompare(b));
-        headers.forEach(([k]) => {
-            if (!HEADER_NAME.test(k)) invalid(ctx, `otel.headers.${k}`, "is not an HTTP header name", "use letters, digits and '-'");
-        });
-        otel = {
-            endpoint: httpUrl(ctx, "otel.endpoint", args.otel.endpoint, "http://otel-collector:4318"),
-            protocol: requireOneOf(ctx, "otel.protocol", args.otel.protocol ?? DEFAULTS.otelProtocol, OTEL_PROTOCOLS),
-            headers,
-        };
-    } else if (args.newRelic) {
-        const region = requireOneOf(ctx, "newRelic.region", args.newRelic.region ?? "us", ["us", "eu"] as const);
-        if (args.newRelic.licenseKey === undefined || args.newRelic.licenseKey === "") {
-            invalid(ctx, "newRelic.licenseKey", "is empty", "pass the ingest license key, e.g. `config.requireSecret(\"newRelicLicenseKey\")`");
-        }
-        otel = {
-            endpoint: DEFAULTS.newRelicEndpoint[region],
-            protocol: requireOneOf(ctx, "newRelic.protocol", args.newRelic.protocol ?? DEFAULTS.otelProtocol, OTEL_PROTOCOLS),
-            headers: [["api-key", args.newRelic.licenseKey]],
-        };
-    }
-
+    const sentry = args.sentry && normalizeSentry(ctx, args.sentry, environment);
+    const otel = normalizeOtel(ctx, args);
     const logFormat = requireOneOf(ctx, "logs.format", args.logs?.format ?? "json", ["json", "text"] as const);
     const alerts = normalizeAlerts(ctx, args.alerts ?? {});
-
-    const emails = (args.destinations?.emails ?? []).map((e, i) => {
-        if (typeof e !== "string" || !EMAIL.test(e)) invalid(ctx, `destinations.emails[${i}]`, `${JSON.stringify(e)} is not an email address`, "use an address such as \"oncall@example.com\"");
-        return e;
-    });
-    const slackWebhooks = (args.destinations?.slackWebhooks ?? []).map((s, i) => {
-        if (typeof s?.channel !== "string" || !/^#?[a-z0-9][a-z0-9._-]{0,79}$/.test(s.channel)) {
-            invalid(ctx, `destinations.slackWebhooks[${i}].channel`, `${JSON.stringify(s?.channel)} is not a Slack channel`, "use a channel such as \"#alerts-critical\"");
-        }
-        if (typeof s.url === "string" && !/^https:\/\/hooks\.slack\.com\/\S+$/.test(s.url)) {
-            invalid(ctx, `destinations.slackWebhooks[${i}].url`, "is not a Slack incoming-webhook URL", "use the https://hooks.slack.com/services/... URL Slack gives you (from a config secret)");
-        }
-        // A webhook URL lets anyone post to the channel: a credential.
-        return { url: pulumi.secret(s.url), channel: s.channel };
-    });
-
-    let uptime: NormalizedObservability["uptime"];
-    if (args.uptime) {
-        const u = args.uptime.url;
-        if (typeof u === "string") {
-            httpUrl(ctx, "uptime.url", u, "https://api.example.com/health");
-            if (!isHostname(new URL(u).hostname)) invalid(ctx, "uptime.url", `"${u}" has no public hostname`, "check a public URL, e.g. \"https://api.example.com/health\"");
-        }
-        const regions = (args.uptime.regions ?? [...DEFAULTS.uptimeRegions]).map((r, i) => requireOneOf(ctx, `uptime.regions[${i}]`, r, UPTIME_REGIONS));
-        if (!regions.length) invalid(ctx, "uptime.regions", "is empty", `use at least one of ${UPTIME_REGIONS.join(", ")}`);
-        if (!emails.length && !slackWebhooks.length) {
-            invalid(ctx, "uptime", "has nowhere to send its alerts", "add destinations.emails or destinations.slackWebhooks");
-        }
-        uptime = { url: u, regions, https: typeof u !== "string" || u.startsWith("https:") };
-    }
-
+    const destinations = normalizeDestinations(ctx, args.destinations ?? {});
+    const uptime = args.uptime && normalizeUptime(ctx, args.uptime, destinations);
     const logDestinations = normalizeLogDestinations(ctx, args.logDestinations ?? []);
-
-    let prometheus: NormalizedObservability["prometheus"];
     const p = args.prometheus ?? {};
-    if (target.kind === "docker" && p.enabled !== false) {
-        const d = DEFAULTS.prometheus;
-        const port = requireInt(ctx, "prometheus.port", p.port ?? d.port, 1, 65535);
-        const scrape = (p.scrape ?? []).map((s, i) => normalizeScrapeTarget(ctx, `prometheus.scrape[${i}]`, s, port));
-        scrape.forEach((s, i) => {
-            if (scrape.findIndex(x => x.name === s.name) !== i) invalid(ctx, `prometheus.scrape[${i}]`, `"${s.name}" is listed twice`, "list each service once");
-        });
-        const metricsPath = p.metricsPath ?? d.metricsPath;
-        if (!/^\/[A-Za-z0-9._~\/-]*$/.test(metricsPath)) invalid(ctx, "prometheus.metricsPath", `${JSON.stringify(metricsPath)} is not a path`, "use e.g. \"/metrics\"");
-        prometheus = {
-            image: p.image ?? d.image,
-            scrape,
-            port,
-            metricsPath,
-            scrapeIntervalSeconds: requireInt(ctx, "prometheus.scrapeIntervalSeconds", p.scrapeIntervalSeconds ?? d.scrapeIntervalSeconds, 5, 300),
-            retentionDays: requireInt(ctx, "prometheus.retentionDays", p.retentionDays ?? d.retentionDays, 1, 365),
-            publishPort: p.publishPort === undefined ? undefined : requireInt(ctx, "prometheus.publishPort", p.publishPort, 1024, 65535),
-        };
-    }
-    return {
-        name, environment, namespace, sentry, otel, logFormat, alerts,
-        destinations: { emails, slackWebhooks }, uptime, logDestinations, prometheus,
-    };
+    const prometheus = target.kind === "docker" && p.enabled !== false ? normalizePrometheus(ctx, p) : undefined;
+    return { name, environment, namespace, sentry, otel, logFormat, alerts, destinations, uptime, logDestinations, prometheus };
 }

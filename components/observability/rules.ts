@@ -1,7 +1,7 @@
 // Prometheus documents as typed data, rendered to YAML deterministically: same input, same bytes,
 // so the upload (and its diff) changes only when a threshold or a scrape target does.
 import * as YAML from "yaml";
-import type { NormalizedAlerts, NormalizedObservability } from "./normalize";
+import type { NormalizedAlerts, NormalizedObservability, NormalizedPrometheus } from "./normalize";
 
 /** Where the files land in the Prometheus container; rule_files is relative to the config file. */
 export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
@@ -97,12 +97,20 @@ export function rulesYaml(a: NormalizedAlerts): string {
     return render(alertRules(a));
 }
 
+/** Where Prometheus reads the linked services' target files (the targets volume, read-only). */
+export const TARGETS_DIR = "/etc/prometheus/targets";
+/** The job that reads them; each file's `job` label (the service) replaces this name. */
+export const LINKED_JOB = "linked-services";
+
+type PrometheusDocInput = Pick<NormalizedObservability, "environment" | "namespace"> & { prometheus: NormalizedPrometheus };
+
 /**
- * prometheus.yml: Prometheus scrapes itself plus one job per service. `dns_sd_configs` type A on
- * the service's network alias returns every replica, so each is scraped (and can be seen down) on
- * its own, and a scaled service needs no config change.
+ * prometheus.yml: Prometheus scrapes itself, every linked service through `file_sd_configs` (one
+ * JSON file per service revision in TARGETS_DIR, written after the services are declared; the
+ * config itself never names them, so it does not change when they do), and one static job per
+ * extra target. Prometheus watches the directory, and re-reads it every 30 s as a fallback.
  */
-export function prometheusConfig(n: Pick<NormalizedObservability, "environment" | "namespace"> & { prometheus: NonNullable<NormalizedObservability["prometheus"]> }) {
+export function prometheusConfig(n: PrometheusDocInput) {
     const p = n.prometheus;
     const interval = `${p.scrapeIntervalSeconds}s`;
     return {
@@ -114,15 +122,37 @@ export function prometheusConfig(n: Pick<NormalizedObservability, "environment" 
         rule_files: [RULES_RELATIVE_PATH],
         scrape_configs: [
             { job_name: "prometheus", static_configs: [{ targets: ["localhost:9090"] }] },
-            ...[...p.scrape].sort((a, b) => a.name.localeCompare(b.name)).map(service => ({
-                job_name: service.name,
+            {
+                job_name: LINKED_JOB,
                 metrics_path: p.metricsPath,
-                dns_sd_configs: [{ names: [service.name], type: "A", port: service.port, refresh_interval: "30s" }],
+                file_sd_configs: [{ files: [`${TARGETS_DIR}/*.json`], refresh_interval: "30s" }],
+            },
+            ...[...p.scrape].sort((a, b) => a.name.localeCompare(b.name)).map(t => ({
+                job_name: t.name,
+                metrics_path: p.metricsPath,
+                static_configs: [{ targets: [`${t.name}:${t.port}`] }],
             })),
         ],
     };
 }
 
-export function prometheusYaml(n: Parameters<typeof prometheusConfig>[0]): string {
+export function prometheusYaml(n: PrometheusDocInput): string {
     return render(prometheusConfig(n));
+}
+
+/** One linked service's replica set, as Prometheus' file_sd reads it. */
+export interface ServiceTargets {
+    service: string;
+    hosts: readonly string[];
+    port: number;
+    release: string;
+}
+
+/**
+ * A file_sd target file: every replica host on `port`, labelled with the service as `job` (the
+ * label the rules group by) and its release. Hosts keep their order (replica 1 first); the output
+ * is deterministic, so its hash names one revision.
+ */
+export function targetsFileJson(t: ServiceTargets): string {
+    return JSON.stringify([{ targets: t.hosts.map(h => `${h}:${t.port}`), labels: { job: t.service, release: t.release } }], null, 2) + "\n";
 }

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { normalizeObservability } from "../../components/observability/normalize";
-import { prometheusYaml, RULES_RELATIVE_PATH, rulesYaml } from "../../components/observability/rules";
+import { prometheusYaml, RULES_RELATIVE_PATH, rulesYaml, TARGETS_DIR, targetsFileJson } from "../../components/observability/rules";
 import type { ObservabilityArgs } from "../../components/observability";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -20,7 +20,7 @@ function promtool(): string {
 
 /** Writes prometheus.yml + rules/ + the unit test into a temp dir mirroring /etc/prometheus. */
 function layout(args: Partial<ObservabilityArgs> = {}) {
-    const n = normalizeObservability("obs", { target, prometheus: { scrape: ["api", "worker"] }, ...args });
+    const n = normalizeObservability("obs", { target, prometheus: { scrape: ["node-exporter:9100"] }, ...args });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-prom-"));
     fs.mkdirSync(path.join(dir, "rules"));
     fs.writeFileSync(path.join(dir, "prometheus.yml"), prometheusYaml({ ...n, prometheus: n.prometheus! }));
@@ -55,11 +55,21 @@ describe("Observability rules under promtool", function () {
         assert.match(r.out, /SUCCESS: 5 rules found/);
     });
 
-    it("passes `promtool check config` with per-service scrape ports", () => {
-        const dir = layout({ prometheus: { scrape: [{ name: "api", port: 3000 }, { name: "worker", port: 9100 }, "billing"] } }); dirs.push(dir);
+    it("passes `promtool check config` with extra static targets and linked services' target files", () => {
+        const dir = layout({ prometheus: { scrape: ["node-exporter:9100", { name: "worker", port: 9100 }] } }); dirs.push(dir);
+        // The file_sd glob pointed into the temp dir: promtool then parses every file it matches.
+        const cfg = path.join(dir, "prometheus.yml");
+        fs.writeFileSync(cfg, fs.readFileSync(cfg, "utf8").replace(TARGETS_DIR, path.join(dir, "targets")));
+        fs.mkdirSync(path.join(dir, "targets"));
+        fs.writeFileSync(path.join(dir, "targets/api-0123456789.json"), targetsFileJson({ service: "api", hosts: ["api-1", "api-2"], port: 3000, release: "7c1d" }));
         const r = run(dir, "check", "config", "prometheus.yml");
         assert.ok(r.ok, r.out);
-        assert.match(fs.readFileSync(path.join(dir, "prometheus.yml"), "utf8"), /port: 3000/);
+        assert.match(fs.readFileSync(cfg, "utf8"), /- worker:9100/);
+        // Control: the target files are read, a malformed one fails the check.
+        fs.writeFileSync(path.join(dir, "targets/bad.json"), JSON.stringify([{ targets: ["x:1"], labels: { "not a label": "x" } }]));
+        const bad = run(dir, "check", "config", "prometheus.yml");
+        assert.equal(bad.ok, false, bad.out);
+        assert.match(bad.out, /checking SD file .*"not a label" is not a valid label name/);
     });
 
     it("fires the right alerts with the right severity on breaching series, and none below the thresholds", () => {

@@ -66,10 +66,16 @@ describe("Observability bad input", () => {
         await rejects(await doTarget(), { destinations: { slackWebhooks: [{ url: "https://example.com/hook", channel: "#a" }] } }, "destinations.slackWebhooks[0].url", /not a Slack incoming-webhook URL/, /hooks\.slack\.com/);
     });
 
-    it("rejects a scrape target that is not a service name", async () => {
-        await rejects(await dockerTarget(), { prometheus: { scrape: ["api:8080"] } }, "prometheus.scrape[0]", /"api:8080" is not a service name/, /\{ name, port \}/);
+    it("rejects extra scrape targets without a port, listed twice, reserved, or that are linked services", async () => {
+        await rejects(await dockerTarget(), { prometheus: { scrape: ["api"] } }, "prometheus.scrape[0]", /"api" has no port/, /"host:port" or \{ name, port \}/);
+        await rejects(await dockerTarget(), { prometheus: { scrape: ["worker:70000"] } }, "prometheus.scrape[0]", /port 70000 is not from 1 to 65535/, /"host:port"/);
+        await rejects(await dockerTarget(), { prometheus: { scrape: [{ name: "worker" }] } }, "prometheus.scrape[0].port", /is missing/, /port its metrics are served on/);
         await rejects(await dockerTarget(), { prometheus: { scrape: [{ name: "worker", port: 0 }] } }, "prometheus.scrape[0].port", /from 1 to 65535, got 0/, /between 1 and 65535/);
-        await rejects(await dockerTarget(), { prometheus: { scrape: [{ name: "api", port: 9100 }, "api"] } }, "prometheus.scrape[1]", /"api" is listed twice/, /each service once/);
+        await rejects(await dockerTarget(), { prometheus: { scrape: [{ name: "bad name", port: 9100 }] } }, "prometheus.scrape[0]", /"bad name" is not a host name/, /"host:port"/);
+        await rejects(await dockerTarget(), { prometheus: { scrape: [{ name: "worker", port: 9100 }, "worker:9200"] } }, "prometheus.scrape[1]", /"worker" is listed twice/, /each host once/);
+        await rejects(await dockerTarget(), { prometheus: { scrape: ["prometheus:9090"] } }, "prometheus.scrape[0]", /job Prometheus' config defines itself/, /another name/);
+        const service = { endpoint: { name: "api", port: 3000 } };
+        await rejects(await dockerTarget(), { prometheus: { scrape: [service] } }, "prometheus.scrape[0]", /linked services are scraped on their own port/, /`link` list/);
     });
 
     it("rejects a Sentry DSN that is not one", async () => {

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { DEFAULTS, normalizeObservability } from "../../components/observability/normalize";
-import { alertRules, prometheusConfig, prometheusYaml, rulesYaml } from "../../components/observability/rules";
+import { alertRules, prometheusConfig, prometheusYaml, rulesYaml, targetsFileJson } from "../../components/observability/rules";
 import { alertWindow } from "../../components/observability/do-app";
 
 const target = { kind: "docker", environment: "dev", production: false, namePrefix: "slipway-dev", publishAddress: "127.0.0.1", labels: {} } as never;
@@ -17,7 +17,7 @@ function golden(file: string, actual: string) {
 }
 
 describe("Observability rule generation", () => {
-    const n = normalizeObservability("obs", { target, prometheus: { scrape: ["worker", "api"] } });
+    const n = normalizeObservability("obs", { target, prometheus: { scrape: ["node-exporter:9100", { name: "worker", port: 9100 }] } });
 
     it("matches the golden rules and prometheus.yml byte for byte", () => {
         golden("observability-rules.yml", rulesYaml(n.alerts));
@@ -25,7 +25,7 @@ describe("Observability rule generation", () => {
     });
 
     it("is deterministic and independent of the order services are listed in", () => {
-        const m = normalizeObservability("obs", { target, prometheus: { scrape: ["api", "worker"] } });
+        const m = normalizeObservability("obs", { target, prometheus: { scrape: [{ name: "worker", port: 9100 }, "node-exporter:9100"] } });
         assert.equal(prometheusYaml({ ...m, prometheus: m.prometheus! }), prometheusYaml({ ...n, prometheus: n.prometheus! }));
         assert.equal(rulesYaml(n.alerts), rulesYaml({ ...n.alerts }));
     });
@@ -42,25 +42,35 @@ describe("Observability rule generation", () => {
         assert.match(byName.SlipwayErrorRateCritical!.annotations.summary, /above 10%/);
     });
 
-    it("scrapes every replica of each service through DNS A records, and loads the rules relative to the config", () => {
-        const m = normalizeObservability("obs", { target, prometheus: { scrape: ["worker", "api"], port: 9100, metricsPath: "/internal/metrics" } });
+    it("reads linked services from file_sd files in the targets directory, and loads the rules relative to the config", () => {
+        const m = normalizeObservability("obs", { target, prometheus: { metricsPath: "/internal/metrics" } });
         const cfg = YAML.parse(prometheusYaml({ ...m, prometheus: m.prometheus! }));
         assert.deepEqual(cfg.rule_files, ["rules/slipway-alerts.yml"]);
-        const api = cfg.scrape_configs.find((s: { job_name: string }) => s.job_name === "api");
-        assert.deepEqual(api.dns_sd_configs, [{ names: ["api"], type: "A", port: 9100, refresh_interval: "30s" }]);
-        assert.equal(api.metrics_path, "/internal/metrics");
-        assert.deepEqual(prometheusConfig({ ...n, prometheus: n.prometheus! }).scrape_configs.map(s => s.job_name), ["prometheus", "api", "worker"]);
+        assert.deepEqual(cfg.scrape_configs, [
+            { job_name: "prometheus", static_configs: [{ targets: ["localhost:9090"] }] },
+            {
+                job_name: "linked-services", metrics_path: "/internal/metrics",
+                file_sd_configs: [{ files: ["/etc/prometheus/targets/*.json"], refresh_interval: "30s" }],
+            },
+        ]);
+        // Nothing in it depends on which services link: a dedicated metrics port goes into their files.
+        const p9100 = normalizeObservability("obs", { target, prometheus: { metricsPath: "/internal/metrics", port: 9100 } });
+        assert.equal(prometheusYaml({ ...p9100, prometheus: p9100.prometheus! }), prometheusYaml({ ...m, prometheus: m.prometheus! }));
     });
 
-    it("scrapes each service on its own port: a Routable's, a { name, port }'s, or prometheus.port for a name", () => {
-        const routable = { endpoint: { name: "api", port: 3000, replicas: 2, dialHosts: ["api-1", "api-2"], healthPath: "/health", readyPath: "/ready" } };
-        const m = normalizeObservability("obs", { target, prometheus: { scrape: [routable, { name: "worker", port: 9100 }, { name: "billing" }, "legacy"] } });
-        const cfg = YAML.parse(prometheusYaml({ ...m, prometheus: m.prometheus! }));
-        const ports = Object.fromEntries(cfg.scrape_configs.slice(1).map((s: any) => [s.job_name, s.dns_sd_configs.map((d: any) => [d.names, d.port])]));
-        assert.deepEqual(ports, {
-            api: [[["api"], 3000]], billing: [[["billing"], 8080]], legacy: [[["legacy"], 8080]], worker: [[["worker"], 9100]],
-        });
-        assert.deepEqual(cfg.scrape_configs.map((s: any) => s.job_name), ["prometheus", "api", "billing", "legacy", "worker"]);
+    it("scrapes extra targets statically at host:port, one job each named after the host", () => {
+        const cfg = prometheusConfig({ ...n, prometheus: n.prometheus! });
+        assert.deepEqual(cfg.scrape_configs.slice(2), [
+            { job_name: "node-exporter", metrics_path: "/metrics", static_configs: [{ targets: ["node-exporter:9100"] }] },
+            { job_name: "worker", metrics_path: "/metrics", static_configs: [{ targets: ["worker:9100"] }] },
+        ]);
+    });
+
+    it("writes a service's target file: every replica host on the port, job and release labels, hosts in replica order", () => {
+        const json = targetsFileJson({ service: "api", hosts: ["api-7c1d-1", "api-7c1d-2"], port: 3000, release: "7c1d" });
+        assert.deepEqual(JSON.parse(json), [{ targets: ["api-7c1d-1:3000", "api-7c1d-2:3000"], labels: { job: "api", release: "7c1d" } }]);
+        assert.equal(json, targetsFileJson({ service: "api", hosts: ["api-7c1d-1", "api-7c1d-2"], port: 3000, release: "7c1d" }));
+        assert.ok(json.endsWith("\n"));
     });
 
     it("maps the `for` minutes to the smallest covering App Platform window", () => {
