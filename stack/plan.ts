@@ -6,9 +6,9 @@ import { SlipwayConfigError } from "../components/core/errors";
 import { Routable } from "../components/core/service";
 import { DockerTarget, DoRegion, Target, doAppTarget } from "../components/core/target";
 import type { GatewayArgs, GatewayRouteArgs } from "../components/gateway";
-import { normalizeGateway } from "../components/gateway/normalize";
+import { validateGateway } from "../components/gateway";
 import type { ManagedDatabaseArgs } from "../components/managed-database";
-import { normalizeManagedDatabase } from "../components/managed-database/normalize";
+import { validateManagedDatabase } from "../components/managed-database";
 import type { ObservabilityArgs } from "../components/observability";
 import { normalizeObservability } from "../components/observability/normalize";
 import type { SecretsSyncArgs } from "../components/secrets-sync";
@@ -155,12 +155,12 @@ export function preflight(plan: StackPlan): void {
     const target = standInTarget(plan);
     if (target.kind === "do-app") mergeAppSpecParts(target.appName, target.region, []);
     if (plan.secrets) normalizeSecretsSync("secrets", { ...plan.secrets, target });
-    if (plan.database) normalizeManagedDatabase("db", { ...plan.database, target });
+    if (plan.database) validateManagedDatabase("db", { ...plan.database, target });
     if (plan.observability) normalizeObservability("observability", { ...plan.observability, target });
     const endpoints: Record<string, Routable> = {};
     for (const s of plan.services) {
         const n = validateApiService(s.name, { ...s.args, target });
         endpoints[s.name] = { endpoint: serviceEndpoint(s.name, n, target.kind) };
     }
-    normalizeGateway("gateway", { ...plan.gateway.args, target, routes: routesTo(plan, endpoints) });
+    validateGateway("gateway", { ...plan.gateway.args, target, routes: routesTo(plan, endpoints) });
 }
