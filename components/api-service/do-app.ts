@@ -8,7 +8,7 @@ import { ApiServiceInput, DEFAULTS, ImageSource, NeutralApiService, NormalizedAp
 
 /**
  * The service's App spec entry. Pure data: DoApp owns the App. Mapping of the Docker-side knobs:
- * - `memory`/`cpus` -> `instanceSizeSlug` (normalize picks the smallest size that fits, or checks
+ * - `memory`/`cpus` -> `instanceSizeSlug` (checkApiServiceDoApp picks the smallest size that fits, or checks
  *   the given `instanceSize` against them); App Platform has no finer limit.
  * - `healthcheck` timings -> both probes: readiness (`healthCheck`, `readyPath`) gates traffic,
  *   liveness (`livenessHealthCheck`, `healthPath`) restarts a stuck instance.

@@ -1,5 +1,5 @@
-// Pure App Platform facts used by normalize.ts: image reference mapping and instance sizes.
-// Kept apart so normalize stays readable and these tables are unit-tested on their own.
+// Pure App Platform facts used by do-app.ts (checkApiServiceDoApp, apiServiceAppSpec): image reference mapping and instance sizes.
+// Kept apart so the do-app check stays readable and these tables are unit-tested on their own.
 
 /**
  * The current `instance_size_slug` values, in the order of test/fixtures/shared/schemas/do-app-spec.schema.json
