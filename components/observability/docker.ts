@@ -165,44 +165,57 @@ export function createObservabilityDocker(
         deleteBeforeReplace: true,
     });
 
-    const scrape = scrapeSink({ kind: "Observability", name }, p, (t, dependsOn) => {
-        const content = targetsFileJson({ ...t, port: p.port ?? t.port });
-        const revision = targetsRevision(content);
-        const file = `${t.service}-${revision}.json`;
-        new docker.Container(`${name}-targets-${t.service}-${revision}`, {
-            // Prometheus' own image: no pull of its own, and it has a shell.
-            image: image.imageId,
-            entrypoints: ["/bin/sh", "-c"],
-            command: [targetWriterScript({ source: TARGET_WRITER.source, dir: TARGET_WRITER.dir, file })],
-            // No owner/group: the provider's owner path breaks for numeric users. 0444 root-owned is
-            // readable by the image's user.
-            uploads: [{ file: TARGET_WRITER.source, content, permissions: "0444" }],
-            // No `user`: the image's own non-root user, the one that owns its /prometheus.
-            capabilities: { drops: ["ALL"] },
-            securityOpts: ["no-new-privileges:true"],
-            ...memoryLimit(TARGET_WRITER.memoryMiB),
-            networkMode: "none",
-            volumes: [{ volumeName: targets.name, containerPath: TARGET_WRITER.dir }],
-            labels: labelList({
-                ...base, "slipway.role": "scrape-targets", "slipway.service": t.service, "slipway.targets-revision": revision,
-            }),
-            healthcheck: {
-                tests: ["CMD", "test", "-s", `${TARGET_WRITER.dir}/${file}`],
-                interval: goDuration(1), timeout: goDuration(2), retries: 3,
-                // Failed probes before the first write do not count; a writer that cannot write
-                // turns unhealthy a few seconds later.
-                startPeriod: goDuration(10),
-            },
-            restart: "unless-stopped",
-            stopTimeout: TARGET_WRITER.stopSeconds,
-            // Without it the provider's destroy is a forced remove (SIGKILL), and the file would stay.
-            destroyGraceSeconds: TARGET_WRITER.stopSeconds,
-            ...jsonFileLogs(),
-            wait: true,
-            waitTimeout: TARGET_WRITER.waitTimeoutSeconds,
-        }, { parent, provider, dependsOn });
-    });
+    const writer = { parent, provider, image: image.imageId, volume: targets.name, labels: base };
+    const scrape = scrapeSink({ kind: "Observability", name }, p, (t, dependsOn) =>
+        createTargetWriter(name, writer, { ...t, port: p.port ?? t.port }, dependsOn));
     return { rulesYaml: rules, prometheusYaml: config, scrape };
+}
+
+interface WriterContext {
+    parent: pulumi.Resource;
+    provider: pulumi.ProviderResource;
+    /** Prometheus' image: no pull of its own, and it has a shell. */
+    image: pulumi.Input<string>;
+    volume: pulumi.Input<string>;
+    labels: Record<string, string>;
+}
+
+/** One service revision's target writer (see {@link createObservabilityDocker} and {@link targetWriterScript}). */
+function createTargetWriter(name: string, w: WriterContext, t: ScrapeTargets, dependsOn: pulumi.Resource[]): docker.Container {
+    const content = targetsFileJson(t);
+    const revision = targetsRevision(content);
+    const file = `${t.service}-${revision}.json`;
+    return new docker.Container(`${name}-targets-${t.service}-${revision}`, {
+        image: w.image,
+        entrypoints: ["/bin/sh", "-c"],
+        command: [targetWriterScript({ source: TARGET_WRITER.source, dir: TARGET_WRITER.dir, file })],
+        // No owner/group: the provider's owner path breaks for numeric users. 0444 root-owned is
+        // readable by the image's user.
+        uploads: [{ file: TARGET_WRITER.source, content, permissions: "0444" }],
+        // No `user`: the image's own non-root user, the one that owns its /prometheus.
+        capabilities: { drops: ["ALL"] },
+        securityOpts: ["no-new-privileges:true"],
+        ...memoryLimit(TARGET_WRITER.memoryMiB),
+        networkMode: "none",
+        volumes: [{ volumeName: w.volume, containerPath: TARGET_WRITER.dir }],
+        labels: labelList({
+            ...w.labels, "slipway.role": "scrape-targets", "slipway.service": t.service, "slipway.targets-revision": revision,
+        }),
+        healthcheck: {
+            tests: ["CMD", "test", "-s", `${TARGET_WRITER.dir}/${file}`],
+            interval: goDuration(1), timeout: goDuration(2), retries: 3,
+            // Failed probes before the first write do not count; a writer that cannot write
+            // turns unhealthy a few seconds later.
+            startPeriod: goDuration(10),
+        },
+        restart: "unless-stopped",
+        stopTimeout: TARGET_WRITER.stopSeconds,
+        // Without it the provider's destroy is a forced remove (SIGKILL), and the file would stay.
+        destroyGraceSeconds: TARGET_WRITER.stopSeconds,
+        ...jsonFileLogs(),
+        wait: true,
+        waitTimeout: TARGET_WRITER.waitTimeoutSeconds,
+    }, { parent: w.parent, provider: w.provider, dependsOn });
 }
 
 /**
