@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { RegisterResourceOutputsRequest, RegisterResourceRequest, RegisterResourceResponse } from "@pulumi/pulumi/proto/resource_pb";
 // Internal runtime modules: the public `setMocks` hides resource options and parents, which the
 // tests need (protect, retainOnDelete, ignoreChanges, the component tree).
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -119,8 +120,8 @@ export class Recorder {
     private wrapMonitor() {
         const monitor = settings.getMonitor();
         const register = monitor.registerResource.bind(monitor);
-        monitor.registerResource = (req: any, cb: (err: unknown, resp: any) => void) => {
-            register(req, (err: unknown, resp: any) => {
+        monitor.registerResource = (req: RegisterResourceRequest, cb: (err: unknown, resp?: RegisterResourceResponse) => void) => {
+            register(req, (err: unknown, resp?: RegisterResourceResponse) => {
                 if (!err && resp) {
                     this.resources.push({
                         urn: resp.getUrn(),
@@ -146,7 +147,7 @@ export class Recorder {
             });
         };
         const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
-        monitor.registerResourceOutputs = (req: any, cb: (err: unknown, resp: any) => void) => {
+        monitor.registerResourceOutputs = (req: RegisterResourceOutputsRequest, cb: (err: unknown, resp?: unknown) => void) => {
             const r = this.resources.find(x => x.urn === req.getUrn());
             if (r) r.outputs = rpc.deserializeProperties(req.getOutputs(), true);
             registerOutputs(req, cb);
@@ -197,12 +198,12 @@ export function secretness(o: pulumi.Input<unknown>): Promise<boolean> {
 }
 
 /** The aliases in a RegisterResourceRequest: URN strings (either wire form) and specs, apart. */
-function aliasesOf(req: any): { aliases: string[]; aliasSpecs: RecordedAliasSpec[] } {
-    const aliases: string[] = [...(req.getAliasurnsList?.() ?? [])];
+function aliasesOf(req: RegisterResourceRequest): { aliases: string[]; aliasSpecs: RecordedAliasSpec[] } {
+    const aliases: string[] = [...req.getAliasurnsList()];
     const aliasSpecs: RecordedAliasSpec[] = [];
-    for (const a of req.getAliasesList?.() ?? []) {
+    for (const a of req.getAliasesList()) {
         if (a.hasUrn()) aliases.push(a.getUrn());
-        const s = a.getSpec?.();
+        const s = a.getSpec();
         if (!s) continue;
         const spec: RecordedAliasSpec = {};
         if (s.getName()) spec.name = s.getName();
