@@ -370,7 +370,7 @@ function normalizePrefix(ctx: ErrorContext, path: string, value: unknown): strin
     if (!value.startsWith("/")) {
         invalid(ctx, path, `"${value}" does not start with "/"`, `write it as "/${value}"`);
     }
-    if (/[*?\[\]{}]/.test(value)) {
+    if (/[*?[\]{}]/.test(value)) {
         invalid(ctx, path, `"${value}" contains a wildcard or pattern character`,
             `give a plain prefix such as "/v1/core": it already covers everything below it`);
     }
