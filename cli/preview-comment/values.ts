@@ -127,10 +127,12 @@ export function valueAt(root: unknown, path: Array<string | number>): unknown {
  * and other control characters except newline and tab.
  */
 export function stripColour(s: string): string {
+    /* eslint-disable no-control-regex -- matching terminal control sequences is the point */
     return s
         .replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)/g, "")
         .replace(/\u001b\[[0-?]*[ -/]*[@-~]/g, "")
         .replace(/\u001b[@-Z\\-_]/g, "")
+        /* eslint-enable no-control-regex */
         .replace(/<\{%[^%]*%\}>/g, "")
         .replace(/\r\n?/g, "\n")
         // eslint-disable-next-line no-control-regex

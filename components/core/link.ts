@@ -45,7 +45,11 @@ export interface DockerLinkSection {
 /** Where a service's replicas answer on Docker, handed to a scraper once they are declared. */
 export interface ScrapeTargets {
     readonly service: string;
-    /** One network alias per replica, unique to it (a stopped replica must read as down, not vanish). */
+    /**
+     * One network alias per replica index (`api-1`, `api-2`): a stopped replica's name stops
+     * resolving, so it reads as down instead of vanishing. During a rollout the old and new
+     * replica of an index share it, which is fine for liveness: either answering is up.
+     */
     readonly hosts: readonly string[];
     readonly port: number;
     /** The replica set's release: a new one is a new set of hosts. */

@@ -3,7 +3,7 @@ import { EnvVar, plainEnv } from "../core/env";
 import { describe } from "../core/errors";
 import { Link, LinkRequest, Linkable, ScrapeSink } from "../core/link";
 import { Target, unknownTarget } from "../core/target";
-import type { AppPart, AppServiceAlertSpec, AppServiceLogDestinationSpec } from "../targets/app-spec";
+import type { AppPart } from "../targets/app-spec";
 import { createObservabilityDocker } from "./docker";
 import { createObservabilityDoApp, serviceAlerts, serviceLogDestinations } from "./do-app";
 import { normalizeObservability, NormalizedObservability } from "./normalize";

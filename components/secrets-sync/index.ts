@@ -6,7 +6,7 @@ import { Link, Linkable } from "../core/link";
 import { Target } from "../core/target";
 import { createSecretsSyncDocker } from "./docker";
 import { createSecretsSyncDoApp } from "./do-app";
-import { GenerateSpec, PagesSyncTarget, SecretSource, normalizeSecretsSync } from "./normalize";
+import { PagesSyncTarget, SecretSource, normalizeSecretsSync } from "./normalize";
 
 export { GenerateSpec, PagesSyncTarget, SecretSource, rotationEpoch } from "./normalize";
 

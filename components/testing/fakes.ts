@@ -9,7 +9,8 @@ const digest = (...parts: string[]) => createHash("sha256").update(parts.join("\
  * what makes two synths of one stack byte-identical.
  */
 export function fakeProviderOutputs(r: MockResourceArgs): Record<string, unknown> | undefined {
-    const i = r.inputs as Record<string, any>;
+    // Provider inputs are untyped here: every field read below is optional and checked by use.
+    const i = r.inputs as Record<string, Record<string, string> & { value?: Record<string, string> } & string>;
     const h = digest(r.type, r.name);
     switch (r.type) {
         case "random:index/randomPassword:RandomPassword":

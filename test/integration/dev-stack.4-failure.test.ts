@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import { RUN_LABEL, TYPES } from "./harness";
-import { C, DeployedStack, eventually, gatewayConfig, generatedSecret, request, sharedStack, sleep, teardownShared, uploadOf } from "./stack-under-test";
+import { C, DeployedStack, eventually, gatewayConfig, generatedSecret, request, sharedStack, sleep, teardownShared } from "./stack-under-test";
 
 /** The gateway's upstream health settings, from the generated Caddy config. */
 function upstreamHealth(s: DeployedStack): any {

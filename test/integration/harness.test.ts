@@ -17,7 +17,7 @@ const API_REF = "ghcr.io/acme/api:1.0.0";
 
 function res(type: string, name: string, inputs: Record<string, unknown>, dependsOn: string[] = []): RecordedResource {
     return {
-        urn: `urn:pulumi:test::selftest::${type}::${name}`, type, name, custom: true, inputs,
+        urn: `urn:pulumi:test::selftest::${type}::${name}`, type, name, custom: true, inputs, wire: inputs,
         options: { protect: false, retainOnDelete: false, deleteBeforeReplace: false, ignoreChanges: [], replaceOnChanges: [], dependsOn },
     };
 }

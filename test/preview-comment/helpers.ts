@@ -60,7 +60,7 @@ export function renderConstructed(name: string, opts: RenderOptions = {}, withEv
 /** Assertions every rendered comment must pass. */
 export function assertClean(md: string, planted: readonly string[] = []): void {
     assert.ok(!md.includes("\u001b"), "output contains an ESC character (ANSI colour)");
-    assert.ok(!/\u001b\[/.test(md), "output contains an ANSI CSI sequence");
+    assert.ok(!md.includes("\u001b["), "output contains an ANSI CSI sequence");
     assert.ok(!md.includes("<{%"), "output contains a Pulumi colour directive");
     assert.ok(!md.includes("4dabf18193072939515e22adb298388d"), "output contains the secret signature key");
     assert.ok(!md.includes("04da6b54-80e4-46f7-96ec-b56ff0331ba9"), "output contains the raw unknown placeholder");

@@ -59,7 +59,7 @@ describe("preview-comment: shared upstream fixtures", () => {
         assert.match(heads[0] ?? "", /Error\*\*: `resA`/);
         assert.match(heads[1] ?? "", /^- ❌ \*\*Error\*\*$/);
         assert.match(heads[2] ?? "", /Protected resource\*\*: `resA`/);
-        assert.match(r.markdown, /unable to replace resource "urn:pulumi:test::test::pkgA:m:typA::resA"\n  as it is currently marked for protection/);
+        assert.match(r.markdown, /unable to replace resource "urn:pulumi:test::test::pkgA:m:typA::resA"\n {2}as it is currently marked for protection/);
     });
 });
 

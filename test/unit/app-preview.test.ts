@@ -65,11 +65,11 @@ describe("prod App preview", function () {
     it("shows an image change in the clear and every secret as [secret]", async () => {
         const a = await prodApp(services("registry.digitalocean.com/slipway/example-api:1.0.0"), secret);
         const b = await prodApp(services("registry.digitalocean.com/slipway/example-api:1.0.1"), secret);
-        const diff = previewDiff(a.wire, b.wire);
+        const diff = previewDiff(a.wire ?? {}, b.wire ?? {});
         assert.deepEqual(diff, ['spec.services[0].image.tag: "1.0.0" => "1.0.1"'], diff.join("\n"));
         // The secrets exist, they are just not in the services.
-        assert.ok(holdsSecret((reveal(a.wire) as { spec: { envs: unknown } }) && (a.wire.spec as Record<string, unknown>)), "the spec carries secrets");
-        const services0 = (isSecret(a.wire.spec) ? a.wire.spec.value : a.wire.spec) as { services: unknown; envs: unknown };
+        assert.ok(holdsSecret((reveal(a.wire) as { spec: { envs: unknown } }) && (a.wire?.spec as Record<string, unknown>)), "the spec carries secrets");
+        const services0 = (isSecret(a.wire?.spec) ? a.wire.spec.value : a.wire?.spec) as { services: unknown; envs: unknown };
         assert.equal(holdsSecret(services0.services), false, "no secret in spec.services");
         assert.equal(holdsSecret(services0.envs), true, "the secrets are app-level envs");
         assert.ok(!JSON.stringify(diff).includes(PLANTED));
@@ -81,7 +81,7 @@ describe("prod App preview", function () {
         process.env.STRIPE_SECRET_KEY = `${PLANTED}-rotated`;
         try {
             const b = await prodApp(img, secret);
-            const diff = previewDiff(a.wire, b.wire);
+            const diff = previewDiff(a.wire ?? {}, b.wire ?? {});
             assert.deepEqual(diff, ["spec.envs: [secret] => [secret]"], diff.join("\n"));
         } finally {
             process.env.STRIPE_SECRET_KEY = PLANTED;
