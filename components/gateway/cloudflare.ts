@@ -13,8 +13,10 @@
 //   CORS, routing     -> App Platform ingress rules (do-app.ts)
 //   compression       -> Cloudflare compresses eligible responses on its own
 //   body size limit   -> not expressible below Cloudflare's plan limit: rejected by checkGatewayDoApp
-import type * as cloudflare from "@pulumi/cloudflare";
-import { NormalizedGateway, NormalizedRateLimitZone, ZoneMember } from "./normalize";
+import * as cloudflare from "@pulumi/cloudflare";
+import * as pulumi from "@pulumi/pulumi";
+import type { GatewayCloudflareArgs } from "./index";
+import { DEFAULTS, NormalizedGateway, NormalizedRateLimitZone, ZoneMember } from "./normalize";
 
 export type RulesetRule = cloudflare.types.input.RulesetRule;
 
@@ -180,4 +182,33 @@ export function rulesets(n: NormalizedGateway, waf: "cloudflare" | "free" | "non
 /** Cloudflare rule refs allow letters, digits and underscores only; stable across runs. */
 function ruleRef(gateway: string, rule: string): string {
     return `slipway_${gateway}_${rule}`.replace(/[^a-zA-Z0-9_]/g, "_");
+}
+
+export interface CloudflareZoneResources {
+    zoneSettings: cloudflare.ZoneSetting[];
+    rulesets: cloudflare.Ruleset[];
+}
+
+/**
+ * The edge App Platform lacks, on the gateway's Cloudflare zone: TLS settings, rate limits, WAF
+ * and security headers. Nothing without domains, or with `manageZone: false`.
+ */
+export function createCloudflareZone(
+    name: string, parent: pulumi.Resource, n: NormalizedGateway, cf: GatewayCloudflareArgs, provider?: pulumi.ProviderResource,
+): CloudflareZoneResources {
+    if (!n.domains.length || !(cf.manageZone ?? DEFAULTS.cloudflare.manageZone)) return { zoneSettings: [], rulesets: [] };
+    const zoneSettingsCreated = zoneSettings(n).map(s => new cloudflare.ZoneSetting(`${name}-cf-${s.settingId.replace(/_/g, "-")}`, {
+        zoneId: cf.zoneId,
+        settingId: s.settingId,
+        value: s.value,
+    }, { parent, provider }));
+    const rulesetsCreated = rulesets(n, cf.wafManagedRuleset ?? DEFAULTS.cloudflare.wafManagedRuleset).map(r => new cloudflare.Ruleset(`${name}-cf-${r.suffix}`, {
+        zoneId: cf.zoneId,
+        kind: "zone",
+        phase: r.phase,
+        name: r.name,
+        description: r.description,
+        rules: r.rules,
+    }, { parent, provider }));
+    return { zoneSettings: zoneSettingsCreated, rulesets: rulesetsCreated };
 }

@@ -1,20 +1,17 @@
-import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
-import { describe } from "../core/errors";
 import type { EdgeRecord } from "../core/edge";
+import { ErrorContext, describe, invalid } from "../core/errors";
 import type { DoAppTarget } from "../core/target";
 import type { AppIngressRuleSpec, AppPart } from "../targets/app-spec";
-import { rulesets, zoneSettings } from "./cloudflare";
-import type { GatewayCloudflareArgs } from "./index";
-import { DEFAULTS, NormalizedCors, NormalizedGateway } from "./normalize";
+import { CLOUDFLARE_PERIODS, CloudflareZoneResources, createCloudflareZone, periodLabel } from "./cloudflare";
+import type { GatewayArgs, GatewayCloudflareArgs } from "./index";
+import { NormalizedCors, NormalizedGateway, isLocalHost } from "./normalize";
 
-export interface GatewayDoAppResources {
+export interface GatewayDoAppResources extends CloudflareZoneResources {
     appPart: AppPart;
     /** The hostnames a Cloudflare edge must point at the App, once it exists. */
     edgeRecords: EdgeRecord[];
     url?: string;
-    zoneSettings: cloudflare.ZoneSetting[];
-    rulesets: cloudflare.Ruleset[];
 }
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -69,38 +66,11 @@ export function createGatewayDoApp(
     const appPart = gatewayAppSpec(name, n);
     const provider = target.providers?.cloudflare;
     const edgeRecords = cf ? n.domains.map(hostname => ({ zoneId: cf.zoneId, hostname, proxied: true })) : [];
-    const settings: cloudflare.ZoneSetting[] = [];
-    const sets: cloudflare.Ruleset[] = [];
-    if (cf && n.domains.length && (cf.manageZone ?? DEFAULTS.cloudflare.manageZone)) {
-        for (const s of zoneSettings(n)) {
-            settings.push(new cloudflare.ZoneSetting(`${name}-cf-${s.settingId.replace(/_/g, "-")}`, {
-                zoneId: cf.zoneId,
-                settingId: s.settingId,
-                value: s.value,
-            }, { parent, provider }));
-        }
-        for (const r of rulesets(n, cf.wafManagedRuleset ?? DEFAULTS.cloudflare.wafManagedRuleset)) {
-            sets.push(new cloudflare.Ruleset(`${name}-cf-${r.suffix}`, {
-                zoneId: cf.zoneId,
-                kind: "zone",
-                phase: r.phase,
-                name: r.name,
-                description: r.description,
-                rules: r.rules,
-            }, { parent, provider }));
-        }
-    }
-    return { appPart, edgeRecords, url: n.domains[0] ? `https://${n.domains[0]}` : undefined, zoneSettings: settings, rulesets: sets };
+    const zone = cf ? createCloudflareZone(name, parent, n, cf, provider) : { zoneSettings: [], rulesets: [] };
+    return { appPart, edgeRecords, url: n.domains[0] ? `https://${n.domains[0]}` : undefined, ...zone };
 }
 
 // --- What only the do-app target accepts ---------------------------------------------------------
-// These imports sit with the check rather than at the top of the file only while the code above is
-// being rewritten by someone else; move them up with the next edit there (ES imports are hoisted,
-// so where they stand changes nothing at run time).
-import { ErrorContext, invalid } from "../core/errors";
-import { CLOUDFLARE_PERIODS, periodLabel } from "./cloudflare";
-import type { GatewayArgs } from "./index";
-import { isLocalHost } from "./normalize";
 
 /**
  * The do-app half of `validateGateway`, run after the target-neutral `normalizeGateway`: what App
