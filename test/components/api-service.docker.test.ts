@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { plainEnv } from "../../components/core/env";
+import { Linkable, LinkRequest, ScrapeTargets } from "../../components/core/link";
 import { Recorder, isSecretValue, redact, secretness, valueOf } from "../../components/testing/recorder";
 import { dockerTarget, freshRecorder } from "../helpers/harness";
 
@@ -32,8 +33,8 @@ describe("ApiService on docker", () => {
         const target = await dockerTarget("dev", production);
         const { ApiService } = await import("../../components/api-service");
         // Deliberately NOT wrapped by the link: ApiService must wrap secret values itself.
-        const secrets = { linkEnv: () => [{ key: "DB_PASSWORD", value: PLAINTEXT, secret: true }] };
-        const obs = { linkEnv: (svc: string) => [plainEnv("OTEL_SERVICE_NAME", svc)] };
+        const secrets: Linkable = { linkLabel: "fake secrets", link: () => ({ env: [{ key: "DB_PASSWORD", value: PLAINTEXT, secret: true }] }) };
+        const obs: Linkable = { linkLabel: "fake observability", link: ({ service }) => ({ env: [plainEnv("OTEL_SERVICE_NAME", service)] }) };
         const svc = new ApiService("api", { target, image: "ghcr.io/acme/api:1.4.2", link: [secrets, obs], env: { GO_ENV: "production" }, ...args } as any);
         await rec.settle();
         return { svc, target };
@@ -200,6 +201,24 @@ describe("ApiService on docker", () => {
         const comp = rec.get("slipway:service:ApiService", "api");
         assert.ok(comp.outputs, "registerOutputs ran");
         assert.deepEqual(rec.descendants(comp.urn).map(r => r.name.replace(/-[0-9a-f]{8}-/, "-R-")).sort(), ["api-R-1", "api-R-2", "api-image"]);
+    });
+
+    it("asks each link once with its name and port, and hands its replicas to a linked scraper once they are declared", async () => {
+        const requests: LinkRequest[] = [];
+        const scraped: { targets: ScrapeTargets; dependsOn: pulumi.Resource[] }[] = [];
+        const scraper: Linkable = {
+            linkLabel: "fake scraper",
+            link: (req) => {
+                requests.push(req);
+                return { docker: { scrape: { addTargets: (targets, dependsOn) => scraped.push({ targets, dependsOn }) } } };
+            },
+        };
+        const { svc } = await build({ port: 9000, replicas: 2, link: [scraper] });
+        assert.deepEqual(requests, [{ service: "api", port: 9000 }]);
+        assert.equal(scraped.length, 1);
+        const release = replica(rec, 1).name.split("-")[1];
+        assert.deepEqual(scraped[0]!.targets, { service: "api", hosts: ["api-1", "api-2"], port: 9000, release });
+        assert.deepEqual(scraped[0]!.dependsOn, svc.containers, "the scraper waits for the replicas");
     });
 
     it("passes a secret Output env value through without unwrapping it", async () => {

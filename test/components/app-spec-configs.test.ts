@@ -5,10 +5,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { freshRecorder, doTarget } from "../helpers/harness";
 import { Recorder, redact } from "../../components/testing/recorder";
 import { appSpecErrors, upperCaseKeys } from "../helpers/do-schema";
-import { ApiService, DoApp, Gateway, ManagedDatabase, Observability, SecretsSync } from "../../components";
+import { ApiService, CloudflareEdge, DoApp, Gateway, ManagedDatabase, Observability, SecretsSync } from "../../components";
 import { redactAppSpec, toApiSpec } from "../../components/targets/app-spec";
 
-async function apiSpecOf(rec: Recorder): Promise<Record<string, any>> {
+async function apiSpecOf(rec: Recorder, app: DoApp): Promise<Record<string, any>> {
+    await app.app; // registered once the secret rollout is decided
     await rec.settle();
     const apps = rec.ofType("digitalocean:index/app:App");
     assert.strictEqual(apps.length, 1);
@@ -33,8 +34,9 @@ describe("App specs for more configurations", () => {
             target,
             routes: services.map(s => ({ pathPrefix: `/v1/${s.endpoint.name}`, service: s })),
         });
-        new DoApp("app", { target, parts: [db, gateway, ...services] });
-        const spec = await apiSpecOf(rec);
+        // The gateway brings its services, and they their database.
+        const app = new DoApp("app", { target, components: [gateway] });
+        const spec = await apiSpecOf(rec, app);
         assert.deepStrictEqual(spec.services.map((s: { name: string }) => s.name), ["core", "links", "media"]);
         assert.deepStrictEqual(spec.ingress.rules.map((r: any) => [r.match.path.prefix, r.component.name]).sort(),
             [["/v1/core", "core"], ["/v1/links", "links"], ["/v1/media", "media"]]);
@@ -47,11 +49,16 @@ describe("App specs for more configurations", () => {
         const db = new ManagedDatabase("db", { target, do: { devDatabase: true } });
         const api = new ApiService("api", { target, image: image("api"), link: [db] });
         const gateway = new Gateway("edge", { target, routes: [{ pathPrefix: "/", service: api }] });
-        new DoApp("app", { target, parts: [db, api, gateway] });
-        const spec = await apiSpecOf(rec);
+        const app = new DoApp("app", { target, components: [db, api, gateway] });
+        const spec = await apiSpecOf(rec, app);
         assert.deepStrictEqual(spec.databases, [{ engine: "PG", name: "db", production: false, version: "16" }]);
-        const url = spec.services[0].envs.find((e: { key: string }) => e.key === "DATABASE_URL");
+        // A secret, so an App-level env (hoisted out of the service), bound to the dev database.
+        const url = spec.envs.find((e: { key: string }) => e.key === "DATABASE_URL");
         assert.ok(url, "DATABASE_URL is wired");
+        assert.deepStrictEqual([url.type, url.scope], ["SECRET", "RUN_TIME"]);
+        assert.ok(!spec.services[0].envs.some((e: { key: string }) => e.key === "DATABASE_URL"), "not in the service entry");
+        const raw = redact(rec.ofType("digitalocean:index/app:App")[0]!.inputs.spec, true) as Record<string, any>;
+        assert.strictEqual(raw.envs.find((e: { key: string }) => e.key === "DATABASE_URL").value, "${db.DATABASE_URL}");
         assert.strictEqual(rec.ofType("digitalocean:index/databaseCluster:DatabaseCluster").length, 0, "no managed cluster for a dev database");
     });
 
@@ -71,11 +78,15 @@ describe("App specs for more configurations", () => {
             cloudflare: { zoneId: "zone-1" },
             routes: [{ pathPrefix: "/", service: api }],
         });
-        new DoApp("app", { target, parts: [secrets, obs, api, gateway] });
-        const spec = await apiSpecOf(rec);
+        const app = new DoApp("app", { target, components: [gateway, obs] });
+        new CloudflareEdge("edge", { app, records: gateway.edgeRecords ?? [], production: target.production });
+        const spec = await apiSpecOf(rec, app);
         assert.deepStrictEqual(spec.domains.map((d: any) => [d.domain, d.type]), [["api.example.com", "PRIMARY"], ["www.api.example.com", "ALIAS"]]);
         assert.deepStrictEqual(spec.alerts.map((a: any) => a.rule), ["DEPLOYMENT_FAILED", "DOMAIN_FAILED"]);
         assert.strictEqual(spec.services[0].log_destinations[0].logtail.token, "[secret]");
+        // The linked secret is an App-level SECRET env, not part of the service entry.
+        assert.deepStrictEqual(spec.envs.filter((e: any) => e.type === "SECRET").map((e: any) => e.key), ["API_TOKEN", "OTEL_EXPORTER_OTLP_HEADERS"]);
+        assert.ok(!spec.services[0].envs.some((e: any) => e.type === "SECRET"), JSON.stringify(spec.services[0].envs));
         assert.ok(!JSON.stringify(spec).includes("PLANTED"), "no planted secret in the API spec");
         assert.deepStrictEqual(rec.ofType("cloudflare:index/dnsRecord:DnsRecord").map(r => r.inputs.name).sort(),
             ["api.example.com", "www.api.example.com"]);

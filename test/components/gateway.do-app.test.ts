@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { Recorder, valueOf } from "../../components/testing/recorder";
-import { AppSpecPart, toApiSpec } from "../../components/targets/app-spec";
+import { AppPart, toApiSpec } from "../../components/targets/app-spec";
 import { doTarget, freshRecorder } from "../helpers/harness";
 import { appSpecErrors, upperCaseKeys } from "../helpers/do-schema";
 import { domainArgs, svc } from "../unit/gateway-fixtures";
@@ -11,10 +11,12 @@ const RULESET = "cloudflare:index/ruleset:Ruleset";
 const DNS = "cloudflare:index/dnsRecord:DnsRecord";
 const GATEWAY = "slipway:gateway:Gateway";
 
-const servicePart = (name: string): AppSpecPart => ({
-    source: `ApiService "${name}"`,
+const servicePart = (name: string): AppPart => ({
+    owner: `ApiService "${name}"`,
     services: [{ name, httpPort: 8080, image: { registryType: "DOCR", repository: name, tag: "1" } }],
 });
+/** A routable stand-in that also contributes its App part, as an ApiService on do-app does. */
+const appSvc = (name: string, replicas?: number, port?: number) => ({ ...svc(name, replicas, port), appPart: servicePart(name) });
 
 /** domainArgs without what App Platform cannot do (a log file), plus the Cloudflare zone. */
 function doArgs(target: any, extra: Record<string, unknown> = {}) {
@@ -41,8 +43,10 @@ describe("Gateway on do-app", () => {
 
     it("contributes one ingress rule per route, longest prefix first, with App Platform's prefix semantics", async () => {
         const { gw, target } = await build();
-        assert.ok(target.contributors.has('Gateway "edge"'));
-        const rules = gw.appSpec!.ingressRules!;
+        assert.equal(gw.appPart!.owner, 'Gateway "edge"');
+        // DoApp reaches the routed services through the gateway.
+        assert.deepEqual(gw.appDependencies, doArgs(target).routes.map(r => r.service));
+        const rules = gw.appPart!.ingressRules!;
         assert.deepEqual(rules.map(r => [(r.match as any).path.prefix, (r.component as any).name]), [
             ["/v1/media", "media"], ["/v1/core", "core"], ["/", "web"],
         ]);
@@ -65,19 +69,20 @@ describe("Gateway on do-app", () => {
             routes: [{ pathPrefix: "/media", service: svc("media"), stripPrefix: true }],
             rateLimits: undefined,
         });
-        const rule = gw.appSpec!.ingressRules![0]!;
+        const rule = gw.appPart!.ingressRules![0]!;
         assert.deepEqual((rule.cors as any).allowOrigins, { exact: "https://app.example.com" });
         assert.equal((rule.component as any).preservePathPrefix, false);
     });
 
-    it("declares the domains (first PRIMARY) and asks DoApp for proxied Cloudflare records", async () => {
+    it("declares the domains (first PRIMARY) and the proxied Cloudflare records an edge must point at the App", async () => {
         const { gw } = await build();
-        assert.deepEqual(gw.appSpec!.domainNames, [{ name: "api.example.com", type: "PRIMARY" }, { name: "api.example.net", type: "ALIAS" }]);
-        assert.deepEqual(gw.appSpec!.edgeRecords, [
+        assert.deepEqual(gw.appPart!.domainNames, [{ name: "api.example.com", type: "PRIMARY" }, { name: "api.example.net", type: "ALIAS" }]);
+        assert.deepEqual(gw.edgeRecords, [
             { zoneId: "zone-123", hostname: "api.example.com", proxied: true },
             { zoneId: "zone-123", hostname: "api.example.net", proxied: true },
         ]);
         assert.equal(await valueOf(gw.url), "https://api.example.com");
+        assert.equal(rec.ofType(DNS).length, 0, "the records need the App: CloudflareEdge creates them, not the gateway");
     });
 
     it("hardens the Cloudflare zone: strict TLS from 1.2, HTTPS only, HSTS", async () => {
@@ -167,7 +172,7 @@ describe("Gateway on do-app", () => {
         const gw = new Gateway("quiet", doArgs(target, { cloudflare: { zoneId: "zone-123", manageZone: false } }) as any);
         await rec.settle();
         assert.equal(rec.ofType(RULESET).length + rec.ofType(ZONE_SETTING).length, 0);
-        assert.equal(gw.appSpec!.edgeRecords!.length, 2, "DNS records still come from the part");
+        assert.equal(gw.edgeRecords!.length, 2, "DNS records are still asked for");
     });
 
     it("without domains: routes only, no Cloudflare, no URL of its own", async () => {
@@ -175,18 +180,28 @@ describe("Gateway on do-app", () => {
         const { Gateway } = await import("../../components/gateway");
         const gw = new Gateway("edge", { target, routes: [{ pathPrefix: "/", service: svc("core") }] });
         await rec.settle();
-        assert.equal(gw.appSpec!.domainNames, undefined);
-        assert.equal(gw.appSpec!.edgeRecords, undefined);
+        assert.equal(gw.appPart!.domainNames, undefined);
+        assert.deepEqual(gw.edgeRecords, [], "no records to point");
         assert.equal(rec.resources.filter(r => r.type.startsWith("cloudflare:")).length, 0);
         assert.equal(await valueOf(gw.url), undefined);
     });
 
-    it("merges into an App spec DigitalOcean's schema accepts, and DoApp creates the DNS records", async () => {
-        const { gw, target } = await build();
+    it("merges with its services into an App spec DigitalOcean's schema accepts, and CloudflareEdge creates the DNS records", async () => {
+        const { gw, target } = await build({
+            routes: [
+                { pathPrefix: "/", service: appSvc("web", 1, 3000) },
+                { pathPrefix: "/v1/core", service: appSvc("core", 3), rateLimit: "core" },
+                { pathPrefix: "/v1/media", service: appSvc("media", 1, 9000), rateLimit: "partner" },
+            ],
+        });
         const { DoApp } = await import("../../components/targets/do-app");
-        for (const s of ["core", "media", "web"]) target.contributors.add(`ApiService "${s}"`);
-        const app = new DoApp("app", { target, parts: [gw, servicePart("core"), servicePart("media"), servicePart("web")] });
+        const { CloudflareEdge } = await import("../../components/targets/cloudflare-edge");
+        // The gateway alone: it brings the services it routes to.
+        const app = new DoApp("app", { target, components: [gw], secretValues: "send" });
+        new CloudflareEdge("edge-dns", { app, records: gw.edgeRecords!, production: target.production });
+        await app.app;
         await rec.settle();
+        assert.deepEqual((app.spec.services as { name: string }[]).map(s => s.name), ["core", "media", "web"]);
         const api = toApiSpec(await valueOf(pulumi.output(app.spec)));
         assert.deepEqual(appSpecErrors(api), []);
         assert.deepEqual(upperCaseKeys(api), []);
@@ -208,6 +223,6 @@ describe("Gateway on do-app", () => {
         const table = (routes: typeof onDo.routes) => routes.map(r => [r.pathPrefix, r.service.name, r.stripPrefix, r.rateLimit]);
         assert.deepEqual(table(onDocker.routes), table(onDo.routes));
         const caddyPrefixes = [...onDocker.caddyJson!.matchAll(/"handler": "reverse_proxy"/g)].length;
-        assert.equal(caddyPrefixes, onDo.appSpec!.ingressRules!.length);
+        assert.equal(caddyPrefixes, onDo.appPart!.ingressRules!.length);
     });
 });

@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { Linkable } from "../../components/core/link";
 import { isSecretValue, Recorder, secretness, valueOf } from "../../components/testing/recorder";
 import { doTarget, freshRecorder } from "../helpers/harness";
 
@@ -6,6 +7,9 @@ const CLUSTER = "digitalocean:index/databaseCluster:DatabaseCluster";
 const DB = "digitalocean:index/databaseDb:DatabaseDb";
 const USER = "digitalocean:index/databaseUser:DatabaseUser";
 const POOL = "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool";
+
+/** What the database hands a service named `service`. */
+const env = (db: Linkable, service: string) => [...(db.link({ service, port: 8080 }).env ?? [])];
 
 describe("ManagedDatabase on do-app", () => {
     let rec: Recorder;
@@ -20,7 +24,7 @@ describe("ManagedDatabase on do-app", () => {
     }
 
     it("creates a pg cluster in the App region's datacenter, protected and retained in production", async () => {
-        const { target } = await build({ do: { nodes: 2, maintenanceWindow: { day: "Sunday", hour: 3 } } });
+        const { db } = await build({ do: { nodes: 2, maintenanceWindow: { day: "Sunday", hour: 3 } } });
         const c = rec.get(CLUSTER, "db-cluster");
         assert.equal(c.inputs.engine, "pg");
         assert.equal(c.inputs.version, "16");
@@ -37,7 +41,7 @@ describe("ManagedDatabase on do-app", () => {
         assert.equal(d.options.protect, true);
         assert.equal(rec.get(USER, "db-user").inputs.name, "app");
         assert.equal(rec.get(USER, "db-user").options.protect, true, "a renamed user drops the role");
-        assert.ok(target.contributors.has('ManagedDatabase "db"'));
+        assert.equal(db.appPart!.owner, 'ManagedDatabase "db"');
     });
 
     it("neither protects nor retains outside production", async () => {
@@ -50,8 +54,8 @@ describe("ManagedDatabase on do-app", () => {
 
     it("contributes a production database part and asks DoApp to trust the cluster", async () => {
         const { db } = await build();
-        const part = db.appSpec!;
-        assert.equal(part.source, 'ManagedDatabase "db"');
+        const part = db.appPart!;
+        assert.equal(part.owner, 'ManagedDatabase "db"');
         const entry = part.databases![0]!;
         assert.equal(entry.name, "db");
         assert.equal(entry.engine, "PG");
@@ -59,8 +63,10 @@ describe("ManagedDatabase on do-app", () => {
         assert.equal(await valueOf(entry.clusterName as string), "shop-api-db");
         assert.equal(await valueOf(entry.dbName as string), "shop");
         assert.equal(await valueOf(entry.dbUser as string), "app");
-        assert.equal(part.trustedClusterIds!.length, 1);
-        assert.match(await valueOf(part.trustedClusterIds![0]!), /^db-cluster-id-/);
+        assert.equal(part.trustedClusters!.length, 1);
+        // The key names the App's firewall resource: the component's own name, never a position.
+        assert.equal(part.trustedClusters![0]!.key, "db");
+        assert.match(await valueOf(part.trustedClusters![0]!.clusterId), /^db-cluster-id-/);
     });
 
     it("links a secret sslmode=require DATABASE_URL", async () => {
@@ -68,9 +74,13 @@ describe("ManagedDatabase on do-app", () => {
         assert.equal(await secretness(db.url), true);
         assert.equal(await secretness(db.password), true);
         assert.match(await valueOf(db.url), /^postgresql:\/\/app:.*\/shop\?sslmode=require$/);
-        const url = db.linkEnv("api").find(e => e.key === "DATABASE_URL")!;
+        const url = env(db, "api").find(e => e.key === "DATABASE_URL")!;
         assert.equal(url.secret, true);
         assert.equal(await secretness(url.value), true);
+        // One object for every service, so DoApp merges it into one App-level secret by identity.
+        assert.equal(env(db, "web").find(e => e.key === "DATABASE_URL")!.value, url.value);
+        assert.deepEqual(env(db, "api").filter(e => !e.secret).map(e => e.key), ["PGDATABASE", "PGHOST", "PGPORT", "PGUSER"]);
+        assert.ok(!env(db, "api").some(e => e.key === "PGPASSWORD"), "the URL carries the password: one secret to rotate");
     });
 
     it("adds a connection pool on the app's db and user, and links through it", async () => {
@@ -82,24 +92,30 @@ describe("ManagedDatabase on do-app", () => {
         assert.equal(p.inputs.dbName, "shop");
         assert.equal(p.inputs.user, "app");
         assert.ok(db.poolUrl);
-        assert.match(await valueOf(db.linkEnv("api").find(e => e.key === "DATABASE_URL")!.value), /\/app_pool\?sslmode=require$/);
+        assert.match(await valueOf(env(db, "api").find(e => e.key === "DATABASE_URL")!.value), /\/app_pool\?sslmode=require$/);
     });
 
     it("creates one DatabaseUser per schema role", async () => {
         const { db } = await build({ schemas: [{ name: "core" }, { name: "links", user: "links_svc" }] });
         assert.deepEqual(rec.ofType(USER).map(u => u.inputs.name).sort(), ["app", "core", "links_svc"]);
         assert.equal(await secretness(db.schemaUrls.links!), true);
+        // A service named like a schema gets that schema's role; another service the main one.
+        const links = env(db, "links");
+        assert.equal(links.find(e => e.key === "DATABASE_URL")!.value, db.schemaUrls.links);
+        assert.equal(await valueOf(links.find(e => e.key === "PGUSER")!.value), "links_svc");
+        assert.equal(env(db, "api").find(e => e.key === "DATABASE_URL")!.value, db.url);
+        assert.equal(await valueOf(env(db, "api").find(e => e.key === "PGUSER")!.value), "app");
     });
 
     it("uses an App Platform dev database with bindable variables when asked, creating no resource", async () => {
         const { db } = await build({ do: { devDatabase: true } }, false);
         assert.equal(rec.resources.filter(r => r.custom).length, 0);
-        assert.deepEqual(db.appSpec!.databases, [{ name: "db", engine: "PG", production: false, version: "16" }]);
-        assert.equal(db.appSpec!.trustedClusterIds, undefined);
-        const url = db.linkEnv("api").find(e => e.key === "DATABASE_URL")!;
+        assert.deepEqual(db.appPart!.databases, [{ name: "db", engine: "PG", production: false, version: "16" }]);
+        assert.equal(db.appPart!.trustedClusters, undefined);
+        const url = env(db, "api").find(e => e.key === "DATABASE_URL")!;
         assert.equal(await valueOf(url.value), "${db.DATABASE_URL}");
         assert.equal(await secretness(url.value), true);
-        assert.equal(await valueOf(db.linkEnv("api").find(e => e.key === "PGHOST")!.value), "${db.HOSTNAME}");
+        assert.equal(await valueOf(env(db, "api").find(e => e.key === "PGHOST")!.value), "${db.HOSTNAME}");
         const comp = rec.get("slipway:database:ManagedDatabase", "db");
         assert.ok(isSecretValue(comp.outputs!.url));
     });

@@ -136,7 +136,9 @@ describe("ManagedDatabase on docker", () => {
     it("builds an encoded sslmode=disable URL and links it as a secret DATABASE_URL", async () => {
         const db = await build({ database: "shop" });
         assert.equal(await valueOf(db.url), `postgresql://app:${encodeURIComponent(KNOWN)}@db:5432/shop?sslmode=disable`);
-        const env = db.linkEnv("api");
+        const link = db.link({ service: "api", port: 8080 });
+        assert.deepEqual(Object.keys(link), ["env"], "env only: a database has no App alerts or scrape targets");
+        const env = link.env ?? [];
         const byKey = Object.fromEntries(env.map(e => [e.key, e]));
         assert.deepEqual(Object.keys(byKey).sort(), ["DATABASE_URL", "PGDATABASE", "PGHOST", "PGPORT", "PGUSER"]);
         assert.equal(byKey.DATABASE_URL!.secret, true);
@@ -188,10 +190,13 @@ describe("ManagedDatabase on docker", () => {
         const files = ups.filter(u => u.file.startsWith("/run/secrets/")).map(u => u.file).sort();
         assert.deepEqual(files, ["/run/secrets/PG_PASSWORD_CORE", "/run/secrets/PG_PASSWORD_MEDIA_SVC", "/run/secrets/POSTGRES_PASSWORD"]);
         assert.deepEqual(rec.ofType(PASSWORD).map(r => r.name).sort(), ["db-password-core", "db-password-media"]);
-        const media = db.linkEnv("media");
+        const media = db.link({ service: "media", port: 8080 }).env ?? [];
         assert.equal(await valueOf(media.find(e => e.key === "PGUSER")!.value), "media_svc");
         assert.equal(await secretness(media.find(e => e.key === "DATABASE_URL")!.value), true);
-        assert.equal(await valueOf(db.linkEnv("api").find(e => e.key === "PGUSER")!.value), "app");
+        assert.equal(await valueOf(media.find(e => e.key === "DATABASE_URL")!.value), await valueOf(db.schemaUrls.media!));
+        const api = db.link({ service: "api", port: 8080 }).env ?? [];
+        assert.equal(await valueOf(api.find(e => e.key === "PGUSER")!.value), "app");
+        assert.equal(api.find(e => e.key === "DATABASE_URL")!.value, db.url);
     });
 
     it("runs server and backup sidecar on the pulled image's id, so an unchanged tag never replaces Postgres", async () => {

@@ -20,9 +20,9 @@ describe("Observability on do-app", () => {
     }
 
     it("contributes app-level DEPLOYMENT_FAILED and DOMAIN_FAILED alerts carrying the destinations", async () => {
-        const { obs, target } = await build({ destinations: DESTS });
-        assert.ok(target.contributors.has('Observability "obs"'));
-        const alerts = obs.appSpec!.alerts!;
+        const { obs } = await build({ destinations: DESTS });
+        assert.equal(obs.appPart!.owner, 'Observability "obs"');
+        const alerts = obs.appPart!.alerts!;
         assert.deepEqual(alerts.map(a => a.rule), ["DEPLOYMENT_FAILED", "DOMAIN_FAILED"]);
         const d = alerts[0]!.destinations as { emails: string[]; slackWebhooks: { url: unknown; channel: string }[] };
         assert.deepEqual(d.emails, ["oncall@example.com"]);
@@ -36,7 +36,7 @@ describe("Observability on do-app", () => {
             alerts: { cpuPercent: 75, forMinutes: 10 },
             logDestinations: [{ name: "logtail", logtail: { token: "lt-token" } }, { name: "papertrail", papertrail: { endpoint: "syslog+tls://logs.papertrailapp.com:12345" } }],
         });
-        const extra = obs.linkDoService("api");
+        const extra = obs.link({ service: "api", port: 8080 }).doApp!;
         assert.deepEqual(extra.alerts!.map(a => [a.rule, a.operator, a.value, a.window]), [
             ["CPU_UTILIZATION", "GREATER_THAN", 75, "TEN_MINUTES"],
             ["MEM_UTILIZATION", "GREATER_THAN", 80, "TEN_MINUTES"],
@@ -50,6 +50,38 @@ describe("Observability on do-app", () => {
         const { isSecret, output } = await import("@pulumi/pulumi");
         assert.equal(await isSecret(output(token as string)), true);
         assert.equal((logs[1]!.papertrail as { endpoint: string }).endpoint, "syslog+tls://logs.papertrailapp.com:12345");
+    });
+
+    it("sends the service alerts to the emails only: a Slack webhook is a credential and stays out of spec.services", async () => {
+        const { obs } = await build({ destinations: DESTS });
+        const alerts = obs.link({ service: "api", port: 8080 }).doApp!.alerts!;
+        assert.deepEqual(alerts.map(a => a.rule), ["CPU_UTILIZATION", "MEM_UTILIZATION", "RESTART_COUNT"]);
+        for (const a of alerts) assert.deepEqual(a.destinations, { emails: ["oncall@example.com"] });
+        // Slack only: the service alerts go to App Platform's default (the team's email), not to Slack.
+        rec.clear();
+        const { obs: slackOnly } = await build({ destinations: { slackWebhooks: DESTS.slackWebhooks } });
+        for (const a of slackOnly.link({ service: "api", port: 8080 }).doApp!.alerts!) assert.equal(a.destinations, undefined);
+        assert.ok(slackOnly.appPart!.alerts!.every(a => (a.destinations as any).slackWebhooks.length === 1), "the app alerts keep Slack");
+    });
+
+    it("in a whole App: no secret in spec.services, the app-level alerts keep Slack", async () => {
+        const { obs, target } = await build({ destinations: DESTS, newRelic: { licenseKey: "nr-key" } });
+        const { ApiService } = await import("../../components/api-service");
+        const { DoApp } = await import("../../components/targets/do-app");
+        const api = new ApiService("api", { target, image: "registry.digitalocean.com/acme/api:1.0.0", link: [obs] });
+        // The service brings the observability it links, app alerts included.
+        const app = new DoApp("app", { target, components: [api], secretValues: "send" });
+        await app.app;
+        await rec.settle();
+        const recorded = rec.ofType("digitalocean:index/app:App")[0]!;
+        const wire = (isSecretValue(recorded.wire.spec) ? recorded.wire.spec.value : recorded.wire.spec) as Record<string, unknown>;
+        const holdsSecret = (v: unknown): boolean => isSecretValue(v) || (typeof v === "object" && v !== null && Object.values(v).some(holdsSecret));
+        assert.equal(holdsSecret(wire.services), false, "a preview shows every service setting");
+        assert.equal(holdsSecret(wire.alerts), true, "the app alerts carry the Slack webhook");
+        const spec = redact(recorded.inputs.spec, true) as Record<string, any>;
+        assert.deepEqual(spec.alerts.map((a: any) => [a.rule, a.destinations.slackWebhooks[0].url]), [["DEPLOYMENT_FAILED", HOOK], ["DOMAIN_FAILED", HOOK]]);
+        assert.deepEqual(spec.envs.map((e: any) => [e.key, e.type]), [["OTEL_EXPORTER_OTLP_HEADERS", "SECRET"]], "the OTLP headers are an App-level secret");
+        assert.ok(!JSON.stringify(spec.services).includes("hooks.slack.com"));
     });
 
     it("creates an https uptime check with down, latency and certificate alerts to the same destinations", async () => {
@@ -77,7 +109,7 @@ describe("Observability on do-app", () => {
 
     it("uses the App name as service.namespace", async () => {
         const { obs } = await build({ otel: { endpoint: "https://otel.example.com" } });
-        const attrs = obs.linkEnv("api").find(e => e.key === "OTEL_RESOURCE_ATTRIBUTES")!;
+        const attrs = obs.link({ service: "api", port: 8080 }).env!.find(e => e.key === "OTEL_RESOURCE_ATTRIBUTES")!;
         assert.equal(await valueOf(attrs.value), "deployment.environment=prod,service.namespace=shop-api");
     });
 });

@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { Recorder, isSecretValue, redact, secretness, valueOf } from "../../components/testing/recorder";
+import { isAppContributor } from "../../components/targets/app-spec";
 import { doTarget, freshRecorder } from "../helpers/harness";
 
 const PAGES = "cloudflare:index/pagesProject:PagesProject";
@@ -29,21 +30,39 @@ describe("SecretsSync on do-app", () => {
         return { s, target };
     }
 
-    it("contributes an empty part and registers as a contributor", async () => {
-        const { s, target } = await sync();
-        assert.ok(target.contributors.has('SecretsSync "secrets"'));
-        assert.deepEqual(s.appSpec, { source: 'SecretsSync "secrets"' });
+    it("adds nothing to the App itself and links every secret, or the picked ones, under a label naming them", async () => {
+        const { s } = await sync();
+        assert.equal(isAppContributor(s), false, "it reaches the App only through the services that link it");
         assert.deepEqual(rec.ofType(PAGES), []);
+        assert.equal(s.linkLabel, 'SecretsSync "secrets"');
+        const all = s.link().env!;
+        assert.deepEqual(all.map(e => [e.key, e.secret]), [["CLERK_SECRET_KEY", true], ["DATABASE_PASSWORD", true], ["SENTRY_AUTH_TOKEN", true]]);
+        for (const e of all) assert.strictEqual(await secretness(e.value), true, `${e.key} is wrapped by the block that made it`);
+        const picked = s.pick("SENTRY_AUTH_TOKEN", "CLERK_SECRET_KEY");
+        assert.equal(picked.linkLabel, 'SecretsSync "secrets" (CLERK_SECRET_KEY, SENTRY_AUTH_TOKEN)');
+        const env = picked.link({ service: "api", port: 8080 }).env!;
+        assert.deepEqual(env.map(e => e.key), ["CLERK_SECRET_KEY", "SENTRY_AUTH_TOKEN"]);
+        assert.strictEqual(env[0]!.value, all[0]!.value, "one value object per key, whoever links it");
     });
 
     it("reaches linked services as sorted SECRET run-time envs", async () => {
         const { s, target } = await sync();
         const { ApiService } = await import("../../components/api-service");
         const api = new ApiService("api", { target, image: "ghcr.io/acme/api:1.0.0", link: [s.pick("CLERK_SECRET_KEY", "SENTRY_AUTH_TOKEN")] });
-        const envs = api.appSpec!.services![0]!.envs as any[];
-        assert.deepEqual(envs.map(e => [e.key, e.type, e.scope]), [["CLERK_SECRET_KEY", "SECRET", "RUN_TIME"], ["PORT", "GENERAL", "RUN_TIME"], ["SENTRY_AUTH_TOKEN", "SECRET", "RUN_TIME"]]);
-        for (const e of envs.filter(x => x.type === "SECRET")) assert.strictEqual(await secretness(e.value), true);
+        // A second service linking one of the same secrets: one App env, merged by identity.
+        const worker = new ApiService("worker", { target, image: "ghcr.io/acme/worker:1.0.0", link: [s.pick("CLERK_SECRET_KEY")] });
+        const { DoApp } = await import("../../components/targets/do-app");
+        const app = new DoApp("app", { target, components: [api, worker], secretValues: "send" });
+        // Secrets are App-level SECRET envs; the services keep only their plain ones.
+        const envs = app.spec.envs as any[];
+        assert.deepEqual(envs.map(e => [e.key, e.type, e.scope]), [["CLERK_SECRET_KEY", "SECRET", "RUN_TIME"], ["SENTRY_AUTH_TOKEN", "SECRET", "RUN_TIME"]]);
+        for (const e of envs) assert.strictEqual(await secretness(e.value), true);
         assert.strictEqual(await valueOf(envs[0].value), CLERK);
+        assert.strictEqual(await valueOf(envs[1].value), SENTRY);
+        for (const svc of app.spec.services as any[]) {
+            assert.deepEqual(svc.envs.map((e: any) => [e.key, e.type, e.scope]), [["PORT", "GENERAL", "RUN_TIME"]], svc.name);
+        }
+        await app.app;
     });
 
     it("syncs chosen keys to one PagesProject per project, as secret_text, retained on delete", async () => {

@@ -1,10 +1,14 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { secretEnv } from "../../components/core/env";
+import { EnvVar, secretEnv } from "../../components/core/env";
+import { Linkable } from "../../components/core/link";
 import type { Target } from "../../components/core/target";
 import { Recorder } from "../../components/testing/recorder";
 import { expectConfigError } from "../helpers/config-error";
 import { dockerTarget, doTarget, freshRecorder } from "../helpers/harness";
+
+/** A block whose link gives `env`, as the contract lets any block. */
+const fake = (linkLabel: string, env: EnvVar[]): Linkable => ({ linkLabel, link: () => ({ env }) });
 
 describe("ApiService bad input", () => {
     let rec: Recorder;
@@ -59,20 +63,24 @@ describe("ApiService bad input", () => {
     });
 
     it("names both sources of a duplicated env key", async () => {
-        const link = { linkEnv: () => [secretEnv("DATABASE_URL", pulumi.secret("postgres://x"))] };
+        const link = fake('ManagedDatabase "db"', [secretEnv("DATABASE_URL", pulumi.secret("postgres://x"))]);
         const e = await rejects(await dockerTarget(), { env: { DATABASE_URL: "postgres://local" }, link: [link] }, "link[0]",
-            /DATABASE_URL is set by both env\.DATABASE_URL and link\[0\]/, /rename or drop DATABASE_URL in link\[0\]/);
+            /DATABASE_URL is set by both env\.DATABASE_URL and link\[0\] \(ManagedDatabase "db"\)/, /rename or drop DATABASE_URL in link\[0\] \(ManagedDatabase "db"\)/);
         assert.match(e.message, /env\.DATABASE_URL/);
+        // Two links giving one key: both are named, by position and label.
+        const other = fake('SecretsSync "secrets"', [secretEnv("DATABASE_URL", pulumi.secret("postgres://y"))]);
+        await rejects(await doTarget(), { link: [link, other] }, "link[1]",
+            /DATABASE_URL is set by both link\[0\] \(ManagedDatabase "db"\) and link\[1\] \(SecretsSync "secrets"\)/, /keep one/);
     });
 
     it("rejects a variable that file delivery would shadow", async () => {
-        const link = { linkEnv: () => [secretEnv("TOKEN", pulumi.secret("t"))] };
+        const link = fake("fake", [secretEnv("TOKEN", pulumi.secret("t"))]);
         await rejects(await dockerTarget(), { env: { TOKEN_FILE: "/x" }, link: [link] }, "link[0]",
-            /TOKEN_FILE is set by both env\.TOKEN_FILE and link\[0\] \(file delivery of TOKEN\)/, /keep one/);
+            /TOKEN_FILE is set by both env\.TOKEN_FILE and link\[0\] \(fake\) \(file delivery of TOKEN\)/, /keep one/);
     });
 
     it("rejects a read-only root filesystem with file-delivered secrets", async () => {
-        const link = { linkEnv: () => [secretEnv("TOKEN", pulumi.secret("t"))] };
+        const link = fake("fake", [secretEnv("TOKEN", pulumi.secret("t"))]);
         await rejects(await dockerTarget(), { readOnlyRootFilesystem: true, link: [link] }, "readOnlyRootFilesystem",
             /read-only container/, /secretDelivery: "env"/);
     });
@@ -103,7 +111,22 @@ describe("ApiService bad input", () => {
 
     it("rejects a link that is not linkable and duplicate alerts from links", async () => {
         await rejects(await dockerTarget(), { link: [{}] }, "link[0]", /not linkable/, /SecretsSync/);
-        const obs = () => ({ linkEnv: () => [], linkDoService: () => ({ alerts: [{ rule: "CPU_UTILIZATION", operator: "GREATER_THAN", value: 80, window: "FIVE_MINUTES" }] }) });
-        await rejects(await doTarget(), { link: [obs(), obs()] }, "link[1]", /alert CPU_UTILIZATION is set by both link\[0\] and link\[1\]/, /only one link/);
+        // A block written against the old contract (linkEnv) is refused, not silently ignored.
+        await rejects(await dockerTarget(), { link: [{ linkEnv: () => [] }] }, "link[0]", /not linkable/, /SecretsSync/);
+        await rejects(await dockerTarget(), { link: [{ link: () => ({}) }] }, "link[0]", /not linkable/, /SecretsSync/);
+        const obs = (label: string): Linkable => ({
+            linkLabel: label,
+            link: () => ({
+                doApp: {
+                    alerts: [{ rule: "CPU_UTILIZATION", operator: "GREATER_THAN", value: 80, window: "FIVE_MINUTES" }],
+                    logDestinations: [{ name: "logtail", logtail: { token: "t" } }],
+                },
+            }),
+        });
+        await rejects(await doTarget(), { link: [obs("A"), obs("B")] }, "link[1]",
+            /alert CPU_UTILIZATION is set by both link\[0\] \(A\) and link\[1\] \(B\)/, /only one link/);
+        const logsOnly = (label: string): Linkable => ({ linkLabel: label, link: () => ({ doApp: { logDestinations: [{ name: "logtail", logtail: { token: "t" } }] } }) });
+        await rejects(await doTarget(), { link: [logsOnly("A"), logsOnly("B")] }, "link[1]",
+            /log destination "logtail" is set by both link\[0\] \(A\) and link\[1\] \(B\)/, /unique name/);
     });
 });

@@ -1,7 +1,8 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { mergeAppSpecParts, redactAppSpec, toApiSpec, AppSpecPart } from "../../components/targets/app-spec";
+import * as pulumi from "@pulumi/pulumi";
+import { mergeAppSpecParts, redactAppSpec, toApiSpec, AppPart } from "../../components/targets/app-spec";
 import { appSpecErrors, upperCaseKeys, SHARED } from "../helpers/do-schema";
 
 const svc = (name: string) => ({
@@ -10,11 +11,11 @@ const svc = (name: string) => ({
 });
 
 describe("mergeAppSpecParts", () => {
-    const parts: AppSpecPart[] = [
-        { source: 'ApiService "media"', services: [svc("media")] },
-        { source: 'ApiService "core"', services: [svc("core")] },
+    const parts: AppPart[] = [
+        { owner: 'ApiService "media"', services: [svc("media")] },
+        { owner: 'ApiService "core"', services: [svc("core")] },
         {
-            source: 'Gateway "edge"',
+            owner: 'Gateway "edge"',
             ingressRules: [
                 { match: { path: { prefix: "/v1" } }, component: { name: "core" } },
                 { match: { path: { prefix: "/v1/media" } }, component: { name: "media" } },
@@ -32,7 +33,7 @@ describe("mergeAppSpecParts", () => {
     });
 
     it("rejects a component defined twice, naming both owners", () => {
-        assert.throws(() => mergeAppSpecParts("shop", "fra", [...parts, { source: 'ApiService "core2"', services: [svc("core")] }]),
+        assert.throws(() => mergeAppSpecParts("shop", "fra", [...parts, { owner: 'ApiService "core2"', services: [svc("core")] }]),
             /ApiService "core2": services\[0\]\.name: component "core" is already defined by ApiService "core"\. Fix: give each component a unique name/);
     });
 
@@ -42,14 +43,51 @@ describe("mergeAppSpecParts", () => {
     });
 
     it("rejects a duplicate route prefix across parts", () => {
-        const dup: AppSpecPart = { source: 'Gateway "other"', ingressRules: [{ match: { path: { prefix: "/v1" } }, component: { name: "media" } }] };
+        const dup: AppPart = { owner: 'Gateway "other"', ingressRules: [{ match: { path: { prefix: "/v1" } }, component: { name: "media" } }] };
         assert.throws(() => mergeAppSpecParts("shop", "fra", [...parts, dup]), /Gateway "other": ingressRules\[0\]\.match\.path\.prefix: route "\/v1" is already defined by Gateway "edge"/);
     });
 
     it("rejects App and component names that App Platform refuses", () => {
         assert.throws(() => mergeAppSpecParts("Shop_API", "fra", parts), /DoApp "Shop_API": appName: .*Fix: use 2 to 32 lowercase/);
-        assert.throws(() => mergeAppSpecParts("shop", "fra", [{ source: 'ApiService "x"', services: [svc("Core-")] }]),
+        assert.throws(() => mergeAppSpecParts("shop", "fra", [{ owner: 'ApiService "x"', services: [svc("Core-")] }]),
             /ApiService "x": services\[0\]\.name: "Core-" is not a valid App Platform component name/);
+    });
+});
+
+describe("mergeAppSpecParts: service secrets", () => {
+    type Env = { key: string; value: pulumi.Input<string>; type: string; scope?: string };
+    const withEnvs = (name: string, envs: Env[]): AppPart => ({ owner: `ApiService "${name}"`, services: [{ ...svc(name), envs }] });
+    const plain = (key: string, value = "v"): Env => ({ key, value, type: "GENERAL", scope: "RUN_TIME" });
+    const secret = (key: string, value: pulumi.Input<string>): Env => ({ key, value, type: "SECRET", scope: "RUN_TIME" });
+    const resolve = (v: pulumi.Input<string>) => new Promise<string>(r => pulumi.output(v).apply(x => { r(x); return x; }));
+
+    it("moves SECRET envs to the App level and leaves the services their GENERAL ones", async () => {
+        const spec = mergeAppSpecParts("shop", "fra", [withEnvs("core", [plain("LOG_FORMAT", "json"), secret("DATABASE_URL", "postgres://x")])]);
+        const envs = spec.envs as Env[];
+        assert.deepStrictEqual(envs.map(e => [e.key, e.type, e.scope]), [["DATABASE_URL", "SECRET", "RUN_TIME"]]);
+        assert.strictEqual(await pulumi.isSecret(pulumi.output(envs[0]!.value)), true, "wrapped as a secret whatever the part gave");
+        assert.strictEqual(await resolve(envs[0]!.value), "postgres://x");
+        assert.deepStrictEqual((spec.services as { envs: Env[] }[])[0]!.envs, [plain("LOG_FORMAT", "json")]);
+        const onlySecrets = mergeAppSpecParts("shop", "fra", [withEnvs("core", [secret("A", "a")])]);
+        assert.strictEqual((onlySecrets.services as { envs?: Env[] }[])[0]!.envs, undefined, "no empty envs list left behind");
+    });
+
+    it("merges the same secret linked to two services into one App env", () => {
+        const url = pulumi.secret("postgres://x");
+        const spec = mergeAppSpecParts("shop", "fra", [withEnvs("core", [secret("DATABASE_URL", url)]), withEnvs("media", [secret("DATABASE_URL", url)])]);
+        assert.deepStrictEqual((spec.envs as Env[]).map(e => e.key), ["DATABASE_URL"]);
+        for (const s of spec.services as { envs?: Env[] }[]) assert.strictEqual(s.envs, undefined);
+    });
+
+    it("rejects two values for one secret key, and a secret that shadows an App env, naming both owners", () => {
+        assert.throws(() => mergeAppSpecParts("shop", "fra", [
+            withEnvs("core", [secret("DATABASE_URL", pulumi.secret("postgres://core"))]),
+            withEnvs("media", [secret("DATABASE_URL", pulumi.secret("postgres://media"))]),
+        ]), /ApiService "media": services\[0\]\.envs\.DATABASE_URL: app env "DATABASE_URL" is already defined by ApiService "core"/);
+        assert.throws(() => mergeAppSpecParts("shop", "fra", [
+            { owner: 'Observability "obs"', envs: [{ key: "TOKEN", value: "t", type: "GENERAL" }] },
+            withEnvs("core", [secret("TOKEN", "s")]),
+        ]), /ApiService "core": services\[0\]\.envs\.TOKEN: app env "TOKEN" is already defined by Observability "obs"/);
     });
 });
 

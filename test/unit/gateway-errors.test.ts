@@ -155,10 +155,11 @@ describe("Gateway bad input", () => {
             await rejects(await dockerTarget(), { cloudflare: { zoneId: "z" } }, "cloudflare", /only applies to the do-app target/, /remove cloudflare/);
         });
 
-        it("does not record a contributor when the input is bad", async () => {
+        it("leaves nothing behind when the input is bad: no resource, and the target as it was", async () => {
             const t = await doTarget();
+            const before = structuredClone(t);
             await rejects(t, { domains: ["api.example.com"] }, "cloudflare.zoneId", /no zone/, /zoneId/);
-            assert.equal(t.contributors.size, 0);
+            assert.deepEqual(t, before, "the target is plain data that no component writes to");
         });
     });
 });
