@@ -62,7 +62,32 @@ export function loadStackConfig(dir: string, stack: string, overrides: Record<st
         if (secret) placeholders.push(k);
         put(k, fillSecure(v, k), secret);
     }
-    for (const [k, v] of Object.entries(overrides)) put(k, v, false);
-    for (const [k, v] of Object.entries(secretOverrides)) put(k, v, true);
+    // `a.b.c` sets a path inside the block, as `pulumi config set --path` does.
+    const putPath = (key: string, v: unknown, secret: boolean) => {
+        const [top, ...rest] = key.split(".");
+        if (!rest.length) return put(key, v, secret);
+        const full = top!.includes(":") ? top! : `${project}:${top}`;
+        const block = values[full] === undefined ? {} : JSON.parse(values[full]!) as unknown;
+        put(full, setPath(block, rest, v, key), secret);
+    };
+    for (const [k, v] of Object.entries(overrides)) putPath(k, v, false);
+    for (const [k, v] of Object.entries(secretOverrides)) putPath(k, v, true);
     return { project, values, secretKeys: secretKeys.sort(), placeholders: placeholders.sort() };
+}
+
+/** `value` with `v` set at `segments` (numeric segments index lists), creating mappings on the way. */
+function setPath(value: unknown, segments: string[], v: unknown, key: string): unknown {
+    if (!segments.length) return v;
+    const [head, ...rest] = segments;
+    if (Array.isArray(value) && /^\d+$/.test(head!)) {
+        const copy = [...value];
+        copy[Number(head)] = setPath(copy[Number(head)], rest, v, key);
+        return copy;
+    }
+    if (value !== undefined && (typeof value !== "object" || value === null || Array.isArray(value))) {
+        throw new Error(`--set ${key}: "${head}" is inside a value that is not a mapping`);
+    }
+    const obj = { ...(value as Record<string, unknown> | undefined) };
+    obj[head!] = setPath(obj[head!], rest, v, key);
+    return obj;
 }

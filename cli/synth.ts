@@ -108,13 +108,14 @@ export async function recordStack(opts: Omit<SynthOptions, "outDir" | "print">):
 
 export async function synth(opts: SynthOptions): Promise<SynthResult> {
     const dir = path.resolve(opts.dir);
+    const outDir = path.resolve(opts.outDir ?? path.join(dir, "out", opts.stack));
+    // Gone before the program runs: a failed synth must not leave the last run's files looking current.
+    fs.rmSync(outDir, { recursive: true, force: true });
     const { resources, outputs, placeholders } = await recordStack(opts);
     const { redact, isSecretValue } = await import("../components/testing/recorder");
     const { toApiSpec, redactAppSpec } = await import("../components/targets/app-spec");
     const rec = { resources, ofType: (t: string) => resources.filter(r => r.type === t) };
 
-    const outDir = path.resolve(opts.outDir ?? path.join(dir, "out", opts.stack));
-    fs.rmSync(outDir, { recursive: true, force: true });
     fs.mkdirSync(outDir, { recursive: true });
     const files: string[] = [];
     const write = (name: string, content: string) => {

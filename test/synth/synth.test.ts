@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import { spawnSync } from "child_process";
 import { appSpecErrors, upperCaseKeys } from "../helpers/do-schema";
 import { readTree, ROOT, runSynth } from "../helpers/synth-run";
 
@@ -100,5 +101,16 @@ describe("npm run synth", function () {
             assert.deepStrictEqual(Object.keys(a), Object.keys(b));
             for (const f of Object.keys(a)) assert.strictEqual(a[f], b[f], `${stack}/${f} differs between two runs`);
         }
+    });
+
+    it("a failed synth leaves no out/<stack> from an earlier run behind", () => {
+        const good = runSynth("dev");
+        assert.strictEqual(good.status, 0, good.stderr);
+        assert.ok(fs.existsSync(path.join(good.outDir, "resources.json")));
+        const bad = spawnSync(process.execPath, ["-r", "ts-node/register", "cli/synth.ts", "dev", `--out=${good.outDir}`, "--set", "services.api.replicas=0"], {
+            cwd: ROOT, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" }, encoding: "utf8", timeout: 120_000,
+        });
+        assert.notStrictEqual(bad.status, 0, "replicas: 0 must fail");
+        assert.ok(!fs.existsSync(good.outDir), "the earlier run's files must be gone, not left looking current");
     });
 });
