@@ -82,6 +82,7 @@ export function mergeAppSpecParts(appName: string, region: string, parts: readon
     const rules: AppIngressRuleSpec[] = [];
     const domainNames: AppDomainSpec[] = [];
     const alerts: AppAlertSpec[] = [];
+    const shared = hoistable(parts);
     const secretOwners = new Map<string, { value: unknown; owner: string }>();
     for (const part of parts) {
         part.services?.forEach((s, i) => {
@@ -90,7 +91,7 @@ export function mergeAppSpecParts(appName: string, region: string, parts: readon
                 fail(part.owner, `services[${i}].name`, `"${s.name}" is not a valid App Platform component name`,
                     "use 2 to 32 lowercase letters, digits and hyphens, starting with a letter");
             }
-            services.push(hoistSecrets(s, (key, value) => {
+            services.push(hoistSecrets(s, shared, (key, value) => {
                 const prev = secretOwners.get(key);
                 if (prev?.value === value) return; // the same secret, linked to two services
                 claim("app env", key, part.owner, `services[${i}].envs.${key}`);
@@ -141,13 +142,28 @@ export function mergeAppSpecParts(appName: string, region: string, parts: readon
  * every component of the App: the price is that `secrets.pick(...)` narrows what a service is
  * declared to use, not what App Platform lets it read (use separate Apps to isolate).
  */
-function hoistSecrets(service: AppServiceSpec, hoist: (key: string, value: unknown) => void): AppServiceSpec {
+function hoistSecrets(service: AppServiceSpec, shared: ReadonlySet<string>, hoist: (key: string, value: unknown) => void): AppServiceSpec {
     const envs = (service.envs ?? []) as AppEnvSpec[];
-    const secret = envs.filter(e => e.type === "SECRET");
-    if (!secret.length) return service;
-    secret.forEach(e => hoist(e.key as string, e.value));
-    const plain = envs.filter(e => e.type !== "SECRET");
-    return { ...service, envs: plain.length ? plain : undefined };
+    const moving = (e: AppEnvSpec) => e.type === "SECRET" && shared.has(e.key as string);
+    if (!envs.some(moving)) return service;
+    envs.filter(moving).forEach(e => hoist(e.key as string, e.value));
+    const staying = envs.filter(e => !moving(e));
+    return { ...service, envs: staying.length ? staying : undefined };
+}
+
+/**
+ * SECRET keys that can live at the App level: every service that has the key has the same value
+ * object. A key two services need with different values (a per-schema DATABASE_URL) stays in
+ * each service, which then shows as `[secret]` as a whole in a preview: correct, only opaque.
+ */
+function hoistable(parts: readonly AppPart[]): Set<string> {
+    const values = new Map<string, Set<unknown>>();
+    for (const s of parts.flatMap(p => p.services ?? [])) {
+        for (const e of (s.envs ?? []) as AppEnvSpec[]) {
+            if (e.type === "SECRET") values.set(e.key as string, (values.get(e.key as string) ?? new Set()).add(e.value));
+        }
+    }
+    return new Set([...values].filter(([, v]) => v.size === 1).map(([k]) => k));
 }
 
 const snake = (k: string) => k.replace(/[A-Z]/g, c => "_" + c.toLowerCase());

@@ -135,16 +135,16 @@ export class DoApp extends pulumi.ComponentResource {
         // A firewall replaces every rule of its cluster, so a renamed one (create new, delete old)
         // would cut the App off its database: the name comes from the owner's stable key.
         for (const part of parts) {
-            for (const c of part.trustedClusters ?? []) {
+            (part.trustedClusters ?? []).forEach((c, i) => {
                 new digitalocean.DatabaseFirewall(`${name}-db-firewall-${c.key}`, {
                     clusterId: c.clusterId,
                     rules: [{ type: "app", value: app.id }],
                 }, {
                     parent: this, provider, protect: target.production,
                     // Named after the owner's label before 0.2 (docs/aliases.md).
-                    aliases: [{ name: `${name}-db-firewall-${slug(part.owner)}` }],
+                    aliases: [{ name: `${name}-db-firewall-${slug(part.owner)}${i ? `-${i + 1}` : ""}` }],
                 });
-            }
+            });
         }
         return app;
     }

@@ -79,11 +79,21 @@ describe("mergeAppSpecParts: service secrets", () => {
         for (const s of spec.services as { envs?: Env[] }[]) assert.strictEqual(s.envs, undefined);
     });
 
-    it("rejects two values for one secret key, and a secret that shadows an App env, naming both owners", () => {
-        assert.throws(() => mergeAppSpecParts("shop", "fra", [
-            withEnvs("core", [secret("DATABASE_URL", pulumi.secret("postgres://core"))]),
-            withEnvs("media", [secret("DATABASE_URL", pulumi.secret("postgres://media"))]),
-        ]), /ApiService "media": services\[0\]\.envs\.DATABASE_URL: app env "DATABASE_URL" is already defined by ApiService "core"/);
+    it("keeps a key two services need with different values in each service (a per-schema DATABASE_URL)", () => {
+        const core = pulumi.secret("postgres://core");
+        const media = pulumi.secret("postgres://media");
+        const spec = mergeAppSpecParts("shop", "fra", [
+            withEnvs("core", [secret("DATABASE_URL", core), secret("TOKEN", "t")]),
+            withEnvs("media", [secret("DATABASE_URL", media)]),
+        ]);
+        const envOf = (svc: string) => (spec.services as { name: string; envs?: { key: string; value: unknown; type: string }[] }[])
+            .find(x => x.name === svc)!.envs ?? [];
+        assert.strictEqual(envOf("core").find(e => e.key === "DATABASE_URL")?.value, core);
+        assert.strictEqual(envOf("media").find(e => e.key === "DATABASE_URL")?.value, media);
+        assert.deepStrictEqual((spec.envs as { key: string }[]).map(e => e.key), ["TOKEN"], "the unique secret still moves up");
+    });
+
+    it("rejects a secret that shadows an App env, naming both owners", () => {
         assert.throws(() => mergeAppSpecParts("shop", "fra", [
             { owner: 'Observability "obs"', envs: [{ key: "TOKEN", value: "t", type: "GENERAL" }] },
             withEnvs("core", [secret("TOKEN", "s")]),
