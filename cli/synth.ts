@@ -129,17 +129,17 @@ export async function synth(opts: SynthOptions): Promise<SynthResult> {
         type: r.type,
         name: r.name,
         parent: label(r.parent),
-        inputs: redact(r.inputs),
+        // As sent to the engine: a secret hides only itself, not the list or object around it.
+        inputs: redact(r.wire),
         options: { ...r.options, provider: undefined, dependsOn: r.options.dependsOn.map(label) },
     }))));
     write("outputs.json", stableJson(outputs));
 
     const docs = new Map<string, { owner: string; content: string }[]>();
     for (const r of rec.ofType("docker:index/container:Container")) {
-        // One secret upload makes the engine mark the whole list secret; a document in such a list
-        // is then written as "[secret]": we cannot tell its content apart from the secrets beside it.
-        const wrapped = isSecretValue(r.inputs.uploads);
-        const uploads = (wrapped ? (r.inputs.uploads as { value: unknown }).value : r.inputs.uploads) as { file?: string; content?: unknown }[] | undefined;
+        // Read as sent to the engine, where a secret upload hides only its own content.
+        const wrapped = isSecretValue(r.wire.uploads);
+        const uploads = (wrapped ? (r.wire.uploads as { value: unknown }).value : r.wire.uploads) as { file?: string; content?: unknown }[] | undefined;
         for (const u of uploads ?? []) {
             const name = u.file && DOCUMENTS[u.file];
             if (!name) continue;

@@ -11,7 +11,7 @@ export { CloudflareEdge, CloudflareEdgeArgs } from "./targets/cloudflare-edge";
 export { AppContributor, AppPart, mergeAppSpecParts, toApiSpec } from "./targets/app-spec";
 export { SecretRollout, SECRETS_REVISION_OUTPUT } from "./targets/secrets-rollout";
 export { Target, DockerTarget, DoAppTarget, DoAppProviders, DoRegion, DO_REGIONS, doAppTarget } from "./core/target";
-export { EnvVar } from "./core/env";
+export { EnvVar, Secret, isSecret, secret } from "./core/env";
 export { Link, LinkRequest, Linkable, ScrapeSink, ScrapeTargets } from "./core/link";
 export { EdgeRecord } from "./core/edge";
 export { Routable, ServiceEndpoint } from "./core/service";

@@ -15,7 +15,7 @@ import type { SecretsSyncArgs } from "../components/secrets-sync";
 import { normalizeSecretsSync } from "../components/secrets-sync/normalize";
 import { DockerHostArgs, normalizeDockerHost } from "../components/targets/docker-host";
 import { mergeAppSpecParts } from "../components/targets/app-spec";
-import { StackConfig, checkKeys, resolveSecrets } from "./config";
+import { StackConfig, checkKeys, checkPlaintextCredentials, resolveSecrets } from "./config";
 
 /** The blocks an ApiService may link to, by the name used in `services.<name>.link`. */
 export const LINKS = ["database", "secrets", "observability"] as const;
@@ -66,6 +66,7 @@ function block<T>(value: unknown): T {
 
 export function planStack(c: StackConfig): StackPlan {
     checkKeys("slipway:doApp", c.doApp, ["appName", "region"]);
+    checkPlaintextCredentials(c);
     const secrets = resolveSecrets(c.secrets, "slipway:secrets");
     return {
         stack: c.stack,
