@@ -1,28 +1,11 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { CliIo } from "../../cli/preview-comment/cli";
 import { markerFor } from "../../cli/preview-comment/comment-upsert";
 import { main } from "../../cli/slipway";
 import { FakeGitHub } from "./fake-github";
 import { PLANTED_VALUES } from "./fixtures";
-import { PREVIEWS_DIR, REPO, SHARED_DIR, assertClean } from "./helpers";
-
-/** In-memory IO over the real file system for reads; writes and output are captured. */
-function fakeIo(opts: { stdin?: string; env?: Record<string, string>; fetch?: CliIo["fetch"]; files?: Record<string, string> } = {}) {
-    const out = { stdout: "", stderr: "", written: {} as Record<string, string> };
-    const io: CliIo = {
-        readFile: p => opts.files?.[p] ?? out.written[p] ?? fs.readFileSync(p, "utf8"),
-        readStdin: async () => opts.stdin ?? "",
-        writeFile: (p, t) => { out.written[p] = t; },
-        appendFile: (p, t) => { out.written[p] = (out.written[p] ?? "") + t; },
-        stdout: t => { out.stdout += t; },
-        stderr: t => { out.stderr += t; },
-        env: opts.env ?? {},
-        fetch: opts.fetch,
-    };
-    return { io, out };
-}
+import { PREVIEWS_DIR, REPO, SHARED_DIR, assertClean, fakeIo } from "./helpers";
 
 const fixture = (name: string) => path.join(PREVIEWS_DIR, name);
 
@@ -93,10 +76,12 @@ describe("slipway CLI", () => {
         assert.match(out.stderr, /HTTP 401: Bad credentials/);
     });
 
-    it("bin/slipway.js is a shim onto dist/cli/slipway.js (the package bin)", () => {
+    it("bin/slipway.js is the package bin: executable, dist/cli/slipway.js when built, else the sources through ts-node", () => {
         const shim = fs.readFileSync(path.join(REPO, "bin/slipway.js"), "utf8");
         assert.match(shim, /^#!\/usr\/bin\/env node\n/);
-        assert.match(shim, /require\("\.\.\/dist\/cli\/slipway\.js"\)/);
+        assert.match(shim, /path\.join\(root, "dist", "cli", "slipway\.js"\)/);
+        assert.match(shim, /require\("ts-node"\)/);
         assert.ok((fs.statSync(path.join(REPO, "bin/slipway.js")).mode & 0o111) !== 0, "bin/slipway.js is not executable");
+        // Both branches are run in hardening.test.ts ("bin/slipway.js in a fresh clone").
     });
 });

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import { CliIo } from "../../cli/preview-comment/cli";
 import { mergePreviews, parseDigest, parseEventLog } from "../../cli/preview-comment/parse";
 import { RenderOptions, RenderResult, renderPreviewComment } from "../../cli/preview-comment/render";
 import { CONSTRUCTED, Fixture } from "./fixtures";
@@ -65,6 +66,9 @@ export function assertClean(md: string, planted: readonly string[] = []): void {
     assert.ok(!md.includes("4dabf18193072939515e22adb298388d"), "output contains the secret signature key");
     assert.ok(!md.includes("04da6b54-80e4-46f7-96ec-b56ff0331ba9"), "output contains the raw unknown placeholder");
     for (const p of planted) assert.ok(!md.includes(p), `output leaks planted secret ${p}`);
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    const control = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/.exec(md);
+    assert.ok(!control, `output contains the control character U+${control?.[0].charCodeAt(0).toString(16).padStart(4, "0")}`);
     // The first line is the header; a hidden marker is added by upsert, not here.
     assert.match(md.split("\n")[0] ?? "", /^### Pulumi preview for `[^`]+`/);
 }
@@ -74,4 +78,20 @@ export function section(md: string, title: "Risks" | "Changes by component"): st
     assert.ok(start >= 0, `no ${title} section`);
     const next = md.indexOf("\n#### ", start + 5);
     return md.slice(start, next < 0 ? undefined : next);
+}
+
+/** In-memory IO over the real file system for reads (`files` first); writes and output are captured. */
+export function fakeIo(opts: { stdin?: string; env?: Record<string, string>; fetch?: CliIo["fetch"]; files?: Record<string, string> } = {}) {
+    const out = { stdout: "", stderr: "", written: {} as Record<string, string> };
+    const io: CliIo = {
+        readFile: p => opts.files?.[p] ?? out.written[p] ?? fs.readFileSync(p, "utf8"),
+        readStdin: async () => opts.stdin ?? "",
+        writeFile: (p, t) => { out.written[p] = t; },
+        appendFile: (p, t) => { out.written[p] = (out.written[p] ?? "") + t; },
+        stdout: t => { out.stdout += t; },
+        stderr: t => { out.stderr += t; },
+        env: opts.env ?? {},
+        fetch: opts.fetch,
+    };
+    return { io, out };
 }
