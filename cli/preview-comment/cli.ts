@@ -1,8 +1,9 @@
 import * as fs from "fs";
 import { FetchLike, upsertComment } from "./comment-upsert";
 import { Preview } from "./model";
-import { mergePreviews, parseDigest, parseEventLog } from "./parse";
+import { InputError, mergePreviews, parseDigest, parseEventLog } from "./parse";
 import { DEFAULT_MAX_CHARS, renderPreviewComment } from "./render";
+import { code, stripColour } from "./values";
 
 /** Everything the commands touch outside themselves, so tests can run them in-process. */
 export interface CliIo {
@@ -62,12 +63,18 @@ export const PREVIEW_USAGE = `usage: slipway preview-comment [--stack <name>] [-
 
 Reads what \`pulumi preview --json\` printed (a file, or - for stdin) and/or the engine event log
 written by \`pulumi preview --event-log\`, and writes one stack's PR comment as Markdown.
+Credentials are redacted whether or not Pulumi marked them secret, and control characters removed.
   --stack           stack name for the header (default: taken from the URNs)
+  --event-log       the engine event log; when it is missing, empty or cut short the comment says
+                    so and its header reads "incomplete" (result=incomplete), never "succeeded"
   --max-chars       size limit of the Markdown in UTF-8 bytes (default ${DEFAULT_MAX_CHARS})
   --exit-code       pulumi's exit code; non-zero marks the preview failed even without diagnostics
   --out             write the Markdown here instead of stdout
-  --github-output   append result=, risks=, errors=, data_loss= lines (for $GITHUB_OUTPUT)
-Exit status: 0 when Markdown was written (whatever the preview's result), 2 on bad usage.
+  --github-output   append result= (succeeded, failed or incomplete), risks=, errors=, data_loss=
+                    lines (for $GITHUB_OUTPUT)
+Exit status: 0 when Markdown was written (whatever the preview's result); 1 when the digest is
+empty or not a \`pulumi preview --json\` digest, or the event log is not an event log (one line on
+stderr, nothing written); 2 on bad usage.
 `;
 
 export async function previewCommentCommand(argv: string[], io: CliIo): Promise<number> {
@@ -77,24 +84,55 @@ export async function previewCommentCommand(argv: string[], io: CliIo): Promise<
     if (digestPath === undefined && flags["event-log"] === undefined) throw new UsageError("give a digest file (or -) and/or --event-log");
     const maxChars = intFlag(flags, "max-chars") ?? DEFAULT_MAX_CHARS;
     if (maxChars < 1000) throw new UsageError("--max-chars must be at least 1000");
+    const exitCode = intFlag(flags, "exit-code");
 
     let digest: Preview | undefined;
-    if (digestPath !== undefined) digest = parseDigest(digestPath === "-" ? await io.readStdin() : io.readFile(digestPath));
-    const events = flags["event-log"] !== undefined ? parseEventLog(readOptional(io, flags["event-log"])) : undefined;
-    const r = renderPreviewComment(mergePreviews(digest, events), { stack: flags.stack, maxChars, exitCode: intFlag(flags, "exit-code") });
+    if (digestPath !== undefined) {
+        const text = digestPath === "-" ? await io.readStdin() : io.readFile(digestPath);
+        digest = named(digestPath === "-" ? "stdin" : digestPath, () => parseDigest(text));
+    }
+    const logPath = flags["event-log"];
+    const events = logPath === undefined ? undefined : readEventLog(io, logPath);
+    const r = renderPreviewComment(mergePreviews(digest, events), { stack: flags.stack, maxChars, exitCode });
 
     if (flags.out) io.writeFile(flags.out, r.markdown); else io.stdout(r.markdown);
     if (flags["github-output"]) {
         const n = (k: string) => r.risks.filter(x => x.kind === k).length;
-        io.appendFile(flags["github-output"], `result=${r.failed ? "failed" : "succeeded"}\nrisks=${r.risks.filter(x => x.kind !== "notice").length}\nerrors=${n("error")}\ndata_loss=${n("data-loss")}\n`);
+        io.appendFile(flags["github-output"], `result=${r.status}\nrisks=${r.risks.filter(x => x.kind !== "notice").length}\nerrors=${n("error")}\ndata_loss=${n("data-loss")}\n`);
     }
     if (r.cuts.length > 0) io.stderr(`preview-comment: trimmed to fit ${maxChars} bytes: ${r.cuts.join("; ")}\n`);
     return 0;
 }
 
-/** A missing event log (the preview crashed before writing it) is reported in the comment, not fatal. */
-function readOptional(io: CliIo, path: string): string {
-    try { return io.readFile(path); } catch { io.stderr(`preview-comment: cannot read event log ${path}; continuing without it\n`); return ""; }
+/** Prefix an input's name to the one-line message of an InputError. */
+function named<T>(name: string, parse: () => T): T {
+    try { return parse(); } catch (e) {
+        if (e instanceof InputError) throw new InputError(`${stripColour(name)}: ${e.message}`);
+        throw e;
+    }
+}
+
+const READ_ERRORS: Record<string, string> = { ENOENT: "it does not exist", EACCES: "permission denied", EISDIR: "it is a directory" };
+
+/**
+ * A missing or unreadable event log (the preview crashed before writing it, or the path is wrong)
+ * is reported in the comment, whose header then reads "incomplete": not fatal, so the comment is
+ * still posted, and not "succeeded", since the engine's own result is unknown.
+ */
+function readEventLog(io: CliIo, path: string): Preview {
+    let text: string;
+    try { text = io.readFile(path); } catch (e) {
+        const errno = (e as NodeJS.ErrnoException).code ?? "";
+        const why = READ_ERRORS[errno] ?? (errno || (e instanceof Error ? e.message.split("\n")[0] : String(e)));
+        io.stderr(`preview-comment: cannot read event log ${path} (${why}); the comment says so and is marked incomplete\n`);
+        return {
+            steps: [], diagnostics: [], maybeCorrupt: false,
+            incomplete: [`the event log ${code(path)} could not be read (${why}), so the engine's own result and any failed operations are unknown`],
+        };
+    }
+    const events = named(path, () => parseEventLog(text));
+    for (const n of events.incomplete ?? []) io.stderr(`preview-comment: ${path}: ${n}\n`);
+    return events;
 }
 
 export const UPSERT_USAGE = `usage: slipway upsert-comment --stack <name> --body-file <file|-> [--repo owner/name] [--pr <n>] [--api-url <url>]

@@ -1,10 +1,11 @@
-export { parseDigest, parseEventLog, mergePreviews } from "./parse";
+export { parseDigest, parseEventLog, mergePreviews, InputError } from "./parse";
+export { isCredentialKey, isUrlKey, redactText, redactValue, sanitizePreview, CREDENTIAL_SHAPES } from "./redact";
 export { collectChanges, componentOf } from "./changes";
 export type { Change, ComponentRef } from "./changes";
 export { findRisks } from "./risks";
 export type { Risk } from "./risks";
 export { renderPreviewComment, DEFAULT_MAX_CHARS } from "./render";
-export type { RenderOptions, RenderResult } from "./render";
+export type { PreviewStatus, RenderOptions, RenderResult } from "./render";
 export { STATEFUL_TYPES, statefulType } from "./stateful-types";
 export { markerFor, isCommentFor, upsertComment, GITHUB_COMMENT_LIMIT } from "./comment-upsert";
 export type { Preview } from "./model";

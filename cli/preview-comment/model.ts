@@ -64,6 +64,10 @@ export interface Preview {
     /** "failed" when the engine said so; undefined when the input does not tell. */
     engineResult?: string;
     maybeCorrupt: boolean;
-    /** Set when the input could not be read at all (empty stdout of a crashed preview, bad JSON). */
-    inputProblem?: string;
+    /**
+     * Why the input cannot confirm the preview's outcome (an event log that is missing, empty or
+     * cut before its summary). The comment lists these and never reports such a preview as
+     * succeeded. Input that is not a digest or an event log at all is refused instead (InputError).
+     */
+    incomplete?: string[];
 }

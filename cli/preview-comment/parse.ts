@@ -53,24 +53,74 @@ function diagnostic(severity: unknown, urn: unknown, text: string): Diagnostic {
     };
 }
 
+/** Input that is not what `pulumi preview --json` or `--event-log` writes. The CLI exits 1 with the message; nothing is rendered. */
+export class InputError extends Error {}
+
+/** An engine event: an object with one `<kind>Event` payload (`resourcePreEvent`, `summaryEvent`, ...). */
+const isEngineEvent = (e: unknown): boolean => isObject(e) && Object.keys(e).some(k => /^[a-z][A-Za-z]*Event$/.test(k) && isObject(e[k]));
+
+/** Names from foreign input, made safe and short for a one-line error message. */
+const shown = (keys: string[]) => keys.slice(0, 5).map(k => JSON.stringify(stripColour(k).slice(0, 40))).join(", ") + (keys.length > 5 ? ", ..." : "");
+
+/** The whole text as JSON, or the part from the first `{` to the last `}` (a wrapper printed a banner). */
+function jsonDocument(text: string): unknown {
+    try { return JSON.parse(text); } catch { /* try without the banner */ }
+    const start = text.indexOf("{");
+    const end = text.lastIndexOf("}");
+    try { return start >= 0 && end > start ? JSON.parse(text.slice(start, end + 1)) : undefined; } catch { return undefined; }
+}
+
 /**
- * Parse `pulumi preview --json` output. Tolerates text around the JSON document (some wrappers
- * print a banner) but not a document that is not a digest.
+ * What makes `doc` not a PreviewDigest, or undefined. The digest's fields are all optional
+ * (`omitempty`), so the test is: the ones present have their types, steps carry an `op` and a
+ * Pulumi URN, diagnostics a message, and at least one of steps, diagnostics or changeSummary is
+ * there (every real preview has the root stack step and a summary; a crashed program still has
+ * its diagnostics). Unknown extra fields are allowed, for newer CLIs.
+ */
+function digestProblem(doc: unknown): string | undefined {
+    if (Array.isArray(doc)) return "the JSON is a list, not an object";
+    if (!isObject(doc)) return `the JSON is ${doc === null ? "null" : `a ${typeof doc}`}, not an object`;
+    if (isEngineEvent(doc)) return "it is an engine event (an event log goes to --event-log)";
+    const types: Record<string, [string, (v: unknown) => boolean]> = {
+        config: ["an object", isObject], steps: ["a list", Array.isArray], diagnostics: ["a list", Array.isArray],
+        duration: ["a number", v => typeof v === "number"], maybeCorrupt: ["a boolean", v => typeof v === "boolean"],
+        changeSummary: ["an object of counts", v => isObject(v) && Object.values(v).every(n => typeof n === "number")],
+    };
+    for (const [key, [what, ok]] of Object.entries(types)) {
+        if (key in doc && !ok(doc[key])) return `\`${key}\` is not ${what}`;
+    }
+    if (!("steps" in doc) && !("diagnostics" in doc) && !("changeSummary" in doc)) {
+        const keys = Object.keys(doc);
+        return `it has no \`steps\`, \`diagnostics\` or \`changeSummary\` (${keys.length ? `its fields: ${shown(keys)}` : "it is empty"})`;
+    }
+    const steps = Array.isArray(doc.steps) ? doc.steps : [];
+    const badStep = steps.findIndex(s => !isObject(s) || typeof s.op !== "string" || typeof s.urn !== "string" || !s.urn.startsWith("urn:pulumi:"));
+    if (badStep >= 0) return `\`steps[${badStep}]\` is not a step (an \`op\` and a \`urn:pulumi:\` URN)`;
+    const diags = Array.isArray(doc.diagnostics) ? doc.diagnostics : [];
+    const badDiag = diags.findIndex(d => !isObject(d) || typeof d.message !== "string");
+    if (badDiag >= 0) return `\`diagnostics[${badDiag}]\` has no message`;
+    return undefined;
+}
+
+/**
+ * Parse `pulumi preview --json` output (display.PreviewDigest). Tolerates text around the JSON
+ * document (some wrappers print a banner). Anything else throws {@link InputError}: empty input,
+ * text that is not JSON, an event log, or JSON that is not a digest; a wrong input must never
+ * render as a preview that succeeded.
  */
 export function parseDigest(text: string): Preview {
-    const empty: Preview = { steps: [], diagnostics: [], maybeCorrupt: false };
-    if (text.trim() === "") return { ...empty, inputProblem: "the preview printed no JSON (it probably failed before planning; see the job log)" };
-    let doc: unknown;
-    try {
-        doc = JSON.parse(text);
-    } catch {
-        const start = text.indexOf("{");
-        const end = text.lastIndexOf("}");
-        try {
-            doc = start >= 0 && end > start ? JSON.parse(text.slice(start, end + 1)) : undefined;
-        } catch { doc = undefined; }
+    if (text.trim() === "") throw new InputError("the digest is empty: `pulumi preview --json` printed nothing (see its log)");
+    const doc = jsonDocument(text);
+    if (doc === undefined) {
+        const first = text.split("\n").find(l => l.trim() !== "") ?? "";
+        let event = false;
+        try { event = isEngineEvent(JSON.parse(first)); } catch { /* not JSON either */ }
+        throw new InputError(event
+            ? "this is an engine event log (one JSON event per line), not a `pulumi preview --json` digest; pass it with --event-log"
+            : "not a `pulumi preview --json` digest: the input is not JSON");
     }
-    if (!isObject(doc)) return { ...empty, inputProblem: "the preview output is not a JSON object (see the job log)" };
+    const problem = digestProblem(doc);
+    if (problem || !isObject(doc)) throw new InputError(`not a \`pulumi preview --json\` digest: ${problem ?? "not an object"}`);
     const steps: Step[] = [];
     for (const s of Array.isArray(doc.steps) ? doc.steps : []) {
         if (!isObject(s)) continue;
@@ -90,12 +140,19 @@ export function parseDigest(text: string): Preview {
     };
 }
 
+/** Why an event log cannot be trusted to be whole. */
+export const EVENT_LOG_EMPTY = "the event log is empty: the engine wrote no events (the preview probably stopped before it started; see the job log)";
+export const EVENT_LOG_TRUNCATED = "the event log ends before the engine's summary event: it was cut short (the preview was stopped or timed out, or the file is incomplete), so changes, errors and the engine's result after the cut are missing";
+
 /**
  * Parse an engine event log (one JSON event per line). A planning step shows up as a
  * resourcePreEvent and again as a resOutputsEvent; we keep one step per (op, URN), preferring the
- * pre-event, and mark steps that a resOpFailedEvent names.
+ * pre-event, and mark steps that a resOpFailedEvent names. Every complete log ends with the
+ * engine's summaryEvent (then a cancelEvent); a log without one was cut short and is marked
+ * `incomplete`, as is an empty one. Text with no engine event in it throws {@link InputError}.
  */
 export function parseEventLog(text: string): Preview {
+    if (text.trim() === "") return { steps: [], diagnostics: [], maybeCorrupt: false, incomplete: [EVENT_LOG_EMPTY] };
     const byKey = new Map<string, Step>();
     const fromPre = new Set<string>();
     const failed = new Set<string>();
@@ -103,12 +160,15 @@ export function parseEventLog(text: string): Preview {
     let changeSummary: Record<string, number> | undefined;
     let engineResult: string | undefined;
     let maybeCorrupt = false;
-    let bad = 0;
-    for (const line of text.split("\n")) {
-        if (line.trim() === "") continue;
+    let events = 0;
+    let summary = false;
+    const lines = text.split("\n").filter(l => l.trim() !== "");
+    const bad: number[] = [];
+    lines.forEach((line, i) => {
         let e: unknown;
-        try { e = JSON.parse(line); } catch { bad++; continue; }
-        if (!isObject(e)) continue;
+        try { e = JSON.parse(line); } catch { bad.push(i); return; }
+        if (!isObject(e) || !isEngineEvent(e)) return;
+        events++;
         const pre = isObject(e.resourcePreEvent) ? e.resourcePreEvent : undefined;
         const outs = isObject(e.resOutputsEvent) ? e.resOutputsEvent : undefined;
         const meta = isObject(pre?.metadata) ? pre?.metadata : isObject(outs?.metadata) ? outs?.metadata : undefined;
@@ -132,6 +192,7 @@ export function parseEventLog(text: string): Preview {
         }
         const sum = isObject(e.summaryEvent) ? e.summaryEvent : undefined;
         if (sum) {
+            summary = true;
             changeSummary = asCounts(sum.resourceChanges);
             maybeCorrupt = sum.maybeCorrupt === true;
             if (typeof sum.result === "string") engineResult = sum.result;
@@ -139,23 +200,33 @@ export function parseEventLog(text: string): Preview {
         if (isObject(e.errorEvent) && typeof e.errorEvent.error === "string") {
             diagnostics.push(diagnostic("error", undefined, `error: ${e.errorEvent.error}`));
         }
+    });
+    if (events === 0) {
+        const digest = isObject(jsonDocument(text)) && digestProblem(jsonDocument(text)) === undefined;
+        throw new InputError(digest
+            ? "this is a `pulumi preview --json` digest, not an engine event log; pass it as the digest argument"
+            : "not an engine event log: no line of it is an engine event");
     }
+    const incomplete: string[] = [];
+    // A log cut mid-write ends in half a line: that is part of the truncation, not a separate problem.
+    const cutLine = !summary && bad.length > 0 && bad[bad.length - 1] === lines.length - 1;
+    if (!summary) incomplete.push(EVENT_LOG_TRUNCATED + (cutLine ? " (its last line stops mid-event)" : ""));
+    const unreadable = bad.length - (cutLine ? 1 : 0);
+    if (unreadable > 0) incomplete.push(`${unreadable} ${unreadable === 1 ? "line" : "lines"} of the event log ${unreadable === 1 ? "is" : "are"} not JSON and ${unreadable === 1 ? "was" : "were"} skipped, so events may be missing`);
     const steps = [...byKey.values()];
     for (const s of steps) if (failed.has(`${s.op} ${s.urn}`)) s.failed = true;
-    return {
-        steps, diagnostics, changeSummary, engineResult, maybeCorrupt,
-        inputProblem: bad > 0 && steps.length === 0 && diagnostics.length === 0
-            ? "the event log has no readable events" : undefined,
-    };
+    return { steps, diagnostics, changeSummary, engineResult, maybeCorrupt, ...(incomplete.length ? { incomplete } : {}) };
 }
 
 /**
  * Combine a digest with the event log of the same run. The digest is the reference for steps and
  * counts; the event log adds what the digest lacks: the engine's own result, failed operations,
- * and diagnostics (deduplicated, since the digest usually has them too).
+ * and diagnostics (deduplicated, since the digest usually has them too); when the digest has no
+ * steps (the program failed early) the event log's steps are used. Notes on incomplete input are
+ * kept from both.
  */
 export function mergePreviews(digest: Preview | undefined, events: Preview | undefined): Preview {
-    if (!digest) return events ?? { steps: [], diagnostics: [], maybeCorrupt: false, inputProblem: "no input" };
+    if (!digest) return events ?? { steps: [], diagnostics: [], maybeCorrupt: false, incomplete: ["no input was given"] };
     if (!events) return digest;
     const useEventSteps = digest.steps.length === 0 && events.steps.length > 0;
     const seen = new Set(digest.diagnostics.map(d => `${d.severity}|${d.urn ?? ""}|${d.message}`));
@@ -163,12 +234,13 @@ export function mergePreviews(digest: Preview | undefined, events: Preview | und
     const failedKeys = new Set(events.steps.filter(s => s.failed).map(s => `${s.op} ${s.urn}`));
     const steps = (useEventSteps ? events.steps : digest.steps).map(s =>
         failedKeys.has(`${s.op} ${s.urn}`) ? { ...s, failed: true } : s);
+    const incomplete = [...digest.incomplete ?? [], ...events.incomplete ?? []];
     return {
         steps,
         diagnostics: [...digest.diagnostics, ...extra],
         changeSummary: digest.changeSummary ?? events.changeSummary,
         engineResult: events.engineResult ?? digest.engineResult,
         maybeCorrupt: digest.maybeCorrupt || events.maybeCorrupt,
-        inputProblem: useEventSteps ? undefined : digest.inputProblem,
+        ...(incomplete.length ? { incomplete } : {}),
     };
 }

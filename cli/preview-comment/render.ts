@@ -1,8 +1,9 @@
 import { Change, ChangeOp, ComponentRef, OP_ORDER, cmp, compareComponents, collectChanges, opCounts, stackFromUrn } from "./changes";
 import { Preview } from "./model";
 import { RISK_ORDER, RISK_TITLE, Risk, findRisks, previewFailed } from "./risks";
+import { sanitizePreview } from "./redact";
 import { RiskKind } from "./stateful-types";
-import { isSecret, isUnknown, parsePropertyPath, shortValue, stripColour, valueAt } from "./values";
+import { code, isSecret, isUnknown, parsePropertyPath, shortValue, stripColour, valueAt } from "./values";
 
 /** GitHub rejects comment bodies over 65,536 characters; stay well below, leaving room for the marker. */
 export const DEFAULT_MAX_CHARS = 60_000;
@@ -16,8 +17,16 @@ export interface RenderOptions {
     exitCode?: number;
 }
 
+/**
+ * The header's verdict on the preview: failed (errors, a failed engine result or a non-zero exit
+ * code), incomplete (no errors seen, but the input cannot confirm the outcome: the event log is
+ * missing, empty or cut short), or succeeded.
+ */
+export type PreviewStatus = "succeeded" | "failed" | "incomplete";
+
 export interface RenderResult {
     markdown: string;
+    status: PreviewStatus;
     failed: boolean;
     risks: Risk[];
     changes: Change[];
@@ -48,14 +57,7 @@ const QUIET: ReadonlySet<ChangeOp> = new Set(["same", "read", "refresh"]);
 export const bytes = (s: string): number => Buffer.byteLength(s, "utf8");
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
-/** A Markdown code span that survives backticks in the text. */
-export function code(s: string): string {
-    const clean = s.replace(/[\r\n]+/g, " ");
-    const runs = clean.match(/`+/g) ?? [];
-    const fence = "`".repeat(Math.max(0, ...runs.map(r => r.length)) + 1);
-    const pad = clean.startsWith("`") || clean.endsWith("`") ? " " : "";
-    return `${fence}${pad}${clean}${pad}${fence}`;
-}
+export { code };
 
 const html = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 const shortType = (t: string) => t.split(":").pop() ?? t;
@@ -105,11 +107,12 @@ function countsText(counts: Map<string, number>): string {
     return parts.length > 0 ? parts.join(" · ") : "no resources";
 }
 
-function verdict(risks: Risk[]): string {
+function verdict(risks: Risk[], incomplete: boolean): string {
     const counts = new Map<RiskKind, number>();
     for (const r of risks) counts.set(r.kind, (counts.get(r.kind) ?? 0) + 1);
     const order: RiskKind[] = ["data-loss", "protected", "credential", "traffic", "error", "warning", "notice"];
     const parts = order.filter(k => counts.has(k)).map(k => plural(counts.get(k) ?? 0, ...VERDICT_NOUN[k]));
+    if (parts.length === 0 && incomplete) return "**⚠ No data-loss, credential, traffic or protected-resource risks found in what could be read, but the input is incomplete.**";
     if (parts.length === 0) return "**✅ No data-loss, credential, traffic or protected-resource risks found.**";
     return `**⚠ ${parts.join(" · ")}**`;
 }
@@ -180,6 +183,8 @@ interface Detail {
 interface Model {
     header: string;
     verdict: string;
+    /** Why the input is incomplete; empty when it is not. */
+    incomplete: string[];
     risks: Risk[];
     groups: Group[];
     riskyUrns: Set<string>;
@@ -201,6 +206,10 @@ function groupSummary(g: Group): string {
 
 function compose(m: Model, d: Detail, cuts: string[]): string {
     const out: string[] = [m.header, m.verdict, ""];
+    if (m.incomplete.length > 0) {
+        out.push("> ⚠ **Incomplete input**: this comment shows what could be read and does not report the preview as succeeded.",
+            ...m.incomplete.map(n => `> - ${n.replace(/\s+/g, " ")}.`), "");
+    }
     if (cuts.length > 0) {
         out.push(`> ✂ **Trimmed to fit the comment size limit.** Left out: ${cuts.join("; ")}. The Risks section is complete${d.riskLimit < m.risks.length ? " except as noted" : ""}; run \`pulumi preview --diff\` or read the job log for everything.`, "");
     }
@@ -230,16 +239,20 @@ function compose(m: Model, d: Detail, cuts: string[]): string {
     return `${out.join("\n")}\n`;
 }
 
-function buildModel(preview: Preview, changes: Change[], risks: Risk[], opts: RenderOptions, failed: boolean): Model {
+const STATUS_TEXT: Record<PreviewStatus, string> = { succeeded: "✅ succeeded", failed: "❌ failed", incomplete: "⚠ incomplete" };
+
+function buildModel(preview: Preview, changes: Change[], risks: Risk[], opts: RenderOptions, status: PreviewStatus): Model {
     const fromUrn = changes.map(c => stackFromUrn(c.urn)).find(s => s.stack);
     const stack = stripColour(opts.stack ?? fromUrn?.stack ?? "unknown stack");
     const project = fromUrn?.project ? ` (${code(fromUrn.project)})` : "";
-    const result = failed ? "❌ failed" : "✅ succeeded";
+    const result = STATUS_TEXT[status];
+    const incomplete = preview.incomplete ?? [];
     const counts = countsText(opCounts(preview, changes));
     const groups = groupChanges(changes, risks);
     return {
         header: `### Pulumi preview for ${code(stack)}${project}: ${result} · ${counts}`,
-        verdict: verdict(risks),
+        verdict: verdict(risks, incomplete.length > 0),
+        incomplete,
         risks,
         groups,
         riskyUrns: new Set(risks.map(r => r.urn).filter((u): u is string => !!u)),
@@ -248,21 +261,25 @@ function buildModel(preview: Preview, changes: Change[], risks: Risk[], opts: Re
 }
 
 /**
- * Render one stack's preview as a PR comment body. Detail is removed in this order until the body
- * fits: property values, property keys of resources without risks, whole component groups (least
- * important first), the Changes section; only then are risk entries shortened, and as a last resort
- * (a body that cannot fit otherwise) dropped from the end with a note.
+ * Render one stack's preview as a PR comment body. The preview is sanitized first (control
+ * characters stripped, credentials redacted by wrapper and by meaning: redact.ts), so nothing
+ * below sees a raw string. Detail is removed in this order until the body fits: property values,
+ * property keys of resources without risks, whole component groups (least important first), the
+ * Changes section; only then are risk entries shortened, and as a last resort (a body that cannot
+ * fit otherwise) dropped from the end with a note.
  */
-export function renderPreviewComment(preview: Preview, opts: RenderOptions = {}): RenderResult {
+export function renderPreviewComment(input: Preview, opts: RenderOptions = {}): RenderResult {
     const max = opts.maxChars ?? DEFAULT_MAX_CHARS;
+    const preview = sanitizePreview(input);
     const changes = collectChanges(preview);
     const risks = findRisks(preview, changes, opts.exitCode);
     const failed = previewFailed(preview, risks) || (opts.exitCode !== undefined && opts.exitCode !== 0);
-    const m = buildModel(preview, changes, risks, opts, failed);
+    const status: PreviewStatus = failed ? "failed" : (preview.incomplete?.length ?? 0) > 0 ? "incomplete" : "succeeded";
+    const m = buildModel(preview, changes, risks, opts, status);
     const d: Detail = { values: true, keys: "all", collapsed: new Set(), dropChanges: false, compactRisks: false, riskLimit: risks.length };
     const cuts: string[] = [];
     const fits = () => bytes(compose(m, d, cuts)) <= max;
-    const result = (): RenderResult => ({ markdown: compose(m, d, cuts), failed, risks, changes, cuts });
+    const result = (): RenderResult => ({ markdown: compose(m, d, cuts), status, failed, risks, changes, cuts });
     if (fits()) return result();
 
     /** Apply one trimming step; name it in the cut note only if it removed something. */
@@ -302,7 +319,7 @@ export function renderPreviewComment(preview: Preview, opts: RenderOptions = {})
     }
     tryLimit(lo);
     const md = compose(m, d, cuts);
-    return { markdown: bytes(md) <= max ? md : hardTruncate(md, max), failed, risks, changes, cuts };
+    return { markdown: bytes(md) <= max ? md : hardTruncate(md, max), status, failed, risks, changes, cuts };
 }
 
 function hardTruncate(md: string, max: number): string {

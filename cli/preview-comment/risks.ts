@@ -1,7 +1,8 @@
 import { Change, ComponentRef, cmp, compareComponents } from "./changes";
 import { Diagnostic, Preview } from "./model";
-import { CREDENTIAL_KEY, Condition, RiskKind, statefulType } from "./stateful-types";
-import { containsSecret, isObject, isSecret, parsePropertyPath, shortValue, valueAt } from "./values";
+import { isCredentialKey } from "./redact";
+import { Condition, RiskKind, statefulType } from "./stateful-types";
+import { SECRET_TEXT, code, containsSecret, isObject, isSecret, parsePropertyPath, shortValue, valueAt } from "./values";
 
 export const RISK_ORDER: readonly RiskKind[] = ["error", "data-loss", "protected", "credential", "traffic", "warning", "notice"];
 
@@ -54,17 +55,17 @@ function holds(cond: Condition | undefined, c: Change): boolean {
 
 /** "replaced because `a`, `b` changed" from replaceReasons, else from the diff keys. */
 function why(c: Change): string {
-    const code = (xs: string[]) => xs.map(x => `\`${x}\``).join(", ");
+    const codes = (xs: string[]) => xs.map(code).join(", ");
     if (c.op === "replace") {
         const replaceKeys = c.replaceReasons.length > 0 ? c.replaceReasons
             : c.keys.filter(k => k.kind.endsWith("-replace")).map(k => k.path);
-        if (replaceKeys.length > 0) return `will be **replaced** because ${code(replaceKeys)} changed`;
+        if (replaceKeys.length > 0) return `will be **replaced** because ${codes(replaceKeys)} changed`;
         const any = c.keys.map(k => k.path);
-        return any.length > 0 ? `will be **replaced** (changed: ${code(any)})` : "will be **replaced** (the engine gave no reason; often a provider or `replaceOnChanges` setting)";
+        return any.length > 0 ? `will be **replaced** (changed: ${codes(any)})` : "will be **replaced** (the engine gave no reason; often a provider or `replaceOnChanges` setting)";
     }
     if (c.op === "delete") return "will be **deleted** (it is no longer in the program)";
     const keys = c.keys.map(k => k.path);
-    return `will be **${c.op === "update" ? "updated" : c.op}**${keys.length > 0 ? ` (changed: ${code(keys)})` : ""}`;
+    return `will be **${c.op === "update" ? "updated" : c.op}**${keys.length > 0 ? ` (changed: ${codes(keys)})` : ""}`;
 }
 
 function identifyDetails(c: Change, keys: string[] | undefined): string[] {
@@ -72,7 +73,7 @@ function identifyDetails(c: Change, keys: string[] | undefined): string[] {
     // The old side names what is at stake (the volume that holds the data), the new side only what replaces it.
     const inputs = c.old?.inputs ?? c.new?.inputs;
     for (const k of keys ?? []) {
-        if (inputs && k in inputs) out.push(`${k}: \`${shortValue(inputs[k])}\``);
+        if (inputs && k in inputs) out.push(`${k}: ${code(shortValue(inputs[k]))}`);
     }
     return out;
 }
@@ -89,7 +90,7 @@ function mountDetails(c: Change): string[] {
             if (!isObject(m)) continue;
             const from = m.volumeName ?? m.hostPath ?? m.source;
             const to = m.containerPath ?? m.target;
-            out.push(`mounts \`${shortValue(from)}\` at \`${shortValue(to)}\``);
+            out.push(`mounts ${code(shortValue(from))} at ${code(shortValue(to))}`);
         }
     }
     return out;
@@ -126,15 +127,23 @@ function protectedRisk(c: Change): Risk | undefined {
     };
 }
 
-/** Changed paths whose value is secret (either side) or whose name says credential. */
+/** A string that redaction changed (`STRIPE_SECRET_KEY=[secret]`, `postgres://app:[secret]@db`). */
+const redacted = (v: unknown) => typeof v === "string" && v.includes(SECRET_TEXT);
+
+/**
+ * Changed paths whose value is secret (either side; wrapped by Pulumi or redacted by meaning, see
+ * redact.ts) or whose name says credential.
+ */
 function credentialPaths(c: Change): string[] {
     if (c.op !== "update" && c.op !== "replace") return [];
     const found: string[] = [];
     for (const k of c.keys) {
-        if (CREDENTIAL_KEY.test(k.path)) { found.push(k.path); continue; }
         const p = parsePropertyPath(k.path);
+        const names = p ? p.filter((x): x is string => typeof x === "string") : [k.path];
+        if (names.some(isCredentialKey)) { found.push(k.path); continue; }
         if (!p) continue;
         const sides = [c.old?.inputs, c.new?.inputs, c.old?.outputs].map(root => valueAt(root, p));
+        if (sides.some(redacted)) { found.push(k.path); continue; }
         // A precise detailedDiff path may point at an object that holds a secret (an upload with
         // secret content); a reasons-only top-level key must itself be secret, or every change to
         // a big document input that happens to embed one secret would be flagged.
@@ -150,7 +159,7 @@ function credentialRisk(c: Change, already: Risk[]): Risk | undefined {
     if (paths.length === 0) return undefined;
     return {
         kind: "credential", component: c.component, change: c, urn: c.urn,
-        reason: `secret ${paths.length === 1 ? "input" : "inputs"} ${paths.map(p => `\`${p}\``).join(", ")} ${paths.length === 1 ? "changes" : "change"} (values not shown) and the resource ${why(c)}`,
+        reason: `secret ${paths.length === 1 ? "input" : "inputs"} ${paths.map(code).join(", ")} ${paths.length === 1 ? "changes" : "change"} (values not shown) and the resource ${why(c)}`,
         consequence: "a password or key changes: everything that holds the old value must pick up the new one",
         details: [],
     };
@@ -162,7 +171,7 @@ function diagnosticRisk(d: Diagnostic, byUrn: ReadonlyMap<string, Change>): Risk
     const change = d.urn ? byUrn.get(d.urn) : undefined;
     return {
         kind, component: change?.component ?? {}, change, urn: d.urn,
-        reason: d.urn ? `reported for \`${change?.name ?? d.urn}\`` : "reported by the engine",
+        reason: d.urn ? `reported for ${code(change?.name ?? d.urn)}` : "reported by the engine",
         message: d.message, details: [],
     };
 }
@@ -175,7 +184,7 @@ export function findRisks(preview: Preview, changes: Change[], exitCode?: number
         const cred = credentialRisk(c, mine);
         if (cred) mine.push(cred);
         if (c.failed) {
-            mine.push({ kind: "error", component: c.component, change: c, urn: c.urn, reason: `the \`${c.rawOps.join("/")}\` operation failed`, details: [] });
+            mine.push({ kind: "error", component: c.component, change: c, urn: c.urn, reason: `the ${code(c.rawOps.join("/"))} operation failed`, details: [] });
         }
         risks.push(...mine);
     }
@@ -184,7 +193,6 @@ export function findRisks(preview: Preview, changes: Change[], exitCode?: number
         const r = diagnosticRisk(d, byUrn);
         if (r) risks.push(r);
     }
-    if (preview.inputProblem) risks.push({ kind: "error", component: {}, reason: preview.inputProblem, details: [] });
     if (preview.maybeCorrupt) {
         risks.push({ kind: "warning", component: {}, reason: "the engine reports that some resources may be in an inconsistent state (`maybeCorrupt`)", details: [] });
     }

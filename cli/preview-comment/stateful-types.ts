@@ -178,9 +178,3 @@ const BY_TYPE = new Map(STATEFUL_TYPES.map(t => [t.type, t]));
 export function statefulType(type: string): StatefulType | undefined {
     return BY_TYPE.get(type);
 }
-
-/**
- * Property names that denote a credential even when the provider did not mark the value secret.
- * A change to one is reported as a credential rotation.
- */
-export const CREDENTIAL_KEY = /(password|passwd|secret|token|api[_-]?key|private[_-]?key|credential)/i;

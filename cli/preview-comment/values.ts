@@ -122,19 +122,35 @@ export function valueAt(root: unknown, path: Array<string | number>): unknown {
 }
 
 /**
- * Remove terminal colour: ANSI escape sequences (CSI, OSC and two-byte forms), Pulumi's own colour
- * directives (`<{%fg 1%}>`, `<{%reset%}>`, used when an event log was written with color "raw"),
- * and other control characters except newline and tab.
+ * Remove terminal control: ANSI escape sequences (CSI, OSC, DCS/PM/APC strings and two-byte
+ * forms, in their 7-bit and 8-bit C1 spellings), Pulumi's own colour directives (`<{%fg 1%}>`,
+ * `<{%reset%}>`, used when an event log was written with color "raw"), every other C0 control
+ * except newline and tab, DEL, the C1 range, and the Unicode bidirectional controls (which can
+ * make a name read differently from what it is). `\r\n` and a lone `\r` become `\n`.
+ * Applied to every string that reaches the Markdown (see redact.ts, sanitizePreview).
  */
 export function stripColour(s: string): string {
     /* eslint-disable no-control-regex -- matching terminal control sequences is the point */
     return s
-        .replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)/g, "")
-        .replace(/\u001b\[[0-?]*[ -/]*[@-~]/g, "")
-        .replace(/\u001b[@-Z\\-_]/g, "")
+        // String sequences: OSC (ESC ] / 0x9d), DCS (ESC P / 0x90), PM (ESC ^ / 0x9e), APC (ESC _ / 0x9f),
+        // ended by BEL, ST (ESC \) or the 8-bit ST (0x9c).
+        .replace(/(?:\u001b[\]P^_]|[\u0090\u009d\u009e\u009f])[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)/g, "")
+        // CSI (ESC [ / 0x9b) with parameters.
+        .replace(/(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]/g, "")
+        // Other escapes (nF such as ESC ( B, Fp/Fe/Fs such as ESC 7), and a lone ESC.
+        .replace(/\u001b(?:[ -/]*[0-~])?/g, "")
         /* eslint-enable no-control-regex */
         .replace(/<\{%[^%]*%\}>/g, "")
         .replace(/\r\n?/g, "\n")
         // eslint-disable-next-line no-control-regex
-        .replace(/[\u0000-\u0008\u000b-\u001f\u007f\u009b]/g, "");
+        .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "");
+}
+
+/** A Markdown code span that survives backticks in the text (and stays on one line). */
+export function code(s: string): string {
+    const clean = s.replace(/[\r\n]+/g, " ");
+    const runs = clean.match(/`+/g) ?? [];
+    const fence = "`".repeat(Math.max(0, ...runs.map(r => r.length)) + 1);
+    const pad = clean.startsWith("`") || clean.endsWith("`") ? " " : "";
+    return `${fence}${pad}${clean}${pad}${fence}`;
 }

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { collectChanges, componentOf } from "../../cli/preview-comment/changes";
-import { mergePreviews, parseDigest, parseEventLog } from "../../cli/preview-comment/parse";
+import { InputError, mergePreviews, parseDigest, parseEventLog } from "../../cli/preview-comment/parse";
 import { renderPreviewComment } from "../../cli/preview-comment/render";
 import { findRisks } from "../../cli/preview-comment/risks";
 import { STATEFUL_TYPES, statefulType } from "../../cli/preview-comment/stateful-types";
@@ -43,19 +43,16 @@ describe("preview-comment: parsing", () => {
         b.update({ type: "docker:index/container:Container", name: "c", old: { inputs: { image: "a" } }, new: { inputs: { image: "b" } }, diffReasons: ["image"], detailedDiff: { image: "update" } });
         b.diagnostic("warning", "warning: careful");
         const p = parseDigest(`Previewing update (dev):\n${JSON.stringify(b.digest())}\n`);
-        assert.strictEqual(p.inputProblem, undefined);
+        assert.strictEqual(p.incomplete, undefined);
         const step = p.steps.find(s => s.op === "update");
         assert.deepStrictEqual(step?.detailedDiff, { image: { kind: "update", inputDiff: true } });
         assert.deepStrictEqual(step?.diffReasons, ["image"]);
         assert.deepStrictEqual(p.diagnostics, [{ severity: "warning", urn: undefined, message: "warning: careful" }]);
     });
 
-    it("empty or broken digest: a failed comment that says why, not a crash", () => {
-        for (const text of ["", "panic: runtime error"]) {
-            const r = renderPreviewComment(parseDigest(text), { stack: "prod" });
-            assert.ok(r.failed);
-            assert.strictEqual(r.risks[0]?.kind, "error");
-            assert.match(r.markdown, /`prod`: ❌ failed/);
+    it("empty or broken digest: refused with an InputError (never a comment), see hardening.test.ts for the full list", () => {
+        for (const text of ["", "panic: runtime error", "[]", "{}"]) {
+            assert.throws(() => parseDigest(text), (e: unknown) => e instanceof InputError, JSON.stringify(text));
         }
     });
 
@@ -92,12 +89,14 @@ describe("preview-comment: parsing", () => {
         assert.strictEqual(merged.steps.length, 1);
     });
 
-    it("merge: an empty digest (crashed preview) falls back to the event log's steps", () => {
+    it("merge: a digest without steps (the program failed early) falls back to the event log's steps", () => {
         const b = new DigestBuilder("prod");
         b.delete({ type: "docker:index/volume:Volume", name: "v", old: { inputs: {} } });
-        const merged = mergePreviews(parseDigest(""), parseEventLog(b.eventLog()));
-        assert.strictEqual(merged.inputProblem, undefined);
+        const digest = parseDigest(JSON.stringify({ diagnostics: [{ message: "error: program failed", severity: "error" }] }));
+        const merged = mergePreviews(digest, parseEventLog(b.eventLog()));
+        assert.strictEqual(merged.incomplete, undefined);
         assert.ok(merged.steps.some(s => s.op === "delete"));
+        assert.strictEqual(merged.diagnostics.length, 1);
     });
 });
 
