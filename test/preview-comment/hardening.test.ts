@@ -226,7 +226,7 @@ describe("bin/slipway.js in a fresh clone (no dist/)", function () {
     before(() => {
         // A copy of what a clone has after `npm install`: bin/, cli/, the configs, node_modules (linked).
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-clone-"));
-        for (const p of ["bin", "cli"]) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+        for (const p of ["bin", "cli", "components"]) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
         for (const p of ["package.json", "tsconfig.json"]) fs.copyFileSync(path.join(REPO, p), path.join(dir, p));
         fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"), "dir");
     });
