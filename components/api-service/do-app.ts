@@ -2,9 +2,21 @@ import * as pulumi from "@pulumi/pulumi";
 import { ErrorContext, SlipwayConfigError, invalid, requireOneOf } from "../core/errors";
 import { DoAppTarget } from "../core/target";
 import { describe } from "../core/errors";
+import { Transform, transform } from "../core/transform";
 import type { AppEnvSpec, AppPart, AppServiceAlertSpec, AppServiceLogDestinationSpec, AppServiceSpec } from "../targets/app-spec";
 import { DO_INSTANCE_SIZES, DO_LEGACY_INSTANCE_SIZES, DoImage, DoInstanceSize, parseDoImage, pickInstanceSize, sizeOf } from "./images";
 import { ApiServiceInput, DEFAULTS, ImageSource, NeutralApiService, NormalizedApiService } from "./normalize";
+
+/** `transform` keys of the do-app target (see `ApiServiceArgs.transform`). */
+export interface ApiServiceDoAppTransform {
+    /**
+     * The service's entry in the App spec, before DoApp merges it (and moves its SECRET envs to
+     * the App level). Not a resource: a function's `opts` are not used, and `name` is the service's.
+     * @example `{ instanceSizeSlug: "apps-d-1vcpu-2gb" }`
+     * @example `(service) => { service.cors = { allowOrigins: [{ exact: "https://app.example.com" }] }; }`
+     */
+    service?: Transform<AppServiceSpec>;
+}
 
 /**
  * The service's App spec entry. Pure data: DoApp owns the App. Mapping of the Docker-side knobs:
@@ -17,7 +29,7 @@ import { ApiServiceInput, DEFAULTS, ImageSource, NeutralApiService, NormalizedAp
  *   that read `<KEY>_FILE` on Docker must also accept `<KEY>` (as the postgres image does).
  * - `restart`, `logs`, `healthcheck.command` have no App Platform meaning and are ignored.
  */
-export function apiServiceAppSpec(name: string, n: NormalizedApiService, _target: DoAppTarget): AppPart {
+export function apiServiceAppSpec(name: string, n: NormalizedApiService, _target: DoAppTarget, t: ApiServiceDoAppTransform = {}): AppPart {
     if (n.source.kind !== "image") throw new Error("unreachable: normalize rejects build on do-app");
     const source = describe({ kind: "ApiService", name });
     const image: NonNullable<AppServiceSpec["image"]> = n.source.doImage ?? pulumi.output(n.source.ref).apply((ref): DoImage => {
@@ -51,7 +63,8 @@ export function apiServiceAppSpec(name: string, n: NormalizedApiService, _target
         alerts: n.alerts.length ? n.alerts : undefined,
         logDestinations: n.logDestinations.length ? n.logDestinations : undefined,
     };
-    return { owner: source, services: [service] };
+    const [, transformed] = transform(t.service, name, service, {});
+    return { owner: source, services: [transformed] };
 }
 
 /**

@@ -6,9 +6,27 @@ import * as path from "path";
 import { ErrorContext, invalid } from "../core/errors";
 import { goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
 import { DockerTarget } from "../core/target";
+import { Transform, transform } from "../core/transform";
 import {
     ApiServiceInput, DEFAULTS, ImageSource, NeutralApiService, NormalizedApiService, SECRETS_DIR, envEntries, envKeyClaims,
 } from "./normalize";
+
+/** `transform` keys of the docker target (see `ApiServiceArgs.transform`). */
+export interface ApiServiceDockerTransform {
+    /**
+     * The image the replicas run: a `docker.RemoteImage` with `image`, a `docker.Image` with
+     * `build` (a function tells them apart with `"build" in args`).
+     * @example `{ keepLocally: false }`
+     */
+    image?: Transform<docker.RemoteImageArgs | docker.ImageArgs>;
+    /**
+     * Every replica's `docker.Container`; `name` is `<service>-<release>-<i>`. A change here alone
+     * keeps the release, so the provider updates or replaces the replicas in place: set `release`
+     * for a gapless rollout.
+     * @example `(args) => { args.ulimits = [{ name: "nofile", soft: 65536, hard: 65536 }]; }`
+     */
+    container?: Transform<docker.ContainerArgs>;
+}
 
 export interface ApiServiceDockerResources {
     image: docker.RemoteImage | docker.Image;
@@ -51,9 +69,10 @@ export function createApiServiceDocker(
     parent: pulumi.Resource,
     n: NormalizedApiService,
     target: DockerTarget,
+    t: ApiServiceDockerTransform = {},
 ): ApiServiceDockerResources {
     const opts = { parent, provider: target.provider };
-    const { image, imageRef } = dockerImage(name, n.source, target, opts);
+    const { image, imageRef } = dockerImage(name, n.source, target, opts, t.image);
     const { envs, uploads } = dockerEnv(n);
     const hc = n.healthcheck;
     // Long enough for the start period plus every retry, so `wait` fails for a real reason only.
@@ -69,7 +88,7 @@ export function createApiServiceDocker(
             "slipway.release": release,
             "slipway.replica": String(i),
         };
-        containers.push(new docker.Container(`${name}-${release}-${i}`, {
+        const args: docker.ContainerArgs = {
             image: imageRef,
             envs,
             uploads: uploads.length ? uploads : undefined,
@@ -98,7 +117,8 @@ export function createApiServiceDocker(
             stopTimeout: n.stopGracePeriodSeconds,
             destroyGraceSeconds: n.stopGracePeriodSeconds,
             mustRun: true,
-        }, opts));
+        };
+        containers.push(new docker.Container(...transform(t.container, `${name}-${release}-${i}`, args, opts)));
     }
     // Per-replica aliases: a stopped replica's name stops resolving, which a scraper sees as down.
     const hosts = Array.from({ length: n.replicas }, (_, i) => `${name}-${i + 1}`);
@@ -148,12 +168,14 @@ function claimSecretFiles(ctx: ErrorContext, args: ApiServiceInput, n: NeutralAp
 /** The image the replicas run: pulled (RemoteImage), or built on the target engine (Image, never pushed). */
 function dockerImage(
     name: string, source: ImageSource, target: DockerTarget, opts: pulumi.CustomResourceOptions,
+    t: ApiServiceDockerTransform["image"],
 ): { image: docker.RemoteImage | docker.Image; imageRef: pulumi.Output<string> } {
     if (source.kind === "image") {
-        const remote = new docker.RemoteImage(`${name}-image`, { name: source.ref, keepLocally: true }, opts);
+        const remoteArgs: docker.RemoteImageArgs = { name: source.ref, keepLocally: true };
+        const remote = new docker.RemoteImage(...transform(t as Transform<docker.RemoteImageArgs> | undefined, `${name}-image`, remoteArgs, opts));
         return { image: remote, imageRef: remote.imageId };
     }
-    const built = new docker.Image(`${name}-image`, {
+    const buildArgs: docker.ImageArgs = {
         imageName: `${target.namePrefix}-${name}:slipway`,
         build: {
             context: source.context,
@@ -163,7 +185,8 @@ function dockerImage(
         },
         // Built on the target engine for the target engine; no registry involved.
         skipPush: true,
-    }, opts);
+    };
+    const built = new docker.Image(...transform(t as Transform<docker.ImageArgs> | undefined, `${name}-image`, buildArgs, opts));
     return { image: built, imageRef: built.repoDigest };
 }
 

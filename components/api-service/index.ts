@@ -3,13 +3,29 @@ import { Linkable } from "../core/link";
 import { Routable, ServiceEndpoint } from "../core/service";
 import { Target, unknownTarget } from "../core/target";
 import type { AppContributor, AppPart } from "../targets/app-spec";
-import type { ApiServiceDockerResources } from "./docker";
+import type { ApiServiceDockerResources, ApiServiceDockerTransform } from "./docker";
 import { checkApiServiceDocker, createApiServiceDocker } from "./docker";
+import type { ApiServiceDoAppTransform } from "./do-app";
 import { apiServiceAppSpec, checkApiServiceDoApp } from "./do-app";
 import { ApiServiceInput, BuildArgs, HealthcheckArgs, NormalizedApiService, normalizeApiService, serviceEndpoint } from "./normalize";
 
 export { BuildArgs, HealthcheckArgs, DEFAULTS as API_SERVICE_DEFAULTS, parseMemory, normalizeApiService, serviceEndpoint } from "./normalize";
 export { DO_INSTANCE_SIZES, parseDoImage, pickInstanceSize } from "./images";
+
+/**
+ * Per child resource, args to merge over the ones ApiService builds, or a function that edits
+ * copies of them and of the resource options (see `Transform` in core/transform.ts). Keys of
+ * both targets: docker `image` and `container`, do-app `service`.
+ */
+export type ApiServiceTransform = ApiServiceDockerTransform & ApiServiceDoAppTransform;
+
+/** The resources an ApiService created (`transform` changes how they are made). */
+export interface ApiServiceNodes {
+    /** docker: the image the replicas run (a `docker.RemoteImage`, or a `docker.Image` with `build`). */
+    readonly image?: ApiServiceDockerResources["image"];
+    /** docker: one `docker.Container` per replica, replica i at `[i - 1]`; empty on do-app. */
+    readonly containers: readonly ApiServiceDockerResources["containers"][number][];
+}
 
 export interface ApiServiceArgs {
     /** Where the service runs. @example `host.target` */
@@ -131,6 +147,18 @@ export interface ApiServiceArgs {
      * @example `"env"`
      */
     secretDelivery?: "file" | "env";
+    /**
+     * Transform how this component creates its underlying resources, for what the args above do
+     * not cover: per child, args merged over the component's (shallow), or a function editing
+     * copies of the args and options in place. Docker: `image` (the `docker.RemoteImage`, or the
+     * `docker.Image` of a `build`) and `container` (every replica); do-app: `service` (the App
+     * spec entry, before DoApp merges it). A key of the other target is accepted and unused, so a
+     * program moves between targets unchanged; logical names never change. The component's own
+     * outputs (endpoint, release) still come from the args above.
+     * @default none
+     * @example `{ container: (args) => { args.ulimits = [{ name: "nofile", soft: 65536, hard: 65536 }]; } }`
+     */
+    transform?: ApiServiceTransform;
 }
 
 /**
@@ -160,6 +188,8 @@ export class ApiService extends pulumi.ComponentResource implements Routable, Ap
     readonly containers?: ApiServiceDockerResources["containers"];
     /** docker only. */
     readonly image?: ApiServiceDockerResources["image"];
+    /** The underlying resources this component created: the ones `transform` reaches. */
+    readonly nodes: ApiServiceNodes;
 
     constructor(name: string, args: ApiServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         const n = validateApiService(name, args);
@@ -168,14 +198,16 @@ export class ApiService extends pulumi.ComponentResource implements Routable, Ap
         this.internalUrl = pulumi.output(`http://${name}:${n.port}`);
         switch (args.target.kind) {
             case "docker": {
-                const r = createApiServiceDocker(name, this, n, args.target);
+                const r = createApiServiceDocker(name, this, n, args.target, args.transform);
                 this.containers = r.containers;
                 this.image = r.image;
+                this.nodes = { image: r.image, containers: r.containers };
                 break;
             }
             case "do-app":
-                this.appPart = apiServiceAppSpec(name, n, args.target);
+                this.appPart = apiServiceAppSpec(name, n, args.target, args.transform);
                 this.appDependencies = args.link ?? [];
+                this.nodes = { containers: [] };
                 break;
             default: unknownTarget(args.target);
         }

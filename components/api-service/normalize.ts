@@ -4,11 +4,15 @@ import { EnvVar } from "../core/env";
 import { Link, isLinkable } from "../core/link";
 import { DO_NAME, ENV_KEY } from "../core/naming";
 import { ServiceEndpoint } from "../core/service";
-import type { ApiServiceArgs } from "./index";
+import type { ApiServiceArgs, ApiServiceTransform } from "./index";
 import { Target } from "../core/target";
+import { checkTransform } from "../core/transform";
 import type { AppServiceAlertSpec, AppServiceLogDestinationSpec, AppServiceSpec } from "../targets/app-spec";
 
 const RELEASE = /^[a-z0-9][a-z0-9-]{0,15}$/;
+
+/** Every `transform` key, of both targets: a key of the other target is accepted and unused. */
+export const TRANSFORM_KEYS = { image: true, container: true, service: true } as const satisfies Record<keyof ApiServiceTransform, true>;
 
 export const DEFAULTS = {
     port: 8080,
@@ -145,6 +149,7 @@ export function defaultHealthcheckCommand(port: number, readyPath: string): stri
 export function normalizeApiService(name: string, args: ApiServiceInput): NeutralApiService {
     const ctx: ErrorContext = { kind: "ApiService", name };
     checkTargetAndName(ctx, name, args.target);
+    checkTransform(ctx, args.transform, Object.keys(TRANSFORM_KEYS));
     const source = normalizeSource(ctx, args);
     const replicas = requireInt(ctx, "replicas", args.replicas ?? (args.target.production ? DEFAULTS.replicasProduction : DEFAULTS.replicasOther), 1, 20);
     const port = requireInt(ctx, "port", args.port ?? DEFAULTS.port, 1, 65535);
