@@ -15,6 +15,7 @@
 //   body size limit   -> not expressible below Cloudflare's plan limit: rejected by checkGatewayDoApp
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
+import { Transform, transform } from "../core/transform";
 import type { GatewayCloudflareArgs } from "./index";
 import { DEFAULTS, NormalizedGateway, NormalizedRateLimitZone, ZoneMember } from "./normalize";
 
@@ -184,6 +185,14 @@ function ruleRef(gateway: string, rule: string): string {
     return `slipway_${gateway}_${rule}`.replace(/[^a-zA-Z0-9_]/g, "_");
 }
 
+/** `transform` keys of the Cloudflare edge of a do-app Gateway (see `GatewayArgs.transform`). */
+export interface GatewayCloudflareTransform {
+    /** Each `cloudflare.ZoneSetting`; `name` is `<gateway>-cf-<setting-id>`, e.g. `edge-cf-min-tls-version`. @example `(args, opts, name) => { if (name.endsWith("-min-tls-version")) args.value = "1.3"; }` */
+    zoneSetting?: Transform<cloudflare.ZoneSettingArgs>;
+    /** Each entry-point `cloudflare.Ruleset`; `name` is `<gateway>-cf-<ratelimit|waf-managed|waf-custom|headers>`. @example `(args, opts) => { opts.protect = true; }` */
+    ruleset?: Transform<cloudflare.RulesetArgs>;
+}
+
 export interface CloudflareZoneResources {
     zoneSettings: cloudflare.ZoneSetting[];
     rulesets: cloudflare.Ruleset[];
@@ -195,20 +204,21 @@ export interface CloudflareZoneResources {
  */
 export function createCloudflareZone(
     name: string, parent: pulumi.Resource, n: NormalizedGateway, cf: GatewayCloudflareArgs, provider?: pulumi.ProviderResource,
+    t: GatewayCloudflareTransform = {},
 ): CloudflareZoneResources {
     if (!n.domains.length || !(cf.manageZone ?? DEFAULTS.cloudflare.manageZone)) return { zoneSettings: [], rulesets: [] };
-    const zoneSettingsCreated = zoneSettings(n).map(s => new cloudflare.ZoneSetting(`${name}-cf-${s.settingId.replace(/_/g, "-")}`, {
+    const zoneSettingsCreated = zoneSettings(n).map(s => new cloudflare.ZoneSetting(...transform(t.zoneSetting, `${name}-cf-${s.settingId.replace(/_/g, "-")}`, {
         zoneId: cf.zoneId,
         settingId: s.settingId,
         value: s.value,
-    }, { parent, provider }));
-    const rulesetsCreated = rulesets(n, cf.wafManagedRuleset ?? DEFAULTS.cloudflare.wafManagedRuleset).map(r => new cloudflare.Ruleset(`${name}-cf-${r.suffix}`, {
+    }, { parent, provider })));
+    const rulesetsCreated = rulesets(n, cf.wafManagedRuleset ?? DEFAULTS.cloudflare.wafManagedRuleset).map(r => new cloudflare.Ruleset(...transform(t.ruleset, `${name}-cf-${r.suffix}`, {
         zoneId: cf.zoneId,
         kind: "zone",
         phase: r.phase,
         name: r.name,
         description: r.description,
         rules: r.rules,
-    }, { parent, provider }));
+    }, { parent, provider })));
     return { zoneSettings: zoneSettingsCreated, rulesets: rulesetsCreated };
 }

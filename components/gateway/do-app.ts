@@ -3,9 +3,15 @@ import type { EdgeRecord } from "../core/edge";
 import { ErrorContext, describe, invalid } from "../core/errors";
 import type { DoAppTarget } from "../core/target";
 import type { AppIngressRuleSpec, AppPart } from "../targets/app-spec";
-import { CLOUDFLARE_PERIODS, CloudflareZoneResources, createCloudflareZone, periodLabel } from "./cloudflare";
+import { CLOUDFLARE_PERIODS, CloudflareZoneResources, GatewayCloudflareTransform, createCloudflareZone, periodLabel } from "./cloudflare";
 import type { GatewayArgs, GatewayCloudflareArgs } from "./index";
 import { NormalizedCors, NormalizedGateway, isLocalHost } from "./normalize";
+
+/**
+ * `transform` keys of the do-app target (see `GatewayArgs.transform`): the Cloudflare zone's
+ * resources (App Platform's ingress rules and domains are plain App spec data).
+ */
+export type GatewayDoAppTransform = GatewayCloudflareTransform;
 
 export interface GatewayDoAppResources extends CloudflareZoneResources {
     appPart: AppPart;
@@ -62,11 +68,12 @@ export function createGatewayDoApp(
     n: NormalizedGateway,
     cf: GatewayCloudflareArgs | undefined,
     target: DoAppTarget,
+    t: GatewayDoAppTransform = {},
 ): GatewayDoAppResources {
     const appPart = gatewayAppSpec(name, n);
     const provider = target.providers?.cloudflare;
     const edgeRecords = cf ? n.domains.map(hostname => ({ zoneId: cf.zoneId, hostname, proxied: true })) : [];
-    const zone = cf ? createCloudflareZone(name, parent, n, cf, provider) : { zoneSettings: [], rulesets: [] };
+    const zone = cf ? createCloudflareZone(name, parent, n, cf, provider, t) : { zoneSettings: [], rulesets: [] };
     return { appPart, edgeRecords, url: n.domains[0] ? `https://${n.domains[0]}` : undefined, ...zone };
 }
 

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
 import { ErrorContext, invalid } from "../core/errors";
 import { DockerTarget } from "../core/target";
+import { Transform, transform } from "../core/transform";
 import { buildBootstrapConfig, buildCaddyConfig, configRevision, CONTAINER, renderCaddyJson } from "./caddy-config";
 import type { GatewayArgs } from "./index";
 import { DEFAULTS, NormalizedGateway } from "./normalize";
@@ -83,6 +84,26 @@ export function loaderScript(o: LoaderScriptOptions): string {
     ].join("\n");
 }
 
+/** `transform` keys of the docker target (see `GatewayArgs.transform`). */
+export interface GatewayDockerTransform {
+    /** The Caddy image's `docker.RemoteImage`. @example `{ keepLocally: false }` */
+    image?: Transform<docker.RemoteImageArgs>;
+    /**
+     * Caddy's `docker.Container`. Keep the Caddy JSON flow intact (entrypoint, command, uploads,
+     * the /config mount): the loader reaches Caddy through them.
+     * @example `(args) => { args.ulimits = [{ name: "nofile", soft: 65536, hard: 65536 }]; }`
+     */
+    container?: Transform<docker.ContainerArgs>;
+    /** Each config revision's loader `docker.Container` (`name` is `<gateway>-config-<revision>`). @example `{ memory: 256, memorySwap: 256 }` */
+    loader?: Transform<docker.ContainerArgs>;
+    /**
+     * Every `docker.Volume`: `name` tells them apart (`<gateway>-caddy-config`, `-data`, `-logs`).
+     * A volume's inputs must change only with its engine name (see `caddyVolumes`).
+     * @example `(args, opts, name) => { if (name.endsWith("-data")) opts.retainOnDelete = true; }`
+     */
+    volume?: Transform<docker.VolumeArgs>;
+}
+
 export interface GatewayDockerResources {
     image: docker.RemoteImage;
     /** Caddy itself. Its inputs do not depend on routes, limits or headers; see {@link createGatewayDocker}. */
@@ -143,16 +164,17 @@ export function createGatewayDocker(
     target: DockerTarget,
     image: pulumi.Input<string> | undefined,
     upstreams: pulumi.Resource[] = [],
+    t: GatewayDockerTransform = {},
 ): GatewayDockerResources {
     const labelMap: Record<string, string> = { ...target.labels, "slipway.component": "Gateway", "slipway.name": name };
-    const b: Build = { name, n, target, labelMap, opts: { parent, provider: target.provider } };
+    const b: Build = { name, n, target, labelMap, opts: { parent, provider: target.provider }, t };
     const caddyJson = renderCaddyJson(buildCaddyConfig(n));
     const revision = configRevision(caddyJson);
     const bootstrapJson = renderCaddyJson(buildBootstrapConfig());
     const v = caddyVolumes(b);
     // The container takes the image id: the provider keeps the id in state, so a tag here would
     // differ on every run and replace Caddy on every `up`.
-    const remote = new docker.RemoteImage(`${name}-image`, { name: image ?? DEFAULTS.image, keepLocally: true }, b.opts);
+    const remote = new docker.RemoteImage(...transform(t.image, `${name}-image`, { name: image ?? DEFAULTS.image, keepLocally: true }, b.opts));
     const container = caddyContainer(b, remote, v, bootstrapJson);
     const loader = configLoader(b, remote, v.configVolume, caddyJson, revision, [container, ...upstreams]);
     return {
@@ -169,6 +191,7 @@ interface Build {
     /** Labels of every container and volume, as a map (the loader adds its own). */
     labelMap: Record<string, string>;
     opts: { parent: pulumi.Resource; provider: pulumi.ProviderResource };
+    t: GatewayDockerTransform;
 }
 
 interface CaddyVolumes {
@@ -189,26 +212,26 @@ interface CaddyVolumes {
 function caddyVolumes(b: Build): CaddyVolumes {
     const { name, n, target, opts } = b;
     const labels = labelList(b.labelMap);
-    const configVolume = new docker.Volume(`${name}-caddy-config`, {
+    const configVolume = new docker.Volume(...transform(b.t.volume, `${name}-caddy-config`, {
         name: `${target.namePrefix}-${name}-caddy-config`,
         labels: labels,
-    }, opts);
+    }, opts));
     const mounts: docker.types.input.ContainerVolume[] = [{ volumeName: configVolume.name, containerPath: CONTAINER.configDir }];
     const tmpfs: Record<string, string> = {};
     let dataVolume: docker.Volume | undefined;
     if (n.tls !== "off") {
         // Certificates and ACME account keys: losing them means re-issuing against CA rate limits.
-        dataVolume = new docker.Volume(`${name}-data`, {
+        dataVolume = new docker.Volume(...transform(b.t.volume, `${name}-data`, {
             name: `${target.namePrefix}-${name}-caddy-data`,
             labels: labels,
-        }, { ...opts, protect: target.production, retainOnDelete: target.production });
+        }, { ...opts, protect: target.production, retainOnDelete: target.production }));
         mounts.push({ volumeName: dataVolume.name, containerPath: "/data" });
     } else {
         tmpfs["/data"] = TMPFS;
     }
     let logVolume: docker.Volume | undefined;
     if (n.accessLog?.file) {
-        logVolume = new docker.Volume(`${name}-logs`, { name: `${target.namePrefix}-${name}-caddy-logs`, labels: labels }, opts);
+        logVolume = new docker.Volume(...transform(b.t.volume, `${name}-logs`, { name: `${target.namePrefix}-${name}-caddy-logs`, labels: labels }, opts));
         mounts.push({ volumeName: logVolume.name, containerPath: n.accessLog.file.replace(/\/[^/]+$/, "") });
     }
     return { configVolume, dataVolume, logVolume, mounts, tmpfs };
@@ -226,7 +249,7 @@ function caddyPorts(n: NormalizedGateway, target: DockerTarget): docker.types.in
 
 /** Caddy itself, started on the constant bootstrap config; the loader pushes the real one. */
 function caddyContainer(b: Build, remote: docker.RemoteImage, v: CaddyVolumes, bootstrapJson: string): docker.Container {
-    return new docker.Container(`${b.name}-caddy`, {
+    return new docker.Container(...transform(b.t.container, `${b.name}-caddy`, {
         image: remote.imageId,
         // Both set, so the result is `caddy run ...` whatever the image's own ENTRYPOINT/CMD
         // (images/caddy has ENTRYPOINT caddy; the official image has none). With an autosave in
@@ -265,7 +288,7 @@ function caddyContainer(b: Build, remote: docker.RemoteImage, v: CaddyVolumes, b
         // gateway is down from the old container's stop (up to its 15 s drain) until the new one
         // serves the resumed config.
         deleteBeforeReplace: true,
-    });
+    }));
 }
 
 /** The loader that pushes this config revision into the running Caddy, after `dependsOn`. */
@@ -273,7 +296,7 @@ function configLoader(
     b: Build, remote: docker.RemoteImage, configVolume: docker.Volume, caddyJson: string, revision: string, dependsOn: pulumi.Resource[],
 ): docker.Container {
     const loaderLabels = labelList({ ...b.labelMap, "slipway.role": "config-loader", "slipway.config-revision": revision });
-    return new docker.Container(`${b.name}-config-${revision}`, {
+    return new docker.Container(...transform(b.t.loader, `${b.name}-config-${revision}`, {
         // The same image: `caddy reload` then speaks the running Caddy's admin API version.
         image: remote.imageId,
         entrypoints: ["/bin/sh", "-c"],
@@ -312,7 +335,7 @@ function configLoader(
         // After Caddy and the upstream services: Caddy runs its first active health check when the
         // config loads, and replicas that do not exist yet would keep every route at 503 until the next one.
         dependsOn,
-    });
+    }));
 }
 
 /** The base URL clients use: https on the first domain with TLS, else http on the domain or the publish address. */

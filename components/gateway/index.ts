@@ -3,7 +3,9 @@ import type { Routable } from "../core/service";
 import type { EdgeRecord } from "../core/edge";
 import { Target, unknownTarget } from "../core/target";
 import type { AppContributor, AppPart } from "../targets/app-spec";
+import type { GatewayDockerResources, GatewayDockerTransform } from "./docker";
 import { checkGatewayDocker, createGatewayDocker } from "./docker";
+import type { GatewayDoAppResources, GatewayDoAppTransform } from "./do-app";
 import { checkGatewayDoApp, createGatewayDoApp } from "./do-app";
 import { NormalizedGateway, normalizeGateway } from "./normalize";
 
@@ -157,6 +159,33 @@ export interface GatewayAccessLogArgs {
     file?: string;
 }
 
+/**
+ * Per child resource, args to merge over the ones Gateway builds, or a function that edits copies
+ * of them and of the resource options (see `Transform` in core/transform.ts). Keys of both
+ * targets: docker `image`, `container`, `loader`, `volume`; do-app `zoneSetting`, `ruleset`.
+ */
+export type GatewayTransform = GatewayDockerTransform & GatewayDoAppTransform;
+
+/** The resources a Gateway created (`transform` changes how they are made). */
+export interface GatewayNodes {
+    /** docker: the Caddy image (`docker.RemoteImage`). */
+    readonly image?: GatewayDockerResources["image"];
+    /** docker: Caddy's `docker.Container`. */
+    readonly container?: GatewayDockerResources["container"];
+    /** docker: the current config revision's loader `docker.Container`. */
+    readonly loader?: GatewayDockerResources["loader"];
+    /** docker: Caddy's /config volume. */
+    readonly configVolume?: GatewayDockerResources["configVolume"];
+    /** docker, with TLS: the certificates volume (/data). */
+    readonly dataVolume?: GatewayDockerResources["dataVolume"];
+    /** docker, with `accessLog.file`: the access-log volume. */
+    readonly logVolume?: GatewayDockerResources["logVolume"];
+    /** do-app with `cloudflare` (and `manageZone`): the zone's `cloudflare.ZoneSetting`s; empty otherwise. */
+    readonly zoneSettings: readonly GatewayDoAppResources["zoneSettings"][number][];
+    /** do-app with `cloudflare` (and `manageZone`): the zone's entry-point `cloudflare.Ruleset`s; empty otherwise. */
+    readonly rulesets: readonly GatewayDoAppResources["rulesets"][number][];
+}
+
 export interface GatewayArgs {
     /** Where to run. @example `host.target` */
     target: Target;
@@ -228,6 +257,18 @@ export interface GatewayArgs {
      * @example `{ zoneId: cfg.require("cloudflareZoneId") }`
      */
     cloudflare?: GatewayCloudflareArgs;
+    /**
+     * Transform how this component creates its underlying resources, for what the args above do
+     * not cover: per child, args merged over the component's (shallow), or a function editing
+     * copies of the args and options in place. Docker: `image`, `container` (Caddy), `loader`
+     * (each config revision's), `volume` (each volume); do-app: `zoneSetting` and `ruleset` (the
+     * Cloudflare zone's). A key of the other target is accepted and unused, so a program moves
+     * between targets unchanged; logical names never change. The routes and Caddy JSON still
+     * come from the args above.
+     * @default none
+     * @example `{ container: { shmSize: 128 }, loader: (args) => { args.memory = 256; args.memorySwap = 256; } }`
+     */
+    transform?: GatewayTransform;
 }
 
 /**
@@ -277,6 +318,8 @@ export class Gateway extends pulumi.ComponentResource implements AppContributor 
     readonly appDependencies?: readonly unknown[];
     /** do-app with `cloudflare`: the records a `CloudflareEdge` points at the App. */
     readonly edgeRecords?: readonly EdgeRecord[];
+    /** The underlying resources this component created: the ones `transform` reaches. */
+    readonly nodes: GatewayNodes;
 
     constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         const n = validateGateway(name, args);
@@ -285,14 +328,20 @@ export class Gateway extends pulumi.ComponentResource implements AppContributor 
         switch (args.target.kind) {
             case "docker": {
                 const upstreams = args.routes.map(r => r.service).filter((x): x is typeof x & pulumi.Resource => pulumi.Resource.isInstance(x));
-                const d = createGatewayDocker(name, this, n, args.target, args.image, upstreams);
+                const d = createGatewayDocker(name, this, n, args.target, args.image, upstreams, args.transform);
+                this.nodes = {
+                    image: d.image, container: d.container, loader: d.loader,
+                    configVolume: d.configVolume, dataVolume: d.dataVolume, logVolume: d.logVolume,
+                    zoneSettings: [], rulesets: [],
+                };
                 this.caddyJson = d.caddyJson;
                 this.configRevision = d.configRevision;
                 this.url = pulumi.output(d.url);
                 break;
             }
             case "do-app": {
-                const d = createGatewayDoApp(name, this, n, args.cloudflare, args.target);
+                const d = createGatewayDoApp(name, this, n, args.cloudflare, args.target, args.transform);
+                this.nodes = { zoneSettings: d.zoneSettings, rulesets: d.rulesets };
                 this.appPart = d.appPart;
                 this.appDependencies = args.routes.map(r => r.service);
                 this.edgeRecords = d.edgeRecords;

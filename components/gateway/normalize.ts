@@ -6,7 +6,8 @@ import { requireTarget } from "../core/checks";
 import { ErrorContext, invalid, requireInt } from "../core/errors";
 import { DO_NAME, isHostname } from "../core/naming";
 import type { ServiceEndpoint } from "../core/service";
-import type { GatewayArgs } from "./index";
+import { checkTransform } from "../core/transform";
+import type { GatewayArgs, GatewayTransform } from "./index";
 
 export const DEFAULTS = {
     /** Built from scripts/build-caddy.sh's versions: stock Caddy images lack the rate-limit module. */
@@ -171,6 +172,11 @@ export function underPrefix(path: string, prefix: string): boolean {
 /** `localhost` and `*.localhost`: names that never leave the machine, so no public certificate or DNS. */
 export const isLocalHost = (h: string) => h === "localhost" || h.endsWith(".localhost");
 
+/** Every `transform` key, of both targets: a key of the other target is accepted and unused. */
+export const TRANSFORM_KEYS = {
+    image: true, container: true, loader: true, volume: true, zoneSetting: true, ruleset: true,
+} as const satisfies Record<keyof GatewayTransform, true>;
+
 /**
  * The target-neutral part of a Gateway's validation: what both targets accept, with the defaults
  * both are generated from. It reads nothing of the target but `production`. What only one target
@@ -181,6 +187,7 @@ export function normalizeGateway(name: string, args: GatewayArgs): NormalizedGat
     const ctx: ErrorContext = { kind: "Gateway", name };
     if (args === null || typeof args !== "object") invalid(ctx, "args", "no arguments were given", "pass { target, routes }");
     const target = requireTarget(ctx, args.target, "is missing or not a Slipway target", "pass `host.target` from a DockerHost, or doAppTarget(...)");
+    checkTransform(ctx, args.transform, Object.keys(TRANSFORM_KEYS));
 
     const domains = normalizeDomains(ctx, args.domains);
     const tls = normalizeTls(ctx, args.tls, domains);
