@@ -2,10 +2,36 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import { DoAppTarget } from "../core/target";
 import { describe } from "../core/errors";
+import { Transform, transform } from "../core/transform";
 import type { AppPart } from "../targets/app-spec";
 import type { DatabaseConnection } from "./index";
 import { NormalizedManagedDatabase } from "./normalize";
 import { postgresUrl } from "./scripts";
+
+/** `transform` keys of the do-app target (see `ManagedDatabaseArgs.transform`); a dev database creates none of them. */
+export interface ManagedDatabaseDoAppTransform {
+    /** The `digitalocean.DatabaseCluster` (`<name>-cluster`). @example `{ storageSizeMib: "20480" }` */
+    cluster?: Transform<digitalocean.DatabaseClusterArgs>;
+    /** The `digitalocean.DatabaseDb` (`<name>-db`). @example `(args, opts) => { opts.retainOnDelete = true; }` */
+    database?: Transform<digitalocean.DatabaseDbArgs>;
+    /**
+     * Each `digitalocean.DatabaseUser`: the application role (`<name>-user`) and one per schema
+     * (`<name>-user-<schema>`). @example `(args, opts, name) => { if (name.endsWith("-user")) opts.retainOnDelete = true; }`
+     */
+    user?: Transform<digitalocean.DatabaseUserArgs>;
+    /** The `digitalocean.DatabaseConnectionPool` (`<name>-pool`), with `do.pool`. @example `{ size: 20 }` */
+    pool?: Transform<digitalocean.DatabaseConnectionPoolArgs>;
+}
+
+/** What the do-app target created (`ManagedDatabase.nodes`); nothing for a dev database. */
+export interface ManagedDatabaseDoAppNodes {
+    cluster?: digitalocean.DatabaseCluster;
+    database?: digitalocean.DatabaseDb;
+    user?: digitalocean.DatabaseUser;
+    /** One per schema, in the order of `schemas`. */
+    schemaUsers: digitalocean.DatabaseUser[];
+    pool?: digitalocean.DatabaseConnectionPool;
+}
 
 /**
  * A dev database: App Platform owns it, so everything is a bindable variable that App Platform
@@ -23,14 +49,15 @@ function devDatabase(name: string, n: NormalizedManagedDatabase, owner: string) 
 
 export function createManagedDatabaseDoApp(
     name: string, parent: pulumi.ComponentResource, n: NormalizedManagedDatabase, target: DoAppTarget,
-): { part: AppPart; connection: DatabaseConnection } {
+    t: ManagedDatabaseDoAppTransform = {},
+): { part: AppPart; connection: DatabaseConnection; nodes: ManagedDatabaseDoAppNodes } {
     const owner = describe({ kind: "ManagedDatabase", name });
-    if (n.do.devDatabase) return devDatabase(name, n, owner);
+    if (n.do.devDatabase) return { ...devDatabase(name, n, owner), nodes: { schemaUsers: [] } };
 
     const provider = target.providers?.digitalocean;
     // Losing a cluster loses its backups too: production blocks deletes and survives `destroy`.
     const keep = { protect: n.production, retainOnDelete: n.production, provider };
-    const cluster = new digitalocean.DatabaseCluster(`${name}-cluster`, {
+    const cluster = new digitalocean.DatabaseCluster(...transform(t.cluster, `${name}-cluster`, {
         // A readable, stable name: DO cluster names are account-wide, hence the App prefix.
         name: `${target.appName}-${name}`.slice(0, 63).replace(/-+$/, ""),
         engine: "pg",
@@ -40,26 +67,29 @@ export function createManagedDatabaseDoApp(
         region: n.do.region,
         maintenanceWindows: n.do.maintenanceWindow ? [n.do.maintenanceWindow] : undefined,
         tags: ["slipway", `slipway-app-${target.appName}`, `slipway-env-${target.environment}`],
-    }, { parent, ...keep });
-    const db = new digitalocean.DatabaseDb(`${name}-db`, { clusterId: cluster.id, name: n.database }, { parent, ...keep });
+    }, { parent, ...keep }));
+    const db = new digitalocean.DatabaseDb(...transform(t.database, `${name}-db`, { clusterId: cluster.id, name: n.database }, { parent, ...keep }));
     // A renamed user is a deleted role: its grants and owned objects go with it, so production keeps it.
-    const user = new digitalocean.DatabaseUser(`${name}-user`, { clusterId: cluster.id, name: n.user }, { parent, provider, protect: n.production });
+    const user = new digitalocean.DatabaseUser(...transform(t.user, `${name}-user`, { clusterId: cluster.id, name: n.user }, { parent, provider, protect: n.production }));
 
     const url = (u: pulumi.Input<string>, p: pulumi.Input<string>, host: pulumi.Input<string>, port: pulumi.Input<number>) =>
         pulumi.secret(pulumi.all([u, p, host, port, db.name]).apply(([uu, pp, h, po, d]) =>
             postgresUrl({ user: uu, password: pp ?? "", host: h, port: po, database: d, sslmode: "require" })));
 
     const schemaUrls: Record<string, pulumi.Output<string>> = {};
+    const schemaUsers: digitalocean.DatabaseUser[] = [];
     for (const s of n.schemas) {
-        const su = new digitalocean.DatabaseUser(`${name}-user-${s.name}`, { clusterId: cluster.id, name: s.user }, { parent, provider, protect: n.production });
+        const su = new digitalocean.DatabaseUser(...transform(t.user, `${name}-user-${s.name}`, { clusterId: cluster.id, name: s.user }, { parent, provider, protect: n.production }));
+        schemaUsers.push(su);
         schemaUrls[s.name] = url(su.name, su.password, cluster.host, cluster.port);
     }
     let poolUrl: pulumi.Output<string> | undefined;
+    let pool: digitalocean.DatabaseConnectionPool | undefined;
     if (n.do.pool) {
-        const pool = new digitalocean.DatabaseConnectionPool(`${name}-pool`, {
+        pool = new digitalocean.DatabaseConnectionPool(...transform(t.pool, `${name}-pool`, {
             clusterId: cluster.id, name: n.do.pool.name, mode: n.do.pool.mode, size: n.do.pool.size,
             dbName: db.name, user: user.name,
-        }, { parent, provider });
+        }, { parent, provider }));
         // PgBouncer answers on its own port and takes the pool name as the database name.
         poolUrl = pulumi.secret(pulumi.all([user.name, user.password, pool.host, pool.port, pool.name]).apply(([u, p, h, po, pn]) =>
             postgresUrl({ user: u, password: p ?? "", host: h, port: po, database: pn, sslmode: "require" })));
@@ -72,6 +102,7 @@ export function createManagedDatabaseDoApp(
     };
     return {
         part,
+        nodes: { cluster, database: db, user, schemaUsers, pool },
         connection: {
             host: cluster.host,
             port: cluster.port.apply(String),

@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import { goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
 import { ErrorContext, invalid, requireInt } from "../core/errors";
 import { DockerTarget } from "../core/target";
+import { Transform, transform } from "../core/transform";
 import type { DatabaseConnection, ManagedDatabaseArgs } from "./index";
 import { DEFAULTS, ManagedDatabaseBase, ManagedDatabaseDockerSettings, NormalizedManagedDatabase } from "./normalize";
 import { backupHealthcheck, backupMaxAgeSeconds, backupScript, initScript, passwordKey, pgpassLine, postgresUrl } from "./scripts";
@@ -21,11 +22,46 @@ const SECRETS = "/run/secrets";
 const SERVER_CAPS = ["DAC_READ_SEARCH", "SETGID", "SETUID"];
 const NO_NEW_PRIVILEGES = ["no-new-privileges:true"];
 
+/** `transform` keys of the docker target (see `ManagedDatabaseArgs.transform`). */
+export interface ManagedDatabaseDockerTransform {
+    /** The server image's `docker.RemoteImage` (the backup sidecar runs it too). @example `{ keepLocally: false }` */
+    image?: Transform<docker.RemoteImageArgs>;
+    /** The server's `docker.Container` (`<name>-server`). @example `(args) => { args.shmSize = 1024; }` */
+    container?: Transform<docker.ContainerArgs>;
+    /**
+     * The data `docker.Volume` (`<name>-data`). Its inputs must change only with its engine name
+     * (see `dataVolume`). @example `{ driver: "local" }`
+     */
+    volume?: Transform<docker.VolumeArgs>;
+    /** The backup sidecar's `docker.Container` (`<name>-backup`). @example `{ memory: 512, memorySwap: 512 }` */
+    backup?: Transform<docker.ContainerArgs>;
+    /** The backups `docker.Volume` (`<name>-backups`). @example `(args, opts) => { opts.retainOnDelete = true; }` */
+    backupVolume?: Transform<docker.VolumeArgs>;
+    /**
+     * Each generated `random.RandomPassword`: `<name>-password`, and `<name>-password-<schema>` per
+     * schema. Set once, as `password` says: a new value does not reach the role.
+     * @example `{ length: 48 }`
+     */
+    password?: Transform<random.RandomPasswordArgs>;
+}
+
+/** What the docker target created (`ManagedDatabase.nodes`). */
+export interface ManagedDatabaseDockerNodes {
+    image: docker.RemoteImage;
+    container: docker.Container;
+    volume: docker.Volume;
+    backup?: docker.Container;
+    backupVolume?: docker.Volume;
+    /** The generated passwords: the main one (unless `password` is given), then one per schema. */
+    passwords: random.RandomPassword[];
+}
+
 /** Secret password: the given one, or a generated URL-safe one. */
-function password(name: string, parent: pulumi.Resource, given?: pulumi.Input<string>): pulumi.Output<string> {
+function password(b: Build, name: string, given?: pulumi.Input<string>): pulumi.Output<string> {
     if (given !== undefined) return pulumi.secret(given);
     // Alphanumeric only: the value goes into URLs, .pgpass lines and psql variables.
-    const p = new random.RandomPassword(name, { length: 32, special: false }, { parent });
+    const p = new random.RandomPassword(...transform(b.t.password, name, { length: 32, special: false }, { parent: b.parent }));
+    b.passwords.push(p);
     return pulumi.secret(p.result);
 }
 
@@ -40,34 +76,38 @@ interface Build {
     base: Record<string, string>;
     /** Data outlives the container in production: a replace (image bump, env change) keeps it, and a deleted stack leaves it behind for a human to decide. */
     keep: { protect: boolean; retainOnDelete: boolean };
+    t: ManagedDatabaseDockerTransform;
+    /** Filled by `password` as it generates them. */
+    passwords: random.RandomPassword[];
 }
 
 export function createManagedDatabaseDocker(
     name: string, parent: pulumi.ComponentResource, n: NormalizedManagedDatabase, target: DockerTarget,
-    givenPassword?: pulumi.Input<string>,
-): DatabaseConnection {
+    givenPassword?: pulumi.Input<string>, t: ManagedDatabaseDockerTransform = {},
+): { connection: DatabaseConnection; nodes: ManagedDatabaseDockerNodes } {
     if (!n.docker) throw new Error(`ManagedDatabase "${name}": createManagedDatabaseDocker needs a database validated for docker (validateManagedDatabase)`);
     const b: Build = {
         name, parent, n, d: n.docker, target,
         base: { ...target.labels, "slipway.component": "ManagedDatabase", "slipway.name": name },
         keep: { protect: n.production, retainOnDelete: n.production },
+        t, passwords: [],
     };
     const volume = dataVolume(b);
     // The container takes the image *id*: the provider stores the id in state, so a tag here would
     // differ from state on every run and, with deleteBeforeReplace, restart Postgres on every `up`.
     // keepLocally: the image may be shared with other stacks on the engine.
-    const image = new docker.RemoteImage(`${name}-image`, { name: b.d.image, keepLocally: true }, { parent, provider: target.provider });
-    const pw = password(`${name}-password`, parent, givenPassword);
+    const image = new docker.RemoteImage(...transform(t.image, `${name}-image`, { name: b.d.image, keepLocally: true }, { parent, provider: target.provider }));
+    const pw = password(b, `${name}-password`, givenPassword);
     const { uploads, schemaPasswords } = serverUploads(b, pw);
     const server = serverContainer(b, image, volume, uploads);
-    if (b.d.backup) backupSidecar(b, b.d.backup, image, server, pw);
+    const backup = b.d.backup ? backupSidecar(b, b.d.backup, image, server, pw) : undefined;
 
     const url = (user: string, p: pulumi.Output<string>) =>
         // Through server.id, so a service linking DATABASE_URL is created after a healthy server.
         pulumi.secret(pulumi.all([p, server.id]).apply(([pass]) => postgresUrl({ user, password: pass, host: name, port: 5432, database: n.database, sslmode: "disable" })));
     const schemaUrls: Record<string, pulumi.Output<string>> = {};
     for (const s of n.schemas) schemaUrls[s.name] = url(s.user, schemaPasswords[s.name]!);
-    return {
+    const connection: DatabaseConnection = {
         // Depend on the server so consumers (migrations, services) wait for a healthy database.
         host: server.id.apply(() => name),
         port: pulumi.output("5432"),
@@ -76,6 +116,10 @@ export function createManagedDatabaseDocker(
         password: pw,
         url: url(n.user, pw),
         schemaUrls,
+    };
+    return {
+        connection,
+        nodes: { image, container: server, volume, backup: backup?.container, backupVolume: backup?.volume, passwords: b.passwords },
     };
 }
 
@@ -87,10 +131,10 @@ export function createManagedDatabaseDocker(
  * input here must therefore change only with the name (labels come from constants and the major).
  */
 function dataVolume(b: Build): docker.Volume {
-    return new docker.Volume(`${b.name}-data`, {
+    return new docker.Volume(...transform(b.t.volume, `${b.name}-data`, {
         name: `${b.target.namePrefix}-${b.name}-data-pg${b.n.version}`,
         labels: labelList({ ...b.base, "slipway.role": "data", "slipway.pg-major": b.n.version }),
-    }, { parent: b.parent, provider: b.target.provider, ...b.keep });
+    }, { parent: b.parent, provider: b.target.provider, ...b.keep }));
 }
 
 /**
@@ -105,7 +149,7 @@ function serverUploads(b: Build, pw: pulumi.Output<string>) {
     const uploads: docker.types.input.ContainerUpload[] = [secretFile("POSTGRES_PASSWORD", pw)];
     const schemaPasswords: Record<string, pulumi.Output<string>> = {};
     for (const s of b.n.schemas) {
-        schemaPasswords[s.name] = password(`${b.name}-password-${s.name}`, b.parent);
+        schemaPasswords[s.name] = password(b, `${b.name}-password-${s.name}`);
         uploads.push(secretFile(passwordKey(s.user), schemaPasswords[s.name]!));
     }
     const init = initScript(b.n, SECRETS);
@@ -115,7 +159,7 @@ function serverUploads(b: Build, pw: pulumi.Output<string>) {
 
 function serverContainer(b: Build, image: docker.RemoteImage, volume: docker.Volume, uploads: docker.types.input.ContainerUpload[]): docker.Container {
     const { n, d, target } = b;
-    return new docker.Container(`${b.name}-server`, {
+    return new docker.Container(...transform(b.t.container, `${b.name}-server`, {
         image: image.imageId,
         envs: [`POSTGRES_DB=${n.database}`, `POSTGRES_PASSWORD_FILE=${SECRETS}/POSTGRES_PASSWORD`, `POSTGRES_USER=${n.user}`],
         uploads,
@@ -152,22 +196,22 @@ function serverContainer(b: Build, image: docker.RemoteImage, volume: docker.Vol
         // so a create-before-delete replace could start a second postmaster on live files. It also
         // frees a fixed publishPort before the new container binds it.
         deleteBeforeReplace: true,
-    });
+    }));
 }
 
 /** The backup sidecar and its volume. Dumps (`pg_dump -Fc`) restore into a newer major, so backups outlive a version change. */
 function backupSidecar(
     b: Build, backup: NonNullable<ManagedDatabaseDockerSettings["backup"]>, image: docker.RemoteImage, server: docker.Container, pw: pulumi.Output<string>,
-): docker.Container {
+): { container: docker.Container; volume: docker.Volume } {
     const { name, n, target } = b;
     const opts = { parent: b.parent, provider: target.provider };
-    const backups = new docker.Volume(`${name}-backups`, {
+    const backups = new docker.Volume(...transform(b.t.backupVolume, `${name}-backups`, {
         name: `${target.namePrefix}-${name}-backups`,
         labels: labelList({ ...b.base, "slipway.role": "backups" }),
-    }, { ...opts, ...b.keep });
+    }, { ...opts, ...b.keep }));
     const intervalSeconds = backup.intervalMinutes * 60;
     const maxAge = backupMaxAgeSeconds(intervalSeconds);
-    return new docker.Container(`${name}-backup`, {
+    const container = new docker.Container(...transform(b.t.backup, `${name}-backup`, {
         image: image.imageId,
         entrypoints: ["/bin/sh", "-c", backupScript()],
         envs: [
@@ -203,7 +247,8 @@ function backupSidecar(
             ...b.base, "slipway.role": "backup", "slipway.backup.dir": "/backups",
             "slipway.backup.interval-minutes": String(backup.intervalMinutes), "slipway.backup.keep": String(backup.keep),
         }),
-    }, { ...opts, dependsOn: [server] });
+    }, { ...opts, dependsOn: [server] }));
+    return { container, volume: backups };
 }
 
 /** The major version an image tag pins, for `postgres:16-bookworm` or `postgis/postgis:16-3.4`; undefined when unknown. */

@@ -4,9 +4,45 @@ import { Link, LinkRequest, Linkable } from "../core/link";
 import { describe } from "../core/errors";
 import { Target, unknownTarget } from "../core/target";
 import type { AppContributor, AppPart } from "../targets/app-spec";
+import type { ManagedDatabaseDockerNodes, ManagedDatabaseDockerTransform } from "./docker";
 import { checkManagedDatabaseDocker, createManagedDatabaseDocker } from "./docker";
+import type { ManagedDatabaseDoAppNodes, ManagedDatabaseDoAppTransform } from "./do-app";
 import { checkManagedDatabaseDoApp, createManagedDatabaseDoApp } from "./do-app";
 import { normalizeManagedDatabase, NormalizedManagedDatabase } from "./normalize";
+
+/**
+ * Per child resource, args to merge over the ones ManagedDatabase builds, or a function that edits
+ * copies of them and of the resource options (see `Transform` in core/transform.ts). Keys of both
+ * targets: docker `image`, `container`, `volume`, `backup`, `backupVolume`, `password`; do-app
+ * `cluster`, `database`, `user`, `pool`.
+ */
+export type ManagedDatabaseTransform = ManagedDatabaseDockerTransform & ManagedDatabaseDoAppTransform;
+
+/** The resources a ManagedDatabase created (`transform` changes how they are made). */
+export interface ManagedDatabaseNodes {
+    /** docker: the server image (`docker.RemoteImage`). */
+    readonly image?: ManagedDatabaseDockerNodes["image"];
+    /** docker: the server `docker.Container`. */
+    readonly container?: ManagedDatabaseDockerNodes["container"];
+    /** docker: the data `docker.Volume`. */
+    readonly volume?: ManagedDatabaseDockerNodes["volume"];
+    /** docker, with `backup`: the backup sidecar `docker.Container`. */
+    readonly backup?: ManagedDatabaseDockerNodes["backup"];
+    /** docker, with `backup`: the backups `docker.Volume`. */
+    readonly backupVolume?: ManagedDatabaseDockerNodes["backupVolume"];
+    /** docker: the generated `random.RandomPassword`s (main unless `password` is given, then one per schema); empty on do-app. */
+    readonly passwords: readonly ManagedDatabaseDockerNodes["passwords"][number][];
+    /** do-app (not a dev database): the `digitalocean.DatabaseCluster`. */
+    readonly cluster?: ManagedDatabaseDoAppNodes["cluster"];
+    /** do-app (not a dev database): the `digitalocean.DatabaseDb`. */
+    readonly database?: ManagedDatabaseDoAppNodes["database"];
+    /** do-app (not a dev database): the application role's `digitalocean.DatabaseUser`. */
+    readonly user?: ManagedDatabaseDoAppNodes["user"];
+    /** do-app: one `digitalocean.DatabaseUser` per schema, in the order of `schemas`; empty on docker. */
+    readonly schemaUsers: readonly ManagedDatabaseDoAppNodes["schemaUsers"][number][];
+    /** do-app, with `do.pool`: the `digitalocean.DatabaseConnectionPool`. */
+    readonly pool?: ManagedDatabaseDoAppNodes["pool"];
+}
 
 export interface ManagedDatabaseArgs {
     /** Where the database runs. */
@@ -124,6 +160,18 @@ export interface ManagedDatabaseArgs {
          */
         devDatabase?: boolean;
     };
+    /**
+     * Transform how this component creates its underlying resources, for what the args above do
+     * not cover: per child, args merged over the component's (shallow), or a function editing
+     * copies of the args and options in place. Docker: `image`, `container` (the server),
+     * `volume` (data), `backup` (the sidecar), `backupVolume`, `password` (each generated one);
+     * do-app: `cluster`, `database`, `user` (each role), `pool`. A key of the other target is
+     * accepted and unused, so a program moves between targets unchanged; logical names never
+     * change. The connection outputs (host, user, url) still come from the args above.
+     * @default none
+     * @example `{ container: (args) => { args.shmSize = 1024; }, cluster: { storageSizeMib: "20480" } }`
+     */
+    transform?: ManagedDatabaseTransform;
 }
 
 /** What the target builders hand back; every field an Output so callers need not care which target. */
@@ -176,6 +224,8 @@ export class ManagedDatabase extends pulumi.ComponentResource implements Linkabl
     /** do-app: the database's entry in the App and the cluster the App must be trusted by. */
     readonly appPart?: AppPart;
     readonly linkLabel: string;
+    /** The underlying resources this component created: the ones `transform` reaches. */
+    readonly nodes: ManagedDatabaseNodes;
     private readonly n: NormalizedManagedDatabase;
 
     constructor(name: string, args: ManagedDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -185,13 +235,17 @@ export class ManagedDatabase extends pulumi.ComponentResource implements Linkabl
         this.linkLabel = describe({ kind: "ManagedDatabase", name });
         let c: DatabaseConnection;
         switch (args.target.kind) {
-            case "docker":
-                c = createManagedDatabaseDocker(name, this, n, args.target, args.password);
+            case "docker": {
+                const built = createManagedDatabaseDocker(name, this, n, args.target, args.password, args.transform);
+                c = built.connection;
+                this.nodes = { ...built.nodes, schemaUsers: [] };
                 break;
+            }
             case "do-app": {
-                const built = createManagedDatabaseDoApp(name, this, n, args.target);
+                const built = createManagedDatabaseDoApp(name, this, n, args.target, args.transform);
                 c = built.connection;
                 this.appPart = built.part;
+                this.nodes = { ...built.nodes, passwords: [] };
                 break;
             }
             default: unknownTarget(args.target);

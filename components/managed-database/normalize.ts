@@ -3,7 +3,8 @@
 // port and backups on docker; the `do` block on do-app) is checked in that target's file.
 import { requireDoName, requireTarget } from "../core/checks";
 import { ErrorContext, invalid, requireOneOf } from "../core/errors";
-import type { ManagedDatabaseArgs } from "./index";
+import { checkTransform } from "../core/transform";
+import type { ManagedDatabaseArgs, ManagedDatabaseTransform } from "./index";
 
 export const DEFAULTS = {
     version: "16",
@@ -13,6 +14,12 @@ export const DEFAULTS = {
     backup: { intervalMinutes: 1440, keep: 7 },
     do: { size: "db-s-1vcpu-1gb", nodes: 1 },
 } as const;
+
+/** Every `transform` key, of both targets: a key of the other target is accepted and unused. */
+export const TRANSFORM_KEYS = {
+    image: true, container: true, volume: true, backup: true, backupVolume: true, password: true,
+    cluster: true, database: true, user: true, pool: true,
+} as const satisfies Record<keyof ManagedDatabaseTransform, true>;
 
 /** Majors that both the official image and DigitalOcean Managed PostgreSQL offer. */
 export const PG_VERSIONS = ["13", "14", "15", "16", "17"] as const;
@@ -93,6 +100,7 @@ export function normalizeManagedDatabase(name: string, args: ManagedDatabaseArgs
     const ctx: ErrorContext = { kind: "ManagedDatabase", name };
     const target = requireTarget(ctx, args?.target, "is missing", "pass `target` from a DockerHost (`host.target`) or `doAppTarget(...)`");
     requireDoName(ctx, name, `${JSON.stringify(name)} cannot be a network alias and App Platform database name`);
+    checkTransform(ctx, args.transform, Object.keys(TRANSFORM_KEYS));
     const version = requireOneOf(ctx, "version", args.version ?? DEFAULTS.version, PG_VERSIONS);
     const database = pgIdentifier(ctx, "database", args.database ?? name.replace(/-/g, "_"), "database");
     if (["postgres", "template0", "template1", "defaultdb", "_dodb"].includes(database)) {
