@@ -6,6 +6,7 @@ import { describe, ErrorContext, invalid } from "../core/errors";
 import type { ScrapeSink, ScrapeTargets } from "../core/link";
 import { DO_NAME } from "../core/naming";
 import { DockerTarget } from "../core/target";
+import { Transform, transform } from "../core/transform";
 import { isScrapeHost, NormalizedObservability, NormalizedPrometheus, RESERVED_JOBS } from "./normalize";
 import { PROMETHEUS_CONFIG_PATH, prometheusYaml, RULES_PATH, rulesYaml, TARGETS_DIR, targetsFileJson } from "./rules";
 
@@ -66,11 +67,38 @@ export function targetsRevision(content: string): string {
     return createHash("sha256").update(content).digest("hex").slice(0, 10);
 }
 
+/** `transform` keys of the docker target (see `ObservabilityArgs.transform`). */
+export interface ObservabilityDockerTransform {
+    /** Prometheus' `docker.RemoteImage` (the target writers run it too). @example `{ keepLocally: false }` */
+    image?: Transform<docker.RemoteImageArgs>;
+    /** Prometheus' `docker.Container` (`<name>-prometheus`). @example `(args) => { args.memory = 1024; args.memorySwap = 1024; }` */
+    container?: Transform<docker.ContainerArgs>;
+    /**
+     * Each `docker.Volume`: `<name>-prometheus-data` (TSDB) and `<name>-prometheus-targets`. A
+     * volume's inputs must change only with its engine name.
+     * @example `(args, opts, name) => { if (name.endsWith("-data")) opts.retainOnDelete = true; }`
+     */
+    volume?: Transform<docker.VolumeArgs>;
+    /** Each linked service's target writer `docker.Container` (`<name>-targets-<service>-<revision>`). @example `{ memory: 32, memorySwap: 32 }` */
+    targetsWriter?: Transform<docker.ContainerArgs>;
+}
+
+/** What the docker target created (`Observability.nodes`). */
+export interface ObservabilityDockerNodes {
+    image: docker.RemoteImage;
+    prometheus: docker.Container;
+    dataVolume: docker.Volume;
+    targetsVolume: docker.Volume;
+    /** The target writers, one added as each linked service hands its replicas over. */
+    writers: docker.Container[];
+}
+
 export interface ObservabilityDockerResult {
     rulesYaml: string;
     prometheusYaml: string;
     /** Where linked services hand over their replicas (Observability's `link().docker.scrape`). */
     scrape: ScrapeSink;
+    nodes: ObservabilityDockerNodes;
 }
 
 /**
@@ -100,6 +128,7 @@ export interface ObservabilityDockerResult {
  */
 export function createObservabilityDocker(
     name: string, parent: pulumi.ComponentResource, n: NormalizedObservability, target: DockerTarget,
+    t: ObservabilityDockerTransform = {},
 ): ObservabilityDockerResult | undefined {
     const p = n.prometheus;
     if (!p) return undefined;
@@ -109,22 +138,22 @@ export function createObservabilityDocker(
     const config = prometheusYaml({ environment: n.environment, namespace: n.namespace, prometheus: p });
 
     // The id, not the tag: the provider keeps the id in state, so a tag would replace on every `up`.
-    const image = new docker.RemoteImage(`${name}-prometheus-image`, { name: p.image, keepLocally: true }, { parent, provider });
+    const image = new docker.RemoteImage(...transform(t.image, `${name}-prometheus-image`, { name: p.image, keepLocally: true }, { parent, provider }));
 
     // TSDB survives replaces, so a rules change does not wipe the metrics history. The name is
     // fixed and Docker's volume create returns an existing volume of that name, so a volume
     // replace would delete the one in use: name and labels come from constants only, never config.
-    const data = new docker.Volume(`${name}-prometheus-data`, {
+    const data = new docker.Volume(...transform(t.volume, `${name}-prometheus-data`, {
         name: `${target.namePrefix}-${name}-prometheus`,
         labels: labelList({ ...base, "slipway.role": "prometheus-data" }),
-    }, { parent, provider });
+    }, { parent, provider }));
     // The linked services' target files. Same rule: constants only.
-    const targets = new docker.Volume(`${name}-prometheus-targets`, {
+    const targets = new docker.Volume(...transform(t.volume, `${name}-prometheus-targets`, {
         name: `${target.namePrefix}-${name}-prometheus-targets`,
         labels: labelList({ ...base, "slipway.role": "prometheus-targets" }),
-    }, { parent, provider });
+    }, { parent, provider }));
 
-    new docker.Container(`${name}-prometheus`, {
+    const prometheus = new docker.Container(...transform(t.container, `${name}-prometheus`, {
         image: image.imageId,
         command: [
             `--config.file=${PROMETHEUS_CONFIG_PATH}`,
@@ -163,12 +192,14 @@ export function createObservabilityDocker(
         // Prometheus locks its TSDB directory: a second instance on the same volume cannot start.
         // The same holds for a fixed publishPort, which two containers cannot both bind.
         deleteBeforeReplace: true,
-    });
+    }));
 
-    const writer = { parent, provider, image: image.imageId, volume: targets.name, labels: base };
-    const scrape = scrapeSink({ kind: "Observability", name }, p, (t, dependsOn) =>
-        createTargetWriter(name, writer, { ...t, port: p.port ?? t.port }, dependsOn));
-    return { rulesYaml: rules, prometheusYaml: config, scrape };
+    const writers: docker.Container[] = [];
+    const writer = { parent, provider, image: image.imageId, volume: targets.name, labels: base, transform: t.targetsWriter };
+    const scrape = scrapeSink({ kind: "Observability", name }, p, (s, dependsOn) =>
+        writers.push(createTargetWriter(name, writer, { ...s, port: p.port ?? s.port }, dependsOn)));
+    const nodes = { image, prometheus, dataVolume: data, targetsVolume: targets, writers };
+    return { rulesYaml: rules, prometheusYaml: config, scrape, nodes };
 }
 
 interface WriterContext {
@@ -178,6 +209,7 @@ interface WriterContext {
     image: pulumi.Input<string>;
     volume: pulumi.Input<string>;
     labels: Record<string, string>;
+    transform?: Transform<docker.ContainerArgs>;
 }
 
 /** One service revision's target writer (see {@link createObservabilityDocker} and {@link targetWriterScript}). */
@@ -185,7 +217,7 @@ function createTargetWriter(name: string, w: WriterContext, t: ScrapeTargets, de
     const content = targetsFileJson(t);
     const revision = targetsRevision(content);
     const file = `${t.service}-${revision}.json`;
-    return new docker.Container(`${name}-targets-${t.service}-${revision}`, {
+    return new docker.Container(...transform(w.transform, `${name}-targets-${t.service}-${revision}`, {
         image: w.image,
         entrypoints: ["/bin/sh", "-c"],
         command: [targetWriterScript({ source: TARGET_WRITER.source, dir: TARGET_WRITER.dir, file })],
@@ -215,7 +247,7 @@ function createTargetWriter(name: string, w: WriterContext, t: ScrapeTargets, de
         ...jsonFileLogs(),
         wait: true,
         waitTimeout: TARGET_WRITER.waitTimeoutSeconds,
-    }, { parent: w.parent, provider: w.provider, dependsOn });
+    }, { parent: w.parent, provider: w.provider, dependsOn }));
 }
 
 /**

@@ -4,7 +4,9 @@ import { describe } from "../core/errors";
 import { Link, LinkRequest, Linkable, ScrapeSink } from "../core/link";
 import { Target, unknownTarget } from "../core/target";
 import type { AppPart } from "../targets/app-spec";
+import type { ObservabilityDockerNodes, ObservabilityDockerTransform } from "./docker";
 import { createObservabilityDocker } from "./docker";
+import type { ObservabilityDoAppNodes, ObservabilityDoAppTransform } from "./do-app";
 import { createObservabilityDoApp, serviceAlerts, serviceLogDestinations } from "./do-app";
 import { normalizeObservability, NormalizedObservability } from "./normalize";
 
@@ -16,6 +18,34 @@ export interface ObservabilityScrapeTarget {
     name: string;
     /** Port of its metrics endpoint. @example `9100` */
     port: number;
+}
+
+/**
+ * Per child resource, args to merge over the ones Observability builds, or a function that edits
+ * copies of them and of the resource options (see `Transform` in core/transform.ts). Keys of both
+ * targets: docker `image`, `container`, `volume`, `targetsWriter`; do-app `uptimeCheck`, `uptimeAlert`.
+ */
+export type ObservabilityTransform = ObservabilityDockerTransform & ObservabilityDoAppTransform;
+
+/** The resources an Observability created (`transform` changes how they are made). */
+export interface ObservabilityNodes {
+    /** docker, with Prometheus: its image (`docker.RemoteImage`). */
+    readonly image?: ObservabilityDockerNodes["image"];
+    /** docker, with Prometheus: its `docker.Container`. */
+    readonly prometheus?: ObservabilityDockerNodes["prometheus"];
+    /** docker, with Prometheus: the TSDB `docker.Volume`. */
+    readonly dataVolume?: ObservabilityDockerNodes["dataVolume"];
+    /** docker, with Prometheus: the scrape targets `docker.Volume`. */
+    readonly targetsVolume?: ObservabilityDockerNodes["targetsVolume"];
+    /**
+     * docker: the target writer `docker.Container`s, one added as each linked service is declared
+     * (so read it after the services); empty on do-app.
+     */
+    readonly writers: readonly ObservabilityDockerNodes["writers"][number][];
+    /** do-app, with `uptime`: the `digitalocean.UptimeCheck`. */
+    readonly uptimeCheck?: ObservabilityDoAppNodes["uptimeCheck"];
+    /** do-app, with `uptime`: its `digitalocean.UptimeAlert`s; empty otherwise. */
+    readonly uptimeAlerts: readonly ObservabilityDoAppNodes["uptimeAlerts"][number][];
 }
 
 export interface ObservabilityArgs {
@@ -148,6 +178,18 @@ export interface ObservabilityArgs {
         /** Publish the UI on `target.publishAddress` at this port. @default not published @example `9090` */
         publishPort?: number;
     };
+    /**
+     * Transform how this component creates its underlying resources, for what the args above do
+     * not cover: per child, args merged over the component's (shallow), or a function editing
+     * copies of the args and options in place. Docker: `image`, `container` (Prometheus),
+     * `volume` (each), `targetsWriter` (each linked service's); do-app: `uptimeCheck`,
+     * `uptimeAlert` (each). A key of the other target is accepted and unused, so a program moves
+     * between targets unchanged; logical names never change. The generated prometheus.yml and
+     * rules still come from the args above.
+     * @default none
+     * @example `{ container: (args) => { args.memory = 1024; args.memorySwap = 1024; }, uptimeCheck: { regions: ["eu_west"] } }`
+     */
+    transform?: ObservabilityTransform;
 }
 
 /**
@@ -165,6 +207,8 @@ export class Observability extends pulumi.ComponentResource implements Linkable 
     readonly prometheusYaml?: string;
     /** DigitalOcean: the uptime check's id. */
     readonly uptimeCheckId?: pulumi.Output<string>;
+    /** The underlying resources this component created: the ones `transform` reaches. */
+    readonly nodes: ObservabilityNodes;
     private readonly n: NormalizedObservability;
     private readonly otlpHeaders?: pulumi.Output<string>;
     /** Docker: Prometheus, as the scraper linked services hand their replicas to. */
@@ -179,16 +223,18 @@ export class Observability extends pulumi.ComponentResource implements Linkable 
         this.otlpHeaders = n.otel?.headers.length ? pulumi.secret(otlpHeaders(n.otel.headers)) : undefined;
         switch (args.target.kind) {
             case "docker": {
-                const docs = createObservabilityDocker(name, this, n, args.target);
+                const docs = createObservabilityDocker(name, this, n, args.target, args.transform);
                 this.rulesYaml = docs?.rulesYaml;
                 this.prometheusYaml = docs?.prometheusYaml;
                 this.scrape = docs?.scrape;
+                this.nodes = { ...docs?.nodes, writers: docs?.nodes.writers ?? [], uptimeAlerts: [] };
                 break;
             }
             case "do-app": {
-                const built = createObservabilityDoApp(name, this, n, args.target);
+                const built = createObservabilityDoApp(name, this, n, args.target, args.transform);
                 this.appPart = built.part;
                 this.uptimeCheckId = built.uptimeCheckId;
+                this.nodes = { ...built.nodes, writers: [] };
                 break;
             }
             default: unknownTarget(args.target);

@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { ErrorContext, invalid, requireInt, requireOneOf } from "../core/errors";
 import { DO_NAME, isHostname } from "../core/naming";
 import { Target } from "../core/target";
-import type { ObservabilityArgs } from "./index";
+import { checkTransform } from "../core/transform";
+import type { ObservabilityArgs, ObservabilityTransform } from "./index";
 
 /** Alert thresholds: P95 latency and 5xx ratio per the API's SLOs, resource alerts per service. */
 export const DEFAULTS = {
@@ -21,6 +22,11 @@ export const DEFAULTS = {
     uptimeRegions: ["us_east", "eu_west"],
     prometheus: { image: "prom/prometheus:v2.53.0", metricsPath: "/metrics", scrapeIntervalSeconds: 15, retentionDays: 15 },
 } as const;
+
+/** Every `transform` key, of both targets: a key of the other target is accepted and unused. */
+export const TRANSFORM_KEYS = {
+    image: true, container: true, volume: true, targetsWriter: true, uptimeCheck: true, uptimeAlert: true,
+} as const satisfies Record<keyof ObservabilityTransform, true>;
 
 export const OTEL_PROTOCOLS = ["http/protobuf", "grpc"] as const;
 export const UPTIME_REGIONS = ["us_east", "us_west", "eu_west", "se_asia"] as const;
@@ -285,6 +291,7 @@ export function normalizeObservability(name: string, args: ObservabilityArgs): N
     if (!DO_NAME.test(name)) {
         invalid(ctx, "name", `${JSON.stringify(name)} cannot name containers and DO checks`, "use 2 to 32 lowercase letters, digits and hyphens, starting with a letter");
     }
+    checkTransform(ctx, args.transform, Object.keys(TRANSFORM_KEYS));
     const environment = target.environment;
     const namespace = args.namespace ?? (target.kind === "do-app" ? target.appName : target.namePrefix);
     if (!/^[A-Za-z0-9._-]{1,63}$/.test(namespace)) {
