@@ -1,6 +1,14 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
+import { Transform, transform } from "../core/transform";
 import { NormalizedPagesProject } from "./normalize";
+
+/**
+ * The `pagesProject` transform (see `SecretsSyncArgs.transform`): each `cloudflare.PagesProject`,
+ * named `<name>-pages-<project>`.
+ * @example `(args, opts) => { opts.ignoreChanges = [...(opts.ignoreChanges ?? []), "deploymentConfigs.preview.compatibilityDate"]; }`
+ */
+export type PagesProjectTransform = Transform<cloudflare.PagesProjectArgs>;
 
 /**
  * Cloudflare Pages sync, shared by both targets: the Pages project is independent of where the
@@ -23,11 +31,12 @@ export function createPagesSync(
     parent: pulumi.Resource,
     projects: readonly NormalizedPagesProject[],
     valueOf: (key: string) => pulumi.Output<string>,
+    t?: PagesProjectTransform,
 ): cloudflare.PagesProject[] {
     return projects.map(p => {
         const envVars = (keys: string[] | undefined) => keys === undefined ? undefined
             : { envVars: Object.fromEntries(keys.map(k => [k, { type: "secret_text", value: pulumi.secret(valueOf(k)) }])) };
-        return new cloudflare.PagesProject(`${name}-pages-${p.projectName}`, {
+        return new cloudflare.PagesProject(...transform(t, `${name}-pages-${p.projectName}`, {
             accountId: p.accountId,
             name: p.projectName,
             productionBranch: p.productionBranch,
@@ -35,6 +44,6 @@ export function createPagesSync(
                 production: envVars(p.environments.production),
                 preview: envVars(p.environments.preview),
             },
-        }, { parent, retainOnDelete: true, ignoreChanges: ["buildConfig", "source", "productionBranch"] });
+        }, { parent, retainOnDelete: true, ignoreChanges: ["buildConfig", "source", "productionBranch"] }));
     });
 }

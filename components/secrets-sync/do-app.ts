@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DoAppTarget } from "../core/target";
-import { createPagesSync } from "./cloudflare-pages";
+import { PagesProjectTransform, createPagesSync } from "./cloudflare-pages";
 import { NormalizedSecretsSync } from "./normalize";
 
 /**
@@ -13,6 +13,7 @@ export function createSecretsSyncDoApp(
     n: NormalizedSecretsSync,
     _target: DoAppTarget,
     valueOf: (key: string) => pulumi.Output<string>,
-): pulumi.CustomResource[] {
-    return createPagesSync(name, parent, n.pages, valueOf);
+    t?: PagesProjectTransform,
+): ReturnType<typeof createPagesSync> {
+    return createPagesSync(name, parent, n.pages, valueOf, t);
 }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DockerTarget } from "../core/target";
-import { createPagesSync } from "./cloudflare-pages";
+import { PagesProjectTransform, createPagesSync } from "./cloudflare-pages";
 import { NormalizedSecretsSync } from "./normalize";
 
 /**
@@ -15,6 +15,7 @@ export function createSecretsSyncDocker(
     n: NormalizedSecretsSync,
     _target: DockerTarget,
     valueOf: (key: string) => pulumi.Output<string>,
-): pulumi.CustomResource[] {
-    return createPagesSync(name, parent, n.pages, valueOf);
+    t?: PagesProjectTransform,
+): ReturnType<typeof createPagesSync> {
+    return createPagesSync(name, parent, n.pages, valueOf, t);
 }

@@ -4,11 +4,37 @@ import { SlipwayConfigError, describe } from "../core/errors";
 import { EnvVar } from "../core/env";
 import { Link, Linkable } from "../core/link";
 import { Target } from "../core/target";
+import { Transform, transform } from "../core/transform";
+import type { PagesProjectTransform, createPagesSync } from "./cloudflare-pages";
 import { createSecretsSyncDocker } from "./docker";
 import { createSecretsSyncDoApp } from "./do-app";
 import { PagesSyncTarget, SecretSource, normalizeSecretsSync } from "./normalize";
 
 export { GenerateSpec, PagesSyncTarget, SecretSource, rotationEpoch } from "./normalize";
+
+/**
+ * Per child resource, args to merge over the ones SecretsSync builds, or a function that edits
+ * copies of them and of the resource options (see `Transform` in core/transform.ts). The same on
+ * both targets.
+ */
+export interface SecretsSyncTransform {
+    /**
+     * Each `generate` secret's `random.RandomPassword`, named `<name>-<key in kebab case>`
+     * (`SESSION_SECRET` -> `<name>-session-secret`). A changed arg replaces the password.
+     * @example `(args, opts, name) => { if (name.endsWith("-session-secret")) args.length = 64; }`
+     */
+    password?: Transform<random.RandomPasswordArgs>;
+    /** Each Pages project's `cloudflare.PagesProject` (see `PagesProjectTransform`). */
+    pagesProject?: PagesProjectTransform;
+}
+
+/** The resources a SecretsSync created (`transform` changes how they are made). */
+export interface SecretsSyncNodes {
+    /** The `random.RandomPassword` of each `generate` secret, by key. */
+    readonly passwords: Readonly<Record<string, random.RandomPassword>>;
+    /** One `cloudflare.PagesProject` per entry of `pages`. */
+    readonly pagesProjects: ReturnType<typeof createPagesSync>;
+}
 
 export interface SecretsSyncArgs {
     /** Where the linked services run. @example `host.target` */
@@ -38,6 +64,15 @@ export interface SecretsSyncArgs {
      * @example `() => new Date("2030-01-01T00:00:00Z")`
      */
     now?: () => Date;
+    /**
+     * Transform how this component creates its underlying resources, for what the args above do
+     * not cover: per child, args merged over the component's (shallow), or a function editing
+     * copies of the args and options in place. `password` (each generated secret), `pagesProject`
+     * (each Pages project). Logical names never change.
+     * @default none
+     * @example `{ password: { special: true, overrideSpecial: "-_" } }`
+     */
+    transform?: SecretsSyncTransform;
 }
 
 /**
@@ -51,6 +86,8 @@ export class SecretsSync extends pulumi.ComponentResource implements Linkable {
     readonly values: Readonly<Record<string, pulumi.Output<string>>>;
     /** Resources the Pages sync owns (empty without `pages`). */
     readonly pagesProjects: readonly pulumi.CustomResource[];
+    /** The underlying resources this component created: the ones `transform` reaches. */
+    readonly nodes: SecretsSyncNodes;
 
     readonly linkLabel: string;
     private readonly componentName: string;
@@ -62,17 +99,19 @@ export class SecretsSync extends pulumi.ComponentResource implements Linkable {
         this.componentName = name;
         this.linkLabel = describe({ kind: "SecretsSync", name });
         const values: Record<string, pulumi.Output<string>> = {};
+        const passwords: Record<string, random.RandomPassword> = {};
         for (const s of n.secrets) {
             if (s.kind === "value") {
                 values[s.key] = pulumi.secret(pulumi.output(s.value));
                 continue;
             }
-            const password = new random.RandomPassword(`${name}-${s.key.toLowerCase().replace(/_/g, "-")}`, {
+            const password = new random.RandomPassword(...transform(args.transform?.password, `${name}-${s.key.toLowerCase().replace(/_/g, "-")}`, {
                 length: s.length,
                 special: s.special,
                 // Changes only when a rotation window ends, which replaces the password.
                 keepers: { rotation: s.rotation },
-            }, { parent: this });
+            }, { parent: this }));
+            passwords[s.key] = password;
             values[s.key] = pulumi.secret(password.result);
         }
         this.keys = n.secrets.map(s => s.key);
@@ -80,9 +119,11 @@ export class SecretsSync extends pulumi.ComponentResource implements Linkable {
         // One EnvVar per key, shared by every link: App Platform merges equal secrets by identity.
         this.env = Object.fromEntries(this.keys.map(k => [k, { key: k, value: values[k]!, secret: true }]));
         const valueOf = (key: string) => values[key]!;
-        this.pagesProjects = args.target.kind === "docker"
-            ? createSecretsSyncDocker(name, this, n, args.target, valueOf)
-            : createSecretsSyncDoApp(name, this, n, args.target, valueOf);
+        const pagesProjects = args.target.kind === "docker"
+            ? createSecretsSyncDocker(name, this, n, args.target, valueOf, args.transform?.pagesProject)
+            : createSecretsSyncDoApp(name, this, n, args.target, valueOf, args.transform?.pagesProject);
+        this.pagesProjects = pagesProjects;
+        this.nodes = { passwords, pagesProjects };
         this.registerOutputs({ keys: this.keys, values: this.values });
     }
 

@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ErrorContext, invalid, requireInt } from "../core/errors";
 import { Target } from "../core/target";
+import { checkTransform } from "../core/transform";
+import type { SecretsSyncTransform } from "./index";
 
 /** Defaults for generated secrets. */
 export const DEFAULTS = {
@@ -17,6 +19,9 @@ const DAY_MS = 86_400_000;
 const SECRET_KEY = /^[A-Z_][A-Z0-9_]*$/;
 const CF_ACCOUNT_ID = /^[0-9a-f]{32}$/;
 const PAGES_PROJECT = /^[a-z0-9][a-z0-9-]{0,57}$/;
+
+/** Every `transform` key. */
+export const TRANSFORM_KEYS = { password: true, pagesProject: true } as const satisfies Record<keyof SecretsSyncTransform, true>;
 
 export interface GenerateSpec {
     length?: number;
@@ -39,6 +44,8 @@ export interface SecretsSyncInput {
     secrets: Record<string, SecretSource>;
     pages?: PagesSyncTarget[];
     now?: () => Date;
+    /** Only checked here (SecretsSyncArgs documents it). */
+    transform?: unknown;
 }
 
 export type NormalizedSecret =
@@ -74,6 +81,7 @@ export function normalizeSecretsSync(name: string, args: SecretsSyncInput): Norm
     if (!args.target || (args.target.kind !== "docker" && args.target.kind !== "do-app")) {
         invalid(ctx, "target", "is missing or not a Slipway target", "pass `host.target` (DockerHost) or `doAppTarget(...)`");
     }
+    checkTransform(ctx, args.transform, Object.keys(TRANSFORM_KEYS));
     const entries = Object.entries(args.secrets ?? {});
     if (entries.length === 0) {
         invalid(ctx, "secrets", "is empty, so there is nothing to sync", "add at least one key, e.g. `{ API_TOKEN: { value: cfg.requireSecret(\"apiToken\") } }`");
