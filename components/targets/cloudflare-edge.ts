@@ -1,7 +1,22 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import type { EdgeRecord } from "../core/edge";
+import { Transform, checkTransform, transform } from "../core/transform";
 import type { DoApp } from "./do-app";
+
+/** Per child resource, args to merge over CloudflareEdge's, or a function editing copies of them and the options. */
+export interface CloudflareEdgeTransform {
+    /** Each `cloudflare.DnsRecord` (`<name>-dns-<hostname>`). @example `{ comment: "API (managed by Pulumi)" }` */
+    record?: Transform<cloudflare.DnsRecordArgs>;
+}
+
+/** The resources a CloudflareEdge created. */
+export interface CloudflareEdgeNodes {
+    /** One `cloudflare.DnsRecord` per entry of `records`, in order. */
+    readonly records: readonly cloudflare.DnsRecord[];
+}
+
+const TRANSFORM_KEYS = { record: true } as const satisfies Record<keyof CloudflareEdgeTransform, true>;
 
 export interface CloudflareEdgeArgs {
     /** The App the records point at. */
@@ -12,6 +27,14 @@ export interface CloudflareEdgeArgs {
     provider?: pulumi.ProviderResource;
     /** Production protects the records from deletion. @default `false` */
     production?: boolean;
+    /**
+     * Transform how this component creates its underlying resources: `record` (each DNS record),
+     * args merged over the component's (shallow) or a function editing copies of the args and
+     * options in place. Logical names never change.
+     * @default none
+     * @example `{ record: { comment: "API (managed by Pulumi)" } }`
+     */
+    transform?: CloudflareEdgeTransform;
 }
 
 /**
@@ -20,11 +43,14 @@ export interface CloudflareEdgeArgs {
  */
 export class CloudflareEdge extends pulumi.ComponentResource {
     readonly records: cloudflare.DnsRecord[];
+    /** The underlying resources this component created: the ones `transform` reaches. */
+    readonly nodes: CloudflareEdgeNodes;
 
     constructor(name: string, args: CloudflareEdgeArgs, opts?: pulumi.ComponentResourceOptions) {
+        checkTransform({ kind: "CloudflareEdge", name }, args.transform, Object.keys(TRANSFORM_KEYS));
         super("slipway:targets:CloudflareEdge", name, {}, opts);
         const host = args.app.defaultIngress.apply(u => u.replace(/^https?:\/\//, "").replace(/\/.*$/, ""));
-        this.records = args.records.map(r => new cloudflare.DnsRecord(`${name}-dns-${r.hostname}`, {
+        this.records = args.records.map(r => new cloudflare.DnsRecord(...transform(args.transform?.record, `${name}-dns-${r.hostname}`, {
             zoneId: r.zoneId,
             name: r.hostname,
             type: "CNAME",
@@ -38,7 +64,8 @@ export class CloudflareEdge extends pulumi.ComponentResource {
             protect: args.production ?? false,
             // DoApp created these before 0.2 (docs/aliases.md).
             aliases: [{ name: `${args.app.logicalName}-dns-${r.hostname}`, parent: args.app }],
-        }));
+        })));
+        this.nodes = { records: this.records };
         this.registerOutputs({ hostnames: args.records.map(r => r.hostname) });
     }
 }

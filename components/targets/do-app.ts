@@ -3,8 +3,31 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { slug } from "../core/naming";
 import { DoAppTarget } from "../core/target";
+import { Transform, checkTransform, transform } from "../core/transform";
 import { AppContributor, AppPart, AppSpec, isAppContributor, mergeAppSpecParts } from "./app-spec";
 import { SecretRollout, SECRETS_REVISION_OUTPUT, decideSecretRollout, previousSecretsRevision } from "./secrets-rollout";
+
+/** Per child resource, args to merge over DoApp's, or a function editing copies of them and the options. */
+export interface DoAppTransform {
+    /**
+     * The `digitalocean.App` (`<name>-app`), after the merge: `args.spec` is the merged spec. Its
+     * secret handling (`ignoreChanges` under `"keep-deployed"`) is in `opts`; keep it.
+     * @example `(args, opts) => { opts.customTimeouts = { create: "30m" }; }`
+     */
+    app?: Transform<digitalocean.AppArgs>;
+    /** Each `digitalocean.DatabaseFirewall` (`<name>-db-firewall-<key>`). @example `(args, opts) => { opts.protect = true; }` */
+    firewall?: Transform<digitalocean.DatabaseFirewallArgs>;
+}
+
+/** The resources a DoApp created. */
+export interface DoAppNodes {
+    /** Resolves to the App once it is registered (see `DoApp.app`). */
+    readonly app: Promise<digitalocean.App>;
+    /** Resolves, with the App, to the `digitalocean.DatabaseFirewall` of each trusted cluster. */
+    readonly firewalls: Promise<readonly digitalocean.DatabaseFirewall[]>;
+}
+
+const TRANSFORM_KEYS = { app: true, firewall: true } as const satisfies Record<keyof DoAppTransform, true>;
 
 export interface DoAppArgs {
     /** The do-app target every contributing component was built on. */
@@ -31,6 +54,14 @@ export interface DoAppArgs {
      * @default the stack output `secretsRevision` of this stack
      */
     previousSecretsRevision?: pulumi.Input<string | undefined>;
+    /**
+     * Transform how this component creates its underlying resources: `app` (the App, after the
+     * merge) and `firewall` (each database firewall), args merged over the component's (shallow)
+     * or a function editing copies of the args and options in place. Logical names never change.
+     * @default none
+     * @example `{ app: (args, opts) => { opts.customTimeouts = { create: "30m", update: "30m" }; } }`
+     */
+    transform?: DoAppTransform;
 }
 
 /** Every component reachable from `roots` through `appDependencies`, each once, in a stable order. */
@@ -92,9 +123,13 @@ export class DoApp extends pulumi.ComponentResource {
     readonly secretRollout: Promise<SecretRollout>;
     /** The Pulumi name, for pieces that alias resources this component used to own. */
     readonly logicalName: string;
+    /** The underlying resources this component creates: the ones `transform` reaches. */
+    readonly nodes: DoAppNodes;
+    private readonly firewalls: digitalocean.DatabaseFirewall[] = [];
 
     constructor(name: string, args: DoAppArgs, opts?: pulumi.ComponentResourceOptions) {
         const { target } = args;
+        checkTransform({ kind: "DoApp", name }, args.transform, Object.keys(TRANSFORM_KEYS));
         const parts = collectParts(args.components);
         const spec = mergeAppSpecParts(target.appName, target.region, parts);
         super("slipway:targets:DoApp", name, {}, opts);
@@ -105,9 +140,13 @@ export class DoApp extends pulumi.ComponentResource {
         // The App registers once the decision is made; keep the program alive until it has, or
         // the run could end without it and the engine would plan to delete the deployed App.
         const registered = pulumi.runtime.rpcKeepAlive();
-        this.app = this.secretRollout.then(mode => this.createApp(name, target, parts, spec, mode));
+        this.app = this.secretRollout.then(mode => this.createApp(name, target, parts, spec, mode, args.transform ?? {}));
         // Released either way; a failure still rejects (and fails the run), it is never swallowed.
         this.app.then(registered, (err: unknown) => { registered(); throw err; });
+        const firewalls = this.app.then(() => this.firewalls);
+        // The App's own rejection reports a failure; this one is for readers of `nodes` only.
+        firewalls.catch(() => undefined);
+        this.nodes = { app: this.app, firewalls };
         const app = pulumi.output(this.app);
         this.liveUrl = app.apply(a => a.liveUrl);
         this.defaultIngress = app.apply(a => a.defaultIngress);
@@ -123,27 +162,27 @@ export class DoApp extends pulumi.ComponentResource {
         return decideSecretRollout(this.secretsRevision, previous);
     }
 
-    private createApp(name: string, target: DoAppTarget, parts: AppPart[], spec: AppSpec, mode: SecretRollout): digitalocean.App {
+    private createApp(name: string, target: DoAppTarget, parts: AppPart[], spec: AppSpec, mode: SecretRollout, t: DoAppTransform): digitalocean.App {
         const provider = target.providers?.digitalocean;
-        const app = new digitalocean.App(`${name}-app`, { spec }, {
+        const app = new digitalocean.App(...transform(t.app, `${name}-app`, { spec }, {
             parent: this,
             provider,
             ignoreChanges: mode === "keep-deployed" ? secretValuePaths(spec) : [],
             // Deleting the App drops its dev database and domains; make that an explicit act in production.
             protect: target.production,
-        });
+        }));
         // A firewall replaces every rule of its cluster, so a renamed one (create new, delete old)
         // would cut the App off its database: the name comes from the owner's stable key.
         for (const part of parts) {
             (part.trustedClusters ?? []).forEach((c, i) => {
-                new digitalocean.DatabaseFirewall(`${name}-db-firewall-${c.key}`, {
+                this.firewalls.push(new digitalocean.DatabaseFirewall(...transform(t.firewall, `${name}-db-firewall-${c.key}`, {
                     clusterId: c.clusterId,
                     rules: [{ type: "app", value: app.id }],
                 }, {
                     parent: this, provider, protect: target.production,
                     // Named after the owner's label before 0.2 (docs/aliases.md).
                     aliases: [{ name: `${name}-db-firewall-${slug(part.owner)}${i ? `-${i + 1}` : ""}` }],
-                });
+                })));
             });
         }
         return app;

@@ -3,6 +3,26 @@ import * as pulumi from "@pulumi/pulumi";
 import { invalid, ErrorContext } from "../core/errors";
 import { DOCKER_NAME } from "../core/naming";
 import { DockerTarget } from "../core/target";
+import { Transform, checkTransform, transform } from "../core/transform";
+
+/** Per child resource, args to merge over DockerHost's, or a function editing copies of them and the options. */
+export interface DockerHostTransform {
+    /**
+     * The `docker.Provider` (`<name>-provider`), e.g. for registry credentials or SSH options.
+     * @example `{ registryAuth: [{ address: "ghcr.io", username: "ci", password: cfg.requireSecret("ghcrToken") }] }`
+     */
+    provider?: Transform<docker.ProviderArgs>;
+    /** The private bridge `docker.Network` (`<name>-network`). @example `{ ipamConfigs: [{ subnet: "172.30.0.0/24" }] }` */
+    network?: Transform<docker.NetworkArgs>;
+}
+
+/** The resources a DockerHost created. */
+export interface DockerHostNodes {
+    readonly provider: docker.Provider;
+    readonly network: docker.Network;
+}
+
+const TRANSFORM_KEYS = { provider: true, network: true } as const satisfies Record<keyof DockerHostTransform, true>;
 
 export interface DockerHostArgs {
     /**
@@ -26,6 +46,14 @@ export interface DockerHostArgs {
      * @default `"127.0.0.1"`
      */
     publishAddress?: string;
+    /**
+     * Transform how this component creates its underlying resources: `provider` and `network`,
+     * args merged over the component's (shallow) or a function editing copies of the args and
+     * options in place. Containers join the network by the name it ends up with (`target.networkName`).
+     * @default none
+     * @example `{ network: { ipamConfigs: [{ subnet: "172.30.0.0/24" }] } }`
+     */
+    transform?: DockerHostTransform;
 }
 
 export interface NormalizedDockerHost {
@@ -40,6 +68,7 @@ const HOST = /^(unix:\/\/\/\S+|ssh:\/\/[a-z_][a-z0-9_.-]*@[a-zA-Z0-9.-]+(:\d{1,5
 
 export function normalizeDockerHost(name: string, args: DockerHostArgs): NormalizedDockerHost {
     const ctx: ErrorContext = { kind: "DockerHost", name };
+    checkTransform(ctx, args.transform, Object.keys(TRANSFORM_KEYS));
     const host = args.host ?? "unix:///var/run/docker.sock";
     if (!HOST.test(host)) {
         invalid(ctx, "host", `${JSON.stringify(host)} is not a Docker engine address`,
@@ -74,17 +103,20 @@ export class DockerHost extends pulumi.ComponentResource {
     readonly target: DockerTarget;
     readonly provider: docker.Provider;
     readonly network: docker.Network;
+    /** The underlying resources this component created. */
+    readonly nodes: DockerHostNodes;
 
     constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
         const n = normalizeDockerHost(name, args);
         super("slipway:targets:DockerHost", name, {}, opts);
         const labels = { "slipway.stack": pulumi.getStack(), "slipway.environment": n.environment, "slipway.managed": "true" };
-        this.provider = new docker.Provider(`${name}-provider`, { host: n.host }, { parent: this });
-        this.network = new docker.Network(`${name}-network`, {
+        this.provider = new docker.Provider(...transform(args.transform?.provider, `${name}-provider`, { host: n.host }, { parent: this }));
+        this.network = new docker.Network(...transform(args.transform?.network, `${name}-network`, {
             name: `${n.namePrefix}-net`,
             driver: "bridge",
             labels: Object.entries(labels).map(([label, value]) => ({ label, value })),
-        }, { parent: this, provider: this.provider });
+        }, { parent: this, provider: this.provider }));
+        this.nodes = { provider: this.provider, network: this.network };
         this.target = {
             kind: "docker",
             environment: n.environment,
