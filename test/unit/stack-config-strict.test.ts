@@ -1,0 +1,116 @@
+// Stack-file mistakes a new user makes, run through the real program (index.ts) in-process with the
+// committed stack's config plus one change: each must fail with `Component: path: problem. Fix:`
+// before the first resource registers. (test/unit/stack-errors.test.ts runs a few through the
+// synth process end to end; these are the bulk, in-process, to stay fast.)
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { loadStackConfig } from "../../cli/stack-config";
+import { Recorder } from "../../components/testing/recorder";
+import { fakeProviderOutputs } from "../../components/testing/fakes";
+import { expectConfigError } from "../helpers/config-error";
+
+const ROOT = path.resolve(__dirname, "../..");
+
+interface Case {
+    name: string;
+    stack?: "dev" | "prod";
+    set?: Record<string, unknown>;
+    secret?: Record<string, unknown>;
+    env?: Record<string, string>;
+    component: string;
+    path: string;
+    problem: RegExp;
+    fix: RegExp;
+}
+
+const dev = 'Stack "dev"';
+const prod = 'Stack "prod"';
+const api = (extra: Record<string, unknown>) => ({ api: { image: "slipway/example-api:local", ...extra } });
+
+export const STACK_CASES: Case[] = [
+    { name: "a misspelt block name drops nothing silently", set: { databse: { version: "16" } },
+        component: dev, path: "slipway:databse", problem: /is not a Slipway setting/, fix: /did you mean slipway:database\?/ },
+    { name: "a misspelt observability block", set: { observabilty: {} },
+        component: dev, path: "slipway:observabilty", problem: /is not a Slipway setting/, fix: /slipway:observability/ },
+    { name: "an unknown top-level key no secret reference names", set: { stripeKey: "x" },
+        component: dev, path: "slipway:stripeKey", problem: /no \{ secret: \.\.\. \} reference names it/, fix: /refer to it as \{ secret: stripeKey \}/ },
+    { name: "production: yes (YAML 1.1 boolean)", set: { production: "yes" },
+        component: dev, path: "slipway:production", problem: /is "yes", not true or false \(YAML 1\.2 reads yes\/no\/on\/off as text\)/, fix: /slipway:production: true/ },
+    { name: "production: no", set: { production: "no" },
+        component: dev, path: "slipway:production", problem: /is "no"/, fix: /slipway:production: false/ },
+    { name: "production: 1", set: { production: "1" },
+        component: dev, path: "slipway:production", problem: /not true or false/, fix: /false/ },
+    { name: "a missing target", set: { target: undefined },
+        component: dev, path: "slipway:target", problem: /is missing/, fix: /slipway:target: docker/ },
+    { name: "an empty services block", set: { services: {} },
+        component: dev, path: "slipway:services", problem: /has no service/, fix: /api: \{ image:/ },
+    { name: "services as a list", set: { services: ["api"] },
+        component: dev, path: "slipway:services", problem: /must be a mapping, got a list/, fix: /key: value/ },
+    { name: "a service that is a string", set: { services: { api: "slipway/example-api:local" } },
+        component: dev, path: "slipway:services.api", problem: /must be a mapping, got the string/, fix: /key: value/ },
+    { name: "the gateway block as a string", set: { gateway: "caddy" },
+        component: dev, path: "slipway:gateway", problem: /must be a mapping, got the string "caddy"/, fix: /key: value/ },
+    { name: "an environment name with capitals", set: { environment: "Staging" },
+        component: dev, path: "slipway:environment", problem: /is not an environment name/, fix: /lowercase/ },
+    { name: "a typo in a secret reference", set: { services: api({ env: { TOKEN: { secert: "token" } } }) },
+        component: dev, path: "slipway:services.api.env.TOKEN.secert", problem: /is not a secret reference key/, fix: /did you mean \{ secret: token \}/ },
+    { name: "ENV instead of env in a reference", set: { services: api({ env: { TOKEN: { ENV: "TOKEN" } } }) },
+        component: dev, path: "slipway:services.api.env.TOKEN.ENV", problem: /is not a secret reference key/, fix: /\{ env: TOKEN \}/ },
+    { name: "a secret reference that names a number", set: { services: api({ env: { TOKEN: { secret: 42 } } }) },
+        component: dev, path: "slipway:services.api.env.TOKEN.secret", problem: /must name a config key, got the number 42/, fix: /\{ secret: myKey \}/ },
+    { name: "a secret reference to a config value that is not set", set: { services: api({ env: { TOKEN: { secret: "nope" } } }) },
+        env: { SLIPWAY_SYNTH: "" },
+        component: dev, path: "slipway:services.api.env.TOKEN", problem: /refers to the secret config value "nope", which is not set/, fix: /pulumi config set --secret nope/ },
+    { name: "an env reference to an unset variable", set: { services: api({ env: { TOKEN: { env: "SLIPWAY_TEST_UNSET_VAR" } } }) },
+        env: { SLIPWAY_SYNTH: "" },
+        component: dev, path: "slipway:services.api.env.TOKEN", problem: /environment variable SLIPWAY_TEST_UNSET_VAR, which is not set/, fix: /export SLIPWAY_TEST_UNSET_VAR/ },
+    { name: "link as a string", set: { services: api({ link: "database" }) },
+        component: dev, path: "slipway:services.api.link", problem: /must be a list/, fix: /link: \[/ },
+    { name: "secrets pick as a string", set: { services: api({ secrets: "SESSION_SECRET" }) },
+        component: dev, path: "slipway:services.api.secrets", problem: /must be a list of secret keys/, fix: /secrets: \[SESSION_SECRET\]/ },
+    { name: "routes as a mapping", set: { gateway: { routes: { "/": "api" } } },
+        component: dev, path: "slipway:gateway.routes", problem: /must be a list/, fix: /pathPrefix/ },
+    { name: "a route to a misspelt service", set: { gateway: { routes: [{ pathPrefix: "/", service: "apii" }] } },
+        component: dev, path: "slipway:gateway.routes[0].service", problem: /"apii" is not a service of this stack/, fix: /use one of api/ },
+    { name: "a doApp typo", stack: "prod", set: { doApp: { appName: "slipway-prod", regoin: "fra" } },
+        component: prod, path: "slipway:doApp.regoin", problem: /is not a known setting/, fix: /did you mean "region"\?/ },
+    { name: "a plaintext password in a production env", stack: "prod", set: { services: { api: { image: "registry.digitalocean.com/slipway/example-api:1.0.0", env: { DB_PASSWORD: "hunter2" } } } },
+        component: prod, path: "slipway:services.api.env.DB_PASSWORD", problem: /in plain text in a production stack file/, fix: /pulumi config set --secret dbPassword --stack prod/ },
+    { name: "a live Stripe key typed in plain into production", stack: "prod", set: { services: { api: { image: "registry.digitalocean.com/slipway/example-api:1.0.0", env: { PAYMENTS: "sk_live_4eC39HqLyjWDarjtT1zdp7dc" } } } },
+        component: prod, path: "slipway:services.api.env.PAYMENTS", problem: /looks like a Stripe key/, fix: /pulumi config set --secret payments/ },
+    { name: "a database URL with a password in production", stack: "prod", set: { services: { api: { image: "registry.digitalocean.com/slipway/example-api:1.0.0", env: { LEGACY_DB: "postgres://app:pw123456@db.example.com/app" } } } },
+        component: prod, path: "slipway:services.api.env.LEGACY_DB", problem: /looks like a URL with a password/, fix: /legacyDb/ },
+    { name: "a SecretsSync value in plain text in production", stack: "prod", set: { secrets: { STRIPE_SECRET_KEY: { value: "not-a-real-key" } } },
+        component: prod, path: "slipway:secrets.STRIPE_SECRET_KEY.value", problem: /is a SecretsSync value in plain text/, fix: /pulumi config set --secret stripeSecretKey/ },
+    { name: "a Slack webhook in plain text in production", stack: "prod",
+        set: { observability: { destinations: { slackWebhooks: [{ url: "https://hooks.slack.com/services/T000/B000/XXXXXXXX", channel: "#a" }] } } },
+        component: prod, path: "slipway:observability.destinations.slackWebhooks[0].url", problem: /looks like a Slack webhook/, fix: /pulumi config set --secret/ },
+];
+
+/** Run index.ts with the committed stack's config changed by `c`, expecting it to fail before anything registers. */
+async function runCase(c: Case): Promise<void> {
+    const stack = c.stack ?? "dev";
+    const cfg = loadStackConfig(ROOT, stack, {});
+    const values = { ...cfg.values };
+    for (const [k, v] of Object.entries(c.set ?? {})) {
+        if (v === undefined) delete values[`slipway:${k}`];
+        else values[`slipway:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    const saved: Record<string, string | undefined> = {};
+    for (const [k, v] of Object.entries({ SLIPWAY_SYNTH: "1", STRIPE_SECRET_KEY: "x", ...c.env })) { saved[k] = process.env[k]; process.env[k] = v; }
+    try {
+        const rec = await Recorder.start({ project: "slipway", stack, outputs: fakeProviderOutputs });
+        pulumi.runtime.setAllConfig(values, cfg.secretKeys);
+        const program = require.resolve("../../index");
+        delete require.cache[program];
+        const main = require(program) as () => Promise<unknown>;
+        await expectConfigError(rec, () => main(), { component: c.component, path: c.path, problem: c.problem, fix: c.fix });
+    } finally {
+        for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+    }
+}
+
+describe("stack config: strict, typed, secret-safe (issue 9)", function () {
+    this.timeout(60_000);
+    for (const c of STACK_CASES) it(c.name, () => runCase(c));
+});
