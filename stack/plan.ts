@@ -15,6 +15,7 @@ import type { SecretsSyncArgs } from "../components/secrets-sync";
 import { normalizeSecretsSync } from "../components/secrets-sync/normalize";
 import { DockerHostArgs, normalizeDockerHost } from "../components/targets/docker-host";
 import { mergeAppSpecParts } from "../components/targets/app-spec";
+import { StackFacts, checkAcrossBlocks } from "./checks";
 import { StackConfig, checkKeys, checkPlaintextCredentials, resolveSecrets } from "./config";
 
 /** The blocks an ApiService may link to, by the name used in `services.<name>.link`. */
@@ -156,12 +157,22 @@ export function preflight(plan: StackPlan): void {
     const target = standInTarget(plan);
     if (target.kind === "do-app") mergeAppSpecParts(target.appName, target.region, []);
     if (plan.secrets) normalizeSecretsSync("secrets", { ...plan.secrets, target });
-    if (plan.database) validateManagedDatabase("db", { ...plan.database, target });
-    if (plan.observability) normalizeObservability("observability", { ...plan.observability, target });
+    const db = plan.database && validateManagedDatabase("db", { ...plan.database, target });
+    const obs = plan.observability && normalizeObservability("observability", { ...plan.observability, target });
     const endpoints: Record<string, Routable> = {};
+    const services: StackFacts["services"] = [];
     for (const s of plan.services) {
         const n = validateApiService(s.name, { ...s.args, target });
         endpoints[s.name] = { endpoint: serviceEndpoint(s.name, n, target.kind) };
+        services.push({ name: s.name, replicas: n.replicas });
     }
-    validateGateway("gateway", { ...plan.gateway.args, target, routes: routesTo(plan, endpoints) });
+    const gateway = validateGateway("gateway", { ...plan.gateway.args, target, routes: routesTo(plan, endpoints) });
+    const published: StackFacts["published"] = [];
+    if (target.kind === "docker") {
+        published.push({ path: "slipway:gateway.publishPort", port: gateway.publishPorts.http, data: false });
+        if (gateway.publishPorts.https) published.push({ path: "slipway:gateway.publishHttpsPort", port: gateway.publishPorts.https, data: false });
+        if (db?.docker?.publishPort) published.push({ path: "slipway:database.publishPort", port: db.docker.publishPort, data: true });
+        if (obs?.prometheus?.publishPort) published.push({ path: "slipway:observability.prometheus.publishPort", port: obs.prometheus.publishPort, data: true });
+    }
+    checkAcrossBlocks({ stack: plan.stack, target, services, gateway, published, origins: plan.gateway.args.cors?.allowOrigins ?? [] });
 }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ErrorContext, invalid, requireInt, requireOneOf } from "../core/errors";
-import { EnvVar } from "../core/env";
+import { EnvVar, envVar } from "../core/env";
 import { Link, isLinkable } from "../core/link";
 import { DO_NAME, ENV_KEY } from "../core/naming";
 import { ServiceEndpoint } from "../core/service";
@@ -292,7 +292,8 @@ function resolveLinks(ctx: ErrorContext, name: string, port: number, links: read
 
 /** Each env entry with who set it, in the order they are checked: own `env`, then each link's. */
 export function envEntries(args: ApiServiceInput, links: readonly { label: string; link: Link }[]): { e: EnvVar; source: string; path: string }[] {
-    const out = Object.entries(args.env ?? {}).map(([key, value]) => ({ e: { key, value, secret: false }, source: `env.${key}`, path: `env.${key}` }));
+    // A `secret(...)` value is delivered as a secret (a file on Docker, SECRET on App Platform).
+    const out = Object.entries(args.env ?? {}).map(([key, value]) => ({ e: envVar(key, value), source: `env.${key}`, path: `env.${key}` }));
     links.forEach(({ label, link }, i) => {
         for (const e of link.env ?? []) out.push({ e, source: label, path: `link[${i}]` });
     });

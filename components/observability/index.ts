@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { EnvVar, plainEnv } from "../core/env";
+import { EnvVar, envVar, plainEnv } from "../core/env";
 import { describe } from "../core/errors";
 import { Link, LinkRequest, Linkable, ScrapeSink } from "../core/link";
 import { Target, unknownTarget } from "../core/target";
@@ -260,14 +260,15 @@ export class Observability extends pulumi.ComponentResource implements Linkable 
         const n = this.n;
         const env: EnvVar[] = [plainEnv("LOG_FORMAT", n.logFormat)];
         if (n.sentry) {
-            env.push(plainEnv("SENTRY_DSN", n.sentry.dsn), plainEnv("SENTRY_ENVIRONMENT", n.sentry.environment));
-            if (n.sentry.release !== undefined) env.push(plainEnv("SENTRY_RELEASE", n.sentry.release));
+            // A DSN given as `secret(...)` (or `{ secret: ... }` in a stack file) stays one.
+            env.push(envVar("SENTRY_DSN", n.sentry.dsn), plainEnv("SENTRY_ENVIRONMENT", n.sentry.environment));
+            if (n.sentry.release !== undefined) env.push(envVar("SENTRY_RELEASE", n.sentry.release));
         }
         if (n.otel) {
             env.push(
                 plainEnv("OTEL_SERVICE_NAME", serviceName),
                 plainEnv("OTEL_RESOURCE_ATTRIBUTES", `deployment.environment=${n.environment},service.namespace=${n.namespace}`),
-                plainEnv("OTEL_EXPORTER_OTLP_ENDPOINT", n.otel.endpoint),
+                envVar("OTEL_EXPORTER_OTLP_ENDPOINT", n.otel.endpoint),
                 plainEnv("OTEL_EXPORTER_OTLP_PROTOCOL", n.otel.protocol),
             );
             if (this.otlpHeaders) env.push({ key: "OTEL_EXPORTER_OTLP_HEADERS", value: this.otlpHeaders, secret: true });

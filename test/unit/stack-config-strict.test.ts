@@ -85,6 +85,17 @@ export const STACK_CASES: Case[] = [
     { name: "a Slack webhook in plain text in production", stack: "prod",
         set: { observability: { destinations: { slackWebhooks: [{ url: "https://hooks.slack.com/services/T000/B000/XXXXXXXX", channel: "#a" }] } } },
         component: prod, path: "slipway:observability.destinations.slackWebhooks[0].url", problem: /looks like a Slack webhook/, fix: /pulumi config set --secret/ },
+    { name: "a service named like the database shares its network alias", set: { services: { db: { image: "slipway/example-api:local" } }, gateway: { routes: [{ pathPrefix: "/", service: "db" }] } },
+        component: dev, path: "slipway:services.db", problem: /is also the name of slipway:database/, fix: /rename the service/ },
+    { name: "a service named like another service's replica", set: { services: { ...api({ replicas: 2 }), "api-2": { image: "slipway/example-api:local" } } },
+        component: dev, path: "slipway:services.api-2", problem: /replica 2's network alias/, fix: /rename/ },
+    { name: "Prometheus published on the gateway's port", set: { observability: { prometheus: { image: "slipway/prometheus:local", publishPort: 8080 } } },
+        component: dev, path: "slipway:observability.prometheus.publishPort", problem: /host port 8080, which slipway:gateway.publishPort already publishes/, fix: /its own number/ },
+    { name: "Postgres published on every interface", set: { docker: { publishAddress: "0.0.0.0" }, database: { version: "16", publishPort: 15432 } },
+        component: dev, path: "slipway:database.publishPort", problem: /data port on 0\.0\.0\.0/, fix: /unpublished|127\.0\.0\.1/ },
+    { name: "a localhost CORS origin in production", stack: "prod",
+        set: { gateway: { domains: ["api.example.com"], cloudflare: { zoneId: "023e105f4ecef8ad9ca31a8372d0c353" }, routes: [{ pathPrefix: "/", service: "api" }], cors: { allowOrigins: ["https://app.example.com", "http://localhost:3000"] } } },
+        component: prod, path: "slipway:gateway.cors.allowOrigins[1]", problem: /development origin, trusted in production/, fix: /https origins/ },
 ];
 
 /** Run index.ts with the committed stack's config changed by `c`, expecting it to fail before anything registers. */
