@@ -1,5 +1,4 @@
 import { strict as assert } from "assert";
-import * as pulumi from "@pulumi/pulumi";
 import { Recorder, isSecretValue, redact, secretness, valueOf } from "../../components/testing/recorder";
 import { dockerTarget, freshRecorder } from "../helpers/harness";
 
