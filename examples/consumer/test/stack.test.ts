@@ -27,7 +27,8 @@ async function runProgram(stack: string, config: Record<string, string>, previou
     await rec.settle();
     const exported: Checkpoint = {};
     for (const [k, v] of Object.entries(mod)) {
-        exported[k] = await new Promise(resolve => pulumi.output(v).apply(x => { resolve(x); return x; }));
+        const out: pulumi.Output<unknown> = pulumi.output(v);
+        exported[k] = await new Promise(resolve => out.apply(x => { resolve(x); return x; }));
     }
     await rec.settle();
     return Object.assign(rec, { exported });
