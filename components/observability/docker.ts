@@ -8,7 +8,8 @@ import { DO_NAME } from "../core/naming";
 import { DockerTarget } from "../core/target";
 import { Transform, transform } from "../core/transform";
 import { isScrapeHost, NormalizedObservability, NormalizedPrometheus, RESERVED_JOBS } from "./normalize";
-import { PROMETHEUS_CONFIG_PATH, prometheusYaml, RULES_PATH, rulesYaml, TARGETS_DIR, targetsFileJson } from "./rules";
+import { PROMETHEUS_CONFIG_PATH, prometheusYaml, RULES_PATH, TARGETS_DIR, targetsFileJson } from "./prometheus-config";
+import { rulesYaml } from "./rules";
 
 /**
  * How a linked service's replicas reach Prometheus: a small writer container per service revision

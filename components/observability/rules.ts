@@ -1,12 +1,14 @@
 // Prometheus documents as typed data, rendered to YAML deterministically: same input, same bytes,
 // so the upload (and its diff) changes only when a threshold or a scrape target does.
 import * as YAML from "yaml";
-import type { NormalizedAlerts, NormalizedObservability, NormalizedPrometheus } from "./normalize";
+import type { NormalizedAlerts } from "./normalize";
 
-/** Where the files land in the Prometheus container; rule_files is relative to the config file. */
-export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
-export const RULES_RELATIVE_PATH = "rules/slipway-alerts.yml";
-export const RULES_PATH = `/etc/prometheus/${RULES_RELATIVE_PATH}`;
+// prometheus.yml and the linked services' target files live in prometheus-config.ts; re-exported
+// here for the modules that still import them from this file.
+export {
+    LINKED_JOB, PROMETHEUS_CONFIG_PATH, prometheusConfig, prometheusYaml, RULES_PATH, RULES_RELATIVE_PATH, TARGETS_DIR, targetsFileJson,
+} from "./prometheus-config";
+export type { ServiceTargets } from "./prometheus-config";
 
 /** The metric names the services expose (the example API exports exactly these). */
 export const METRICS = {
@@ -95,64 +97,4 @@ const render = (doc: unknown) => HEADER + YAML.stringify(doc, { lineWidth: 0, so
 
 export function rulesYaml(a: NormalizedAlerts): string {
     return render(alertRules(a));
-}
-
-/** Where Prometheus reads the linked services' target files (the targets volume, read-only). */
-export const TARGETS_DIR = "/etc/prometheus/targets";
-/** The job that reads them; each file's `job` label (the service) replaces this name. */
-export const LINKED_JOB = "linked-services";
-
-type PrometheusDocInput = Pick<NormalizedObservability, "environment" | "namespace"> & { prometheus: NormalizedPrometheus };
-
-/**
- * prometheus.yml: Prometheus scrapes itself, every linked service through `file_sd_configs` (one
- * JSON file per service revision in TARGETS_DIR, written after the services are declared; the
- * config itself never names them, so it does not change when they do), and one static job per
- * extra target. Prometheus watches the directory, and re-reads it every 30 s as a fallback.
- */
-export function prometheusConfig(n: PrometheusDocInput) {
-    const p = n.prometheus;
-    const interval = `${p.scrapeIntervalSeconds}s`;
-    return {
-        global: {
-            scrape_interval: interval,
-            evaluation_interval: interval,
-            external_labels: { environment: n.environment, namespace: n.namespace },
-        },
-        rule_files: [RULES_RELATIVE_PATH],
-        scrape_configs: [
-            { job_name: "prometheus", static_configs: [{ targets: ["localhost:9090"] }] },
-            {
-                job_name: LINKED_JOB,
-                metrics_path: p.metricsPath,
-                file_sd_configs: [{ files: [`${TARGETS_DIR}/*.json`], refresh_interval: "30s" }],
-            },
-            ...[...p.scrape].sort((a, b) => a.name.localeCompare(b.name)).map(t => ({
-                job_name: t.name,
-                metrics_path: p.metricsPath,
-                static_configs: [{ targets: [`${t.name}:${t.port}`] }],
-            })),
-        ],
-    };
-}
-
-export function prometheusYaml(n: PrometheusDocInput): string {
-    return render(prometheusConfig(n));
-}
-
-/** One linked service's replica set, as Prometheus' file_sd reads it. */
-export interface ServiceTargets {
-    service: string;
-    hosts: readonly string[];
-    port: number;
-    release: string;
-}
-
-/**
- * A file_sd target file: every replica host on `port`, labelled with the service as `job` (the
- * label the rules group by) and its release. Hosts keep their order (replica 1 first); the output
- * is deterministic, so its hash names one revision.
- */
-export function targetsFileJson(t: ServiceTargets): string {
-    return JSON.stringify([{ targets: t.hosts.map(h => `${h}:${t.port}`), labels: { job: t.service, release: t.release } }], null, 2) + "\n";
 }
