@@ -36,6 +36,13 @@ type App struct {
 	registry *prometheus.Registry
 }
 
+// LatencyBuckets are the request histogram's upper bounds, in seconds. Every latency alert
+// threshold must be one of them: "P95 above T" is then exactly "fewer than 95 % of requests in the
+// le=T bucket", with no interpolation. 0.5 and 2 are the default warning and critical lines (without
+// a 2 s bound, requests that all take 1.01 s would read as a 2.4 s P95). Slipway's Observability
+// declares this list as its default `metrics.buckets`; change both together.
+var LatencyBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 2.5, 5, 10}
+
 type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
@@ -50,7 +57,7 @@ func NewApp(store Store, logger *slog.Logger) *App {
 		}, []string{"method", "route", "status"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "http_request_duration_seconds", Help: "HTTP request latency, by method, route pattern and status.",
-			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+			Buckets: LatencyBuckets,
 		}, []string{"method", "route", "status"}),
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "http_requests_in_flight", Help: "HTTP requests being served now.",

@@ -335,3 +335,29 @@ func (s *syncWriter) Write(b []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(b)
 }
+
+// The alert thresholds Slipway ships by default (P95 above 500 ms, above 2 s) are bucket bounds, so
+// a request taking 1.01 s lands in le="2" and cannot read as a P95 beyond it.
+func TestLatencyBucketsHoldTheAlertThresholds(t *testing.T) {
+	app, srv := testApp(t, &MemStore{}, nil)
+	app.dbState.Store(dbReady)
+	do(t, "GET", srv.URL+"/v1/slow?ms=0", "", nil)
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	text := string(raw)
+	for _, le := range []string{"0.5", "1", "2", "2.5", "+Inf"} {
+		want := `http_request_duration_seconds_bucket{method="GET",route="/v1/slow",status="200",le="` + le + `"} 1`
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	for i := 1; i < len(LatencyBuckets); i++ {
+		if LatencyBuckets[i] <= LatencyBuckets[i-1] {
+			t.Fatalf("LatencyBuckets must ascend: %v", LatencyBuckets)
+		}
+	}
+}
