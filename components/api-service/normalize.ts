@@ -4,6 +4,7 @@ import { EnvVar, envVar } from "../core/env";
 import { Link, isLinkable } from "../core/link";
 import { DO_NAME, ENV_KEY } from "../core/naming";
 import { ServiceEndpoint } from "../core/service";
+import { Shape, checkShape, shape } from "../core/shape";
 import type { ApiServiceArgs, ApiServiceTransform } from "./index";
 import { Target } from "../core/target";
 import { checkTransform } from "../core/transform";
@@ -67,6 +68,61 @@ export interface HealthcheckArgs {
     retries?: number;
     startPeriodSeconds?: number;
 }
+
+/** A `transform` entry: args to merge or a function, which only a program can give. */
+const child = (what: string) => shape.program(`${what}: args to merge over the component's, or (args, opts, name) => void`);
+
+/**
+ * Every key ApiServiceArgs takes, at every depth, with its type: `checkShape` runs it first in
+ * normalize (unknown keys with a did-you-mean, types before meaning), and `toJsonSchema` turns it
+ * into the schema of a stack file's `slipway:services.<name>` block (which adds its own `link` and
+ * `secrets`). `PropsOf` makes an Args field without a shape here fail to compile. Meaning (ranges,
+ * formats, one of image/build) is checked after it, below and in docker.ts / do-app.ts.
+ */
+export const API_SERVICE_SHAPE: Shape = shape.object<ApiServiceArgs>({
+    target: shape.program("where the service runs: a DockerHost's target or doAppTarget(...)"),
+    image: shape.input("a published image with a tag or digest, e.g. ghcr.io/acme/api:1.4.2"),
+    build: shape.object<BuildArgs>({
+        context: shape.string(undefined, "the folder holding the Dockerfile, relative to the project"),
+        dockerfile: shape.string(undefined, "the Dockerfile's path relative to context"),
+        args: shape.record(shape.string(undefined, "a build argument's value"), "build arguments"),
+        platform: shape.string(undefined, "e.g. linux/amd64"),
+    }, ["context"], "docker only: build the image on the host"),
+    replicas: shape.int("containers or instances, 1 to 20"),
+    port: shape.int("the HTTP port the service listens on"),
+    healthPath: shape.string(undefined, "liveness path, e.g. /health"),
+    readyPath: shape.string(undefined, "readiness path, e.g. /ready"),
+    healthcheck: shape.object<HealthcheckArgs>({
+        command: shape.list(shape.string(), "docker: the test, starting with CMD or CMD-SHELL"),
+        intervalSeconds: shape.int("1 to 300"),
+        timeoutSeconds: shape.int("1 to 120"),
+        retries: shape.int("1 to 50"),
+        startPeriodSeconds: shape.int("0 to 3600"),
+    }, [], "probe timings and, on docker, the test command"),
+    waitForHealthy: shape.bool("docker: wait for the healthcheck after creating each container"),
+    restart: shape.string(RESTART_POLICIES, "docker restart policy"),
+    memory: shape.string(undefined, "memory limit, e.g. 512m or 1g"),
+    cpus: shape.number("CPU limit, 0.01 to 64"),
+    instanceSize: shape.string(undefined, "App Platform instance size slug, e.g. apps-s-1vcpu-1gb"),
+    user: shape.string(undefined, "docker: numeric uid:gid, e.g. 10001:10001"),
+    allowRoot: shape.bool("permit user root"),
+    readOnlyRootFilesystem: shape.bool("docker: read-only root filesystem"),
+    stopSignal: shape.string(STOP_SIGNALS, "the signal that asks the process to stop"),
+    stopGracePeriodSeconds: shape.int("seconds before SIGKILL, 1 to 600"),
+    logs: shape.object<NonNullable<ApiServiceArgs["logs"]>>({
+        maxSize: shape.string(undefined, "e.g. 10m"),
+        maxFiles: shape.int("1 to 100"),
+    }, [], "docker json-file log rotation"),
+    env: shape.record(shape.input("a value, or { secret: <configKey> } / { env: <VAR> }"), "plain configuration by environment key"),
+    link: shape.program("the components whose env this service receives"),
+    release: shape.string(undefined, "docker: names this release's replicas, e.g. a short git sha"),
+    secretDelivery: shape.string(SECRET_DELIVERIES, "docker: secrets as files or env"),
+    transform: shape.object<ApiServiceTransform>({
+        image: child("docker: the image"),
+        container: child("docker: every replica's container"),
+        service: child("do-app: the App spec entry"),
+    }, [], "program only: per child resource, how it is created"),
+});
 
 /**
  * What normalization accepts: ApiServiceArgs (documented in index.ts), with the literal unions
@@ -148,8 +204,11 @@ export function defaultHealthcheckCommand(port: number, readyPath: string): stri
  */
 export function normalizeApiService(name: string, args: ApiServiceInput): NeutralApiService {
     const ctx: ErrorContext = { kind: "ApiService", name };
+    // `transform` first, in the wording every component shares (its keys name child resources).
+    checkTransform(ctx, (args as { transform?: unknown } | undefined)?.transform, Object.keys(TRANSFORM_KEYS));
+    // Types before meaning: an unknown key or a value of the wrong type, anywhere, is named first.
+    checkShape(ctx, API_SERVICE_SHAPE, args ?? null);
     checkTargetAndName(ctx, name, args.target);
-    checkTransform(ctx, args.transform, Object.keys(TRANSFORM_KEYS));
     const source = normalizeSource(ctx, args);
     const replicas = requireInt(ctx, "replicas", args.replicas ?? (args.target.production ? DEFAULTS.replicasProduction : DEFAULTS.replicasOther), 1, 20);
     const port = requireInt(ctx, "port", args.port ?? DEFAULTS.port, 1, 65535);
@@ -268,6 +327,11 @@ function normalizeSource(ctx: ErrorContext, args: ApiServiceInput): ImageSource 
         if (typeof ref === "string" && !/^\S+$/.test(ref)) {
             invalid(ctx, "image", `${JSON.stringify(ref)} is not an image reference`, `use "registry/repository:tag", e.g. "ghcr.io/acme/api:1.4.2"`);
         }
+        // Untagged means `latest`: the next pull (a new host, a replaced replica) may run other code.
+        if (typeof ref === "string" && !hasTagOrDigest(ref)) {
+            invalid(ctx, "image", `${JSON.stringify(ref)} has no tag or digest, so every pull may run a different image`,
+                `pin a version, e.g. "${ref}:1.4.2" or "${ref}@sha256:<digest>"`);
+        }
         return { kind: "image", ref };
     }
     const b = args.build!;
@@ -277,6 +341,11 @@ function normalizeSource(ctx: ErrorContext, args: ApiServiceInput): ImageSource 
         buildArgs[k] = b.args![k]!;
     }
     return { kind: "build", context: b.context, dockerfile: b.dockerfile ?? "Dockerfile", args: buildArgs, platform: b.platform };
+}
+
+/** `name:tag` (a colon after the last slash; `host:5000/repo` is a port) or `name@sha256:...`. */
+export function hasTagOrDigest(ref: string): boolean {
+    return ref.includes("@") || ref.lastIndexOf(":") > ref.lastIndexOf("/");
 }
 
 /** Ask every linked block for its sections, once: `link()` is pure, the sections are data. */

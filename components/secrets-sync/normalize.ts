@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ErrorContext, invalid, requireInt } from "../core/errors";
+import { Shape, checkShape, shape } from "../core/shape";
 import { Target } from "../core/target";
 import { checkTransform } from "../core/transform";
-import type { SecretsSyncTransform } from "./index";
+import type { SecretsSyncArgs, SecretsSyncTransform } from "./index";
 
 /** Defaults for generated secrets. */
 export const DEFAULTS = {
@@ -38,6 +39,43 @@ export interface PagesSyncTarget {
     environment?: "production" | "preview";
     productionBranch?: string;
 }
+
+/** Every key of any variant of a union (`keyof` of a union keeps only the shared ones). */
+type KeysOfAny<T> = T extends unknown ? keyof T : never;
+
+/** A `transform` entry: args to merge or a function, which only a program can give. */
+const child = (what: string) => shape.program(`${what}: args to merge over the component's, or (args, opts, name) => void`);
+
+/**
+ * Every key SecretsSyncArgs takes, at every depth, with its type: `checkShape` runs it first in
+ * normalize (unknown keys with a did-you-mean, types before meaning), and `toJsonSchema` of its
+ * `secrets` property is the schema of a stack file's `slipway:secrets` block. `PropsOf` makes an
+ * Args field without a shape here fail to compile. A secret's source has both keys optional in the
+ * shape, so a typo in one is named; "exactly one of value and generate" is meaning, checked below.
+ */
+export const SECRETS_SYNC_SHAPE: Shape = shape.object<SecretsSyncArgs>({
+    target: shape.program("where the linked services run: a DockerHost's target or doAppTarget(...)"),
+    secrets: shape.record(shape.object<Record<KeysOfAny<SecretSource>, unknown>>({
+        value: shape.input("the secret, e.g. { secret: <configKey> } or { env: <VAR> } in a stack file"),
+        generate: shape.object<GenerateSpec>({
+            length: shape.int("characters, 16 to 512"),
+            special: shape.bool("include special characters"),
+            rotationDays: shape.int("days between rotations, 1 to 3650"),
+        }, [], "a random password kept in state; {} for the defaults"),
+    }, [], "exactly one of value or generate"), "every secret, by upper-case env key"),
+    pages: shape.list(shape.object<PagesSyncTarget>({
+        accountId: shape.string(undefined, "the 32-character hex Cloudflare account id"),
+        projectName: shape.string(undefined, "the Pages project's name"),
+        keys: shape.list(shape.string(undefined, "a key of secrets"), "the secrets this project receives"),
+        environment: shape.string(["production", "preview"], "the Pages environment written"),
+        productionBranch: shape.string(undefined, "the project's production branch; defaults to main"),
+    }, ["accountId", "projectName", "keys"]), "Cloudflare Pages projects that receive some of the secrets"),
+    now: shape.program("the clock used for rotation windows"),
+    transform: shape.object<SecretsSyncTransform>({
+        password: child("each generated secret's random password"),
+        pagesProject: child("each Pages project"),
+    }, [], "program only: per child resource, how it is created"),
+});
 
 export interface SecretsSyncInput {
     target: Target;
@@ -78,10 +116,13 @@ export function rotationEpoch(now: Date, rotationDays: number): number {
 
 export function normalizeSecretsSync(name: string, args: SecretsSyncInput): NormalizedSecretsSync {
     const ctx: ErrorContext = { kind: "SecretsSync", name };
+    // `transform` first, in the wording every component shares (its keys name child resources).
+    checkTransform(ctx, (args as { transform?: unknown } | undefined)?.transform, Object.keys(TRANSFORM_KEYS));
+    // Types before meaning: an unknown key or a value of the wrong type, anywhere, is named first.
+    checkShape(ctx, SECRETS_SYNC_SHAPE, args ?? null);
     if (!args.target || (args.target.kind !== "docker" && args.target.kind !== "do-app")) {
         invalid(ctx, "target", "is missing or not a Slipway target", "pass `host.target` (DockerHost) or `doAppTarget(...)`");
     }
-    checkTransform(ctx, args.transform, Object.keys(TRANSFORM_KEYS));
     const entries = Object.entries(args.secrets ?? {});
     if (entries.length === 0) {
         invalid(ctx, "secrets", "is empty, so there is nothing to sync", "add at least one key, e.g. `{ API_TOKEN: { value: cfg.requireSecret(\"apiToken\") } }`");

@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { invalid, ErrorContext } from "../core/errors";
 import { DOCKER_NAME } from "../core/naming";
+import { Shape, checkShape, shape } from "../core/shape";
 import { DockerTarget } from "../core/target";
 import { Transform, checkTransform, transform } from "../core/transform";
 
@@ -56,6 +57,27 @@ export interface DockerHostArgs {
     transform?: DockerHostTransform;
 }
 
+/** A `transform` entry: args to merge or a function, which only a program can give. */
+const child = (what: string) => shape.program(`${what}: args to merge over the component's, or (args, opts, name) => void`);
+
+/**
+ * Every key DockerHostArgs takes, with its type: `checkShape` runs it first in normalize (unknown
+ * keys with a did-you-mean, types before meaning), and `toJsonSchema` turns it into the schema of a
+ * stack file's `slipway:docker` block (where `environment` and `production` come from the stack's
+ * top-level settings). `PropsOf` makes an Args field without a shape here fail to compile.
+ */
+export const DOCKER_HOST_SHAPE: Shape = shape.object<DockerHostArgs>({
+    host: shape.string(undefined, "the engine: unix:///var/run/docker.sock or ssh://user@host"),
+    environment: shape.string(undefined, "environment name, used in names and labels"),
+    production: shape.bool("protect and retain data"),
+    namePrefix: shape.string(undefined, "prefix of every container, volume and network name"),
+    publishAddress: shape.string(undefined, "the IPv4 address published ports bind to, e.g. 127.0.0.1"),
+    transform: shape.object<DockerHostTransform>({
+        provider: child("the docker.Provider"),
+        network: child("the private network"),
+    }, [], "program only: per child resource, how it is created"),
+}, ["environment"]);
+
 export interface NormalizedDockerHost {
     host: string;
     environment: string;
@@ -68,7 +90,10 @@ const HOST = /^(unix:\/\/\/\S+|ssh:\/\/[a-z_][a-z0-9_.-]*@[a-zA-Z0-9.-]+(:\d{1,5
 
 export function normalizeDockerHost(name: string, args: DockerHostArgs): NormalizedDockerHost {
     const ctx: ErrorContext = { kind: "DockerHost", name };
-    checkTransform(ctx, args.transform, Object.keys(TRANSFORM_KEYS));
+    // `transform` first, in the wording every component shares (its keys name child resources).
+    checkTransform(ctx, (args as { transform?: unknown } | undefined)?.transform, Object.keys(TRANSFORM_KEYS));
+    // Types before meaning: an unknown key or a value of the wrong type is named first.
+    checkShape(ctx, DOCKER_HOST_SHAPE, args ?? null);
     const host = args.host ?? "unix:///var/run/docker.sock";
     if (!HOST.test(host)) {
         invalid(ctx, "host", `${JSON.stringify(host)} is not a Docker engine address`,
