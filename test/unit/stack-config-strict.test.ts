@@ -2,32 +2,14 @@
 // committed stack's config plus one change: each must fail with `Component: path: problem. Fix:`
 // before the first resource registers. (test/unit/stack-errors.test.ts runs a few through the
 // synth process end to end; these are the bulk, in-process, to stay fast.)
-import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig } from "../../cli/stack-config";
-import { Recorder } from "../../components/testing/recorder";
-import { fakeProviderOutputs } from "../../components/testing/fakes";
-import { expectConfigError } from "../helpers/config-error";
+import { StackCase as Case, runStackCase as runCase } from "../helpers/stack-case";
 
-const ROOT = path.resolve(__dirname, "../..");
-
-interface Case {
-    name: string;
-    stack?: "dev" | "prod";
-    set?: Record<string, unknown>;
-    secret?: Record<string, unknown>;
-    env?: Record<string, string>;
-    component: string;
-    path: string;
-    problem: RegExp;
-    fix: RegExp;
-}
 
 const dev = 'Stack "dev"';
 const prod = 'Stack "prod"';
 const api = (extra: Record<string, unknown>) => ({ api: { image: "slipway/example-api:local", ...extra } });
 
-export const STACK_CASES: Case[] = [
+const STACK_CASES: Case[] = [
     { name: "a misspelt block name drops nothing silently", set: { databse: { version: "16" } },
         component: dev, path: "slipway:databse", problem: /is not a Slipway setting/, fix: /did you mean slipway:database\?/ },
     { name: "a misspelt observability block", set: { observabilty: {} },
@@ -97,29 +79,6 @@ export const STACK_CASES: Case[] = [
         set: { gateway: { domains: ["api.example.com"], cloudflare: { zoneId: "023e105f4ecef8ad9ca31a8372d0c353" }, routes: [{ pathPrefix: "/", service: "api" }], cors: { allowOrigins: ["https://app.example.com", "http://localhost:3000"] } } },
         component: prod, path: "slipway:gateway.cors.allowOrigins[1]", problem: /development origin, trusted in production/, fix: /https origins/ },
 ];
-
-/** Run index.ts with the committed stack's config changed by `c`, expecting it to fail before anything registers. */
-async function runCase(c: Case): Promise<void> {
-    const stack = c.stack ?? "dev";
-    const cfg = loadStackConfig(ROOT, stack, {});
-    const values = { ...cfg.values };
-    for (const [k, v] of Object.entries(c.set ?? {})) {
-        if (v === undefined) delete values[`slipway:${k}`];
-        else values[`slipway:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
-    }
-    const saved: Record<string, string | undefined> = {};
-    for (const [k, v] of Object.entries({ SLIPWAY_SYNTH: "1", STRIPE_SECRET_KEY: "x", ...c.env })) { saved[k] = process.env[k]; process.env[k] = v; }
-    try {
-        const rec = await Recorder.start({ project: "slipway", stack, outputs: fakeProviderOutputs });
-        pulumi.runtime.setAllConfig(values, cfg.secretKeys);
-        const program = require.resolve("../../index");
-        delete require.cache[program];
-        const main = require(program) as () => Promise<unknown>;
-        await expectConfigError(rec, () => main(), { component: c.component, path: c.path, problem: c.problem, fix: c.fix });
-    } finally {
-        for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
-    }
-}
 
 describe("stack config: strict, typed, secret-safe (issue 9)", function () {
     this.timeout(60_000);
