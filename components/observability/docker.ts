@@ -7,7 +7,8 @@ import type { ScrapeSink, ScrapeTargets } from "../core/link";
 import { DO_NAME } from "../core/naming";
 import { DockerTarget } from "../core/target";
 import { Transform, transform } from "../core/transform";
-import { isScrapeHost, NormalizedObservability, NormalizedPrometheus, RESERVED_JOBS } from "./normalize";
+import { ALERTMANAGER_CONFIG_PATH, ALERTMANAGER_PORT, alertmanagerYaml, secretFile } from "./alertmanager";
+import { definedJobs, isScrapeHost, NormalizedAlertmanager, NormalizedObservability, NormalizedPrometheus } from "./normalize";
 import { PROMETHEUS_CONFIG_PATH, prometheusYaml, RULES_PATH, TARGETS_DIR, targetsFileJson } from "./prometheus-config";
 import { rulesYaml } from "./rules";
 
@@ -82,6 +83,10 @@ export interface ObservabilityDockerTransform {
     volume?: Transform<docker.VolumeArgs>;
     /** Each linked service's target writer `docker.Container` (`<name>-targets-<service>-<revision>`). @example `{ memory: 32, memorySwap: 32 }` */
     targetsWriter?: Transform<docker.ContainerArgs>;
+    /** Alertmanager's `docker.RemoteImage`. @example `{ keepLocally: false }` */
+    alertmanagerImage?: Transform<docker.RemoteImageArgs>;
+    /** Alertmanager's `docker.Container` (`<name>-alertmanager`). @example `{ memory: 256, memorySwap: 256 }` */
+    alertmanager?: Transform<docker.ContainerArgs>;
 }
 
 /** What the docker target created (`Observability.nodes`). */
@@ -92,11 +97,16 @@ export interface ObservabilityDockerNodes {
     targetsVolume: docker.Volume;
     /** The target writers, one added as each linked service hands its replicas over. */
     writers: docker.Container[];
+    alertmanagerImage?: docker.RemoteImage;
+    alertmanager?: docker.Container;
+    alertmanagerDataVolume?: docker.Volume;
 }
 
 export interface ObservabilityDockerResult {
     rulesYaml: string;
     prometheusYaml: string;
+    /** With `alertmanager`: its generated config (file paths, no URL). */
+    alertmanagerYaml?: string;
     /** Where linked services hand over their replicas (Observability's `link().docker.scrape`). */
     scrape: ScrapeSink;
     nodes: ObservabilityDockerNodes;
@@ -104,8 +114,9 @@ export interface ObservabilityDockerResult {
 
 /**
  * Prometheus with the generated rules and scrape config, plus the target writers of the services
- * that link it. Nothing else runs on Docker: the SDK settings reach services through `link`, and
- * destinations need an Alertmanager (not included). Returns undefined when Prometheus is disabled.
+ * that link it, and with `alertmanager` an Alertmanager it sends its alerts to (see
+ * {@link createAlertmanager}). The SDK settings reach services through `link`. Returns undefined
+ * when Prometheus is disabled.
  *
  * Services are declared after Observability (they link it), so Prometheus' config cannot name
  * them. It reads `file_sd` files from a targets volume (mounted read-only) instead, and each
@@ -136,7 +147,10 @@ export function createObservabilityDocker(
     const provider = target.provider;
     const base = { ...target.labels, "slipway.component": "Observability", "slipway.name": name };
     const rules = rulesYaml(n.alerts);
-    const config = prometheusYaml({ environment: n.environment, namespace: n.namespace, prometheus: p });
+    const alerting = n.alertmanager && { host: `${name}-alertmanager`, yaml: alertmanagerYaml(n.alertmanager) };
+    const config = prometheusYaml({
+        environment: n.environment, namespace: n.namespace, prometheus: p, alertmanagerTarget: alerting && `${alerting.host}:${ALERTMANAGER_PORT}`,
+    });
 
     // The id, not the tag: the provider keeps the id in state, so a tag would replace on every `up`.
     const image = new docker.RemoteImage(...transform(t.image, `${name}-prometheus-image`, { name: p.image, keepLocally: true }, { parent, provider }));
@@ -197,10 +211,80 @@ export function createObservabilityDocker(
 
     const writers: docker.Container[] = [];
     const writer = { parent, provider, image: image.imageId, volume: targets.name, labels: base, transform: t.targetsWriter };
-    const scrape = scrapeSink({ kind: "Observability", name }, p, (s, dependsOn) =>
+    const scrape = scrapeSink({ kind: "Observability", name }, p, definedJobs(n), (s, dependsOn) =>
         writers.push(createTargetWriter(name, writer, { ...s, port: p.port ?? s.port }, dependsOn)));
-    const nodes = { image, prometheus, dataVolume: data, targetsVolume: targets, writers };
-    return { rulesYaml: rules, prometheusYaml: config, scrape, nodes };
+    const am = n.alertmanager && alerting && createAlertmanager(name, { parent, target, base, transform: t }, n.alertmanager, alerting);
+    const nodes = { image, prometheus, dataVolume: data, targetsVolume: targets, writers, ...am };
+    return { rulesYaml: rules, prometheusYaml: config, alertmanagerYaml: alerting?.yaml, scrape, nodes };
+}
+
+/** Alertmanager's container: its config, and one secret file per webhook URL. */
+export const ALERTMANAGER = {
+    dataDir: "/alertmanager",
+    memoryMiB: 128,
+} as const;
+
+interface AlertmanagerContext {
+    parent: pulumi.Resource;
+    target: DockerTarget;
+    base: Record<string, string>;
+    transform: ObservabilityDockerTransform;
+}
+
+/**
+ * Alertmanager, at `<name>-alertmanager:9093` on the target's network (Prometheus' `alerting`
+ * target). Its config (`alertmanager.ts`) is uploaded as a plain file; every webhook URL is
+ * uploaded on its own as `/etc/alertmanager/secrets/<id>.url` (root-owned 0444: Alertmanager's
+ * non-root user reads it, nobody writes it), from a secret Output, so it is in no env, no
+ * command, no label and no generated document; Alertmanager reads the file at each notification.
+ * Silences and the notification log live in a volume, so a replace neither forgets a silence nor
+ * repeats a sent notification. Single instance: clustering is off (`--cluster.listen-address=`).
+ */
+function createAlertmanager(
+    name: string, c: AlertmanagerContext, a: NormalizedAlertmanager, alerting: { host: string; yaml: string },
+): Pick<ObservabilityDockerNodes, "alertmanagerImage" | "alertmanager" | "alertmanagerDataVolume"> {
+    const { parent, target } = c;
+    const provider = target.provider;
+    const image = new docker.RemoteImage(...transform(c.transform.alertmanagerImage, `${name}-alertmanager-image`, { name: a.image, keepLocally: true }, { parent, provider }));
+    // Constants only, as for Prometheus' volumes: a volume replace would delete the one in use.
+    const data = new docker.Volume(...transform(c.transform.volume, `${name}-alertmanager-data`, {
+        name: `${target.namePrefix}-${name}-alertmanager`,
+        labels: labelList({ ...c.base, "slipway.role": "alertmanager-data" }),
+    }, { parent, provider }));
+    const container = new docker.Container(...transform(c.transform.alertmanager, `${name}-alertmanager`, {
+        image: image.imageId,
+        command: [
+            `--config.file=${ALERTMANAGER_CONFIG_PATH}`,
+            `--storage.path=${ALERTMANAGER.dataDir}`,
+            `--web.listen-address=:${ALERTMANAGER_PORT}`,
+            "--cluster.listen-address=",
+        ],
+        uploads: [
+            { file: ALERTMANAGER_CONFIG_PATH, content: alerting.yaml, permissions: "0444" },
+            ...a.destinations.map(d => ({ file: secretFile(d.id), content: d.url, permissions: "0444" })),
+        ],
+        volumes: [{ volumeName: data.name, containerPath: ALERTMANAGER.dataDir }],
+        networksAdvanced: [{ name: target.networkName, aliases: [alerting.host] }],
+        ports: a.publishPort ? [{ internal: ALERTMANAGER_PORT, external: a.publishPort, ip: target.publishAddress }] : undefined,
+        healthcheck: {
+            tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${ALERTMANAGER_PORT}/-/ready`],
+            interval: goDuration(2), timeout: goDuration(5), retries: 3, startPeriod: goDuration(30),
+        },
+        restart: "unless-stopped",
+        ...memoryLimit(ALERTMANAGER.memoryMiB),
+        securityOpts: ["no-new-privileges:true"],
+        capabilities: { drops: ["ALL"] },
+        stopTimeout: 30,
+        ...jsonFileLogs(),
+        // The uploads are one secret as the engine sees them (a URL is in them), so a preview
+        // shows a config change here; the document itself is the `alertmanagerYaml` output.
+        labels: labelList({ ...c.base, "slipway.role": "alertmanager", "slipway.config-hash": createHash("sha256").update(alerting.yaml).digest("hex").slice(0, 12) }),
+    }, {
+        parent, provider,
+        // A fixed publishPort cannot be bound by two containers (the provider does this anyway).
+        deleteBeforeReplace: true,
+    }));
+    return { alertmanagerImage: image, alertmanager: container, alertmanagerDataVolume: data };
 }
 
 interface WriterContext {
@@ -256,7 +340,7 @@ function createTargetWriter(name: string, w: WriterContext, t: ScrapeTargets, de
  * of its own, plain host names) and passes it to `write`.
  */
 function scrapeSink(
-    ctx: ErrorContext, p: NormalizedPrometheus, write: (t: ScrapeTargets, dependsOn: pulumi.Resource[]) => void,
+    ctx: ErrorContext, p: NormalizedPrometheus, jobs: string[], write: (t: ScrapeTargets, dependsOn: pulumi.Resource[]) => void,
 ): ScrapeSink {
     const linked = new Set<string>();
     return {
@@ -265,7 +349,7 @@ function scrapeSink(
             if (typeof t.service !== "string" || !DO_NAME.test(t.service)) {
                 invalid(ctx, "link", `${label} cannot name a Prometheus job and a file`, "name the service with lowercase letters, digits and hyphens");
             }
-            if ((RESERVED_JOBS as readonly string[]).includes(t.service)) {
+            if (jobs.includes(t.service)) {
                 invalid(ctx, "link", `${label} would share its job with one Prometheus' config defines itself`, "rename the service");
             }
             const listed = p.scrape.findIndex(s => s.name === t.service);

@@ -20,10 +20,29 @@ export interface ObservabilityScrapeTarget {
     port: number;
 }
 
+/** A Slack incoming webhook for one severity. */
+export interface AlertmanagerSlackWebhook {
+    /** The `https://hooks.slack.com/services/...` URL: a credential, so pass a secret. */
+    url: Secret;
+    /** Channel override; a current Slack app posts to the channel its webhook was made for. @default the webhook's own */
+    channel?: string;
+}
+
+/** An endpoint that takes Slack's incoming-webhook message. */
+export interface AlertmanagerWebhookReceiver {
+    /** Unique; names its secret file. @example `"relay"` */
+    name: string;
+    /** Its URL, a secret (it often carries a token). @example `config.requireSecret("relayUrl")` */
+    url: Secret;
+    /** Only alerts of this severity. @default both */
+    severity?: "warning" | "critical";
+}
+
 /**
  * Per child resource, args to merge over the ones Observability builds, or a function that edits
  * copies of them and of the resource options (see `Transform` in core/transform.ts). Keys of both
- * targets: docker `image`, `container`, `volume`, `targetsWriter`; do-app `uptimeCheck`, `uptimeAlert`.
+ * targets: docker `image`, `container`, `volume`, `targetsWriter`, `alertmanagerImage`, `alertmanager`;
+ * do-app `uptimeCheck`, `uptimeAlert`.
  */
 export type ObservabilityTransform = ObservabilityDockerTransform & ObservabilityDoAppTransform;
 
@@ -37,6 +56,12 @@ export interface ObservabilityNodes {
     readonly dataVolume?: ObservabilityDockerNodes["dataVolume"];
     /** docker, with Prometheus: the scrape targets `docker.Volume`. */
     readonly targetsVolume?: ObservabilityDockerNodes["targetsVolume"];
+    /** docker, with `alertmanager`: its image (`docker.RemoteImage`). */
+    readonly alertmanagerImage?: ObservabilityDockerNodes["alertmanagerImage"];
+    /** docker, with `alertmanager`: its `docker.Container`. */
+    readonly alertmanager?: ObservabilityDockerNodes["alertmanager"];
+    /** docker, with `alertmanager`: its `docker.Volume` (silences, notification log). */
+    readonly alertmanagerDataVolume?: ObservabilityDockerNodes["alertmanagerDataVolume"];
     /**
      * docker: the target writer `docker.Container`s, one added as each linked service is declared
      * (so read it after the services); empty on do-app.
@@ -177,15 +202,72 @@ export interface ObservabilityArgs {
         retentionDays?: number;
         /** Publish the UI on `target.publishAddress` at this port. @default not published @example `9090` */
         publishPort?: number;
+        /**
+         * The gateway's internal metrics listener, as `"host:port"` on the target's network (not
+         * published): scraped at `/metrics` as the job `gateway`, whatever `metricsPath` says.
+         * The stack root sets it from the Gateway it builds.
+         * @default not scraped
+         * @example `"gateway:2020"`
+         */
+        scrapeGateway?: string;
+    };
+    /**
+     * Docker: an Alertmanager that Prometheus sends its alerts to, routed by the `severity` label:
+     * warnings to the warning destinations, criticals (and alerts without a severity) to the
+     * critical ones. Notifications are grouped by alertname and service, a firing critical
+     * silences the warning of the same alertname and service, and resolved alerts are sent too.
+     * Webhook URLs are secrets delivered as files (`api_url_file`): the generated
+     * alertmanager.yml (`alertmanagerYaml`) names only the files. Needs Prometheus; ignored on
+     * DigitalOcean, whose alerts go to `destinations`.
+     * @default off
+     * @example `{ slackWebhooks: { warning: { url: config.requireSecret("slackWarning"), channel: "#alerts" }, critical: { url: config.requireSecret("slackCritical"), channel: "#oncall" } } }`
+     */
+    alertmanager?: {
+        /** @default `true` when `alertmanager` is given */
+        enabled?: boolean;
+        /**
+         * Runs `--config.file=... --storage.path=/alertmanager` as its command (flags only, like
+         * prom/alertmanager's image); needs `wget` for the healthcheck.
+         * @default `"prom/alertmanager:v0.25.0"`
+         * @example `"slipway/alertmanager:local"`
+         */
+        image?: string;
+        /**
+         * Slack incoming webhooks, one per severity. A severity without one is not notified.
+         * @default none
+         * @example `{ warning: { url: config.requireSecret("slackWarning"), channel: "#alerts" }, critical: { url: config.requireSecret("slackCritical") } }`
+         */
+        slackWebhooks?: {
+            warning?: AlertmanagerSlackWebhook;
+            critical?: AlertmanagerSlackWebhook;
+        };
+        /**
+         * Other endpoints that take Slack's incoming-webhook message (Mattermost, Rocket.Chat, a
+         * relay, a test's own HTTP receiver on the target's network): any http(s) URL, a secret
+         * delivered as a file like the Slack ones. (Alertmanager 0.25, Debian bookworm's, reads
+         * no generic `webhook_configs` URL from a file, so this is the form a secret URL can take.)
+         * @default `[]`
+         * @example `[{ name: "mattermost", url: config.requireSecret("mattermostHook"), severity: "critical" }]`
+         */
+        webhookReceivers?: AlertmanagerWebhookReceiver[];
+        /** How long the first notification of a new group waits for more alerts. @default `30` */
+        groupWaitSeconds?: number;
+        /** How often a group with changes (a new or resolved alert) is notified again. @default `300` */
+        groupIntervalSeconds?: number;
+        /** How often a group that is still firing, unchanged, is repeated. @default `240` */
+        repeatIntervalMinutes?: number;
+        /** Publish the UI and API on `target.publishAddress` at this port. @default not published @example `9093` */
+        publishPort?: number;
     };
     /**
      * Transform how this component creates its underlying resources, for what the args above do
      * not cover: per child, args merged over the component's (shallow), or a function editing
      * copies of the args and options in place. Docker: `image`, `container` (Prometheus),
-     * `volume` (each), `targetsWriter` (each linked service's); do-app: `uptimeCheck`,
-     * `uptimeAlert` (each). A key of the other target is accepted and unused, so a program moves
-     * between targets unchanged; logical names never change. The generated prometheus.yml and
-     * rules still come from the args above.
+     * `volume` (each), `targetsWriter` (each linked service's), `alertmanagerImage`,
+     * `alertmanager` (its container); do-app: `uptimeCheck`, `uptimeAlert` (each). A key of the
+     * other target is accepted and unused, so a program moves between targets unchanged; logical
+     * names never change. The generated prometheus.yml, alertmanager.yml and rules still come
+     * from the args above.
      * @default none
      * @example `{ container: (args) => { args.memory = 1024; args.memorySwap = 1024; }, uptimeCheck: { regions: ["eu_west"] } }`
      */
@@ -205,6 +287,8 @@ export class Observability extends pulumi.ComponentResource implements Linkable 
     readonly rulesYaml?: string;
     /** Docker: the generated prometheus.yml. */
     readonly prometheusYaml?: string;
+    /** Docker, with `alertmanager`: the generated alertmanager.yml (file paths only, no URL). */
+    readonly alertmanagerYaml?: string;
     /** DigitalOcean: the uptime check's id. */
     readonly uptimeCheckId?: pulumi.Output<string>;
     /** The underlying resources this component created: the ones `transform` reaches. */
@@ -226,6 +310,7 @@ export class Observability extends pulumi.ComponentResource implements Linkable 
                 const docs = createObservabilityDocker(name, this, n, args.target, args.transform);
                 this.rulesYaml = docs?.rulesYaml;
                 this.prometheusYaml = docs?.prometheusYaml;
+                this.alertmanagerYaml = docs?.alertmanagerYaml;
                 this.scrape = docs?.scrape;
                 this.nodes = { ...docs?.nodes, writers: docs?.nodes.writers ?? [], uptimeAlerts: [] };
                 break;
@@ -239,7 +324,9 @@ export class Observability extends pulumi.ComponentResource implements Linkable 
             }
             default: unknownTarget(args.target);
         }
-        this.registerOutputs({ rulesYaml: this.rulesYaml, prometheusYaml: this.prometheusYaml, uptimeCheckId: this.uptimeCheckId });
+        this.registerOutputs({
+            rulesYaml: this.rulesYaml, prometheusYaml: this.prometheusYaml, alertmanagerYaml: this.alertmanagerYaml, uptimeCheckId: this.uptimeCheckId,
+        });
     }
 
     /**

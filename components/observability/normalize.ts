@@ -25,7 +25,7 @@ export const DEFAULTS = {
 
 /** Every `transform` key, of both targets: a key of the other target is accepted and unused. */
 export const TRANSFORM_KEYS = {
-    image: true, container: true, volume: true, targetsWriter: true, uptimeCheck: true, uptimeAlert: true,
+    image: true, container: true, volume: true, targetsWriter: true, alertmanagerImage: true, alertmanager: true, uptimeCheck: true, uptimeAlert: true,
 } as const satisfies Record<keyof ObservabilityTransform, true>;
 
 export const OTEL_PROTOCOLS = ["http/protobuf", "grpc"] as const;
@@ -67,6 +67,8 @@ export interface NormalizedObservability {
     uptime?: { url: pulumi.Input<string>; regions: string[]; https: boolean };
     logDestinations: NormalizedLogDestination[];
     prometheus?: NormalizedPrometheus;
+    /** Docker, with Prometheus: where firing alerts go. */
+    alertmanager?: NormalizedAlertmanager;
 }
 
 export interface NormalizedPrometheus {
@@ -79,6 +81,8 @@ export interface NormalizedPrometheus {
     scrapeIntervalSeconds: number;
     retentionDays: number;
     publishPort?: number;
+    /** `host:port` of the gateway's internal metrics listener: the static job `gateway`. */
+    gateway?: string;
 }
 
 function httpUrl(ctx: ErrorContext, path: string, value: unknown, example: string): string {
@@ -201,6 +205,7 @@ function normalizePrometheus(ctx: ErrorContext, p: NonNullable<ObservabilityArgs
     });
     const metricsPath = p.metricsPath ?? d.metricsPath;
     if (!/^\/[A-Za-z0-9._~/-]*$/.test(metricsPath)) invalid(ctx, "prometheus.metricsPath", `${JSON.stringify(metricsPath)} is not a path`, "use e.g. \"/metrics\"");
+    const gateway = p.scrapeGateway === undefined ? undefined : normalizeScrapeGateway(ctx, p.scrapeGateway, scrape);
     return {
         image: p.image ?? d.image,
         scrape,
@@ -209,6 +214,123 @@ function normalizePrometheus(ctx: ErrorContext, p: NonNullable<ObservabilityArgs
         scrapeIntervalSeconds: requireInt(ctx, "prometheus.scrapeIntervalSeconds", p.scrapeIntervalSeconds ?? d.scrapeIntervalSeconds, 5, 300),
         retentionDays: requireInt(ctx, "prometheus.retentionDays", p.retentionDays ?? d.retentionDays, 1, 365),
         publishPort: p.publishPort === undefined ? undefined : requireInt(ctx, "prometheus.publishPort", p.publishPort, 1024, 65535),
+        gateway,
+    };
+}
+
+/** `prometheus.scrapeGateway`: a `host:port` on the target's network, scraped as the job `gateway`. */
+function normalizeScrapeGateway(ctx: ErrorContext, value: unknown, scrape: { name: string; port: number }[]): string {
+    const path = "prometheus.scrapeGateway";
+    const m = typeof value === "string" ? /^(.*):(\d+)$/.exec(value) : null;
+    if (!m || !isScrapeHost(m[1]) || !(Number(m[2]) >= 1 && Number(m[2]) <= 65535)) {
+        invalid(ctx, path, `${JSON.stringify(value)} is not a host:port`, "give the gateway's network alias and metrics port, e.g. \"gateway:2020\"");
+    }
+    const listed = scrape.findIndex(s => s.name === GATEWAY_JOB || `${s.name}:${s.port}` === value);
+    if (listed >= 0) {
+        invalid(ctx, `prometheus.scrape[${listed}]`, `scrapes the gateway too (job "${GATEWAY_JOB}" or ${value})`, "remove it from prometheus.scrape: scrapeGateway adds that job");
+    }
+    return value as string;
+}
+
+// ---- Alertmanager (docker) ----
+
+/** Alertmanager's own defaults for grouping; Debian bookworm's alertmanager is 0.25. */
+export const ALERTMANAGER_DEFAULTS = {
+    image: "prom/alertmanager:v0.25.0",
+    groupWaitSeconds: 30,
+    groupIntervalSeconds: 300,
+    repeatIntervalMinutes: 240,
+} as const;
+
+/** The static job Prometheus scrapes the gateway's metrics listener under (`prometheus.scrapeGateway`). */
+export const GATEWAY_JOB = "gateway";
+/** The static job Prometheus scrapes its Alertmanager under. */
+export const ALERTMANAGER_JOB = "alertmanager";
+
+/** Every job prometheus.yml defines itself: a linked service must not share a name with one. */
+export function definedJobs(n: Pick<NormalizedObservability, "prometheus" | "alertmanager">): string[] {
+    return [...RESERVED_JOBS, ...(n.alertmanager ? [ALERTMANAGER_JOB] : []), ...(n.prometheus?.gateway ? [GATEWAY_JOB] : [])];
+}
+const SLACK_CHANNEL = /^#?[a-z0-9][a-z0-9._-]{0,79}$/;
+const RECEIVER_NAME = /^[a-z0-9][a-z0-9-]{0,30}$/;
+
+/** One place Alertmanager posts to, its URL a secret delivered as the file `secretFile(id)`. */
+export interface NormalizedAlertDestination {
+    /** File name stem, unique: `slack-warning`, `slack-critical`, `webhook-<name>`. */
+    id: string;
+    url: pulumi.Output<string>;
+    channel?: string;
+    severities: ("warning" | "critical")[];
+}
+
+export interface NormalizedAlertmanager {
+    image: string;
+    destinations: NormalizedAlertDestination[];
+    groupWaitSeconds: number;
+    groupIntervalSeconds: number;
+    repeatIntervalMinutes: number;
+    publishPort?: number;
+}
+
+/**
+ * `alertmanager`: Docker only (a program moves between targets unchanged, so on do-app it is
+ * accepted and unused) and only beside Prometheus. Off unless given; given, it needs somewhere to
+ * send alerts. URLs become secrets here, whatever the caller passed.
+ */
+function normalizeAlertmanager(ctx: ErrorContext, a: NonNullable<ObservabilityArgs["alertmanager"]>, prometheus: boolean): NormalizedAlertmanager | undefined {
+    if (typeof a !== "object" || a === null) invalid(ctx, "alertmanager", `${JSON.stringify(a)} is not a mapping`, "give e.g. { slackWebhooks: { critical: { url } } }");
+    if (a.enabled === false) return undefined;
+    if (!prometheus) {
+        invalid(ctx, "alertmanager", "is set but Prometheus is disabled, and Alertmanager only receives Prometheus' alerts",
+            "remove prometheus.enabled: false, or set alertmanager.enabled: false");
+    }
+    const d = ALERTMANAGER_DEFAULTS;
+    const destinations: NormalizedAlertDestination[] = [];
+    for (const severity of ["warning", "critical"] as const) {
+        const s = a.slackWebhooks?.[severity];
+        if (s === undefined) continue;
+        const path = `alertmanager.slackWebhooks.${severity}`;
+        if (s === null || typeof s !== "object" || s.url === undefined || s.url === "") {
+            invalid(ctx, `${path}.url`, "is missing", "pass the Slack incoming-webhook URL as a secret, e.g. { url: config.requireSecret(\"slackCritical\") }");
+        }
+        if (typeof s.url === "string" && !/^https:\/\/hooks\.slack\.com\/\S+$/.test(s.url)) {
+            invalid(ctx, `${path}.url`, "is not a Slack incoming-webhook URL", "use the https://hooks.slack.com/services/... URL Slack gives you (from a config secret), or list other endpoints in alertmanager.webhookReceivers");
+        }
+        if (s.channel !== undefined && (typeof s.channel !== "string" || !SLACK_CHANNEL.test(s.channel))) {
+            invalid(ctx, `${path}.channel`, `${JSON.stringify(s.channel)} is not a Slack channel`, "use a channel such as \"#alerts-critical\"");
+        }
+        // A webhook URL lets anyone post to the channel: a credential.
+        destinations.push({ id: `slack-${severity}`, url: pulumi.secret(s.url), channel: s.channel, severities: [severity] });
+    }
+    const names = new Set<string>();
+    (a.webhookReceivers ?? []).forEach((w, i) => {
+        const path = `alertmanager.webhookReceivers[${i}]`;
+        if (typeof w?.name !== "string" || !RECEIVER_NAME.test(w.name)) {
+            invalid(ctx, `${path}.name`, `${JSON.stringify(w?.name)} cannot name a receiver's secret file`, "use 1 to 31 lowercase letters, digits and hyphens");
+        }
+        if (names.has(w.name)) invalid(ctx, `${path}.name`, `"${w.name}" is used twice`, "give each webhook receiver a unique name");
+        names.add(w.name);
+        if (w.url === undefined || w.url === "") invalid(ctx, `${path}.url`, "is missing", "pass the endpoint's URL as a secret");
+        if (typeof w.url === "string") httpUrl(ctx, `${path}.url`, w.url, "http://alert-relay:8080/slack");
+        const severity = w.severity === undefined ? undefined : requireOneOf(ctx, `${path}.severity`, w.severity, ["warning", "critical"] as const);
+        destinations.push({ id: `webhook-${w.name}`, url: pulumi.secret(w.url), severities: severity ? [severity] : ["warning", "critical"] });
+    });
+    if (!destinations.length) {
+        invalid(ctx, "alertmanager", "has nowhere to send alerts", "add alertmanager.slackWebhooks.warning / .critical (or webhookReceivers), or set alertmanager.enabled: false");
+    }
+    const groupWaitSeconds = requireInt(ctx, "alertmanager.groupWaitSeconds", a.groupWaitSeconds ?? d.groupWaitSeconds, 0, 3600);
+    const groupIntervalSeconds = requireInt(ctx, "alertmanager.groupIntervalSeconds", a.groupIntervalSeconds ?? d.groupIntervalSeconds, 1, 86_400);
+    const repeatIntervalMinutes = requireInt(ctx, "alertmanager.repeatIntervalMinutes", a.repeatIntervalMinutes ?? d.repeatIntervalMinutes, 1, 10_080);
+    if (repeatIntervalMinutes * 60 < groupIntervalSeconds) {
+        invalid(ctx, "alertmanager.repeatIntervalMinutes", `${repeatIntervalMinutes} min is shorter than groupIntervalSeconds (${groupIntervalSeconds} s)`,
+            "repeat no more often than a group is re-checked: raise repeatIntervalMinutes");
+    }
+    if (a.image !== undefined && (typeof a.image !== "string" || !a.image.trim())) invalid(ctx, "alertmanager.image", `${JSON.stringify(a.image)} is not an image reference`, "use e.g. \"prom/alertmanager:v0.25.0\"");
+    return {
+        image: a.image ?? d.image,
+        destinations,
+        groupWaitSeconds, groupIntervalSeconds, repeatIntervalMinutes,
+        publishPort: a.publishPort === undefined ? undefined : requireInt(ctx, "alertmanager.publishPort", a.publishPort, 1024, 65535),
     };
 }
 
@@ -306,5 +428,11 @@ export function normalizeObservability(name: string, args: ObservabilityArgs): N
     const logDestinations = normalizeLogDestinations(ctx, args.logDestinations ?? []);
     const p = args.prometheus ?? {};
     const prometheus = target.kind === "docker" && p.enabled !== false ? normalizePrometheus(ctx, p) : undefined;
-    return { name, environment, namespace, sentry, otel, logFormat, alerts, destinations, uptime, logDestinations, prometheus };
+    const alertmanager = target.kind === "docker" && args.alertmanager !== undefined ? normalizeAlertmanager(ctx, args.alertmanager, !!prometheus) : undefined;
+    const listed = alertmanager ? prometheus!.scrape.findIndex(s => s.name === ALERTMANAGER_JOB) : -1;
+    if (listed >= 0) invalid(ctx, `prometheus.scrape[${listed}]`, `"${ALERTMANAGER_JOB}" is the job Prometheus scrapes its Alertmanager under`, "scrape it under another name");
+    if (alertmanager?.publishPort !== undefined && alertmanager.publishPort === prometheus?.publishPort) {
+        invalid(ctx, "alertmanager.publishPort", `${alertmanager.publishPort} is Prometheus' publishPort too`, "publish them on two ports, e.g. 9090 and 9093");
+    }
+    return { name, environment, namespace, sentry, otel, logFormat, alerts, destinations, uptime, logDestinations, prometheus, alertmanager };
 }

@@ -2,6 +2,7 @@
 // deterministically: same input, same bytes, so an upload (and its diff) changes only when the
 // configuration does. The alert rules themselves are rules.ts's.
 import * as YAML from "yaml";
+import { ALERTMANAGER_JOB, GATEWAY_JOB } from "./normalize";
 import type { NormalizedObservability, NormalizedPrometheus } from "./normalize";
 
 /** Where the files land in the Prometheus container; rule_files is relative to the config file. */
@@ -17,13 +18,22 @@ export const TARGETS_DIR = "/etc/prometheus/targets";
 /** The job that reads them; each file's `job` label (the service) replaces this name. */
 export const LINKED_JOB = "linked-services";
 
-type PrometheusDocInput = Pick<NormalizedObservability, "environment" | "namespace"> & { prometheus: NormalizedPrometheus };
+/** The gateway's metrics are served at this path on its internal listener (`prometheus.scrapeGateway`). */
+export const GATEWAY_METRICS_PATH = "/metrics";
+
+type PrometheusDocInput = Pick<NormalizedObservability, "environment" | "namespace"> & {
+    prometheus: NormalizedPrometheus;
+    /** `host:port` of the Alertmanager on the target's network: alerts go there, and it is scraped as the job `alertmanager`. */
+    alertmanagerTarget?: string;
+};
 
 /**
  * prometheus.yml: Prometheus scrapes itself, every linked service through `file_sd_configs` (one
  * JSON file per service revision in TARGETS_DIR, written after the services are declared; the
- * config itself never names them, so it does not change when they do), and one static job per
- * extra target. Prometheus watches the directory, and re-reads it every 30 s as a fallback.
+ * config itself never names them, so it does not change when they do), its Alertmanager and the
+ * gateway when there are ones, and one static job per extra target. Prometheus watches the
+ * directory, and re-reads it every 30 s as a fallback. With an Alertmanager, the `alerting`
+ * block sends it every alert.
  */
 export function prometheusConfig(n: PrometheusDocInput) {
     const p = n.prometheus;
@@ -35,6 +45,7 @@ export function prometheusConfig(n: PrometheusDocInput) {
             external_labels: { environment: n.environment, namespace: n.namespace },
         },
         rule_files: [RULES_RELATIVE_PATH],
+        ...(n.alertmanagerTarget ? { alerting: { alertmanagers: [{ static_configs: [{ targets: [n.alertmanagerTarget] }] }] } } : {}),
         scrape_configs: [
             { job_name: "prometheus", static_configs: [{ targets: ["localhost:9090"] }] },
             {
@@ -42,6 +53,8 @@ export function prometheusConfig(n: PrometheusDocInput) {
                 metrics_path: p.metricsPath,
                 file_sd_configs: [{ files: [`${TARGETS_DIR}/*.json`], refresh_interval: "30s" }],
             },
+            ...(n.alertmanagerTarget ? [{ job_name: ALERTMANAGER_JOB, static_configs: [{ targets: [n.alertmanagerTarget] }] }] : []),
+            ...(p.gateway ? [{ job_name: GATEWAY_JOB, metrics_path: GATEWAY_METRICS_PATH, static_configs: [{ targets: [p.gateway] }] }] : []),
             ...[...p.scrape].sort((a, b) => a.name.localeCompare(b.name)).map(t => ({
                 job_name: t.name,
                 metrics_path: p.metricsPath,
@@ -64,10 +77,16 @@ export interface ServiceTargets {
 }
 
 /**
- * A file_sd target file: every replica host on `port`, labelled with the service as `job` (the
- * label the rules group by) and its release. Hosts keep their order (replica 1 first); the output
- * is deterministic, so its hash names one revision.
+ * A file_sd target file: every replica host on `port`, with the labels every series scraped from
+ * them carries: `job` (the service's name, what the rules group by), `release` (the replica
+ * set's release) and `replicas`, the number of replicas the service declared for that release,
+ * as a decimal string. `replicas` equals the number of targets in the file, so per (job,
+ * replicas) `sum(up) < replicas` is "fewer healthy replicas than declared" (PromQL cannot read a
+ * label as a number: a rule compares against each possible count), and a notification can say
+ * "0 of 2". Hosts keep their order (replica 1 first); the output is deterministic, so its hash
+ * names one revision.
  */
 export function targetsFileJson(t: ServiceTargets): string {
-    return JSON.stringify([{ targets: t.hosts.map(h => `${h}:${t.port}`), labels: { job: t.service, release: t.release } }], null, 2) + "\n";
+    const labels = { job: t.service, release: t.release, replicas: String(t.hosts.length) };
+    return JSON.stringify([{ targets: t.hosts.map(h => `${h}:${t.port}`), labels }], null, 2) + "\n";
 }

@@ -78,7 +78,7 @@ describe("Observability on docker", () => {
         assert.match(w.name, /^obs-targets-api-[0-9a-f]{10}$/);
         const revision = w.name.slice("obs-targets-api-".length);
         assert.equal(w.parent, rec.get("slipway:observability:Observability", "obs").urn);
-        assert.deepEqual(fileOf(w), [{ targets: ["api-r1-1:3000", "api-r1-2:3000"], labels: { job: "api", release: "r1" } }]);
+        assert.deepEqual(fileOf(w), [{ targets: ["api-r1-1:3000", "api-r1-2:3000"], labels: { job: "api", release: "r1", replicas: "2" } }]);
         assert.deepEqual((w.inputs.uploads as Upload[]).map(u => [u.file, u.permissions]), [["/etc/slipway/scrape-targets.json", "0444"]]);
         // The Prometheus image (its shell), the targets volume read-write where the image's user owns the directory.
         assert.equal(w.inputs.image, rec.get(CONTAINER, "obs-prometheus").inputs.image);
@@ -247,6 +247,163 @@ describe("Observability on docker", () => {
         rec.clear();
         const bare = await build();
         assert.deepEqual(envOf(bare, "api").map(e => e.key), ["LOG_FORMAT"]);
+    });
+
+    describe("with an Alertmanager", () => {
+        const WARN = "https://hooks.slack.com/services/T0/B0/warn-secret-0123";
+        const CRIT = "https://hooks.slack.com/services/T0/B1/crit-secret-4567";
+        const RELAY = "http://relay:8080/hook?token=relay-secret-89ab";
+        const am = (extra: Record<string, unknown> = {}) => ({
+            slackWebhooks: { warning: { url: WARN, channel: "#alerts" }, critical: { url: CRIT, channel: "#oncall" } },
+            webhookReceivers: [{ name: "relay", url: RELAY }],
+            ...extra,
+        });
+        /** Uploads as the provider gets them (revealed): with one secret file in it, the engine sends the whole list as a secret. */
+        const uploadsOf = (name: string) => redact(rec.get(CONTAINER, name).inputs.uploads, true) as { file: string; content: string; permissions?: string }[];
+
+        it("runs Alertmanager with the golden config, each webhook URL a secret file, and points Prometheus at it", async () => {
+            const obs = await build({ prometheus: { image: "local/prometheus:test" }, alertmanager: am({ image: "local/alertmanager:test" }) });
+            const c = rec.get(CONTAINER, "obs-alertmanager");
+            const img = rec.get("docker:index/remoteImage:RemoteImage", "obs-alertmanager-image");
+            assert.deepEqual([img.inputs.name, img.inputs.keepLocally], ["local/alertmanager:test", true]);
+            assert.deepEqual(c.inputs.command, [
+                "--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager", "--web.listen-address=:9093", "--cluster.listen-address=",
+            ]);
+            const ups = uploadsOf("obs-alertmanager");
+            assert.deepEqual(ups.map(u => [u.file, u.permissions]), [
+                ["/etc/alertmanager/alertmanager.yml", "0444"],
+                ["/etc/alertmanager/secrets/slack-warning.url", "0444"],
+                ["/etc/alertmanager/secrets/slack-critical.url", "0444"],
+                ["/etc/alertmanager/secrets/webhook-relay.url", "0444"],
+            ]);
+            const golden = fs.readFileSync(path.resolve(__dirname, "../golden/observability-alertmanager.yml"), "utf8");
+            if (process.env.UPDATE_GOLDEN === "1") fs.writeFileSync(path.resolve(__dirname, "../golden/observability-alertmanager.yml"), ups[0]!.content as string);
+            assert.equal(ups[0]!.content, golden);
+            assert.equal(obs.alertmanagerYaml, golden);
+            // The files hold the URLs, and the uploads are a secret (so a preview shows the config's
+            // change by the label below, and the document itself as the alertmanagerYaml output).
+            assert.ok(isSecretValue(c.inputs.uploads), "uploads recorded as a secret");
+            assert.deepEqual(ups.slice(1).map(u => u.content), [WARN, CRIT, RELAY]);
+            const labels = Object.fromEntries((c.inputs.labels as { label: string; value: string }[]).map(l => [l.label, l.value]));
+            assert.match(labels["slipway.config-hash"]!, /^[0-9a-f]{12}$/);
+            const cfg = YAML.parse(golden);
+            assert.deepEqual(cfg.receivers.map((r: any) => [r.name, r.slack_configs.map((x: any) => [x.api_url_file, x.channel, x.send_resolved])]), [
+                ["slipway-warning", [["/etc/alertmanager/secrets/slack-warning.url", "#alerts", true], ["/etc/alertmanager/secrets/webhook-relay.url", undefined, true]]],
+                ["slipway-critical", [["/etc/alertmanager/secrets/slack-critical.url", "#oncall", true], ["/etc/alertmanager/secrets/webhook-relay.url", undefined, true]]],
+            ]);
+            assert.deepEqual(cfg.route.group_by, ["alertname", "service"]);
+            assert.deepEqual(cfg.inhibit_rules, [{ source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ["alertname", "service"] }]);
+            // Prometheus sends to it at its network alias, and scrapes it.
+            assert.deepEqual(c.inputs.networksAdvanced, [{ name: "slipway-dev", aliases: ["obs-alertmanager"] }].map(n => ({ ...n, name: (c.inputs.networksAdvanced as any)[0].name })));
+            const prom = YAML.parse(uploadsOf("obs-prometheus").find(u => u.file === "/etc/prometheus/prometheus.yml")!.content as string);
+            assert.deepEqual(prom.alerting, { alertmanagers: [{ static_configs: [{ targets: ["obs-alertmanager:9093"] }] }] });
+            assert.deepEqual(prom.scrape_configs.map((j: any) => j.job_name), ["prometheus", "linked-services", "alertmanager"]);
+            assert.equal(obs.prometheusYaml, uploadsOf("obs-prometheus").find(u => u.file === "/etc/prometheus/prometheus.yml")!.content);
+            assert.deepEqual([obs.nodes.alertmanager, obs.nodes.alertmanagerImage, obs.nodes.alertmanagerDataVolume].map(x => x !== undefined), [true, true, true]);
+        });
+
+        it("keeps every webhook URL out of env, command, labels, the generated documents and the outputs", async () => {
+            const obs = await build({ alertmanager: am() });
+            const c = rec.get(CONTAINER, "obs-alertmanager");
+            const plain = JSON.stringify(redact(rec.resources.map(r => [r.inputs, r.outputs])));
+            for (const url of [WARN, CRIT, RELAY]) {
+                assert.ok(!plain.includes(url), "no URL outside a secret");
+                assert.ok(!plain.includes(new URL(url).pathname), "not even its path");
+                assert.ok(!obs.alertmanagerYaml!.includes(url) && !obs.prometheusYaml!.includes(url));
+            }
+            assert.equal(c.inputs.envs, undefined);
+            const comp = rec.get("slipway:observability:Observability", "obs");
+            assert.equal(comp.outputs!.alertmanagerYaml, obs.alertmanagerYaml);
+            assert.equal(isSecretValue(comp.outputs!.alertmanagerYaml), false, "the config itself is not a secret: it holds none");
+        });
+
+        it("hardens Alertmanager like Prometheus, keeps its state in a volume, and publishes it only when asked", async () => {
+            await build({ alertmanager: am() });
+            const c = rec.get(CONTAINER, "obs-alertmanager");
+            const hc = c.inputs.healthcheck as Record<string, unknown>;
+            assert.deepEqual(hc.tests, ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9093/-/ready"]);
+            for (const f of ["interval", "timeout", "startPeriod"]) assert.equal(hc[f], goDuration(parseGoDuration(hc[f] as string)));
+            assert.deepEqual([c.inputs.memory, c.inputs.memorySwap], [128, 128]);
+            assert.deepEqual(c.inputs.capabilities, { drops: ["ALL"] });
+            assert.deepEqual(c.inputs.securityOpts, ["no-new-privileges:true"]);
+            assert.equal(c.inputs.user, undefined, "the image's own non-root user");
+            assert.equal(c.inputs.ports, undefined);
+            assert.deepEqual(c.inputs.volumes, [{ volumeName: "slipway-dev-obs-alertmanager", containerPath: "/alertmanager" }]);
+            assert.equal(rec.get("docker:index/volume:Volume", "obs-alertmanager-data").inputs.name, "slipway-dev-obs-alertmanager");
+            rec.clear();
+            await build({ alertmanager: am({ publishPort: 19093 }) });
+            assert.deepEqual(rec.get(CONTAINER, "obs-alertmanager").inputs.ports, [{ internal: 9093, external: 19093, ip: "127.0.0.1" }]);
+        });
+
+        it("routes by severity with the given timings, and a webhook receiver of one severity only gets that one", async () => {
+            const obs = await build({
+                alertmanager: { webhookReceivers: [{ name: "crit", url: RELAY, severity: "critical" }], groupWaitSeconds: 1, groupIntervalSeconds: 5, repeatIntervalMinutes: 1 },
+            });
+            const cfg = YAML.parse(obs.alertmanagerYaml!);
+            assert.deepEqual([cfg.route.group_wait, cfg.route.group_interval, cfg.route.repeat_interval], ["1s", "5s", "1m"]);
+            assert.deepEqual(cfg.route.routes, [
+                { receiver: "slipway-warning", matchers: ['severity="warning"'] },
+                { receiver: "slipway-critical", matchers: ['severity="critical"'] },
+            ]);
+            assert.equal(cfg.route.receiver, "slipway-critical", "an alert without a severity still reaches someone");
+            assert.deepEqual(cfg.receivers, [
+                { name: "slipway-warning" },
+                { name: "slipway-critical", slack_configs: [{ ...cfg.receivers[1].slack_configs[0], api_url_file: "/etc/alertmanager/secrets/webhook-crit.url" }] },
+            ]);
+        });
+
+        it("runs no Alertmanager unless asked, and leaves prometheus.yml without an alerting block", async () => {
+            const obs = await build({ alertmanager: am({ enabled: false }) });
+            assert.throws(() => rec.get(CONTAINER, "obs-alertmanager"));
+            assert.equal(obs.alertmanagerYaml, undefined);
+            assert.equal(YAML.parse(obs.prometheusYaml!).alerting, undefined);
+            rec.clear();
+            const bare = await build();
+            assert.equal(YAML.parse(bare.prometheusYaml!).alerting, undefined);
+            assert.equal(bare.nodes.alertmanager, undefined);
+        });
+
+        it("refuses an Alertmanager with nowhere to send, without Prometheus, or sharing a port, name or job", async () => {
+            const { Observability } = await import("../../components/observability");
+            const target = await dockerTarget();
+            const refuses = (args: Record<string, unknown>, re: RegExp) =>
+                assert.throws(() => new Observability("bad", { target, ...args }), (e: Error) => re.test(e.message) || assert.fail(e.message));
+            refuses({ alertmanager: {} }, /alertmanager.*has nowhere to send alerts.*slackWebhooks/s);
+            refuses({ prometheus: { enabled: false }, alertmanager: am() }, /alertmanager.*Prometheus is disabled/s);
+            refuses({ alertmanager: { slackWebhooks: { critical: { url: "https://example.com/x" } } } }, /slackWebhooks\.critical\.url.*not a Slack incoming-webhook URL/s);
+            refuses({ alertmanager: { slackWebhooks: { critical: { url: CRIT, channel: "Oncall Room" } } } }, /slackWebhooks\.critical\.channel/);
+            refuses({ alertmanager: { webhookReceivers: [{ name: "a", url: RELAY }, { name: "a", url: RELAY }] } }, /webhookReceivers\[1\]\.name.*used twice/s);
+            refuses({ alertmanager: { webhookReceivers: [{ name: "a", url: "relay:8080" }] } }, /webhookReceivers\[0\]\.url/);
+            refuses({ alertmanager: { webhookReceivers: [{ name: "a", url: RELAY, severity: "info" }] } }, /webhookReceivers\[0\]\.severity/);
+            refuses({ prometheus: { publishPort: 19090 }, alertmanager: am({ publishPort: 19090 }) }, /alertmanager\.publishPort.*Prometheus/s);
+            refuses({ prometheus: { scrape: ["alertmanager:9093"] }, alertmanager: am() }, /prometheus\.scrape\[0\].*alertmanager/s);
+            refuses({ alertmanager: am({ groupIntervalSeconds: 600, repeatIntervalMinutes: 5 }) }, /repeatIntervalMinutes/);
+            assert.equal(rec.resources.filter(r => r.name.startsWith("bad")).length, 0, "nothing registered");
+            // A linked service named like a job prometheus.yml defines is refused at link time.
+            const obs = await build({ alertmanager: am() });
+            const sink = obs.link({ service: "alertmanager", port: 9093 }).docker!.scrape!;
+            assert.throws(() => sink.addTargets({ service: "alertmanager", hosts: ["alertmanager-1"], port: 9093, release: "r1" }, []), /would share its job/);
+        });
+
+        it("is accepted and unused on DigitalOcean, so a program moves between targets unchanged", async () => {
+            const { normalizeObservability } = await import("../../components/observability/normalize");
+            const { doAppTarget } = await import("../../components/core/target");
+            const n = normalizeObservability("obs", { target: doAppTarget({ appName: "shop", region: "fra", environment: "prod", production: true }), alertmanager: am() });
+            assert.equal(n.alertmanager, undefined);
+        });
+    });
+
+    it("scrapes the gateway's metrics listener as the job `gateway` at /metrics, whatever metricsPath says", async () => {
+        const obs = await build({ prometheus: { scrapeGateway: "gateway:2020", metricsPath: "/internal/metrics", scrape: ["worker:9100"] } });
+        const jobs = YAML.parse(obs.prometheusYaml!).scrape_configs;
+        assert.deepEqual(jobs.map((j: any) => j.job_name), ["prometheus", "linked-services", "gateway", "worker"]);
+        assert.deepEqual(jobs[2], { job_name: "gateway", metrics_path: "/metrics", static_configs: [{ targets: ["gateway:2020"] }] });
+        const { Observability } = await import("../../components/observability");
+        const target = await dockerTarget();
+        assert.throws(() => new Observability("bad", { target, prometheus: { scrapeGateway: "gateway" } }), /scrapeGateway.*not a host:port/s);
+        assert.throws(() => new Observability("bad", { target, prometheus: { scrapeGateway: "gateway:2020", scrape: ["gateway:2020"] } }), /prometheus\.scrape\[0\].*scrapes the gateway too/s);
+        const sink = obs.link({ service: "gateway", port: 8080 }).docker!.scrape!;
+        assert.throws(() => sink.addTargets({ service: "gateway", hosts: ["gateway-1"], port: 8080, release: "r1" }, []), /would share its job/);
     });
 
     it("records the component with the generated documents as outputs", async () => {

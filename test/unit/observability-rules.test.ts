@@ -68,7 +68,7 @@ describe("Observability rule generation", () => {
 
     it("writes a service's target file: every replica host on the port, job and release labels, hosts in replica order", () => {
         const json = targetsFileJson({ service: "api", hosts: ["api-7c1d-1", "api-7c1d-2"], port: 3000, release: "7c1d" });
-        assert.deepEqual(JSON.parse(json), [{ targets: ["api-7c1d-1:3000", "api-7c1d-2:3000"], labels: { job: "api", release: "7c1d" } }]);
+        assert.deepEqual(JSON.parse(json), [{ targets: ["api-7c1d-1:3000", "api-7c1d-2:3000"], labels: { job: "api", release: "7c1d", replicas: "2" } }]);
         assert.equal(json, targetsFileJson({ service: "api", hosts: ["api-7c1d-1", "api-7c1d-2"], port: 3000, release: "7c1d" }));
         assert.ok(json.endsWith("\n"));
     });
