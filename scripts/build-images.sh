@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build Slipway's local images without any registry, cached by content hash.
 #
-#   scripts/build-images.sh [base|postgres|caddy|prometheus|api ...]   (default: all)
+#   scripts/build-images.sh [base|postgres|caddy|prometheus|alertmanager|api ...]   (default: all)
 #
 # Every tag ends in a hash of everything that went into the image (recipe files, base tag, binary),
 # so an unchanged image is found by `docker image inspect` and nothing is rebuilt: a warm run takes
@@ -11,7 +11,7 @@
 #
 # Output: a summary of tags on stdout and KEY=VALUE lines in $SLIPWAY_CACHE/images.env:
 #   SLIPWAY_IMAGE_BASE, SLIPWAY_IMAGE_POSTGRES, SLIPWAY_IMAGE_CADDY, SLIPWAY_IMAGE_PROMETHEUS,
-#   SLIPWAY_IMAGE_API. Caches (rootfs tarball, binaries, build logs) live in $SLIPWAY_CACHE.
+#   SLIPWAY_IMAGE_ALERTMANAGER, SLIPWAY_IMAGE_API. Caches (rootfs tarball, binaries, build logs) live in $SLIPWAY_CACHE.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,7 +27,7 @@ log() { echo "build-images: $*" >&2; }
 die() { log "$*"; exit 1; }
 short() { sha256sum | cut -c1-12; }
 
-ALL=(base postgres caddy prometheus api)
+ALL=(base postgres caddy prometheus alertmanager api)
 if [ "$#" -eq 0 ]; then WANT=("${ALL[@]}"); else WANT=("$@"); fi
 for w in "${WANT[@]}"; do
     case " ${ALL[*]} " in *" $w "*) ;; *) die "unknown image '$w' (known: ${ALL[*]})" ;; esac
@@ -198,6 +198,7 @@ fi
 build_base
 wants postgres && build_image postgres "slipway/postgres:15-"
 wants prometheus && build_image prometheus "slipway/prometheus:"
+wants alertmanager && build_image alertmanager "slipway/alertmanager:"
 
 for p in "${pids[@]}"; do
     what="${p%%:*}" pid="${p#*:}"
@@ -237,5 +238,5 @@ echo "Slipway images ($((SECONDS - T0)) s; env file: $ENV_FILE; aliases slipway/
 for name in "${ALL[@]}"; do
     [ -n "${TAG[$name]:-}" ] || continue
     size="$(docker image inspect -f '{{.Size}}' "${TAG[$name]}" | awk '{ printf "%.0f MB", $1 / 1e6 }')"
-    printf '  %-11s %-44s %-8s %s\n' "$name" "${TAG[$name]}" "$size" "${HOW[$name]}"
+    printf '  %-12s %-44s %-8s %s\n' "$name" "${TAG[$name]}" "$size" "${HOW[$name]}"
 done
