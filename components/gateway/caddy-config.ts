@@ -2,6 +2,9 @@
 // NormalizedGateway that do-app.ts turns into App Platform ingress rules.
 //
 // Handler order inside the edge server (each route is non-terminal until the service routes):
+//   0. the metrics path (`publicMetrics.path`, default /metrics, and below it): a JSON 404 unless
+//      the request carries `Authorization: Bearer <token>` and a token is configured (see
+//      `metricsGuard`); the token is read from a file in the config volume, never from this JSON;
 //   1. headers: security headers, X-Request-ID and `-Server`, all `deferred` so they are applied
 //      when the response is written, over whatever the upstream sent;
 //   2. CORS preflight: answered here with 204, never reaches a service (nor the rate limiter);
@@ -16,6 +19,9 @@
 //   8. 404 JSON for anything else.
 // Errors (413, 429, 502...) bypass deferred headers, so the server's `errors` routes set the
 // same headers again, immediately, and answer with a small JSON body.
+//
+// Besides the edge, two internal servers that are never published on the host: `health` (the
+// container healthcheck) and `metrics`, Caddy's own Prometheus metrics for the stack's network.
 import { createHash } from "crypto";
 import type { ServiceEndpoint } from "../core/service";
 import { NormalizedGateway, NormalizedRateLimitZone, NormalizedRoute, RateLimitKey, sortKeys } from "./normalize";
@@ -30,6 +36,8 @@ export interface CaddyMatcherSet {
     method?: string[];
     header?: HeaderMap;
     header_regexp?: Record<string, { pattern: string }>;
+    /** Keys may be a single placeholder (`{file./path}`): matches when it expands to one of the values. */
+    vars?: Record<string, string[]>;
     not?: CaddyMatcherSet[];
 }
 
@@ -108,9 +116,14 @@ export interface CaddySubroute {
     routes: CaddyRoute[];
 }
 
+/** `http.handlers.metrics`: serves the Prometheus registry of the running config. */
+export interface CaddyMetricsHandler {
+    handler: "metrics";
+}
+
 export type CaddyHandler =
     | CaddyHeadersHandler | CaddyStaticResponse | CaddyRequestBody | CaddyErrorHandler | CaddyRateLimit
-    | CaddyEncode | CaddyRewrite | CaddyReverseProxy | CaddySubroute;
+    | CaddyEncode | CaddyRewrite | CaddyReverseProxy | CaddySubroute | CaddyMetricsHandler;
 
 export interface CaddyRoute {
     match?: CaddyMatcherSet[];
@@ -167,6 +180,8 @@ export interface CaddyConfig {
             http_port: number;
             https_port: number;
             grace_period: string;
+            /** Turns on request metrics for every handler of every server (Caddy 2.10: app level, not per server). */
+            metrics?: { per_host?: boolean };
             servers: Record<string, CaddyServer>;
         };
         tls?: CaddyTlsApp;
@@ -184,6 +199,10 @@ export interface CaddyBuildOptions {
     httpsPort?: number;
     /** Internal health listener for the container health check. @default `"127.0.0.1:9180"` */
     healthListen?: string;
+    /** Internal listener serving Caddy's own metrics (the stack's network, never the host). @default `":2020"` */
+    metricsListen?: string;
+    /** The file holding the public metrics path's bearer token. @default `"/config/secrets/metrics-token"` */
+    metricsTokenFile?: string;
     /** Absolute path of the admin API's unix socket. @default `"/config/admin.sock"` */
     adminSocket?: string;
     /** Certificates and ACME state. @default `"/data/caddy"` */
@@ -206,7 +225,54 @@ export const CONTAINER = {
     configDir: "/config",
     /** In the config volume, so the loader reaches it by mounting the volume; no network path exists. */
     adminSocket: "/config/admin.sock",
+    /** Caddy's own metrics, on every interface of the container: reachable as `<gateway>:2020` on the stack's network, published nowhere. */
+    metricsPort: 2020,
+    /**
+     * The public metrics path's bearer token, in the config volume (mode 0600, Caddy's uid). The
+     * config loader writes it from its own upload before it pushes, and removes it when no token is
+     * set; Caddy reads it per request through a `{file.*}` placeholder, so no config holds it.
+     */
+    metricsTokenFile: "/config/secrets/metrics-token",
+    /** Where the loader receives the token (a secret upload) before copying it into the volume. */
+    metricsTokenUpload: "/etc/caddy/metrics-token",
 } as const;
+
+/**
+ * Caddy's own request metrics, as Caddy 2.10 exports them on the internal `metrics` listener
+ * (`<gateway>:2020`, any path). Series, each with `server` (`edge`, or the internal `health` and
+ * `metrics`) and `handler` (the Caddy handler: `reverse_proxy` is what reached a service; the
+ * outermost handler of a route chain, `subroute` with domains and `headers` without, sees every
+ * request once, with the status the client got):
+ * - `caddy_http_requests_total`, `caddy_http_request_errors_total`, `caddy_http_requests_in_flight`
+ *   (labels server, handler);
+ * - `caddy_http_request_duration_seconds` (round trip) and `caddy_http_response_duration_seconds`
+ *   (time to first byte), histograms with labels server, handler, code, method: a service that
+ *   cannot be reached is `handler="reverse_proxy", code="502"` (or 503 once health checks took it out);
+ * - `caddy_http_request_size_bytes`, `caddy_http_response_size_bytes` (same labels);
+ * - `caddy_reverse_proxy_upstreams_healthy{upstream="api-1:8080"}` (1 or 0).
+ *
+ * No `host` label: Caddy 2.10's `per_host` labels every request with the Host header the client
+ * sent, unknown hosts included, so any client could add series without bound; a gateway's domains
+ * all share one route table, so the label would tell nothing the `edge` server does not.
+ * Counters restart at zero on every config reload (a new registry per config): `rate()` and
+ * `increase()` treat that as a counter reset.
+ */
+export const CADDY_METRICS = {
+    port: CONTAINER.metricsPort,
+    /**
+     * Buckets (upper bounds, seconds) of both duration histograms: client_golang's `DefBuckets`,
+     * hard-coded in Caddy 2.10 (modules/caddyhttp/metrics.go). Latency rules should use these
+     * bounds, e.g. a P95 over 500 ms or 2 s falls on the 0.5 and 2.5 buckets (there is no 2).
+     */
+    durationBuckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as readonly number[],
+    /** Buckets (bytes) of both size histograms: `ExponentialBuckets(256, 4, 8)`, 256 B to 4 MiB. */
+    sizeBuckets: [256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304] as readonly number[],
+} as const;
+
+/** The scrape address of a docker Gateway's own metrics on the stack's network: its alias (the logical name) and the internal port. */
+export function gatewayMetricsTarget(gatewayName: string): string {
+    return `${gatewayName}:${CONTAINER.metricsPort}`;
+}
 
 /** Reloads drain the old server instances for this long; the same in both configs. */
 const GRACE_PERIOD = "10s";
@@ -338,6 +404,31 @@ function notFound(): CaddyRoute {
     return { handle: [{ handler: "static_response", status_code: 404, headers: JSON_TYPE, body: '{"error":"Not Found"}\n' }], terminal: true };
 }
 
+/**
+ * The metrics path, refused with the same JSON 404 as an unknown path (so it does not even say it
+ * exists), before CORS, rate limits and routing. With a token, a request carrying
+ * `Authorization: Bearer <token>` passes on to the routes as any other (the service checks the
+ * token again). The token is not in this JSON: `{file.<path>}` reads it per request from the
+ * file the config loader writes, so the config, its hash and the autosave hold no secret. A
+ * missing or empty file refuses everyone (the second matcher set; Go would also never deliver a
+ * header equal to "Bearer " with its trailing space). The header matcher compares with `==` and
+ * treats a leading or trailing `*` as a wildcard: tokens are checked to hold neither (normalize.ts).
+ * Caddy's path matcher ignores case, so `/METRICS` is refused too.
+ */
+function metricsGuard(n: NormalizedGateway, tokenFile: string): CaddyRoute {
+    const path = prefixPatterns(n.publicMetrics.path);
+    const refuse = notFound();
+    if (!n.publicMetrics.withToken) return { match: [{ path }], ...refuse };
+    const token = `{file.${tokenFile}}`;
+    return {
+        match: [
+            { path, not: [{ header: { Authorization: [`Bearer ${token}`] } }] },
+            { path, vars: { [token]: [""] } },
+        ],
+        ...refuse,
+    };
+}
+
 /** Immediate (not deferred) edge headers, for responses produced outside the main chain. */
 function immediateHeaders(n: NormalizedGateway): CaddyHeadersHandler {
     return { handler: "headers", response: securityHeaders(n) };
@@ -376,6 +467,15 @@ function healthServer(listen: string): CaddyServer {
     };
 }
 
+/**
+ * The internal listener that serves Caddy's metrics (see {@link CADDY_METRICS}) on any path, so
+ * Prometheus's `metrics_path` does not matter. Not published on the host: reachable from the
+ * stack's network only, where Prometheus runs.
+ */
+function metricsServer(listen: string): CaddyServer {
+    return { listen: [listen], routes: [{ handle: [{ handler: "metrics" }], terminal: true }], automatic_https: { disable: true } };
+}
+
 /** Caddy's own (non-access) log: JSON lines on stderr. */
 const runtimeLog = (): CaddyLog => ({ writer: { output: "stderr" }, encoder: { format: "json" } });
 
@@ -412,7 +512,13 @@ export function buildCaddyConfig(n: NormalizedGateway, opts: CaddyBuildOptions =
                 http_port: httpPort,
                 https_port: httpsPort,
                 grace_period: GRACE_PERIOD,
-                servers: { edge: edgeServer(n, opts, httpPort, httpsPort), health: healthServer(opts.healthListen ?? CONTAINER.healthListen) },
+                // Handler metrics without a host label: see CADDY_METRICS.
+                metrics: {},
+                servers: {
+                    edge: edgeServer(n, opts, httpPort, httpsPort),
+                    health: healthServer(opts.healthListen ?? CONTAINER.healthListen),
+                    metrics: metricsServer(opts.metricsListen ?? `:${CONTAINER.metricsPort}`),
+                },
             },
         },
     };
@@ -426,11 +532,12 @@ export function buildCaddyConfig(n: NormalizedGateway, opts: CaddyBuildOptions =
 
 /**
  * What every request to a served host goes through, in order: security headers (deferred, so
- * they land on every answer), CORS, rate limits, the body limit, compression, the routes, and a
- * JSON 404 for any path no route claims.
+ * they land on every answer), the metrics path guard, CORS, rate limits, the body limit,
+ * compression, the routes, and a JSON 404 for any path no route claims.
  */
-function handlingRoutes(n: NormalizedGateway, dial: NonNullable<CaddyBuildOptions["dial"]>): CaddyRoute[] {
+function handlingRoutes(n: NormalizedGateway, dial: NonNullable<CaddyBuildOptions["dial"]>, tokenFile: string): CaddyRoute[] {
     const inner: CaddyRoute[] = [{ handle: [{ handler: "headers", response: { ...securityHeaders(n), deferred: true } }] }];
+    inner.push(metricsGuard(n, tokenFile));
     inner.push(...corsRoutes(n, true));
     if (n.rateLimits.length) {
         const zones: Record<string, CaddyRateLimitZone> = {};
@@ -455,7 +562,7 @@ function handlingRoutes(n: NormalizedGateway, dial: NonNullable<CaddyBuildOption
 /** The public server: the handling routes (behind a host matcher when there are domains) and JSON error answers. */
 function edgeServer(n: NormalizedGateway, opts: CaddyBuildOptions, httpPort: number, httpsPort: number): CaddyServer {
     const tlsOn = n.tls !== "off";
-    const inner = handlingRoutes(n, opts.dial ?? dialAddresses);
+    const inner = handlingRoutes(n, opts.dial ?? dialAddresses, opts.metricsTokenFile ?? CONTAINER.metricsTokenFile);
     const routes: CaddyRoute[] = n.domains.length
         // Host matchers are also how automatic HTTPS learns which names need certificates.
         ? [{ match: [{ host: [...n.domains].sort() }], handle: [{ handler: "subroute", routes: inner }], terminal: true },

@@ -8,8 +8,9 @@
 //                        response-header transform rule (`http_response_headers_transform`);
 //                        Cloudflare always sends `Server: cloudflare`, so that one stays
 //   TLS               -> zone settings ssl=strict, min_tls_version=1.2, always_use_https=on
-//   WAF               -> a managed ruleset (`http_request_firewall_managed`) and a custom rule
-//                        refusing TRACE/TRACK/CONNECT (`http_request_firewall_custom`)
+//   WAF               -> a managed ruleset (`http_request_firewall_managed`) and custom rules
+//                        (`http_request_firewall_custom`) refusing TRACE/TRACK/CONNECT, and the
+//                        metrics path unless it carries the scrape token (`publicMetrics`)
 //   CORS, routing     -> App Platform ingress rules (do-app.ts)
 //   compression       -> Cloudflare compresses eligible responses on its own
 //   body size limit   -> not expressible below Cloudflare's plan limit: rejected by checkGatewayDoApp
@@ -60,6 +61,12 @@ export function pathExpression(prefix: string): string {
 function memberExpression(m: ZoneMember): string {
     const own = pathExpression(m.prefix);
     return m.exclude.length ? `(${own} and not (${m.exclude.map(pathExpression).join(" or ")}))` : own;
+}
+
+/** The metrics path and below, lowercased on both sides (Caddy's path matcher ignores case too). */
+export function metricsPathExpression(path: string): string {
+    const p = path.toLowerCase();
+    return `(lower(http.request.uri.path) eq ${quote(p)} or starts_with(lower(http.request.uri.path), ${quote(p + "/")}))`;
 }
 
 export function hostExpression(domains: readonly string[]): string {
@@ -116,7 +123,29 @@ export function zoneSettings(n: NormalizedGateway): ZoneSettingSpec[] {
     return settings;
 }
 
-export function rulesets(n: NormalizedGateway, waf: "cloudflare" | "free" | "none"): RulesetSpec[] {
+/**
+ * Blocks the metrics path on the gateway's hosts, unless a token is given and the request carries
+ * `Authorization: Bearer <token>` (Cloudflare's header values are compared exactly; names are
+ * lowercase). The token makes the expression a secret: the preview shows it as `[secret]`. A
+ * plain block (Cloudflare's 403 page), as the method rule: a custom response is not on every plan.
+ */
+export function metricsRule(n: NormalizedGateway, token?: pulumi.Input<string>): RulesetRule {
+    const base = `${hostExpression(n.domains)} and ${metricsPathExpression(n.publicMetrics.path)}`;
+    return {
+        ref: ruleRef(n.name, "metrics"),
+        description: token === undefined
+            ? `Metrics (${n.publicMetrics.path}) are not public`
+            : `Metrics (${n.publicMetrics.path}) only with the scrape token`,
+        // Bearer tokens hold no quote or backslash (normalize.ts checks), so quoting is exact.
+        expression: token === undefined
+            ? base
+            : pulumi.secret(pulumi.output(token).apply(t => `${base} and not any(http.request.headers["authorization"][*] eq ${quote(`Bearer ${t}`)})`)),
+        action: "block",
+        enabled: true,
+    };
+}
+
+export function rulesets(n: NormalizedGateway, waf: "cloudflare" | "free" | "none", metricsToken?: pulumi.Input<string>): RulesetSpec[] {
     const hosts = hostExpression(n.domains);
     const out: RulesetSpec[] = [];
     if (n.rateLimits.length) {
@@ -149,7 +178,7 @@ export function rulesets(n: NormalizedGateway, waf: "cloudflare" | "free" | "non
         phase: "http_request_firewall_custom",
         name: `slipway ${n.name} custom firewall`,
         description: `Custom firewall rules for Gateway "${n.name}"`,
-        rules: [{
+        rules: [metricsRule(n, metricsToken), {
             ref: ruleRef(n.name, "methods"),
             description: "An API has no use for TRACE, TRACK or CONNECT",
             expression: `${hosts} and (http.request.method in {"CONNECT" "TRACE" "TRACK"})`,
@@ -204,7 +233,7 @@ export interface CloudflareZoneResources {
  */
 export function createCloudflareZone(
     name: string, parent: pulumi.Resource, n: NormalizedGateway, cf: GatewayCloudflareArgs, provider?: pulumi.ProviderResource,
-    t: GatewayCloudflareTransform = {},
+    t: GatewayCloudflareTransform = {}, metricsToken?: pulumi.Input<string>,
 ): CloudflareZoneResources {
     if (!n.domains.length || !(cf.manageZone ?? DEFAULTS.cloudflare.manageZone)) return { zoneSettings: [], rulesets: [] };
     const zoneSettingsCreated = zoneSettings(n).map(s => new cloudflare.ZoneSetting(...transform(t.zoneSetting, `${name}-cf-${s.settingId.replace(/_/g, "-")}`, {
@@ -212,7 +241,7 @@ export function createCloudflareZone(
         settingId: s.settingId,
         value: s.value,
     }, { parent, provider })));
-    const rulesetsCreated = rulesets(n, cf.wafManagedRuleset ?? DEFAULTS.cloudflare.wafManagedRuleset).map(r => new cloudflare.Ruleset(...transform(t.ruleset, `${name}-cf-${r.suffix}`, {
+    const rulesetsCreated = rulesets(n, cf.wafManagedRuleset ?? DEFAULTS.cloudflare.wafManagedRuleset, metricsToken).map(r => new cloudflare.Ruleset(...transform(t.ruleset, `${name}-cf-${r.suffix}`, {
         zoneId: cf.zoneId,
         kind: "zone",
         phase: r.phase,

@@ -5,7 +5,7 @@ import type { DoAppTarget } from "../core/target";
 import type { AppIngressRuleSpec, AppPart } from "../targets/app-spec";
 import { CLOUDFLARE_PERIODS, CloudflareZoneResources, GatewayCloudflareTransform, createCloudflareZone, periodLabel } from "./cloudflare";
 import type { GatewayArgs, GatewayCloudflareArgs } from "./index";
-import { NormalizedCors, NormalizedGateway, isLocalHost } from "./normalize";
+import { DEFAULTS, NormalizedCors, NormalizedGateway, isLocalHost } from "./normalize";
 
 /**
  * `transform` keys of the do-app target (see `GatewayArgs.transform`): the Cloudflare zone's
@@ -69,11 +69,12 @@ export function createGatewayDoApp(
     cf: GatewayCloudflareArgs | undefined,
     target: DoAppTarget,
     t: GatewayDoAppTransform = {},
+    metricsToken?: pulumi.Input<string>,
 ): GatewayDoAppResources {
     const appPart = gatewayAppSpec(name, n);
     const provider = target.providers?.cloudflare;
     const edgeRecords = cf ? n.domains.map(hostname => ({ zoneId: cf.zoneId, hostname, proxied: true })) : [];
-    const zone = cf ? createCloudflareZone(name, parent, n, cf, provider, t) : { zoneSettings: [], rulesets: [] };
+    const zone = cf ? createCloudflareZone(name, parent, n, cf, provider, t, metricsToken) : { zoneSettings: [], rulesets: [] };
     return { appPart, edgeRecords, url: n.domains[0] ? `https://${n.domains[0]}` : undefined, ...zone };
 }
 
@@ -109,6 +110,14 @@ export function checkGatewayDoApp(name: string, args: GatewayArgs & { target: Do
         invalid(ctx, "accessLog.file", "App Platform has no writable log files; access logs are its runtime logs", "remove accessLog.file on do-app");
     }
     checkCloudflare(ctx, args.cloudflare, n.domains);
+    // The metrics path is guarded by a rule in the Cloudflare zone; without one, asking for it would
+    // leave a stack believing the path is closed while the App serves it.
+    if (args.publicMetrics !== undefined && !(n.domains.length && (args.cloudflare?.manageZone ?? DEFAULTS.cloudflare.manageZone))) {
+        invalid(ctx, "publicMetrics", n.domains.length
+            ? "is enforced by a Cloudflare rule, and cloudflare.manageZone is false, so nothing would guard the path"
+            : "is enforced by a Cloudflare rule on the gateway's domains, and there are none, so nothing would guard the path",
+        "add domains and cloudflare (with manageZone), or remove publicMetrics and have the service refuse the path without its token");
+    }
 }
 
 /** Domains on do-app are served through Cloudflare: its zone is required with them, and only then. */

@@ -36,12 +36,31 @@ export interface LoaderScriptOptions {
     marker: string;
     attempts: number;
     delaySeconds: number;
+    /**
+     * The public metrics path's token file, prepared before the push: copied from `source` (the
+     * loader's upload) to `file` (owner-only, atomically, in Caddy's config volume), or `file`
+     * removed when there is no `source`, so a token that was turned off does not stay on disk.
+     * Left alone when not given.
+     */
+    tokenFile?: { source?: string; file: string };
 }
 
 const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** Shell commands that install (or remove) the token file; they fail as a whole. */
+function tokenFileCommands(t: NonNullable<LoaderScriptOptions["tokenFile"]>): string {
+    if (!t.file.startsWith("/") || t.file.endsWith("/")) throw new Error(`loaderScript: tokenFile.file must be an absolute file path, got ${JSON.stringify(t.file)}`);
+    if (t.source === undefined) return `rm -f ${sq(t.file)}`;
+    const dir = t.file.replace(/\/[^/]+$/, "") || "/";
+    const tmp = `${dir}/.${t.file.slice(dir.length + 1)}.new`;
+    // umask 077: the copy is readable by the loader's (Caddy's) uid only; the rename is atomic, so
+    // Caddy never reads half a token.
+    return `umask 077 && mkdir -p ${sq(dir)} && rm -f ${sq(tmp)} && cp ${sq(t.source)} ${sq(tmp)} && mv -f ${sq(tmp)} ${sq(t.file)}`;
+}
+
 /**
- * The config loader's program (POSIX sh; `caddy` on PATH). Unless its marker exists, it runs
+ * The config loader's program (POSIX sh; `caddy` on PATH). Unless its marker exists, it first
+ * installs or removes the metrics token file (`tokenFile`; a failure there pushes nothing), then runs
  * `caddy reload` until Caddy takes the config: a connection failure (Caddy not up yet) is retried up
  * to `attempts` times, a rejection (HTTP 4xx: an invalid config, which Caddy refuses while it keeps
  * serving the previous one) is final. On success it writes the marker. Either way it then idles
@@ -56,11 +75,16 @@ export function loaderScript(o: LoaderScriptOptions): string {
     if (!Number.isInteger(o.attempts) || o.attempts < 1) throw new Error(`loaderScript: attempts must be a whole number >= 1, got ${o.attempts}`);
     if (!(o.delaySeconds > 0)) throw new Error(`loaderScript: delaySeconds must be > 0, got ${o.delaySeconds}`);
     const marker = sq(o.marker);
+    const prepare = o.tokenFile ? [
+        `elif ! { ${tokenFileCommands(o.tokenFile)}; }; then`,
+        `  log ${sq(`could not ${o.tokenFile.source === undefined ? "remove" : "write"} the metrics token file ${o.tokenFile.file}; not pushing`)} >&2`,
+    ] : [];
     return [
         "log() { echo \"config-loader: $*\"; }",
         "trap 'exit 0' TERM INT",
         `if [ -f ${marker} ]; then`,
         "  log 'this revision was loaded before; not pushing it again'",
+        ...prepare,
         "else",
         "  n=0",
         "  while :; do",
@@ -154,8 +178,12 @@ export interface GatewayDockerResources {
  * Hardening, and why not more: Caddy listens on 8080/8443 inside, so it runs as a non-root user
  * with every capability dropped. The root filesystem stays writable because Docker refuses uploads
  * (`docker cp`) into a read-only rootfs; /data is a volume (certificates) or a tmpfs (no TLS). The
- * loader has no network at all and mounts the config volume read-only (connecting to a unix socket
- * needs no write access to the filesystem).
+ * loader has no network at all; it mounts the config volume writable, as the one that writes the
+ * metrics token file there (see `publicMetrics`).
+ *
+ * Metrics: Caddy also serves its own metrics on an internal listener, `:2020` in the container,
+ * reachable as `${name}:2020` on the target's network and published on no host port (see
+ * `CADDY_METRICS`). That listener has no token: anything on the stack's network may read it.
  */
 export function createGatewayDocker(
     name: string,
@@ -165,6 +193,7 @@ export function createGatewayDocker(
     image: pulumi.Input<string> | undefined,
     upstreams: pulumi.Resource[] = [],
     t: GatewayDockerTransform = {},
+    metricsToken?: pulumi.Input<string>,
 ): GatewayDockerResources {
     const labelMap: Record<string, string> = { ...target.labels, "slipway.component": "Gateway", "slipway.name": name };
     const b: Build = { name, n, target, labelMap, opts: { parent, provider: target.provider }, t };
@@ -176,7 +205,7 @@ export function createGatewayDocker(
     // differ on every run and replace Caddy on every `up`.
     const remote = new docker.RemoteImage(...transform(t.image, `${name}-image`, { name: image ?? DEFAULTS.image, keepLocally: true }, b.opts));
     const container = caddyContainer(b, remote, v, bootstrapJson);
-    const loader = configLoader(b, remote, v.configVolume, caddyJson, revision, [container, ...upstreams]);
+    const loader = configLoader(b, remote, v.configVolume, caddyJson, revision, [container, ...upstreams], metricsToken);
     return {
         image: remote, container, loader, configVolume: v.configVolume, dataVolume: v.dataVolume, logVolume: v.logVolume,
         caddyJson, bootstrapJson, configRevision: revision, url: gatewayUrl(n, target),
@@ -291,11 +320,23 @@ function caddyContainer(b: Build, remote: docker.RemoteImage, v: CaddyVolumes, b
     }));
 }
 
-/** The loader that pushes this config revision into the running Caddy, after `dependsOn`. */
+/**
+ * The loader that pushes this config revision into the running Caddy, after `dependsOn`. With a
+ * metrics token it also receives the token (a secret upload of its own, so the config upload stays
+ * readable in a preview and in `synth`) and writes it into the config volume before the push.
+ * The token is not part of the revision: a new token alone replaces this loader in place (same
+ * logical name), and the replacement writes it and pushes the unchanged config, which Caddy takes
+ * as a no-op; Caddy reads the file per request, so the new token applies at once.
+ */
 function configLoader(
     b: Build, remote: docker.RemoteImage, configVolume: docker.Volume, caddyJson: string, revision: string, dependsOn: pulumi.Resource[],
+    metricsToken: pulumi.Input<string> | undefined,
 ): docker.Container {
     const loaderLabels = labelList({ ...b.labelMap, "slipway.role": "config-loader", "slipway.config-revision": revision });
+    const uploads: docker.types.input.ContainerUpload[] = [{ file: CONTAINER.configPath, content: caddyJson, permissions: "0444" }];
+    if (metricsToken !== undefined) {
+        uploads.push({ file: CONTAINER.metricsTokenUpload, content: pulumi.secret(metricsToken), permissions: "0444" });
+    }
     return new docker.Container(...transform(b.t.loader, `${b.name}-config-${revision}`, {
         // The same image: `caddy reload` then speaks the running Caddy's admin API version.
         image: remote.imageId,
@@ -306,17 +347,20 @@ function configLoader(
             marker: CONFIG_LOADER.marker,
             attempts: CONFIG_LOADER.attempts,
             delaySeconds: CONFIG_LOADER.delaySeconds,
+            tokenFile: { source: metricsToken === undefined ? undefined : CONTAINER.metricsTokenUpload, file: CONTAINER.metricsTokenFile },
         })],
         // No owner/group: the provider's owner path breaks for a numeric `user`. Root-owned 0444 is
-        // readable by the Caddy uid.
-        uploads: [{ file: CONTAINER.configPath, content: caddyJson, permissions: "0444" }],
+        // readable by the Caddy uid (the loader runs nothing else).
+        uploads,
         // Caddy's uid: its socket is mode 0200, owned by that uid.
         user: CADDY_USER,
         capabilities: { drops: ["ALL"] },
         securityOpts: ["no-new-privileges:true"],
         ...memoryLimit(LOADER_MEMORY_MIB),
         networkMode: "none",
-        volumes: [{ volumeName: configVolume.name, containerPath: CONTAINER.configDir, readOnly: true }],
+        // Writable: the loader installs (or removes) the metrics token file there. Reaching the
+        // admin socket alone would need no write access.
+        volumes: [{ volumeName: configVolume.name, containerPath: CONTAINER.configDir }],
         labels: loaderLabels,
         healthcheck: {
             tests: ["CMD", "test", "-f", CONFIG_LOADER.marker],

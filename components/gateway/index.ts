@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { SlipwayConfigError } from "../core/errors";
 import type { Routable } from "../core/service";
 import type { EdgeRecord } from "../core/edge";
 import { Target, unknownTarget } from "../core/target";
@@ -7,9 +8,10 @@ import type { GatewayDockerResources, GatewayDockerTransform } from "./docker";
 import { checkGatewayDocker, createGatewayDocker } from "./docker";
 import type { GatewayDoAppResources, GatewayDoAppTransform } from "./do-app";
 import { checkGatewayDoApp, createGatewayDoApp } from "./do-app";
-import { NormalizedGateway, normalizeGateway } from "./normalize";
+import { gatewayMetricsTarget } from "./caddy-config";
+import { METRICS_TOKEN_FIX, NormalizedGateway, metricsTokenProblem, normalizeGateway } from "./normalize";
 
-export { buildCaddyConfig, renderCaddyJson } from "./caddy-config";
+export { buildCaddyConfig, renderCaddyJson, CADDY_METRICS, gatewayMetricsTarget } from "./caddy-config";
 export type { CaddyConfig, CaddyBuildOptions } from "./caddy-config";
 export { normalizeGateway, DEFAULTS as GATEWAY_DEFAULTS } from "./normalize";
 export type { NormalizedGateway } from "./normalize";
@@ -160,6 +162,36 @@ export interface GatewayAccessLogArgs {
 }
 
 /**
+ * The metrics path of the services behind the gateway (seed: the API serves Prometheus metrics at
+ * `GET /metrics` and, in production, wants a bearer token). The catch-all route would proxy it to
+ * the public, so the gateway refuses it for everyone unless a token is given here; with a token,
+ * only requests carrying exactly `Authorization: Bearer <token>` pass, and go on to the routes as
+ * any other request (the service checks the token too: give it the same one).
+ */
+export interface GatewayPublicMetricsArgs {
+    /**
+     * The path refused at the edge, and everything below it (segment-wise, as a route prefix).
+     * Caddy matches it whatever the case; Cloudflare compares it lowercased.
+     * @default `"/metrics"`
+     * @example `"/internal/metrics"`
+     */
+    path?: string;
+    /**
+     * Let requests with `Authorization: Bearer <token>` through: the token an outside Prometheus
+     * scrapes with (`authorization: { credentials: ... }` in its scrape config). A secret: 32 to
+     * 512 characters of letters, digits, `-._~+/` (then `=` padding); a plain string is refused in
+     * production. It never appears in a generated file: on docker the config loader writes it into
+     * Caddy's config volume (mode 0600) and Caddy reads it per request through a `{file.*}`
+     * placeholder, so the Caddy JSON, its revision hash and `caddyJson` carry only the file's path;
+     * on do-app it is part of a Cloudflare custom rule's expression (a secret input; the rule's
+     * expression shows as `[secret]` in previews). Rotating it re-pushes the config, no restart.
+     * @default none: the path is refused for everyone
+     * @example `new random.RandomPassword("metrics-token", { length: 48, special: false }).result`
+     */
+    allowWithToken?: pulumi.Input<string>;
+}
+
+/**
  * Per child resource, args to merge over the ones Gateway builds, or a function that edits copies
  * of them and of the resource options (see `Transform` in core/transform.ts). Keys of both
  * targets: docker `image`, `container`, `loader`, `volume`; do-app `zoneSetting`, `ruleset`.
@@ -258,6 +290,18 @@ export interface GatewayArgs {
      */
     cloudflare?: GatewayCloudflareArgs;
     /**
+     * The services' metrics path on the public gateway: refused (a JSON 404 from Caddy, a block
+     * from Cloudflare) unless `allowWithToken` is set and the request carries that token.
+     * Docker: Caddy refuses it before CORS, rate limits and routing, on every domain. do-app: a rule
+     * in the zone's custom firewall ruleset, so it needs `cloudflare` with `manageZone` (setting
+     * `publicMetrics` without them is an error). Requests to the App's own `*.ondigitalocean.app`
+     * URL do not pass Cloudflare (as for rate limits and WAF): the service must refuse the path
+     * without its token itself.
+     * @default `{ path: "/metrics" }`: refused for everyone
+     * @example `{ allowWithToken: metricsToken.result }`
+     */
+    publicMetrics?: GatewayPublicMetricsArgs;
+    /**
      * Transform how this component creates its underlying resources, for what the args above do
      * not cover: per child, args merged over the component's (shallow), or a function editing
      * copies of the args and options in place. Docker: `image`, `container` (Caddy), `loader`
@@ -318,6 +362,14 @@ export class Gateway extends pulumi.ComponentResource implements AppContributor 
     readonly appDependencies?: readonly unknown[];
     /** do-app with `cloudflare`: the records a `CloudflareEdge` points at the App. */
     readonly edgeRecords?: readonly EdgeRecord[];
+    /**
+     * Docker: where Prometheus scrapes Caddy's own metrics, `<name>:2020` (the container's alias on
+     * the stack's network; the port is published nowhere). Request counts and durations per server,
+     * handler, status code and method; upstream health per replica. See `CADDY_METRICS` for the
+     * series and the histogram buckets. `gatewayMetricsTarget(name)` gives the same address before the
+     * Gateway exists (an Observability built first). Undefined on do-app (no Caddy).
+     */
+    readonly metricsTarget?: string;
     /** The underlying resources this component created: the ones `transform` reaches. */
     readonly nodes: GatewayNodes;
 
@@ -325,10 +377,11 @@ export class Gateway extends pulumi.ComponentResource implements AppContributor 
         const n = validateGateway(name, args);
         super("slipway:gateway:Gateway", name, {}, opts);
         this.routes = n.routes;
+        const metricsToken = scrapeToken(name, args.publicMetrics?.allowWithToken);
         switch (args.target.kind) {
             case "docker": {
                 const upstreams = args.routes.map(r => r.service).filter((x): x is typeof x & pulumi.Resource => pulumi.Resource.isInstance(x));
-                const d = createGatewayDocker(name, this, n, args.target, args.image, upstreams, args.transform);
+                const d = createGatewayDocker(name, this, n, args.target, args.image, upstreams, args.transform, metricsToken);
                 this.nodes = {
                     image: d.image, container: d.container, loader: d.loader,
                     configVolume: d.configVolume, dataVolume: d.dataVolume, logVolume: d.logVolume,
@@ -336,11 +389,12 @@ export class Gateway extends pulumi.ComponentResource implements AppContributor 
                 };
                 this.caddyJson = d.caddyJson;
                 this.configRevision = d.configRevision;
+                this.metricsTarget = gatewayMetricsTarget(name);
                 this.url = pulumi.output(d.url);
                 break;
             }
             case "do-app": {
-                const d = createGatewayDoApp(name, this, n, args.cloudflare, args.target, args.transform);
+                const d = createGatewayDoApp(name, this, n, args.cloudflare, args.target, args.transform, metricsToken);
                 this.nodes = { zoneSettings: d.zoneSettings, rulesets: d.rulesets };
                 this.appPart = d.appPart;
                 this.appDependencies = args.routes.map(r => r.service);
@@ -350,6 +404,24 @@ export class Gateway extends pulumi.ComponentResource implements AppContributor 
             }
             default: unknownTarget(args.target);
         }
-        this.registerOutputs({ url: this.url, routes: n.routes.map(r => ({ pathPrefix: r.pathPrefix, service: r.service.name })) });
+        this.registerOutputs({
+            url: this.url,
+            routes: n.routes.map(r => ({ pathPrefix: r.pathPrefix, service: r.service.name })),
+            ...(this.metricsTarget !== undefined && { metricsTarget: this.metricsTarget }),
+        });
     }
+}
+
+/**
+ * The scrape token as both targets use it: always a secret, and checked once its value is known
+ * (a plain string was checked by normalizeGateway already). A bad generated value fails the update
+ * at the first resource that reads it, with the same message, never quoting the token.
+ */
+function scrapeToken(name: string, token: pulumi.Input<string> | undefined): pulumi.Output<string> | undefined {
+    if (token === undefined) return undefined;
+    return pulumi.secret(pulumi.output(token).apply(t => {
+        const problem = metricsTokenProblem(t);
+        if (problem) throw new SlipwayConfigError(`Gateway "${name}"`, "publicMetrics.allowWithToken", problem, METRICS_TOKEN_FIX);
+        return t;
+    }));
 }

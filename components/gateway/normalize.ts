@@ -43,7 +43,9 @@ export const DEFAULTS = {
     accessLog: { stdout: true, rollSizeMb: 100, rollKeep: 5, rollKeepDays: 30 },
     rateLimitKey: "ip",
     cloudflare: { manageZone: true, wafManagedRuleset: "cloudflare" as const },
+    publicMetrics: { path: "/metrics" },
 } as const;
+
 
 export type TlsMode = "auto" | "internal" | "off";
 export type Encoding = "zstd" | "gzip";
@@ -106,6 +108,13 @@ export interface NormalizedAccessLog {
     rollKeepDays: number;
 }
 
+export interface NormalizedPublicMetrics {
+    /** Normalized like a route prefix; it and everything below it are refused without the token. */
+    path: string;
+    /** Whether a token lets requests through (the token itself never enters the normalized gateway). */
+    withToken: boolean;
+}
+
 export interface NormalizedGateway {
     name: string;
     /** Longest prefix first: the order both Caddy and App Platform must match in. */
@@ -126,6 +135,7 @@ export interface NormalizedGateway {
     accessLog?: NormalizedAccessLog;
     upstream: NormalizedUpstream;
     publishPorts: { http: number; https?: number };
+    publicMetrics: NormalizedPublicMetrics;
     production: boolean;
 }
 
@@ -213,8 +223,45 @@ export function normalizeGateway(name: string, args: GatewayArgs): NormalizedGat
         accessLog: normalizeAccessLog(ctx, args.accessLog),
         upstream: normalizeUpstream(ctx, args.upstream),
         publishPorts: normalizePublishPorts(ctx, args, tls),
+        publicMetrics: normalizePublicMetrics(ctx, args.publicMetrics, target.production),
         production: target.production,
     };
+}
+
+/** RFC 6750's b64token: what may follow "Bearer " in a header, with no `*` (Caddy's header matcher reads it as a wildcard). */
+const BEARER_TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
+export const METRICS_TOKEN_LENGTH = { min: 32, max: 512 } as const;
+
+/**
+ * What is wrong with a metrics token, or undefined. Never quotes the token. Also run on a secret's
+ * value once it is known (index.ts), since a `pulumi.Output` cannot be read here.
+ */
+export function metricsTokenProblem(token: unknown): string | undefined {
+    if (typeof token !== "string") return "is not a string";
+    const { min, max } = METRICS_TOKEN_LENGTH;
+    if (token.length < min || token.length > max) return `is ${token.length} characters long; a scrape token has ${min} to ${max}`;
+    if (!BEARER_TOKEN.test(token)) return "has characters a bearer token cannot carry (letters, digits and - . _ ~ + / only, then = padding)";
+    return undefined;
+}
+
+export const METRICS_TOKEN_FIX = `generate one, e.g. a random.RandomPassword with { length: 48, special: false }, and pass its result (a secret)`;
+
+/** The public metrics path and whether a token opens it. A plain-text token is refused in production. */
+function normalizePublicMetrics(ctx: ErrorContext, a: GatewayArgs["publicMetrics"], production: boolean): NormalizedPublicMetrics {
+    const path = a?.path === undefined ? DEFAULTS.publicMetrics.path : normalizePrefix(ctx, "publicMetrics.path", a.path);
+    if (path === "/") {
+        invalid(ctx, "publicMetrics.path", `"/" would refuse every request without the token`, `use the path the services serve metrics on, e.g. "/metrics"`);
+    }
+    const token = a?.allowWithToken;
+    if (typeof token === "string") {
+        const problem = metricsTokenProblem(token);
+        if (problem) invalid(ctx, "publicMetrics.allowWithToken", problem, METRICS_TOKEN_FIX);
+        if (production) {
+            invalid(ctx, "publicMetrics.allowWithToken", "is plain text in a production program, so it would sit in the program or the stack file",
+                `pass a secret: a random.RandomPassword's result, pulumi.secret(...), or { secret: <configKey> } in the stack file`);
+        }
+    }
+    return { path, withToken: token !== undefined };
 }
 
 /** The TLS mode, defaulted from the domains: "auto" (ACME) for public names, "off" for none or local ones. */

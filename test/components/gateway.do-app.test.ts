@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { Recorder, valueOf } from "../../components/testing/recorder";
+import { Recorder, isSecretValue, redact, valueOf } from "../../components/testing/recorder";
 import { AppPart, toApiSpec } from "../../components/targets/app-spec";
 import { doTarget, freshRecorder } from "../helpers/harness";
 import { appSpecErrors, upperCaseKeys } from "../helpers/do-schema";
@@ -10,6 +10,8 @@ const ZONE_SETTING = "cloudflare:index/zoneSetting:ZoneSetting";
 const RULESET = "cloudflare:index/ruleset:Ruleset";
 const DNS = "cloudflare:index/dnsRecord:DnsRecord";
 const GATEWAY = "slipway:gateway:Gateway";
+/** A zone id as Cloudflare's API gives it: 32 hex digits (a domain name or a made-up id is refused). */
+const ZONE = "023e105f4ecef8ad9ca31a8372d0c353";
 
 const servicePart = (name: string): AppPart => ({
     owner: `ApiService "${name}"`,
@@ -24,7 +26,7 @@ function doArgs(target: any, extra: Record<string, unknown> = {}) {
     return {
         ...args,
         cors: { allowOrigins: ["https://app.example.com", "https://admin.example.com"], allowCredentials: true, maxAgeSeconds: 3600 },
-        cloudflare: { zoneId: "zone-123" },
+        cloudflare: { zoneId: ZONE },
         ...extra,
     };
 }
@@ -78,8 +80,8 @@ describe("Gateway on do-app", () => {
         const { gw } = await build();
         assert.deepEqual(gw.appPart!.domainNames, [{ name: "api.example.com", type: "PRIMARY" }, { name: "api.example.net", type: "ALIAS" }]);
         assert.deepEqual(gw.edgeRecords, [
-            { zoneId: "zone-123", hostname: "api.example.com", proxied: true },
-            { zoneId: "zone-123", hostname: "api.example.net", proxied: true },
+            { zoneId: ZONE, hostname: "api.example.com", proxied: true },
+            { zoneId: ZONE, hostname: "api.example.net", proxied: true },
         ]);
         assert.equal(await valueOf(gw.url), "https://api.example.com");
         assert.equal(rec.ofType(DNS).length, 0, "the records need the App: CloudflareEdge creates them, not the gateway");
@@ -96,7 +98,7 @@ describe("Gateway on do-app", () => {
         assert.deepEqual(byId.security_header!.value, {
             strict_transport_security: { enabled: true, max_age: 31536000, include_subdomains: true, preload: false, nosniff: true },
         });
-        assert.ok(rec.ofType(ZONE_SETTING).every(r => r.inputs.zoneId === "zone-123"));
+        assert.ok(rec.ofType(ZONE_SETTING).every(r => r.inputs.zoneId === ZONE));
     });
 
     it("carries the gateway's own HSTS policy into Cloudflare's security_header, keyed as the API reads it", async () => {
@@ -150,7 +152,8 @@ describe("Gateway on do-app", () => {
         assert.equal(managed.rules[0].actionParameters.id, "efb7b8c949ac4650a09736fc376e9aee");
         const custom = rec.get(RULESET, "edge-cf-waf-custom").inputs as Record<string, any>;
         assert.equal(custom.phase, "http_request_firewall_custom");
-        assert.match(custom.rules[0].expression, /http\.request\.method in \{"CONNECT" "TRACE" "TRACK"\}/);
+        assert.deepEqual(custom.rules.map((r: any) => r.ref), ["slipway_edge_metrics", "slipway_edge_methods"]);
+        assert.match(custom.rules[1].expression, /http\.request\.method in \{"CONNECT" "TRACE" "TRACK"\}/);
         const headers = rec.get(RULESET, "edge-cf-headers").inputs as Record<string, any>;
         assert.equal(headers.phase, "http_response_headers_transform");
         assert.deepEqual(headers.rules[0].actionParameters.headers["X-Frame-Options"], { operation: "set", value: "DENY" });
@@ -160,19 +163,71 @@ describe("Gateway on do-app", () => {
     });
 
     it("uses the Free Managed Ruleset or none when asked, and leaves the zone alone without manageZone", async () => {
-        await build({ cloudflare: { zoneId: "zone-123", wafManagedRuleset: "free" } });
+        await build({ cloudflare: { zoneId: ZONE, wafManagedRuleset: "free" } });
         assert.equal((rec.get(RULESET, "edge-cf-waf-managed").inputs as any).rules[0].actionParameters.id, "77454fe2d30c4220b5701f6fdfb893ba");
         rec.clear();
         const target = await doTarget();
         const { Gateway } = await import("../../components/gateway");
-        new Gateway("nowaf", doArgs(target, { cloudflare: { zoneId: "zone-123", wafManagedRuleset: "none" } }) as any);
+        new Gateway("nowaf", doArgs(target, { cloudflare: { zoneId: ZONE, wafManagedRuleset: "none" } }) as any);
         await rec.settle();
         assert.deepEqual(rec.ofType(RULESET).map(r => r.name).sort(), ["nowaf-cf-headers", "nowaf-cf-ratelimit", "nowaf-cf-waf-custom"]);
         rec.clear();
-        const gw = new Gateway("quiet", doArgs(target, { cloudflare: { zoneId: "zone-123", manageZone: false } }) as any);
+        const gw = new Gateway("quiet", doArgs(target, { cloudflare: { zoneId: ZONE, manageZone: false } }) as any);
         await rec.settle();
         assert.equal(rec.ofType(RULESET).length + rec.ofType(ZONE_SETTING).length, 0);
         assert.equal(gw.edgeRecords!.length, 2, "DNS records are still asked for");
+    });
+
+    describe("the public metrics path", () => {
+        const metricsRule = () => (redact(rec.get(RULESET, "edge-cf-waf-custom").inputs.rules, true) as any[]).find((r: any) => r.ref === "slipway_edge_metrics");
+        const hostsAndPath = '(http.host in {"api.example.com" "api.example.net"}) and '
+            + '(lower(http.request.uri.path) eq "/metrics" or starts_with(lower(http.request.uri.path), "/metrics/"))';
+
+        it("is blocked on the gateway's hosts by default, by a plain custom firewall rule", async () => {
+            await build();
+            const rule = metricsRule();
+            assert.equal(rule.expression, hostsAndPath);
+            assert.equal(rule.action, "block");
+            assert.equal(rule.actionParameters, undefined, "Cloudflare's own block page: a custom response is not on every plan");
+            assert.equal(rule.enabled, true);
+        });
+
+        it("lets through exactly `Authorization: Bearer <token>`, the token a secret input that no description holds", async () => {
+            const token = "s3cr3tScrapeToken0123456789abcdefXYZ";
+            await build({ publicMetrics: { path: "/Internal/Metrics", allowWithToken: pulumi.secret(token) } });
+            const custom = rec.get(RULESET, "edge-cf-waf-custom");
+            const rule = (redact(custom.inputs.rules, true) as any[]).find((r: any) => r.ref === "slipway_edge_metrics");
+            assert.equal(rule.expression, '(http.host in {"api.example.com" "api.example.net"}) and '
+                + '(lower(http.request.uri.path) eq "/internal/metrics" or starts_with(lower(http.request.uri.path), "/internal/metrics/"))'
+                + ` and not any(http.request.headers["authorization"][*] eq "Bearer ${token}")`);
+            // As sent to the engine: the expression alone is a secret, the rest of the rule stays readable.
+            const wire = (custom.wire as any).rules.find((r: any) => r.ref === "slipway_edge_metrics");
+            assert.ok(isSecretValue(wire.expression), "the expression is sent as a secret");
+            assert.equal(wire.action, "block");
+            assert.ok(!JSON.stringify({ ...wire, expression: undefined }).includes(token));
+            assert.ok(!JSON.stringify(rec.resources.map(r => redact(r.wire))).includes(token), "nothing but that secret carries it");
+            // Nothing of it reaches the App spec.
+            const { gw } = await build({ publicMetrics: { allowWithToken: pulumi.secret(token) } });
+            assert.ok(!JSON.stringify(gw.appPart).includes(token));
+        });
+
+        it("takes a plain token outside production too (a dev stack), and still sends it as a secret", async () => {
+            const target = await doTarget("staging", false);
+            const { Gateway } = await import("../../components/gateway");
+            new Gateway("edge", doArgs(target, { publicMetrics: { allowWithToken: "plainButLongEnoughToken_0123456789" } }) as any);
+            await rec.settle();
+            const wire = (rec.get(RULESET, "edge-cf-waf-custom").wire as any).rules[0];
+            assert.ok(isSecretValue(wire.expression));
+        });
+
+        it("is refused without a Cloudflare zone to enforce it in", async () => {
+            const target = await doTarget();
+            const { Gateway } = await import("../../components/gateway");
+            assert.throws(() => new Gateway("edge", { target, routes: [{ pathPrefix: "/", service: svc("core") }], publicMetrics: {} }),
+                /Gateway "edge": publicMetrics: is enforced by a Cloudflare rule on the gateway's domains, and there are none.*Fix: add domains and cloudflare/);
+            assert.throws(() => new Gateway("edge", doArgs(target, { cloudflare: { zoneId: ZONE, manageZone: false }, publicMetrics: {} }) as any),
+                /publicMetrics: is enforced by a Cloudflare rule, and cloudflare\.manageZone is false/);
+        });
     });
 
     it("without domains: routes only, no Cloudflare, no URL of its own", async () => {
@@ -208,7 +263,7 @@ describe("Gateway on do-app", () => {
         assert.deepEqual((api as any).domains.map((d: any) => [d.domain, d.type]), [["api.example.com", "PRIMARY"], ["api.example.net", "ALIAS"]]);
         assert.deepEqual((api as any).ingress.rules[0].cors.allow_origins, [{ regex: "^(https://admin\\.example\\.com|https://app\\.example\\.com)$" }]);
         assert.deepEqual(rec.ofType(DNS).map(r => [r.inputs.name, r.inputs.proxied, r.inputs.zoneId]).sort(),
-            [["api.example.com", true, "zone-123"], ["api.example.net", true, "zone-123"]]);
+            [["api.example.com", true, ZONE], ["api.example.net", true, ZONE]]);
     });
 
     it("builds both targets from the same normalized routes", async () => {

@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
 import { createHash } from "crypto";
 import { fakeProviderOutputs } from "../../components/testing/fakes";
-import { RecordedResource, Recorder, valueOf } from "../../components/testing/recorder";
+import * as pulumi from "@pulumi/pulumi";
+import { RecordedResource, Recorder, isSecretValue, redact, valueOf } from "../../components/testing/recorder";
 import { buildBootstrapConfig, buildCaddyConfig, renderCaddyJson } from "../../components/gateway/caddy-config";
 import { normalizeGateway } from "../../components/gateway/normalize";
 import { dockerTarget, freshRecorder } from "../helpers/harness";
@@ -145,14 +146,62 @@ describe("Gateway on docker", () => {
             assert.deepEqual(Object.keys(bootstrap.apps.http.servers), ["health"], "the bootstrap serves no routes");
             // No published port reaches the admin API: only the edge ports are published.
             assert.deepEqual(c.ports.map((p: any) => p.internal).sort(), kind === "local" ? [8080] : [8080, 8443]);
-            // The loader reaches the socket through the same volume, read-only, and has no network at all.
+            // The loader reaches the socket through the same volume (writable: it also writes the
+            // metrics token file there) and has no network at all.
             const caddyMount = c.volumes.find((v: any) => v.containerPath === "/config");
-            assert.deepEqual(l.volumes, [{ volumeName: caddyMount.volumeName, containerPath: "/config", readOnly: true }]);
+            assert.deepEqual(l.volumes, [{ volumeName: caddyMount.volumeName, containerPath: "/config" }]);
             assert.equal(l.networkMode, "none");
             assert.equal(l.ports, undefined);
             assert.equal(l.networksAdvanced, undefined);
             assert.match(l.command.join(" "), /caddy reload --config '\/etc\/caddy\/caddy\.json' --address 'unix\/\/config\/admin\.sock'/);
         }
+    });
+
+    describe("metrics (issue 10)", () => {
+        const TOKEN = "c2NyYXBlLXRva2VuLWZvci10aGUtZ2F0ZXdheS0wMQ";
+
+        it("publishes Caddy's own metrics listener nowhere and names it <gateway>:2020 on the stack's network", async () => {
+            const { gw } = await build("local");
+            assert.equal(gw.metricsTarget, "edge:2020");
+            const c = rec.get(CONTAINER, "edge-caddy").inputs as Record<string, any>;
+            assert.deepEqual(c.ports.map((p: any) => p.internal), [8080], "2020 is not published");
+            assert.deepEqual(c.networksAdvanced[0].aliases, ["edge"], "the alias the target names");
+            const full = JSON.parse((loader().inputs.uploads as any[])[0].content);
+            assert.deepEqual(full.apps.http.servers.metrics.listen, [":2020"]);
+            assert.equal(rec.ofType(GATEWAY)[0]!.outputs?.metricsTarget, "edge:2020");
+        });
+
+        it("hands the token to the loader as a secret upload of its own, never to Caddy or the config", async () => {
+            const { gw } = await build("local", false, { publicMetrics: { allowWithToken: pulumi.secret(TOKEN) } });
+            const l = loader();
+            const wire = l.wire.uploads as any[];
+            assert.deepEqual(wire.map(u => [u.file, u.permissions]), [["/etc/caddy/caddy.json", "0444"], ["/etc/caddy/metrics-token", "0444"]]);
+            assert.equal(typeof wire[0].content, "string", "the config upload stays readable (synth writes it)");
+            assert.ok(isSecretValue(wire[1].content), "the token upload is a secret");
+            assert.equal(redact(wire[1].content, true), TOKEN);
+            assert.ok(!gw.caddyJson!.includes(TOKEN));
+            assert.match(gw.caddyJson!, /\{file\.\/config\/secrets\/metrics-token\}/);
+            assert.match((l.inputs.command as string[])[0]!, /cp '\/etc\/caddy\/metrics-token' '\/config\/secrets\/\.metrics-token\.new'/);
+            // Nothing else the engine receives holds it in the clear.
+            assert.ok(!JSON.stringify(rec.resources.map(r => redact(r.wire))).includes(TOKEN));
+        });
+
+        it("keeps Caddy itself untouched by the token, and a new token keeps the config revision (the loader is replaced in place)", async () => {
+            const snapshot = async (extra: Record<string, unknown>) => {
+                rec.clear();
+                await build("local", false, extra);
+                const c = rec.get(CONTAINER, "edge-caddy");
+                return { caddy: c.inputs, loader: loader().name, command: loader().inputs.command };
+            };
+            const none = await snapshot({});
+            const a = await snapshot({ publicMetrics: { allowWithToken: pulumi.secret(TOKEN) } });
+            const b = await snapshot({ publicMetrics: { allowWithToken: pulumi.secret(`${TOKEN}-rotated`) } });
+            assert.deepEqual(a.caddy, none.caddy, "no Caddy restart to open the path");
+            assert.deepEqual(b.caddy, a.caddy);
+            assert.notEqual(a.loader, none.loader, "opening the path changes the config (the guard reads the file)");
+            assert.equal(b.loader, a.loader, "a rotated token is the same config revision");
+            assert.match((none.command as string[])[0]!, /rm -f '\/config\/secrets\/metrics-token'/, "turned off: the old token leaves the volume");
+        });
     });
 
     it("uploads every file without owner or group (the provider's owner path breaks for numeric users)", async () => {

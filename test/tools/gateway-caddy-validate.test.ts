@@ -9,7 +9,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
-import { buildBootstrapConfig, buildCaddyConfig, CaddyBuildOptions, renderCaddyJson } from "../../components/gateway/caddy-config";
+import { buildBootstrapConfig, buildCaddyConfig, CADDY_METRICS, CaddyBuildOptions, renderCaddyJson } from "../../components/gateway/caddy-config";
 import { normalizeGateway } from "../../components/gateway/normalize";
 import type { GatewayArgs } from "../../components/gateway";
 import { caddyBinary, freePort } from "../helpers/caddy";
@@ -18,9 +18,9 @@ import { domainArgs, localArgs, plainDocker, publicDocker, svc } from "../unit/g
 
 interface Reply { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
 
-function request(port: number, p: string, opts: { method?: string; headers?: Record<string, string>; body?: Buffer } = {}): Promise<Reply> {
+function request(port: number, p: string, opts: { method?: string; headers?: Record<string, string>; body?: Buffer; timeoutMs?: number } = {}): Promise<Reply> {
     return new Promise((resolve, reject) => {
-        const req = http.request({ host: "127.0.0.1", port, path: p, method: opts.method ?? "GET", headers: opts.headers, agent: false, timeout: 5000 }, res => {
+        const req = http.request({ host: "127.0.0.1", port, path: p, method: opts.method ?? "GET", headers: opts.headers, agent: false, timeout: opts.timeoutMs ?? 5000 }, res => {
             const chunks: Buffer[] = [];
             res.on("data", c => chunks.push(c));
             res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -77,6 +77,12 @@ describe("Gateway on a real Caddy", function () {
             assert.equal(r.status, 0, r.out);
         });
 
+        it("accepts the metrics guard with a token file placeholder, and the internal metrics listener", () => {
+            const r = validate("metrics-token", { ...localArgs(plainDocker()), publicMetrics: { allowWithToken: "x".repeat(40) } },
+                { metricsTokenFile: path.join(tmp, "metrics-token") });
+            assert.equal(r.status, 0, r.out);
+        });
+
         it("accepts the bootstrap config (admin socket and health listener only)", () => {
             const file = path.join(tmp, "bootstrap.json");
             fs.writeFileSync(file, renderCaddyJson(buildBootstrapConfig()));
@@ -101,6 +107,8 @@ describe("Gateway on a real Caddy", function () {
         let caddy: ChildProcess | undefined;
         let upstream: http.Server;
         let port: number;
+        let metricsPort: number;
+        const TOKEN = "dGVzdC1zY3JhcGUtdG9rZW4tZm9yLWNhZGR5LTAxMjM0";
         let stdout = "";
         let stderr = "";
         const seen: { method: string; url: string; headers: http.IncomingHttpHeaders; bytes: number }[] = [];
@@ -122,13 +130,24 @@ describe("Gateway on a real Caddy", function () {
             const upPort = (upstream.address() as net.AddressInfo).port;
             port = await freePort();
             const healthPort = await freePort();
+            metricsPort = await freePort();
+            // Nothing listens there: the route to "dead" answers 502 (503 once health checks took it out).
+            const deadPort = await freePort();
+            const tokenFile = path.join(tmp, "secrets", "metrics-token");
+            fs.mkdirSync(path.dirname(tokenFile), { mode: 0o700 });
+            fs.writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o400 });
             const n = normalizeGateway("edge", {
                 target: plainDocker(),
                 routes: [
+                    // The API's metrics path has a route here, as a stack's catch-all "/" gives it one:
+                    // without the guard, the gateway would proxy it to the API.
+                    { pathPrefix: "/metrics", service: svc("api") },
                     { pathPrefix: "/v1", service: svc("api"), rateLimit: "general" },
                     { pathPrefix: "/v1/limited", service: svc("api"), rateLimit: "tight" },
                     { pathPrefix: "/strip", service: svc("other"), stripPrefix: true },
+                    { pathPrefix: "/dead", service: svc("dead") },
                 ],
+                publicMetrics: { allowWithToken: TOKEN },
                 rateLimits: { general: { events: 1000, window: "1m" }, tight: { events: 2, window: "1m", burst: 3 } },
                 cors: { allowOrigins: ["https://app.example.com"], allowCredentials: true },
                 maxBodySize: "1KB",
@@ -137,7 +156,9 @@ describe("Gateway on a real Caddy", function () {
             const file = path.join(tmp, "serve.json");
             fs.writeFileSync(file, renderCaddyJson(buildCaddyConfig(n, {
                 bindHost: "127.0.0.1", httpPort: port, httpsPort: await freePort(), healthListen: `127.0.0.1:${healthPort}`,
-                storageRoot: path.join(tmp, "serve-data"), dial: () => [`127.0.0.1:${upPort}`],
+                storageRoot: path.join(tmp, "serve-data"),
+                dial: e => [`127.0.0.1:${e.name === "dead" ? deadPort : upPort}`],
+                metricsListen: `127.0.0.1:${metricsPort}`, metricsTokenFile: tokenFile,
                 // The admin socket and the autosave stay in the temp dir too.
                 adminSocket: path.join(tmp, "serve-config", "admin.sock"),
             })));
@@ -232,6 +253,66 @@ describe("Gateway on a real Caddy", function () {
             assert.equal(r.headers["x-content-type-options"], "nosniff");
             const sibling = await request(port, "/v10");
             assert.equal(sibling.status, 404, "/v1 does not cover /v10");
+        });
+
+        it("refuses GET /metrics through the gateway without the token, and serves it with the token (acceptance 3)", async () => {
+            const before = seen.length;
+            for (const [p, headers] of [
+                ["/metrics", {}], ["/metrics/", {}], ["/metrics?format=prometheus", {}], ["/METRICS", {}], ["/metrics/extra", {}],
+                ["/metrics", { Authorization: `Bearer ${TOKEN}x` }], ["/metrics", { Authorization: `Bearer ${TOKEN.slice(0, -1)}` }],
+                ["/metrics", { Authorization: TOKEN }], ["/metrics", { Authorization: `Basic ${TOKEN}` }],
+            ] as const) {
+                const r = await request(port, p, { headers });
+                assert.equal(r.status, 404, `${p} ${JSON.stringify(headers)}`);
+                assert.deepEqual(json(r), { error: "Not Found" }, "the same answer as any unknown path");
+                assert.equal(r.headers["x-frame-options"], "DENY", "with the edge headers");
+            }
+            const preflight = await request(port, "/metrics", { method: "OPTIONS", headers: { Origin: "https://app.example.com", "Access-Control-Request-Method": "GET" } });
+            assert.equal(preflight.status, 404, "refused before CORS answers a preflight");
+            assert.equal(seen.length, before, "no refused request reached the service");
+
+            const ok = await request(port, "/metrics", { headers: { Authorization: `Bearer ${TOKEN}` } });
+            assert.equal(ok.status, 200, ok.body.toString());
+            assert.equal(json(ok).url, "/metrics");
+            assert.equal(seen.at(-1)!.headers.authorization, `Bearer ${TOKEN}`, "the service sees the token and checks it too");
+            const below = await request(port, "/metrics/detail", { headers: { Authorization: `Bearer ${TOKEN}` } });
+            assert.equal(json(below).url, "/metrics/detail", "the path below it opens with the token too");
+        });
+
+        it("never logs the token: the access log redacts Authorization", async () => {
+            await request(port, "/metrics/logged", { headers: { Authorization: `Bearer ${TOKEN}` } });
+            const deadline = Date.now() + 5000;
+            const line = () => stdout.split("\n").filter(Boolean).map(l => JSON.parse(l)).find(l => l.request?.uri === "/metrics/logged");
+            while (!line() && Date.now() < deadline) await new Promise(r => setTimeout(r, 100));
+            assert.ok(line(), "the request was logged");
+            assert.deepEqual(line().request.headers.Authorization, ["REDACTED"]);
+            assert.ok(!stdout.includes(TOKEN), `not in the access log:\n${stdout.split("\n").filter(l => l.includes(TOKEN)).join("\n")}`);
+            assert.ok(!stderr.includes(TOKEN), `not in Caddy's own log:\n${stderr.split("\n").filter(l => l.includes(TOKEN)).join("\n")}`);
+        });
+
+        it("serves Caddy's own metrics on the internal listener only: per handler and status, upstream failures included", async () => {
+            // Caddy keeps trying other replicas for tryDuration (5s) before it gives up.
+            const dead = await request(port, "/dead/x", { timeoutMs: 20_000 });
+            assert.ok([502, 503].includes(dead.status), `a dead upstream: ${dead.status}`);
+            await request(port, "/v1/seen");
+            const m = await request(metricsPort, "/metrics");
+            assert.equal(m.status, 200);
+            const text = m.body.toString();
+            const series = (name: string, labels: Record<string, string>) => text.split("\n").filter(l => l.startsWith(`${name}{`)
+                && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+            assert.ok(series("caddy_http_request_duration_seconds_bucket", { server: "edge", handler: "reverse_proxy", code: "200", le: "0.005" }).length > 0, text.slice(0, 3000));
+            assert.ok(series("caddy_http_request_duration_seconds_bucket", { server: "edge", handler: "reverse_proxy", code: String(dead.status) }).length > 0,
+                "the failed upstream shows at the edge, by status");
+            // The buckets Caddy exports are the ones documented for latency rules.
+            const les = series("caddy_http_request_duration_seconds_bucket", { server: "edge", handler: "reverse_proxy", code: "200", method: "GET" })
+                .map(l => /le="([^"]+)"/.exec(l)![1]!).filter(le => le !== "+Inf").map(Number);
+            assert.deepEqual([...new Set(les)].sort((a, b) => a - b), [...CADDY_METRICS.durationBuckets]);
+            assert.ok(series("caddy_http_requests_total", { server: "edge" }).length > 0);
+            assert.ok(series("caddy_reverse_proxy_upstreams_healthy", {}).length > 0);
+            assert.ok(!/host="/.test(text), "no per-host label (clients choose Host)");
+            assert.equal((await request(metricsPort, "/anything")).status, 200, "any path: Prometheus's metrics_path does not matter");
+            // The public listener does not serve them: /metrics there is the guarded path.
+            assert.equal((await request(port, "/metrics")).status, 404);
         });
 
         it("lets `burst` requests of a zone through, then 429 with Retry-After; other zones are unaffected", async () => {

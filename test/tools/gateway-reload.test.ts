@@ -33,6 +33,20 @@ function get(port: number, p: string, agent: http.Agent | false = false): Promis
     });
 }
 
+function getWith(port: number, p: string, headers: Record<string, string>): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+        const req = http.request({ host: "127.0.0.1", port, path: p, headers, agent: false, timeout: 5000 }, res => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", c => { body += c; });
+            res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+        });
+        req.on("timeout", () => req.destroy(new Error(`timeout on ${p}`)));
+        req.on("error", reject);
+        req.end();
+    });
+}
+
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 /** TCP ports a process listens on, from /proc (Linux): its socket inodes against the LISTEN rows. */
@@ -101,6 +115,7 @@ describe("Gateway config reload on a real Caddy (admin on a unix socket)", funct
     const loaders: Loader[] = [];
     let port: number;
     let healthPort: number;
+    let metricsPort: number;
     let buildOpts: CaddyBuildOptions;
     let env: NodeJS.ProcessEnv;
     const files: Record<"bootstrap" | "a" | "b" | "c" | "invalid", string> = { bootstrap: "", a: "", b: "", c: "", invalid: "" };
@@ -169,9 +184,14 @@ describe("Gateway config reload on a real Caddy (admin on a unix socket)", funct
         const upPort = (upstream.address() as net.AddressInfo).port;
         port = await freePort();
         healthPort = await freePort();
+        metricsPort = await freePort();
         buildOpts = {
             bindHost: "127.0.0.1", httpPort: port, httpsPort: await freePort(), healthListen: `127.0.0.1:${healthPort}`,
             storageRoot: path.join(tmp, "data", "caddy"), adminSocket: socket, dial: () => [`127.0.0.1:${upPort}`],
+            // Caddy's metrics listener, on loopback and a free port here (":2020" in the container).
+            metricsListen: `127.0.0.1:${metricsPort}`,
+            // The token file in the config volume, as in the container (/config/secrets/metrics-token).
+            metricsTokenFile: path.join(configDir, "secrets", "metrics-token"),
         };
         const write = (name: string, config: object) => {
             const file = path.join(tmp, name);
@@ -302,7 +322,7 @@ describe("Gateway config reload on a real Caddy (admin on a unix socket)", funct
 
     it("still listens on no TCP admin port (2019 or any other) after the reloads", () => {
         const ports = tcpListenPorts(caddy!.pid!);
-        assert.deepEqual(ports, [port, healthPort].sort((a, b) => a - b));
+        assert.deepEqual(ports, [port, healthPort, metricsPort].sort((a, b) => a - b), "the edge, health and metrics listeners only");
         assert.ok(!ports.includes(2019));
         assert.ok(fs.statSync(socket).isSocket(), "the socket survived the reloads");
     });
@@ -355,6 +375,70 @@ describe("Gateway config reload on a real Caddy (admin on a unix socket)", funct
         const v3 = await get(port, "/v3/x");
         assert.equal(v3.status, 200, "C's route right after the restart");
         assert.equal(v3.headers["referrer-policy"], "no-referrer");
-        assert.deepEqual(tcpListenPorts(caddy!.pid!), [port, healthPort].sort((a, b) => a - b));
+        assert.deepEqual(tcpListenPorts(caddy!.pid!), [port, healthPort, metricsPort].sort((a, b) => a - b));
+    });
+
+    describe("the public metrics token (issue 10)", () => {
+        const tokenFile = () => buildOpts.metricsTokenFile!;
+        const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
+        const upload = (name: string, token: string) => {
+            const file = path.join(tmp, name);
+            fs.writeFileSync(file, token, { mode: 0o444 });
+            return file;
+        };
+        const TOKEN_A = "cmVsb2FkLXRlc3QtdG9rZW4tYS0wMTIzNDU2Nzg5YWI";
+        const TOKEN_B = "cmVsb2FkLXRlc3QtdG9rZW4tYi0wMTIzNDU2Nzg5YWI";
+        let withToken = "";
+
+        before(() => {
+            withToken = path.join(tmp, "d.json");
+            fs.writeFileSync(withToken, renderCaddyJson(render({ ...argsC(), routes: [...argsC().routes, { pathPrefix: "/metrics", service: svc("api") }], publicMetrics: { allowWithToken: TOKEN_A } })), { mode: 0o444 });
+            assert.ok(!fs.readFileSync(withToken, "utf8").includes(TOKEN_A), "the pushed config holds no token");
+        });
+
+        it("the loader writes the token owner-only into the config volume before the push; the path opens with it only", async () => {
+            const out = await loader(withToken, path.join(tmp, "marker-d"), { tokenFile: { source: upload("token-a", TOKEN_A), file: tokenFile() } }).idle();
+            assert.match(out, /loaded \(attempt 1\)/);
+            const st = fs.statSync(tokenFile());
+            assert.equal(st.mode & 0o777, 0o400, "readable by Caddy's uid only");
+            assert.equal(fs.statSync(path.dirname(tokenFile())).mode & 0o777, 0o700);
+            assert.equal(fs.readFileSync(tokenFile(), "utf8"), TOKEN_A);
+            assert.deepEqual(fs.readdirSync(path.dirname(tokenFile())), ["metrics-token"], "no temporary file left");
+            assert.equal((await get(port, "/metrics")).status, 404);
+            assert.equal((await getWith(port, "/metrics", bearer(TOKEN_B))).status, 404);
+            assert.equal((await getWith(port, "/metrics", bearer(TOKEN_A))).status, 200);
+            const autosave = fs.readFileSync(path.join(tmp, "config", "caddy", "autosave.json"), "utf8");
+            assert.ok(!autosave.includes(TOKEN_A), "Caddy's autosave holds the file's path, not the token");
+        });
+
+        it("a rotated token applies at once with the same config: no reload of Caddy's routes, the old token stops working", async () => {
+            const pid = caddy!.pid;
+            const out = await loader(withToken, path.join(tmp, "marker-d2"), { tokenFile: { source: upload("token-b", TOKEN_B), file: tokenFile() } }).idle();
+            assert.match(out, /loaded \(attempt 1\)/, "Caddy takes the unchanged config as a no-op");
+            assert.equal(caddy!.pid, pid);
+            assert.equal((await getWith(port, "/metrics", bearer(TOKEN_B))).status, 200);
+            assert.equal((await getWith(port, "/metrics", bearer(TOKEN_A))).status, 404);
+        });
+
+        it("fails closed: a missing token file refuses everyone; turning the token off removes the file", async () => {
+            fs.rmSync(tokenFile());
+            assert.equal((await getWith(port, "/metrics", bearer(TOKEN_B))).status, 404);
+            assert.equal((await getWith(port, "/metrics", { Authorization: "Bearer " })).status, 404);
+            upload("token-b2", TOKEN_B);
+            fs.copyFileSync(path.join(tmp, "token-b2"), tokenFile());
+            // C again (no token): its loader removes the file.
+            const out = await loader(files.c, path.join(tmp, "marker-c-again"), { tokenFile: { file: tokenFile() } }).idle();
+            assert.match(out, /loaded \(attempt 1\)/);
+            assert.ok(!fs.existsSync(tokenFile()), "the token no longer sits on disk");
+            assert.equal((await getWith(port, "/metrics", bearer(TOKEN_B))).status, 404);
+        });
+
+        it("does not push when it cannot write the token (no marker, so `pulumi up` fails)", async () => {
+            const marker = path.join(tmp, "marker-d-bad");
+            const out = await loader(withToken, marker, { tokenFile: { source: path.join(tmp, "no-such-upload"), file: tokenFile() } }).idle();
+            assert.match(out, /could not write the metrics token file/);
+            assert.doesNotMatch(out, /loaded \(attempt/);
+            assert.ok(!fs.existsSync(marker));
+        });
     });
 });
