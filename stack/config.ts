@@ -110,7 +110,7 @@ export function readStackConfig(): StackConfig {
     }
     if (Object.keys(services).length === 0) fail("slipway:services", "has no service", "add one, e.g. api: { image: ghcr.io/acme/api:1.0.0 }");
     const environment = cfg.get("environment");
-    if (environment !== undefined && !/^[a-z][a-z0-9-]{0,31}$/.test(environment)) {
+    if (environment !== undefined && (!/^[a-z][a-z0-9-]{0,31}$/.test(environment) || /^(true|false|yes|no|on|off|null|y|n)$/.test(environment))) {
         fail("slipway:environment", `${JSON.stringify(environment)} is not an environment name`, "use lowercase letters, digits and hyphens, e.g. staging");
     }
     return {
