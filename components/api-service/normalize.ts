@@ -4,7 +4,7 @@ import { EnvVar, envVar } from "../core/env";
 import { Link, isLinkable } from "../core/link";
 import { DO_NAME, ENV_KEY } from "../core/naming";
 import { ServiceEndpoint } from "../core/service";
-import { Shape, checkShape, shape } from "../core/shape";
+import { Shape, checkShape, shape, unknownKeyFix } from "../core/shape";
 import type { ApiServiceArgs, ApiServiceTransform } from "./index";
 import { Target } from "../core/target";
 import { checkTransform } from "../core/transform";
@@ -204,8 +204,12 @@ export function defaultHealthcheckCommand(port: number, readyPath: string): stri
  */
 export function normalizeApiService(name: string, args: ApiServiceInput): NeutralApiService {
     const ctx: ErrorContext = { kind: "ApiService", name };
-    // `transform` first, in the wording every component shares (its keys name child resources).
-    checkTransform(ctx, (args as { transform?: unknown } | undefined)?.transform, Object.keys(TRANSFORM_KEYS));
+    checkTransformKeys(ctx, (args as { transform?: unknown } | undefined)?.transform, Object.keys(TRANSFORM_KEYS));
+    // `KEY:` with nothing after it (YAML null) says so, rather than "must be a string, got null".
+    const givenEnv: unknown = (args as { env?: unknown } | undefined)?.env;
+    for (const [key, value] of Object.entries(isMapping(givenEnv) ? givenEnv : {})) {
+        if (value === null) invalid(ctx, `env.${key}`, `${key} has no value`, `give ${key} a value or leave it out`);
+    }
     // Types before meaning: an unknown key or a value of the wrong type, anywhere, is named first.
     checkShape(ctx, API_SERVICE_SHAPE, args ?? null);
     checkTargetAndName(ctx, name, args.target);
@@ -236,6 +240,19 @@ export function normalizeApiService(name: string, args: ApiServiceInput): Neutra
         readOnlyRootFilesystem, stopSignal, stopGracePeriodSeconds, logs, env, links, secretDelivery, release: args.release,
         alerts: [], logDestinations: [],
     };
+}
+
+const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * `transform` before the shape, in the wording every component shares (its keys name child
+ * resources, and a misspelt one gets a did-you-mean); then each value is args or a function.
+ */
+function checkTransformKeys(ctx: ErrorContext, given: unknown, keys: readonly string[]): void {
+    for (const k of Object.keys(isMapping(given) ? given : {})) {
+        if (!keys.includes(k)) invalid(ctx, `transform.${k}`, `${JSON.stringify(k)} is not a child resource ${ctx.kind} creates`, unknownKeyFix(k, keys));
+    }
+    checkTransform(ctx, given, keys);
 }
 
 function checkTargetAndName(ctx: ErrorContext, name: string, target: Target | undefined): void {

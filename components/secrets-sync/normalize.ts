@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ErrorContext, invalid, requireInt } from "../core/errors";
-import { Shape, checkShape, shape } from "../core/shape";
+import { Shape, checkShape, shape, unknownKeyFix } from "../core/shape";
 import { Target } from "../core/target";
 import { checkTransform } from "../core/transform";
 import type { SecretsSyncArgs, SecretsSyncTransform } from "./index";
@@ -116,8 +116,8 @@ export function rotationEpoch(now: Date, rotationDays: number): number {
 
 export function normalizeSecretsSync(name: string, args: SecretsSyncInput): NormalizedSecretsSync {
     const ctx: ErrorContext = { kind: "SecretsSync", name };
-    // `transform` first, in the wording every component shares (its keys name child resources).
-    checkTransform(ctx, (args as { transform?: unknown } | undefined)?.transform, Object.keys(TRANSFORM_KEYS));
+    checkTransformKeys(ctx, (args as { transform?: unknown } | undefined)?.transform, Object.keys(TRANSFORM_KEYS));
+    checkSourcesQuietly(ctx, (args as { secrets?: unknown } | undefined)?.secrets);
     // Types before meaning: an unknown key or a value of the wrong type, anywhere, is named first.
     checkShape(ctx, SECRETS_SYNC_SHAPE, args ?? null);
     if (!args.target || (args.target.kind !== "docker" && args.target.kind !== "do-app")) {
@@ -166,6 +166,40 @@ export function normalizeSecretsSync(name: string, args: SecretsSyncInput): Norm
     }
     secrets.sort((a, b) => (a.key < b.key ? -1 : 1));
     return { secrets, pages: normalizePages(ctx, args, keys) };
+}
+
+const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isDeferred = (v: unknown) => isMapping(v) && (typeof v.apply === "function" || typeof v.then === "function");
+const kindOf = (v: unknown) => Array.isArray(v) ? "a list" : isMapping(v) ? "a mapping" : `a ${typeof v}`;
+
+/**
+ * `transform` before the shape, in the wording every component shares (its keys name child
+ * resources, and a misspelt one gets a did-you-mean); then each value is args or a function.
+ */
+function checkTransformKeys(ctx: ErrorContext, given: unknown, keys: readonly string[]): void {
+    for (const k of Object.keys(isMapping(given) ? given : {})) {
+        if (!keys.includes(k)) invalid(ctx, `transform.${k}`, `${JSON.stringify(k)} is not a child resource ${ctx.kind} creates`, unknownKeyFix(k, keys));
+    }
+    checkTransform(ctx, given, keys);
+}
+
+/**
+ * The types of each secret's source and value, before the shape: its messages quote the value
+ * they got, and a secret (`API_TOKEN: hunter2`, `value: 123456`) must never be repeated in a log.
+ */
+function checkSourcesQuietly(ctx: ErrorContext, secrets: unknown): void {
+    for (const [key, source] of Object.entries(isMapping(secrets) ? secrets : {})) {
+        const path = `secrets.${key}`;
+        if (!isMapping(source)) {
+            invalid(ctx, path, `must be a mapping with value or generate, got ${source === null ? "nothing" : kindOf(source)} (not repeated here)`,
+                `write ${key}: { value: { secret: <configKey> } } for a given secret (pulumi config set --secret <configKey>), or ${key}: { generate: {} } for a random one`);
+        }
+        const value = source.value;
+        if (value !== undefined && value !== null && typeof value !== "string" && !isDeferred(value)) {
+            invalid(ctx, `${path}.value`, `must be a string or a secret reference, got ${kindOf(value)} (not repeated here)`,
+                "keep the secret out of the file: pulumi config set --secret <configKey>, then write value: { secret: <configKey> }");
+        }
+    }
 }
 
 function normalizePages(ctx: ErrorContext, args: SecretsSyncInput, keys: Set<string>): NormalizedPagesProject[] {

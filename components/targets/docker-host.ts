@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { invalid, ErrorContext } from "../core/errors";
 import { DOCKER_NAME } from "../core/naming";
-import { Shape, checkShape, shape } from "../core/shape";
+import { Shape, checkShape, shape, unknownKeyFix } from "../core/shape";
 import { DockerTarget } from "../core/target";
 import { Transform, checkTransform, transform } from "../core/transform";
 
@@ -88,10 +88,22 @@ export interface NormalizedDockerHost {
 
 const HOST = /^(unix:\/\/\/\S+|ssh:\/\/[a-z_][a-z0-9_.-]*@[a-zA-Z0-9.-]+(:\d{1,5})?|tcp:\/\/[a-zA-Z0-9.-]+:\d{1,5})$/;
 
+const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * `transform` before the shape, in the wording every component shares (its keys name child
+ * resources, and a misspelt one gets a did-you-mean); then each value is args or a function.
+ */
+function checkTransformKeys(ctx: ErrorContext, given: unknown, keys: readonly string[]): void {
+    for (const k of Object.keys(isMapping(given) ? given : {})) {
+        if (!keys.includes(k)) invalid(ctx, `transform.${k}`, `${JSON.stringify(k)} is not a child resource ${ctx.kind} creates`, unknownKeyFix(k, keys));
+    }
+    checkTransform(ctx, given, keys);
+}
+
 export function normalizeDockerHost(name: string, args: DockerHostArgs): NormalizedDockerHost {
     const ctx: ErrorContext = { kind: "DockerHost", name };
-    // `transform` first, in the wording every component shares (its keys name child resources).
-    checkTransform(ctx, (args as { transform?: unknown } | undefined)?.transform, Object.keys(TRANSFORM_KEYS));
+    checkTransformKeys(ctx, (args as { transform?: unknown } | undefined)?.transform, Object.keys(TRANSFORM_KEYS));
     // Types before meaning: an unknown key or a value of the wrong type is named first.
     checkShape(ctx, DOCKER_HOST_SHAPE, args ?? null);
     const host = args.host ?? "unix:///var/run/docker.sock";
