@@ -13,7 +13,7 @@ import { METRICS_TOKEN_FIX, NormalizedGateway, metricsTokenProblem, normalizeGat
 
 export { buildCaddyConfig, renderCaddyJson, CADDY_METRICS, gatewayMetricsTarget } from "./caddy-config";
 export type { CaddyConfig, CaddyBuildOptions } from "./caddy-config";
-export { normalizeGateway, DEFAULTS as GATEWAY_DEFAULTS } from "./normalize";
+export { normalizeGateway, DEFAULTS as GATEWAY_DEFAULTS, GATEWAY_SHAPE } from "./normalize";
 export type { NormalizedGateway } from "./normalize";
 
 /**

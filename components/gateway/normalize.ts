@@ -6,8 +6,12 @@ import { requireTarget } from "../core/checks";
 import { ErrorContext, invalid, requireInt } from "../core/errors";
 import { DO_NAME, isHostname } from "../core/naming";
 import type { ServiceEndpoint } from "../core/service";
+import { Shape, checkShape, shape } from "../core/shape";
 import { checkTransform } from "../core/transform";
-import type { GatewayArgs, GatewayTransform } from "./index";
+import type {
+    GatewayAccessLogArgs, GatewayArgs, GatewayCloudflareArgs, GatewayCorsArgs, GatewayJwtArgs, GatewayPublicMetricsArgs, GatewayRateLimitArgs,
+    GatewayRouteArgs, GatewaySecurityHeadersArgs, GatewayTransform, GatewayUpstreamArgs,
+} from "./index";
 
 export const DEFAULTS = {
     /** Built from scripts/build-caddy.sh's versions: stock Caddy images lack the rate-limit module. */
@@ -46,6 +50,92 @@ export const DEFAULTS = {
     publicMetrics: { path: "/metrics" },
 } as const;
 
+// ---- the Args shape (issue 9): types and known keys, before any meaning --------------------------
+
+type HstsArgs = Exclude<NonNullable<GatewaySecurityHeadersArgs["hsts"]>, false>;
+
+const ROUTE_SHAPE = shape.object<GatewayRouteArgs>({
+    pathPrefix: shape.string(undefined, "requests under this path prefix go to the service, e.g. /v1"),
+    service: shape.program("the ApiService (a stack file names one of its services; the stack maps the name)"),
+    stripPrefix: shape.bool("remove the prefix before proxying"),
+    rateLimit: shape.string(undefined, "a zone of rateLimits"),
+    // Not required inside: setting jwt at all is refused with the reason (not supported yet).
+    jwt: shape.object<GatewayJwtArgs>({ issuer: shape.string(), jwksUrl: shape.string(), audience: shape.string() }, [], "reserved: refused until supported"),
+}, ["pathPrefix", "service"]);
+
+const RATE_LIMIT_SHAPE = shape.object<GatewayRateLimitArgs>({
+    events: shape.int("requests per window"),
+    window: shape.string(undefined, "10s, 1m, 1h..."),
+    burst: shape.int("requests allowed at once"),
+    key: shape.string(undefined, "ip or header:<Name>"),
+}, ["events", "window"]);
+
+const HSTS_SHAPE = shape.object<HstsArgs>({ maxAgeSeconds: shape.int(), includeSubDomains: shape.bool(), preload: shape.bool() });
+
+const SECURITY_HEADERS_SHAPE = shape.object<GatewaySecurityHeadersArgs>({
+    hsts: shape.oneOf("an object such as { maxAgeSeconds: 31536000 }, or false", HSTS_SHAPE, shape.bool()),
+    contentSecurityPolicy: shape.oneOf("a header value, or false to omit the header", shape.string(), shape.bool()),
+    frameOptions: shape.oneOf(`"DENY", "SAMEORIGIN" or false`, shape.string(["DENY", "SAMEORIGIN"]), shape.bool()),
+    referrerPolicy: shape.oneOf("a header value, or false to omit the header", shape.string(), shape.bool()),
+    stripServer: shape.bool(),
+});
+
+const CORS_SHAPE = shape.object<GatewayCorsArgs>({
+    allowOrigins: shape.list(shape.string()),
+    allowMethods: shape.list(shape.string()),
+    allowHeaders: shape.list(shape.string()),
+    exposeHeaders: shape.list(shape.string()),
+    maxAgeSeconds: shape.int(),
+    allowCredentials: shape.bool(),
+}, ["allowOrigins"]);
+
+const ACCESS_LOG_SHAPE = shape.object<GatewayAccessLogArgs>({ stdout: shape.bool(), file: shape.string() });
+
+const UPSTREAM_SHAPE = shape.object<GatewayUpstreamArgs>({
+    healthInterval: shape.string(), healthTimeout: shape.string(), failDuration: shape.string(), maxFails: shape.int(),
+    tryDuration: shape.string(), tryInterval: shape.string(), dialTimeout: shape.string(), responseHeaderTimeout: shape.string(),
+    healthCheck: shape.string(["ready", "health"]),
+});
+
+const CLOUDFLARE_SHAPE = shape.object<GatewayCloudflareArgs>({
+    zoneId: shape.input("the zone's id: 32 hexadecimal digits"),
+    accountId: shape.input(),
+    manageZone: shape.bool(),
+    wafManagedRuleset: shape.string(["cloudflare", "free", "none"]),
+}, ["zoneId"]);
+
+const PUBLIC_METRICS_SHAPE = shape.object<GatewayPublicMetricsArgs>({
+    path: shape.string(undefined, "the path the services serve metrics on"),
+    allowWithToken: shape.input("the bearer token that lets a scraper through (a secret)"),
+});
+
+/**
+ * Every GatewayArgs key with its type, at every depth: `checkShape` runs it first in
+ * `normalizeGateway` (unknown keys with a did-you-mean, YAML 1.1 booleans, types before meaning),
+ * and `toJsonSchema(GATEWAY_SHAPE)` is the schema of a stack file's `slipway:gateway` block
+ * (`target`, `transform` and a route's `service` are the program's: a stack file names services,
+ * and the stack maps the names). Meaning (formats, ranges, cross-field rules) stays below.
+ */
+export const GATEWAY_SHAPE: Shape = shape.object<GatewayArgs>({
+    target: shape.program("host.target from a DockerHost, or doAppTarget(...)"),
+    routes: shape.list(ROUTE_SHAPE, "path-prefix routes to services, at least one"),
+    domains: shape.list(shape.string(), "public hostnames"),
+    tls: shape.string(["auto", "internal", "off"]),
+    email: shape.string(undefined, "ACME account email"),
+    rateLimits: shape.record(RATE_LIMIT_SHAPE, "named rate-limit zones"),
+    securityHeaders: SECURITY_HEADERS_SHAPE,
+    cors: CORS_SHAPE,
+    maxBodySize: shape.string(undefined, "e.g. 10MB"),
+    compression: shape.list(shape.string(["zstd", "gzip"])),
+    accessLog: shape.oneOf("an object such as { stdout: true }, or false", ACCESS_LOG_SHAPE, shape.bool()),
+    upstream: UPSTREAM_SHAPE,
+    publishPort: shape.int(),
+    publishHttpsPort: shape.int(),
+    image: shape.input("a Caddy image reference with the rate-limit module"),
+    cloudflare: CLOUDFLARE_SHAPE,
+    publicMetrics: PUBLIC_METRICS_SHAPE,
+    transform: shape.program("per child resource, args to merge or a function"),
+}, ["target", "routes"]);
 
 export type TlsMode = "auto" | "internal" | "off";
 export type Encoding = "zstd" | "gzip";
@@ -197,6 +287,9 @@ export function normalizeGateway(name: string, args: GatewayArgs): NormalizedGat
     const ctx: ErrorContext = { kind: "Gateway", name };
     if (args === null || typeof args !== "object") invalid(ctx, "args", "no arguments were given", "pass { target, routes }");
     const target = requireTarget(ctx, args.target, "is missing or not a Slipway target", "pass `host.target` from a DockerHost, or doAppTarget(...)");
+    // Missing routes are left to normalizeRoutes, whose message shows what a route is; a typo'd key
+    // (`route:`) is still reported first, as an unknown key with its did-you-mean.
+    checkShape(ctx, GATEWAY_SHAPE, args.routes === undefined ? { ...args, routes: [] } : args);
     checkTransform(ctx, args.transform, Object.keys(TRANSFORM_KEYS));
 
     const domains = normalizeDomains(ctx, args.domains);
