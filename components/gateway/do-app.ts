@@ -1,11 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { EdgeRecord } from "../core/edge";
 import { ErrorContext, describe, invalid } from "../core/errors";
+import { isHostname } from "../core/naming";
 import type { DoAppTarget } from "../core/target";
 import type { AppIngressRuleSpec, AppPart } from "../targets/app-spec";
 import { CLOUDFLARE_PERIODS, CloudflareZoneResources, GatewayCloudflareTransform, createCloudflareZone, periodLabel } from "./cloudflare";
 import type { GatewayArgs, GatewayCloudflareArgs } from "./index";
 import { DEFAULTS, NormalizedCors, NormalizedGateway, isLocalHost } from "./normalize";
+
+/** A Cloudflare zone id: 32 lowercase hexadecimal digits (as the API returns them). */
+const ZONE_ID = /^[0-9a-f]{32}$/;
 
 /**
  * `transform` keys of the do-app target (see `GatewayArgs.transform`): the Cloudflare zone's
@@ -132,6 +136,12 @@ function checkCloudflare(ctx: ErrorContext, cf: GatewayArgs["cloudflare"], domai
     const localDomains = domains.filter(isLocalHost);
     if (localDomains.length > 0) {
         invalid(ctx, "domains", `${localDomains.join(", ")} cannot be served by App Platform`, "use public hostnames on do-app");
+    }
+    const zoneId = cf?.zoneId;
+    if (typeof zoneId === "string" && !ZONE_ID.test(zoneId)) {
+        const kind = ZONE_ID.test(zoneId.toLowerCase()) ? " (in capitals)" : isHostname(zoneId.toLowerCase()) ? " (it is a domain name)" : "";
+        invalid(ctx, "cloudflare.zoneId", `${JSON.stringify(zoneId)} is not a zone id${kind}`,
+            "use the zone's id, 32 lowercase hexadecimal digits (Cloudflare dashboard: the zone's Overview, API section; or `GET /zones?name=<domain>`)");
     }
     const waf = cf?.wafManagedRuleset;
     if (waf !== undefined && !["cloudflare", "free", "none"].includes(waf)) {

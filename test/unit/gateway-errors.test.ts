@@ -12,6 +12,9 @@ const svc = (name = "api", replicas = 2) => ({
     },
 });
 
+/** A Cloudflare zone id as the API gives it (32 hex digits). */
+const ZONE = "023e105f4ecef8ad9ca31a8372d0c353";
+
 describe("Gateway bad input", () => {
     let rec: Recorder;
     beforeEach(async () => { rec = await freshRecorder(); });
@@ -137,7 +140,7 @@ describe("Gateway bad input", () => {
 
         it("rejects a window Cloudflare cannot count over", async () => {
             await rejects(await doTarget(), {
-                domains: ["api.example.com"], cloudflare: { zoneId: "z" },
+                domains: ["api.example.com"], cloudflare: { zoneId: ZONE },
                 routes: [{ pathPrefix: "/v1", service: svc(), rateLimit: "general" }],
                 rateLimits: { general: { events: 100, window: "90s" } },
             }, "rateLimits.general.window", /not one/, /"10s", "1m", "2m", "5m", "10m", "1h"/);
@@ -146,13 +149,13 @@ describe("Gateway bad input", () => {
         it("rejects what App Platform cannot do: body limit, TLS mode, log files, no compression", async () => {
             const t = await doTarget();
             await rejects(t, { maxBodySize: "1MB" }, "maxBodySize", /no request body limit at the origin/, /enforce the limit in the service/);
-            await rejects(t, { domains: ["api.example.com"], cloudflare: { zoneId: "z" }, tls: "internal" }, "tls", /always serves HTTPS/, /remove tls/);
+            await rejects(t, { domains: ["api.example.com"], cloudflare: { zoneId: ZONE }, tls: "internal" }, "tls", /always serves HTTPS/, /remove tls/);
             await rejects(t, { accessLog: { file: "/var/log/caddy/access.log" } }, "accessLog.file", /no writable log files/, /remove accessLog.file/);
             await rejects(t, { compression: [] }, "compression", /always compresses/, /remove compression/);
         });
 
         it("rejects Cloudflare args on docker, where Caddy is the edge", async () => {
-            await rejects(await dockerTarget(), { cloudflare: { zoneId: "z" } }, "cloudflare", /only applies to the do-app target/, /remove cloudflare/);
+            await rejects(await dockerTarget(), { cloudflare: { zoneId: ZONE } }, "cloudflare", /only applies to the do-app target/, /remove cloudflare/);
         });
 
         it("leaves nothing behind when the input is bad: no resource, and the target as it was", async () => {

@@ -228,6 +228,12 @@ describe("Gateway strict Args (issue 9)", () => {
             { name: "a scrape token as a number", block: small({ publicMetrics: { allowWithToken: 12345 } }),
                 path: "publicMetrics.allowWithToken", problem: /must be a string, got the number 12345/, fix: /quote it/ },
             // Meaning, once the types are right.
+            { name: "a domain name as the Cloudflare zone id", on: ["do-app"], block: small({ domains: ["api.example.com"], cloudflare: { zoneId: "example.com" } }),
+                path: "cloudflare.zoneId", problem: /"example\.com" is not a zone id \(it is a domain name\)/, fix: /32 lowercase hexadecimal digits/ },
+            { name: "a zone id one digit short", on: ["do-app"], block: small({ domains: ["api.example.com"], cloudflare: { zoneId: ZONE.slice(1) } }),
+                path: "cloudflare.zoneId", problem: /is not a zone id$/, fix: /32 lowercase hexadecimal digits/ },
+            { name: "a zone id in capitals", on: ["do-app"], block: small({ domains: ["api.example.com"], cloudflare: { zoneId: ZONE.toUpperCase() } }),
+                path: "cloudflare.zoneId", problem: /is not a zone id \(in capitals\)/, fix: /lowercase/ },
             { name: "a metrics path without its slash", block: small({ publicMetrics: { path: "metrics" } }),
                 path: "publicMetrics.path", problem: /"metrics" does not start with "\/"/, fix: /write it as "\/metrics"/ },
             { name: "the root as the metrics path", block: small({ publicMetrics: { path: "/" } }),
