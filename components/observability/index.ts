@@ -8,6 +8,7 @@ import type { ObservabilityDockerNodes, ObservabilityDockerTransform } from "./d
 import { createObservabilityDocker } from "./docker";
 import type { ObservabilityDoAppNodes, ObservabilityDoAppTransform } from "./do-app";
 import { createObservabilityDoApp, serviceAlerts, serviceLogDestinations } from "./do-app";
+import { dashboardJson } from "./dashboard";
 import { normalizeObservability, NormalizedObservability } from "./normalize";
 
 type Secret = pulumi.Input<string>;
@@ -125,29 +126,78 @@ export interface ObservabilityArgs {
     /** Log format the services are told to use (LOG_FORMAT). @default `{ format: "json" }` */
     logs?: { format: "json" | "text" };
     /**
-     * Thresholds. Latency and error rate feed the Prometheus rules (Docker); CPU, memory and
-     * restarts become per-service App Platform alerts (DigitalOcean), via `link`.
-     * @default `{ latencyP95WarningMs: 500, latencyP95CriticalMs: 2000, errorRateWarning: 0.01, errorRateCritical: 0.05, cpuPercent: 80, memoryPercent: 80, restartCount: 3, forMinutes: 5 }`
+     * Thresholds and `for:` minutes. On Docker they become Prometheus rules (README, "Alerts on
+     * each target"); on DigitalOcean, per-service App Platform alerts (CPU, memory, restarts, via
+     * `link`) and uptime alerts. Latency thresholds must be bounds of `metrics.buckets`.
+     * @default `{ latencyP95WarningMs: 500, latencyP95CriticalMs: 2000, errorRateWarning: 0.01, errorRateCritical: 0.05, requestRateDrop: 0.5, requestRateSpike: 3, requestRateFloor: 1, requestRateBaseline: "1d", goroutines: 1000, residentMemoryMiB: 400, cpuPercent: 80, memoryPercent: 80, restartCount: 3 }`
+     * @example `{ latencyP95WarningMs: 250, for: { latency: 10 } }`
      */
     alerts?: {
+        /**
+         * `"dev"`: critical rules only, each with a longer `for:` (nothing but an outage notifies).
+         * `"production"`: every rule.
+         * @default `"production"` when `target.production`, else `"dev"`
+         */
+        profile?: "dev" | "production";
+        /** P95 above this many ms: a bound of `metrics.buckets` (in ms). @default `500` */
         latencyP95WarningMs?: number;
+        /** @default `2000` */
         latencyP95CriticalMs?: number;
-        /** A ratio: 0.01 is 1% of requests answered with a 5xx. */
+        /** A ratio: 0.01 is 1% of requests answered with a 5xx (the service's counter, and the gateway's when scraped). @default `0.01` */
         errorRateWarning?: number;
+        /** @default `0.05` */
         errorRateCritical?: number;
+        /** Traffic under this share of the baseline window's is a drop. @default `0.5` */
+        requestRateDrop?: number;
+        /** Traffic over this multiple of the baseline window's is a spike. @default `3` */
+        requestRateSpike?: number;
+        /** Requests per second under which no request-rate anomaly fires (either way). @default `1` */
+        requestRateFloor?: number;
+        /** How far back the baseline window lies. @default `"1d"` */
+        requestRateBaseline?: "1h" | "1d" | "1w";
+        /** `go_goroutines` above this. @default `1000` */
+        goroutines?: number;
+        /** `process_resident_memory_bytes` above this many MiB. @default `400` (80 % of ApiService's default 512 MiB) */
+        residentMemoryMiB?: number;
+        /** DigitalOcean: per-service CPU alert. @default `80` */
         cpuPercent?: number;
+        /** DigitalOcean: per-service memory alert. @default `80` */
         memoryPercent?: number;
-        /** Alert when a service restarts more than this many times in the window. */
+        /** DigitalOcean: alert when a service restarts more than this many times in the window. @default `3` */
         restartCount?: number;
-        /** How long a condition must hold before it fires (Prometheus `for:`, DO alert window). */
+        /**
+         * The `for:` of the latency and error-rate rules (unless `for` sets them apart) and the App
+         * Platform alert window.
+         * @default `5` (production profile), `15` (dev)
+         */
         forMinutes?: number;
+        /**
+         * Prometheus `for:` minutes per rule family.
+         * @default production `{ latency: 5, errorRate: 5, targetDown: 2, replicas: 5, requestRate: 15, runtime: 15 }`; dev `{ latency: 15, errorRate: 15, targetDown: 10, replicas: 15, requestRate: 30, runtime: 30 }`
+         */
+        for?: { latency?: number; errorRate?: number; targetDown?: number; replicas?: number; requestRate?: number; runtime?: number };
     };
     /**
-     * Where DigitalOcean alerts (app, per-service, uptime) go. Webhook URLs are credentials.
+     * The request metrics every linked service exposes: the latency histogram (base name and
+     * upper bounds, as the service declares them) and the request counter with its status label.
+     * Latency rules read exactly these buckets, so each latency threshold must be one of them.
+     * @default what examples/api exposes: `{ histogram: "http_request_duration_seconds", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 2.5, 5, 10], requests: "http_requests_total", statusLabel: "status" }`
+     * @example `{ buckets: [0.1, 0.25, 0.5, 1, 2, 2.5, 5] }`
+     */
+    metrics?: { histogram?: string; buckets?: number[]; requests?: string; statusLabel?: string };
+    /**
+     * Where DigitalOcean alerts (app, per-service, uptime) go: critical ones (deploy or domain
+     * failed, restarts, down, latency past the critical line) here, warnings to `warning` when it
+     * is given. Webhook URLs are credentials.
      * @default none (App Platform then notifies the team's email)
      * @example `{ emails: ["oncall@example.com"], slackWebhooks: [{ url: config.requireSecret("slackCritical"), channel: "#alerts" }] }`
      */
-    destinations?: { emails?: string[]; slackWebhooks?: { url: Secret; channel: string }[] };
+    destinations?: {
+        emails?: string[];
+        slackWebhooks?: { url: Secret; channel: string }[];
+        /** Where warning-level alerts go instead (SSL expiry, CPU, memory). @default the same as critical */
+        warning?: { emails?: string[]; slackWebhooks?: { url: Secret; channel: string }[] };
+    };
     /**
      * DigitalOcean uptime check on a public URL, with down, latency (critical threshold) and, for
      * https, certificate-expiry alerts. Needs at least one destination.
@@ -289,6 +339,11 @@ export class Observability extends pulumi.ComponentResource implements Linkable 
     readonly prometheusYaml?: string;
     /** Docker, with `alertmanager`: the generated alertmanager.yml (file paths only, no URL). */
     readonly alertmanagerYaml?: string;
+    /**
+     * Docker, with Prometheus: a Grafana dashboard (JSON, importable) of the scraped services'
+     * request rate, 5xx rate, latency, replicas and Go runtime, on the metrics the rules read.
+     */
+    readonly dashboardJson?: string;
     /** DigitalOcean: the uptime check's id. */
     readonly uptimeCheckId?: pulumi.Output<string>;
     /** The underlying resources this component created: the ones `transform` reaches. */
@@ -311,6 +366,7 @@ export class Observability extends pulumi.ComponentResource implements Linkable 
                 this.rulesYaml = docs?.rulesYaml;
                 this.prometheusYaml = docs?.prometheusYaml;
                 this.alertmanagerYaml = docs?.alertmanagerYaml;
+                this.dashboardJson = n.prometheus && dashboardJson(n);
                 this.scrape = docs?.scrape;
                 this.nodes = { ...docs?.nodes, writers: docs?.nodes.writers ?? [], uptimeAlerts: [] };
                 break;
@@ -326,6 +382,7 @@ export class Observability extends pulumi.ComponentResource implements Linkable 
         }
         this.registerOutputs({
             rulesYaml: this.rulesYaml, prometheusYaml: this.prometheusYaml, alertmanagerYaml: this.alertmanagerYaml, uptimeCheckId: this.uptimeCheckId,
+            dashboardJson: this.dashboardJson,
         });
     }
 

@@ -12,10 +12,33 @@ export const DEFAULTS = {
         latencyP95CriticalMs: 2000,
         errorRateWarning: 0.01,
         errorRateCritical: 0.05,
+        /** Traffic below half of the baseline window's is a drop, above three times it a spike. */
+        requestRateDrop: 0.5,
+        requestRateSpike: 3,
+        /** Requests per second under which neither fires: an idle stack stays quiet. */
+        requestRateFloor: 1,
+        requestRateBaseline: "1d",
+        goroutines: 1000,
+        /** 80 % of ApiService's default memory limit (512 MiB). */
+        residentMemoryMiB: 400,
         cpuPercent: 80,
         memoryPercent: 80,
         restartCount: 3,
-        forMinutes: 5,
+    },
+    /** `for:` minutes per rule family and profile: dev waits longer, so a blip on a laptop stays quiet. */
+    alertFor: {
+        production: { latency: 5, errorRate: 5, targetDown: 2, replicas: 5, requestRate: 15, runtime: 15 },
+        dev: { latency: 15, errorRate: 15, targetDown: 10, replicas: 15, requestRate: 30, runtime: 30 },
+    },
+    /**
+     * The services' request metrics: what examples/api exposes (`LatencyBuckets` in server.go, a
+     * test keeps the two equal). 0.5 and 2 are bounds, so the default latency lines are exact.
+     */
+    metrics: {
+        histogram: "http_request_duration_seconds",
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 2.5, 5, 10],
+        requests: "http_requests_total",
+        statusLabel: "status",
     },
     newRelicEndpoint: { us: "https://otlp.nr-data.net", eu: "https://otlp.eu01.nr-data.net" },
     otelProtocol: "http/protobuf",
@@ -36,16 +59,36 @@ const LOG_DESTINATION_NAME = /^[A-Za-z0-9()[\]'"][-A-Za-z0-9_. /()[\]]{0,40}[A-Z
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const EMAIL = /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/;
 
+export const ALERT_PROFILES = ["dev", "production"] as const;
+export const REQUEST_RATE_BASELINES = ["1h", "1d", "1w"] as const;
+/** The rule families a `for:` is set per (`alerts.for`). */
+export const ALERT_FOR_KEYS = ["latency", "errorRate", "targetDown", "replicas", "requestRate", "runtime"] as const;
+export type AlertForKey = typeof ALERT_FOR_KEYS[number];
+
 export interface NormalizedAlerts {
+    profile: typeof ALERT_PROFILES[number];
+    /** Both are bounds of `metrics.buckets`. */
     latencyP95WarningMs: number;
     latencyP95CriticalMs: number;
     errorRateWarning: number;
     errorRateCritical: number;
+    requestRate: { drop: number; spike: number; floorPerSecond: number; baseline: typeof REQUEST_RATE_BASELINES[number] };
+    goroutines: number;
+    residentMemoryMiB: number;
     cpuPercent: number;
     memoryPercent: number;
     restartCount: number;
+    /** The App Platform alert window (and the latency and error-rate `for:` unless set apart). */
     forMinutes: number;
+    /** Prometheus `for:` minutes per rule family. */
+    for: Record<AlertForKey, number>;
+    /** The services' request histogram and counter the rules read. */
+    metrics: { histogram: string; buckets: number[]; requests: string; statusLabel: string };
+    /** A gateway metrics job (`gateway`) exists: its 5xx rules are added. */
+    gateway: boolean;
 }
+
+export interface NormalizedDestinationSet { emails: string[]; slackWebhooks: { url: pulumi.Output<string>; channel: string }[] }
 
 export interface NormalizedLogDestination {
     name: string;
@@ -63,7 +106,8 @@ export interface NormalizedObservability {
     otel?: { endpoint: string; protocol: typeof OTEL_PROTOCOLS[number]; headers: [string, pulumi.Input<string>][] };
     logFormat: "json" | "text";
     alerts: NormalizedAlerts;
-    destinations: { emails: string[]; slackWebhooks: { url: pulumi.Output<string>; channel: string }[] };
+    /** Critical alerts (and warnings, unless `warning` names others); `warning`: warning-level ones. */
+    destinations: NormalizedDestinationSet & { warning: NormalizedDestinationSet };
     uptime?: { url: pulumi.Input<string>; regions: string[]; https: boolean };
     logDestinations: NormalizedLogDestination[];
     prometheus?: NormalizedPrometheus;
@@ -101,22 +145,104 @@ function fraction(ctx: ErrorContext, path: string, value: number): number {
     return value;
 }
 
-function normalizeAlerts(ctx: ErrorContext, a: NonNullable<ObservabilityArgs["alerts"]>): NormalizedAlerts {
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+function metricName(ctx: ErrorContext, path: string, value: unknown, example: string): string {
+    if (typeof value !== "string" || !METRIC_NAME.test(value)) invalid(ctx, path, `${JSON.stringify(value)} is not a Prometheus metric name`, `use e.g. "${example}"`);
+    return value;
+}
+
+/** `metrics`: the histogram (base name and bounds) and counter the services expose. */
+function normalizeMetrics(ctx: ErrorContext, m: NonNullable<ObservabilityArgs["metrics"]>): NormalizedAlerts["metrics"] {
+    const d = DEFAULTS.metrics;
+    const histogram = metricName(ctx, "metrics.histogram", m.histogram ?? d.histogram, d.histogram);
+    const suffix = /_(bucket|count|sum)$/.exec(histogram);
+    if (suffix) invalid(ctx, "metrics.histogram", `"${histogram}" names one of the histogram's series`, `give its base name, "${histogram.slice(0, -suffix[0].length)}"`);
+    const buckets = m.buckets ?? [...d.buckets];
+    if (!Array.isArray(buckets) || !buckets.length || buckets.some(b => typeof b !== "number" || !Number.isFinite(b) || b <= 0)) {
+        invalid(ctx, "metrics.buckets", `${JSON.stringify(buckets)} is not a list of bucket bounds`, "list the histogram's upper bounds in seconds, as the service declares them (no +Inf), e.g. [0.1, 0.25, 0.5, 1, 2, 2.5, 5]");
+    }
+    buckets.forEach((b, i) => {
+        if (i > 0 && b <= buckets[i - 1]!) invalid(ctx, `metrics.buckets[${i}]`, `${b} does not follow ${buckets[i - 1]}`, "list the bounds in ascending order, each once");
+    });
+    const requests = metricName(ctx, "metrics.requests", m.requests ?? d.requests, d.requests);
+    const statusLabel = m.statusLabel ?? d.statusLabel;
+    if (typeof statusLabel !== "string" || !LABEL_NAME.test(statusLabel)) invalid(ctx, "metrics.statusLabel", `${JSON.stringify(statusLabel)} is not a label name`, `use e.g. "${d.statusLabel}"`);
+    return { histogram, buckets: [...buckets], requests, statusLabel };
+}
+
+/**
+ * A latency threshold must be a bucket bound: "P95 above T" is then exactly "fewer than 95 % of
+ * requests in le=T". Between two bounds the histogram cannot tell (interpolation once turned
+ * requests of 1.01 s into a 2.4 s P95), so say which bucket to add.
+ */
+function latencyBound(ctx: ErrorContext, path: string, ms: number, metrics: NormalizedAlerts["metrics"]): number {
+    const le = ms / 1000;
+    if (metrics.buckets.some(b => Math.abs(b - le) < 1e-9)) return ms;
+    const below = [...metrics.buckets].reverse().find(b => b < le);
+    const above = metrics.buckets.find(b => b > le);
+    const near = [below, above].filter((b): b is number => b !== undefined).map(b => `${+(b * 1000).toFixed(3)}`).join(" or ");
+    invalid(ctx, path, `${ms} ms is not a bound of ${metrics.histogram}'s buckets (${metrics.buckets.join(", ")} s), so a P95 above it cannot be told exactly`,
+        `add ${le} to the service's histogram buckets and to metrics.buckets, or use a bound${near ? ` (${near} ms)` : ""}`);
+}
+
+function positive(ctx: ErrorContext, path: string, value: unknown, min: number, max: number, fix: string): number {
+    if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
+        invalid(ctx, path, `must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`, fix);
+    }
+    return value;
+}
+
+function normalizeAlerts(
+    ctx: ErrorContext, a: NonNullable<ObservabilityArgs["alerts"]>, m: NonNullable<ObservabilityArgs["metrics"]>, target: Target, gateway: boolean,
+): NormalizedAlerts {
     const d = DEFAULTS.alerts;
+    const profile = requireOneOf(ctx, "alerts.profile", a.profile ?? (target.production ? "production" : "dev"), ALERT_PROFILES);
+    const F = DEFAULTS.alertFor[profile];
+    const metrics = normalizeMetrics(ctx, m);
+    const forMinutes = requireInt(ctx, "alerts.forMinutes", a.forMinutes ?? F.latency, 1, 60);
+    const given = a.for ?? {};
+    if (typeof given !== "object" || given === null) invalid(ctx, "alerts.for", `${JSON.stringify(given)} is not a mapping`, `give minutes per rule family, e.g. { latency: 10 } (${ALERT_FOR_KEYS.join(", ")})`);
+    for (const k of Object.keys(given)) {
+        if (!(ALERT_FOR_KEYS as readonly string[]).includes(k)) invalid(ctx, `alerts.for.${k}`, "is not a rule family", `use one of ${ALERT_FOR_KEYS.join(", ")}`);
+    }
+    const forOf = (k: AlertForKey, fallback: number) => requireInt(ctx, `alerts.for.${k}`, given[k] ?? fallback, 1, 1440);
     const out: NormalizedAlerts = {
+        profile,
         latencyP95WarningMs: requireInt(ctx, "alerts.latencyP95WarningMs", a.latencyP95WarningMs ?? d.latencyP95WarningMs, 1, 600_000),
         latencyP95CriticalMs: requireInt(ctx, "alerts.latencyP95CriticalMs", a.latencyP95CriticalMs ?? d.latencyP95CriticalMs, 1, 600_000),
         errorRateWarning: fraction(ctx, "alerts.errorRateWarning", a.errorRateWarning ?? d.errorRateWarning),
         errorRateCritical: fraction(ctx, "alerts.errorRateCritical", a.errorRateCritical ?? d.errorRateCritical),
+        requestRate: {
+            drop: fraction(ctx, "alerts.requestRateDrop", a.requestRateDrop ?? d.requestRateDrop),
+            spike: positive(ctx, "alerts.requestRateSpike", a.requestRateSpike ?? d.requestRateSpike, 1.01, 1000, "write \"three times the baseline\" as 3"),
+            floorPerSecond: positive(ctx, "alerts.requestRateFloor", a.requestRateFloor ?? d.requestRateFloor, 0, 1_000_000, "give requests per second, e.g. 1"),
+            baseline: requireOneOf(ctx, "alerts.requestRateBaseline", a.requestRateBaseline ?? d.requestRateBaseline, REQUEST_RATE_BASELINES),
+        },
+        goroutines: requireInt(ctx, "alerts.goroutines", a.goroutines ?? d.goroutines, 1, 10_000_000),
+        residentMemoryMiB: requireInt(ctx, "alerts.residentMemoryMiB", a.residentMemoryMiB ?? d.residentMemoryMiB, 1, 1_048_576),
         cpuPercent: requireInt(ctx, "alerts.cpuPercent", a.cpuPercent ?? d.cpuPercent, 1, 100),
         memoryPercent: requireInt(ctx, "alerts.memoryPercent", a.memoryPercent ?? d.memoryPercent, 1, 100),
         restartCount: requireInt(ctx, "alerts.restartCount", a.restartCount ?? d.restartCount, 1, 100),
-        forMinutes: requireInt(ctx, "alerts.forMinutes", a.forMinutes ?? d.forMinutes, 1, 60),
+        forMinutes,
+        for: {
+            latency: forOf("latency", a.forMinutes ?? F.latency),
+            errorRate: forOf("errorRate", a.forMinutes ?? F.errorRate),
+            targetDown: forOf("targetDown", F.targetDown),
+            replicas: forOf("replicas", F.replicas),
+            requestRate: forOf("requestRate", F.requestRate),
+            runtime: forOf("runtime", F.runtime),
+        },
+        metrics,
+        gateway,
     };
     if (out.latencyP95WarningMs >= out.latencyP95CriticalMs) {
         invalid(ctx, "alerts.latencyP95WarningMs", `warning (${out.latencyP95WarningMs} ms) must be below critical (${out.latencyP95CriticalMs} ms)`,
             "lower the warning threshold or raise alerts.latencyP95CriticalMs");
     }
+    latencyBound(ctx, "alerts.latencyP95WarningMs", out.latencyP95WarningMs, metrics);
+    latencyBound(ctx, "alerts.latencyP95CriticalMs", out.latencyP95CriticalMs, metrics);
     if (out.errorRateWarning >= out.errorRateCritical) {
         invalid(ctx, "alerts.errorRateWarning", `warning (${out.errorRateWarning}) must be below critical (${out.errorRateCritical})`,
             "lower the warning ratio or raise alerts.errorRateCritical");
@@ -343,6 +469,12 @@ function normalizeSentry(ctx: ErrorContext, s: NonNullable<ObservabilityArgs["se
     return { dsn, environment: s.environment ?? environment, release: s.release };
 }
 
+/** localhost, 127.0.0.0/8, ::1, 0.0.0.0: a container's own address. */
+function isLoopback(hostname: string): boolean {
+    const h = hostname.toLowerCase().replace(/^\[|\]$/g, "");
+    return h === "localhost" || h.endsWith(".localhost") || /^127(\.\d{1,3}){3}$/.test(h) || h === "::1" || h === "0.0.0.0" || h === "::" || /^::ffff:127\./.test(h);
+}
+
 /** `otel` as given, or New Relic's OTLP endpoint with the license key as the `api-key` header. */
 function normalizeOtel(ctx: ErrorContext, args: ObservabilityArgs): NormalizedObservability["otel"] {
     if (args.otel && args.newRelic) {
@@ -354,8 +486,15 @@ function normalizeOtel(ctx: ErrorContext, args: ObservabilityArgs): NormalizedOb
         headers.forEach(([k]) => {
             if (!HEADER_NAME.test(k)) invalid(ctx, `otel.headers.${k}`, "is not an HTTP header name", "use letters, digits and '-'");
         });
+        const endpoint = httpUrl(ctx, "otel.endpoint", args.otel.endpoint, "http://otel-collector:4318");
+        if (isLoopback(new URL(endpoint).hostname)) {
+            invalid(ctx, "otel.endpoint", `"${endpoint}" is the loopback of each service's own container, where no collector listens`,
+                args.target?.kind === "do-app"
+                    ? "App Platform runs no sidecar: use the collector's or vendor's public OTLP URL (or newRelic)"
+                    : "run a collector on the Docker host's network and use its name, e.g. \"http://otel-collector:4318\", or remove otel");
+        }
         return {
-            endpoint: httpUrl(ctx, "otel.endpoint", args.otel.endpoint, "http://otel-collector:4318"),
+            endpoint,
             protocol: requireOneOf(ctx, "otel.protocol", args.otel.protocol ?? DEFAULTS.otelProtocol, OTEL_PROTOCOLS),
             headers,
         };
@@ -372,22 +511,29 @@ function normalizeOtel(ctx: ErrorContext, args: ObservabilityArgs): NormalizedOb
     };
 }
 
-function normalizeDestinations(ctx: ErrorContext, d: NonNullable<ObservabilityArgs["destinations"]>): NormalizedObservability["destinations"] {
+function destinationSet(ctx: ErrorContext, path: string, d: { emails?: string[]; slackWebhooks?: { url: pulumi.Input<string>; channel: string }[] }): NormalizedDestinationSet {
     const emails = (d.emails ?? []).map((e, i) => {
-        if (typeof e !== "string" || !EMAIL.test(e)) invalid(ctx, `destinations.emails[${i}]`, `${JSON.stringify(e)} is not an email address`, "use an address such as \"oncall@example.com\"");
+        if (typeof e !== "string" || !EMAIL.test(e)) invalid(ctx, `${path}.emails[${i}]`, `${JSON.stringify(e)} is not an email address`, "use an address such as \"oncall@example.com\"");
         return e;
     });
     const slackWebhooks = (d.slackWebhooks ?? []).map((s, i) => {
         if (typeof s?.channel !== "string" || !/^#?[a-z0-9][a-z0-9._-]{0,79}$/.test(s.channel)) {
-            invalid(ctx, `destinations.slackWebhooks[${i}].channel`, `${JSON.stringify(s?.channel)} is not a Slack channel`, "use a channel such as \"#alerts-critical\"");
+            invalid(ctx, `${path}.slackWebhooks[${i}].channel`, `${JSON.stringify(s?.channel)} is not a Slack channel`, "use a channel such as \"#alerts-critical\"");
         }
         if (typeof s.url === "string" && !/^https:\/\/hooks\.slack\.com\/\S+$/.test(s.url)) {
-            invalid(ctx, `destinations.slackWebhooks[${i}].url`, "is not a Slack incoming-webhook URL", "use the https://hooks.slack.com/services/... URL Slack gives you (from a config secret)");
+            invalid(ctx, `${path}.slackWebhooks[${i}].url`, "is not a Slack incoming-webhook URL", "use the https://hooks.slack.com/services/... URL Slack gives you (from a config secret)");
         }
         // A webhook URL lets anyone post to the channel: a credential.
         return { url: pulumi.secret(s.url), channel: s.channel };
     });
     return { emails, slackWebhooks };
+}
+
+/** The top-level set takes critical alerts, and warnings too unless `warning` gives their own. */
+function normalizeDestinations(ctx: ErrorContext, d: NonNullable<ObservabilityArgs["destinations"]>): NormalizedObservability["destinations"] {
+    const critical = destinationSet(ctx, "destinations", d);
+    const warning = d.warning === undefined ? critical : destinationSet(ctx, "destinations.warning", d.warning);
+    return { ...critical, warning };
 }
 
 function normalizeUptime(ctx: ErrorContext, up: NonNullable<ObservabilityArgs["uptime"]>, destinations: NormalizedObservability["destinations"]): NormalizedObservability["uptime"] {
@@ -422,12 +568,12 @@ export function normalizeObservability(name: string, args: ObservabilityArgs): N
     const sentry = args.sentry && normalizeSentry(ctx, args.sentry, environment);
     const otel = normalizeOtel(ctx, args);
     const logFormat = requireOneOf(ctx, "logs.format", args.logs?.format ?? "json", ["json", "text"] as const);
-    const alerts = normalizeAlerts(ctx, args.alerts ?? {});
     const destinations = normalizeDestinations(ctx, args.destinations ?? {});
     const uptime = args.uptime && normalizeUptime(ctx, args.uptime, destinations);
     const logDestinations = normalizeLogDestinations(ctx, args.logDestinations ?? []);
     const p = args.prometheus ?? {};
     const prometheus = target.kind === "docker" && p.enabled !== false ? normalizePrometheus(ctx, p) : undefined;
+    const alerts = normalizeAlerts(ctx, args.alerts ?? {}, args.metrics ?? {}, target, !!prometheus?.gateway);
     const alertmanager = target.kind === "docker" && args.alertmanager !== undefined ? normalizeAlertmanager(ctx, args.alertmanager, !!prometheus) : undefined;
     const listed = alertmanager ? prometheus!.scrape.findIndex(s => s.name === ALERTMANAGER_JOB) : -1;
     if (listed >= 0) invalid(ctx, `prometheus.scrape[${listed}]`, `"${ALERTMANAGER_JOB}" is the job Prometheus scrapes its Alertmanager under`, "scrape it under another name");

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { DEFAULTS, normalizeObservability } from "../../components/observability/normalize";
+import { normalizeObservability } from "../../components/observability/normalize";
 import { alertRules, prometheusConfig, prometheusYaml, rulesYaml, targetsFileJson } from "../../components/observability/rules";
 import { alertWindow } from "../../components/observability/do-app";
 
@@ -30,12 +30,12 @@ describe("Observability rule generation", () => {
         assert.equal(rulesYaml(n.alerts), rulesYaml({ ...n.alerts }));
     });
 
-    it("turns millisecond thresholds into seconds and ratios into the 5xx comparison", () => {
-        const rules = alertRules({ ...DEFAULTS.alerts, latencyP95WarningMs: 250, latencyP95CriticalMs: 1500, errorRateWarning: 0.02, errorRateCritical: 0.1, forMinutes: 10 });
+    it("turns millisecond thresholds into bucket bounds in seconds and ratios into the 5xx comparison", () => {
+        const m = normalizeObservability("obs", { target, alerts: { profile: "production", latencyP95WarningMs: 250, latencyP95CriticalMs: 1000, errorRateWarning: 0.02, errorRateCritical: 0.1, forMinutes: 10 } });
+        const rules = alertRules(m.alerts);
         const byName = Object.fromEntries(rules.groups.flatMap(g => g.rules).map(r => [r.alert, r]));
-        assert.match(byName.SlipwayLatencyP95Warning!.expr, /\) > 0\.25$/);
-        assert.match(byName.SlipwayLatencyP95Critical!.expr, /\) > 1\.5$/);
-        assert.match(byName.SlipwayLatencyP95Critical!.expr, /^histogram_quantile\(0\.95, sum by \(le, job\) \(rate\(http_request_duration_seconds_bucket\[5m\]\)\)\)/);
+        assert.match(byName.SlipwayLatencyP95Warning!.expr, /_bucket\{le="0\.25"\}\[5m\]\)\) \/ sum by \(job\) \(rate\(http_request_duration_seconds_count\[5m\]\)\) < 0\.95$/);
+        assert.match(byName.SlipwayLatencyP95Critical!.expr, /^sum by \(job\) \(rate\(http_request_duration_seconds_bucket\{le=~"1\|1\\\\\.0"\}\[5m\]\)\)/);
         assert.match(byName.SlipwayErrorRateWarning!.expr, /status=~"5\.\."\}\[5m\]\)\) \/ sum by \(job\) \(rate\(http_requests_total\[5m\]\)\) > 0\.02$/);
         assert.equal(byName.SlipwayErrorRateCritical!.labels.severity, "critical");
         assert.equal(byName.SlipwayLatencyP95Warning!.for, "10m");
