@@ -147,6 +147,8 @@ export async function synth(opts: SynthOptions): Promise<SynthResult> {
             docs.set(name, [...(docs.get(name) ?? []), { owner: r.name, content }]);
         }
     }
+    // A component output that is a document of its own: Observability's Grafana dashboard (docker, with Prometheus).
+    for (const r of rec.ofType("slipway:observability:Observability")) if (typeof r.outputs?.dashboardJson === "string") docs.set("grafana-dashboard.json", [...(docs.get("grafana-dashboard.json") ?? []), { owner: r.name, content: r.outputs.dashboardJson }]);
     const apps = rec.ofType("digitalocean:index/app:App");
     if (apps.length) {
         docs.set("app-spec.json", apps.map(a => ({ owner: a.name, content: stableJson(toApiSpec(redactAppSpec(redact(a.inputs.spec, true)))) })));
