@@ -228,7 +228,7 @@ export const CONTAINER = {
     /** Caddy's own metrics, on every interface of the container: reachable as `<gateway>:2020` on the stack's network, published nowhere. */
     metricsPort: 2020,
     /**
-     * The public metrics path's bearer token, in the config volume (mode 0600, Caddy's uid). The
+     * The public metrics path's bearer token, in the config volume (mode 0400, Caddy's uid). The
      * config loader writes it from its own upload before it pushes, and removes it when no token is
      * set; Caddy reads it per request through a `{file.*}` placeholder, so no config holds it.
      */
@@ -261,8 +261,10 @@ export const CADDY_METRICS = {
     port: CONTAINER.metricsPort,
     /**
      * Buckets (upper bounds, seconds) of both duration histograms: client_golang's `DefBuckets`,
-     * hard-coded in Caddy 2.10 (modules/caddyhttp/metrics.go). Latency rules should use these
-     * bounds, e.g. a P95 over 500 ms or 2 s falls on the 0.5 and 2.5 buckets (there is no 2).
+     * hard-coded in Caddy 2.10 (modules/caddyhttp/metrics.go), not configurable. 0.5 s is a bound;
+     * 2 s is not (unlike the example API's own histogram), so `histogram_quantile` puts a 2 s
+     * threshold by linear interpolation between the 1 and 2.5 buckets; `le="2.5"` is the nearest
+     * exact bound for a share-over-threshold rule.
      */
     durationBuckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as readonly number[],
     /** Buckets (bytes) of both size histograms: `ExponentialBuckets(256, 4, 8)`, 256 B to 4 MiB. */

@@ -181,7 +181,7 @@ export interface GatewayPublicMetricsArgs {
      * scrapes with (`authorization: { credentials: ... }` in its scrape config). A secret: 32 to
      * 512 characters of letters, digits, `-._~+/` (then `=` padding); a plain string is refused in
      * production. It never appears in a generated file: on docker the config loader writes it into
-     * Caddy's config volume (mode 0600) and Caddy reads it per request through a `{file.*}`
+     * Caddy's config volume (readable by Caddy's uid only) and Caddy reads it per request through a `{file.*}`
      * placeholder, so the Caddy JSON, its revision hash and `caddyJson` carry only the file's path;
      * on do-app it is part of a Cloudflare custom rule's expression (a secret input; the rule's
      * expression shows as `[secret]` in previews). Rotating it re-pushes the config, no restart.
