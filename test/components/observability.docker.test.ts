@@ -409,7 +409,7 @@ describe("Observability on docker", () => {
     it("records the component with the generated documents as outputs", async () => {
         await build();
         const comp = rec.get("slipway:observability:Observability", "obs");
-        assert.match(comp.outputs!.rulesYaml as string, /SlipwayTargetDown/);
+        assert.match(comp.outputs!.rulesYaml as string, /SlipwayReplicasMissing/); // dev profile: the critical rules
         assert.equal(isSecretValue(comp.outputs!.rulesYaml), false);
     });
 });
