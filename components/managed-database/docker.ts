@@ -267,7 +267,8 @@ export function checkManagedDatabaseDocker(
 ): ManagedDatabaseDockerSettings {
     const ctx: ErrorContext = { kind: "ManagedDatabase", name };
     let backup: ManagedDatabaseDockerSettings["backup"];
-    // Backups default on where losing data matters; a dev stack opts in.
+    // Backups default on where losing data matters; a dev stack opts in. Types were checked by the
+    // shape (normalize): a mapping, false, or true (a stack file's "on, with the defaults").
     if (args.backup !== false && (args.backup !== undefined || n.production)) {
         const given = args.backup || {};
         backup = {

@@ -3,6 +3,7 @@
 // port and backups on docker; the `do` block on do-app) is checked in that target's file.
 import { requireDoName, requireTarget } from "../core/checks";
 import { ErrorContext, invalid, requireOneOf } from "../core/errors";
+import { checkShape, shape, Shape } from "../core/shape";
 import { checkTransform } from "../core/transform";
 import type { ManagedDatabaseArgs, ManagedDatabaseTransform } from "./index";
 
@@ -26,6 +27,71 @@ export const PG_VERSIONS = ["13", "14", "15", "16", "17"] as const;
 export type PgVersion = typeof PG_VERSIONS[number];
 export const POOL_MODES = ["transaction", "session", "statement"] as const;
 export const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
+
+type DoBlock = NonNullable<ManagedDatabaseArgs["do"]>;
+
+/** A transform entry: args to merge or a function, which only a program can give. */
+const child = (what: string) => shape.program(`${what}: args to merge over the component's, or (args, opts, name) => void`);
+
+/**
+ * Every key ManagedDatabaseArgs takes, at every depth, with its type: `checkShape` runs it first
+ * in normalize (unknown keys with a did-you-mean, types before meaning), and `toJsonSchema` turns
+ * it into the schema of a stack file's `slipway:database` block. `PropsOf` makes an Args field
+ * without a shape here fail to compile. Meaning (ranges, names, DigitalOcean's lists) is checked
+ * after it: below, and in docker.ts / do-app.ts for what one target reads. `target` is not listed
+ * as required: `requireTarget` names it with the fix.
+ */
+export const MANAGED_DATABASE_SHAPE: Shape = shape.object<ManagedDatabaseArgs>({
+    target: shape.program("where the database runs: a DockerHost's target or doAppTarget(...)"),
+    version: shape.string(PG_VERSIONS, "PostgreSQL major version, quoted"),
+    database: shape.string(undefined, "the application database"),
+    user: shape.string(undefined, "the application role"),
+    extensions: shape.list(shape.string(undefined, "a CREATE EXTENSION name"), "extensions created on first boot (Docker)"),
+    schemas: shape.list(shape.object<NonNullable<ManagedDatabaseArgs["schemas"]>[number]>({
+        name: shape.string(undefined, "schema name"),
+        user: shape.string(undefined, "the schema's role; defaults to the schema name"),
+    }, ["name"]), "one schema and one role per service"),
+    production: shape.bool("protect and retain the data; defaults to the target's flag"),
+    backup: shape.oneOf(
+        "a mapping such as { intervalMinutes: 60, keep: 24 } (hourly dumps, a day of them), or false (true: the defaults)",
+        shape.object<Exclude<NonNullable<ManagedDatabaseArgs["backup"]>, false>>({
+            intervalMinutes: shape.int("minutes between dumps, 5 to 10080"),
+            keep: shape.int("dumps kept, 1 to 365"),
+        }),
+        shape.bool(),
+    ),
+    image: shape.string(undefined, "Docker: the server image"),
+    password: shape.input("Docker: an existing password, e.g. { secret: dbPassword }"),
+    memoryMb: shape.int("Docker: memory limit in MB"),
+    publishPort: shape.int("Docker: host port for 5432"),
+    do: shape.object<DoBlock>({
+        size: shape.string(undefined, "database node size slug, e.g. db-s-1vcpu-2gb"),
+        nodes: shape.int("nodes, standbys included: 1 to 3"),
+        region: shape.string(undefined, "datacenter slug, e.g. fra1"),
+        maintenanceWindow: shape.object<NonNullable<DoBlock["maintenanceWindow"]>>({
+            day: shape.string(undefined, "monday to sunday"),
+            hour: shape.int("hour in UTC, 0 to 23"),
+        }, ["day", "hour"], "weekly maintenance start"),
+        pool: shape.object<NonNullable<DoBlock["pool"]>>({
+            name: shape.string(undefined, "pool name"),
+            mode: shape.string(POOL_MODES, "PgBouncer pool mode"),
+            size: shape.int("backend connections"),
+        }, ["name"], "a PgBouncer pool"),
+        devDatabase: shape.bool("an App Platform dev database instead of a cluster"),
+    }, [], "DigitalOcean settings"),
+    transform: shape.object<ManagedDatabaseTransform>({
+        image: child("docker: the server image"),
+        container: child("docker: the server container"),
+        volume: child("docker: the data volume"),
+        backup: child("docker: the backup sidecar"),
+        backupVolume: child("docker: the backups volume"),
+        password: child("docker: each generated password"),
+        cluster: child("do-app: the database cluster"),
+        database: child("do-app: the database"),
+        user: child("do-app: each role"),
+        pool: child("do-app: the connection pool"),
+    }, [], "program only: per child resource, how it is created"),
+});
 
 /** An unquoted PostgreSQL identifier we are willing to generate SQL for (lowercase, so no quoting surprises). */
 export const PG_IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -98,8 +164,14 @@ export function pgIdentifier(ctx: ErrorContext, path: string, value: string, wha
  */
 export function normalizeManagedDatabase(name: string, args: ManagedDatabaseArgs): ManagedDatabaseBase {
     const ctx: ErrorContext = { kind: "ManagedDatabase", name };
+    // A `transform` that is not an object at all keeps the wording every component shares.
+    const t: unknown = (args as { transform?: unknown } | undefined)?.transform;
+    if (t !== undefined && (typeof t !== "object" || t === null || Array.isArray(t))) checkTransform(ctx, t, Object.keys(TRANSFORM_KEYS));
+    // Types before meaning: an unknown key or a value of the wrong type, anywhere, is named first.
+    checkShape(ctx, MANAGED_DATABASE_SHAPE, args);
     const target = requireTarget(ctx, args?.target, "is missing", "pass `target` from a DockerHost (`host.target`) or `doAppTarget(...)`");
     requireDoName(ctx, name, `${JSON.stringify(name)} cannot be a network alias and App Platform database name`);
+    // Its keys were checked by the shape; this checks each value is args to merge or a function.
     checkTransform(ctx, args.transform, Object.keys(TRANSFORM_KEYS));
     const version = requireOneOf(ctx, "version", args.version ?? DEFAULTS.version, PG_VERSIONS);
     const database = pgIdentifier(ctx, "database", args.database ?? name.replace(/-/g, "_"), "database");
