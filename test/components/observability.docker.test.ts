@@ -385,6 +385,24 @@ describe("Observability on docker", () => {
             assert.throws(() => sink.addTargets({ service: "alertmanager", hosts: ["alertmanager-1"], port: 9093, release: "r1" }, []), /would share its job/);
         });
 
+        it("applies transform.alertmanager and transform.alertmanagerImage, and transform.volume to its data volume", async () => {
+            const obs = await build({
+                alertmanager: am(),
+                transform: {
+                    alertmanager: { memory: 256, memorySwap: 256 },
+                    alertmanagerImage: (args: Record<string, unknown>) => { args.keepLocally = false; },
+                    volume: (_a: unknown, opts: Record<string, unknown>, name: string) => { if (name.endsWith("-alertmanager-data")) opts.retainOnDelete = true; },
+                },
+            });
+            const c = rec.get(CONTAINER, "obs-alertmanager");
+            assert.deepEqual([c.inputs.memory, c.inputs.memorySwap], [256, 256]);
+            assert.ok(Array.isArray(uploadsOf("obs-alertmanager")), "the component's own args are kept");
+            assert.equal(rec.get("docker:index/remoteImage:RemoteImage", "obs-alertmanager-image").inputs.keepLocally, false);
+            assert.equal(rec.get("docker:index/volume:Volume", "obs-alertmanager-data").options.retainOnDelete, true);
+            assert.notEqual(rec.get("docker:index/volume:Volume", "obs-prometheus-data").options.retainOnDelete, true);
+            assert.equal(await valueOf(obs.nodes.alertmanager!.urn), c.urn);
+        });
+
         it("is accepted and unused on DigitalOcean, so a program moves between targets unchanged", async () => {
             const { normalizeObservability } = await import("../../components/observability/normalize");
             const { doAppTarget } = await import("../../components/core/target");
