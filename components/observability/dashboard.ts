@@ -130,7 +130,7 @@ export function grafanaDashboard(n: Pick<NormalizedObservability, "namespace" | 
     panel("Goroutines", "short", [[`go_goroutines{${SERVICES}}`, "{{instance}}"]], { thresholds: thresholds([{ value: a.goroutines, color: "orange" }]), min: 0 });
 
     return {
-        uid: `slipway-${n.namespace}`.slice(0, 40),
+        uid: `${n.namespace}-overview`.slice(0, 40),
         title: `Slipway services: ${n.namespace} (${n.environment})`,
         tags: ["slipway", n.environment],
         timezone: "browser",
