@@ -36,6 +36,7 @@ const DOCUMENTS: Record<string, string> = {
     "/etc/caddy/caddy.json": "caddy.json",
     "/etc/prometheus/rules/slipway-alerts.yml": "alert-rules.yml",
     "/etc/prometheus/prometheus.yml": "prometheus.yml",
+    "/etc/alertmanager/alertmanager.yml": "alertmanager.yml",
 };
 
 /** JSON with object keys sorted at every level: the same data always gives the same bytes. */

@@ -173,6 +173,7 @@ export function preflight(plan: StackPlan): void {
         if (gateway.publishPorts.https) published.push({ path: "slipway:gateway.publishHttpsPort", port: gateway.publishPorts.https, data: false });
         if (db?.docker?.publishPort) published.push({ path: "slipway:database.publishPort", port: db.docker.publishPort, data: true });
         if (obs?.prometheus?.publishPort) published.push({ path: "slipway:observability.prometheus.publishPort", port: obs.prometheus.publishPort, data: true });
+        if (obs?.alertmanager?.publishPort) published.push({ path: "slipway:observability.alertmanager.publishPort", port: obs.alertmanager.publishPort, data: true });
     }
     checkAcrossBlocks({ stack: plan.stack, target, services, gateway, published, origins: plan.gateway.args.cors?.allowOrigins ?? [] });
 }

@@ -75,7 +75,7 @@ describe("App specs for more configurations", () => {
         const gateway = new Gateway("edge", {
             target,
             domains: ["api.example.com", "www.api.example.com"],
-            cloudflare: { zoneId: "zone-1" },
+            cloudflare: { zoneId: "023e105f4ecef8ad9ca31a8372d0c353" },
             routes: [{ pathPrefix: "/", service: api }],
         });
         const app = new DoApp("app", { target, components: [gateway, obs] });

@@ -152,7 +152,7 @@ describe("transform and nodes", () => {
             const { accessLog: _drop, ...args } = domainArgs(target);
             const gw = new Gateway("edge", {
                 ...args,
-                cloudflare: { zoneId: "zone-123" },
+                cloudflare: { zoneId: "023e105f4ecef8ad9ca31a8372d0c353" },
                 transform: {
                     zoneSetting: (a, _opts, name) => { if (name === "edge-cf-min-tls-version") a.value = "1.3"; },
                     ruleset: { description: "owned by the platform team" },

@@ -71,7 +71,7 @@ describe("npm run synth", function () {
         before(() => { files = ok(runSynth("dev", ["--set", 'database={"version":"16","image":"slipway/postgres:local","password":{"secret":"dbPassword"}}', "--secret", `dbPassword=${DB_PASSWORD}`])); });
 
         it("writes the gateway's Caddy JSON, the alert rules and the Prometheus config", () => {
-            assert.deepStrictEqual(Object.keys(files).sort(), ["alert-rules.yml", "caddy.json", "outputs.json", "prometheus.yml", "resources.json"]);
+            assert.deepStrictEqual(Object.keys(files).sort(), ["alert-rules.yml", "caddy.json", "grafana-dashboard.json", "outputs.json", "prometheus.yml", "resources.json"]);
             const caddy = JSON.parse(files["caddy.json"]!);
             assert.ok(caddy.apps.http.servers, "caddy.json is Caddy's native JSON");
         });
