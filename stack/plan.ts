@@ -15,8 +15,9 @@ import type { SecretsSyncArgs } from "../components/secrets-sync";
 import { normalizeSecretsSync } from "../components/secrets-sync/normalize";
 import { DockerHostArgs, normalizeDockerHost } from "../components/targets/docker-host";
 import { mergeAppSpecParts } from "../components/targets/app-spec";
+import { Shape, checkShape, shape } from "../components/core/shape";
 import { StackFacts, checkAcrossBlocks } from "./checks";
-import { StackConfig, checkKeys, checkPlaintextCredentials, resolveSecrets } from "./config";
+import { StackConfig, checkPlaintextCredentials, resolveSecrets } from "./config";
 
 /** The blocks an ApiService may link to, by the name used in `services.<name>.link`. */
 export const LINKS = ["database", "secrets", "observability"] as const;
@@ -24,6 +25,9 @@ export type LinkName = typeof LINKS[number];
 
 /** Stack-level keys of a `services.<name>` block; everything else is ApiServiceArgs. */
 export const SERVICE_STACK_KEYS = ["link", "secrets"] as const;
+
+/** `slipway:doApp`: the App's name and region (doAppTarget checks their meaning). */
+const DO_APP_BLOCK: Shape = shape.object<{ appName: string; region: string }>({ appName: shape.string(), region: shape.string() });
 
 /** A component's Args without what the composition root supplies itself. */
 type Block<T> = Omit<T, "target">;
@@ -66,7 +70,7 @@ function block<T>(value: unknown): T {
 }
 
 export function planStack(c: StackConfig): StackPlan {
-    checkKeys("slipway:doApp", c.doApp, ["appName", "region"]);
+    checkShape({ kind: "Stack", name: c.stack }, DO_APP_BLOCK, c.doApp, "slipway:doApp");
     checkPlaintextCredentials(c);
     const secrets = resolveSecrets(c.secrets, "slipway:secrets");
     return {

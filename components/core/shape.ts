@@ -108,7 +108,8 @@ export function checkShape(ctx: ErrorContext, s: Shape, value: unknown, path = "
             return;
         case "number":
             if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))) return bad("a number", `write it without quotes: ${value}`);
-            if (typeof value !== "number" || !Number.isFinite(value)) return bad(s.integer ? "a whole number" : "a number", "write a number, e.g. 3");
+            // Infinity is a number: its meaning (e.g. "no +Inf bucket") is the caller's to judge.
+            if (typeof value !== "number" || Number.isNaN(value)) return bad(s.integer ? "a whole number" : "a number", "write a number, e.g. 3");
             return;
         case "boolean":
             if (typeof value === "string" && value.toLowerCase() in YAML11_BOOLEANS) {

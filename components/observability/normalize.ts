@@ -2,8 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { ErrorContext, invalid, requireInt, requireOneOf } from "../core/errors";
 import { DO_NAME, isHostname } from "../core/naming";
 import { Target } from "../core/target";
+import { Shape, checkShape, shape } from "../core/shape";
 import { checkTransform } from "../core/transform";
-import type { ObservabilityArgs, ObservabilityTransform } from "./index";
+import type { AlertmanagerSlackWebhook, AlertmanagerWebhookReceiver, ObservabilityArgs, ObservabilityTransform } from "./index";
 
 /** Alert thresholds: P95 latency and 5xx ratio per the API's SLOs, resource alerts per service. */
 export const DEFAULTS = {
@@ -560,6 +561,7 @@ export function normalizeObservability(name: string, args: ObservabilityArgs): N
         invalid(ctx, "name", `${JSON.stringify(name)} cannot name containers and DO checks`, "use 2 to 32 lowercase letters, digits and hyphens, starting with a letter");
     }
     checkTransform(ctx, args.transform, Object.keys(TRANSFORM_KEYS));
+    checkShape(ctx, OBSERVABILITY_SHAPE, args);
     const environment = target.environment;
     const namespace = args.namespace ?? (target.kind === "do-app" ? target.appName : target.namePrefix);
     if (!/^[A-Za-z0-9._-]{1,63}$/.test(namespace)) {
@@ -582,3 +584,52 @@ export function normalizeObservability(name: string, args: ObservabilityArgs): N
     }
     return { name, environment, namespace, sentry, otel, logFormat, alerts, destinations, uptime, logDestinations, prometheus, alertmanager };
 }
+
+type Block<K extends keyof ObservabilityArgs> = NonNullable<ObservabilityArgs[K]>;
+const secretValue = shape.input("a secret: { secret: <configKey> } or { env: <VAR> } in a stack file");
+const slackWebhook = shape.object<Block<"destinations">["slackWebhooks"] extends (infer W)[] | undefined ? W : never>({ url: secretValue, channel: shape.string() }, ["url", "channel"]);
+const destinationSetShape = { emails: shape.list(shape.string()), slackWebhooks: shape.list(slackWebhook) };
+const amSlack = shape.object<AlertmanagerSlackWebhook>({ url: secretValue, channel: shape.string() }, ["url"]);
+
+/** Every ObservabilityArgs key at every depth (issue 9): checked first, exported for the stack's JSON Schema. */
+export const OBSERVABILITY_SHAPE: Shape = shape.object<ObservabilityArgs>({
+    target: shape.program("the target"),
+    namespace: shape.string(),
+    sentry: shape.object<Block<"sentry">>({ dsn: shape.input(), environment: shape.string(), release: shape.input() }, ["dsn"]),
+    otel: shape.object<Block<"otel">>({ endpoint: shape.string(), headers: shape.record(secretValue), protocol: shape.string(OTEL_PROTOCOLS) }, ["endpoint"]),
+    newRelic: shape.object<Block<"newRelic">>({ licenseKey: secretValue, region: shape.string(["us", "eu"]), protocol: shape.string(OTEL_PROTOCOLS) }, ["licenseKey"]),
+    logs: shape.object<Block<"logs">>({ format: shape.string(["json", "text"]) }),
+    alerts: shape.object<Block<"alerts">>({
+        profile: shape.string(ALERT_PROFILES), latencyP95WarningMs: shape.number(), latencyP95CriticalMs: shape.number(),
+        errorRateWarning: shape.number(), errorRateCritical: shape.number(), requestRateDrop: shape.number(), requestRateSpike: shape.number(),
+        requestRateFloor: shape.number(), requestRateBaseline: shape.string(REQUEST_RATE_BASELINES), goroutines: shape.int(),
+        residentMemoryMiB: shape.int(), cpuPercent: shape.number(), memoryPercent: shape.number(), restartCount: shape.int(), forMinutes: shape.int(),
+        for: shape.object<NonNullable<Block<"alerts">["for"]>>(Object.fromEntries(ALERT_FOR_KEYS.map(k => [k, shape.int()])) as Record<typeof ALERT_FOR_KEYS[number], Shape>),
+    }),
+    metrics: shape.object<Block<"metrics">>({ histogram: shape.string(), buckets: shape.list(shape.number()), requests: shape.string(), statusLabel: shape.string() }),
+    destinations: shape.object<Block<"destinations">>({ ...destinationSetShape, warning: shape.object<NonNullable<Block<"destinations">["warning"]>>(destinationSetShape) }),
+    uptime: shape.object<Block<"uptime">>({ url: shape.input(), regions: shape.list(shape.string(UPTIME_REGIONS)) }, ["url"]),
+    logDestinations: shape.list(shape.object<Block<"logDestinations">[number]>({
+        name: shape.string(),
+        papertrail: shape.object<NonNullable<Block<"logDestinations">[number]["papertrail"]>>({ endpoint: shape.string() }, ["endpoint"]),
+        datadog: shape.object<NonNullable<Block<"logDestinations">[number]["datadog"]>>({ apiKey: secretValue, endpoint: shape.string() }, ["apiKey"]),
+        logtail: shape.object<NonNullable<Block<"logDestinations">[number]["logtail"]>>({ token: secretValue }, ["token"]),
+        openSearch: shape.object<NonNullable<Block<"logDestinations">[number]["openSearch"]>>({
+            endpoint: shape.string(), indexName: shape.string(),
+            basicAuth: shape.object<NonNullable<Block<"logDestinations">[number]["openSearch"]>["basicAuth"]>({ user: shape.string(), password: secretValue }, ["user", "password"]),
+        }, ["endpoint", "basicAuth"]),
+    }, ["name"])),
+    prometheus: shape.object<Block<"prometheus">>({
+        enabled: shape.bool(), image: shape.string(),
+        // Entries are checked by normalize, whose messages know a linked service from a typo.
+        scrape: shape.list(shape.program("\"host:port\" or { name, port }")),
+        port: shape.int(), metricsPath: shape.string(), scrapeIntervalSeconds: shape.int(), retentionDays: shape.int(), publishPort: shape.int(), scrapeGateway: shape.string(),
+    }),
+    alertmanager: shape.object<Block<"alertmanager">>({
+        enabled: shape.bool(), image: shape.string(),
+        slackWebhooks: shape.object<NonNullable<Block<"alertmanager">["slackWebhooks"]>>({ warning: amSlack, critical: amSlack }),
+        webhookReceivers: shape.list(shape.object<AlertmanagerWebhookReceiver>({ name: shape.string(), url: secretValue, severity: shape.string(["warning", "critical"]) }, ["name", "url"])),
+        groupWaitSeconds: shape.int(), groupIntervalSeconds: shape.int(), repeatIntervalMinutes: shape.int(), publishPort: shape.int(),
+    }),
+    transform: shape.object<ObservabilityTransform>(Object.fromEntries(Object.keys(TRANSFORM_KEYS).map(k => [k, shape.program("a transform")])) as Record<keyof ObservabilityTransform, Shape>),
+});

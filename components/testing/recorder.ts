@@ -98,8 +98,12 @@ export class Recorder {
 
     private constructor() {}
 
+    /** The recorder whose mocks are installed now: Pulumi's mocks are process-global, so a later `start` replaces an earlier one. */
+    static current?: Recorder;
+
     static async start(opts: RecorderOptions = {}): Promise<Recorder> {
         const rec = new Recorder();
+        Recorder.current = rec;
         let ids = 0;
         await pulumi.runtime.setMocks({
             newResource: (args) => {

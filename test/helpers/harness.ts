@@ -6,7 +6,8 @@ let recorder: Recorder | undefined;
 
 /** Start (once) and clear the recorder. Call in a `beforeEach`. */
 export async function freshRecorder(opts: { stack?: string } = {}): Promise<Recorder> {
-    recorder ??= await Recorder.start({ stack: opts.stack ?? "test", outputs: fakeProviderOutputs });
+    // Another test file may have installed its own mocks since: start again then.
+    if (!recorder || Recorder.current !== recorder) recorder = await Recorder.start({ stack: opts.stack ?? "test", outputs: fakeProviderOutputs });
     await recorder.settle();
     recorder.clear();
     return recorder;

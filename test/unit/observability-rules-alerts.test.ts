@@ -175,7 +175,7 @@ describe("Observability alerts (issue 10)", () => {
         });
 
         it("refuse unknown `for:` families, a bad profile, and out-of-range request-rate arguments", () => {
-            refuses({ alerts: { for: { latencey: 3 } as never } }, "alerts.for.latencey", /not a rule family/, /latency, errorRate, targetDown, replicas, requestRate, runtime/);
+            refuses({ alerts: { for: { latencey: 3 } as never } }, "alerts.for.latencey", /is not a known setting/, /did you mean "latency"\? \(known: latency, errorRate, targetDown, replicas, requestRate, runtime\)/);
             refuses({ alerts: { for: { latency: 0 } } }, "alerts.for.latency", /1 to 1440/, /between 1 and 1440/);
             refuses({ alerts: { profile: "staging" as never } }, "alerts.profile", /"staging" is not supported/, /dev, production/);
             refuses({ alerts: { requestRateDrop: 1.5 } }, "alerts.requestRateDrop", /ratio between 0 and 1/, /0\.01/);

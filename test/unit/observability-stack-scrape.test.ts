@@ -43,7 +43,8 @@ describe("dev stack: Prometheus scrapes each linked service's replicas on its ow
         assert.equal(s.targets.length, 2);
         assert.ok(s.targets.every(t => t.endsWith(":3000")), s.targets.join(", "));
         assert.equal(s.labels.job, "api");
-        assert.deepEqual(s.prometheusJobs, ["prometheus", "linked-services"]);
+        // The gateway's own metrics (its internal listener) are a job of their own, not a service.
+        assert.deepEqual(s.prometheusJobs, ["prometheus", "linked-services", "gateway"]);
     });
 
     it("also when the observability block does not mention prometheus at all", () => {
