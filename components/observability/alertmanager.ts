@@ -12,8 +12,13 @@ export const ALERTMANAGER_PORT = 9093;
 
 export type AlertSeverity = "warning" | "critical";
 export const SEVERITIES: readonly AlertSeverity[] = ["warning", "critical"];
-/** The labels notifications are grouped by, and a critical inhibits a warning on. */
+/** The labels notifications are grouped by. */
 export const GROUP_BY = ["alertname", "service"] as const;
+/**
+ * A critical inhibits the warning of the same condition and service. The two lines of a condition
+ * are two rules (`...Warning`, `...Critical`) with one `family` label, so alertname cannot be it.
+ */
+export const INHIBIT_EQUAL = ["family", "service"] as const;
 
 /** A subset of Alertmanager's `slack_config`: the fields Slipway sets. */
 export interface SlackConfig {
@@ -98,7 +103,7 @@ export function alertmanagerConfig(a: NormalizedAlertmanager): AlertmanagerConfi
             ],
         },
         receivers,
-        inhibit_rules: [{ source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: [...GROUP_BY] }],
+        inhibit_rules: [{ source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: [...INHIBIT_EQUAL] }],
     };
 }
 

@@ -36,7 +36,11 @@ export interface AlertRule {
     expr: string;
     for: string;
     /** `service` is the job the alert is about (a template): Alertmanager groups and inhibits by it. */
-    labels: { severity: Severity; service: string };
+    /**
+     * `family` names the condition without its severity (`SlipwayLatencyP95` for both lines), so
+     * Alertmanager's inhibition can silence the warning while the critical of the same family fires.
+     */
+    labels: { severity: Severity; service: string; family: string };
     annotations: { summary: string; description: string };
 }
 
@@ -62,7 +66,8 @@ export function leMatcher(le: number): string {
 }
 
 function rule(alert: string, severity: Severity, minutes: number, expr: string, summary: string, description: string): AlertRule {
-    return { alert, expr, for: `${minutes}m`, labels: { severity, service: SERVICE }, annotations: { summary, description } };
+    const family = alert.replace(/(Warning|Critical)$/, "");
+    return { alert, expr, for: `${minutes}m`, labels: { severity, service: SERVICE, family }, annotations: { summary, description } };
 }
 
 /**

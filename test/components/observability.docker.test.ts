@@ -292,7 +292,7 @@ describe("Observability on docker", () => {
                 ["slipway-critical", [["/etc/alertmanager/secrets/slack-critical.url", "#oncall", true], ["/etc/alertmanager/secrets/webhook-relay.url", undefined, true]]],
             ]);
             assert.deepEqual(cfg.route.group_by, ["alertname", "service"]);
-            assert.deepEqual(cfg.inhibit_rules, [{ source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ["alertname", "service"] }]);
+            assert.deepEqual(cfg.inhibit_rules, [{ source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ["family", "service"] }]);
             // Prometheus sends to it at its network alias, and scrapes it.
             assert.deepEqual(c.inputs.networksAdvanced, [{ name: "slipway-dev", aliases: ["obs-alertmanager"] }].map(n => ({ ...n, name: (c.inputs.networksAdvanced as any)[0].name })));
             const prom = YAML.parse(uploadsOf("obs-prometheus").find(u => u.file === "/etc/prometheus/prometheus.yml")!.content as string);

@@ -15,6 +15,7 @@ export interface SlipwayImages {
     SLIPWAY_IMAGE_POSTGRES?: string;
     SLIPWAY_IMAGE_CADDY?: string;
     SLIPWAY_IMAGE_PROMETHEUS?: string;
+    SLIPWAY_IMAGE_ALERTMANAGER?: string;
     SLIPWAY_IMAGE_API?: string;
 }
 
@@ -28,7 +29,7 @@ export function readImagesEnv(file = path.join(cacheDir(), "images.env")): Slipw
     return out;
 }
 
-export type ImageName = "base" | "postgres" | "caddy" | "prometheus" | "api";
+export type ImageName = "base" | "postgres" | "caddy" | "prometheus" | "alertmanager" | "api";
 
 /**
  * Make sure the engine runs and the named images exist: runs scripts/ensure-dockerd.sh and
