@@ -216,7 +216,9 @@ describe("Alerts on a real Docker engine: an outage reaches the critical receive
         }, 2000);
         timings.outageNotifiedMs = Date.now() - t0;
         assert.ok(ms <= budget);
-        assert.ok(Date.now() - t0 >= FOR_MINUTES * 60_000, "not before the rule's for:");
+        // A scrape that timed out on a loaded machine just before the stop may start the pending
+        // period early: allow two scrape intervals of it, never less than for: minus that.
+        assert.ok(Date.now() - t0 >= FOR_MINUTES * 60_000 - 2 * SCRAPE_SECONDS * 1000, "not before the rule's for:");
         const a = value.body.attachments[0]!;
         assert.match(a.text, /^\*critical\* svc: svc runs 0 of 2 declared replicas$/m);
         assert.equal(a.color, "danger");
