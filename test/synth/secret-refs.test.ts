@@ -16,6 +16,7 @@ const PLANTED = {
     db: "db-PLANTED-password-5c8e",
     slack: "https://hooks.slack.example/PLANTED/slack-9d0f",
     stripe: "sk_test_PLANTEDstripe0000aa",
+    metrics: "metricsPLANTEDtoken0123456789abcdefXYZ",
 };
 const planted = Object.values(PLANTED);
 
@@ -46,7 +47,9 @@ describe("secret references stay secret wherever they land", function () {
 
     it("docker: a file (not env) for the service env and the Sentry DSN; nothing in any file", () => {
         const r = runSynth("dev", [...refs("slipway/example-api:local"), "--set", `observability.otel.headers={"x-api-key":{"secret":"otlpKey"}}`,
-            "--set", `observability.otel.endpoint="http://otel-collector:4318"`, "--secret", `otlpKey=${PLANTED.otlp}`], ENV);
+            "--set", `observability.otel.endpoint="http://otel-collector:4318"`, "--secret", `otlpKey=${PLANTED.otlp}`,
+            // The gateway's /metrics scrape token (issue 10): a file Caddy reads, never in its JSON.
+            "--set", `gateway.publicMetrics={"allowWithToken":{"secret":"metricsToken"}}`, "--secret", `metricsToken=${PLANTED.metrics}`], ENV);
         assert.strictEqual(r.status, 0, r.stderr);
         const files = readTree(r.outDir);
         absentEverywhere(files);
