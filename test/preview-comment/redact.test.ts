@@ -4,6 +4,7 @@ import { SECRET_TEXT, UNKNOWN, stripColour } from "../../cli/preview-comment/val
 import { secret } from "./digest-builder";
 
 const join = (...parts: string[]) => parts.join("");
+const pem = (edge: "BEGIN" | "END", kind: string) => join("-----", edge, " ", kind, "PRIVATE", " KEY-----");
 const S = SECRET_TEXT;
 
 describe("preview-comment: redaction by meaning (redact.ts)", () => {
@@ -39,13 +40,14 @@ describe("preview-comment: redaction by meaning (redact.ts)", () => {
         [join("the key ", "rk_test_", "51HkQ2eZvKYlo2C0", " is restricted"), `the key ${S} is restricted`],
         [join("token ", "ghp_", "a".repeat(36)), `token ${S}`],
         [join("github_pat_", "11AAAAAAA0", "b".repeat(40)), S],
-        [join("xoxb-", "1234567890-abcdefghij"), S],
+        [join("xox", "b-", "1234567890-abcdefghij"), S],
         [join("https://hooks.slack.com/services/", "T000/B000/XXXXXXXXXXXX"), `https://hooks.slack.com/services/${S}`],
         [join("AKIA", "ABCDEFGHIJKLMNOP"), S],
         [join("NRAK-", "A1B2C3D4E5F6G7H8I9J0K1L2M3N"), S],
-        [join("dop_v1_", "0123456789abcdef".repeat(4)), S],
-        ["-----BEGIN RSA PRIVATE KEY-----\nMIIabc\n-----END RSA PRIVATE KEY----- after", `-----BEGIN RSA PRIVATE KEY-----${S}-----END RSA PRIVATE KEY----- after`],
-        ["-----BEGIN PRIVATE KEY-----\nMIIcut off", `-----BEGIN PRIVATE KEY-----${S}-----END PRIVATE KEY-----`],
+        [join("dop", "_v1_", "0123456789abcdef".repeat(4)), S],
+        // PEM blocks are built from parts so no key-shaped literal sits in the repository.
+        [join(pem("BEGIN", "RSA "), "\nMIIabc\n", pem("END", "RSA "), " after"), `${S} after`],
+        [join(pem("BEGIN", ""), "\nMIIcut off"), S],
         [join("eyJhbGciOiJIUzI1NiJ9", ".", "eyJzdWIiOiIxMjM0NTY3ODkwIn0", ".", "abcDEF123"), S],
         ['{"password":"hunter2","user":"app"}', `{"password":"${S}","user":"app"}`],
         ["{'api_key': 'abc', 'region': 'fra1'}", `{'api_key': '${S}', 'region': 'fra1'}`],
