@@ -72,7 +72,7 @@ describe("preview-comment hardening: credentials in diagnostics", () => {
         assert.match(risks, /> Authorization: Bearer \[secret\]\n/);
         assert.match(risks, /> Proxy-Authorization: Basic \[secret\]\n/);
         // The whole PEM block goes, frame included.
-        assert.match(risks, /got a key instead:\n  \[secret\]\n/);
+        assert.match(risks, /got a key instead:\n {2}\[secret\]\n/);
         assert.ok(!risks.includes(["PRIVATE", "KEY"].join(" ")), "no PEM frame left");
         assert.match(risks, /password=\[secret\] sslmode=require/);
         // Prose and ordinary values are not mistaken for credentials.
