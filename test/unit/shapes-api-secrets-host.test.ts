@@ -3,6 +3,7 @@
 // meaning, YAML 1.1 booleans, never a TypeError), and its JSON Schema agrees with the
 // constructor key by key. Every bad input asserts component, exact path, problem, fix and that
 // nothing registered (expectConfigError).
+import { clone, getAt, setAt } from "../helpers/shape-paths";
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import Ajv2020 from "ajv/dist/2020";
@@ -24,21 +25,7 @@ const ROOT = path.resolve(__dirname, "../..");
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
 
 type Block = Record<string, unknown>;
-const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
-/** `do.pool.size`, `pages[0].keys[1]` -> the keys to walk. */
-const keysOf = (at: string) => at.split(/\.|\[(\d+)\]/).filter(k => k !== undefined && k !== "");
-
-function getAt(obj: unknown, at: string): unknown {
-    return keysOf(at).reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
-}
-
-/** Set `value` at a property path whose parent exists. */
-function setAt(obj: Block, at: string, value: unknown): void {
-    const keys = keysOf(at);
-    const parent = keys.slice(0, -1).reduce<Record<string, unknown>>((o, k) => o[k] as Record<string, unknown>, obj);
-    parent[keys[keys.length - 1]!] = value;
-}
 
 interface PathOf {
     /** Where, in a given block: `env.GO_ENV`, `healthcheck.command[0]`. */

@@ -3,6 +3,7 @@
 // against DigitalOcean's own lists (do-options.ts), and the shape's JSON Schema agreeing with the
 // constructor key by key. Every bad input asserts component, exact path, problem, fix and that
 // nothing registered (expectConfigError).
+import { clone, getAt, setAt, shapePaths } from "../helpers/shape-paths";
 import { strict as assert } from "assert";
 import Ajv2020 from "ajv/dist/2020";
 import * as fs from "fs";
@@ -56,37 +57,8 @@ function schemaAccepts(block: unknown): boolean {
     return validateJson(block);
 }
 
-const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
-const keysOf = (at: string) => at.split(/\.|\[(\d+)\]/).filter(k => k !== undefined && k !== "");
 
-/** The value at a property path such as `do.pool.size` or `schemas[0].name`. */
-function getAt(obj: unknown, at: string): unknown {
-    return keysOf(at).reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
-}
-
-/** Set `value` at a property path. */
-function setAt(obj: Record<string, unknown>, at: string, value: unknown): void {
-    const keys = keysOf(at);
-    let o: Record<string, unknown> = obj;
-    keys.slice(0, -1).forEach(k => { o = o[k] as Record<string, unknown>; });
-    o[keys[keys.length - 1]!] = value;
-}
-
-interface PathOf { path: string; parent: string; key?: string; shape: Shape }
-/** Every property path of a shape: object keys (through oneOf's object option), and `[0]` for list items. */
-function pathsOf(s: Shape, at = ""): PathOf[] {
-    switch (s.kind) {
-        case "object":
-            return Object.entries(s.props).flatMap(([k, sub]) => {
-                const p = at ? `${at}.${k}` : k;
-                return [{ path: p, parent: at, key: k, shape: sub }, ...pathsOf(sub, p)];
-            });
-        case "list": return [{ path: `${at}[0]`, parent: at, shape: s.items }, ...pathsOf(s.items, `${at}[0]`)];
-        case "oneOf": return s.options.flatMap(o => pathsOf(o, at));
-        default: return [];
-    }
-}
 
 /** A value of the wrong type for `s`, as a YAML author might write one. */
 function wrongTyped(s: Shape): unknown {
@@ -302,7 +274,7 @@ describe("ManagedDatabase strict Args (issue 9)", () => {
     });
 
     describe("the JSON Schema and the constructor agree, key by key", () => {
-        const all = pathsOf(MANAGED_DATABASE_SHAPE);
+        const all = shapePaths(MANAGED_DATABASE_SHAPE);
         const typed = all.filter(p => p.shape.kind !== "program");
         const keyed = all.filter(p => p.key !== undefined);
 

@@ -2,6 +2,7 @@
 // every depth with a did-you-mean, YAML 1.1 booleans refused, types before meaning), then meaning;
 // and the shape's JSON Schema agreeing with the constructor key by key. Every bad input asserts
 // component, exact path, problem, fix and that nothing registered (expectConfigError).
+import { clone, getAt, setAt, shapePaths } from "../helpers/shape-paths";
 import { strict as assert } from "assert";
 import Ajv2020 from "ajv/dist/2020";
 import * as fs from "fs";
@@ -85,7 +86,6 @@ function schemaAccepts(block: unknown): boolean {
     return validateJson(block);
 }
 
-const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 /** The block as the program passes it: the target added, each route's service name mapped to a stand-in service. */
 function toArgs(block: Record<string, unknown>, target: Target): Record<string, unknown> {
@@ -96,32 +96,7 @@ function toArgs(block: Record<string, unknown>, target: Target): Record<string, 
     return { ...block, target, routes };
 }
 
-const keysOf = (at: string) => at.split(/\.|\[(\d+)\]/).filter(k => k !== undefined && k !== "");
-function getAt(obj: unknown, at: string): unknown {
-    return keysOf(at).reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
-}
-function setAt(obj: Record<string, unknown>, at: string, value: unknown): void {
-    const keys = keysOf(at);
-    let o: Record<string, unknown> = obj;
-    keys.slice(0, -1).forEach(k => { o = o[k] as Record<string, unknown>; });
-    o[keys[keys.length - 1]!] = value;
-}
 
-interface PathOf { path: string; parent: string; key?: string; shape: Shape }
-/** Every property path: object keys (through oneOf's object options), `[0]` for list items, `.general` for record values. */
-function pathsOf(s: Shape, at = ""): PathOf[] {
-    switch (s.kind) {
-        case "object":
-            return Object.entries(s.props).flatMap(([k, sub]) => {
-                const p = at ? `${at}.${k}` : k;
-                return [{ path: p, parent: at, key: k, shape: sub }, ...pathsOf(sub, p)];
-            });
-        case "list": return [{ path: `${at}[0]`, parent: at, shape: s.items }, ...pathsOf(s.items, `${at}[0]`)];
-        case "record": return [{ path: `${at}.general`, parent: at, shape: s.values }, ...pathsOf(s.values, `${at}.general`)];
-        case "oneOf": return s.options.flatMap(o => pathsOf(o, at));
-        default: return [];
-    }
-}
 
 /** A value of the wrong type for `s`, as a YAML author might write one (no option of a oneOf takes a number here). */
 function wrongTyped(s: Shape): unknown {
@@ -258,7 +233,7 @@ describe("Gateway strict Args (issue 9)", () => {
     });
 
     describe("the JSON Schema and the constructor agree, key by key", () => {
-        const all = pathsOf(GATEWAY_SHAPE);
+        const all = shapePaths(GATEWAY_SHAPE, "general");
         const typed = all.filter(p => p.shape.kind !== "program");
         const keyed = all.filter(p => p.key !== undefined);
 
