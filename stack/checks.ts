@@ -1,5 +1,4 @@
 import { SlipwayConfigError } from "../components/core/errors";
-import type { NormalizedGateway } from "../components/gateway/normalize";
 import type { Target } from "../components/core/target";
 
 /** What preflight learnt from each block's validator, for the checks that span blocks. */
@@ -7,7 +6,6 @@ export interface StackFacts {
     stack: string;
     target: Target;
     services: { name: string; replicas: number }[];
-    gateway: NormalizedGateway;
     /** The CORS origins as the stack file lists them (the normalized list is sorted). */
     origins: readonly string[];
     /** Host ports each block publishes on docker, by the config path that sets them. */

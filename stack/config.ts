@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { credentialShape, isCredentialKey } from "../components/core/credentials";
 import { secret } from "../components/core/env";
 import { SlipwayConfigError } from "../components/core/errors";
-import { describeValue, didYouMean, unknownKeyFix } from "../components/core/shape";
+import { describeValue, didYouMean } from "../components/core/shape";
 
 /**
  * A value that must not live in the stack file in plain text. Anywhere in a component's config
@@ -33,12 +33,6 @@ const fail = (path: string, problem: string, fix: string): never => {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** Reject keys the stack file may not have: a typo such as `replica: 3` must not be silently ignored. */
-export function checkKeys(path: string, value: Record<string, unknown>, allowed: readonly string[]): void {
-    for (const k of Object.keys(value)) {
-        if (!allowed.includes(k)) fail(`${path}.${k}`, "is not a known setting", unknownKeyFix(k, allowed));
-    }
-}
 
 /** The `slipway:*` keys a stack file may set; any other one must be a secret some `{ secret: ... }` names. */
 export const STACK_KEYS = ["target", "environment", "production", "docker", "doApp", "services", "gateway", "database", "observability", "secrets"] as const;

@@ -179,5 +179,5 @@ export function preflight(plan: StackPlan): void {
         if (obs?.prometheus?.publishPort) published.push({ path: "slipway:observability.prometheus.publishPort", port: obs.prometheus.publishPort, data: true });
         if (obs?.alertmanager?.publishPort) published.push({ path: "slipway:observability.alertmanager.publishPort", port: obs.alertmanager.publishPort, data: true });
     }
-    checkAcrossBlocks({ stack: plan.stack, target, services, gateway, published, origins: plan.gateway.args.cors?.allowOrigins ?? [] });
+    checkAcrossBlocks({ stack: plan.stack, target, services, published, origins: plan.gateway.args.cors?.allowOrigins ?? [] });
 }

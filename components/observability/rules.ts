@@ -4,13 +4,6 @@ import * as YAML from "yaml";
 import { GATEWAY_JOB } from "./normalize";
 import type { NormalizedAlerts } from "./normalize";
 
-// prometheus.yml and the linked services' target files live in prometheus-config.ts; re-exported
-// here for the modules that still import them from this file.
-export {
-    LINKED_JOB, PROMETHEUS_CONFIG_PATH, prometheusConfig, prometheusYaml, RULES_PATH, RULES_RELATIVE_PATH, TARGETS_DIR, targetsFileJson,
-} from "./prometheus-config";
-export type { ServiceTargets } from "./prometheus-config";
-
 export type Severity = "warning" | "critical";
 export type Profile = "dev" | "production";
 

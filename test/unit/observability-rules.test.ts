@@ -3,7 +3,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { normalizeObservability } from "../../components/observability/normalize";
-import { alertRules, prometheusConfig, prometheusYaml, rulesYaml, targetsFileJson } from "../../components/observability/rules";
+import { prometheusConfig, prometheusYaml, targetsFileJson } from "../../components/observability/prometheus-config";
+import { alertRules, rulesYaml } from "../../components/observability/rules";
 import { alertWindow } from "../../components/observability/do-app";
 
 const target = { kind: "docker", environment: "dev", production: false, namePrefix: "slipway-dev", publishAddress: "127.0.0.1", labels: {} } as never;
