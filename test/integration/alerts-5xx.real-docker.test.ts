@@ -7,11 +7,12 @@
 // receiver within its `for:` plus a bounded margin, with severity, service and summary. Traffic:
 // 127.0.0.1 and the run's own network; every wait bounded.
 import { strict as assert } from "assert";
-import * as http from "http";
 import { randomBytes } from "crypto";
 import { RecordedResource, Recorder } from "../../components/testing/recorder";
 import { fakeProviderOutputs } from "../../components/testing/fakes";
+import { declareReceiverAndService, receivedPosts } from "./alert-receiver";
 import { DockerHarness, ensureImages } from "./harness";
+import { eventually, httpJson } from "./probes";
 import { freePort } from "../helpers/caddy";
 
 const PROMETHEUS_REF = "slipway/prometheus:local";
@@ -20,56 +21,13 @@ const CADDY_REF = "slipway/caddy:local";
 const API_REF = "slipway/example-api:local";
 const BASE_REF = "slipway/base:local";
 const SCRAPE_SECONDS = 5;
+const request = (port: number, method: string, path: string) => httpJson(port, method, path);
 /** The error-rate rules' `for:`, set short through the Args. */
 const FOR_MINUTES = 1;
 /** The burst's bounds: requests, duration and spacing (spread over several scrapes, so rate() sees the counter grow). */
 const BURST_MAX_REQUESTS = 400;
 const BURST_MAX_MS = 60_000;
 const BURST_EVERY_MS = 150;
-const RECORDS = "/tmp/hooks";
-/** busybox httpd runs CGI programs from <home>/cgi-bin. */
-const HOOK_SCRIPT = [
-    "#!/bin/sh",
-    `f=$(mktemp ${RECORDS}/rec.XXXXXX)`,
-    "head -c \"${CONTENT_LENGTH:-0}\" > \"$f\"",
-    "name=$(echo \"${PATH_INFO#/}\" | tr -c 'a-z0-9-' '_')",
-    "mv \"$f\" \"$f-$name.json\"",
-    "printf 'Status: 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nok'",
-    "",
-].join("\n");
-
-interface Record_ { file: string; path: string; body: SlackMessage }
-interface SlackMessage { channel?: string; attachments: { title: string; text: string; color: string }[] }
-
-/** `fetch`-free HTTP on 127.0.0.1 with a 5 s timeout. */
-function request(port: number, method: string, path: string): Promise<{ status: number; json: any }> {
-    return new Promise((resolve, reject) => {
-        const req = http.request({ host: "127.0.0.1", port, path, method, timeout: 5000, agent: false }, res => {
-            let text = "";
-            res.on("data", c => (text += c));
-            res.on("end", () => { let json: any; try { json = text ? JSON.parse(text) : undefined; } catch { json = text; } resolve({ status: res.statusCode ?? 0, json }); });
-        });
-        req.on("timeout", () => req.destroy(new Error(`${method} ${path} timed out`)));
-        req.on("error", reject);
-        req.end();
-    });
-}
-
-async function eventually<T>(what: string, ms: number, probe: () => Promise<T | undefined>, everyMs = 1000): Promise<{ value: T; ms: number }> {
-    const t0 = Date.now();
-    let last: unknown;
-    while (Date.now() - t0 < ms) {
-        try {
-            const v = await probe();
-            if (v !== undefined) return { value: v, ms: Date.now() - t0 };
-        } catch (e) {
-            last = e;
-        }
-        await new Promise(r => setTimeout(r, everyMs));
-    }
-    throw new Error(`${what}: not within ${ms} ms${last ? ` (last error: ${(last as Error).message})` : ""}`);
-}
-
 describe("Alerts on a real Docker engine: a bounded burst of 5xx through the gateway reaches the critical receiver", function () {
     this.timeout(600_000);
     const token = randomBytes(8).toString("hex");
@@ -84,7 +42,6 @@ describe("Alerts on a real Docker engine: a bounded burst of 5xx through the gat
     /** The program: host, Observability scraping the gateway, the receiver, two replicas of "svc" behind a Gateway. */
     async function record(): Promise<RecordedResource[]> {
         const rec = await Recorder.start({ project: "am5xx-it", stack: "it", outputs: fakeProviderOutputs });
-        const docker = await import("@pulumi/docker");
         const { DockerHost } = await import("../../components/targets/docker-host");
         const { Observability } = await import("../../components/observability");
         const { Gateway, gatewayMetricsTarget } = await import("../../components");
@@ -104,31 +61,7 @@ describe("Alerts on a real Docker engine: a bounded burst of 5xx through the gat
                 groupWaitSeconds: 1, groupIntervalSeconds: 5, repeatIntervalMinutes: 60,
             },
         });
-        const opts = { provider: target.provider };
-        const base = new docker.RemoteImage("rcv-image", { name: BASE_REF, keepLocally: true }, opts);
-        new docker.Container("rcv", {
-            image: base.imageId,
-            user: "65534:65534",
-            entrypoints: ["/bin/sh", "-c"],
-            command: [`mkdir -p ${RECORDS} && exec busybox httpd -f -v -p 8080 -h /www`],
-            uploads: [{ file: "/www/cgi-bin/hook", content: HOOK_SCRIPT, permissions: "0755" }, { file: "/www/index.html", content: "ok\n", permissions: "0444" }],
-            networksAdvanced: [{ name: target.networkName, aliases: ["rcv"] }],
-            healthcheck: { tests: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1"], interval: "1s", timeout: "3s", retries: 3, startPeriod: "1s" },
-            capabilities: { drops: ["ALL"] }, securityOpts: ["no-new-privileges:true"],
-            memory: 32, memorySwap: 32, wait: true, waitTimeout: 60,
-        }, opts);
-        const image = new docker.RemoteImage("svc-image", { name: API_REF, keepLocally: true }, opts);
-        const hosts = [1, 2].map(i => `svc-${i}`);
-        const replicas = hosts.map(host => new docker.Container(host, {
-            image: image.imageId,
-            // No DATABASE_URL: /ready answers 503, through the gateway a 5xx.
-            envs: ["PORT=8080"],
-            networksAdvanced: [{ name: target.networkName, aliases: [host] }],
-            healthcheck: { tests: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/health || exit 1"], interval: "1s", timeout: "3s", retries: 3, startPeriod: "1s" },
-            user: "10001:10001", capabilities: { drops: ["ALL"] }, securityOpts: ["no-new-privileges:true"],
-            memory: 64, memorySwap: 64, stopTimeout: 5, destroyGraceSeconds: 5, wait: true, waitTimeout: 60,
-        }, opts));
-        obs.link({ service: "svc", port: 8080 }).docker!.scrape!.addTargets({ service: "svc", hosts, port: 8080, release: "r1" }, replicas);
+        const { hosts, replicas } = await declareReceiverAndService(target, obs);
         // A Routable standing for the two replicas (the gateway health-checks /health, the default).
         const svc = { endpoint: { name: "svc", port: 8080, replicas: 2, dialHosts: hosts, healthPath: "/health", readyPath: "/ready" } };
         new Gateway("gateway", { target, image: CADDY_REF, routes: [{ pathPrefix: "/", service: svc }], publishPort: gwPort }, { dependsOn: replicas });
@@ -136,15 +69,7 @@ describe("Alerts on a real Docker engine: a bounded burst of 5xx through the gat
         return [...rec.resources];
     }
 
-    async function received(): Promise<Record_[]> {
-        const r = await h.exec(h.containers.get("rcv")!, ["sh", "-c", `cd ${RECORDS} && for f in $(ls -tr); do echo "=== $f"; cat "$f"; echo; done`]);
-        return r.output.split("=== ").filter(Boolean).map(chunk => {
-            const nl = chunk.indexOf("\n");
-            const file = chunk.slice(0, nl).trim();
-            const path = /^rec\.[A-Za-z0-9]+-(.*)\.json$/.exec(file)?.[1] ?? "";
-            return { file, path, body: JSON.parse(chunk.slice(nl + 1)) };
-        });
-    }
+    const received = () => receivedPosts(h);
 
     before(async function () {
         this.timeout(1_200_000); // a cold machine starts dockerd and builds the images here

@@ -7,11 +7,12 @@
 // 127.0.0.1) shows grouping and inhibition on hand-made alerts. The webhook URLs are in no env, no
 // command, no config and no log. Traffic: 127.0.0.1 and the run's own network; every wait bounded.
 import { strict as assert } from "assert";
-import * as http from "http";
 import { randomBytes } from "crypto";
 import { RecordedResource, Recorder } from "../../components/testing/recorder";
 import { fakeProviderOutputs } from "../../components/testing/fakes";
+import { declareReceiverAndService, receivedPosts, titlesAt } from "./alert-receiver";
 import { DockerHarness, ensureImages } from "./harness";
+import { eventually, httpJson } from "./probes";
 import { freePort } from "../helpers/caddy";
 
 const PROMETHEUS_REF = "slipway/prometheus:local";
@@ -19,55 +20,11 @@ const ALERTMANAGER_REF = "slipway/alertmanager:local";
 const API_REF = "slipway/example-api:local";
 const BASE_REF = "slipway/base:local";
 const SCRAPE_SECONDS = 5;
+const request = (port: number, method: string, path: string, body?: unknown) => httpJson(port, method, path, { body });
 /** The outage rule's `for:`, set short through the Args. */
 const FOR_MINUTES = 1;
 const GROUP_INTERVAL_SECONDS = 5;
 /** The receiver's records: one file per POST, named `<path after /hook/>-<unique>.json`. */
-const RECORDS = "/tmp/hooks";
-/** busybox httpd runs CGI programs from <home>/cgi-bin. */
-const HOOK_SCRIPT = [
-    "#!/bin/sh",
-    `f=$(mktemp ${RECORDS}/rec.XXXXXX)`,
-    "head -c \"${CONTENT_LENGTH:-0}\" > \"$f\"",
-    "name=$(echo \"${PATH_INFO#/}\" | tr -c 'a-z0-9-' '_')",
-    "mv \"$f\" \"$f-$name.json\"",
-    "printf 'Status: 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nok'",
-    "",
-].join("\n");
-
-interface Record_ { file: string; path: string; body: SlackMessage }
-interface SlackMessage { channel?: string; attachments: { title: string; text: string; color: string }[] }
-
-/** `fetch`-free HTTP on 127.0.0.1 with a 5 s timeout. */
-function request(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-    return new Promise((resolve, reject) => {
-        const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-        const req = http.request({ host: "127.0.0.1", port, path, method, timeout: 5000, headers: data ? { "content-type": "application/json", "content-length": data.length } : {} }, res => {
-            let text = "";
-            res.on("data", c => (text += c));
-            res.on("end", () => { let json: any; try { json = text ? JSON.parse(text) : undefined; } catch { json = text; } resolve({ status: res.statusCode ?? 0, json }); });
-        });
-        req.on("timeout", () => req.destroy(new Error(`${method} ${path} timed out`)));
-        req.on("error", reject);
-        req.end(data);
-    });
-}
-
-async function eventually<T>(what: string, ms: number, probe: () => Promise<T | undefined>, everyMs = 1000): Promise<{ value: T; ms: number }> {
-    const t0 = Date.now();
-    let last: unknown;
-    while (Date.now() - t0 < ms) {
-        try {
-            const v = await probe();
-            if (v !== undefined) return { value: v, ms: Date.now() - t0 };
-        } catch (e) {
-            last = e;
-        }
-        await new Promise(r => setTimeout(r, everyMs));
-    }
-    throw new Error(`${what}: not within ${ms} ms${last ? ` (last error: ${(last as Error).message})` : ""}`);
-}
-
 describe("Alerts on a real Docker engine: an outage reaches the critical receiver, and its end follows", function () {
     this.timeout(600_000);
     const token = randomBytes(8).toString("hex");
@@ -81,7 +38,6 @@ describe("Alerts on a real Docker engine: an outage reaches the critical receive
     /** The program: host, Observability with Prometheus and Alertmanager, the receiver, two replicas of "svc". */
     async function record(): Promise<RecordedResource[]> {
         const rec = await Recorder.start({ project: "am-it", stack: "it", outputs: fakeProviderOutputs });
-        const docker = await import("@pulumi/docker");
         const { DockerHost } = await import("../../components/targets/docker-host");
         const { Observability } = await import("../../components/observability");
         const target = new DockerHost("host", { environment: "amit" }).target;
@@ -102,45 +58,13 @@ describe("Alerts on a real Docker engine: an outage reaches the critical receive
                 groupWaitSeconds: 1, groupIntervalSeconds: GROUP_INTERVAL_SECONDS, repeatIntervalMinutes: 60,
             },
         });
-        const opts = { provider: target.provider };
-        const base = new docker.RemoteImage("rcv-image", { name: BASE_REF, keepLocally: true }, opts);
-        new docker.Container("rcv", {
-            image: base.imageId,
-            user: "65534:65534",
-            entrypoints: ["/bin/sh", "-c"],
-            command: [`mkdir -p ${RECORDS} && exec busybox httpd -f -v -p 8080 -h /www`],
-            uploads: [{ file: "/www/cgi-bin/hook", content: HOOK_SCRIPT, permissions: "0755" }, { file: "/www/index.html", content: "ok\n", permissions: "0444" }],
-            networksAdvanced: [{ name: target.networkName, aliases: ["rcv"] }],
-            healthcheck: { tests: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1"], interval: "1s", timeout: "3s", retries: 3, startPeriod: "1s" },
-            capabilities: { drops: ["ALL"] }, securityOpts: ["no-new-privileges:true"],
-            memory: 32, memorySwap: 32, wait: true, waitTimeout: 60,
-        }, opts);
-        const image = new docker.RemoteImage("svc-image", { name: API_REF, keepLocally: true }, opts);
-        const hosts = [1, 2].map(i => `svc-${i}`);
-        const replicas = hosts.map(host => new docker.Container(host, {
-            image: image.imageId,
-            envs: ["PORT=8080"],
-            networksAdvanced: [{ name: target.networkName, aliases: [host] }],
-            healthcheck: { tests: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/health || exit 1"], interval: "1s", timeout: "3s", retries: 3, startPeriod: "1s" },
-            user: "10001:10001", capabilities: { drops: ["ALL"] }, securityOpts: ["no-new-privileges:true"],
-            memory: 64, memorySwap: 64, stopTimeout: 5, destroyGraceSeconds: 5, wait: true, waitTimeout: 60,
-        }, opts));
-        obs.link({ service: "svc", port: 8080 }).docker!.scrape!.addTargets({ service: "svc", hosts, port: 8080, release: "r1" }, replicas);
+        await declareReceiverAndService(target, obs);
         await rec.settle();
         return [...rec.resources];
     }
 
-    /** Every POST the receiver has recorded, oldest first. */
-    async function received(): Promise<Record_[]> {
-        const r = await h.exec(h.containers.get("rcv")!, ["sh", "-c", `cd ${RECORDS} && for f in $(ls -tr); do echo "=== $f"; cat "$f"; echo; done`]);
-        return r.output.split("=== ").filter(Boolean).map(chunk => {
-            const nl = chunk.indexOf("\n");
-            const file = chunk.slice(0, nl).trim();
-            const path = /^rec\.[A-Za-z0-9]+-(.*)\.json$/.exec(file)?.[1] ?? "";
-            return { file, path, body: JSON.parse(chunk.slice(nl + 1)) };
-        });
-    }
-    const titles = (rs: Record_[], path: string) => rs.filter(r => r.path.startsWith(path)).flatMap(r => r.body.attachments.map(a => a.title));
+    const received = () => receivedPosts(h);
+    const titles = titlesAt;
     const running = async (name: string) => (await h.inspect(h.containers.get(name)!)).State.Running as boolean;
 
     before(async function () {

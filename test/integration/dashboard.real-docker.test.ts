@@ -7,62 +7,26 @@
 // rule reads (le="2") is the one the example API really exposes. Traffic: 127.0.0.1 and the run's
 // own network; every wait is bounded.
 import { strict as assert } from "assert";
-import * as http from "http";
 import { randomBytes } from "crypto";
 import { RecordedResource, Recorder } from "../../components/testing/recorder";
 import { fakeProviderOutputs } from "../../components/testing/fakes";
 import { dashboardExpressions, GrafanaDashboard } from "../../components/observability/dashboard";
 import { DockerHarness, ensureImages } from "./harness";
+import { eventually, getJson, httpJson } from "./probes";
 import { freePort } from "../helpers/caddy";
+
+/** POST a form to Prometheus's query API: its status code and JSON body. */
+async function post(port: number, path: string, form: Record<string, string>): Promise<{ code: number; body: any }> {
+    const r = await httpJson(port, "POST", path, { form, timeoutMs: 10_000 });
+    return { code: r.status, body: r.json };
+}
 
 const PROMETHEUS_REF = "slipway/prometheus:local";
 const API_REF = "slipway/example-api:local";
 const SCRAPE_SECONDS = 5;
 
-/** POST a form to 127.0.0.1 with a 10 s timeout; the JSON body and the status code. */
-function post(port: number, path: string, form: Record<string, string>): Promise<{ code: number; body: any }> {
-    const data = new URLSearchParams(form).toString();
-    return new Promise((resolve, reject) => {
-        const req = http.request({
-            host: "127.0.0.1", port, path, method: "POST", timeout: 10_000,
-            headers: { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": Buffer.byteLength(data) },
-        }, res => {
-            let text = "";
-            res.on("data", c => (text += c));
-            res.on("end", () => { try { resolve({ code: res.statusCode ?? 0, body: JSON.parse(text) }); } catch { reject(new Error(`${path}: ${res.statusCode} ${text.slice(0, 200)}`)); } });
-        });
-        req.on("timeout", () => req.destroy(new Error(`POST ${path} timed out`)));
-        req.on("error", reject);
-        req.end(data);
-    });
-}
 
-function getJson(port: number, path: string): Promise<any> {
-    return new Promise((resolve, reject) => {
-        const req = http.get({ host: "127.0.0.1", port, path, timeout: 5000 }, res => {
-            let text = "";
-            res.on("data", c => (text += c));
-            res.on("end", () => { try { resolve(JSON.parse(text)); } catch { reject(new Error(`${path}: ${res.statusCode} ${text.slice(0, 200)}`)); } });
-        });
-        req.on("timeout", () => req.destroy(new Error(`GET ${path} timed out`)));
-        req.on("error", reject);
-    });
-}
 
-async function eventually<T>(what: string, ms: number, probe: () => Promise<T | undefined>, everyMs = 1000): Promise<{ value: T; ms: number }> {
-    const t0 = Date.now();
-    let last: unknown;
-    while (Date.now() - t0 < ms) {
-        try {
-            const v = await probe();
-            if (v !== undefined) return { value: v, ms: Date.now() - t0 };
-        } catch (e) {
-            last = e;
-        }
-        await new Promise(r => setTimeout(r, everyMs));
-    }
-    throw new Error(`${what}: not within ${ms} ms${last ? ` (last error: ${(last as Error).message})` : ""}`);
-}
 
 /** Host, Observability (production profile: every rule) and one linked example-API replica, "svc". */
 async function record(publishPort: number): Promise<{ resources: RecordedResource[]; dashboard: GrafanaDashboard }> {

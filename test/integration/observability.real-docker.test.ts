@@ -6,11 +6,11 @@
 // service's removal without being replaced. Traffic: 127.0.0.1 (Prometheus' published API) and the
 // containers on the run's own network; every wait is bounded.
 import { strict as assert } from "assert";
-import * as http from "http";
 import { randomBytes } from "crypto";
 import { RecordedResource, Recorder } from "../../components/testing/recorder";
 import { fakeProviderOutputs } from "../../components/testing/fakes";
 import { ApplyResult, DockerHarness, ensureImages } from "./harness";
+import { eventually, getJson } from "./probes";
 import { freePort } from "../helpers/caddy";
 
 const PROMETHEUS_REF = "slipway/prometheus:local";
@@ -19,34 +19,7 @@ const SCRAPE_SECONDS = 5;
 
 interface Target { labels: Record<string, string>; scrapePool: string; health: string; lastError: string }
 
-/** GET on 127.0.0.1 with a 5 s timeout. */
-function getJson(port: number, path: string): Promise<any> {
-    return new Promise((resolve, reject) => {
-        const req = http.get({ host: "127.0.0.1", port, path, timeout: 5000 }, res => {
-            let text = "";
-            res.on("data", c => (text += c));
-            res.on("end", () => { try { resolve(JSON.parse(text)); } catch (e) { reject(new Error(`${path}: ${res.statusCode} ${text.slice(0, 200)}`)); } });
-        });
-        req.on("timeout", () => req.destroy(new Error(`GET ${path} timed out`)));
-        req.on("error", reject);
-    });
-}
 
-/** Poll `probe` every `everyMs` until it returns a value, for at most `ms`; the last state goes into the failure. */
-async function eventually<T>(what: string, ms: number, probe: () => Promise<T | undefined>, everyMs = 1000): Promise<{ value: T; ms: number }> {
-    const t0 = Date.now();
-    let last: unknown;
-    while (Date.now() - t0 < ms) {
-        try {
-            const v = await probe();
-            if (v !== undefined) return { value: v, ms: Date.now() - t0 };
-        } catch (e) {
-            last = e;
-        }
-        await new Promise(r => setTimeout(r, everyMs));
-    }
-    throw new Error(`${what}: not within ${ms} ms${last ? ` (last error: ${(last as Error).message})` : ""}`);
-}
 
 /**
  * The program: a host, an Observability with Prometheus published on `publishPort`, and (unless
