@@ -58,7 +58,12 @@ describe("dev stack on a real engine: failures and cleanup", function () {
         console.log(`      Postgres started: /ready 200 again ${back} ms after it was healthy`);
         const created = await request(s.port, "POST", "/v1/items", { body: { name: "after the outage" } });
         assert.equal(created.status, 201, created.text);
-        await s.h.waitHealthy(s.apiNames(), 60_000);
+        // The replicas' own probes turned them unhealthy during the outage; Docker flips them back
+        // only at their next passing probe, so wait for that (waitHealthy fails fast on "unhealthy").
+        await eventually("every API replica healthy again", 60_000, async () => {
+            const states = await Promise.all(s.apiNames().map(async n => (await s.h.inspect(n)).State.Health?.Status));
+            return states.every(st => st === "healthy");
+        });
     });
 
     it("brings a killed gateway back by its restart policy", async () => {
