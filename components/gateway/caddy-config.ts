@@ -148,9 +148,17 @@ export interface CaddyLog {
     exclude?: string[];
 }
 
+/** `tls.issuance.acme`: `ca` unset is Let's Encrypt production; `trusted_roots_pem_files` replace the system roots for talking to the CA. */
+export interface CaddyAcmeIssuer {
+    module: "acme";
+    ca?: string;
+    email?: string;
+    trusted_roots_pem_files?: string[];
+}
+
 export interface CaddyTlsApp {
     automation: {
-        policies: { subjects: string[]; issuers: ({ module: "acme"; email?: string } | { module: "internal" })[] }[];
+        policies: { subjects: string[]; issuers: (CaddyAcmeIssuer | { module: "internal" })[] }[];
     };
 }
 
@@ -207,6 +215,8 @@ export interface CaddyBuildOptions {
     adminSocket?: string;
     /** Certificates and ACME state. @default `"/data/caddy"` */
     storageRoot?: string;
+    /** Directory of the ACME CA root files (`acme.caRoot`), which the config loader writes. @default `"/config/acme"` */
+    acmeCaRootDir?: string;
     /** Replace a service's dial addresses (tests point them at a local upstream). */
     dial?: (service: ServiceEndpoint) => string[];
 }
@@ -235,6 +245,14 @@ export const CONTAINER = {
     metricsTokenFile: "/config/secrets/metrics-token",
     /** Where the loader receives the token (a secret upload) before copying it into the volume. */
     metricsTokenUpload: "/etc/caddy/metrics-token",
+    /**
+     * The ACME CA root files (`acme.caRoot`), in the config volume, one per PEM named by its hash
+     * (see {@link acmeCaRootFile}): the loader writes the file before it pushes a config naming it,
+     * and an autosaved config a restarted Caddy resumes always finds its file there.
+     */
+    acmeCaRootDir: "/config/acme",
+    /** Where the loader receives the CA root before copying it into the config volume. */
+    acmeCaRootUpload: "/etc/caddy/acme-ca-root.pem",
 } as const;
 
 /**
@@ -500,6 +518,30 @@ export function configRevision(rendered: string): string {
     return createHash("sha256").update(rendered).digest("hex").slice(0, 10);
 }
 
+/**
+ * The CA root's file name: its content hash, so a new root is a new path, hence a new config
+ * revision that Caddy reloads (it reads the file while loading a config, never after).
+ */
+export function acmeCaRootFile(pem: string, dir: string = CONTAINER.acmeCaRootDir): string {
+    return `${dir}/ca-root-${createHash("sha256").update(pem).digest("hex").slice(0, 16)}.pem`;
+}
+
+/**
+ * The certificate policy for the gateway's domains: Caddy's local CA, or one ACME issuer. Without
+ * an email or an `acme` block, tls "auto" leaves issuance to Caddy's defaults (Let's Encrypt, then
+ * ZeroSSL), as before `acme` existed.
+ */
+function tlsApp(n: NormalizedGateway, opts: CaddyBuildOptions): CaddyTlsApp | undefined {
+    const subjects = [...n.domains].sort();
+    if (n.tls === "internal") return { automation: { policies: [{ subjects, issuers: [{ module: "internal" }] }] } };
+    if (n.tls !== "auto" || (!n.email && !n.acme)) return undefined;
+    const issuer: CaddyAcmeIssuer = { module: "acme" };
+    if (n.acme?.directory) issuer.ca = n.acme.directory;
+    if (n.email) issuer.email = n.email;
+    if (n.acme?.caRoot) issuer.trusted_roots_pem_files = [acmeCaRootFile(n.acme.caRoot, opts.acmeCaRootDir)];
+    return { automation: { policies: [{ subjects, issuers: [issuer] }] } };
+}
+
 /** The whole Caddy config for a normalized gateway. Pure: same input, same object. */
 export function buildCaddyConfig(n: NormalizedGateway, opts: CaddyBuildOptions = {}): CaddyConfig {
     const httpPort = opts.httpPort ?? CONTAINER.httpPort;
@@ -524,10 +566,8 @@ export function buildCaddyConfig(n: NormalizedGateway, opts: CaddyBuildOptions =
             },
         },
     };
-    if (n.tls === "internal" || (n.tls === "auto" && n.email)) {
-        const issuer = n.tls === "internal" ? { module: "internal" as const } : { module: "acme" as const, email: n.email };
-        config.apps.tls = { automation: { policies: [{ subjects: [...n.domains].sort(), issuers: [issuer] }] } };
-    }
+    const tls = tlsApp(n, opts);
+    if (tls) config.apps.tls = tls;
     if (n.tls === "internal") config.apps.pki = { certificate_authorities: { local: { install_trust: false } } };
     return config;
 }

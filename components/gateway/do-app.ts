@@ -96,6 +96,10 @@ export function checkGatewayDoApp(name: string, args: GatewayArgs & { target: Do
         invalid(ctx, "tls", `App Platform always serves HTTPS with its own certificates; ${JSON.stringify(n.tls)} cannot apply`,
             "remove tls on the do-app target");
     }
+    if (args.acme !== undefined) {
+        invalid(ctx, "acme", "App Platform and Cloudflare obtain and renew the certificates of the domains themselves; no ACME CA can be chosen",
+            "remove acme on the do-app target");
+    }
     for (const z of n.rateLimits) {
         if (!(CLOUDFLARE_PERIODS as readonly number[]).includes(z.windowMs / 1000)) {
             invalid(ctx, `rateLimits.${z.name}.window`, `Cloudflare rate limits count over fixed periods, and ${z.window} is not one`,

@@ -4,9 +4,9 @@ import { goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker
 import { ErrorContext, invalid } from "../core/errors";
 import { DockerTarget } from "../core/target";
 import { Transform, transform } from "../core/transform";
-import { buildBootstrapConfig, buildCaddyConfig, configRevision, CONTAINER, renderCaddyJson } from "./caddy-config";
+import { acmeCaRootFile, buildBootstrapConfig, buildCaddyConfig, configRevision, CONTAINER, renderCaddyJson } from "./caddy-config";
 import type { GatewayArgs } from "./index";
-import { DEFAULTS, NormalizedGateway } from "./normalize";
+import { DEFAULTS, NormalizedGateway, isPublicAcme } from "./normalize";
 
 /** The uid:gid the Caddy image runs as and owns /data, /config and /var/log/caddy with (images/caddy). */
 export const CADDY_UID = 10002;
@@ -43,6 +43,12 @@ export interface LoaderScriptOptions {
      * Left alone when not given.
      */
     tokenFile?: { source?: string; file: string };
+    /**
+     * The ACME CA root (`acme.caRoot`): copied from `source` (the loader's upload) to `file` in the
+     * config volume before the push, since the pushed config names that file. Files of earlier
+     * roots stay: an older autosave still names them (public data, a few KB each).
+     */
+    caRootFile?: { source: string; file: string };
 }
 
 const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -56,6 +62,14 @@ function tokenFileCommands(t: NonNullable<LoaderScriptOptions["tokenFile"]>): st
     // umask 077: the copy is readable by the loader's (Caddy's) uid only; the rename is atomic, so
     // Caddy never reads half a token.
     return `umask 077 && mkdir -p ${sq(dir)} && rm -f ${sq(tmp)} && cp ${sq(t.source)} ${sq(tmp)} && mv -f ${sq(tmp)} ${sq(t.file)}`;
+}
+
+/** Shell commands that install the ACME CA root file (atomically: Caddy may be resuming a config that names it). */
+function caRootFileCommands(f: NonNullable<LoaderScriptOptions["caRootFile"]>): string {
+    if (!f.file.startsWith("/") || f.file.endsWith("/")) throw new Error(`loaderScript: caRootFile.file must be an absolute file path, got ${JSON.stringify(f.file)}`);
+    const dir = f.file.replace(/\/[^/]+$/, "") || "/";
+    const tmp = `${f.file}.new`;
+    return `mkdir -p ${sq(dir)} && rm -f ${sq(tmp)} && cp ${sq(f.source)} ${sq(tmp)} && chmod 0444 ${sq(tmp)} && mv -f ${sq(tmp)} ${sq(f.file)}`;
 }
 
 /**
@@ -79,6 +93,12 @@ export function loaderScript(o: LoaderScriptOptions): string {
         `elif ! { ${tokenFileCommands(o.tokenFile)}; }; then`,
         `  log ${sq(`could not ${o.tokenFile.source === undefined ? "remove" : "write"} the metrics token file ${o.tokenFile.file}; not pushing`)} >&2`,
     ] : [];
+    if (o.caRootFile) {
+        prepare.push(
+            `elif ! { ${caRootFileCommands(o.caRootFile)}; }; then`,
+            `  log ${sq(`could not write the ACME CA root file ${o.caRootFile.file}; not pushing`)} >&2`,
+        );
+    }
     return [
         "log() { echo \"config-loader: $*\"; }",
         "trap 'exit 0' TERM INT",
@@ -337,6 +357,8 @@ function configLoader(
     if (metricsToken !== undefined) {
         uploads.push({ file: CONTAINER.metricsTokenUpload, content: pulumi.secret(metricsToken), permissions: "0444" });
     }
+    const caRoot = b.n.acme?.caRoot;
+    if (caRoot !== undefined) uploads.push({ file: CONTAINER.acmeCaRootUpload, content: caRoot, permissions: "0444" });
     return new docker.Container(...transform(b.t.loader, `${b.name}-config-${revision}`, {
         // The same image: `caddy reload` then speaks the running Caddy's admin API version.
         image: remote.imageId,
@@ -348,6 +370,7 @@ function configLoader(
             attempts: CONFIG_LOADER.attempts,
             delaySeconds: CONFIG_LOADER.delaySeconds,
             tokenFile: { source: metricsToken === undefined ? undefined : CONTAINER.metricsTokenUpload, file: CONTAINER.metricsTokenFile },
+            caRootFile: caRoot === undefined ? undefined : { source: CONTAINER.acmeCaRootUpload, file: acmeCaRootFile(caRoot) },
         })],
         // No owner/group: the provider's owner path breaks for a numeric `user`. Root-owned 0444 is
         // readable by the Caddy uid (the loader runs nothing else).
@@ -399,12 +422,14 @@ function gatewayUrl(n: NormalizedGateway, target: DockerTarget): string {
 export function checkGatewayDocker(name: string, args: GatewayArgs & { target: DockerTarget }, n: NormalizedGateway): void {
     const ctx: ErrorContext = { kind: "Gateway", name };
     const target = args.target;
-    // ACME proves control of a domain by reaching this host on 80/443 from the internet, and the
-    // clients of a public domain come from there too: a loopback-only gateway can serve neither.
-    if (n.tls === "auto" && /^127\./.test(target.publishAddress ?? "")) {
+    // A public CA proves control of a domain by reaching this host on 80/443 from the internet, and
+    // the clients of a public domain come from there too: a loopback-only gateway can serve neither.
+    // A private CA (acme.directory) may sit on the stack's network, which reaches Caddy directly.
+    if (n.tls === "auto" && /^127\./.test(target.publishAddress ?? "") && isPublicAcme(n.acme?.directory)) {
         invalid(ctx, "tls", `"auto"${args.tls === undefined ? " (the default with public domains)" : ""} needs ACME's challenges to reach ports 80/443 from the internet, ` +
             `but the DockerHost publishes on ${target.publishAddress}, where neither the CA nor any client can reach the gateway`,
-        `build the DockerHost with publishAddress: "0.0.0.0" (or the host's public IP), or set tls: "internal" (a local CA) to stay on loopback`);
+        `build the DockerHost with publishAddress: "0.0.0.0" (or the host's public IP), set tls: "internal" (a local CA) to stay on loopback, ` +
+            `or point acme.directory at a private ACME CA that reaches the gateway`);
     }
     if (target.production && n.tls === "off") {
         invalid(ctx, "tls", "a production target serves HTTPS only", `set domains (tls "auto") or tls: "internal"`);

@@ -154,6 +154,31 @@ export interface GatewayCloudflareArgs {
     wafManagedRuleset?: "cloudflare" | "free" | "none";
 }
 
+/**
+ * Which ACME CA issues the certificates of tls `"auto"`: Let's Encrypt production unless told
+ * otherwise, e.g. Let's Encrypt's staging CA while testing, or a private ACME CA (step-ca, Pebble,
+ * an internal PKI) whose own HTTPS certificate is signed by a root the Caddy image does not trust.
+ */
+export interface GatewayAcmeArgs {
+    /**
+     * The CA's ACME directory URL (https). Caddy retries a failed order against Let's Encrypt's
+     * staging CA only when this is Let's Encrypt production.
+     * @default `"https://acme-v02.api.letsencrypt.org/directory"` (Let's Encrypt production)
+     * @example `"https://acme-staging-v02.api.letsencrypt.org/directory"`
+     */
+    directory?: string;
+    /**
+     * PEM of the root certificate(s) that the ACME server's own HTTPS certificate chains to, when
+     * that is a private CA. Only for talking to the ACME server: clients of the gateway trust (or
+     * not) the CA that issued its certificates as they always do. Public data, not a secret. On
+     * docker it reaches Caddy as a file in its config volume, named by the PEM's hash, so changing
+     * it is a config reload, not a restart.
+     * @default none (the system roots of the Caddy image)
+     * @example `fs.readFileSync("ca/root.pem", "utf8")`
+     */
+    caRoot?: string;
+}
+
 export interface GatewayAccessLogArgs {
     /** JSON lines to stdout (Docker's log driver keeps them). @default `true` @example `false` */
     stdout?: boolean;
@@ -230,16 +255,26 @@ export interface GatewayArgs {
      */
     domains?: string[];
     /**
-     * `auto`: ACME certificates (Let's Encrypt); `internal`: Caddy's local CA (staging, tests);
+     * `auto`: ACME certificates (Let's Encrypt, or the CA in `acme`); `internal`: Caddy's local CA (staging, tests);
      * `off`: plain HTTP. Not settable on do-app (App Platform and Cloudflare terminate TLS).
      * On docker, `auto` needs a DockerHost whose `publishAddress` the internet reaches (e.g.
-     * `"0.0.0.0"`): on the loopback default it is an error, since no ACME challenge or client gets in.
+     * `"0.0.0.0"`): on the loopback default it is an error, since no ACME challenge or client gets in,
+     * unless `acme.directory` names a private CA (one on the stack's network reaches Caddy there).
+     * Caddy answers the challenges on its HTTP port and redirects every other plain-HTTP request to HTTPS.
      * @default `"auto"` with public domains, `"off"` otherwise
      * @example `"internal"`
      */
     tls?: "auto" | "internal" | "off";
     /** ACME account email for expiry notices (tls `auto` only). @default none (ACME without an account email) @example `"ops@example.com"` */
     email?: string;
+    /**
+     * The ACME CA for tls `"auto"` (docker only: App Platform and Cloudflare manage the certificates
+     * on do-app). A directory other than a public CA's also lets `"auto"` run on a loopback-only
+     * DockerHost, since a private CA on the stack's network reaches Caddy there.
+     * @default Let's Encrypt production, the image's system roots
+     * @example `{ directory: "https://ca.internal:9000/acme/acme/directory", caRoot: fs.readFileSync("root.pem", "utf8") }`
+     */
+    acme?: GatewayAcmeArgs;
     /** Named rate-limit zones that routes refer to. @default `{}` @example `{ general: { events: 100, window: "1m", burst: 150 } }` */
     rateLimits?: Record<string, GatewayRateLimitArgs>;
     /**

@@ -2,6 +2,7 @@
 // never registers anything. Both targets (Caddy on Docker, App Platform + Cloudflare) are
 // generated from the NormalizedGateway this returns, which is what keeps their routes and limits
 // in step. What only one target accepts is checked in that target's file (docker.ts, do-app.ts).
+import { X509Certificate } from "crypto";
 import { requireTarget } from "../core/checks";
 import { ErrorContext, invalid, requireInt } from "../core/errors";
 import { DO_NAME, isHostname } from "../core/naming";
@@ -9,7 +10,7 @@ import type { ServiceEndpoint } from "../core/service";
 import { Shape, checkShape, shape } from "../core/shape";
 import { checkTransform } from "../core/transform";
 import type {
-    GatewayAccessLogArgs, GatewayArgs, GatewayCloudflareArgs, GatewayCorsArgs, GatewayJwtArgs, GatewayPublicMetricsArgs, GatewayRateLimitArgs,
+    GatewayAccessLogArgs, GatewayAcmeArgs, GatewayArgs, GatewayCloudflareArgs, GatewayCorsArgs, GatewayJwtArgs, GatewayPublicMetricsArgs, GatewayRateLimitArgs,
     GatewayRouteArgs, GatewaySecurityHeadersArgs, GatewayTransform, GatewayUpstreamArgs,
 } from "./index";
 
@@ -89,6 +90,11 @@ const CORS_SHAPE = shape.object<GatewayCorsArgs>({
     allowCredentials: shape.bool(),
 }, ["allowOrigins"]);
 
+const ACME_SHAPE = shape.object<GatewayAcmeArgs>({
+    directory: shape.string(undefined, "the ACME CA's directory URL (https)"),
+    caRoot: shape.string(undefined, "PEM of the root(s) the ACME server's HTTPS certificate chains to"),
+});
+
 const ACCESS_LOG_SHAPE = shape.object<GatewayAccessLogArgs>({ stdout: shape.bool(), file: shape.string() });
 
 const UPSTREAM_SHAPE = shape.object<GatewayUpstreamArgs>({
@@ -122,6 +128,7 @@ export const GATEWAY_SHAPE: Shape = shape.object<GatewayArgs>({
     domains: shape.list(shape.string(), "public hostnames"),
     tls: shape.string(["auto", "internal", "off"]),
     email: shape.string(undefined, "ACME account email"),
+    acme: ACME_SHAPE,
     rateLimits: shape.record(RATE_LIMIT_SHAPE, "named rate-limit zones"),
     securityHeaders: SECURITY_HEADERS_SHAPE,
     cors: CORS_SHAPE,
@@ -205,6 +212,14 @@ export interface NormalizedPublicMetrics {
     withToken: boolean;
 }
 
+/** The ACME CA of tls "auto", when not Caddy's default (Let's Encrypt production, system roots). */
+export interface NormalizedAcme {
+    /** The directory URL; undefined means Let's Encrypt production. */
+    directory?: string;
+    /** PEM of the root(s) the ACME server's HTTPS certificate chains to, certificates only, normalized line endings. */
+    caRoot?: string;
+}
+
 export interface NormalizedGateway {
     name: string;
     /** Longest prefix first: the order both Caddy and App Platform must match in. */
@@ -212,6 +227,8 @@ export interface NormalizedGateway {
     domains: string[];
     tls: TlsMode;
     email?: string;
+    /** Only with tls "auto", and only when `acme` was given. */
+    acme?: NormalizedAcme;
     /** Sorted by name. */
     rateLimits: NormalizedRateLimitZone[];
     /** Response headers set on every response, sorted by name. */
@@ -295,6 +312,7 @@ export function normalizeGateway(name: string, args: GatewayArgs): NormalizedGat
     const domains = normalizeDomains(ctx, args.domains);
     const tls = normalizeTls(ctx, args.tls, domains);
     const email = normalizeEmail(ctx, args.email, tls);
+    const acme = normalizeAcme(ctx, args.acme, tls);
     // Zones first: routes name them, and a zone's members come from the sorted routes.
     const zones = normalizeZones(ctx, args.rateLimits ?? {});
     const routes = normalizeRoutes(ctx, args.routes, zones);
@@ -306,6 +324,7 @@ export function normalizeGateway(name: string, args: GatewayArgs): NormalizedGat
         domains,
         tls,
         email,
+        ...(acme && { acme }),
         rateLimits,
         securityHeaders,
         stripServerHeader: stripServer,
@@ -383,6 +402,78 @@ function normalizeEmail(ctx: ErrorContext, email: unknown, tls: TlsMode): string
     }
     if (tls !== "auto") invalid(ctx, "email", `is only used by tls "auto" (ACME), but tls is "${tls}"`, "remove email");
     return email;
+}
+
+export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
+
+/**
+ * Hosts of ACME CAs on the public internet: their challenges come from the internet, so they can
+ * never reach a gateway that publishes on loopback only (checkGatewayDocker). Any other directory
+ * is taken for a private CA, which may sit on the stack's own network.
+ */
+export const PUBLIC_ACME_HOSTS = [
+    "acme-v02.api.letsencrypt.org", "acme-staging-v02.api.letsencrypt.org", "acme.zerossl.com",
+    "dv.acme-v02.api.pki.goog", "dv.acme-v02.test-api.pki.goog", "api.buypass.com", "api.test4.buypass.no", "acme.ssl.com",
+] as const;
+
+/** Whether ACME with this directory (undefined: Let's Encrypt) is a public CA's. */
+export function isPublicAcme(directory: string | undefined): boolean {
+    const host = new URL(directory ?? LETS_ENCRYPT_DIRECTORY).hostname;
+    return PUBLIC_ACME_HOSTS.some(h => host === h || host.endsWith(`.${h}`));
+}
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/g;
+/** A CA bundle is a few KB; the cap keeps an accidental file (a whole trust store, a log) out of the config. */
+const CA_ROOT_MAX_BYTES = 64 * 1024;
+
+function normalizeAcme(ctx: ErrorContext, a: GatewayArgs["acme"], tls: TlsMode): NormalizedAcme | undefined {
+    if (a === undefined) return undefined;
+    if (tls !== "auto") invalid(ctx, "acme", `is only used by tls "auto" (ACME), but tls is "${tls}"`, `remove acme, or use tls: "auto" with public domains`);
+    const out: NormalizedAcme = {};
+    if (a.directory !== undefined) out.directory = normalizeDirectory(ctx, a.directory);
+    if (a.caRoot !== undefined) out.caRoot = normalizeCaRoot(ctx, a.caRoot);
+    return out;
+}
+
+function normalizeDirectory(ctx: ErrorContext, directory: string): string {
+    const fix = `give the CA's ACME directory URL, e.g. "${LETS_ENCRYPT_DIRECTORY}"`;
+    let url: URL;
+    try { url = new URL(directory); } catch { return invalid(ctx, "acme.directory", `${JSON.stringify(directory)} is not a URL`, fix); }
+    if (url.protocol !== "https:") {
+        invalid(ctx, "acme.directory", `${JSON.stringify(directory)} is not https: ACME (RFC 8555) runs over HTTPS only`,
+            "use the CA's https:// directory URL; for a private CA, give its root in acme.caRoot");
+    }
+    if (url.username || url.password || url.hash) {
+        invalid(ctx, "acme.directory", "carries credentials or a fragment", "use the plain directory URL; an account needing credentials is not supported yet");
+    }
+    return directory;
+}
+
+/** Certificates only (a private key is refused, never echoed), each a CA certificate that parses. */
+function normalizeCaRoot(ctx: ErrorContext, pem: string): string {
+    const fix = "give the PEM text of the CA's root certificate(s) (-----BEGIN CERTIFICATE----- ...), e.g. fs.readFileSync(\"root.pem\", \"utf8\")";
+    if (Buffer.byteLength(pem) > CA_ROOT_MAX_BYTES) {
+        invalid(ctx, "acme.caRoot", `is ${Buffer.byteLength(pem)} bytes; a CA root bundle is a few KB (at most ${CA_ROOT_MAX_BYTES})`, fix);
+    }
+    const blocks = [...pem.matchAll(PEM_BLOCK)];
+    if (blocks.some(b => /PRIVATE KEY/.test(b[1]!))) {
+        invalid(ctx, "acme.caRoot", "contains a private key", "remove the key (and rotate it if this file was shared): only the certificate is needed");
+    }
+    const certs = blocks.filter(b => b[1] === "CERTIFICATE");
+    if (certs.length === 0) invalid(ctx, "acme.caRoot", "holds no PEM certificate", fix);
+    const out = certs.map((b, i) => {
+        const text = `-----BEGIN CERTIFICATE-----\n${b[2]!.replace(/\r\n/g, "\n")}-----END CERTIFICATE-----\n`;
+        let cert: X509Certificate;
+        try { cert = new X509Certificate(text); } catch (e) {
+            return invalid(ctx, "acme.caRoot", `certificate ${i + 1} does not parse (${(e as Error).message})`, fix);
+        }
+        if (!cert.ca) {
+            invalid(ctx, "acme.caRoot", `certificate ${i + 1} (${cert.subject.replace(/\n/g, ", ")}) is not a CA certificate`,
+                "give the root (or intermediate) CA that signed the ACME server's certificate, not the server's own certificate");
+        }
+        return text;
+    });
+    return out.join("");
 }
 
 type Zone = Omit<NormalizedRateLimitZone, "members">;

@@ -1,5 +1,7 @@
 import { strict as assert } from "assert";
 import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
 import { fakeProviderOutputs } from "../../components/testing/fakes";
 import * as pulumi from "@pulumi/pulumi";
 import { RecordedResource, Recorder, isSecretValue, redact, valueOf } from "../../components/testing/recorder";
@@ -201,6 +203,40 @@ describe("Gateway on docker", () => {
             assert.notEqual(a.loader, none.loader, "opening the path changes the config (the guard reads the file)");
             assert.equal(b.loader, a.loader, "a rotated token is the same config revision");
             assert.match((none.command as string[])[0]!, /rm -f '\/config\/secrets\/metrics-token'/, "turned off: the old token leaves the volume");
+        });
+    });
+
+    describe("a private ACME CA (issue 14)", () => {
+        const CA_PEM = fs.readFileSync(path.join(__dirname, "..", "fixtures", "acme", "private-ca.pem"), "utf8");
+        const DIRECTORY = "https://pebble:14000/dir";
+
+        it("hands the CA root to the loader, which installs it in the config volume under its hash before the push", async () => {
+            const { gw } = await build("domains", false, { acme: { directory: DIRECTORY, caRoot: CA_PEM } });
+            const l = loader();
+            const uploads = l.inputs.uploads as any[];
+            assert.deepEqual(uploads.map(u => [u.file, u.permissions]), [["/etc/caddy/caddy.json", "0444"], ["/etc/caddy/acme-ca-root.pem", "0444"]]);
+            assert.equal(uploads[1].content, CA_PEM);
+            const issuer = JSON.parse(gw.caddyJson!).apps.tls.automation.policies[0].issuers[0];
+            const hash = createHash("sha256").update(CA_PEM).digest("hex").slice(0, 16);
+            assert.deepEqual(issuer, { module: "acme", ca: DIRECTORY, email: "ops@example.com", trusted_roots_pem_files: [`/config/acme/ca-root-${hash}.pem`] });
+            const script = (l.inputs.command as string[])[0]!;
+            const copy = script.indexOf(`cp '/etc/caddy/acme-ca-root.pem' '/config/acme/ca-root-${hash}.pem.new'`);
+            assert.ok(copy > 0 && copy < script.indexOf("caddy reload"), "written before the config that names it is pushed");
+            // Caddy itself is the same container as without a private CA: a new root is a reload, not a restart.
+            const withCa = rec.get(CONTAINER, "edge-caddy").inputs;
+            rec.clear();
+            await build("domains");
+            assert.deepEqual(rec.get(CONTAINER, "edge-caddy").inputs, withCa);
+        });
+
+        it("makes a new root a new config revision, so Caddy reloads and reads it", async () => {
+            const names = [];
+            for (const caRoot of [CA_PEM, CA_PEM + CA_PEM]) {
+                rec.clear();
+                await build("domains", false, { acme: { directory: DIRECTORY, caRoot } });
+                names.push(loader().name);
+            }
+            assert.notEqual(names[0], names[1]);
         });
     });
 

@@ -9,7 +9,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
-import { buildBootstrapConfig, buildCaddyConfig, CADDY_METRICS, CaddyBuildOptions, renderCaddyJson } from "../../components/gateway/caddy-config";
+import { acmeCaRootFile, buildBootstrapConfig, buildCaddyConfig, CADDY_METRICS, CaddyBuildOptions, renderCaddyJson } from "../../components/gateway/caddy-config";
 import { normalizeGateway } from "../../components/gateway/normalize";
 import type { GatewayArgs } from "../../components/gateway";
 import { caddyBinary, freePort } from "../helpers/caddy";
@@ -74,6 +74,20 @@ describe("Gateway on a real Caddy", function () {
                 routes: [...args.routes, { pathPrefix: "/v2", service: svc("v2"), rateLimit: "v2" }, { pathPrefix: "/v2/admin", service: svc("admin"), rateLimit: "core" }],
                 rateLimits: { ...args.rateLimits, v2: { events: 10, window: "1h", burst: 25 } },
             });
+            assert.equal(r.status, 0, r.out);
+        });
+
+        it("accepts a private ACME CA with its root file, and is a real check: a missing root file is refused", () => {
+            const pem = fs.readFileSync(path.join(__dirname, "..", "fixtures", "acme", "private-ca.pem"), "utf8");
+            const args = { ...domainArgs(plainDocker()), acme: { directory: "https://ca.internal/acme/directory", caRoot: pem } };
+            const dir = path.join(tmp, "acme-roots");
+            const file = acmeCaRootFile(normalizeGateway("edge", args).acme!.caRoot!, dir);
+            fs.mkdirSync(dir, { recursive: true });
+            const missing = validate("acme-private-missing", args, { acmeCaRootDir: dir });
+            assert.notEqual(missing.status, 0);
+            assert.match(missing.out, /trusted root CA's PEM file/);
+            fs.writeFileSync(file, pem);
+            const r = validate("acme-private", args, { acmeCaRootDir: dir });
             assert.equal(r.status, 0, r.out);
         });
 

@@ -35,6 +35,19 @@ describe("Gateway Caddy JSON", () => {
         golden("gateway-caddy-bootstrap.json", renderCaddyJson(buildBootstrapConfig()));
     });
 
+    it("issues from Let's Encrypt production unless acme names another CA, and trusts a private CA's root from a file", () => {
+        const issuers = (extra: Record<string, unknown>) => buildCaddyConfig(normalizeGateway("edge", { ...domainArgs(publicDocker(true)), ...extra })).apps.tls?.automation.policies[0]!.issuers;
+        assert.deepEqual(issuers({}), [{ module: "acme", email: "ops@example.com" }], "no ca: Caddy's default, Let's Encrypt production");
+        assert.equal(issuers({ email: undefined }), undefined, "no email and no acme: Caddy's default issuers, as before");
+        const staging = "https://acme-staging-v02.api.letsencrypt.org/directory";
+        assert.deepEqual(issuers({ email: undefined, acme: { directory: staging } }), [{ module: "acme", ca: staging }]);
+        const pem = fs.readFileSync(path.join(__dirname, "..", "fixtures", "acme", "private-ca.pem"), "utf8");
+        const [issuer] = issuers({ acme: { directory: "https://ca.internal/acme/directory", caRoot: pem.replace(/\n/g, "\r\n") } })! as any[];
+        assert.match(issuer.trusted_roots_pem_files[0], /^\/config\/acme\/ca-root-[0-9a-f]{16}\.pem$/);
+        const same = issuers({ acme: { directory: "https://ca.internal/acme/directory", caRoot: pem } })! as any[];
+        assert.deepEqual(same[0].trusted_roots_pem_files, issuer.trusted_roots_pem_files, "line endings do not make a new file");
+    });
+
     it("refuses a declared Content-Length over maxBodySize before any upstream sees the request", () => {
         for (const max of [1, 9, 99, 190, 1_048_576, 10_000_000]) {
             const re = new RegExp(integerAbove(max));

@@ -1,4 +1,6 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import type { Target } from "../../components/core/target";
 import { Recorder } from "../../components/testing/recorder";
 import { expectConfigError } from "../helpers/config-error";
@@ -11,6 +13,11 @@ const svc = (name = "api", replicas = 2) => ({
         healthPath: "/health", readyPath: "/ready",
     },
 });
+
+const FIXTURES = path.join(__dirname, "..", "fixtures", "acme");
+const CA_PEM = fs.readFileSync(path.join(FIXTURES, "private-ca.pem"), "utf8");
+const LEAF_PEM = fs.readFileSync(path.join(FIXTURES, "server-leaf.pem"), "utf8");
+const PRIVATE_DIR = "https://pebble:14000/dir";
 
 /** A Cloudflare zone id as the API gives it (32 hex digits). */
 const ZONE = "023e105f4ecef8ad9ca31a8372d0c353";
@@ -117,6 +124,47 @@ describe("Gateway bad input", () => {
         await rejects(t, { domains: ["api.example.com"], tls: "auto" }, "tls", /ACME's challenges.*127\.0\.0\.1/, fix);
     });
 
+    it("rejects ACME with a public CA on a loopback DockerHost, whatever the directory's spelling", async () => {
+        const t = await dockerTarget();
+        for (const directory of ["https://acme-staging-v02.api.letsencrypt.org/directory", "https://ACME-v02.api.letsencrypt.org/directory", "https://acme.zerossl.com/v2/DV90"]) {
+            await rejects(t, { domains: ["api.example.com"], acme: { directory } }, "tls", /ACME's challenges.*127\.0\.0\.1/, /private ACME CA/);
+        }
+    });
+
+    it("accepts ACME from a private CA on a loopback DockerHost, which the CA reaches over the stack's network", async () => {
+        const { Gateway } = await import("../../components/gateway");
+        const gw = new Gateway("edge", {
+            target: await dockerTarget(), domains: ["api.slipway.test"], routes: [{ pathPrefix: "/v1", service: svc() }],
+            acme: { directory: PRIVATE_DIR, caRoot: CA_PEM },
+        });
+        const issuer = JSON.parse(gw.caddyJson!).apps.tls.automation.policies[0].issuers[0];
+        assert.equal(issuer.ca, PRIVATE_DIR);
+    });
+
+    it("rejects an ACME directory that is not an https URL, and acme without tls \"auto\"", async () => {
+        const t = await dockerTarget();
+        const domains = ["api.example.com"];
+        await rejects(t, { domains, acme: { directory: "ca.internal/acme/dir" } }, "acme.directory", /not a URL/, /directory URL/);
+        await rejects(t, { domains, acme: { directory: "http://pebble:14000/dir" } }, "acme.directory", /not https: ACME \(RFC 8555\) runs over HTTPS only/, /acme\.caRoot/);
+        await rejects(t, { domains, acme: { directory: "https://user:pw@ca.internal/dir" } }, "acme.directory", /credentials/, /plain directory URL/);
+        await rejects(t, { domains, tls: "internal", acme: { directory: PRIVATE_DIR } }, "acme", /only used by tls "auto".*"internal"/, /remove acme/);
+        await rejects(t, { acme: { directory: PRIVATE_DIR } }, "acme", /only used by tls "auto".*"off"/, /remove acme/);
+        await rejects(t, { domains, acme: { dir: PRIVATE_DIR } }, "acme.dir", /not a known setting/, /directory/);
+    });
+
+    it("rejects a CA root that is not a CA certificate in PEM, and never echoes a private key", async () => {
+        const t = await dockerTarget();
+        const acme = (caRoot: unknown) => ({ domains: ["api.slipway.test"], acme: { directory: PRIVATE_DIR, caRoot } });
+        await rejects(t, acme("/etc/ssl/root.pem"), "acme.caRoot", /no PEM certificate/, /BEGIN CERTIFICATE/);
+        await rejects(t, acme(LEAF_PEM), "acme.caRoot", /certificate 1 \(CN=acme\.internal\) is not a CA certificate/, /not the server's own certificate/);
+        const broken = CA_PEM.replace(/\n([A-Za-z0-9+/]{20})/, "\n!!!!");
+        await rejects(t, acme(broken), "acme.caRoot", /certificate 1 does not parse/, /PEM text/);
+        const key = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSECRETSECRET\n-----END PRIVATE KEY-----\n";
+        const err = await rejects(t, acme(CA_PEM + key), "acme.caRoot", /contains a private key/, /only the certificate/);
+        assert.doesNotMatch(err.message, /SECRETSECRET/);
+        await rejects(t, acme(CA_PEM.repeat(200)), "acme.caRoot", /bytes; a CA root bundle is a few KB/, /PEM text/);
+    });
+
     it("refuses plain HTTP on a production docker target", async () => {
         await rejects(await dockerTarget("prod", true), {}, "tls", /HTTPS only/, /tls: "internal"/);
     });
@@ -152,6 +200,11 @@ describe("Gateway bad input", () => {
             await rejects(t, { domains: ["api.example.com"], cloudflare: { zoneId: ZONE }, tls: "internal" }, "tls", /always serves HTTPS/, /remove tls/);
             await rejects(t, { accessLog: { file: "/var/log/caddy/access.log" } }, "accessLog.file", /no writable log files/, /remove accessLog.file/);
             await rejects(t, { compression: [] }, "compression", /always compresses/, /remove compression/);
+        });
+
+        it("rejects an ACME CA: App Platform and Cloudflare manage the certificates", async () => {
+            await rejects(await doTarget(), { domains: ["api.example.com"], cloudflare: { zoneId: ZONE }, acme: { directory: PRIVATE_DIR } },
+                "acme", /App Platform and Cloudflare obtain and renew the certificates/, /remove acme on the do-app target/);
         });
 
         it("rejects Cloudflare args on docker, where Caddy is the edge", async () => {
