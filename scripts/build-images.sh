@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Build Slipway's local images without any registry, cached by content hash.
 #
-#   scripts/build-images.sh [base|postgres|caddy|prometheus|alertmanager|api ...]   (default: all)
+#   scripts/build-images.sh [base|postgres|caddy|prometheus|alertmanager|api|pebble ...]   (default: all)
 #
 # Every tag ends in a hash of everything that went into the image (recipe files, base tag, binary),
 # so an unchanged image is found by `docker image inspect` and nothing is rebuilt: a warm run takes
 # seconds. The base is `debootstrap --variant=minbase bookworm` from the mirror this machine's apt
 # uses, imported with `docker import`; the others are `docker build`s FROM it (images/*/Dockerfile).
-# Go binaries (API, Caddy) are built on the host, since no golang image can be pulled.
+# Go binaries (API, Caddy, Pebble) are built on the host, since no golang image can be pulled.
 #
 # Output: a summary of tags on stdout and KEY=VALUE lines in $SLIPWAY_CACHE/images.env:
 #   SLIPWAY_IMAGE_BASE, SLIPWAY_IMAGE_POSTGRES, SLIPWAY_IMAGE_CADDY, SLIPWAY_IMAGE_PROMETHEUS,
-#   SLIPWAY_IMAGE_ALERTMANAGER, SLIPWAY_IMAGE_API. Caches (rootfs tarball, binaries, build logs) live in $SLIPWAY_CACHE.
+#   SLIPWAY_IMAGE_ALERTMANAGER, SLIPWAY_IMAGE_API, SLIPWAY_IMAGE_PEBBLE (the ACME test's CA). Caches (rootfs tarball, binaries, build logs) live in $SLIPWAY_CACHE.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,7 +27,7 @@ log() { echo "build-images: $*" >&2; }
 die() { log "$*"; exit 1; }
 short() { sha256sum | cut -c1-12; }
 
-ALL=(base postgres caddy prometheus alertmanager api)
+ALL=(base postgres caddy prometheus alertmanager api pebble)
 if [ "$#" -eq 0 ]; then WANT=("${ALL[@]}"); else WANT=("$@"); fi
 for w in "${WANT[@]}"; do
     case " ${ALL[*]} " in *" $w "*) ;; *) die "unknown image '$w' (known: ${ALL[*]})" ;; esac
@@ -159,19 +159,20 @@ build_caddy_binary() {
 }
 
 # ---- docker build of images/<name> FROM the base ----
-# build_image NAME TAG_PREFIX [FILE_TO_ADD]
+# build_image NAME TAG_PREFIX [FILE_TO_ADD ...]
 build_image() {
-    local name="$1" prefix="$2" extra="${3:-}" key tag ctx
+    local name="$1" prefix="$2" key tag ctx f
+    local extras=("${@:3}")
     key="$({ echo "${TAG[base]}"
              cd "$REPO/images/$name" && find . -type f -print0 | sort -z | xargs -0 stat -c '%n %a' \
                  && find . -type f -print0 | sort -z | xargs -0 sha256sum
-             if [ -n "$extra" ]; then sha256sum <"$extra"; fi; } | short)"
+             for f in "${extras[@]}"; do sha256sum <"$f"; done; } | short)"
     tag="$prefix$key"
     TAG[$name]="$tag"
     if docker image inspect "$tag" >/dev/null 2>&1; then HOW[$name]="cached"; return; fi
     ctx="$(mktemp -d "$IMG_CACHE/ctx-$name.XXXXXX")"
     cp -a "$REPO/images/$name/." "$ctx/"
-    if [ -n "$extra" ]; then cp "$extra" "$ctx/"; fi
+    for f in "${extras[@]}"; do cp "$f" "$ctx/"; done
     log "docker build $tag"
     local t=$SECONDS
     # Host networking: apt inside the build reaches the mirror exactly as this machine does.
@@ -193,6 +194,9 @@ if wants caddy; then
 fi
 if wants api; then
     ( build_api_binary >"$LOGS/api-bin.path" 2>"$LOGS/api-bin.log" ) & pids+=("api:$!")
+fi
+if wants pebble; then
+    ( bash "$REPO/scripts/build-pebble.sh" >"$LOGS/pebble-bin.path" 2>"$LOGS/pebble-bin.log" ) & pids+=("pebble:$!")
 fi
 
 build_base
@@ -216,6 +220,11 @@ if wants api; then
     bin="$(tail -n 1 "$LOGS/api-bin.path")"
     [ -x "$bin" ] || die "the API build printed no usable binary path (got '$bin')"
     build_image api "slipway/example-api:" "$bin"
+fi
+if wants pebble; then
+    dir="$(tail -n 1 "$LOGS/pebble-bin.path")"
+    [ -x "$dir/pebble" ] && [ -x "$dir/pebble-challtestsrv" ] || die "the Pebble build printed no usable directory (got '$dir')"
+    build_image pebble "slipway/pebble:" "$dir/pebble" "$dir/pebble-challtestsrv"
 fi
 
 # ---- images.env: merge, so building one image keeps the others' lines ----

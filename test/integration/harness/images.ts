@@ -17,6 +17,7 @@ export interface SlipwayImages {
     SLIPWAY_IMAGE_PROMETHEUS?: string;
     SLIPWAY_IMAGE_ALERTMANAGER?: string;
     SLIPWAY_IMAGE_API?: string;
+    SLIPWAY_IMAGE_PEBBLE?: string;
 }
 
 export function readImagesEnv(file = path.join(cacheDir(), "images.env")): SlipwayImages {
@@ -29,7 +30,7 @@ export function readImagesEnv(file = path.join(cacheDir(), "images.env")): Slipw
     return out;
 }
 
-export type ImageName = "base" | "postgres" | "caddy" | "prometheus" | "alertmanager" | "api";
+export type ImageName = "base" | "postgres" | "caddy" | "prometheus" | "alertmanager" | "api" | "pebble";
 
 /**
  * Make sure the engine runs and the named images exist: runs scripts/ensure-dockerd.sh and
