@@ -276,7 +276,11 @@ describe("Gateway: automatic HTTPS from a real ACME server (Pebble) on a real Do
         // SECLEVEL=0 lets this client offer TLS 1.0/1.1 at all, so the refusal is the server's.
         const err = await handshake(ports.https, [root], { minVersion: "TLSv1", maxVersion: "TLSv1.1", ciphers: "DEFAULT:@SECLEVEL=0" })
             .then(s => assert.fail(`handshake succeeded with ${s.protocol}`), (e: NodeJS.ErrnoException) => e);
+        // The server's protocol_version alert (not this client's "no protocols available").
         assert.match(`${err.code} ${err.message}`, /PROTOCOL_VERSION|protocol version/i);
+        // Control: the same client settings with TLS 1.2 allowed get through.
+        const ok = await handshake(ports.https, [root], { minVersion: "TLSv1", maxVersion: "TLSv1.2", ciphers: "DEFAULT:@SECLEVEL=0" });
+        assert.equal(ok.protocol, "TLSv1.2");
     });
 
     it("redirects plain HTTP for the domain to HTTPS, path and query kept", async () => {
