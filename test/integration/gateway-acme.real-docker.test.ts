@@ -10,9 +10,10 @@
 // Traffic: 127.0.0.1 and the run's own network only; every wait bounded.
 import { strict as assert } from "assert";
 import { execFileSync, spawnSync } from "child_process";
-import { randomBytes } from "crypto";
+import { X509Certificate, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as http from "http";
+import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import * as tls from "tls";
@@ -107,7 +108,7 @@ function plainGet(port: number, pathAndQuery: string, host: string): Promise<{ s
 /** GET over TLS to the gateway for DOMAIN, verifying against `ca`. */
 function httpsGet(port: number, pathAndQuery: string, ca: string[]): Promise<number> {
     return new Promise((resolve, reject) => {
-        const req = require("https").request({
+        const req = https.request({
             host: "127.0.0.1", port, path: pathAndQuery, method: "GET", servername: DOMAIN, headers: { Host: DOMAIN }, ca, agent: false, timeout: 10_000,
         }, (res: http.IncomingMessage) => { res.resume(); res.on("end", () => resolve(res.statusCode ?? 0)); });
         req.on("timeout", () => req.destroy(new Error("GET timed out")));
@@ -119,7 +120,7 @@ function httpsGet(port: number, pathAndQuery: string, ca: string[]): Promise<num
 /** Pebble's issuing root, from its management API (HTTPS with the private CA's certificate). */
 function pebbleRoot(port: number, caPem: string): Promise<string> {
     return new Promise((resolve, reject) => {
-        const req = require("https").request({ host: "127.0.0.1", port, path: "/roots/0", ca: [caPem], servername: PEBBLE_ALIAS, agent: false, timeout: 10_000 },
+        const req = https.request({ host: "127.0.0.1", port, path: "/roots/0", ca: [caPem], servername: PEBBLE_ALIAS, agent: false, timeout: 10_000 },
             (res: http.IncomingMessage) => {
                 let body = "";
                 res.on("data", c => (body += c));
@@ -261,7 +262,7 @@ describe("Gateway: automatic HTTPS from a real ACME server (Pebble) on a real Do
         let top = first.cert;
         for (let i = 0; i < 5 && top.issuerCertificate && top.issuerCertificate !== top; i++) top = top.issuerCertificate;
         assert.match(cn(top.subject), /^Pebble Root CA [0-9a-f]+$/);
-        assert.equal(top.fingerprint256, new (require("crypto").X509Certificate)(root).fingerprint256);
+        assert.equal(top.fingerprint256, new X509Certificate(root).fingerprint256);
         // A real check: the same chain does not verify against another CA (this run's private one).
         const untrusted = await handshake(ports.https, [pki.caPem]);
         assert.equal(untrusted.authorized, false);
