@@ -20,7 +20,7 @@ import * as tls from "tls";
 import { RecordedResource, Recorder } from "../../components/testing/recorder";
 import { fakeProviderOutputs } from "../../components/testing/fakes";
 import { DockerHarness, ensureImages } from "./harness";
-import { eventually } from "./probes";
+import { eventually, httpJson } from "./probes";
 import { freePort } from "../helpers/caddy";
 
 const CADDY_REF = "slipway/caddy:local";
@@ -270,6 +270,9 @@ describe("Gateway: automatic HTTPS from a real ACME server (Pebble) on a real Do
         // And it is the gateway that answers behind it: the API's liveness through the route.
         assert.equal(await httpsGet(ports.https, "/health", [root]), 200);
         assert.equal(await orders(), 1, "one order for one domain");
+        // Pebble found Caddy through challtestsrv's DNS (its management API, published on 127.0.0.1).
+        const asked = (await httpJson(ports.dnsMgmt, "POST", "/dns-request-history", { body: { host: DOMAIN } })).json as { Question: { Name: string; Qtype: number } }[];
+        assert.ok(asked.some(q => q.Question.Name === `${DOMAIN}.` && q.Question.Qtype === 1), `an A query for ${DOMAIN}: ${JSON.stringify(asked).slice(0, 300)}`);
     });
 
     it("refuses a client that offers at most TLS 1.1", async () => {
