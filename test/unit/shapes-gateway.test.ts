@@ -21,6 +21,7 @@ const BOTH: On[] = ["docker", "do-app"];
 const ROOT = path.resolve(__dirname, "../..");
 const ZONE = "023e105f4ecef8ad9ca31a8372d0c353";
 const TOKEN = "c2hhcGVzLXRlc3Qtc2NyYXBlLXRva2VuLTAxMjM0NTY";
+const CA_PEM = fs.readFileSync(path.join(ROOT, "test", "fixtures", "acme", "private-ca.pem"), "utf8");
 
 /**
  * A stack-file block that sets every typed path of the shape (routes name services, as in a
@@ -33,6 +34,7 @@ const FULL = {
     domains: ["api.example.com"],
     tls: "auto",
     email: "ops@example.com",
+    acme: { directory: "https://acme-staging-v02.api.letsencrypt.org/directory", caRoot: CA_PEM },
     rateLimits: { general: { events: 100, window: "1m", burst: 150, key: "ip" } },
     securityHeaders: {
         hsts: { maxAgeSeconds: 31536000, includeSubDomains: true, preload: false },
@@ -66,6 +68,7 @@ function acceptedOn(on: On): Record<string, unknown> {
         delete (b as { maxBodySize?: unknown }).maxBodySize;
         delete (b.accessLog as { file?: string }).file;
         delete (b as { publishHttpsPort?: unknown }).publishHttpsPort;
+        delete (b as { acme?: unknown }).acme;
     }
     return b;
 }
@@ -237,11 +240,11 @@ describe("Gateway strict Args (issue 9)", () => {
         const typed = all.filter(p => p.shape.kind !== "program");
         const keyed = all.filter(p => p.key !== undefined);
 
-        it("covers every property path: 66 typed (3 program-only: target, routes[0].service, transform), 61 keys; FULL sets each typed one", () => {
-            assert.equal(all.length, 69);
-            assert.equal(typed.length, 66);
+        it("covers every property path: 69 typed (3 program-only: target, routes[0].service, transform), 64 keys; FULL sets each typed one", () => {
+            assert.equal(all.length, 72);
+            assert.equal(typed.length, 69);
             assert.deepEqual(all.filter(p => p.shape.kind === "program").map(p => p.path), ["target", "routes[0].service", "transform"]);
-            assert.equal(keyed.length, 61);
+            assert.equal(keyed.length, 64);
             for (const p of typed) assert.notEqual(getAt(FULL, p.path), undefined, `FULL does not set ${p.path}`);
         });
 
