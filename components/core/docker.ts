@@ -72,3 +72,22 @@ export function labelList(labels: Readonly<Record<string, string>>): { label: st
 export function jsonFileLogs(maxSize = "10m", maxFiles = 3): { logDriver: string; logOpts: Record<string, string> } {
     return { logDriver: "json-file", logOpts: { "max-size": maxSize, "max-file": String(maxFiles) } };
 }
+
+/**
+ * Capabilities as the engine reports them and the provider reads them back: upper case with the
+ * `CAP_` prefix (`"DAC_READ_SEARCH"` comes back `"CAP_DAC_READ_SEARCH"`), `"ALL"` as is, sorted
+ * (the provider's sets ignore order). Any other spelling is a diff after `pulumi refresh`, and
+ * capabilities force a replacement (delete-before-create). Every Docker version takes this form.
+ */
+export function capabilitySet(c: { drop?: readonly string[]; add?: readonly string[] }): { drops?: string[]; adds?: string[] } {
+    const form = (caps: readonly string[] | undefined) => {
+        if (!caps?.length) return undefined;
+        return [...new Set(caps.map(x => {
+            const up = x.trim().toUpperCase();
+            if (!/^[A-Z_]+$/.test(up)) throw new Error(`capabilitySet: ${JSON.stringify(x)} is not a capability name`);
+            return up === "ALL" || up.startsWith("CAP_") ? up : `CAP_${up}`;
+        }))].sort();
+    };
+    const drops = form(c.drop), adds = form(c.add);
+    return { ...(drops ? { drops } : {}), ...(adds ? { adds } : {}) };
+}
