@@ -4,7 +4,9 @@
  * another form than the read-back shows as a change on every preview:
  * - durations come back through Go's `time.Duration.String()` ("1m0s", not "60s");
  * - with `memory` set and `memorySwap` unset, Docker picks swap = 2 × memory and the next
- *   preview shows `- memorySwap`.
+ *   preview shows `- memorySwap`;
+ * - capabilities come back with the `CAP_` prefix, and they force a replacement.
+ * The diff shows after `pulumi refresh` (or `up --refresh`), which stores the read-back.
  * Target-specific, so only the docker target files import it.
  */
 

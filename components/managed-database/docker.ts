@@ -17,7 +17,8 @@ const SECRETS = "/run/secrets";
  * (gosu in the official image, setpriv in Slipway's), DAC_READ_SEARCH because the official
  * entrypoint reads POSTGRES_PASSWORD_FILE (owned by postgres, 0400) and walks the 0700 data
  * directory as root. A fresh volume needs no CHOWN: Docker copies the image's postgres-owned
- * data directory into it. Once Postgres runs, its effective set is empty.
+ * data directory into it. Once Postgres runs, its effective set is empty. Sent as `CAP_*` (see
+ * `capabilitySet`): the form the engine reports, so a refresh sees no change.
  */
 const SERVER_CAPS = ["DAC_READ_SEARCH", "SETGID", "SETUID"];
 const NO_NEW_PRIVILEGES = ["no-new-privileges:true"];
