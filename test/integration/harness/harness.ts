@@ -74,6 +74,11 @@ interface Deployed {
     spec?: ContainerSpec;
     /** The create failed after the object existed (failed upload or health wait): Pulumi keeps it with init errors. */
     failed?: boolean;
+    /**
+     * Created in its first network's mode (one API call) where the provider, with no `networkMode`
+     * input, creates in its default "bridge" mode and connects the networks after.
+     */
+    modeOfFirstNetwork?: boolean;
     generation: number;
 }
 
@@ -329,6 +334,7 @@ export class DockerHarness {
         const d: Deployed = {
             urn: c.urn, type: TYPES.container, logical: c.logical, inputs, name: c.name, id: created.Id, spec: c,
             failed: true, generation: previous ? previous.generation + 1 : 0,
+            modeOfFirstNetwork: inputs.networkMode == null && c.body.HostConfig.NetworkMode !== "bridge",
         };
         this.state.set(c.urn, d);
         this.containers.set(c.logical, c.name);
@@ -385,7 +391,7 @@ export class DockerHarness {
         const out: Drift[] = [];
         for (const d of this.state.values()) {
             if (d.type !== TYPES.container) continue;
-            out.push(...driftOf(d.logical, d.inputs, await this.inspect(d.id!)));
+            out.push(...driftOf(d.logical, d.inputs, await this.providerView(d)));
         }
         return out;
     }
@@ -454,11 +460,18 @@ export class DockerHarness {
                 out.push({ logical: d.logical, changed: [], gone: true });
                 continue;
             }
-            const read = readBack(d.inputs, await this.inspect(d.id!));
+            const read = readBack(d.inputs, await this.providerView(d));
             out.push({ logical: d.logical, changed: changedInputs(read, d.inputs) });
             d.inputs = read;
         }
         return out;
+    }
+
+    /** `docker inspect` of a deployed container as it would read had the provider created it. */
+    private async providerView(d: Deployed): Promise<any> {
+        const i = await this.inspect(d.id!);
+        if (d.modeOfFirstNetwork) i.HostConfig = { ...i.HostConfig, NetworkMode: "bridge" };
+        return i;
     }
 
     /** Logical names of deployed containers whose create failed (kept, as Pulumi keeps them). */

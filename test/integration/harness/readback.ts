@@ -165,9 +165,9 @@ export const FIELDS: Readonly<Record<string, Field>> = {
     usernsMode: { read: i => i.HostConfig?.UsernsMode ?? "", default: "" },
     runtime: { read: i => i.HostConfig?.Runtime ?? "", computed: true },
     // Default "bridge". Unset, the provider creates in "bridge" mode and then connects the
-    // networksAdvanced networks (the engine keeps reporting "bridge"); the harness creates in the
-    // first network's mode instead (one call), so it reports what the provider's container would.
-    networkMode: { read: (i, state) => (state.networkMode == null && state.networksAdvanced?.length ? "bridge" : i.HostConfig?.NetworkMode ?? "default"), default: "bridge" },
+    // networksAdvanced networks: the engine keeps reporting "bridge" (the harness, which creates in
+    // the first network's mode, shows the inspect the provider's container would have).
+    networkMode: { read: i => i.HostConfig?.NetworkMode ?? "default", default: "bridge" },
     ports: { read: readPorts, canon: portsCanon },
 };
 
