@@ -401,6 +401,9 @@ describe("integration harness: pulumi refresh on a real Docker engine", function
         const r = await h.up(stack);
         assert.deepEqual(r.steps.filter(x => x.op !== "same"), []);
         assert.deepEqual(await Promise.all(["server", "replica"].map(async l => (await h.inspect(h.containers.get(l)!)).Id)), ids);
+        // A second refresh reads the same again (the state already holds the read-back).
+        assert.deepEqual((await h.refresh()).filter(x => x.changed.length), []);
+        assert.deepEqual(changes(h.preview(stack)), []);
         // A real replacement of the server (a new image) leaves the constant-env replica alone.
         const bumped = stack.map(x => x.name === "server" ? { ...x, inputs: { ...x.inputs, stopTimeout: 3 } } : x);
         assert.deepEqual(changes(h.preview(bumped)), ["replace server stopTimeout"]);
