@@ -348,6 +348,9 @@ describe("integration harness: read-back after a refresh (no engine)", () => {
         const given = [{ internal: 8443, external: 9443, ip: "127.0.0.1" }, { internal: 8080, external: 9080, ip: "127.0.0.1", protocol: "tcp" }];
         assert.deepEqual(driftOf("x", { ...inputs, ports: given }, inspectOf({ ports })), []);
         assert.deepEqual(driftOf("x", { ...inputs, ports: [given[0]] }, inspectOf({ ports })).map(d => d.field), ["ports"]);
+        // `external` unset is Computed: the port the engine picked is no change; `ip` unset means 0.0.0.0.
+        assert.deepEqual(driftOf("x", { ...inputs, ports: given.map(p => ({ ...p, external: undefined })) }, inspectOf({ ports })), []);
+        assert.deepEqual(driftOf("x", { ...inputs, ports: given.map(p => ({ ...p, ip: undefined })) }, inspectOf({ ports })).map(d => d.field), ["ports"]);
     });
 });
 

@@ -55,6 +55,8 @@ interface Field {
     default?: unknown;
     /** The form the diff compares (sets ignore order, blocks fill their defaults). */
     canon?: (v: any) => unknown;
+    /** Computed parts of the input the program left unset, taken from the state without a diff. */
+    fill?: (program: any, state: any) => unknown;
 }
 
 const sortedSet = (v: unknown[] | undefined | null) => [...(v ?? [])].map(x => JSON.stringify(x)).sort().map(x => JSON.parse(x));
@@ -79,6 +81,16 @@ function portsCanon(ps: any[] | undefined | null): unknown {
 function capabilitiesCanon(c: any): unknown {
     if (!c) return null;
     return emptyToNull({ ...(c.adds?.length ? { adds: [...c.adds].sort() } : {}), ...(c.drops?.length ? { drops: [...c.drops].sort() } : {}) });
+}
+
+/** `ports[].external` is Optional + Computed: unset, it takes the port the engine picked. */
+function fillExternalPorts(program: any[] | undefined, state: any[] | undefined): unknown {
+    if (!Array.isArray(program)) return program;
+    return program.map(p => {
+        if (p.external != null) return p;
+        const same = (state ?? []).find(x => x.internal === p.internal && (x.protocol ?? "tcp") === (p.protocol ?? "tcp"));
+        return same?.external != null ? { ...p, external: same.external } : p;
+    });
 }
 
 /** flattenContainerPorts: every binding of NetworkSettings.Ports, sorted by internal port. */
@@ -168,7 +180,7 @@ export const FIELDS: Readonly<Record<string, Field>> = {
     // networksAdvanced networks: the engine keeps reporting "bridge" (the harness, which creates in
     // the first network's mode, shows the inspect the provider's container would have).
     networkMode: { read: i => i.HostConfig?.NetworkMode ?? "default", default: "bridge" },
-    ports: { read: readPorts, canon: portsCanon },
+    ports: { read: readPorts, canon: portsCanon, fill: fillExternalPorts },
 };
 
 /**
@@ -205,6 +217,7 @@ export function changedInputs(state: Record<string, any>, program: Record<string
             p = f.default;
         }
         if (f && s === undefined) s = f.default;
+        if (f?.fill) p = f.fill(p, s);
         return canonOf(k, p) !== canonOf(k, s);
     }).sort();
 }
