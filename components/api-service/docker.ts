@@ -4,7 +4,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { ErrorContext, invalid } from "../core/errors";
-import { goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
+import { capabilitySet, goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
 import { DockerTarget } from "../core/target";
 import { Transform, transform } from "../core/transform";
 import {
@@ -73,6 +73,8 @@ export function createApiServiceDocker(
 ): ApiServiceDockerResources {
     const opts = { parent, provider: target.provider };
     const { image, imageRef } = dockerImage(name, n.source, target, opts, t.image);
+    const after = n.links.flatMap(({ link }) => link.docker?.dependsOn ?? []);
+    const replicaOpts = after.length ? { ...opts, dependsOn: after } : opts;
     const { envs, uploads } = dockerEnv(n);
     const hc = n.healthcheck;
     // Long enough for the start period plus every retry, so `wait` fails for a real reason only.
@@ -109,7 +111,7 @@ export function createApiServiceDocker(
             ...jsonFileLogs(n.logs.maxSize, n.logs.maxFiles),
             user: `${n.uid}:${n.gid}`,
             securityOpts: ["no-new-privileges:true"],
-            capabilities: { drops: ["ALL"] },
+            capabilities: capabilitySet({ drop: ["ALL"] }),
             readOnly: n.readOnlyRootFilesystem,
             // A read-only root still needs a scratch directory for most runtimes.
             tmpfs: n.readOnlyRootFilesystem ? { "/tmp": "rw,noexec,nosuid,size=64m" } : undefined,
@@ -118,7 +120,7 @@ export function createApiServiceDocker(
             destroyGraceSeconds: n.stopGracePeriodSeconds,
             mustRun: true,
         };
-        containers.push(new docker.Container(...transform(t.container, `${name}-${release}-${i}`, args, opts)));
+        containers.push(new docker.Container(...transform(t.container, `${name}-${release}-${i}`, args, replicaOpts)));
     }
     // Per-replica aliases: a stopped replica's name stops resolving, which a scraper sees as down.
     const hosts = Array.from({ length: n.replicas }, (_, i) => `${name}-${i + 1}`);

@@ -4,7 +4,9 @@
  * another form than the read-back shows as a change on every preview:
  * - durations come back through Go's `time.Duration.String()` ("1m0s", not "60s");
  * - with `memory` set and `memorySwap` unset, Docker picks swap = 2 × memory and the next
- *   preview shows `- memorySwap`.
+ *   preview shows `- memorySwap`;
+ * - capabilities come back with the `CAP_` prefix, and they force a replacement.
+ * The diff shows after `pulumi refresh` (or `up --refresh`), which stores the read-back.
  * Target-specific, so only the docker target files import it.
  */
 
@@ -71,4 +73,23 @@ export function labelList(labels: Readonly<Record<string, string>>): { label: st
 /** Rotated json-file logs: an unbounded log is the classic way a single host fills its disk. */
 export function jsonFileLogs(maxSize = "10m", maxFiles = 3): { logDriver: string; logOpts: Record<string, string> } {
     return { logDriver: "json-file", logOpts: { "max-size": maxSize, "max-file": String(maxFiles) } };
+}
+
+/**
+ * Capabilities as the engine reports them and the provider reads them back: upper case with the
+ * `CAP_` prefix (`"DAC_READ_SEARCH"` comes back `"CAP_DAC_READ_SEARCH"`), `"ALL"` as is, sorted
+ * (the provider's sets ignore order). Any other spelling is a diff after `pulumi refresh`, and
+ * capabilities force a replacement (delete-before-create). Every Docker version takes this form.
+ */
+export function capabilitySet(c: { drop?: readonly string[]; add?: readonly string[] }): { drops?: string[]; adds?: string[] } {
+    const form = (caps: readonly string[] | undefined) => {
+        if (!caps?.length) return undefined;
+        return [...new Set(caps.map(x => {
+            const up = x.trim().toUpperCase();
+            if (!/^[A-Z_]+$/.test(up)) throw new Error(`capabilitySet: ${JSON.stringify(x)} is not a capability name`);
+            return up === "ALL" || up.startsWith("CAP_") ? up : `CAP_${up}`;
+        }))].sort();
+    };
+    const drops = form(c.drop), adds = form(c.add);
+    return { ...(drops ? { drops } : {}), ...(adds ? { adds } : {}) };
 }

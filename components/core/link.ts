@@ -40,6 +40,12 @@ export interface DoAppLinkSection {
 export interface DockerLinkSection {
     /** A scraper (Observability's Prometheus) that wants the replicas as targets. */
     readonly scrape?: ScrapeSink;
+    /**
+     * Resources the replicas are created after (a healthy database server). An ordering only: a
+     * value taken from their outputs would turn unknown whenever they are replaced, and replace
+     * the replicas with them.
+     */
+    readonly dependsOn?: readonly pulumi.Resource[];
 }
 
 /** Where a service's replicas answer on Docker, handed to a scraper once they are declared. */

@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
+import { capabilitySet, goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
 import { ErrorContext, invalid } from "../core/errors";
 import { DockerTarget } from "../core/target";
 import { Transform, transform } from "../core/transform";
@@ -307,7 +307,7 @@ function caddyContainer(b: Build, remote: docker.RemoteImage, v: CaddyVolumes, b
         command: ["run", "--config", CONTAINER.bootstrapPath, "--resume"],
         uploads: [{ file: CONTAINER.bootstrapPath, content: bootstrapJson, permissions: "0444" }],
         user: CADDY_USER,
-        capabilities: { drops: ["ALL"] },
+        capabilities: capabilitySet({ drop: ["ALL"] }),
         securityOpts: ["no-new-privileges:true"],
         ...memoryLimit(CADDY_MEMORY_MIB),
         tmpfs: Object.keys(v.tmpfs).length ? v.tmpfs : undefined,
@@ -377,7 +377,7 @@ function configLoader(
         uploads,
         // Caddy's uid: its socket is mode 0200, owned by that uid.
         user: CADDY_USER,
-        capabilities: { drops: ["ALL"] },
+        capabilities: capabilitySet({ drop: ["ALL"] }),
         securityOpts: ["no-new-privileges:true"],
         ...memoryLimit(LOADER_MEMORY_MIB),
         networkMode: "none",

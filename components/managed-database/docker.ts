@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
+import { capabilitySet, goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
 import { ErrorContext, invalid, requireInt } from "../core/errors";
 import { DockerTarget } from "../core/target";
 import { Transform, transform } from "../core/transform";
@@ -17,7 +17,8 @@ const SECRETS = "/run/secrets";
  * (gosu in the official image, setpriv in Slipway's), DAC_READ_SEARCH because the official
  * entrypoint reads POSTGRES_PASSWORD_FILE (owned by postgres, 0400) and walks the 0700 data
  * directory as root. A fresh volume needs no CHOWN: Docker copies the image's postgres-owned
- * data directory into it. Once Postgres runs, its effective set is empty.
+ * data directory into it. Once Postgres runs, its effective set is empty. Sent as `CAP_*` (see
+ * `capabilitySet`): the form the engine reports, so a refresh sees no change.
  */
 const SERVER_CAPS = ["DAC_READ_SEARCH", "SETGID", "SETUID"];
 const NO_NEW_PRIVILEGES = ["no-new-privileges:true"];
@@ -102,14 +103,17 @@ export function createManagedDatabaseDocker(
     const server = serverContainer(b, image, volume, uploads);
     const backup = b.d.backup ? backupSidecar(b, b.d.backup, image, server, pw) : undefined;
 
+    // Built from constants and the password only, never from the server's outputs: an input derived
+    // from them is unknown whenever the server is replaced, which replaces every replica that uses
+    // it (delete-before-create, in the same step). Services wait for a healthy server through the
+    // link's `dependsOn` instead (see ManagedDatabase.link).
     const url = (user: string, p: pulumi.Output<string>) =>
-        // Through server.id, so a service linking DATABASE_URL is created after a healthy server.
-        pulumi.secret(pulumi.all([p, server.id]).apply(([pass]) => postgresUrl({ user, password: pass, host: name, port: 5432, database: n.database, sslmode: "disable" })));
+        pulumi.secret(p.apply(pass => postgresUrl({ user, password: pass, host: name, port: 5432, database: n.database, sslmode: "disable" })));
     const schemaUrls: Record<string, pulumi.Output<string>> = {};
     for (const s of n.schemas) schemaUrls[s.name] = url(s.user, schemaPasswords[s.name]!);
     const connection: DatabaseConnection = {
-        // Depend on the server so consumers (migrations, services) wait for a healthy database.
-        host: server.id.apply(() => name),
+        // The network alias: a constant, so a server replacement does not make it unknown.
+        host: pulumi.output(name),
         port: pulumi.output("5432"),
         database: pulumi.output(n.database),
         user: pulumi.output(n.user),
@@ -179,7 +183,7 @@ function serverContainer(b: Build, image: docker.RemoteImage, volume: docker.Vol
         // Swap pinned to the limit: no swap, and no `- memorySwap` on every preview.
         ...memoryLimit(d.memoryMb),
         securityOpts: NO_NEW_PRIVILEGES,
-        capabilities: { drops: ["ALL"], adds: SERVER_CAPS },
+        capabilities: capabilitySet({ drop: ["ALL"], add: SERVER_CAPS }),
         // Docker's default 64 MB /dev/shm is too small for parallel queries.
         shmSize: 256,
         // SIGINT is Postgres' "fast" shutdown: roll back, disconnect, checkpoint, exit. SIGTERM
@@ -241,7 +245,7 @@ function backupSidecar(
         restart: "unless-stopped",
         ...memoryLimit(256),
         securityOpts: NO_NEW_PRIVILEGES,
-        capabilities: { drops: ["ALL"] },
+        capabilities: capabilitySet({ drop: ["ALL"] }),
         ...jsonFileLogs(),
         labels: labelList({
             ...b.base, "slipway.role": "backup", "slipway.backup.dir": "/backups",

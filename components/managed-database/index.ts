@@ -274,6 +274,9 @@ export class ManagedDatabase extends pulumi.ComponentResource implements Linkabl
         // Already secret, and one object per URL: App Platform merges equal secrets by identity.
         const url = schema ? this.schemaUrls[schema.name]! : this.poolUrl ?? this.url;
         return {
+            // docker: created after a healthy server, by dependsOn rather than through an output, so
+            // a server replacement leaves the linked replicas alone.
+            docker: this.nodes.container ? { dependsOn: [this.nodes.container] } : undefined,
             env: [
                 { key: "DATABASE_URL", value: url, secret: true },
                 plainEnv("PGDATABASE", this.database),

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
-import { goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
+import { capabilitySet, goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
 import { describe, ErrorContext, invalid } from "../core/errors";
 import type { ScrapeSink, ScrapeTargets } from "../core/link";
 import { DO_NAME } from "../core/naming";
@@ -198,7 +198,7 @@ export function createObservabilityDocker(
         // The image's non-root user (990 in Slipway's, nobody in prom/prometheus) needs no
         // capability and never gains one.
         securityOpts: ["no-new-privileges:true"],
-        capabilities: { drops: ["ALL"] },
+        capabilities: capabilitySet({ drop: ["ALL"] }),
         stopTimeout: 30,
         ...jsonFileLogs(),
         labels: labelList({ ...base, "slipway.role": "prometheus" }),
@@ -273,7 +273,7 @@ function createAlertmanager(
         restart: "unless-stopped",
         ...memoryLimit(ALERTMANAGER.memoryMiB),
         securityOpts: ["no-new-privileges:true"],
-        capabilities: { drops: ["ALL"] },
+        capabilities: capabilitySet({ drop: ["ALL"] }),
         stopTimeout: 30,
         ...jsonFileLogs(),
         // The uploads are one secret as the engine sees them (a URL is in them), so a preview
@@ -310,7 +310,7 @@ function createTargetWriter(name: string, w: WriterContext, t: ScrapeTargets, de
         // readable by the image's user.
         uploads: [{ file: TARGET_WRITER.source, content, permissions: "0444" }],
         // No `user`: the image's own non-root user, the one that owns its /prometheus.
-        capabilities: { drops: ["ALL"] },
+        capabilities: capabilitySet({ drop: ["ALL"] }),
         securityOpts: ["no-new-privileges:true"],
         ...memoryLimit(TARGET_WRITER.memoryMiB),
         networkMode: "none",

@@ -33,6 +33,12 @@ export interface RecordedResource {
         dependsOn: string[];
         provider?: string;
     };
+    /**
+     * Per input key, the URNs of the resources whose outputs its value was built from (the
+     * request's property dependencies). The engine makes such an input unknown in a preview when
+     * one of them is replaced. Absent in hand-made records.
+     */
+    propertyDependencies?: Record<string, string[]>;
     /** What a component passed to `registerOutputs`, once it did. */
     outputs?: Record<string, unknown>;
     /**
@@ -144,6 +150,7 @@ export class Recorder {
                             dependsOn: req.getDependenciesList(),
                             provider: req.getProvider() || undefined,
                         },
+                        propertyDependencies: propertyDependenciesOf(req),
                         ...aliasesOf(req),
                     });
                 }
@@ -303,5 +310,14 @@ export function resolveAliases(
         if (found && found !== urn) adopted.set(urn, found);
         out.set(r.urn, { urn, aliases: unique, previous: found });
     }
+    return out;
+}
+
+function propertyDependenciesOf(req: RegisterResourceRequest): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((deps, key) => {
+        const urns = deps.getUrnsList();
+        if (urns.length) out[key] = [...urns].sort();
+    });
     return out;
 }

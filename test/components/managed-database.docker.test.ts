@@ -137,7 +137,9 @@ describe("ManagedDatabase on docker", () => {
         const db = await build({ database: "shop" });
         assert.equal(await valueOf(db.url), `postgresql://app:${encodeURIComponent(KNOWN)}@db:5432/shop?sslmode=disable`);
         const link = db.link({ service: "api", port: 8080 });
-        assert.deepEqual(Object.keys(link), ["env"], "env only: a database has no App alerts or scrape targets");
+        assert.deepEqual(Object.keys(link).sort(), ["docker", "env"], "no App alerts or scrape targets");
+        // Ordering only, never an output: the replicas wait for the healthy server.
+        assert.deepEqual(link.docker?.dependsOn, [db.nodes.container]);
         const env = link.env ?? [];
         const byKey = Object.fromEntries(env.map(e => [e.key, e]));
         assert.deepEqual(Object.keys(byKey).sort(), ["DATABASE_URL", "PGDATABASE", "PGHOST", "PGPORT", "PGUSER"]);
@@ -243,8 +245,28 @@ describe("ManagedDatabase on docker", () => {
         }
         // Measured on the engine: setpriv/gosu need SETUID+SETGID; the official entrypoint reads the
         // postgres-owned password file and walks the 0700 data directory as root (DAC_READ_SEARCH).
-        assert.deepEqual((rec.get(CONTAINER, "db-server").inputs.capabilities as { adds: string[] }).adds, ["DAC_READ_SEARCH", "SETGID", "SETUID"]);
+        assert.deepEqual((rec.get(CONTAINER, "db-server").inputs.capabilities as { adds: string[] }).adds, ["CAP_DAC_READ_SEARCH", "CAP_SETGID", "CAP_SETUID"]);
         assert.equal((rec.get(CONTAINER, "db-backup").inputs.capabilities as { adds?: string[] }).adds, undefined);
+    });
+
+    it("gives linked replicas nothing built from the server's outputs, so a server replacement leaves them alone", async () => {
+        const target = await dockerTarget();
+        const { ManagedDatabase } = await import("../../components/managed-database");
+        const { ApiService } = await import("../../components/api-service");
+        const db = new ManagedDatabase("db", { target, password: KNOWN });
+        new ApiService("api", { target, image: "ghcr.io/acme/api:1.4.2", replicas: 2, link: [db] } as any);
+        await rec.settle();
+        const server = rec.get(CONTAINER, "db-server");
+        const replicas = rec.ofType(CONTAINER).filter(c => /^api-[0-9a-f]{8}-\d$/.test(c.name));
+        assert.equal(replicas.length, 2);
+        for (const r of replicas) {
+            // An input built from the server's outputs would be unknown whenever it is replaced.
+            const fromServer = Object.entries(r.propertyDependencies ?? {}).filter(([, deps]) => deps.includes(server.urn)).map(([k]) => k);
+            assert.deepEqual(fromServer, [], `${r.name}: inputs derived from the server`);
+            assert.ok(r.options.dependsOn.includes(server.urn), `${r.name} is created after the server`);
+            const env = redact(r.inputs.envs, true) as string[];
+            assert.ok(env.includes("PGHOST=db"), `${r.name}: the network alias, ${env}`);
+        }
     });
 
     it("calls the backup sidecar healthy only while its last successful dump is recent", async () => {

@@ -52,6 +52,9 @@ describe("dev stack on a real engine: durable data and backups", function () {
         const step = up.steps.find(x => x.logical === C.db)!;
         assert.equal(step.op, "replace");
         assert.ok(step.deletedMs! <= step.createdMs!, "delete-before-create");
+        // Only Postgres: no replica or sidecar input is built from its outputs (which the engine
+        // cannot know while it is replaced), so none is replaced with it.
+        assert.deepEqual(up.steps.filter(x => x.op !== "same").map(x => `${x.op} ${x.logical}`), [`replace ${C.db}`]);
         const newName = s.name(C.db);
         assert.notEqual(newName, oldName);
         assert.ok(!(await s.h.owned()).containers.includes(oldName));

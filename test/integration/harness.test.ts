@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as http from "http";
 import { RecordedResource } from "../../components/testing/recorder";
-import { DockerHarness, ensureImages, planResources, SlipwayImages, TYPES, UnsupportedInputError, UpError } from "./harness";
+import { DockerHarness, driftOf, ensureImages, planResources, SlipwayImages, TYPES, UnsupportedInputError, UpError } from "./harness";
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const rpc = require("@pulumi/pulumi/runtime/rpc");
 
@@ -296,5 +296,128 @@ describe("integration harness: self-test on a real Docker engine", function () {
         const removed = await h.cleanup();
         assert.deepEqual(removed, { containers: 2, networks: 1, volumes: 1 });
         assert.deepEqual(await h.owned(), { containers: [], networks: [], volumes: [] });
+    });
+});
+
+/**
+ * `pulumi refresh` through the harness: the state takes what the provider reads back, and the next
+ * preview compares the program with that. Two small containers on the base image: a "server" and a
+ * "replica" whose env is either built from the server's output (its id: a property dependency) or
+ * from a constant, the server's network alias.
+ */
+const BASE_REF = "selftest/base:1";
+
+function refreshStack(o: { caps: { adds?: string[]; drops?: string[] }; derivedEnv: boolean; net: string }): RecordedResource[] {
+    const labels = [{ label: "slipway.stack", value: "selftest-refresh" }];
+    const common = {
+        image: BASE_REF, command: ["sleep", "3600"], labels, networksAdvanced: [] as unknown[],
+        healthcheck: { tests: ["CMD", "true"], interval: "1s", timeout: "2s", retries: 3, startPeriod: "1m0s" },
+        memory: 64, memorySwap: 64, restart: "unless-stopped", stopSignal: "SIGTERM", stopTimeout: 2, destroyGraceSeconds: 2,
+        logDriver: "json-file", logOpts: { "max-size": "1m", "max-file": "2" }, securityOpts: ["no-new-privileges:true"],
+        tmpfs: { "/scratch": "rw,noexec,nosuid,size=1m" }, wait: true, waitTimeout: 60,
+    };
+    const network = res(TYPES.network, "rnet", { name: o.net, driver: "bridge", labels });
+    const server = res(TYPES.container, "server", { ...common, capabilities: o.caps, networksAdvanced: [{ name: o.net, aliases: ["server"] }] }, [network.urn]);
+    const replica = res(TYPES.container, "replica", {
+        ...common, user: "65534:65534", capabilities: { drops: ["ALL"] }, networksAdvanced: [{ name: o.net, aliases: ["replica"] }],
+        // What the engine knows in a preview: the server's id only once the server exists.
+        envs: [o.derivedEnv ? `SERVER_ID=${server.name}-id` : "SERVER_HOST=server"],
+    }, [network.urn, server.urn]);
+    replica.propertyDependencies = o.derivedEnv ? { envs: [server.urn] } : {};
+    return [network, server, replica];
+}
+
+describe("integration harness: read-back after a refresh (no engine)", () => {
+    const inspectOf = (o: { capAdd?: string[]; startPeriodNs?: number; ports?: Record<string, { HostIp: string; HostPort: string }[]> }) => ({
+        Config: { Healthcheck: { Test: ["CMD", "true"], Interval: 1e9, Timeout: 2e9, StartPeriod: o.startPeriodNs ?? 60e9, Retries: 3 } },
+        HostConfig: { CapAdd: o.capAdd ?? null, CapDrop: o.capAdd ? ["ALL"] : null, NetworkMode: "bridge", Memory: 64 * 1024 * 1024, MemorySwap: 64 * 1024 * 1024, RestartPolicy: { Name: "no" } },
+        NetworkSettings: { Ports: o.ports ?? {} },
+    });
+    const inputs = { memory: 64, memorySwap: 64, healthcheck: { tests: ["CMD", "true"], interval: "1s", timeout: "2s", retries: 3, startPeriod: "1m0s" } };
+
+    it("reads capabilities in the engine's CAP_ spelling: a plain name drifts, the CAP_ form and ALL do not", () => {
+        const plain = driftOf("x", { ...inputs, capabilities: { adds: ["DAC_READ_SEARCH"], drops: ["ALL"] } }, inspectOf({ capAdd: ["DAC_READ_SEARCH"] }));
+        assert.deepEqual(plain.map(d => [d.field, d.program, d.engine]), [["capabilities.adds", ["DAC_READ_SEARCH"], ["CAP_DAC_READ_SEARCH"]]]);
+        assert.deepEqual(driftOf("x", { ...inputs, capabilities: { adds: ["CAP_DAC_READ_SEARCH"], drops: ["ALL"] } }, inspectOf({ capAdd: ["CAP_DAC_READ_SEARCH"] })), []);
+    });
+
+    it("reads durations through Go's Duration.String() and ports in any order the provider's suppression accepts", () => {
+        const sixty = driftOf("x", { ...inputs, healthcheck: { ...inputs.healthcheck, startPeriod: "60s" } }, inspectOf({}));
+        assert.deepEqual(sixty.map(d => [d.field, d.program, d.engine]), [["healthcheck.startPeriod", "60s", "1m0s"]]);
+        const ports = { "8443/tcp": [{ HostIp: "127.0.0.1", HostPort: "9443" }], "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "9080" }] };
+        const given = [{ internal: 8443, external: 9443, ip: "127.0.0.1" }, { internal: 8080, external: 9080, ip: "127.0.0.1", protocol: "tcp" }];
+        assert.deepEqual(driftOf("x", { ...inputs, ports: given }, inspectOf({ ports })), []);
+        assert.deepEqual(driftOf("x", { ...inputs, ports: [given[0]] }, inspectOf({ ports })).map(d => d.field), ["ports"]);
+        // `external` unset is Computed: the port the engine picked is no change; `ip` unset means 0.0.0.0.
+        assert.deepEqual(driftOf("x", { ...inputs, ports: given.map(p => ({ ...p, external: undefined })) }, inspectOf({ ports })), []);
+        assert.deepEqual(driftOf("x", { ...inputs, ports: given.map(p => ({ ...p, ip: undefined })) }, inspectOf({ ports })).map(d => d.field), ["ports"]);
+    });
+});
+
+describe("integration harness: pulumi refresh on a real Docker engine", function () {
+    this.timeout(10 * 60_000);
+    let images: SlipwayImages;
+    const harnesses: DockerHarness[] = [];
+
+    before(function () {
+        this.timeout(20 * 60_000);
+        images = ensureImages(["base"]);
+    });
+
+    after(async function () {
+        this.timeout(120_000);
+        for (const h of harnesses) await h.cleanup().catch(() => undefined);
+    });
+
+    const deploy = async (o: { caps: { adds?: string[]; drops?: string[] }; derivedEnv: boolean }) => {
+        const h = new DockerHarness({ imageMap: { [BASE_REF]: images.SLIPWAY_IMAGE_BASE! } });
+        harnesses.push(h);
+        const stack = refreshStack({ ...o, net: `slipway-selftest-${h.runId}-rnet` });
+        await h.apply(stack);
+        return { h, stack };
+    };
+    const changes = (p: { op: string; logical: string; changed?: string[] }[]) =>
+        p.filter(x => x.op !== "same").map(x => `${x.op} ${x.logical} ${x.changed ?? ""}`).sort();
+
+    it("a capability sent without CAP_: the preview after up is clean, after refresh it replaces the container and the replica built from its output", async () => {
+        const { h, stack } = await deploy({ caps: { drops: ["ALL"], adds: ["DAC_READ_SEARCH"] }, derivedEnv: true });
+        // Right after up the state holds what was sent: no read-back yet.
+        assert.deepEqual(changes(h.preview(stack)), []);
+        const refreshed = await h.refresh();
+        assert.deepEqual(refreshed.filter(x => x.changed.length).map(x => `${x.logical} ${x.changed}`), ["server capabilities"]);
+        // The replica's env is unknown while the server is replaced: it is replaced too.
+        assert.deepEqual(changes(h.preview(stack)), ["replace replica envs", "replace server capabilities"]);
+        const serverId = (await h.inspect(h.containers.get("server")!)).Id;
+        const r = await h.up(stack);
+        const replaced = r.steps.filter(x => x.op === "replace");
+        assert.deepEqual(replaced.map(x => x.logical).sort(), ["replica", "server"]);
+        for (const x of replaced) assert.ok(x.deletedMs! <= x.createdMs!, `${x.logical}: delete-before-create`);
+        assert.notEqual((await h.inspect(h.containers.get("server")!)).Id, serverId);
+    });
+
+    it("inputs in the read-back form, the replica's from a constant: up -> refresh -> preview changes nothing, and up replaces nothing", async () => {
+        const { h, stack } = await deploy({ caps: { drops: ["ALL"], adds: ["CAP_DAC_READ_SEARCH"] }, derivedEnv: false });
+        assert.deepEqual(await h.drift(), []);
+        assert.deepEqual((await h.refresh()).filter(x => x.changed.length), []);
+        assert.deepEqual(changes(h.preview(stack)), []);
+        const ids = await Promise.all(["server", "replica"].map(async l => (await h.inspect(h.containers.get(l)!)).Id));
+        const r = await h.up(stack);
+        assert.deepEqual(r.steps.filter(x => x.op !== "same"), []);
+        assert.deepEqual(await Promise.all(["server", "replica"].map(async l => (await h.inspect(h.containers.get(l)!)).Id)), ids);
+        // A second refresh reads the same again (the state already holds the read-back).
+        assert.deepEqual((await h.refresh()).filter(x => x.changed.length), []);
+        assert.deepEqual(changes(h.preview(stack)), []);
+        // A real replacement of the server (a new image) leaves the constant-env replica alone.
+        const bumped = stack.map(x => x.name === "server" ? { ...x, inputs: { ...x.inputs, stopTimeout: 3 } } : x);
+        assert.deepEqual(changes(h.preview(bumped)), ["replace server stopTimeout"]);
+    });
+
+    it("a container removed behind the program's back leaves the state on refresh, and the next up creates it", async () => {
+        const { h, stack } = await deploy({ caps: { drops: ["ALL"] }, derivedEnv: false });
+        await h.engine.request("DELETE", `/containers/${encodeURIComponent(h.containers.get("replica")!)}?force=1`);
+        assert.deepEqual((await h.refresh()).filter(x => x.gone).map(x => x.logical), ["replica"]);
+        assert.deepEqual(changes(h.preview(stack)), ["create replica "]);
+        const r = await h.up(stack);
+        assert.deepEqual(r.steps.filter(x => x.op !== "same").map(x => `${x.op} ${x.logical}`), ["create replica"]);
     });
 });

@@ -1,7 +1,7 @@
 // core/docker's read-back helpers: the forms the Docker provider reads back (Go durations, labels,
 // log options). test/tools/core-docker.test.ts checks goDuration against Go itself.
 import { strict as assert } from "assert";
-import { goDuration, jsonFileLogs, labelList, memoryLimit, parseGoDuration } from "../../components/core/docker";
+import { capabilitySet, goDuration, jsonFileLogs, labelList, memoryLimit, parseGoDuration } from "../../components/core/docker";
 
 // Checked once against Go and kept as the readable contract; test/tools/core-docker.test.ts re-checks them with Go.
 const GO_FORM: [number, string][] = [
@@ -32,5 +32,13 @@ describe("core/docker read-back helpers", () => {
         assert.deepEqual(memoryLimit(512), { memory: 512, memorySwap: 512 });
         assert.deepEqual(labelList({ b: "2", a: "1" }), [{ label: "a", value: "1" }, { label: "b", value: "2" }]);
         assert.deepEqual(jsonFileLogs(), { logDriver: "json-file", logOpts: { "max-size": "10m", "max-file": "3" } });
+    });
+
+    it("writes capabilities as the engine reports them: CAP_ prefix, upper case, ALL as is, sorted, no duplicates", () => {
+        assert.deepEqual(capabilitySet({ drop: ["ALL"], add: ["SETUID", "dac_read_search", "CAP_SETGID", "SETUID"] }),
+            { drops: ["ALL"], adds: ["CAP_DAC_READ_SEARCH", "CAP_SETGID", "CAP_SETUID"] });
+        assert.deepEqual(capabilitySet({ drop: ["NET_RAW"] }), { drops: ["CAP_NET_RAW"] });
+        assert.deepEqual(capabilitySet({}), {});
+        assert.throws(() => capabilitySet({ add: ["NET RAW"] }), /not a capability name/);
     });
 });

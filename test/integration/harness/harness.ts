@@ -6,7 +6,7 @@ import { tarOf } from "./tar";
 import {
     ContainerSpec, LOGICAL_LABEL, Plan, PlanOptions, RUN_LABEL, TYPES, planResources,
 } from "./translate";
-import { Drift, driftOf } from "./readback";
+import { Drift, changedInputs, driftOf, readBack } from "./readback";
 
 export interface HarnessOptions {
     /** Id put in the `slipway.test-run` label of everything created. @default 8 random hex chars */
@@ -74,6 +74,11 @@ interface Deployed {
     spec?: ContainerSpec;
     /** The create failed after the object existed (failed upload or health wait): Pulumi keeps it with init errors. */
     failed?: boolean;
+    /**
+     * Created in its first network's mode (one API call) where the provider, with no `networkMode`
+     * input, creates in its default "bridge" mode and connects the networks after.
+     */
+    modeOfFirstNetwork?: boolean;
     generation: number;
 }
 
@@ -99,12 +104,16 @@ function changedKeys(a: Record<string, any>, b: Record<string, any>): string[] {
 /**
  * What the engine does with a resource it deployed before, given the program's new inputs: a
  * failed create or a changed container input outside {@link IN_PLACE_INPUTS} is a replacement
- * (networks and volumes: any change), other changes update in place.
+ * (networks and volumes: any change), other changes update in place. Container inputs are compared
+ * the provider's way against its state (readback.ts `changedInputs`), which after {@link
+ * DockerHarness.refresh} holds what the engine reported. `unknown`: inputs built from the outputs of
+ * a resource being replaced (or created), which the engine cannot know yet: they count as changed.
  */
-function decide(old: Deployed | undefined, inputs: Record<string, any>): { op: Step["op"]; changed: string[] } {
+function decide(old: Deployed | undefined, inputs: Record<string, any>, unknown: string[] = []): { op: Step["op"]; changed: string[] } {
     if (!old) return { op: "create", changed: [] };
-    const changed = changedKeys(old.inputs, inputs);
-    const replaces = old.type === TYPES.container ? changed.some(k => !IN_PLACE_INPUTS.has(k)) : changed.length > 0;
+    const isContainer = old.type === TYPES.container;
+    const changed = [...new Set([...(isContainer ? changedInputs(old.inputs, inputs) : changedKeys(old.inputs, inputs)), ...unknown])].sort();
+    const replaces = isContainer ? changed.some(k => !IN_PLACE_INPUTS.has(k)) : changed.length > 0;
     return { op: old.failed || replaces ? "replace" : changed.length ? "update" : "same", changed };
 }
 
@@ -125,10 +134,12 @@ const exitHooks = new Map<string, () => void>();
  * - uploads with `owner`/`group` go through the daemon's CopyUIDGID path (it resolves the
  *   container's user in the host's passwd database); a failed upload leaves the container `Created`;
  * - a create with `wait` blocks until healthy and fails (leaving the container) when it is not;
- * - {@link drift} reads every container back through `docker inspect` in the provider's units, to
- *   say whether the next preview would show a change.
- * Not modelled (refused or stated): replacing networks and volumes; the dependents Pulumi also
- * replaces around a delete-before-replace (see dependentReplacements in the engine's step generator).
+ * - {@link refresh} reads every container back through `docker inspect` the provider's way (units,
+ *   the engine's spelling, what it does not read) into the state, as `pulumi refresh` does; {@link
+ *   drift} says what a refresh would change without storing it;
+ * - an input built from the outputs of a resource being replaced is unknown, and replaces its
+ *   container too (the engine's dependent replacements around a delete-before-replace).
+ * Not modelled (refused or stated): replacing networks and volumes; reading networks and volumes back.
  * Everything it creates carries `slipway.test-run=<runId>`.
  */
 export class DockerHarness {
@@ -187,9 +198,8 @@ export class DockerHarness {
         const at = () => Date.now() - t0;
         // Replaced containers get a new autoname: bump their generation before planning names.
         const revealedNew = new Map(resources.filter(r => r.custom && r.type.startsWith("docker:")).map(r => [r.urn, redact(r.inputs, true) as Record<string, any>]));
-        const replaced = new Set([...this.state.values()]
-            .filter(d => d.type === TYPES.container && revealedNew.has(d.urn) && decide(d, revealedNew.get(d.urn)!).op === "replace")
-            .map(d => d.urn));
+        const ops = this.plannedOps(resources, "up");
+        const replaced = new Set([...ops].filter(([urn, o]) => o.op === "replace" && this.state.get(urn)?.type === TYPES.container).map(([urn]) => urn));
         const plan = planResources(resources, {
             ...this.planOptions(), generation: urn => (this.state.get(urn)?.generation ?? 0) + (replaced.has(urn) ? 1 : 0),
         });
@@ -224,7 +234,7 @@ export class DockerHarness {
             done.set(c.urn, Promise.all(deps).then(async () => {
                 if (failure) throw new Error("skipped: an earlier step failed");
                 try {
-                    await this.containerStep(c, revealedNew.get(c.urn)!, step, at, result);
+                    await this.containerStep(c, revealedNew.get(c.urn)!, ops.get(c.urn)!, step, at, result);
                 } catch (e) {
                     failure ??= e;
                     throw e;
@@ -251,11 +261,11 @@ export class DockerHarness {
         return result;
     }
 
-    private async containerStep(c: ContainerSpec, inputs: Record<string, any>,
+    private async containerStep(c: ContainerSpec, inputs: Record<string, any>, planned: { op: Step["op"]; changed: string[] },
         step: (s: Omit<Step, "startMs">) => Step, at: () => number, result: ApplyResult): Promise<void> {
         const old = this.state.get(c.urn);
         const base = { type: TYPES.container, urn: c.urn, logical: c.logical };
-        const { op, changed } = decide(old, inputs);
+        const { op, changed } = planned;
         if (!old) {
             const st = step({ op: "create", ...base });
             result.containers.push(await this.createContainer(c, inputs));
@@ -324,6 +334,7 @@ export class DockerHarness {
         const d: Deployed = {
             urn: c.urn, type: TYPES.container, logical: c.logical, inputs, name: c.name, id: created.Id, spec: c,
             failed: true, generation: previous ? previous.generation + 1 : 0,
+            modeOfFirstNetwork: inputs.networkMode == null && c.body.HostConfig.NetworkMode !== "bridge",
         };
         this.state.set(c.urn, d);
         this.containers.set(c.logical, c.name);
@@ -380,22 +391,87 @@ export class DockerHarness {
         const out: Drift[] = [];
         for (const d of this.state.values()) {
             if (d.type !== TYPES.container) continue;
-            out.push(...driftOf(d.logical, d.inputs, await this.inspect(d.id!)));
+            out.push(...driftOf(d.logical, d.inputs, await this.providerView(d)));
         }
         return out;
     }
 
-    /** The steps the next `up` of `resources` would take, without running them (a preview). */
+    /**
+     * The steps the next `up` of `resources` would take, without running them (a preview): the
+     * program's inputs against the state, which after {@link refresh} is what the engine reported.
+     */
     preview(resources: RecordedResource[]): { op: Step["op"]; logical: string; changed?: string[] }[] {
-        const next = new Map(resources.filter(r => r.custom && r.type.startsWith("docker:") && r.type !== TYPES.remoteImage && r.type !== TYPES.image)
-            .map(r => [r.urn, { r, inputs: redact(r.inputs, true) as Record<string, any> }]));
+        const ops = this.plannedOps(resources, "preview");
         const out: { op: Step["op"]; logical: string; changed?: string[] }[] = [];
-        for (const { r, inputs } of next.values()) {
-            const { op, changed } = decide(this.state.get(r.urn), inputs);
-            out.push({ op, logical: r.name, ...(changed.length ? { changed } : {}) });
+        for (const r of resources) {
+            const o = ops.get(r.urn);
+            if (o) out.push({ op: o.op, logical: r.name, ...(o.changed.length ? { changed: o.changed } : {}) });
         }
+        const next = new Set(ops.keys());
         for (const d of this.state.values()) if (!next.has(d.urn)) out.push({ op: "delete", logical: d.logical });
         return out;
+    }
+
+    /**
+     * Each resource's step, with the engine's unknowns: an input whose value was built from the
+     * outputs of a resource being replaced (its recorded property dependencies) is unknown, so it
+     * counts as changed, and a container input outside {@link IN_PLACE_INPUTS} then replaces the
+     * dependent too: the engine's dependent replacements around a delete-before-replace (every
+     * container), in the same step. A preview also cannot know a created resource's outputs; an
+     * `up` does by the time it steps the dependent, so only replacements count there.
+     */
+    private plannedOps(resources: RecordedResource[], mode: "preview" | "up"): Map<string, { op: Step["op"]; changed: string[] }> {
+        const next = resources.filter(r => r.custom && r.type.startsWith("docker:") && r.type !== TYPES.remoteImage && r.type !== TYPES.image);
+        const inputs = new Map(next.map(r => [r.urn, redact(r.inputs, true) as Record<string, any>]));
+        const ops = new Map(next.map(r => [r.urn, decide(this.state.get(r.urn), inputs.get(r.urn)!)]));
+        const unknownOutputs = (urn: string) => {
+            const op = ops.get(urn)?.op;
+            return op === "replace" || (mode === "preview" && op === "create");
+        };
+        for (let changed = true, round = 0; changed && round <= next.length; round++) {
+            changed = false;
+            for (const r of next) {
+                const o = ops.get(r.urn)!;
+                if (o.op === "create" || o.op === "replace") continue;
+                const unknown = Object.entries(r.propertyDependencies ?? {}).filter(([, deps]) => deps.some(unknownOutputs)).map(([k]) => k);
+                if (!unknown.length || unknown.every(k => o.changed.includes(k))) continue;
+                ops.set(r.urn, decide(this.state.get(r.urn), inputs.get(r.urn)!, unknown));
+                changed = true;
+            }
+        }
+        return ops;
+    }
+
+    /**
+     * `pulumi refresh`: reads every deployed container back through `docker inspect` the way the
+     * provider does (readback.ts) and stores that in the state, so the next {@link preview} and
+     * {@link up} compare the program with what the engine reports. A container that no longer
+     * exists leaves the state (the provider's read clears its id), so the next `up` creates it.
+     * Returns, per container, the inputs the refresh changed in the state.
+     */
+    async refresh(): Promise<{ logical: string; changed: string[]; gone?: boolean }[]> {
+        const out: { logical: string; changed: string[]; gone?: boolean }[] = [];
+        for (const d of [...this.state.values()]) {
+            if (d.type !== TYPES.container) continue;
+            const r = await this.engine.request("GET", `/containers/${d.id}/json`, { ok: [404] });
+            if (r.status === 404) {
+                this.state.delete(d.urn);
+                if (this.containers.get(d.logical) === d.name) this.containers.delete(d.logical);
+                out.push({ logical: d.logical, changed: [], gone: true });
+                continue;
+            }
+            const read = readBack(d.inputs, await this.providerView(d));
+            out.push({ logical: d.logical, changed: changedInputs(read, d.inputs) });
+            d.inputs = read;
+        }
+        return out;
+    }
+
+    /** `docker inspect` of a deployed container as it would read had the provider created it. */
+    private async providerView(d: Deployed): Promise<any> {
+        const i = await this.inspect(d.id!);
+        if (d.modeOfFirstNetwork) i.HostConfig = { ...i.HostConfig, NetworkMode: "bridge" };
+        return i;
     }
 
     /** Logical names of deployed containers whose create failed (kept, as Pulumi keeps them). */

@@ -10,7 +10,9 @@
  * await h.waitHealthy(containers.map(c => c.name), 60_000);            // -> { name: ms }
  * const port = await h.portOf(h.containers.get("api-1")!, 8080);       // 127.0.0.1 port
  * const { steps } = await h.up(nextRecording.resources);               // the next `pulumi up`
- * assert.deepEqual(await h.drift(), []);                               // the next preview is clean
+ * assert.deepEqual(await h.drift(), []);                               // a refresh would change nothing
+ * await h.refresh();                                                   // `pulumi refresh`: state = read-back
+ * assert.deepEqual(h.preview(next).filter(x => x.op !== "same"), []);  // ... and the preview is clean
  * ```
  *
  * The harness behaves like the real engine and provider, not like a kinder one: see the class
@@ -27,7 +29,7 @@
 export * from "./harness";
 export * from "./images";
 export { Engine, EngineError } from "./engine";
-export { driftOf, goDurationOfNs } from "./readback";
+export { changedInputs, driftOf, engineCapability, goDurationOfNs, readBack } from "./readback";
 export type { Drift } from "./readback";
 export { planResources, autoName, durationNs, UnsupportedInputError, RUN_LABEL, LOGICAL_LABEL, TYPES } from "./translate";
 export type { Plan, ContainerSpec, NetworkSpec, VolumeSpec, UploadSpec, PlanOptions } from "./translate";
