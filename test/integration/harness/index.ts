@@ -28,7 +28,7 @@
 export * from "./harness";
 export * from "./images";
 export { Engine, EngineError } from "./engine";
-export { authFor, ensurePulled, registryOf, splitRef } from "./pull";
+export { authFor, ensurePulled, registryOf, splitRef, xRegistryAuth } from "./pull";
 export { driftOf, goDurationOfNs } from "./readback";
 export type { Drift } from "./readback";
 export { planResources, autoName, durationNs, UnsupportedInputError, RUN_LABEL, LOGICAL_LABEL, TYPES } from "./translate";

@@ -16,7 +16,7 @@ import { RegistryAuthEntry } from "./translate";
 export async function ensurePulled(engine: Engine, ref: string, registryAuth: RegistryAuthEntry[]): Promise<"present" | "pulled"> {
     if (await hasImage(engine, ref)) return "present";
     const auth = authFor(ref, registryAuth);
-    const header = Buffer.from(JSON.stringify(auth ?? {})).toString("base64url");
+    const header = xRegistryAuth(auth ?? {});
     const { repo, tag } = splitRef(ref);
     const query = `fromImage=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}`;
     let stream: string;
@@ -30,6 +30,14 @@ export async function ensurePulled(engine: Engine, ref: string, registryAuth: Re
     const streamed = stream.split("\n").map(l => { try { return JSON.parse(l) as { error?: string }; } catch { return {}; } }).find(m => m.error)?.error;
     throw new Error(`Unable to read Docker image into resource: unable to find or pull image ${ref}` +
         (streamed ? ` (harness: the pull stream said ${JSON.stringify(streamed)}, which the provider does not read)` : ""));
+}
+
+/**
+ * The X-Registry-Auth header: base64url WITH padding. The daemon decodes it with Go's padded
+ * base64.URLEncoding (the provider encodes with the same); unpadded, it is ignored and the pull is anonymous.
+ */
+export function xRegistryAuth(auth: object): string {
+    return Buffer.from(JSON.stringify(auth)).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
 }
 
 async function hasImage(engine: Engine, ref: string): Promise<boolean> {
