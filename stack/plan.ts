@@ -73,8 +73,10 @@ function block<T>(value: unknown): T {
 }
 
 export function planStack(c: StackConfig): StackPlan {
-    checkShape({ kind: "Stack", name: c.stack }, DO_APP_BLOCK, c.doApp, "slipway:doApp");
     checkPlaintextCredentials(c);
+    // Shape-checked once its { secret } references are secrets (a token is an `input`).
+    const doApp = block<StackConfig["doApp"]>(resolveSecrets(c.doApp, "slipway:doApp"));
+    checkShape({ kind: "Stack", name: c.stack }, DO_APP_BLOCK, doApp, "slipway:doApp");
     const secrets = resolveSecrets(c.secrets, "slipway:secrets");
     return {
         stack: c.stack,
@@ -82,7 +84,7 @@ export function planStack(c: StackConfig): StackPlan {
             ? { kind: "docker", host: { ...block<DockerHostArgs>(resolveSecrets(c.docker, "slipway:docker")), environment: c.environment, production: c.production } }
             : {
                 kind: "do-app", appName: c.doApp.appName ?? "", region: block<DoRegion>(c.doApp.region ?? ""), environment: c.environment, production: c.production,
-                registries: block<RegistryCredentialArgs[] | undefined>(resolveSecrets(c.doApp.registries, "slipway:doApp.registries")),
+                registries: block<RegistryCredentialArgs[] | undefined>(doApp.registries),
             },
         secrets: isEmpty(secrets) ? undefined : { secrets: block<SecretsSyncArgs["secrets"]>(secrets) },
         database: c.database && block<Block<ManagedDatabaseArgs>>(resolveSecrets(c.database, "slipway:database")),
