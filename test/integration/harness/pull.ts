@@ -12,9 +12,15 @@ import { RegistryAuthEntry } from "./translate";
  * - an error answer of the daemon fails the create with the registry's words; an error that only
  *   shows in the progress stream is not read by the provider, which then fails with
  *   "unable to find or pull image".
+ * Unlike the provider, it pulls only from registries on loopback (tests never reach other hosts).
  */
 export async function ensurePulled(engine: Engine, ref: string, registryAuth: RegistryAuthEntry[]): Promise<"present" | "pulled"> {
     if (await hasImage(engine, ref)) return "present";
+    // Tests send traffic to loopback only: a registry elsewhere would make the daemon go out.
+    if (!/^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(registryOf(ref))) {
+        throw new Error(`harness: no local image ${ref}, and tests pull only from registries on 127.0.0.1 that they start: build it with ` +
+            `scripts/build-images.sh and pass imageMap (stack ref -> tag from images.env).`);
+    }
     const auth = authFor(ref, registryAuth);
     const header = xRegistryAuth(auth ?? {});
     const { repo, tag } = splitRef(ref);
