@@ -16,6 +16,7 @@ export { Link, LinkRequest, Linkable, ScrapeSink, ScrapeTargets } from "./core/l
 export { EdgeRecord } from "./core/edge";
 export { Routable, ServiceEndpoint } from "./core/service";
 export { SlipwayConfigError } from "./core/errors";
+export { RegistryCredentialArgs, localOnlyImage } from "./core/registries";
 
 // The pure validators every constructor runs before it registers anything. Call them all first
 // (as this repo's stack/preflight.ts does) to reject a whole stack's bad input before the first

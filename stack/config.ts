@@ -18,7 +18,7 @@ export interface StackConfig {
     environment: string;
     production: boolean;
     docker: Record<string, unknown>;
-    doApp: { appName?: string; region?: string };
+    doApp: { appName?: string; region?: string; registries?: unknown };
     services: Record<string, Record<string, unknown>>;
     gateway: Record<string, unknown>;
     database: Record<string, unknown> | undefined;

@@ -16,6 +16,7 @@ import { normalizeSecretsSync } from "../components/secrets-sync/normalize";
 import { DockerHostArgs, normalizeDockerHost } from "../components/targets/docker-host";
 import { mergeAppSpecParts } from "../components/targets/app-spec";
 import { Shape, checkShape, shape } from "../components/core/shape";
+import { REGISTRIES_SHAPE, RegistryCredentialArgs } from "../components/core/registries";
 import { StackFacts, checkAcrossBlocks } from "./checks";
 import { StackConfig, checkPlaintextCredentials, resolveSecrets } from "./config";
 
@@ -27,7 +28,9 @@ export type LinkName = typeof LINKS[number];
 export const SERVICE_STACK_KEYS = ["link", "secrets"] as const;
 
 /** `slipway:doApp`: the App's name and region (doAppTarget checks their meaning). */
-const DO_APP_BLOCK: Shape = shape.object<{ appName: string; region: string }>({ appName: shape.string(), region: shape.string() });
+const DO_APP_BLOCK: Shape = shape.object<{ appName: string; region: string; registries: unknown }>({
+    appName: shape.string(), region: shape.string(), registries: REGISTRIES_SHAPE,
+});
 
 /** A component's Args without what the composition root supplies itself. */
 type Block<T> = Omit<T, "target">;
@@ -53,7 +56,7 @@ export interface StackPlan {
     stack: string;
     target:
         | { kind: "docker"; host: DockerHostArgs }
-        | { kind: "do-app"; appName: string; region: DoRegion; environment: string; production: boolean };
+        | { kind: "do-app"; appName: string; region: DoRegion; environment: string; production: boolean; registries?: RegistryCredentialArgs[] };
     secrets?: Block<SecretsSyncArgs>;
     database?: Block<ManagedDatabaseArgs>;
     observability?: Block<ObservabilityArgs>;
@@ -70,14 +73,19 @@ function block<T>(value: unknown): T {
 }
 
 export function planStack(c: StackConfig): StackPlan {
-    checkShape({ kind: "Stack", name: c.stack }, DO_APP_BLOCK, c.doApp, "slipway:doApp");
     checkPlaintextCredentials(c);
+    // Shape-checked once its { secret } references are secrets (a token is an `input`).
+    const doApp = block<StackConfig["doApp"]>(resolveSecrets(c.doApp, "slipway:doApp"));
+    checkShape({ kind: "Stack", name: c.stack }, DO_APP_BLOCK, doApp, "slipway:doApp");
     const secrets = resolveSecrets(c.secrets, "slipway:secrets");
     return {
         stack: c.stack,
         target: c.target === "docker"
-            ? { kind: "docker", host: { ...block<DockerHostArgs>(c.docker), environment: c.environment, production: c.production } }
-            : { kind: "do-app", appName: c.doApp.appName ?? "", region: block<DoRegion>(c.doApp.region ?? ""), environment: c.environment, production: c.production },
+            ? { kind: "docker", host: { ...block<DockerHostArgs>(resolveSecrets(c.docker, "slipway:docker")), environment: c.environment, production: c.production } }
+            : {
+                kind: "do-app", appName: c.doApp.appName ?? "", region: block<DoRegion>(c.doApp.region ?? ""), environment: c.environment, production: c.production,
+                registries: block<RegistryCredentialArgs[] | undefined>(doApp.registries),
+            },
         secrets: isEmpty(secrets) ? undefined : { secrets: block<SecretsSyncArgs["secrets"]>(secrets) },
         database: c.database && block<Block<ManagedDatabaseArgs>>(resolveSecrets(c.database, "slipway:database")),
         observability: c.observability && block<Block<ObservabilityArgs>>(resolveSecrets(c.observability, "slipway:observability")),
@@ -148,7 +156,7 @@ function standInTarget(plan: StackPlan): Target {
         // Validators read kind, flags and names only; none of them touches the provider.
         provider: NO_PROVIDER,
         networkName: pulumi.output(`${h.namePrefix}-net`),
-        publishAddress: h.publishAddress, namePrefix: h.namePrefix, labels: {},
+        publishAddress: h.publishAddress, remote: h.remote, namePrefix: h.namePrefix, labels: {},
     };
     return standIn;
 }

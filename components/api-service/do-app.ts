@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ErrorContext, SlipwayConfigError, invalid, requireOneOf } from "../core/errors";
+import { RegistryCredential } from "../core/registries";
 import { DoAppTarget } from "../core/target";
 import { describe } from "../core/errors";
 import { Transform, transform } from "../core/transform";
@@ -29,15 +30,16 @@ export interface ApiServiceDoAppTransform {
  *   that read `<KEY>_FILE` on Docker must also accept `<KEY>` (as the postgres image does).
  * - `restart`, `logs`, `healthcheck.command` have no App Platform meaning and are ignored.
  */
-export function apiServiceAppSpec(name: string, n: NormalizedApiService, _target: DoAppTarget, t: ApiServiceDoAppTransform = {}): AppPart {
+export function apiServiceAppSpec(name: string, n: NormalizedApiService, target: DoAppTarget, t: ApiServiceDoAppTransform = {}): AppPart {
     if (n.source.kind !== "image") throw new Error("unreachable: normalize rejects build on do-app");
     const source = describe({ kind: "ApiService", name });
-    const image: NonNullable<AppServiceSpec["image"]> = n.source.doImage ?? pulumi.output(n.source.ref).apply((ref): DoImage => {
+    const parsed: pulumi.Input<DoImage> = (n.source.doImage as DoImage | undefined) ?? pulumi.output(n.source.ref).apply((ref): DoImage => {
         // A ref that is an Output can only be checked once known, i.e. during the update.
-        const parsed = parseDoImage(ref);
-        if (!parsed.ok) throw new SlipwayConfigError(source, "image", parsed.problem, parsed.fix);
-        return parsed.image;
+        const p = parseDoImage(ref);
+        if (!p.ok) throw new SlipwayConfigError(source, "image", p.problem, p.fix);
+        return p.image;
     });
+    const image = withRegistryCredentials(parsed, target.registries ?? []);
     const hc = n.healthcheck;
     const probe = (httpPath: string) => ({
         httpPath,
@@ -65,6 +67,25 @@ export function apiServiceAppSpec(name: string, n: NormalizedApiService, _target
     };
     const [, transformed] = transform(t.service, name, service, {});
     return { owner: source, services: [transformed] };
+}
+
+/**
+ * The image block with `registryCredentials` ("<username>:<token>", secret) when the target has
+ * credentials for its registry: GHCR by `ghcr.io`, Docker Hub by `docker.io`; DOCR needs none.
+ * The secret makes the engine print `spec.services` as one opaque value in previews (README, "Private images").
+ */
+function withRegistryCredentials(image: pulumi.Input<DoImage>, registries: readonly RegistryCredential[]): NonNullable<AppServiceSpec["image"]> {
+    if (!registries.length) return image;
+    const credentialFor = (img: DoImage) => registries.find(r => r.host === (img.registryType === "GHCR" ? "ghcr.io" : img.registryType === "DOCKER_HUB" ? "docker.io" : undefined));
+    if (!pulumi.Output.isInstance(image)) {
+        const cred = credentialFor(image as DoImage);
+        return cred ? { ...(image as DoImage), registryCredentials: pulumi.secret(pulumi.interpolate`${cred.username}:${cred.token}`) } : image;
+    }
+    const tokens: pulumi.Output<string>[] = registries.map(r => r.token);
+    return pulumi.all([pulumi.output(image), pulumi.all(tokens)]).apply(([img, plain]) => {
+        const i = registries.findIndex(r => r === credentialFor(img));
+        return i < 0 ? img : { ...img, registryCredentials: `${registries[i]!.username}:${plain[i]}` };
+    });
 }
 
 /**

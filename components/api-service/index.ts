@@ -32,7 +32,9 @@ export interface ApiServiceArgs {
     target: Target;
     /**
      * A published image to run. Exactly one of `image` and `build`. On App Platform it must be
-     * on DOCR, GHCR or Docker Hub and carry a tag or digest.
+     * on DOCR, GHCR or Docker Hub and carry a tag or digest. A private registry's credentials go
+     * on the target (`DockerHost` / `doAppTarget` `registries`). On a remote Docker engine, an image
+     * that exists only on this machine (`*:local`, `slipway/*`) is refused: push it, or use `build`.
      * @default none
      * @example `"ghcr.io/acme/api:1.4.2"`
      */

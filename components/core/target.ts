@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { invalid } from "./errors";
 import { DO_NAME } from "./naming";
+import { RegistryCredential, RegistryCredentialArgs, normalizeRegistries } from "./registries";
 
 /** The DigitalOcean App Platform regions (the App spec's enum; droplet slugs such as `fra1` are not valid here). */
 export const DO_REGIONS = ["atl", "nyc", "sfo", "tor", "ams", "fra", "lon", "blr", "sgp", "syd"] as const;
@@ -27,6 +28,11 @@ export interface DockerTarget extends TargetBase {
     readonly networkName: pulumi.Output<string>;
     /** Interface that published ports bind to. `127.0.0.1` unless the gateway must face the internet. */
     readonly publishAddress: string;
+    /**
+     * The engine is not reached through a local unix socket (`ssh://`, `tcp://`): it sees none of
+     * the deploying machine's images, so local-only images are refused (core/registries.ts `localOnlyImage`).
+     */
+    readonly remote: boolean;
     /** Prefix of physical container and volume names, so two stacks can share one engine. */
     readonly namePrefix: string;
     /** Labels put on every container, volume and network (`slipway.stack`, `slipway.environment`). */
@@ -44,6 +50,8 @@ export interface DoAppTarget extends TargetBase {
     readonly region: DoRegion;
     /** Explicit providers, e.g. two DigitalOcean or Cloudflare accounts in one program. */
     readonly providers?: DoAppProviders;
+    /** Credentials for private GHCR and Docker Hub images (`registry_credentials` of each service image there). */
+    readonly registries?: readonly RegistryCredential[];
 }
 
 export interface DoAppProviders {
@@ -61,6 +69,11 @@ export type Target = DockerTarget | DoAppTarget;
  */
 export function doAppTarget(args: {
     appName: string; region: DoRegion; environment: string; production: boolean; providers?: DoAppProviders;
+    /**
+     * Credentials for private images on GHCR (`ghcr.io`) or Docker Hub (`docker.io`); DOCR needs none.
+     * @example `[{ host: "ghcr.io", username: "acme-ci", token: cfg.requireSecret("ghcrToken") }]`
+     */
+    registries?: RegistryCredentialArgs[];
 }): DoAppTarget {
     const ctx = { kind: "DoAppTarget", name: args.appName };
     if (!DO_NAME.test(args.appName ?? "")) {
@@ -71,7 +84,15 @@ export function doAppTarget(args: {
         const hint = /^[a-z]{3}\d$/.test(args.region ?? "") ? ` (App Platform regions have no number: "${args.region.slice(0, 3)}")` : "";
         invalid(ctx, "region", `${JSON.stringify(args.region)} is not an App Platform region${hint}`, `use one of ${DO_REGIONS.join(", ")}`);
     }
-    return { kind: "do-app", ...args };
+    const registries = normalizeRegistries(ctx, "registries", args.registries, args.production);
+    registries.forEach((r, i) => {
+        if (r.host !== "ghcr.io" && r.host !== "docker.io") {
+            invalid(ctx, `registries[${i}].host`, `App Platform takes credentials for GHCR and Docker Hub only, not ${JSON.stringify(r.host)}`,
+                r.host === "registry.digitalocean.com" ? "remove it: App Platform pulls from DOCR with the account's own access"
+                    : "push the image to GHCR (ghcr.io), Docker Hub (docker.io) or DOCR");
+        }
+    });
+    return { kind: "do-app", ...args, registries };
 }
 
 /** The `default:` of every `switch (target.kind)`: adding a target kind fails to compile there. */

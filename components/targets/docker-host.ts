@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { invalid, ErrorContext } from "../core/errors";
 import { DOCKER_NAME } from "../core/naming";
+import { REGISTRIES_SHAPE, RegistryCredential, RegistryCredentialArgs, normalizeRegistries, providerRegistryAuth } from "../core/registries";
 import { Shape, checkShape, shape, unknownKeyFix } from "../core/shape";
 import { DockerTarget } from "../core/target";
 import { Transform, checkTransform, transform } from "../core/transform";
@@ -48,6 +49,13 @@ export interface DockerHostArgs {
      */
     publishAddress?: string;
     /**
+     * Credentials for private registries: every image this host pulls from one of them (the
+     * provider's `registryAuth`, matched by the reference's host). The token stays secret.
+     * @default `[]` (public images, and images already on the engine)
+     * @example `[{ host: "ghcr.io", username: "acme-ci", token: cfg.requireSecret("ghcrToken") }]`
+     */
+    registries?: RegistryCredentialArgs[];
+    /**
      * Transform how this component creates its underlying resources: `provider` and `network`,
      * args merged over the component's (shallow) or a function editing copies of the args and
      * options in place. Containers join the network by the name it ends up with (`target.networkName`).
@@ -72,6 +80,7 @@ export const DOCKER_HOST_SHAPE: Shape = shape.object<DockerHostArgs>({
     production: shape.bool("protect and retain data"),
     namePrefix: shape.string(undefined, "prefix of every container, volume and network name"),
     publishAddress: shape.string(undefined, "the IPv4 address published ports bind to, e.g. 127.0.0.1"),
+    registries: REGISTRIES_SHAPE,
     transform: shape.object<DockerHostTransform>({
         provider: child("the docker.Provider"),
         network: child("the private network"),
@@ -84,6 +93,9 @@ export interface NormalizedDockerHost {
     production: boolean;
     namePrefix: string;
     publishAddress: string;
+    /** Not a unix socket: the engine runs elsewhere and sees none of this machine's images. */
+    remote: boolean;
+    registries: RegistryCredential[];
 }
 
 const HOST = /^(unix:\/\/\/\S+|ssh:\/\/[a-z_][a-z0-9_.-]*@[a-zA-Z0-9.-]+(:\d{1,5})?|tcp:\/\/[a-zA-Z0-9.-]+:\d{1,5})$/;
@@ -129,7 +141,9 @@ export function normalizeDockerHost(name: string, args: DockerHostArgs): Normali
     if (octets.length !== 4 || !octets.every(o => /^\d{1,3}$/.test(o) && Number(o) <= 255)) {
         invalid(ctx, "publishAddress", `${JSON.stringify(publishAddress)} is not an IPv4 address`, `use "127.0.0.1" or "0.0.0.0"`);
     }
-    return { host, environment: args.environment, production: args.production ?? false, namePrefix, publishAddress };
+    const production = args.production ?? false;
+    const registries = normalizeRegistries(ctx, "registries", args.registries, production);
+    return { host, environment: args.environment, production, namePrefix, publishAddress, remote: !host.startsWith("unix://"), registries };
 }
 
 /**
@@ -147,7 +161,10 @@ export class DockerHost extends pulumi.ComponentResource {
         const n = normalizeDockerHost(name, args);
         super("slipway:targets:DockerHost", name, {}, opts);
         const labels = { "slipway.stack": pulumi.getStack(), "slipway.environment": n.environment, "slipway.managed": "true" };
-        this.provider = new docker.Provider(...transform(args.transform?.provider, `${name}-provider`, { host: n.host }, { parent: this }));
+        this.provider = new docker.Provider(...transform(args.transform?.provider, `${name}-provider`, {
+            host: n.host,
+            registryAuth: n.registries.length ? providerRegistryAuth(n.registries) : undefined,
+        }, { parent: this }));
         this.network = new docker.Network(...transform(args.transform?.network, `${name}-network`, {
             name: `${n.namePrefix}-net`,
             driver: "bridge",
@@ -161,6 +178,7 @@ export class DockerHost extends pulumi.ComponentResource {
             provider: this.provider,
             networkName: this.network.name,
             publishAddress: n.publishAddress,
+            remote: n.remote,
             namePrefix: n.namePrefix,
             labels,
         };

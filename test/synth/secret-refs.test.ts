@@ -17,6 +17,7 @@ const PLANTED = {
     slack: "https://hooks.slack.example/PLANTED/slack-9d0f",
     stripe: "sk_test_PLANTEDstripe0000aa",
     metrics: "metricsPLANTEDtoken0123456789abcdefXYZ",
+    registry: "registryPLANTEDtoken-31c7e0",
 };
 const planted = Object.values(PLANTED);
 
@@ -76,6 +77,27 @@ describe("secret references stay secret wherever they land", function () {
             assert.strictEqual(spec.envs.find(e => e.key === key)?.type, "SECRET", `${key} is a SECRET env`);
             assert.ok(!spec.services[0]!.envs.some(e => e.key === key), `${key} is not a plain service env`);
         }
+    });
+
+    it("registry tokens: the docker provider's registryAuth and the App's registryCredentials are secret; in no file", () => {
+        const registry = (block: string) => ["--set", `${block}.registries=[{"host":"ghcr.io","username":"acme-ci","token":{"secret":"ghcrToken"}}]`,
+            "--secret", `ghcrToken=${PLANTED.registry}`];
+        const dev = runSynth("dev", [...refs("slipway/example-api:local"), ...registry("docker")], ENV);
+        assert.strictEqual(dev.status, 0, dev.stderr);
+        const devFiles = readTree(dev.outDir);
+        absentEverywhere(devFiles);
+        const provider = (JSON.parse(devFiles["resources.json"]!) as { type: string; inputs: { registryAuth?: unknown } }[])
+            .find(x => x.type === "pulumi:providers:docker")!;
+        assert.strictEqual(provider.inputs.registryAuth, "[secret]");
+
+        const prod = runSynth("prod", [...refs("ghcr.io/acme/api:1.0.0"), ...registry("doApp"),
+            "--set", 'database.do={"size":"db-s-1vcpu-2gb","nodes":2}'], ENV);
+        assert.strictEqual(prod.status, 0, prod.stderr);
+        const prodFiles = readTree(prod.outDir);
+        absentEverywhere(prodFiles);
+        const spec = JSON.parse(prodFiles["app-spec.json"]!) as { services: unknown };
+        // The credential makes the engine treat the services list as one secret (README, "Private images").
+        assert.ok(JSON.stringify(spec.services).includes("[secret]"), JSON.stringify(spec.services).slice(0, 300));
     });
 
     it("the preview comment of a preview that changes them shows none of them", async () => {

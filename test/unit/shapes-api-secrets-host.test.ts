@@ -143,6 +143,7 @@ const HOST_ALL: Block = {
     production: false,
     namePrefix: "slipway-dev",
     publishAddress: "127.0.0.1",
+    registries: [{ host: "ghcr.io", username: "acme-ci", token: "dev-only-token" }],
     transform: {},
 };
 
@@ -326,7 +327,7 @@ describe("ApiService, SecretsSync and DockerHost: strict Args (issue 9)", () => 
     ];
 
     describe("the JSON Schema and the constructor agree, key by key", () => {
-        const EXPECTED = { api: { typed: 36, keyed: 38 }, secrets: { typed: 19, keyed: 19 }, host: { typed: 6, keyed: 8 } };
+        const EXPECTED = { api: { typed: 36, keyed: 38 }, secrets: { typed: 19, keyed: 19 }, host: { typed: 11, keyed: 12 } };
         for (const subject of SUBJECTS) {
             const { which, shape, all } = subject;
             const own = pathsOf(shape, NONE);

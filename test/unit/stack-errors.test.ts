@@ -29,7 +29,7 @@ const cases: Case[] = [
     {
         name: "a typo in the doApp block",
         stack: "prod", set: { doApp: { appName: "slipway-prod", regoin: "fra" } },
-        expect: /Stack "prod": slipway:doApp\.regoin: is not a known setting\. Fix: did you mean "region"\? \(known: appName, region\)/,
+        expect: /Stack "prod": slipway:doApp\.regoin: is not a known setting\. Fix: did you mean "region"\? \(known: appName, region, registries\)/,
     },
     {
         name: "a rate limit of 0 in the last component built (the gateway): nothing before it registers either",

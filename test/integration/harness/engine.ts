@@ -28,6 +28,8 @@ export interface RequestOptions {
     /** Status codes that are not errors (e.g. 304 for "already started", 404 when probing). */
     ok?: number[];
     timeoutMs?: number;
+    /** Extra request headers (e.g. X-Registry-Auth for a pull). */
+    headers?: Record<string, string>;
 }
 
 export class Engine {
@@ -36,7 +38,7 @@ export class Engine {
     request(method: string, path: string, opts: RequestOptions = {}): Promise<{ status: number; body: string; bytes: Buffer; headers: http.IncomingHttpHeaders }> {
         const full = `/${API_VERSION}${path}`;
         const payload = opts.raw ?? (opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body)));
-        const headers: Record<string, string | number> = {};
+        const headers: Record<string, string | number> = { ...opts.headers };
         if (payload) {
             headers["Content-Type"] = opts.raw ? "application/x-tar" : "application/json";
             headers["Content-Length"] = payload.length;

@@ -2,6 +2,7 @@ import { execFileSync } from "child_process";
 import { randomBytes } from "crypto";
 import { RecordedResource, redact } from "../../../components/testing/recorder";
 import { Engine, EngineError } from "./engine";
+import { ensurePulled } from "./pull";
 import { tarOf } from "./tar";
 import {
     ContainerSpec, LOGICAL_LABEL, Plan, PlanOptions, RUN_LABEL, TYPES, planResources,
@@ -149,6 +150,8 @@ export class DockerHarness {
     /** Logical container name -> current engine name. */
     readonly containers = new Map<string, string>();
     private readonly state = new Map<string, Deployed>();
+    /** RemoteImage URN -> the reference it was last created with (the provider keeps images locally). */
+    private readonly pulledRefs = new Map<string, string>();
 
     constructor(opts: HarnessOptions = {}) {
         this.engine = opts.engine ?? new Engine();
@@ -205,10 +208,11 @@ export class DockerHarness {
         });
         this.refuseUnmodelled(plan, revealedNew);
         await this.ping();
-        await this.requireImages(plan);
 
         const result: ApplyResult = { plan, steps: [], networks: [], volumes: [], containers: [] };
         const step = (s: Omit<Step, "startMs">): Step => { const x = { ...s, startMs: at() }; result.steps.push(x); return x; };
+        await this.imageSteps(plan, step, at, result);
+        await this.requireImages(plan);
         for (const n of plan.networks) {
             if (this.state.has(n.urn)) { step({ op: "same", type: TYPES.network, urn: n.urn, logical: n.logical }).endMs = at(); continue; }
             const st = step({ op: "create", type: TYPES.network, urn: n.urn, logical: n.logical });
@@ -311,6 +315,30 @@ export class DockerHarness {
         }
     }
 
+    /**
+     * RemoteImage creates (a new logical name or a new `name`, which the provider replaces): each
+     * pulls when the engine lacks the image (harness/pull.ts). The engine runs them before the
+     * containers that use them; a failed pull fails the update before any container step, so
+     * nothing old is touched. Unmapped images only: an `imageMap` entry stands for a local build.
+     */
+    private async imageSteps(plan: Plan, step: (s: Omit<Step, "startMs">) => Step, at: () => number, result: ApplyResult): Promise<void> {
+        const todo = plan.images.filter(i => i.pull && this.pulledRefs.get(i.urn) !== i.ref);
+        const outcomes = await Promise.allSettled(todo.map(async img => {
+            const st = step({ op: this.pulledRefs.has(img.urn) ? "replace" : "create", type: TYPES.remoteImage, urn: img.urn, logical: img.logical });
+            try {
+                await ensurePulled(this.engine, img.ref, img.registryAuth);
+                this.pulledRefs.set(img.urn, img.ref);
+            } catch (e) {
+                st.error = (e as Error).message;
+                throw e;
+            } finally {
+                st.endMs = at();
+            }
+        }));
+        const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+        if (failed) throw new UpError(failed.reason, result);
+    }
+
     private async requireImages(plan: Plan): Promise<void> {
         const missing: string[] = [];
         for (const local of new Set(plan.containers.map(c => c.body.Image as string))) {
@@ -318,7 +346,7 @@ export class DockerHarness {
             if (r.status === 404) missing.push(local);
         }
         if (missing.length) {
-            throw new Error(`harness: no local image ${missing.join(", ")}. Nothing is pulled in tests: build with ` +
+            throw new Error(`harness: no local image ${missing.join(", ")}. Only RemoteImages are pulled (from loopback registries a test starts): build with ` +
                 `scripts/build-images.sh and pass imageMap (stack ref -> tag from images.env).`);
         }
     }
@@ -563,6 +591,7 @@ export class DockerHarness {
         if (hook) { process.removeListener("exit", hook); exitHooks.delete(this.runId); }
         this.containers.clear();
         this.state.clear();
+        this.pulledRefs.clear();
         return { containers: before.containers.length, networks: before.networks.length, volumes: before.volumes.length };
     }
 

@@ -20,7 +20,8 @@
  *
  * - Inputs are the @pulumi/docker v5 inputs, secrets revealed (`redact(x, true)` is applied here).
  * - Every input field is applied for real or refused with {@link UnsupportedInputError}; ports must
- *   publish on 127.x; nothing is pulled or built (map image refs to local tags with `imageMap`).
+ *   publish on 127.x; nothing is built (map image refs to local tags with `imageMap`); a RemoteImage
+ *   the engine lacks is pulled with its provider's `registryAuth`, as the provider does (pull.ts).
  * - Autonamed objects are `<namePrefix>-<logicalName>-<7 hex>` (stable per run id and generation);
  *   fixed names are kept (plus `nameSuffix`). Everything is labelled `slipway.test-run=<runId>`.
  * - Uploads are extracted at "/" like the provider does, so Docker refuses them on a read-only
@@ -29,7 +30,8 @@
 export * from "./harness";
 export * from "./images";
 export { Engine, EngineError } from "./engine";
+export { authFor, ensurePulled, registryOf, splitRef, xRegistryAuth } from "./pull";
 export { changedInputs, driftOf, engineCapability, goDurationOfNs, readBack } from "./readback";
 export type { Drift } from "./readback";
 export { planResources, autoName, durationNs, UnsupportedInputError, RUN_LABEL, LOGICAL_LABEL, TYPES } from "./translate";
-export type { Plan, ContainerSpec, NetworkSpec, VolumeSpec, UploadSpec, PlanOptions } from "./translate";
+export type { Plan, ContainerSpec, NetworkSpec, VolumeSpec, UploadSpec, PlanOptions, ImageRef, RegistryAuthEntry } from "./translate";

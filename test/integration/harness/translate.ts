@@ -49,7 +49,13 @@ export interface VolumeSpec { logical: string; urn: string; name: string; body: 
  * resolve the container's user (`CopyUIDGID`), which fails for a numeric user not in the host's passwd.
  */
 export interface UploadSpec { file: string; content: Buffer; mode: number; uid: number; gid: number; owned: boolean }
-export interface ImageRef { logical: string; ref: string; local: string }
+/** One `registryAuth` entry of the docker.Provider a RemoteImage is created with (revealed). */
+export interface RegistryAuthEntry { address: string; username?: string; password?: string }
+/**
+ * An image resource. `pull`: a RemoteImage, which the provider pulls when the engine lacks it, with
+ * the credentials of its provider's `registryAuth` (harness/pull.ts matches them as the provider does).
+ */
+export interface ImageRef { logical: string; urn: string; ref: string; local: string; pull: boolean; registryAuth: RegistryAuthEntry[] }
 
 export interface ContainerSpec {
     logical: string;
@@ -233,8 +239,9 @@ export function planResources(resources: RecordedResource[], opts: PlanOptions):
         let ref: string;
         if (r.type === TYPES.remoteImage) {
             ref = i.get<string>("name")!;
-            // Pull behaviour only: the harness never pulls, it maps to an image already local.
-            i.ignore("keepLocally", "forceRemove", "pullTriggers", "triggers", "platform");
+            // keepLocally/forceRemove only matter on delete, which leaves images in place here.
+            i.ignore("keepLocally", "forceRemove");
+            for (const f of ["pullTriggers", "triggers", "platform"]) if (i.get(f) !== undefined) throw new UnsupportedInputError(id, [f], "the harness pulls only on create");
         } else {
             ref = i.get<string>("imageName")!;
             i.ignore("skipPush", "buildOnPreview");
@@ -245,7 +252,8 @@ export function planResources(resources: RecordedResource[], opts: PlanOptions):
         }
         i.done();
         const local = imageMap[ref] ?? ref;
-        images.push({ logical: r.name, ref, local });
+        const pull = r.type === TYPES.remoteImage && imageMap[ref] === undefined;
+        images.push({ logical: r.name, urn: r.urn, ref, local, pull, registryAuth: pull ? registryAuthOf(resources, r) : [] });
         byOutput.set(ref, ref);
         const outs = (opts.imageOutputs ?? defaultImageOutputs)(r) ?? {};
         for (const v of Object.values(outs)) if (typeof v === "string") byOutput.set(v, ref);
@@ -262,6 +270,23 @@ export function planResources(resources: RecordedResource[], opts: PlanOptions):
         c.dependsOn = [...new Set(c.dependsOn.flatMap(d => containers.filter(x => x !== c && under(x.urn, d)).map(x => x.urn)))];
     }
     return { networks, volumes, images, containers: topoSort(containers), names: { netNames, volNames, byOutput, imageMap, fixed } };
+}
+
+/**
+ * The `registryAuth` of the docker.Provider a resource was registered with. A provider's inputs
+ * reach the engine JSON-encoded (and, holding a secret, as one secret value).
+ */
+function registryAuthOf(resources: RecordedResource[], r: RecordedResource): RegistryAuthEntry[] {
+    const ref = r.options.provider;
+    if (!ref) return [];
+    const urn = ref.slice(0, ref.lastIndexOf("::"));
+    const provider = resources.find(x => x.urn === urn);
+    if (!provider) throw new Error(`harness: ${r.type} "${r.name}": its provider ${urn} was not recorded`);
+    const raw = (redact(provider.inputs, true) as Record<string, unknown>).registryAuth;
+    if (raw === undefined || raw === null) return [];
+    const list = (typeof raw === "string" ? JSON.parse(raw) : raw) as RegistryAuthEntry[];
+    list.forEach((e, k) => only(`${provider.type} "${provider.name}"`, `registryAuth[${k}]`, e as never, ["address", "username", "password"]));
+    return list;
 }
 
 function defaultImageOutputs(r: RecordedResource): Record<string, unknown> | undefined {
