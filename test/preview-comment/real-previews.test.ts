@@ -8,7 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { mergePreviews, parseDigest, parseEventLog } from "../../cli/preview-comment/parse";
 import { RenderResult, renderPreviewComment } from "../../cli/preview-comment/render";
-import { DigestBuilder } from "./digest-builder";
+import { DigestBuilder, secret } from "./digest-builder";
+import { PLANTED, PLANTED_VALUES } from "./fixtures";
 import { GOLDEN_DIR, PREVIEWS_DIR, assertClean, golden, section } from "./helpers";
 
 const DO_APP = ["a-nochange", "b-image", "c1-count", "c2-size", "d-secret"];
@@ -54,6 +55,24 @@ describe("preview-comment: real App Platform previews (real CLI, real digitaloce
             assert.ok(!appLine(r).includes(`\`[secret]\` → \`${now}\``), "the old value reads as a secret");
         });
     }
+
+    it("b-image over a state that was not refreshed (old inputs per value, as `pulumi up` leaves them): old and new tag shown", () => {
+        // Derived from the real b-image.json: the old inputs get the per-value form the program sent
+        // (tag 1.0.0, each env value its own secret); a refresh is what turned them into one secret.
+        const digest = JSON.parse(fs.readFileSync(path.join(PREVIEWS_DIR, "real-do-app", "b-image.json"), "utf8")) as {
+            steps: Array<{ urn: string; oldState?: { inputs: { spec: Record<string, unknown> } }; newState?: { inputs: { spec: { services: Array<Record<string, unknown>> } } } }>;
+        };
+        const app = digest.steps.find(s => s.urn.endsWith("::app-app"));
+        assert.ok(app?.oldState && app.newState);
+        const services = JSON.parse(JSON.stringify(app.newState.inputs.spec.services)) as Array<{ image: { tag: string }; envs: Array<{ value: unknown }> }>;
+        services[0]!.image.tag = "1.0.0";
+        services[0]!.envs[0]!.value = secret(PLANTED.pgPassword);
+        app.oldState.inputs.spec.services = services;
+        const r = renderPreviewComment(parseDigest(JSON.stringify(digest)));
+        assertClean(r.markdown, PLANTED_VALUES);
+        assert.deepStrictEqual(kinds(r), []);
+        assert.ok(appLine(r).includes("`spec.services[0].image.tag`: `\"1.0.0\"` → `\"1.0.1\"`"), appLine(r));
+    });
 
     it("d-secret: a given secret rotated is the one credential risk; values only as [secret]", () => {
         const r = renderReal("real-do-app", "d-secret");
