@@ -210,9 +210,10 @@ function outageRisks(changes: Change[]): Risk[] {
     return risks;
 }
 
-/** Volumes a container mounts, and whether this preview replaces or deletes them (else their data stays). */
-function volumeDetails(c: Change, changes: Change[]): string[] {
-    const going = new Set(changes.filter(v => v.type === "docker:index/volume:Volume" && (v.op === "replace" || v.op === "delete"))
+/** Volumes a replica mounts, and whether this preview replaces or deletes them (else their data stays). */
+function volumeDetails(c: Change, row: ReplicaType, changes: Change[]): string[] {
+    if (!row.volumeType) return [];
+    const going = new Set(changes.filter(v => v.type === row.volumeType && (v.op === "replace" || v.op === "delete"))
         .map(v => (v.old?.inputs ?? v.new?.inputs)?.name).filter((n): n is string => typeof n === "string"));
     const inputs = c.old?.inputs ?? c.new?.inputs;
     const mounted = [...asList(inputs?.volumes).map(m => m.volumeName), ...asList(inputs?.mounts).filter(m => m.type === "volume").map(m => m.source)];
@@ -238,7 +239,7 @@ function outageRisk(svc: Service, down: Change[], changes: Change[], listsUnchan
     const what = `${svc.role ? `${code(svc.role)} ` : ""}${svc.row.label}${n === 1 ? "" : "s"}`;
     const subject = !svc.labelled ? `the only ${svc.row.label} ${code(first.name)}` : n === 1 ? `the only ${what}` : `${n === 2 ? "both" : `all ${n}`} ${what}`;
     const healthy = down.some(c => c.new?.inputs?.wait === true) ? " and healthy" : "";
-    const details = volumeDetails(first, changes);
+    const details = volumeDetails(first, svc.row, changes);
     // A resource without service labels is a service of its own: there is no other replica to miss.
     if (!listsUnchanged && svc.labelled) details.push("counted from the resources the digest lists, which leaves unchanged ones out: pass `--event-log` to see whether another replica keeps serving");
     return {

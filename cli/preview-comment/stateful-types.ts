@@ -200,12 +200,15 @@ export interface ReplicaType {
     deletesFirst: boolean;
     /** Labels whose values name the service (replicas with equal values are one service); a resource without them is a service of its own. */
     serviceLabels: string[];
+    /** The type of the volumes it mounts (inputs `volumes[].volumeName`, `mounts[].source`), to say whether their data stays. */
+    volumeType?: string;
 }
 
 export const REPLICA_TYPES: readonly ReplicaType[] = [
     {
         type: "docker:index/container:Container", label: "container", deletesFirst: true,
         serviceLabels: ["slipway.component", "slipway.name", "slipway.role"],
+        volumeType: "docker:index/volume:Volume",
     },
 ];
 

@@ -169,3 +169,18 @@ describe("preview-comment: outages of replicated services", () => {
         assert.deepStrictEqual(deleteFirst("rollout"), []);
     });
 });
+
+describe("preview-comment: old values and secrecy", () => {
+    it("an old value read from the outputs (plain there) next to a new secret prints as [secret]", () => {
+        const b = new DigestBuilder("prod");
+        b.update({
+            type: "digitalocean:index/app:App", name: "app",
+            old: { inputs: { spec: { name: "a" } }, outputs: { spec: { name: "a", motd: PLANTED.apiKey } } },
+            new: { inputs: { spec: { name: "a", motd: secret(PLANTED.apiKey) } } },
+            diffReasons: ["spec"], detailedDiff: { "spec.motd": "update" },
+        });
+        const r = renderPreviewComment(parseDigest(JSON.stringify(b.digest())));
+        assertClean(r.markdown, PLANTED_VALUES);
+        assert.match(section(r.markdown, "Changes by component"), /`spec\.motd`: `\[secret\]` → `\[secret\]`/);
+    });
+});
