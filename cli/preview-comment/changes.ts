@@ -47,6 +47,8 @@ export interface Change {
     protect: boolean;
     retainOnDelete: boolean;
     failed: boolean;
+    /** The event log shows the old resource deleted before its replacement is created. */
+    deleteFirst: boolean;
     component: ComponentRef;
 }
 
@@ -161,6 +163,7 @@ export function collectChanges(preview: Preview): Change[] {
             protect: !!(old?.protect || nu?.protect),
             retainOnDelete: !!(old?.retainOnDelete || nu?.retainOnDelete),
             failed: steps.some(s => s.failed),
+            deleteFirst: steps.some(s => s.deleteFirst),
             component: componentOf(urn, type, nu?.parent || old?.parent || undefined, parents),
         });
     }

@@ -25,6 +25,8 @@ export interface ResourceState {
     retainOnDelete?: boolean;
     inputs?: Record<string, unknown>;
     outputs?: Record<string, unknown>;
+    /** URNs the resource depends on. */
+    dependencies?: string[];
 }
 
 export interface PropertyDiff {
@@ -45,6 +47,12 @@ export interface Step {
     /** null when the provider gave no detailed diff (common: then only the reasons are known). */
     detailedDiff: Record<string, PropertyDiff> | null;
     failed?: boolean;
+    /**
+     * True when the event log shows this replacement deleting the old resource before creating the
+     * new one (its `delete-replaced` step comes before `create-replacement`). The digest does not
+     * show the order; see also the provider facts in stateful-types.ts.
+     */
+    deleteFirst?: boolean;
 }
 
 export type Severity = "error" | "warning" | "info" | "info#err" | "debug" | string;

@@ -140,6 +140,18 @@ export function parseDigest(text: string): Preview {
     };
 }
 
+/** URNs whose replacement deletes the old resource first: `delete-replaced` logged before `create-replacement`. */
+function deleteFirstUrns(steps: Step[]): Set<string> {
+    const firstAt = new Map<string, { del?: number; create?: number }>();
+    steps.forEach((s, i) => {
+        const at = firstAt.get(s.urn) ?? {};
+        if (s.op === "delete-replaced" && at.del === undefined) at.del = i;
+        if (s.op === "create-replacement" && at.create === undefined) at.create = i;
+        firstAt.set(s.urn, at);
+    });
+    return new Set([...firstAt].filter(([, a]) => a.del !== undefined && (a.create === undefined || a.del < a.create)).map(([urn]) => urn));
+}
+
 /** Why an event log cannot be trusted to be whole. */
 export const EVENT_LOG_EMPTY = "the event log is empty: the engine wrote no events (the preview probably stopped before it started; see the job log)";
 export const EVENT_LOG_TRUNCATED = "the event log ends before the engine's summary event: it was cut short (the preview was stopped or timed out, or the file is incomplete), so changes, errors and the engine's result after the cut are missing";
@@ -207,21 +219,25 @@ export function parseEventLog(text: string): Preview {
             ? "this is a `pulumi preview --json` digest, not an engine event log; pass it as the digest argument"
             : "not an engine event log: no line of it is an engine event");
     }
+    const steps = [...byKey.values()];
+    const deletesFirst = deleteFirstUrns(steps);
+    for (const s of steps) {
+        if (failed.has(`${s.op} ${s.urn}`)) s.failed = true;
+        if (deletesFirst.has(s.urn)) s.deleteFirst = true;
+    }
     const incomplete: string[] = [];
     // A log cut mid-write ends in half a line: that is part of the truncation, not a separate problem.
     const cutLine = !summary && bad.length > 0 && bad[bad.length - 1] === lines.length - 1;
     if (!summary) incomplete.push(EVENT_LOG_TRUNCATED + (cutLine ? " (its last line stops mid-event)" : ""));
     const unreadable = bad.length - (cutLine ? 1 : 0);
     if (unreadable > 0) incomplete.push(`${unreadable} ${unreadable === 1 ? "line" : "lines"} of the event log ${unreadable === 1 ? "is" : "are"} not JSON and ${unreadable === 1 ? "was" : "were"} skipped, so events may be missing`);
-    const steps = [...byKey.values()];
-    for (const s of steps) if (failed.has(`${s.op} ${s.urn}`)) s.failed = true;
     return { steps, diagnostics, changeSummary, engineResult, maybeCorrupt, ...(incomplete.length ? { incomplete } : {}) };
 }
 
 /**
  * Combine a digest with the event log of the same run. The digest is the reference for steps and
  * counts; the event log adds what the digest lacks: the engine's own result, failed operations,
- * and diagnostics (deduplicated, since the digest usually has them too); when the digest has no
+ * the order of each replacement (delete first or create first), the unchanged resources, and diagnostics (deduplicated, since the digest usually has them too); when the digest has no
  * steps (the program failed early) the event log's steps are used. Notes on incomplete input are
  * kept from both.
  */
@@ -232,8 +248,16 @@ export function mergePreviews(digest: Preview | undefined, events: Preview | und
     const seen = new Set(digest.diagnostics.map(d => `${d.severity}|${d.urn ?? ""}|${d.message}`));
     const extra = events.diagnostics.filter(d => !seen.has(`${d.severity}|${d.urn ?? ""}|${d.message}`));
     const failedKeys = new Set(events.steps.filter(s => s.failed).map(s => `${s.op} ${s.urn}`));
-    const steps = (useEventSteps ? events.steps : digest.steps).map(s =>
-        failedKeys.has(`${s.op} ${s.urn}`) ? { ...s, failed: true } : s);
+    const deleteFirst = new Set(events.steps.filter(s => s.deleteFirst).map(s => s.urn));
+    const fromDigest = (useEventSteps ? events.steps : digest.steps).map(s => ({
+        ...s,
+        ...(failedKeys.has(`${s.op} ${s.urn}`) ? { failed: true } : {}),
+        ...(deleteFirst.has(s.urn) ? { deleteFirst: true } : {}),
+    }));
+    // The digest leaves unchanged resources out; the log lists them, which tells whether a
+    // service keeps a running replica while others are replaced.
+    const listed = new Set(fromDigest.map(s => s.urn));
+    const steps = useEventSteps ? fromDigest : [...fromDigest, ...events.steps.filter(s => s.op === "same" && !listed.has(s.urn))];
     const incomplete = [...digest.incomplete ?? [], ...events.incomplete ?? []];
     return {
         steps,

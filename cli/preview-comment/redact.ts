@@ -149,6 +149,7 @@ function state(st: ResourceState | undefined): ResourceState | undefined {
     return {
         type: opt(st.type), urn: opt(st.urn), custom: st.custom === true, id: opt(st.id), parent: opt(st.parent),
         protect: st.protect === true, retainOnDelete: st.retainOnDelete === true, inputs, outputs,
+        ...(Array.isArray(st.dependencies) ? { dependencies: st.dependencies.filter((d): d is string => typeof d === "string").map(stripColour) } : {}),
     };
 }
 
@@ -162,7 +163,7 @@ function step(s: Step): Step {
         op: stripColour(s.op), urn: stripColour(s.urn), type: stripColour(s.type),
         old: state(s.old), new: state(s.new),
         diffReasons: s.diffReasons.map(stripColour), replaceReasons: s.replaceReasons.map(stripColour),
-        detailedDiff, ...(s.failed ? { failed: true } : {}),
+        detailedDiff, ...(s.failed ? { failed: true } : {}), ...(s.deleteFirst ? { deleteFirst: true } : {}),
     };
 }
 

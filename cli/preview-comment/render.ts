@@ -3,7 +3,7 @@ import { Preview } from "./model";
 import { RISK_ORDER, RISK_TITLE, Risk, findRisks, previewFailed } from "./risks";
 import { sanitizePreview } from "./redact";
 import { RiskKind } from "./stateful-types";
-import { code, isSecret, isUnknown, parsePropertyPath, shortValue, stripColour, valueAt } from "./values";
+import { SECRET_TEXT, code, formatPropertyPath, isSecret, isUnknown, parsePropertyPath, secretAncestor, shortValue, stripColour, valueAt } from "./values";
 
 /** GitHub rejects comment bodies over 65,536 characters; stay well below, leaving room for the marker. */
 export const DEFAULT_MAX_CHARS = 60_000;
@@ -77,8 +77,10 @@ interface Group {
     importance: number;
 }
 
+const riskyUrnsOf = (risks: Risk[]) => new Set(risks.flatMap(r => [r.urn, ...r.related ?? []]).filter((u): u is string => !!u));
+
 function groupChanges(changes: Change[], risks: Risk[]): Group[] {
-    const riskyUrns = new Set(risks.map(r => r.urn).filter((u): u is string => !!u));
+    const riskyUrns = riskyUrnsOf(risks);
     const groups = new Map<string, Group>();
     for (const c of changes) {
         if (QUIET.has(c.op)) continue;
@@ -131,7 +133,7 @@ function indent(s: string, by = "  "): string {
 const MESSAGE_COMPACT = 400;
 
 function riskEntry(r: Risk, compact: boolean): string {
-    const what = r.change ? `${code(r.change.name)} (${code(r.change.type)})` : r.urn ? code(r.urn) : "";
+    const what = r.change ? `${r.subject ?? code(r.change.name)} (${code(r.change.type)})` : r.urn ? code(r.urn) : "";
     const where = r.component.type ? ` in ${componentLabel(r.component)}` : "";
     const head = `- ${RISK_ICON[r.kind]} **${RISK_TITLE[r.kind]}**${what ? `: ${what}` : ""}${where}`;
     const lines = [head];
@@ -150,13 +152,25 @@ function riskEntry(r: Risk, compact: boolean): string {
 const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const firstLines = (s: string) => s.split("\n").filter(l => l.trim()).join(" ⏎ ");
 
+/**
+ * `old → new` for a changed scalar, from the inputs (per-value secrecy) and, for an old value the
+ * inputs lack, the outputs. A secret value is never shown, and an old value from the outputs next
+ * to a new secret prints as `[secret]` too (the outputs may hold it in the clear). An old value hidden only because a whole ancestor is one
+ * secret (an App's `spec.services` after a refresh) is said to be hidden, so a plain new value does
+ * not read as a secret.
+ */
 function valueChange(c: Change, path: string): string | undefined {
     const p = parsePropertyPath(path);
     if (!p) return undefined;
-    const before = valueAt(c.old?.inputs, p) ?? valueAt(c.old?.outputs, p);
+    const oldRoot = c.old?.inputs && valueAt(c.old.inputs, p) !== undefined ? c.old.inputs : c.old?.outputs;
+    let before = valueAt(oldRoot, p);
     const after = valueAt(c.new?.inputs, p);
     const scalar = (v: unknown) => v === undefined || v === null || isSecret(v) || isUnknown(v) || ["string", "number", "boolean"].includes(typeof v);
     if (!scalar(before) || !scalar(after) || (before === undefined && after === undefined)) return undefined;
+    // Outputs carry no per-value secrecy: an old value read there is shown only if the new one is not secret.
+    if (oldRoot !== c.old?.inputs && isSecret(after) && before !== undefined) before = SECRET_TEXT;
+    const hiddenBy = isSecret(before) && !isSecret(after) && after !== undefined ? secretAncestor(oldRoot, p) : undefined;
+    if (hiddenBy) return `now ${code(shortValue(after))} (old value not shown: the state holds ${code(formatPropertyPath(hiddenBy))} as one secret)`;
     return `${code(shortValue(before))} → ${code(shortValue(after))}`;
 }
 
@@ -255,7 +269,7 @@ function buildModel(preview: Preview, changes: Change[], risks: Risk[], opts: Re
         incomplete,
         risks,
         groups,
-        riskyUrns: new Set(risks.map(r => r.urn).filter((u): u is string => !!u)),
+        riskyUrns: riskyUrnsOf(risks),
         changeCount: groups.reduce((n, g) => n + g.changes.length, 0),
     };
 }

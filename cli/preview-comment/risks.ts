@@ -1,8 +1,8 @@
-import { Change, ComponentRef, cmp, compareComponents } from "./changes";
+import { Change, ComponentRef, cmp, compareComponents, nameFromUrn } from "./changes";
 import { Diagnostic, Preview } from "./model";
 import { isCredentialKey } from "./redact";
-import { Condition, RiskKind, statefulType } from "./stateful-types";
-import { SECRET_TEXT, code, containsSecret, isObject, isSecret, parsePropertyPath, shortValue, valueAt } from "./values";
+import { Condition, ReplicaType, RiskKind, replicaType, statefulType } from "./stateful-types";
+import { SECRET_TEXT, code, containsSecret, isObject, isSecret, parsePropertyPath, secretAncestor, shortValue, valueAt } from "./values";
 
 export const RISK_ORDER: readonly RiskKind[] = ["error", "data-loss", "protected", "credential", "traffic", "warning", "notice"];
 
@@ -22,6 +22,10 @@ export interface Risk {
     /** The resource concerned, when there is one (diagnostics without a URN have none). */
     change?: Change;
     urn?: string;
+    /** What the entry is about when it is more than `change` (all replicas of a service). */
+    subject?: string;
+    /** Further resources the risk is about (the other replicas), marked in the Changes section too. */
+    related?: string[];
     /** Why it was flagged: the op and the keys that cause it. */
     reason: string;
     consequence?: string;
@@ -30,8 +34,6 @@ export interface Risk {
     /** Diagnostic text, colour-free. */
     message?: string;
 }
-
-const SKIP_OPS = new Set(["same", "read", "refresh"]);
 
 function inputsOf(c: Change): Array<Record<string, unknown>> {
     return [c.new?.inputs, c.old?.inputs].filter(isObject);
@@ -78,30 +80,12 @@ function identifyDetails(c: Change, keys: string[] | undefined): string[] {
     return out;
 }
 
-/** Volumes a container mounts, named without opening anything secret. */
-function mountDetails(c: Change): string[] {
-    const inputs = c.old?.inputs ?? c.new?.inputs;
-    if (!inputs) return [];
-    const out: string[] = [];
-    for (const key of ["volumes", "mounts"]) {
-        const list = inputs[key];
-        if (!Array.isArray(list)) continue;
-        for (const m of list) {
-            if (!isObject(m)) continue;
-            const from = m.volumeName ?? m.hostPath ?? m.source;
-            const to = m.containerPath ?? m.target;
-            out.push(`mounts ${code(shortValue(from))} at ${code(shortValue(to))}`);
-        }
-    }
-    return out;
-}
-
 function statefulRisk(c: Change): Risk | undefined {
     if (c.op !== "replace" && c.op !== "delete") return undefined;
     const row = statefulType(c.type);
     const kind = row?.ops[c.op];
     if (!row || !kind || !holds(row.when, c)) return undefined;
-    const details = [...identifyDetails(c, row.identify), ...(c.type.endsWith("container:Container") ? mountDetails(c) : [])];
+    const details = identifyDetails(c, row.identify);
     if (c.retainOnDelete && c.op === "delete") {
         return {
             kind: "notice", component: c.component, change: c, urn: c.urn,
@@ -114,15 +98,13 @@ function statefulRisk(c: Change): Risk | undefined {
     return { kind, component: c.component, change: c, urn: c.urn, reason: `${row.label} ${why(c)}`, consequence: row.consequence[c.op], details };
 }
 
+/** `protect` stops a replace or a delete; an update in place is what protection allows, so it is no risk. */
 function protectedRisk(c: Change): Risk | undefined {
-    if (!c.protect || SKIP_OPS.has(c.op)) return undefined;
-    const blocked = c.op === "replace" || c.op === "delete";
+    if (!c.protect || (c.op !== "replace" && c.op !== "delete")) return undefined;
     return {
         kind: "protected", component: c.component, change: c, urn: c.urn,
         reason: `protected resource ${why(c)}`,
-        consequence: blocked
-            ? "the engine refuses to replace or delete a protected resource, so this change cannot be applied as is: remove `protect` deliberately, or change the program so no replace is needed"
-            : "protected resources may be updated in place; review the change",
+        consequence: "the engine refuses to replace or delete a protected resource, so this change cannot be applied as is: remove `protect` deliberately, or change the program so no replace is needed",
         details: [],
     };
 }
@@ -131,8 +113,18 @@ function protectedRisk(c: Change): Risk | undefined {
 const redacted = (v: unknown) => typeof v === "string" && v.includes(SECRET_TEXT);
 
 /**
- * Changed paths whose value is secret (either side; wrapped by Pulumi or redacted by meaning, see
- * redact.ts) or whose name says credential.
+ * The old value at `p` as far as it speaks for itself: a value hidden only because a whole
+ * ancestor is one secret (`spec.services` of an App after a refresh, whose inputs then carry the
+ * outputs' list-level secrecy) says nothing about whether the value itself is secret.
+ */
+function ownValue(root: Record<string, unknown> | undefined, p: Array<string | number>): unknown {
+    return secretAncestor(root, p) ? undefined : valueAt(root, p);
+}
+
+/**
+ * Changed paths whose value is secret, or whose name says credential. The new inputs are what the
+ * program sends, with per-value secrecy: a value secret there (or under a secret the program
+ * wrapped) is a secret that changes. On the old side only a value that is itself secret counts.
  */
 function credentialPaths(c: Change): string[] {
     if (c.op !== "update" && c.op !== "replace") return [];
@@ -142,7 +134,7 @@ function credentialPaths(c: Change): string[] {
         const names = p ? p.filter((x): x is string => typeof x === "string") : [k.path];
         if (names.some(isCredentialKey)) { found.push(k.path); continue; }
         if (!p) continue;
-        const sides = [c.old?.inputs, c.new?.inputs, c.old?.outputs].map(root => valueAt(root, p));
+        const sides = [valueAt(c.new?.inputs, p), ownValue(c.old?.inputs, p), ownValue(c.old?.outputs, p)];
         if (sides.some(redacted)) { found.push(k.path); continue; }
         // A precise detailedDiff path may point at an object that holds a secret (an upload with
         // secret content); a reasons-only top-level key must itself be secret, or every change to
@@ -162,6 +154,104 @@ function credentialRisk(c: Change, already: Risk[]): Risk | undefined {
         reason: `secret ${paths.length === 1 ? "input" : "inputs"} ${paths.map(code).join(", ")} ${paths.length === 1 ? "changes" : "change"} (values not shown) and the resource ${why(c)}`,
         consequence: "a password or key changes: everything that holds the old value must pick up the new one",
         details: [],
+    };
+}
+
+type Labels = Record<string, string>;
+
+/** Docker labels as the provider takes them (`[{label, value}]`) or as a plain map. */
+function labelsOf(c: Change): Labels {
+    const raw = (c.new?.inputs ?? c.old?.inputs)?.labels;
+    const out: Labels = {};
+    if (Array.isArray(raw)) {
+        for (const l of raw) if (isObject(l) && typeof l.label === "string" && typeof l.value === "string") out[l.label] = l.value;
+    } else if (isObject(raw)) {
+        for (const [k, v] of Object.entries(raw)) if (typeof v === "string") out[k] = v;
+    }
+    return out;
+}
+
+interface Service { key: string; role?: string; labelled: boolean; row: ReplicaType; members: Change[] }
+
+/** Replicas with the same service labels are one service; a resource without them is one of its own. */
+function serviceKey(c: Change, row: ReplicaType): { key: string; role?: string; labelled: boolean } {
+    const labels = labelsOf(c);
+    const values = row.serviceLabels.map(l => labels[l]);
+    if (values.every(v => v === undefined)) return { key: `${c.type}|${c.urn}`, labelled: false };
+    return { key: `${c.type}|${values.map(v => v ?? "").join("|")}`, role: values[2], labelled: true };
+}
+
+const isStack = (c: Change) => c.type === "pulumi:pulumi:Stack";
+
+/**
+ * A service whose every replica is replaced in place, each deleted before its replacement is
+ * created, has nothing serving until a new one is up. Replicas renamed by a release (new ones
+ * created, old ones deleted at the end of the update) are not replaced in place and keep serving.
+ */
+function outageRisks(changes: Change[]): Risk[] {
+    const services = new Map<string, Service>();
+    for (const c of changes) {
+        const row = replicaType(c.type);
+        if (!row) continue;
+        const { key, role, labelled } = serviceKey(c, row);
+        const svc = services.get(key) ?? { key, role, labelled, row, members: [] };
+        svc.members.push(c);
+        services.set(key, svc);
+    }
+    // A digest leaves unchanged resources out; an event log lists them.
+    const listsUnchanged = changes.some(c => c.op === "same" && !isStack(c));
+    const risks: Risk[] = [];
+    for (const svc of services.values()) {
+        const before = svc.members.filter(c => c.op !== "create" && c.op !== "import");
+        const down = before.filter(c => c.op === "replace" && (svc.row.deletesFirst || c.deleteFirst));
+        if (down.length === 0 || down.length < before.length) continue;
+        risks.push(outageRisk(svc, down, changes, listsUnchanged));
+    }
+    return risks;
+}
+
+/** Volumes a replica mounts, and whether this preview replaces or deletes them (else their data stays). */
+function volumeDetails(c: Change, row: ReplicaType, changes: Change[]): string[] {
+    if (!row.volumeType) return [];
+    const going = new Set(changes.filter(v => v.type === row.volumeType && (v.op === "replace" || v.op === "delete"))
+        .map(v => (v.old?.inputs ?? v.new?.inputs)?.name).filter((n): n is string => typeof n === "string"));
+    const inputs = c.old?.inputs ?? c.new?.inputs;
+    const mounted = [...asList(inputs?.volumes).map(m => m.volumeName), ...asList(inputs?.mounts).filter(m => m.type === "volume").map(m => m.source)];
+    return mounted.filter((v): v is string => typeof v === "string").map(v => going.has(v)
+        ? `volume ${code(shortValue(v))} goes too (see its own entry)`
+        : `volume ${code(shortValue(v))} stays: the data in it is kept`);
+}
+
+const asList = (v: unknown): Array<Record<string, unknown>> => (Array.isArray(v) ? v.filter(isObject) : []);
+
+function outageRisk(svc: Service, down: Change[], changes: Change[], listsUnchanged: boolean): Risk {
+    const first = down[0] as Change;
+    const n = down.length;
+    const downUrns = new Set(down.map(c => c.urn));
+    const replacedUrns = new Set(changes.filter(c => c.op === "replace").map(c => c.urn));
+    const chained = down.some(c => (c.new?.dependencies ?? []).some(d => downUrns.has(d)));
+    const keys = [...new Set(down.flatMap(c => (c.replaceReasons.length > 0 ? c.replaceReasons : c.keys.map(k => k.path))))];
+    const upstream = [...new Set(down.flatMap(c => c.new?.dependencies ?? []).filter(d => replacedUrns.has(d) && !downUrns.has(d)))];
+    const they = n === 1 ? "it depends" : "they depend";
+    const cause = keys.length > 0 ? `because ${keys.map(code).join(", ")} changed`
+        : upstream.length > 0 ? `(the engine gave no reason; ${they} on ${upstream.map(u => code(nameFromUrn(u))).join(", ")}, which is replaced too)`
+            : "(the engine gave no reason)";
+    const what = `${svc.role ? `${code(svc.role)} ` : ""}${svc.row.label}${n === 1 ? "" : "s"}`;
+    const subject = !svc.labelled ? `the only ${svc.row.label} ${code(first.name)}` : n === 1 ? `the only ${what}` : `${n === 2 ? "both" : `all ${n}`} ${what}`;
+    const healthy = down.some(c => c.new?.inputs?.wait === true) ? " and healthy" : "";
+    const details = volumeDetails(first, svc.row, changes);
+    // A resource without service labels is a service of its own: there is no other replica to miss.
+    if (!listsUnchanged && svc.labelled) details.push("counted from the resources the digest lists, which leaves unchanged ones out: pass `--event-log` to see whether another replica keeps serving");
+    return {
+        kind: "traffic", component: first.component, change: first, urn: first.urn,
+        related: down.map(c => c.urn), subject,
+        reason: n === 1
+            ? `${code(first.name)} will be **replaced** ${cause}, and the old one is deleted before the new one is created`
+            : `${down.map(c => code(c.name)).join(", ")} will be **replaced** ${cause}, each deleted before its replacement is created${chained ? "" : ", all at once"}`,
+        consequence: n === 1
+            ? `nothing serves in its place from the delete until the new one is up${healthy}: its clients fail meanwhile`
+            : `no replica is left serving from the first delete until a new one is up${healthy}: requests fail meanwhile`,
+        details,
     };
 }
 
@@ -188,6 +278,7 @@ export function findRisks(preview: Preview, changes: Change[], exitCode?: number
         }
         risks.push(...mine);
     }
+    risks.push(...outageRisks(changes));
     const byUrn = new Map(changes.map(c => [c.urn, c]));
     for (const d of preview.diagnostics) {
         const r = diagnosticRisk(d, byUrn);

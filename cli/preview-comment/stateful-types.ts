@@ -24,7 +24,7 @@ export interface StatefulType {
     type: string;
     /** Short human name used in the comment. */
     label: string;
-    /** The risk for each op this row reacts to; ops not listed are not flagged by this row. */
+    /** The risk for each op this row reacts to; ops not listed are not flagged by this row (none: listed for its URN only). */
     ops: Partial<Record<RiskOp, RiskKind>>;
     /** What the reviewer stands to lose, one sentence, per op. */
     consequence: Partial<Record<RiskOp, string>>;
@@ -45,8 +45,12 @@ export const STATEFUL_TYPES: readonly StatefulType[] = [
         identify: ["name"],
     },
     {
+        // No risk of its own in a preview: a container's data lives in its volumes, which are
+        // resources of their own (the row above), and what replacing one costs is downtime, judged
+        // per service (REPLICA_TYPES below). Listed for scripts/record-urns.ts, which keeps the URN
+        // of a container that mounts volumes stable (a new URN recreates the database).
         type: "docker:index/container:Container", label: "Container with mounted volumes",
-        ops: { replace: "data-loss", delete: "data-loss" },
+        ops: {},
         when: { nonEmpty: ["volumes", "mounts"] },
         consequence: {
             replace: "the container is recreated: downtime, and anything written outside its mounted volumes is lost",
@@ -177,4 +181,39 @@ const BY_TYPE = new Map(STATEFUL_TYPES.map(t => [t.type, t]));
 
 export function statefulType(type: string): StatefulType | undefined {
     return BY_TYPE.get(type);
+}
+
+/**
+ * Types that serve as replicas of a service. Replacing one that is deleted before its replacement
+ * is created takes that replica down; when every replica of a service is replaced so in the same
+ * update, the service is out until a new one is up (risks.ts).
+ */
+export interface ReplicaType {
+    type: string;
+    /** What one replica is called in the comment. */
+    label: string;
+    /**
+     * The provider always deletes the old one first. `docker.Container` is mapped with
+     * `DeleteBeforeReplace: true` (docs/pulumi-docker-provider-facts.md, "Replacement"); for other
+     * types only the event log's order of steps tells.
+     */
+    deletesFirst: boolean;
+    /** Labels whose values name the service (replicas with equal values are one service); a resource without them is a service of its own. */
+    serviceLabels: string[];
+    /** The type of the volumes it mounts (inputs `volumes[].volumeName`, `mounts[].source`), to say whether their data stays. */
+    volumeType?: string;
+}
+
+export const REPLICA_TYPES: readonly ReplicaType[] = [
+    {
+        type: "docker:index/container:Container", label: "container", deletesFirst: true,
+        serviceLabels: ["slipway.component", "slipway.name", "slipway.role"],
+        volumeType: "docker:index/volume:Volume",
+    },
+];
+
+const REPLICAS_BY_TYPE = new Map(REPLICA_TYPES.map(t => [t.type, t]));
+
+export function replicaType(type: string): ReplicaType | undefined {
+    return REPLICAS_BY_TYPE.get(type);
 }

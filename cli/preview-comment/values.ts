@@ -122,6 +122,29 @@ export function valueAt(root: unknown, path: Array<string | number>): unknown {
 }
 
 /**
+ * The prefix of `path` at which a secret hides the value from view, when that secret is an
+ * ancestor of the value rather than the value itself (`spec.services` held as one secret hides
+ * `spec.services[0].image.tag`). Undefined when no ancestor is secret.
+ */
+export function secretAncestor(root: unknown, path: Array<string | number>): Array<string | number> | undefined {
+    let cur: unknown = root;
+    for (let i = 0; i < path.length; i++) {
+        if (isSecret(cur)) return i > 0 ? path.slice(0, i) : undefined;
+        const seg = path[i];
+        if (typeof seg === "number" && Array.isArray(cur)) cur = cur[seg];
+        else if (typeof seg === "string" && isObject(cur)) cur = cur[seg];
+        else return undefined;
+    }
+    return undefined;
+}
+
+/** A property path written as in `detailedDiff` keys: `spec.services[0]`, `tags["a.b"]`. */
+export function formatPropertyPath(path: Array<string | number>): string {
+    return path.map((seg, i) => (typeof seg === "number" ? `[${seg}]`
+        : /^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(seg) ? `${i > 0 ? "." : ""}${seg}` : `[${JSON.stringify(seg)}]`)).join("");
+}
+
+/**
  * Remove terminal control: ANSI escape sequences (CSI, OSC, DCS/PM/APC strings and two-byte
  * forms, in their 7-bit and 8-bit C1 spellings), Pulumi's own colour directives (`<{%fg 1%}>`,
  * `<{%reset%}>`, used when an event log was written with color "raw"), every other C0 control

@@ -15,7 +15,7 @@ describe("slipway CLI", () => {
         assert.strictEqual(await main(["preview-comment", "--stack", "dev", fixture("postgres-volume-replace.json")], io), 0);
         assertClean(out.stdout, PLANTED_VALUES);
         assert.match(out.stdout, /^### Pulumi preview for `dev`/);
-        assert.match(out.stdout, /\*\*⚠ 2 data-loss risks\*\*/);
+        assert.match(out.stdout, /\*\*⚠ 1 data-loss risk · 1 traffic risk\*\*/);
     });
 
     it("reads the digest from stdin with -, merges --event-log, writes --out and --github-output", async () => {

@@ -106,6 +106,8 @@ export class DigestBuilder {
     create(s: StepSpec): string { return this.push("create", s, false, true); }
     update(s: StepSpec): string { return this.push("update", s, true, true); }
     delete(s: StepSpec): string { return this.push("delete", s, true, false); }
+    /** An unchanged resource, as an event log lists it (a real digest leaves these out). */
+    same(s: StepSpec): string { return this.push("same", s, true, true); }
     /** Create-before-delete replace: the engine's three steps. */
     replace(s: StepSpec): string {
         this.push("create-replacement", s, true, true);

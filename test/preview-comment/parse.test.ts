@@ -154,11 +154,14 @@ describe("preview-comment: risk table", () => {
         return findRisks(p, collectChanges(p));
     };
 
-    it("a container is stateful only when it mounts something", () => {
+    it("data loss is judged by the volume, not by a container that mounts it", () => {
         const b = new DigestBuilder("dev");
         b.delete({ type: "docker:index/container:Container", name: "stateless", old: { inputs: { image: "x", volumes: [] } } });
         b.delete({ type: "docker:index/container:Container", name: "pg", old: { inputs: { image: "postgres:16", mounts: [{ type: "volume", source: "pgdata", target: "/var/lib/postgresql/data" }] } } });
-        assert.deepStrictEqual(risksFor(b).map(r => [r.kind, r.change?.name]), [["data-loss", "pg"]]);
+        b.delete({ type: "docker:index/container:Container", name: "prometheus-targets", old: { inputs: { image: "x", volumes: [{ volumeName: "targets", containerPath: "/prometheus" }] } } });
+        assert.deepStrictEqual(risksFor(b).map(r => [r.kind, r.change?.name]), []);
+        b.delete({ type: "docker:index/volume:Volume", name: "pgdata", old: { inputs: { name: "pgdata" } } });
+        assert.deepStrictEqual(risksFor(b).map(r => [r.kind, r.change?.name]), [["data-loss", "pgdata"]]);
     });
 
     it("DNS records carry traffic when they are A/AAAA/CNAME (v6 dnsRecord and the older record type)", () => {
@@ -185,11 +188,11 @@ describe("preview-comment: risk table", () => {
         assert.match(r?.reason ?? "", /`password`/);
     });
 
-    it("a protected resource updated in place is listed, with the milder impact text", () => {
+    it("a protected resource updated in place is no risk: protection stops only a replace or a delete", () => {
         const b = new DigestBuilder("prod");
         b.update({ type: "digitalocean:index/databaseCluster:DatabaseCluster", name: "c", old: { protect: true, inputs: { size: "s" } }, new: { protect: true, inputs: { size: "m" } }, diffReasons: ["size"], detailedDiff: { size: "update" } });
-        const [r] = risksFor(b);
-        assert.strictEqual(r?.kind, "protected");
-        assert.match(r?.consequence ?? "", /may be updated in place/);
+        assert.deepStrictEqual(risksFor(b), []);
+        b.delete({ type: "digitalocean:index/app:App", name: "app", old: { protect: true, inputs: {} } });
+        assert.deepStrictEqual(risksFor(b).map(r => [r.kind, r.change?.name]), [["protected", "app"], ["traffic", "app"]]);
     });
 });

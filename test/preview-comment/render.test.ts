@@ -77,18 +77,18 @@ describe("preview-comment: constructed previews of Slipway stacks", () => {
         golden(path.join(GOLDEN_DIR, "protected-replace-failure.with-events.md"), render("protected-replace-failure", true).markdown);
     });
 
-    it("Postgres volume replace: two data-loss risks in ManagedDatabase orders, with reasons and the old volume named", () => {
+    it("Postgres volume replace: the volume is the data loss, the database container its downtime", () => {
         const r = render("postgres-volume-replace");
-        assert.match(r.markdown.split("\n")[1] ?? "", /^\*\*⚠ 2 data-loss risks\*\*$/);
+        assert.match(r.markdown.split("\n")[1] ?? "", /^\*\*⚠ 1 data-loss risk · 1 traffic risk\*\*$/);
         const heads = riskHeads(r.markdown);
         assert.deepStrictEqual(heads, [
-            "- 💥 **Data loss**: `orders-db` (`docker:index/container:Container`) in ManagedDatabase `orders`",
             "- 💥 **Data loss**: `orders-data` (`docker:index/volume:Volume`) in ManagedDatabase `orders`",
+            "- 🚦 **Traffic interruption**: the only container `orders-db` (`docker:index/container:Container`) in ManagedDatabase `orders`",
         ]);
         const risks = section(r.markdown, "Risks");
         assert.match(risks, /Docker volume will be \*\*replaced\*\* because `driverOpts` changed/);
-        assert.match(risks, /Container with mounted volumes will be \*\*replaced\*\* because `volumes` changed/);
-        assert.match(risks, /mounts `"orders-data-7f3a1c2"` at `"\/var\/lib\/postgresql\/data"`/);
+        assert.match(risks, /`orders-db` will be \*\*replaced\*\* because `volumes` changed, and the old one is deleted before the new one is created/);
+        assert.match(risks, /volume `"orders-data-7f3a1c2"` goes too \(see its own entry\)/);
         assert.match(risks, /`retainOnDelete` is set: the old one is left in place/);
     });
 
