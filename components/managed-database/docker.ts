@@ -5,9 +5,9 @@ import { goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker
 import { ErrorContext, invalid, requireInt } from "../core/errors";
 import { DockerTarget } from "../core/target";
 import { Transform, transform } from "../core/transform";
-import type { DatabaseConnection, ManagedDatabaseArgs } from "./index";
-import { DEFAULTS, ManagedDatabaseBase, ManagedDatabaseDockerSettings, NormalizedManagedDatabase } from "./normalize";
-import { backupHealthcheck, backupMaxAgeSeconds, backupScript, initScript, passwordKey, pgpassLine, postgresUrl } from "./scripts";
+import type { DatabaseConnection, ManagedDatabaseArgs, OffsiteBackupArgs } from "./index";
+import { DEFAULTS, ManagedDatabaseBase, ManagedDatabaseDockerSettings, NormalizedManagedDatabase, OffsiteSettings } from "./normalize";
+import { RESTORE_COMMAND, backupHealthcheck, backupMaxAgeSeconds, backupScript, initScript, passwordKey, pgpassLine, postgresUrl, restoreScript } from "./scripts";
 
 const DATA_DIR = "/var/lib/postgresql/data";
 const SECRETS = "/run/secrets";
@@ -37,6 +37,8 @@ export interface ManagedDatabaseDockerTransform {
     backup?: Transform<docker.ContainerArgs>;
     /** The backups `docker.Volume` (`<name>-backups`). @example `(args, opts) => { opts.retainOnDelete = true; }` */
     backupVolume?: Transform<docker.VolumeArgs>;
+    /** The sidecar's own image (`<name>-backup-image`), when `backup.image` differs from the server's. @example `{ keepLocally: false }` */
+    backupImage?: Transform<docker.RemoteImageArgs>;
     /**
      * Each generated `random.RandomPassword`: `<name>-password`, and `<name>-password-<schema>` per
      * schema. Set once, as `password` says: a new value does not reach the role.
@@ -52,6 +54,7 @@ export interface ManagedDatabaseDockerNodes {
     volume: docker.Volume;
     backup?: docker.Container;
     backupVolume?: docker.Volume;
+    backupImage?: docker.RemoteImage;
     /** The generated passwords: the main one (unless `password` is given), then one per schema. */
     passwords: random.RandomPassword[];
 }
@@ -119,7 +122,7 @@ export function createManagedDatabaseDocker(
     };
     return {
         connection,
-        nodes: { image, container: server, volume, backup: backup?.container, backupVolume: backup?.volume, passwords: b.passwords },
+        nodes: { image, container: server, volume, backup: backup?.container, backupVolume: backup?.volume, backupImage: backup?.image, passwords: b.passwords },
     };
 }
 
@@ -202,7 +205,7 @@ function serverContainer(b: Build, image: docker.RemoteImage, volume: docker.Vol
 /** The backup sidecar and its volume. Dumps (`pg_dump -Fc`) restore into a newer major, so backups outlive a version change. */
 function backupSidecar(
     b: Build, backup: NonNullable<ManagedDatabaseDockerSettings["backup"]>, image: docker.RemoteImage, server: docker.Container, pw: pulumi.Output<string>,
-): { container: docker.Container; volume: docker.Volume } {
+): { container: docker.Container; volume: docker.Volume; image?: docker.RemoteImage } {
     const { name, n, target } = b;
     const opts = { parent: b.parent, provider: target.provider };
     const backups = new docker.Volume(...transform(b.t.backupVolume, `${name}-backups`, {
@@ -211,14 +214,20 @@ function backupSidecar(
     }, { ...opts, ...b.keep }));
     const intervalSeconds = backup.intervalMinutes * 60;
     const maxAge = backupMaxAgeSeconds(intervalSeconds);
+    // Its own image only when it differs (off-site copies need age and rclone), so a stack without
+    // them keeps its resources as they were.
+    const own = backup.image === b.d.image ? undefined
+        : new docker.RemoteImage(...transform(b.t.backupImage, `${name}-backup-image`, { name: backup.image, keepLocally: true }, opts));
     const container = new docker.Container(...transform(b.t.backup, `${name}-backup`, {
-        image: image.imageId,
+        image: (own ?? image).imageId,
         entrypoints: ["/bin/sh", "-c", backupScript()],
         envs: [
             `BACKUP_DIR=/backups`,
+            `BACKUP_FIRST_DUMP_SECONDS=${maxAge - intervalSeconds}`,
             `BACKUP_INTERVAL_SECONDS=${intervalSeconds}`,
             `BACKUP_KEEP=${backup.keep}`,
             `BACKUP_MAX_AGE_SECONDS=${maxAge}`,
+            ...(backup.offsite ? offsiteEnv(backup.offsite) : []),
             `PGDATABASE=${n.database}`,
             `PGHOST=${name}`,
             `PGPASSFILE=${SECRETS}/pgpass`,
@@ -227,16 +236,20 @@ function backupSidecar(
         ],
         // Runs as root (the image default) because a fresh named volume's root is root-owned,
         // but a root without capabilities: it only writes its own files on that volume and
-        // reads its own (root-owned) pgpass.
-        uploads: [{ file: `${SECRETS}/pgpass`, content: pulumi.secret(pw.apply(p => pgpassLine(n.user, p))), permissions: "0600", owner: "0", group: "0" }],
+        // reads its own (root-owned) secret files.
+        uploads: [
+            { file: `${SECRETS}/pgpass`, content: pulumi.secret(pw.apply(p => pgpassLine(n.user, p))), permissions: "0600", owner: "0", group: "0" },
+            ...(backup.offsite ? offsiteUploads(backup.offsite) : []),
+        ],
         volumes: [{ volumeName: backups.name, containerPath: "/backups" }],
         networksAdvanced: [{ name: target.networkName }],
-        // Healthy while the last successful dump is at most one interval (plus time for the
-        // dump) old. Probed often because it is cheap and so the first dump, made at start,
-        // shows within seconds; failures before the first dump's deadline do not count.
+        // Healthy while the last successful dump (and upload) is at most one interval (plus time
+        // for the dump) old, unhealthy at once when a round failed. The probe itself grants the
+        // first dump its time (BACKUP_FIRST_DUMP_SECONDS): a Docker start period that long would
+        // also hide a wrong key or a missing bucket reported in the first seconds.
         healthcheck: {
             tests: ["CMD-SHELL", backupHealthcheck()],
-            interval: goDuration(2), timeout: goDuration(5), retries: 3, startPeriod: goDuration(maxAge - intervalSeconds),
+            interval: goDuration(2), timeout: goDuration(5), retries: 3, startPeriod: goDuration(30),
         },
         restart: "unless-stopped",
         ...memoryLimit(256),
@@ -248,7 +261,98 @@ function backupSidecar(
             "slipway.backup.interval-minutes": String(backup.intervalMinutes), "slipway.backup.keep": String(backup.keep),
         }),
     }, { ...opts, dependsOn: [server] }));
-    return { container, volume: backups };
+    return { container, volume: backups, image: own };
+}
+
+/** The default image of a sidecar with off-site backups (tagged `:<major>`): images/pgbackup, the server image plus age and rclone. */
+export const OFFSITE_IMAGE = "slipway/pgbackup";
+
+function requireImageRef(ctx: ErrorContext, path: string, image: unknown, example: string): asserts image is string {
+    if (typeof image !== "string" || image.trim() === "" || /\s/.test(image)) {
+        invalid(ctx, path, `${JSON.stringify(image)} is not an image reference`, `use e.g. "${example}"`);
+    }
+}
+
+/** Hosts a plain-http endpoint may name: this machine, or a single-label name (a container alias on the stack's network). */
+function privateHost(host: string): boolean {
+    return host === "localhost" || /^127\.\d+\.\d+\.\d+$/.test(host) || host === "[::1]" || /^[a-z0-9-]+$/i.test(host);
+}
+
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** An age X25519 recipient: "age1" and 58 bech32 characters. */
+const AGE_RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/;
+
+/** `backup.offsite`: every field checked, defaults filled in; the keys stay Inputs (they become secret files). */
+function checkOffsite(ctx: ErrorContext, o: OffsiteBackupArgs, defaultPrefix: string): OffsiteSettings {
+    const at = (k: string) => `backup.offsite.${k}`;
+    let url: URL | undefined;
+    try { url = new URL(o.endpoint); } catch { url = undefined; }
+    if (!url || !/^https?:$/.test(url.protocol) || !url.hostname) {
+        invalid(ctx, at("endpoint"), `${JSON.stringify(o.endpoint)} is not a URL`, `use the S3 API's https:// URL, e.g. "https://fra1.digitaloceanspaces.com"`);
+    }
+    if (url.username || url.password) {
+        invalid(ctx, at("endpoint"), "carries credentials in the URL, which would land in the container's env", "remove them from the URL and set accessKeyId and secretAccessKey (as secrets)");
+    }
+    if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
+        invalid(ctx, at("endpoint"), `${JSON.stringify(o.endpoint)} has a path, query or fragment; the bucket and prefix are set on their own`, `use only scheme, host and port, e.g. "${url.protocol}//${url.host}", and set bucket and prefix`);
+    }
+    if (url.protocol === "http:" && !privateHost(url.hostname)) {
+        invalid(ctx, at("endpoint"), `http:// would send the keys' signatures and the dumps in the clear to ${url.hostname}`,
+            "use https:// (plain http is accepted only for localhost, 127.x and single-label hosts such as a test server on the stack's network)");
+    }
+    if (!BUCKET.test(o.bucket) || o.bucket.includes("..")) {
+        invalid(ctx, at("bucket"), `${JSON.stringify(o.bucket)} is not an S3 bucket name`, "use 3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit");
+    }
+    const region = o.region ?? DEFAULTS.backup.region;
+    if (!/^[a-z0-9-]{1,40}$/.test(region)) invalid(ctx, at("region"), `${JSON.stringify(region)} is not a region name`, `use e.g. "us-east-1", or "auto" for Cloudflare R2`);
+    const prefix = o.prefix ?? defaultPrefix;
+    if (prefix !== "" && !/^([A-Za-z0-9._-]+\/)+$/.test(prefix)) {
+        invalid(ctx, at("prefix"), `${JSON.stringify(prefix)} is not a key prefix`, `use /-separated names of letters, digits, ".", "_" and "-" ending in "/", e.g. "prod/shop/" (no leading "/"), or "" for the bucket's root`);
+    }
+    if (typeof o.recipient === "string" && /^AGE-SECRET-KEY-/i.test(o.recipient)) {
+        invalid(ctx, at("recipient"), "is an age identity (private key), which must never be on the server", "give its public key instead: `age-keygen -y identity.txt` prints it (age1...)");
+    }
+    if (!AGE_RECIPIENT.test(o.recipient)) {
+        invalid(ctx, at("recipient"), `${JSON.stringify(o.recipient)} is not an age public key`, "make a key pair with `age-keygen -o identity.txt` (keep that file safe, off the server) and use the age1... key it prints");
+    }
+    for (const k of ["accessKeyId", "secretAccessKey"] as const) {
+        if (typeof o[k] === "string" && (o[k] as string).trim() === "") invalid(ctx, at(k), "is empty", `set it from a secret, e.g. { secret: backupS3${k === "accessKeyId" ? "KeyId" : "Secret"} }`);
+    }
+    return {
+        endpoint: url.origin, bucket: o.bucket, region, prefix,
+        accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey, recipient: o.recipient,
+        keep: requireInt(ctx, at("keep"), o.keep ?? DEFAULTS.backup.offsiteKeep, 1, 3650),
+        forcePathStyle: o.forcePathStyle ?? false,
+    };
+}
+
+/** The off-site settings the loop reads (scripts.ts `OFFSITE_ENV`): no secret, the keys are files. */
+function offsiteEnv(o: OffsiteSettings): string[] {
+    return [
+        `BACKUP_AGE_RECIPIENT=${o.recipient}`,
+        `BACKUP_OFFSITE_KEEP=${o.keep}`,
+        `BACKUP_S3_ACCESS_KEY_ID_FILE=${SECRETS}/${S3_KEY_ID}`,
+        `BACKUP_S3_BUCKET=${o.bucket}`,
+        `BACKUP_S3_ENDPOINT=${o.endpoint}`,
+        `BACKUP_S3_PATH_STYLE=${o.forcePathStyle}`,
+        `BACKUP_S3_PREFIX=${o.prefix}`,
+        `BACKUP_S3_REGION=${o.region}`,
+        `BACKUP_S3_SECRET_ACCESS_KEY_FILE=${SECRETS}/${S3_SECRET}`,
+    ];
+}
+
+const S3_KEY_ID = "BACKUP_S3_ACCESS_KEY_ID";
+const S3_SECRET = "BACKUP_S3_SECRET_ACCESS_KEY";
+
+/** The S3 keys as secret files (root-owned 0444, like every Slipway secret file) and the restore command. */
+function offsiteUploads(o: OffsiteSettings): docker.types.input.ContainerUpload[] {
+    const secretFile = (key: string, value: pulumi.Input<string>) =>
+        ({ file: `${SECRETS}/${key}`, content: pulumi.secret(value), permissions: "0444", owner: "0", group: "0" });
+    return [
+        secretFile(S3_KEY_ID, o.accessKeyId),
+        secretFile(S3_SECRET, o.secretAccessKey),
+        { file: RESTORE_COMMAND, content: restoreScript(), executable: true, permissions: "0555" },
+    ];
 }
 
 /** The major version an image tag pins, for `postgres:16-bookworm` or `postgis/postgis:16-3.4`; undefined when unknown. */
@@ -266,20 +370,21 @@ export function checkManagedDatabaseDocker(
     name: string, args: ManagedDatabaseArgs & { target: DockerTarget }, n: ManagedDatabaseBase,
 ): ManagedDatabaseDockerSettings {
     const ctx: ErrorContext = { kind: "ManagedDatabase", name };
+    const image = args.image ?? `postgres:${n.version}-bookworm`;
     let backup: ManagedDatabaseDockerSettings["backup"];
     // Backups default on where losing data matters; a dev stack opts in. Types were checked by the
     // shape (normalize): a mapping, false, or true (a stack file's "on, with the defaults").
     if (args.backup !== false && (args.backup !== undefined || n.production)) {
         const given = args.backup || {};
-        backup = {
-            intervalMinutes: requireInt(ctx, "backup.intervalMinutes", given.intervalMinutes ?? DEFAULTS.backup.intervalMinutes, 5, 10080),
-            keep: requireInt(ctx, "backup.keep", given.keep ?? DEFAULTS.backup.keep, 1, 365),
-        };
+        const intervalMinutes = requireInt(ctx, "backup.intervalMinutes", given.intervalMinutes ?? DEFAULTS.backup.intervalMinutes, 5, 10080);
+        const keep = requireInt(ctx, "backup.keep", given.keep ?? DEFAULTS.backup.keep, 1, 365);
+        const offsite = given.offsite === undefined ? undefined : checkOffsite(ctx, given.offsite, `${args.target.namePrefix}-${name}/`);
+        // The server image has pg_dump but, as a rule, neither age nor rclone.
+        const backupImage = given.image ?? (offsite ? `${OFFSITE_IMAGE}:${n.version}` : image);
+        requireImageRef(ctx, "backup.image", backupImage, `${OFFSITE_IMAGE}:${n.version}`);
+        backup = { intervalMinutes, keep, image: backupImage, offsite };
     }
-    const image = args.image ?? `postgres:${n.version}-bookworm`;
-    if (typeof image !== "string" || image.trim() === "" || /\s/.test(image)) {
-        invalid(ctx, "image", `${JSON.stringify(image)} is not an image reference`, `use e.g. "postgres:${n.version}-bookworm"`);
-    }
+    requireImageRef(ctx, "image", image, `postgres:${n.version}-bookworm`);
     const pinned = imageMajor(image);
     if (pinned !== undefined && pinned !== n.version) {
         invalid(ctx, "image", `"${image}" runs PostgreSQL ${pinned} but version is "${n.version}"`,
