@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build Slipway's local images without any registry, cached by content hash.
 #
-#   scripts/build-images.sh [base|postgres|caddy|prometheus|alertmanager|api ...]   (default: all)
+#   scripts/build-images.sh [base|postgres|caddy|prometheus|alertmanager|api|pgbackup|versitygw ...]   (default: all)
 #
 # Every tag ends in a hash of everything that went into the image (recipe files, base tag, binary),
 # so an unchanged image is found by `docker image inspect` and nothing is rebuilt: a warm run takes
@@ -11,7 +11,8 @@
 #
 # Output: a summary of tags on stdout and KEY=VALUE lines in $SLIPWAY_CACHE/images.env:
 #   SLIPWAY_IMAGE_BASE, SLIPWAY_IMAGE_POSTGRES, SLIPWAY_IMAGE_CADDY, SLIPWAY_IMAGE_PROMETHEUS,
-#   SLIPWAY_IMAGE_ALERTMANAGER, SLIPWAY_IMAGE_API. Caches (rootfs tarball, binaries, build logs) live in $SLIPWAY_CACHE.
+#   SLIPWAY_IMAGE_ALERTMANAGER, SLIPWAY_IMAGE_API, SLIPWAY_IMAGE_PGBACKUP (FROM postgres, plus age and
+#   rclone), SLIPWAY_IMAGE_VERSITYGW (an S3 server for tests). Caches (rootfs tarball, binaries, build logs) live in $SLIPWAY_CACHE.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,7 +28,7 @@ log() { echo "build-images: $*" >&2; }
 die() { log "$*"; exit 1; }
 short() { sha256sum | cut -c1-12; }
 
-ALL=(base postgres caddy prometheus alertmanager api)
+ALL=(base postgres caddy prometheus alertmanager api pgbackup versitygw)
 if [ "$#" -eq 0 ]; then WANT=("${ALL[@]}"); else WANT=("$@"); fi
 for w in "${WANT[@]}"; do
     case " ${ALL[*]} " in *" $w "*) ;; *) die "unknown image '$w' (known: ${ALL[*]})" ;; esac
@@ -159,10 +160,10 @@ build_caddy_binary() {
 }
 
 # ---- docker build of images/<name> FROM the base ----
-# build_image NAME TAG_PREFIX [FILE_TO_ADD]
+# build_image NAME TAG_PREFIX [FILE_TO_ADD] [FROM_TAG (default: the base)]
 build_image() {
-    local name="$1" prefix="$2" extra="${3:-}" key tag ctx
-    key="$({ echo "${TAG[base]}"
+    local name="$1" prefix="$2" extra="${3:-}" from="${4:-${TAG[base]}}" key tag ctx
+    key="$({ echo "$from"
              cd "$REPO/images/$name" && find . -type f -print0 | sort -z | xargs -0 stat -c '%n %a' \
                  && find . -type f -print0 | sort -z | xargs -0 sha256sum
              if [ -n "$extra" ]; then sha256sum <"$extra"; fi; } | short)"
@@ -175,7 +176,7 @@ build_image() {
     log "docker build $tag"
     local t=$SECONDS
     # Host networking: apt inside the build reaches the mirror exactly as this machine does.
-    if ! docker build --force-rm --network host --build-arg BASE="${TAG[base]}" \
+    if ! docker build --force-rm --network host --build-arg BASE="$from" \
             --label slipway.image="$name" --label slipway.hash="$key" \
             -t "$tag" "$ctx" >"$LOGS/$name-build.log" 2>&1; then
         tail -n 40 "$LOGS/$name-build.log" >&2
@@ -191,12 +192,16 @@ pids=()
 if wants caddy; then
     ( build_caddy_binary >"$LOGS/caddy-bin.path" 2>"$LOGS/caddy-bin.log" ) & pids+=("caddy:$!")
 fi
+if wants versitygw; then
+    ( bash "$REPO/scripts/build-versitygw.sh" 2>"$LOGS/versitygw-bin.log" | tail -n 1 >"$LOGS/versitygw-bin.path" ) & pids+=("versitygw:$!")
+fi
 if wants api; then
     ( build_api_binary >"$LOGS/api-bin.path" 2>"$LOGS/api-bin.log" ) & pids+=("api:$!")
 fi
 
 build_base
-wants postgres && build_image postgres "slipway/postgres:15-"
+if wants postgres || wants pgbackup; then build_image postgres "slipway/postgres:15-"; fi
+wants pgbackup && build_image pgbackup "slipway/pgbackup:15-" "" "${TAG[postgres]}"
 wants prometheus && build_image prometheus "slipway/prometheus:"
 wants alertmanager && build_image alertmanager "slipway/alertmanager:"
 
@@ -216,6 +221,12 @@ if wants api; then
     bin="$(tail -n 1 "$LOGS/api-bin.path")"
     [ -x "$bin" ] || die "the API build printed no usable binary path (got '$bin')"
     build_image api "slipway/example-api:" "$bin"
+fi
+
+if wants versitygw; then
+    bin="$(tail -n 1 "$LOGS/versitygw-bin.path")"
+    [ -x "$bin" ] || die "the versitygw build printed no usable binary path (got '$bin')"
+    build_image versitygw "slipway/versitygw:" "$bin"
 fi
 
 # ---- images.env: merge, so building one image keeps the others' lines ----

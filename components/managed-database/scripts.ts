@@ -88,7 +88,8 @@ export function s3Function(): string[] {
         '  RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY="$(cat "$BACKUP_S3_SECRET_ACCESS_KEY_FILE")" \\',
         '  RCLONE_CONFIG="" rclone --retries 2 --low-level-retries 2 --contimeout 20s --timeout 120s "$@"',
         "}",
-        'remote="offsite:$BACKUP_S3_BUCKET/$BACKUP_S3_PREFIX"',
+        // Unset without off-site copies: the loop runs under `set -u`.
+        'remote="offsite:${BACKUP_S3_BUCKET:-}/${BACKUP_S3_PREFIX:-}"',
     ];
 }
 
