@@ -1,6 +1,6 @@
 /**
  * `npm run restore -- <stack> [--database <name>] [--from <object>] [--into <database>] [--list]
- *  [--identity <file>] [--container <name>]`
+ *  [--identity <file>] [--container <name>]`, also `slipway restore ...`.
  *
  * Restores a ManagedDatabase's off-site backup (docker target, `backup.offsite`): finds the
  * stack's backup sidecar on the Docker engine the `docker` CLI talks to (DOCKER_HOST), and runs
@@ -10,6 +10,7 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import { UsageError } from "./preview-comment/cli";
 
 export const RESTORE_USAGE = `usage: npm run restore -- <stack> [options]
   --identity <file>    age identity (private key) file; default $SLIPWAY_BACKUP_IDENTITY
@@ -30,13 +31,11 @@ export interface RestoreOptions {
     container?: string;
 }
 
-export class RestoreUsageError extends Error {}
-
 export function parseRestoreArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): RestoreOptions {
     const o: RestoreOptions = { stack: "", list: false, identity: env.SLIPWAY_BACKUP_IDENTITY || undefined };
     const value = (i: number) => {
         const v = argv[i + 1];
-        if (v === undefined || v.startsWith("--")) throw new RestoreUsageError(`${argv[i]} needs a value`);
+        if (v === undefined || v.startsWith("--")) throw new UsageError(`${argv[i]} needs a value`);
         return v;
     };
     for (let i = 0; i < argv.length; i++) {
@@ -49,12 +48,12 @@ export function parseRestoreArgs(argv: string[], env: NodeJS.ProcessEnv = proces
             case "--container": o.container = value(i++); break;
             case "--list": o.list = true; break;
             default:
-                if (a.startsWith("--") || o.stack) throw new RestoreUsageError(`unexpected argument ${JSON.stringify(a)}`);
+                if (a.startsWith("--") || o.stack) throw new UsageError(`unexpected argument ${JSON.stringify(a)}`);
                 o.stack = a;
         }
     }
-    if (!o.stack && !o.container) throw new RestoreUsageError("name the stack (e.g. prod) or --container");
-    if (!o.list && !o.identity) throw new RestoreUsageError("pass --identity <file> or set SLIPWAY_BACKUP_IDENTITY (the age identity the dumps are encrypted to)");
+    if (!o.stack && !o.container) throw new UsageError("name the stack (e.g. prod) or --container");
+    if (!o.list && !o.identity) throw new UsageError("pass --identity <file> or set SLIPWAY_BACKUP_IDENTITY (the age identity the dumps are encrypted to)");
     return o;
 }
 
@@ -90,7 +89,7 @@ if (require.main === module) {
     try {
         process.exitCode = restore(parseRestoreArgs(process.argv.slice(2)));
     } catch (e) {
-        process.stderr.write(`restore: ${e instanceof Error ? e.message : String(e)}\n${e instanceof RestoreUsageError ? RESTORE_USAGE : ""}`);
-        process.exitCode = e instanceof RestoreUsageError ? 2 : 1;
+        process.stderr.write(`restore: ${e instanceof Error ? e.message : String(e)}\n${e instanceof UsageError ? RESTORE_USAGE : ""}`);
+        process.exitCode = e instanceof UsageError ? 2 : 1;
     }
 }

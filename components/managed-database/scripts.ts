@@ -210,8 +210,8 @@ export function restoreScript(): string {
         'if [ -n "$list" ]; then objects; exit 0; fi',
         'case "$into" in ""|[!a-z_]*|*[!a-z0-9_]*) die "--into $into is not a lowercase PostgreSQL name" ;; esac',
         'if [ -z "$from" ]; then from="$(objects | tail -n 1)"; [ -n "$from" ] || die "no off-site dumps under s3://$BACKUP_S3_BUCKET/$BACKUP_S3_PREFIX"; fi',
-        // A full key or just the name: both name the same object.
-        'from="${from#"$BACKUP_S3_PREFIX"}"',
+        // As the log prints it (s3://bucket/key), a key, or just the name: all name the same object.
+        'from="${from#s3://}"; from="${from#"$BACKUP_S3_BUCKET/"}"; from="${from#"$BACKUP_S3_PREFIX"}"',
         "umask 077",
         'tmp="$(mktemp -d)"',
         "trap 'rm -rf \"$tmp\"' EXIT",
