@@ -382,7 +382,7 @@ export function checkManagedDatabaseDocker(
         // The server image has pg_dump but, as a rule, neither age nor rclone.
         const backupImage = given.image ?? (offsite ? `${OFFSITE_IMAGE}:${n.version}` : image);
         requireImageRef(ctx, "backup.image", backupImage, `${OFFSITE_IMAGE}:${n.version}`);
-        backup = { intervalMinutes, keep, image: backupImage, offsite };
+        backup = { intervalMinutes, keep, image: backupImage, ...(offsite ? { offsite } : {}) };
     }
     requireImageRef(ctx, "image", image, `postgres:${n.version}-bookworm`);
     const pinned = imageMajor(image);
