@@ -23,7 +23,7 @@ describe("ManagedDatabase backup.offsite bad input", () => {
     });
 
     it("rejects plain http to a public host, and accepts it for a container alias or loopback", async () => {
-        await rejects({ endpoint: "http://s3.example.com" }, "backup.offsite.endpoint", /in the clear to s3.example.com/, /use https:\/\//);
+        await rejects({ endpoint: "http://s3.example.com" }, "backup.offsite.endpoint", /unencrypted to s3.example.com/, /use https:\/\//);
         const { ManagedDatabase } = await import("../../components/managed-database");
         const target = await dockerTarget();
         for (const endpoint of ["http://minio:9000", "http://127.0.0.1:9000"]) {
