@@ -24,6 +24,7 @@ const PREFIX = "it/shop/";
 const KEY_ID = `AKIT${randomBytes(6).toString("hex").toUpperCase()}`;
 const SECRET = `sk-${randomBytes(16).toString("hex")}`;
 const ROWS = "SELECT id, name, qty FROM items ORDER BY id";
+const OFFSITE_KEEP = 2;
 
 interface Program { secretKey?: string; bucket?: string; serverLabel?: string }
 
@@ -60,7 +61,7 @@ describe("ManagedDatabase off-site backups against a real S3 server", function (
             backup: {
                 intervalMinutes: 5, keep: 3, image: PGBACKUP_REF,
                 offsite: {
-                    endpoint: "http://s3:7070", bucket: p.bucket ?? BUCKET, prefix: PREFIX, forcePathStyle: true, keep: 5,
+                    endpoint: "http://s3:7070", bucket: p.bucket ?? BUCKET, prefix: PREFIX, forcePathStyle: true, keep: OFFSITE_KEEP,
                     accessKeyId: pulumi.secret(KEY_ID), secretAccessKey: pulumi.secret(p.secretKey ?? SECRET), recipient,
                 },
             },
@@ -178,6 +179,22 @@ describe("ManagedDatabase off-site backups against a real S3 server", function (
         const r = restoreCli([stack, "--identity", other, "--into", "scratch"]);
         assert.notEqual(r.status, 0);
         assert.match(r.stderr, /could not decrypt/);
+    });
+
+    it("keeps only the newest `keep` dumps in the bucket", async () => {
+        for (let i = 0; i < OFFSITE_KEEP + 1; i++) {
+            const before = (await uploads()).length;
+            await eventually("the loop idle", 120_000, async () => (await idle()) || undefined);
+            await tick();
+            await eventually("one more upload", 120_000, async () => (await uploads()).length > before || undefined);
+            // Object names have one-second resolution: never let two rounds share a second.
+            await new Promise(r => setTimeout(r, 1100));
+        }
+        await eventually("the loop idle", 120_000, async () => (await idle()) || undefined);
+        const newest = (await uploads()).slice(-OFFSITE_KEEP).map(u => u.slice(`${BUCKET}/${PREFIX}`.length)).sort();
+        const listed = restoreCli([stack, "--list"]);
+        assert.equal(listed.status, 0, listed.stderr);
+        assert.deepEqual(listed.stdout.trim().split("\n"), newest);
     });
 
     it("keeps the keys out of the sidecar's env, its logs and docker inspect", async () => {
