@@ -187,9 +187,11 @@ export const RESTORE_COMMAND = "/usr/local/bin/slipway-restore";
  * `slipway-restore [--from <object>] [--into <database>] [--list]`, run in the backup sidecar
  * (`docker exec -i`, which `npm run restore` does) with the age identity on stdin: fetches the
  * newest off-site dump (or the named one), decrypts it and `pg_restore`s it into an empty
- * database, created when missing. The identity is written to a 0600 file in a temporary directory
- * and removed when the command exits: never argv, env or the image. A database with tables is
- * refused, so a restore never mixes into live data.
+ * database, created when missing. Without `--from`, a newest dump under a tenth the size of the
+ * one before is refused (a server re-created empty gets dumped at once; see the README). The
+ * identity is written to a 0600 file in a temporary directory and removed when the command exits:
+ * never argv, env or the image. A database with tables is refused, so a restore never mixes into
+ * live data.
  */
 export function restoreScript(): string {
     return [
@@ -207,10 +209,21 @@ export function restoreScript(): string {
         '    *) die "unknown argument $1 (usage: slipway-restore [--from <object>] [--into <database>] [--list] < identity.txt)" ;;',
         "  esac",
         "done",
-        'objects() { s3 lsf --files-only --include "${PGDATABASE}-*.dump.age" "$remote" | sort; }',
-        'if [ -n "$list" ]; then objects; exit 0; fi',
+        // "<name> <bytes>" per object, oldest first (the names are UTC timestamps).
+        'objects() { s3 lsf --files-only --format ps --separator " " --include "${PGDATABASE}-*.dump.age" "$remote" | sort; }',
+        'if [ -n "$list" ]; then objects | cut -d " " -f 1; exit 0; fi',
         'case "$into" in ""|[!a-z_]*|*[!a-z0-9_]*) die "--into $into is not a lowercase PostgreSQL name" ;; esac',
-        'if [ -z "$from" ]; then from="$(objects | tail -n 1)"; [ -n "$from" ] || die "no off-site dumps under s3://$BACKUP_S3_BUCKET/$BACKUP_S3_PREFIX"; fi',
+        'if [ -z "$from" ]; then',
+        '  last2="$(objects | tail -n 2)"',
+        '  [ -n "$last2" ] || die "no off-site dumps under s3://$BACKUP_S3_BUCKET/$BACKUP_S3_PREFIX"',
+        '  set -- $last2',
+        '  if [ $# -eq 4 ]; then from="$3"; else from="$1"; fi',
+        // A server re-created empty is dumped (and uploaded) at the sidecar's start: a newest dump a
+        // tenth the size of the one before is far more likely that than the data to bring back.
+        '  if [ $# -eq 4 ] && [ $(($4 * 10)) -lt "$2" ]; then',
+        '    die "the newest dump $3 ($4 bytes) is less than a tenth of the one before, $1 ($2 bytes): a database re-created empty was probably dumped since. Choose with --from (e.g. --from $1, or --from $3 to restore the newest anyway); --list shows them all"',
+        "  fi",
+        "fi",
         // As the log prints it (s3://bucket/key), a key, or just the name: all name the same object.
         'from="${from#s3://}"; from="${from#"$BACKUP_S3_BUCKET/"}"; from="${from#"$BACKUP_S3_PREFIX"}"',
         "umask 077",

@@ -25,6 +25,7 @@ const KEY_ID = `AKIT${randomBytes(6).toString("hex").toUpperCase()}`;
 const SECRET = `sk-${randomBytes(16).toString("hex")}`;
 const ROWS = "SELECT id, name, qty FROM items ORDER BY id";
 const OFFSITE_KEEP = 2;
+const N = 20_000;
 
 interface Program { secretKey?: string; bucket?: string; serverLabel?: string }
 
@@ -37,6 +38,8 @@ describe("ManagedDatabase off-site backups against a real S3 server", function (
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-offsite-"));
     const identityFile = path.join(dir, "identity.txt");
     const timings: Record<string, number> = {};
+    /** The rows before the disaster, as psql prints them. */
+    let expected = "";
 
     /** The stack program: a host, the S3 stand-in (bucket made at start), and the database. */
     async function record(p: Program = {}): Promise<RecordedResource[]> {
@@ -75,8 +78,8 @@ describe("ManagedDatabase off-site backups against a real S3 server", function (
     }
 
     const name = (logical: string) => h.containers.get(logical)!;
-    const sql = async (q: string): Promise<string> => {
-        const r = await h.exec(name("db-backup"), ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-tA", "-c", q]);
+    const sql = async (q: string, db?: string): Promise<string> => {
+        const r = await h.exec(name("db-backup"), ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-tA", ...(db ? ["-d", db] : []), "-c", q]);
         assert.equal(r.exitCode, 0, `${q}: ${r.output}`);
         return r.output;
     };
@@ -124,9 +127,10 @@ describe("ManagedDatabase off-site backups against a real S3 server", function (
         // The round at start must be over, or its dump (taken before the rows) could pass for the next one.
         await eventually("the round at start done", 120_000, async () => (await idle()) || undefined);
         await sql("CREATE TABLE IF NOT EXISTS items (id serial PRIMARY KEY, name text NOT NULL, qty int NOT NULL)");
-        await sql(`INSERT INTO items (name, qty) SELECT 'item-${runId}-' || g, g * 7 FROM generate_series(1, 200) g`);
-        const expected = await sql(ROWS);
-        assert.equal(expected.trim().split("\n").length, 200);
+        // Enough data that a dump of it is many times the size of an empty database's.
+        await sql(`INSERT INTO items (name, qty) SELECT 'item-${runId}-' || md5(g::text) || md5((g * 3)::text), g * 7 FROM generate_series(1, ${N}) g`);
+        expected = await sql(ROWS);
+        assert.equal(expected.trim().split("\n").length, N);
         const before = (await uploads()).length;
         await tick();
         const { value: object, ms } = await eventually("an upload after the rows went in", 120_000, async () => {
@@ -163,7 +167,7 @@ describe("ManagedDatabase off-site backups against a real S3 server", function (
         const r = restoreCli([stack, "--identity", identityFile]);
         timings.restoreMs = Date.now() - t0;
         assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-        assert.match(r.stderr, new RegExp(`restored ${object.split("/").at(-1)!.replace(/\./g, "\\.")} into database shop`));
+        assert.ok(r.stderr.includes(`restored ${object.split("/").at(-1)!} into database shop`), r.stderr);
         assert.equal(await sql(ROWS), expected);
 
         // A second restore into the now populated database is refused, not mixed in.
@@ -195,6 +199,22 @@ describe("ManagedDatabase off-site backups against a real S3 server", function (
         const listed = restoreCli([stack, "--list"]);
         assert.equal(listed.status, 0, listed.stderr);
         assert.deepEqual(listed.stdout.trim().split("\n"), newest);
+    });
+
+    it("refuses a newest dump far smaller than the one before (a re-created empty database), and restores a named one", async () => {
+        await sql("DROP TABLE items");
+        const before = await uploads();
+        await eventually("the loop idle", 120_000, async () => (await idle()) || undefined);
+        await tick();
+        await eventually("the small dump uploaded", 120_000, async () => (await uploads()).length > before.length || undefined);
+        const name0 = (u: string) => u.slice(`${BUCKET}/${PREFIX}`.length);
+        const previous = name0(before.at(-1)!), newest = name0((await uploads()).at(-1)!);
+        const refused = restoreCli([stack, "--identity", identityFile, "--into", "recovered"]);
+        assert.notEqual(refused.status, 0);
+        assert.ok(refused.stderr.includes(`the newest dump ${newest} (`) && refused.stderr.includes(`is less than a tenth of the one before, ${previous} (`), refused.stderr);
+        const named = restoreCli([stack, "--identity", identityFile, "--into", "recovered", "--from", `s3://${BUCKET}/${PREFIX}${previous}`]);
+        assert.equal(named.status, 0, named.stderr);
+        assert.equal(await sql(ROWS, "recovered"), expected);
     });
 
     it("keeps the keys out of the sidecar's env, its logs and docker inspect", async () => {
