@@ -3,6 +3,7 @@
  * The `slipway` command shipped with the package (package.json `bin`, via bin/slipway.js).
  * One dispatcher, subcommands in their own modules.
  */
+import { RESTORE_USAGE, parseRestoreArgs, restore } from "./restore";
 import { SYNTH_USAGE, synthCommand } from "./synth";
 import { CliIo, PREVIEW_USAGE, UPSERT_USAGE, UsageError, nodeIo, previewCommentCommand, upsertCommentCommand } from "./preview-comment/cli";
 
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, Command> = {
     "preview-comment": { usage: PREVIEW_USAGE, run: previewCommentCommand },
     "upsert-comment": { usage: UPSERT_USAGE, run: upsertCommentCommand },
     "synth": { usage: SYNTH_USAGE + "\n", run: synthCommand },
+    "restore": { usage: RESTORE_USAGE, run: async (argv, io) => restore(parseRestoreArgs(argv), io.stdout, io.stderr) },
 };
 
 const HELP = `usage: slipway <command> [options]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build Slipway's local images without any registry, cached by content hash.
 #
-#   scripts/build-images.sh [base|postgres|caddy|prometheus|alertmanager|api|pebble ...]   (default: all)
+#   scripts/build-images.sh [base|postgres|caddy|prometheus|alertmanager|api|pebble|pgbackup|versitygw ...]   (default: all)
 #
 # Every tag ends in a hash of everything that went into the image (recipe files, base tag, binary),
 # so an unchanged image is found by `docker image inspect` and nothing is rebuilt: a warm run takes
@@ -11,7 +11,8 @@
 #
 # Output: a summary of tags on stdout and KEY=VALUE lines in $SLIPWAY_CACHE/images.env:
 #   SLIPWAY_IMAGE_BASE, SLIPWAY_IMAGE_POSTGRES, SLIPWAY_IMAGE_CADDY, SLIPWAY_IMAGE_PROMETHEUS,
-#   SLIPWAY_IMAGE_ALERTMANAGER, SLIPWAY_IMAGE_API, SLIPWAY_IMAGE_PEBBLE (the ACME test's CA). Caches (rootfs tarball, binaries, build logs) live in $SLIPWAY_CACHE.
+#   SLIPWAY_IMAGE_ALERTMANAGER, SLIPWAY_IMAGE_API, SLIPWAY_IMAGE_PEBBLE (the ACME test's CA), SLIPWAY_IMAGE_PGBACKUP (FROM
+#   postgres, plus age and rclone), SLIPWAY_IMAGE_VERSITYGW (an S3 server for tests). Caches (rootfs tarball, binaries, build logs) live in $SLIPWAY_CACHE.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,7 +28,7 @@ log() { echo "build-images: $*" >&2; }
 die() { log "$*"; exit 1; }
 short() { sha256sum | cut -c1-12; }
 
-ALL=(base postgres caddy prometheus alertmanager api pebble)
+ALL=(base postgres caddy prometheus alertmanager api pebble pgbackup versitygw)
 if [ "$#" -eq 0 ]; then WANT=("${ALL[@]}"); else WANT=("$@"); fi
 for w in "${WANT[@]}"; do
     case " ${ALL[*]} " in *" $w "*) ;; *) die "unknown image '$w' (known: ${ALL[*]})" ;; esac
@@ -159,11 +160,11 @@ build_caddy_binary() {
 }
 
 # ---- docker build of images/<name> FROM the base ----
-# build_image NAME TAG_PREFIX [FILE_TO_ADD ...]
+# build_image NAME TAG_PREFIX [FILE_TO_ADD ...]; FROM_TAG=<image> builds FROM it instead of the base.
 build_image() {
-    local name="$1" prefix="$2" key tag ctx f
+    local name="$1" prefix="$2" from="${FROM_TAG:-${TAG[base]}}" key tag ctx f
     local extras=("${@:3}")
-    key="$({ echo "${TAG[base]}"
+    key="$({ echo "$from"
              cd "$REPO/images/$name" && find . -type f -print0 | sort -z | xargs -0 stat -c '%n %a' \
                  && find . -type f -print0 | sort -z | xargs -0 sha256sum
              for f in "${extras[@]}"; do sha256sum <"$f"; done; } | short)"
@@ -176,7 +177,7 @@ build_image() {
     log "docker build $tag"
     local t=$SECONDS
     # Host networking: apt inside the build reaches the mirror exactly as this machine does.
-    if ! docker build --force-rm --network host --build-arg BASE="${TAG[base]}" \
+    if ! docker build --force-rm --network host --build-arg BASE="$from" \
             --label slipway.image="$name" --label slipway.hash="$key" \
             -t "$tag" "$ctx" >"$LOGS/$name-build.log" 2>&1; then
         tail -n 40 "$LOGS/$name-build.log" >&2
@@ -192,6 +193,9 @@ pids=()
 if wants caddy; then
     ( build_caddy_binary >"$LOGS/caddy-bin.path" 2>"$LOGS/caddy-bin.log" ) & pids+=("caddy:$!")
 fi
+if wants versitygw; then
+    ( bash "$REPO/scripts/build-versitygw.sh" 2>"$LOGS/versitygw-bin.log" | tail -n 1 >"$LOGS/versitygw-bin.path" ) & pids+=("versitygw:$!")
+fi
 if wants api; then
     ( build_api_binary >"$LOGS/api-bin.path" 2>"$LOGS/api-bin.log" ) & pids+=("api:$!")
 fi
@@ -200,7 +204,8 @@ if wants pebble; then
 fi
 
 build_base
-wants postgres && build_image postgres "slipway/postgres:15-"
+if wants postgres || wants pgbackup; then build_image postgres "slipway/postgres:15-"; fi
+wants pgbackup && FROM_TAG="${TAG[postgres]}" build_image pgbackup "slipway/pgbackup:15-"
 wants prometheus && build_image prometheus "slipway/prometheus:"
 wants alertmanager && build_image alertmanager "slipway/alertmanager:"
 
@@ -225,6 +230,12 @@ if wants pebble; then
     dir="$(tail -n 1 "$LOGS/pebble-bin.path")"
     [ -x "$dir/pebble" ] && [ -x "$dir/pebble-challtestsrv" ] || die "the Pebble build printed no usable directory (got '$dir')"
     build_image pebble "slipway/pebble:" "$dir/pebble" "$dir/pebble-challtestsrv"
+fi
+
+if wants versitygw; then
+    bin="$(tail -n 1 "$LOGS/versitygw-bin.path")"
+    [ -x "$bin" ] || die "the versitygw build printed no usable binary path (got '$bin')"
+    build_image versitygw "slipway/versitygw:" "$bin"
 fi
 
 # ---- images.env: merge, so building one image keeps the others' lines ----

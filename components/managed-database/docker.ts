@@ -7,6 +7,7 @@ import { DockerTarget } from "../core/target";
 import { Transform, transform } from "../core/transform";
 import type { DatabaseConnection, ManagedDatabaseArgs } from "./index";
 import { DEFAULTS, ManagedDatabaseBase, ManagedDatabaseDockerSettings, NormalizedManagedDatabase } from "./normalize";
+import { OFFSITE_IMAGE, checkOffsite, offsiteEnv, offsiteUploads } from "./offsite";
 import { backupHealthcheck, backupMaxAgeSeconds, backupScript, initScript, passwordKey, pgpassLine, postgresUrl } from "./scripts";
 
 const DATA_DIR = "/var/lib/postgresql/data";
@@ -38,6 +39,8 @@ export interface ManagedDatabaseDockerTransform {
     backup?: Transform<docker.ContainerArgs>;
     /** The backups `docker.Volume` (`<name>-backups`). @example `(args, opts) => { opts.retainOnDelete = true; }` */
     backupVolume?: Transform<docker.VolumeArgs>;
+    /** The sidecar's own image (`<name>-backup-image`), when `backup.image` differs from the server's. @example `{ keepLocally: false }` */
+    backupImage?: Transform<docker.RemoteImageArgs>;
     /**
      * Each generated `random.RandomPassword`: `<name>-password`, and `<name>-password-<schema>` per
      * schema. Set once, as `password` says: a new value does not reach the role.
@@ -53,6 +56,7 @@ export interface ManagedDatabaseDockerNodes {
     volume: docker.Volume;
     backup?: docker.Container;
     backupVolume?: docker.Volume;
+    backupImage?: docker.RemoteImage;
     /** The generated passwords: the main one (unless `password` is given), then one per schema. */
     passwords: random.RandomPassword[];
 }
@@ -123,7 +127,7 @@ export function createManagedDatabaseDocker(
     };
     return {
         connection,
-        nodes: { image, container: server, volume, backup: backup?.container, backupVolume: backup?.volume, passwords: b.passwords },
+        nodes: { image, container: server, volume, backup: backup?.container, backupVolume: backup?.volume, backupImage: backup?.image, passwords: b.passwords },
     };
 }
 
@@ -206,7 +210,7 @@ function serverContainer(b: Build, image: docker.RemoteImage, volume: docker.Vol
 /** The backup sidecar and its volume. Dumps (`pg_dump -Fc`) restore into a newer major, so backups outlive a version change. */
 function backupSidecar(
     b: Build, backup: NonNullable<ManagedDatabaseDockerSettings["backup"]>, image: docker.RemoteImage, server: docker.Container, pw: pulumi.Output<string>,
-): { container: docker.Container; volume: docker.Volume } {
+): { container: docker.Container; volume: docker.Volume; image?: docker.RemoteImage } {
     const { name, n, target } = b;
     const opts = { parent: b.parent, provider: target.provider };
     const backups = new docker.Volume(...transform(b.t.backupVolume, `${name}-backups`, {
@@ -215,14 +219,20 @@ function backupSidecar(
     }, { ...opts, ...b.keep }));
     const intervalSeconds = backup.intervalMinutes * 60;
     const maxAge = backupMaxAgeSeconds(intervalSeconds);
+    // Its own image only when it differs (off-site copies need age and rclone), so a stack without
+    // them keeps its resources as they were.
+    const own = backup.image === b.d.image ? undefined
+        : new docker.RemoteImage(...transform(b.t.backupImage, `${name}-backup-image`, { name: backup.image, keepLocally: true }, opts));
     const container = new docker.Container(...transform(b.t.backup, `${name}-backup`, {
-        image: image.imageId,
+        image: (own ?? image).imageId,
         entrypoints: ["/bin/sh", "-c", backupScript()],
         envs: [
             `BACKUP_DIR=/backups`,
+            `BACKUP_FIRST_DUMP_SECONDS=${maxAge - intervalSeconds}`,
             `BACKUP_INTERVAL_SECONDS=${intervalSeconds}`,
             `BACKUP_KEEP=${backup.keep}`,
             `BACKUP_MAX_AGE_SECONDS=${maxAge}`,
+            ...(backup.offsite ? offsiteEnv(backup.offsite) : []),
             `PGDATABASE=${n.database}`,
             `PGHOST=${name}`,
             `PGPASSFILE=${SECRETS}/pgpass`,
@@ -231,16 +241,20 @@ function backupSidecar(
         ],
         // Runs as root (the image default) because a fresh named volume's root is root-owned,
         // but a root without capabilities: it only writes its own files on that volume and
-        // reads its own (root-owned) pgpass.
-        uploads: [{ file: `${SECRETS}/pgpass`, content: pulumi.secret(pw.apply(p => pgpassLine(n.user, p))), permissions: "0600", owner: "0", group: "0" }],
+        // reads its own (root-owned) secret files.
+        uploads: [
+            { file: `${SECRETS}/pgpass`, content: pulumi.secret(pw.apply(p => pgpassLine(n.user, p))), permissions: "0600", owner: "0", group: "0" },
+            ...(backup.offsite ? offsiteUploads(backup.offsite) : []),
+        ],
         volumes: [{ volumeName: backups.name, containerPath: "/backups" }],
         networksAdvanced: [{ name: target.networkName }],
-        // Healthy while the last successful dump is at most one interval (plus time for the
-        // dump) old. Probed often because it is cheap and so the first dump, made at start,
-        // shows within seconds; failures before the first dump's deadline do not count.
+        // Healthy while the last successful dump (and upload) is at most one interval (plus time
+        // for the dump) old, unhealthy at once when a round failed. The probe itself grants the
+        // first dump its time (BACKUP_FIRST_DUMP_SECONDS): a Docker start period that long would
+        // also hide a wrong key or a missing bucket reported in the first seconds.
         healthcheck: {
             tests: ["CMD-SHELL", backupHealthcheck()],
-            interval: goDuration(2), timeout: goDuration(5), retries: 3, startPeriod: goDuration(maxAge - intervalSeconds),
+            interval: goDuration(2), timeout: goDuration(5), retries: 3, startPeriod: goDuration(30),
         },
         restart: "unless-stopped",
         ...memoryLimit(256),
@@ -252,7 +266,13 @@ function backupSidecar(
             "slipway.backup.interval-minutes": String(backup.intervalMinutes), "slipway.backup.keep": String(backup.keep),
         }),
     }, { ...opts, dependsOn: [server] }));
-    return { container, volume: backups };
+    return { container, volume: backups, image: own };
+}
+
+function requireImageRef(ctx: ErrorContext, path: string, image: unknown, example: string): asserts image is string {
+    if (typeof image !== "string" || image.trim() === "" || /\s/.test(image)) {
+        invalid(ctx, path, `${JSON.stringify(image)} is not an image reference`, `use e.g. "${example}"`);
+    }
 }
 
 /** The major version an image tag pins, for `postgres:16-bookworm` or `postgis/postgis:16-3.4`; undefined when unknown. */
@@ -270,20 +290,21 @@ export function checkManagedDatabaseDocker(
     name: string, args: ManagedDatabaseArgs & { target: DockerTarget }, n: ManagedDatabaseBase,
 ): ManagedDatabaseDockerSettings {
     const ctx: ErrorContext = { kind: "ManagedDatabase", name };
+    const image = args.image ?? `postgres:${n.version}-bookworm`;
     let backup: ManagedDatabaseDockerSettings["backup"];
     // Backups default on where losing data matters; a dev stack opts in. Types were checked by the
     // shape (normalize): a mapping, false, or true (a stack file's "on, with the defaults").
     if (args.backup !== false && (args.backup !== undefined || n.production)) {
         const given = args.backup || {};
-        backup = {
-            intervalMinutes: requireInt(ctx, "backup.intervalMinutes", given.intervalMinutes ?? DEFAULTS.backup.intervalMinutes, 5, 10080),
-            keep: requireInt(ctx, "backup.keep", given.keep ?? DEFAULTS.backup.keep, 1, 365),
-        };
+        const intervalMinutes = requireInt(ctx, "backup.intervalMinutes", given.intervalMinutes ?? DEFAULTS.backup.intervalMinutes, 5, 10080);
+        const keep = requireInt(ctx, "backup.keep", given.keep ?? DEFAULTS.backup.keep, 1, 365);
+        const offsite = given.offsite === undefined ? undefined : checkOffsite(ctx, given.offsite, `${args.target.namePrefix}-${name}/`);
+        // The server image has pg_dump but, as a rule, neither age nor rclone.
+        const backupImage = given.image ?? (offsite ? `${OFFSITE_IMAGE}:${n.version}` : image);
+        requireImageRef(ctx, "backup.image", backupImage, `${OFFSITE_IMAGE}:${n.version}`);
+        backup = { intervalMinutes, keep, image: backupImage, ...(offsite ? { offsite } : {}) };
     }
-    const image = args.image ?? `postgres:${n.version}-bookworm`;
-    if (typeof image !== "string" || image.trim() === "" || /\s/.test(image)) {
-        invalid(ctx, "image", `${JSON.stringify(image)} is not an image reference`, `use e.g. "postgres:${n.version}-bookworm"`);
-    }
+    requireImageRef(ctx, "image", image, `postgres:${n.version}-bookworm`);
     const pinned = imageMajor(image);
     if (pinned !== undefined && pinned !== n.version) {
         invalid(ctx, "image", `"${image}" runs PostgreSQL ${pinned} but version is "${n.version}"`,

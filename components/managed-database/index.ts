@@ -13,7 +13,7 @@ import { normalizeManagedDatabase, NormalizedManagedDatabase } from "./normalize
 /**
  * Per child resource, args to merge over the ones ManagedDatabase builds, or a function that edits
  * copies of them and of the resource options (see `Transform` in core/transform.ts). Keys of both
- * targets: docker `image`, `container`, `volume`, `backup`, `backupVolume`, `password`; do-app
+ * targets: docker `image`, `container`, `volume`, `backup`, `backupVolume`, `backupImage`, `password`; do-app
  * `cluster`, `database`, `user`, `pool`.
  */
 export type ManagedDatabaseTransform = ManagedDatabaseDockerTransform & ManagedDatabaseDoAppTransform;
@@ -30,6 +30,8 @@ export interface ManagedDatabaseNodes {
     readonly backup?: ManagedDatabaseDockerNodes["backup"];
     /** docker, with `backup`: the backups `docker.Volume`. */
     readonly backupVolume?: ManagedDatabaseDockerNodes["backupVolume"];
+    /** docker, with a `backup.image` other than the server's: the sidecar's `docker.RemoteImage`. */
+    readonly backupImage?: ManagedDatabaseDockerNodes["backupImage"];
     /** docker: the generated `random.RandomPassword`s (main unless `password` is given, then one per schema); empty on do-app. */
     readonly passwords: readonly ManagedDatabaseDockerNodes["passwords"][number][];
     /** do-app (not a dev database): the `digitalocean.DatabaseCluster`. */
@@ -42,6 +44,69 @@ export interface ManagedDatabaseNodes {
     readonly schemaUsers: readonly ManagedDatabaseDoAppNodes["schemaUsers"][number][];
     /** do-app, with `do.pool`: the `digitalocean.DatabaseConnectionPool`. */
     readonly pool?: ManagedDatabaseDoAppNodes["pool"];
+}
+
+/** `ManagedDatabaseArgs.backup` (Docker). */
+export interface BackupArgs {
+    /** Minutes between dumps, 5 to 10080. @default `1440` */
+    intervalMinutes?: number;
+    /** Local dumps kept on the backups volume, 1 to 365. @default `7` */
+    keep?: number;
+    /**
+     * The sidecar's image. It needs `pg_dump` of `version` (or newer) and, with `offsite`, `age`
+     * and `rclone` (Debian bookworm packages). images/pgbackup is such an image: the server
+     * image plus those two (`docker build --build-arg BASE=postgres:16-bookworm images/pgbackup`).
+     * @default the server image; with `offsite`, `"slipway/pgbackup:<version>"`
+     * @example `"registry.example.com/pgbackup:16"`
+     */
+    image?: string;
+    /** Copies of each dump in S3-compatible object storage, encrypted on the host before upload. */
+    offsite?: OffsiteBackupArgs;
+}
+
+/**
+ * Off-site copies of the backup sidecar's dumps: each dump is encrypted with `age` to `recipient`
+ * and uploaded to `s3://<bucket>/<prefix><database>-<UTC time>.dump.age` (DigitalOcean Spaces,
+ * Cloudflare R2, AWS S3, MinIO, any S3 API). The private identity stays with you: restore with
+ * `npm run restore -- <stack>` (README, "Backups"). A failed upload (wrong key, missing bucket)
+ * makes the sidecar unhealthy and is logged; the bucket is never created by the sidecar.
+ */
+export interface OffsiteBackupArgs {
+    /**
+     * The S3 API endpoint, an `https://` URL. `http://` is accepted only for loopback and
+     * single-label hosts (a test server on the stack's own Docker network): elsewhere the keys
+     * and the encrypted dumps would cross the network in the clear.
+     * @example `"https://fra1.digitaloceanspaces.com"`
+     */
+    endpoint: string;
+    /** An existing bucket; the sidecar never creates one. @example `"acme-db-backups"` */
+    bucket: string;
+    /** The signing region. @default `"us-east-1"` @example `"auto"` (R2) */
+    region?: string;
+    /**
+     * Key prefix of the uploaded objects, `/`-separated, ending in `/`.
+     * @default `"<prefix>-<name>/"` (the stack's name prefix and the component name)
+     * @example `"prod/shop/"`
+     */
+    prefix?: string;
+    /** The access key id (secret: an uploaded file, never env). @example `config.requireSecret("backupS3KeyId")` */
+    accessKeyId: pulumi.Input<string>;
+    /** The secret access key (secret: an uploaded file, never env). @example `config.requireSecret("backupS3Secret")` */
+    secretAccessKey: pulumi.Input<string>;
+    /**
+     * The `age` public key dumps are encrypted to (`age-keygen -y identity.txt` prints it). Not a
+     * secret; keep the identity (private key) off the server.
+     * @example `"age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"`
+     */
+    recipient: string;
+    /** Off-site dumps kept, 1 to 3650; older ones under `prefix` are deleted. @default `30` */
+    keep?: number;
+    /**
+     * Path-style URLs (`https://host/bucket/key`), which MinIO and most self-hosted servers need.
+     * AWS, Spaces and R2 also take virtual-hosted ones (`https://bucket.host/key`).
+     * @default `false`
+     */
+    forcePathStyle?: boolean;
 }
 
 export interface ManagedDatabaseArgs {
@@ -94,12 +159,13 @@ export interface ManagedDatabaseArgs {
     production?: boolean;
     /**
      * Docker: a sidecar that writes `pg_dump -Fc` files to the `<prefix>-<name>-backups` volume
-     * every `intervalMinutes` and keeps the newest `keep` dumps. `false` turns it off. DigitalOcean
-     * clusters have their own daily backups.
+     * every `intervalMinutes` and keeps the newest `keep` dumps; with `offsite`, it also encrypts
+     * each dump with `age` and uploads it to S3-compatible storage. `false` turns it off.
+     * DigitalOcean clusters have their own daily backups and point-in-time recovery.
      * @default daily, keep 7, in production; off otherwise
      * @example `{ intervalMinutes: 360, keep: 28 }`
      */
-    backup?: { /** @default `1440` */ intervalMinutes?: number; /** @default `7` */ keep?: number } | false;
+    backup?: BackupArgs | false;
     /**
      * Docker: the server image. Its tag's major must match `version`. Alpine images are detected
      * (their `postgres` uid is 70, not 999).
@@ -164,7 +230,7 @@ export interface ManagedDatabaseArgs {
      * Transform how this component creates its underlying resources, for what the args above do
      * not cover: per child, args merged over the component's (shallow), or a function editing
      * copies of the args and options in place. Docker: `image`, `container` (the server),
-     * `volume` (data), `backup` (the sidecar), `backupVolume`, `password` (each generated one);
+     * `volume` (data), `backup` (the sidecar), `backupVolume`, `backupImage`, `password` (each generated one);
      * do-app: `cluster`, `database`, `user` (each role), `pool`. A key of the other target is
      * accepted and unused, so a program moves between targets unchanged; logical names never
      * change. The connection outputs (host, user, url) still come from the args above.

@@ -5,20 +5,20 @@ import { requireDoName, requireTarget } from "../core/checks";
 import { ErrorContext, invalid, requireOneOf } from "../core/errors";
 import { checkShape, shape, Shape } from "../core/shape";
 import { checkTransform } from "../core/transform";
-import type { ManagedDatabaseArgs, ManagedDatabaseTransform } from "./index";
+import type { BackupArgs, ManagedDatabaseArgs, ManagedDatabaseTransform, OffsiteBackupArgs } from "./index";
 
 export const DEFAULTS = {
     version: "16",
     user: "app",
     memoryMb: 512,
     port: 5432,
-    backup: { intervalMinutes: 1440, keep: 7 },
+    backup: { intervalMinutes: 1440, keep: 7, offsiteKeep: 30, region: "us-east-1" },
     do: { size: "db-s-1vcpu-1gb", nodes: 1 },
 } as const;
 
 /** Every `transform` key, of both targets: a key of the other target is accepted and unused. */
 export const TRANSFORM_KEYS = {
-    image: true, container: true, volume: true, backup: true, backupVolume: true, password: true,
+    image: true, container: true, volume: true, backup: true, backupVolume: true, backupImage: true, password: true,
     cluster: true, database: true, user: true, pool: true,
 } as const satisfies Record<keyof ManagedDatabaseTransform, true>;
 
@@ -54,9 +54,21 @@ export const MANAGED_DATABASE_SHAPE: Shape = shape.object<ManagedDatabaseArgs>({
     production: shape.bool("protect and retain the data; defaults to the target's flag"),
     backup: shape.oneOf(
         "a mapping such as { intervalMinutes: 60, keep: 24 } (hourly dumps, a day of them), or false (true: the defaults)",
-        shape.object<Exclude<NonNullable<ManagedDatabaseArgs["backup"]>, false>>({
+        shape.object<BackupArgs>({
             intervalMinutes: shape.int("minutes between dumps, 5 to 10080"),
             keep: shape.int("dumps kept, 1 to 365"),
+            image: shape.string(undefined, "the sidecar's image: pg_dump, plus age and rclone with offsite"),
+            offsite: shape.object<OffsiteBackupArgs>({
+                endpoint: shape.string(undefined, "S3 API endpoint, an https:// URL"),
+                bucket: shape.string(undefined, "an existing bucket"),
+                region: shape.string(undefined, "signing region, e.g. us-east-1 or auto"),
+                prefix: shape.string(undefined, "object key prefix ending in /"),
+                accessKeyId: shape.input("the access key id, e.g. { secret: backupS3KeyId }"),
+                secretAccessKey: shape.input("the secret access key, e.g. { secret: backupS3Secret }"),
+                recipient: shape.string(undefined, "age public key (age1...) the dumps are encrypted to"),
+                keep: shape.int("off-site dumps kept, 1 to 3650"),
+                forcePathStyle: shape.bool("path-style bucket URLs (MinIO, self-hosted servers)"),
+            }, ["endpoint", "bucket", "accessKeyId", "secretAccessKey", "recipient"], "encrypted copies in S3-compatible storage"),
         }),
         shape.bool(),
     ),
@@ -85,6 +97,7 @@ export const MANAGED_DATABASE_SHAPE: Shape = shape.object<ManagedDatabaseArgs>({
         volume: child("docker: the data volume"),
         backup: child("docker: the backup sidecar"),
         backupVolume: child("docker: the backups volume"),
+        backupImage: child("docker: the backup sidecar's own image"),
         password: child("docker: each generated password"),
         cluster: child("do-app: the database cluster"),
         database: child("do-app: the database"),
@@ -114,10 +127,30 @@ export interface ManagedDatabaseBase {
     production: boolean;
 }
 
+/** Off-site copies, checked: the secrets stay Inputs (they become uploaded files). */
+export interface OffsiteSettings {
+    endpoint: string;
+    bucket: string;
+    region: string;
+    prefix: string;
+    accessKeyId: OffsiteBackupArgs["accessKeyId"];
+    secretAccessKey: OffsiteBackupArgs["secretAccessKey"];
+    recipient: string;
+    keep: number;
+    forcePathStyle: boolean;
+}
+
+export interface BackupSettings {
+    intervalMinutes: number;
+    keep: number;
+    image: string;
+    offsite?: OffsiteSettings;
+}
+
 /** The server container's settings: `checkManagedDatabaseDocker` (docker.ts) fills them in. */
 export interface ManagedDatabaseDockerSettings {
     /** `undefined` = no backup sidecar. */
-    backup?: { intervalMinutes: number; keep: number };
+    backup?: BackupSettings;
     image: string;
     /** uid the official image runs Postgres as: 999 on Debian images, 70 on Alpine ones. */
     postgresUid: number;

@@ -59,11 +59,47 @@ export function initScript(n: Pick<NormalizedManagedDatabase, "extensions" | "sc
 
 /** Where the backup loop records the time (epoch seconds) of its last successful dump; on the backups volume. */
 export const BACKUP_MARKER = ".slipway-last-dump";
+/** The time of the last successful off-site upload (epoch seconds). */
+export const UPLOAD_MARKER = ".slipway-last-upload";
+/** When the loop (re)started: the first dump and upload are due within BACKUP_FIRST_DUMP_SECONDS of it. */
+export const STARTED_MARKER = ".slipway-started";
+/** The reason the last round failed (pg_dump, encryption, upload); removed by a round that succeeds. */
+export const FAILED_MARKER = ".slipway-failed";
+
+/** Where the off-site copies go: rclone's S3 remote is configured from these (see `s3Function`). */
+export const OFFSITE_ENV = [
+    "BACKUP_S3_ENDPOINT", "BACKUP_S3_BUCKET", "BACKUP_S3_REGION", "BACKUP_S3_PREFIX", "BACKUP_S3_PATH_STYLE",
+    "BACKUP_S3_ACCESS_KEY_ID_FILE", "BACKUP_S3_SECRET_ACCESS_KEY_FILE", "BACKUP_AGE_RECIPIENT", "BACKUP_OFFSITE_KEEP",
+] as const;
+
+/**
+ * A shell function `s3 <rclone args>` for an S3 remote named `offsite`, configured through rclone's
+ * environment on the rclone process alone: the keys are read from their secret files at each call,
+ * so they are in no container env, argv or file but the secrets. `no_check_bucket`: the sidecar
+ * never creates a bucket, so a missing one fails the upload instead of silently appearing.
+ */
+export function s3Function(): string[] {
+    return [
+        "s3() {",
+        "  RCLONE_CONFIG_OFFSITE_TYPE=s3 RCLONE_CONFIG_OFFSITE_PROVIDER=Other RCLONE_CONFIG_OFFSITE_ENV_AUTH=false \\",
+        '  RCLONE_CONFIG_OFFSITE_ENDPOINT="$BACKUP_S3_ENDPOINT" RCLONE_CONFIG_OFFSITE_REGION="$BACKUP_S3_REGION" \\',
+        '  RCLONE_CONFIG_OFFSITE_FORCE_PATH_STYLE="$BACKUP_S3_PATH_STYLE" RCLONE_CONFIG_OFFSITE_NO_CHECK_BUCKET=true \\',
+        '  RCLONE_CONFIG_OFFSITE_ACCESS_KEY_ID="$(cat "$BACKUP_S3_ACCESS_KEY_ID_FILE")" \\',
+        '  RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY="$(cat "$BACKUP_S3_SECRET_ACCESS_KEY_FILE")" \\',
+        '  RCLONE_CONFIG="" rclone --retries 2 --low-level-retries 2 --contimeout 20s --timeout 120s "$@"',
+        "}",
+        // Unset without off-site copies: the loop runs under `set -u`.
+        'remote="offsite:${BACKUP_S3_BUCKET:-}/${BACKUP_S3_PREFIX:-}"',
+    ];
+}
 
 /**
  * The backup sidecar's loop: wait for the server, `pg_dump -Fc` to a temporary name, rename on
  * success (so a half-written dump never counts) and record the time in `BACKUP_MARKER`, keep the
- * newest `BACKUP_KEEP` dumps, sleep. Connection settings come from PGHOST/PGUSER/PGDATABASE/
+ * newest `BACKUP_KEEP` dumps, sleep. With BACKUP_S3_BUCKET set, each dump is also encrypted with
+ * `age -r BACKUP_AGE_RECIPIENT` and uploaded as `<prefix><dump name>.age`, keeping the newest
+ * BACKUP_OFFSITE_KEEP there. A failed step writes its reason to `FAILED_MARKER` (and the log), which
+ * the health probe reports at once. Connection settings come from PGHOST/PGUSER/PGDATABASE/
  * PGPASSFILE; timing from BACKUP_INTERVAL_SECONDS, BACKUP_KEEP and BACKUP_DIR, so tests can run it fast.
  */
 export function backupScript(): string {
@@ -71,12 +107,34 @@ export function backupScript(): string {
         "set -u",
         'dir="${BACKUP_DIR:-/backups}"',
         'mkdir -p "$dir"',
+        ...s3Function(),
+        `fail() { echo "slipway-backup: $*" >&2; printf '%s\\n' "$*" >"$dir/${FAILED_MARKER}"; }`,
+        `stamp() { date -u +%s >"$dir/$1.tmp" && mv -f "$dir/$1.tmp" "$dir/$1"; }`,
+        // Encrypt, upload, then apply the off-site retention; 0 when the copy is in the bucket.
+        "offsite() {",
+        '  for t in age rclone; do command -v "$t" >/dev/null || { fail "$t is not in this image: backup.image must have age and rclone for off-site copies (see images/pgbackup)"; return 1; }; done',
+        '  key="$(basename "$1").age"',
+        '  age -r "$BACKUP_AGE_RECIPIENT" -o "$1.age.partial" "$1" 2>"$dir/.age-err" || { fail "age could not encrypt $1: $(cat "$dir/.age-err")"; rm -f "$1.age.partial"; return 1; }',
+        '  if ! out="$(s3 copyto "$1.age.partial" "$remote$key" 2>&1)"; then',
+        '    rm -f "$1.age.partial"',
+        '    fail "off-site upload of $key to $BACKUP_S3_ENDPOINT bucket $BACKUP_S3_BUCKET failed: $(printf "%s" "$out" | grep -v "^[[:space:]]*$" | tail -n 2 | tr "\\n" " ")"',
+        "    return 1",
+        "  fi",
+        '  rm -f "$1.age.partial"',
+        `  stamp ${UPLOAD_MARKER}`,
+        '  echo "slipway-backup: uploaded s3://$BACKUP_S3_BUCKET/$BACKUP_S3_PREFIX$key"',
+        '  s3 lsf --files-only --include "${PGDATABASE}-*.dump.age" "$remote" | sort -r | tail -n +$((BACKUP_OFFSITE_KEEP + 1)) \\',
+        '    | while read -r old; do s3 deletefile "$remote$old" && echo "slipway-backup: deleted off-site $BACKUP_S3_PREFIX$old"; done',
+        "}",
+        `rm -f "$dir/${FAILED_MARKER}"`,
+        `stamp ${STARTED_MARKER}`,
         "while :; do",
         "  until pg_isready -q; do sleep 2; done",
         '  f="$dir/${PGDATABASE}-$(date -u +%Y%m%dT%H%M%SZ).dump"',
         '  if pg_dump -Fc -f "$f.partial"; then mv "$f.partial" "$f"; echo "slipway-backup: wrote $f";',
-        `    date -u +%s >"$dir/${BACKUP_MARKER}.tmp" && mv -f "$dir/${BACKUP_MARKER}.tmp" "$dir/${BACKUP_MARKER}";`,
-        '  else rm -f "$f.partial"; echo "slipway-backup: pg_dump failed" >&2; fi',
+        `    stamp ${BACKUP_MARKER}`,
+        `    if [ -z "\${BACKUP_S3_BUCKET:-}" ] || offsite "$f"; then rm -f "$dir/${FAILED_MARKER}"; fi`,
+        '  else rm -f "$f.partial"; fail "pg_dump failed"; fi',
         // Timestamped names sort by age, so the newest are first in reverse order.
         '  ls -1 "$dir"/*.dump 2>/dev/null | sort -r | tail -n +$((BACKUP_KEEP + 1)) | while read -r old; do rm -f "$old"; done',
         '  sleep "$BACKUP_INTERVAL_SECONDS"',
@@ -96,16 +154,23 @@ export function backupMaxAgeSeconds(intervalSeconds: number): number {
 }
 
 /**
- * The sidecar's health probe (a `CMD-SHELL` line, POSIX sh): healthy while the last successful
- * dump recorded by `backupScript` is at most BACKUP_MAX_AGE_SECONDS old. Its output (kept by
- * Docker in the health log) says how old it is.
+ * The sidecar's health probe (a `CMD-SHELL` line, POSIX sh). Unhealthy at once when the last round
+ * failed (`FAILED_MARKER`: pg_dump, age or the upload, e.g. a wrong key or a missing bucket), and
+ * when the last successful dump (and, with BACKUP_S3_BUCKET, upload) is older than
+ * BACKUP_MAX_AGE_SECONDS. Before the first one, the loop has BACKUP_FIRST_DUMP_SECONDS from its
+ * start: the probe waits that out itself rather than through Docker's start period, which would
+ * also hide a failure reported early. Its output (kept in Docker's health log) says why.
  */
 export function backupHealthcheck(): string {
     return [
-        `last=$(cat "\${BACKUP_DIR:-/backups}/${BACKUP_MARKER}" 2>/dev/null) || { echo "slipway-backup: no successful dump yet"; exit 1; }`,
-        'age=$(( $(date -u +%s) - $last ))',
-        'echo "slipway-backup: last successful dump ${age}s ago (limit ${BACKUP_MAX_AGE_SECONDS}s)"',
-        '[ "$age" -le "$BACKUP_MAX_AGE_SECONDS" ]',
+        'd="${BACKUP_DIR:-/backups}"',
+        "now=$(date -u +%s)",
+        `if [ -s "$d/${FAILED_MARKER}" ]; then echo "slipway-backup: last round failed: $(cat "$d/${FAILED_MARKER}")"; exit 1; fi`,
+        `for m in "${BACKUP_MARKER} dump" \${BACKUP_S3_BUCKET:+"${UPLOAD_MARKER} off-site upload"}; do what="\${m#* }"`,
+        'if last=$(cat "$d/${m%% *}" 2>/dev/null) && [ -n "$last" ]; then age=$((now - last)); echo "slipway-backup: last successful $what ${age}s ago (limit ${BACKUP_MAX_AGE_SECONDS}s)"; [ "$age" -le "$BACKUP_MAX_AGE_SECONDS" ] || exit 1',
+        `elif started=$(cat "$d/${STARTED_MARKER}" 2>/dev/null) && [ -n "$started" ] && [ $((now - started)) -le "\${BACKUP_FIRST_DUMP_SECONDS:-0}" ]; then echo "slipway-backup: waiting for the first $what"`,
+        'else echo "slipway-backup: no successful $what yet"; exit 1; fi',
+        "done",
     ].join("; ");
 }
 
@@ -113,4 +178,70 @@ export function backupHealthcheck(): string {
 export function pgpassLine(user: string, password: string): string {
     const esc = (s: string) => s.replace(/[\\:]/g, c => `\\${c}`);
     return `*:*:*:${esc(user)}:${esc(password)}\n`;
+}
+
+/** Where the restore command is uploaded in the backup sidecar (with off-site backups). */
+export const RESTORE_COMMAND = "/usr/local/bin/slipway-restore";
+
+/**
+ * `slipway-restore [--from <object>] [--into <database>] [--list]`, run in the backup sidecar
+ * (`docker exec -i`, which `npm run restore` does) with the age identity on stdin: fetches the
+ * newest off-site dump (or the named one), decrypts it and `pg_restore`s it into an empty
+ * database, created when missing. Without `--from`, a newest dump under a tenth the size of the
+ * one before is refused (a server re-created empty gets dumped at once; see the README). The
+ * identity is written to a 0600 file in a temporary directory and removed when the command exits:
+ * never argv, env or the image. A database with tables is refused, so a restore never mixes into
+ * live data.
+ */
+export function restoreScript(): string {
+    return [
+        "#!/bin/sh",
+        "# Generated by Slipway ManagedDatabase: restore an off-site backup (see the README, \"Backups\").",
+        "set -eu",
+        ...s3Function(),
+        'die() { echo "slipway-restore: $*" >&2; exit 1; }',
+        'from="" into="$PGDATABASE" list=""',
+        "while [ $# -gt 0 ]; do",
+        '  case "$1" in',
+        '    --from) [ $# -ge 2 ] || die "--from needs an object name"; from="$2"; shift 2 ;;',
+        '    --into) [ $# -ge 2 ] || die "--into needs a database name"; into="$2"; shift 2 ;;',
+        "    --list) list=1; shift ;;",
+        '    *) die "unknown argument $1 (usage: slipway-restore [--from <object>] [--into <database>] [--list] < identity.txt)" ;;',
+        "  esac",
+        "done",
+        // "<name> <bytes>" per object, oldest first (the names are UTC timestamps).
+        'objects() { s3 lsf --files-only --format ps --separator " " --include "${PGDATABASE}-*.dump.age" "$remote" | sort; }',
+        'if [ -n "$list" ]; then objects | cut -d " " -f 1; exit 0; fi',
+        'case "$into" in ""|[!a-z_]*|*[!a-z0-9_]*) die "--into $into is not a lowercase PostgreSQL name" ;; esac',
+        'if [ -z "$from" ]; then',
+        '  last2="$(objects | tail -n 2)"',
+        '  [ -n "$last2" ] || die "no off-site dumps under s3://$BACKUP_S3_BUCKET/$BACKUP_S3_PREFIX"',
+        '  set -- $last2',
+        '  if [ $# -eq 4 ]; then from="$3"; else from="$1"; fi',
+        // A server re-created empty is dumped (and uploaded) at the sidecar's start: a newest dump a
+        // tenth the size of the one before is far more likely that than the data to bring back.
+        '  if [ $# -eq 4 ] && [ $(($4 * 10)) -lt "$2" ]; then',
+        '    die "the newest dump $3 ($4 bytes) is less than a tenth of the one before, $1 ($2 bytes): a database re-created empty was probably dumped since. Choose with --from (e.g. --from $1, or --from $3 to restore the newest anyway); --list shows them all"',
+        "  fi",
+        "fi",
+        // As the log prints it (s3://bucket/key), a key, or just the name: all name the same object.
+        'from="${from#s3://}"; from="${from#"$BACKUP_S3_BUCKET/"}"; from="${from#"$BACKUP_S3_PREFIX"}"',
+        "umask 077",
+        'tmp="$(mktemp -d)"',
+        "trap 'rm -rf \"$tmp\"' EXIT",
+        'cat >"$tmp/identity"',
+        '[ -s "$tmp/identity" ] || die "no age identity on stdin (pipe the identity file in: ... < identity.txt)"',
+        'echo "slipway-restore: fetching s3://$BACKUP_S3_BUCKET/$BACKUP_S3_PREFIX$from" >&2',
+        's3 copyto "$remote$from" "$tmp/dump.age" || die "could not fetch $from"',
+        'age -d -i "$tmp/identity" -o "$tmp/dump" "$tmp/dump.age" || die "could not decrypt $from with the given identity"',
+        'rm -f "$tmp/identity" "$tmp/dump.age"',
+        `if [ -z "$(psql -d postgres -XtAc "SELECT 1 FROM pg_database WHERE datname = '$into'")" ]; then`,
+        '  psql -d postgres -X -v ON_ERROR_STOP=1 -qc "CREATE DATABASE \\"$into\\"" || die "could not create database $into"',
+        "fi",
+        `tables="$(psql -d "$into" -XtAc "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')")"`,
+        '[ "$tables" = 0 ] || die "database $into already has $tables tables: restore into an empty one (--into <new name>)"',
+        'pg_restore --no-owner --exit-on-error --single-transaction -d "$into" "$tmp/dump" || die "pg_restore into $into failed"',
+        'echo "slipway-restore: restored $from into database $into" >&2',
+        "",
+    ].join("\n");
 }

@@ -275,13 +275,41 @@ describe("ManagedDatabase on docker", () => {
         const hc = b.inputs.healthcheck as Healthcheck;
         assert.deepEqual(hc.tests, ["CMD-SHELL", backupHealthcheck()]);
         const envs = b.inputs.envs as string[];
-        // One interval plus 15 minutes for the dump; the same 15 minutes to make the first one.
+        // One interval plus 15 minutes for the dump; the same 15 minutes to make the first one,
+        // granted by the probe itself so a failure reported early is not hidden by a start period.
         assert.ok(envs.includes("BACKUP_MAX_AGE_SECONDS=4500"), envs.join(" "));
-        assert.equal(hc.startPeriod, "15m0s");
+        assert.ok(envs.includes("BACKUP_FIRST_DUMP_SECONDS=900"), envs.join(" "));
+        assert.ok(parseGoDuration(hc.startPeriod!) <= 60, hc.startPeriod);
         // Probed every few seconds, so a fresh stack reports healthy soon after the first dump.
         assert.ok(parseGoDuration(hc.interval!) <= 15, hc.interval);
         assert.ok((hc.retries ?? 0) >= 1);
         assert.equal(b.inputs.wait, undefined, "`up` does not wait for the first dump");
+    });
+
+    it("off-site backups: keys as root-owned secret files, settings in env, the restore command, its own image", async () => {
+        const recipient = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+        const keyId = "AKIAPLANTED0000KEYID", secretKey = "planted/secret+access/key0000";
+        await build({ backup: { offsite: { endpoint: "https://fra1.digitaloceanspaces.com", bucket: "acme-db", accessKeyId: keyId, secretAccessKey: pulumi.secret(secretKey), recipient } } });
+        const b = rec.get(CONTAINER, "db-backup");
+        const envs = b.inputs.envs as string[];
+        for (const e of [`BACKUP_AGE_RECIPIENT=${recipient}`, "BACKUP_S3_BUCKET=acme-db", "BACKUP_S3_ENDPOINT=https://fra1.digitaloceanspaces.com",
+            "BACKUP_S3_PREFIX=slipway-dev-db/", "BACKUP_OFFSITE_KEEP=30", "BACKUP_S3_PATH_STYLE=false", "BACKUP_S3_REGION=us-east-1",
+            "BACKUP_S3_ACCESS_KEY_ID_FILE=/run/secrets/BACKUP_S3_ACCESS_KEY_ID", "BACKUP_S3_SECRET_ACCESS_KEY_FILE=/run/secrets/BACKUP_S3_SECRET_ACCESS_KEY"]) {
+            assert.ok(envs.includes(e), `${e} in ${envs.join(" ")}`);
+        }
+        assert.ok(!JSON.stringify(envs).includes(keyId) && !JSON.stringify(envs).includes(secretKey));
+        const ups = uploadsOf(b);
+        for (const [key, value] of [["BACKUP_S3_ACCESS_KEY_ID", keyId], ["BACKUP_S3_SECRET_ACCESS_KEY", secretKey]]) {
+            const u = ups.find(x => x.file === `/run/secrets/${key}`)!;
+            assert.deepEqual([redact(u.content, true), u.permissions, u.owner], [value, "0444", "0"]);
+        }
+        const restore = ups.find(x => x.file === "/usr/local/bin/slipway-restore")!;
+        assert.equal(restore.executable, true);
+        assert.match(String(restore.content), /age -d -i "\$tmp\/identity"/);
+        // Its own image, since the server image has neither age nor rclone.
+        const images = rec.ofType("docker:index/remoteImage:RemoteImage").map(i => i.inputs.name);
+        assert.deepEqual(images.sort(), ["postgres:16-bookworm", "slipway/pgbackup:16"]);
+        assertReadBackForm(b);
     });
 
     it("parents every child to the component and uses the host's provider", async () => {

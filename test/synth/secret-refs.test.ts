@@ -18,6 +18,9 @@ const PLANTED = {
     stripe: "sk_test_PLANTEDstripe0000aa",
     metrics: "metricsPLANTEDtoken0123456789abcdefXYZ",
     registry: "registryPLANTEDtoken-31c7e0",
+
+    s3Id: "AKIAPLANTEDS3KEYID77",
+    s3Secret: "s3PLANTEDsecret/access+key0123456789",
 };
 const planted = Object.values(PLANTED);
 
@@ -64,6 +67,26 @@ describe("secret references stay secret wherever they land", function () {
         // Only the secrets are hidden: the plain variables beside them stay readable.
         assert.ok(envs.includes("LOG_FORMAT=json"), envs.join(" "));
         assert.strictEqual(JSON.parse(files["outputs.json"]!).databaseUrl, "[secret]");
+    });
+
+    it("docker: the off-site backup's S3 keys are root-owned files in the backup sidecar, in no env and no file (issue 14)", () => {
+        const offsite = {
+            endpoint: "https://fra1.digitaloceanspaces.com", bucket: "acme-db-backups",
+            accessKeyId: { secret: "backupS3KeyId" }, secretAccessKey: { secret: "backupS3Secret" },
+            recipient: "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
+        };
+        const r = runSynth("dev", [...refs("slipway/example-api:local"), "--set", `database.backup=${JSON.stringify({ intervalMinutes: 60, keep: 24, offsite })}`,
+            "--secret", `backupS3KeyId=${PLANTED.s3Id}`, "--secret", `backupS3Secret=${PLANTED.s3Secret}`], ENV);
+        assert.strictEqual(r.status, 0, r.stderr);
+        const files = readTree(r.outDir);
+        absentEverywhere(files);
+        const resources = JSON.parse(files["resources.json"]!) as { type: string; name: string; inputs: { envs?: string[]; uploads?: unknown } }[];
+        const sidecar = resources.find(x => x.type === "docker:index/container:Container" && x.name === "db-backup")!;
+        for (const key of ["BACKUP_S3_ACCESS_KEY_ID", "BACKUP_S3_SECRET_ACCESS_KEY"]) {
+            assert.ok(sidecar.inputs.envs!.includes(`${key}_FILE=/run/secrets/${key}`), sidecar.inputs.envs!.join(" "));
+            assert.ok(!sidecar.inputs.envs!.some(e => e.startsWith(`${key}=`)), `${key} is not in the environment`);
+        }
+        assert.ok(sidecar.inputs.envs!.includes("BACKUP_S3_BUCKET=acme-db-backups"), "the plain settings stay readable");
     });
 
     it("do-app: SECRET envs in the App spec for the service env and the Sentry DSN; nothing in any file", () => {

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { normalizeManagedDatabase } from "../../components/managed-database/normalize";
 import {
-    BACKUP_MARKER, backupHealthcheck, backupScript, initScript, passwordKey, pgpassLine, postgresUrl,
+    BACKUP_MARKER, FAILED_MARKER, STARTED_MARKER, UPLOAD_MARKER, backupHealthcheck, backupScript, initScript, passwordKey, pgpassLine, postgresUrl,
 } from "../../components/managed-database/scripts";
 
 const ROOT = process.getuid?.() === 0;
@@ -53,6 +53,29 @@ describe("ManagedDatabase backup health probe under sh", () => {
             assert.equal(probe({ BACKUP_MAX_AGE_SECONDS: "120" }).status, 0);
             fs.writeFileSync(path.join(dir, BACKUP_MARKER), "");
             assert.notEqual(probe().status, 0, "an empty marker is no proof of a dump");
+            // Before the first dump, the loop's start grants it BACKUP_FIRST_DUMP_SECONDS.
+            fs.rmSync(path.join(dir, BACKUP_MARKER));
+            fs.writeFileSync(path.join(dir, STARTED_MARKER), `${now - 30}\n`);
+            r = probe({ BACKUP_FIRST_DUMP_SECONDS: "60" });
+            assert.equal(r.status, 0, r.stdout);
+            assert.match(r.stdout, /waiting for the first dump/);
+            assert.notEqual(probe({ BACKUP_FIRST_DUMP_SECONDS: "20" }).status, 0, "the first dump is late");
+            // With off-site copies, a recent dump is not enough: the upload must be recent too.
+            fs.writeFileSync(path.join(dir, BACKUP_MARKER), `${now - 5}\n`);
+            r = probe({ BACKUP_S3_BUCKET: "b", BACKUP_FIRST_DUMP_SECONDS: "20" });
+            assert.equal(r.status, 1);
+            assert.match(r.stdout, /no successful off-site upload yet/);
+            fs.writeFileSync(path.join(dir, UPLOAD_MARKER), `${now - 61}\n`);
+            assert.notEqual(probe({ BACKUP_S3_BUCKET: "b" }).status, 0, "the last upload is too old");
+            fs.writeFileSync(path.join(dir, UPLOAD_MARKER), `${now - 6}\n`);
+            r = probe({ BACKUP_S3_BUCKET: "b" });
+            assert.equal(r.status, 0, r.stdout);
+            assert.match(r.stdout, /last successful off-site upload [6-9]s ago/);
+            // A failed round is reported at once, whatever the markers say.
+            fs.writeFileSync(path.join(dir, FAILED_MARKER), "off-site upload of x failed: NoSuchBucket\n");
+            r = probe({ BACKUP_S3_BUCKET: "b" });
+            assert.equal(r.status, 1);
+            assert.match(r.stdout, /last round failed: off-site upload of x failed: NoSuchBucket/);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
@@ -162,6 +185,7 @@ describe("ManagedDatabase scripts against a real PostgreSQL", function () {
         process.kill(-child.pid!, "SIGTERM");
         assert.ok((log.match(/pg_dump failed/g) ?? []).length >= 2, `expected failing dumps, log:\n${log}`);
         assert.ok(!fs.existsSync(path.join(backups, BACKUP_MARKER)), "no marker without a successful dump");
+        assert.match(fs.readFileSync(path.join(backups, FAILED_MARKER), "utf8"), /pg_dump failed/);
         const probe = spawnSync("sh", ["-c", backupHealthcheck()], { encoding: "utf8", env: { PATH: process.env.PATH, BACKUP_DIR: backups, BACKUP_MAX_AGE_SECONDS: "3600" } });
         assert.equal(probe.status, 1);
     });

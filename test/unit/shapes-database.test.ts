@@ -31,7 +31,14 @@ const FULL = {
     extensions: ["pgcrypto"],
     schemas: [{ name: "core", user: "core_svc" }],
     production: false,
-    backup: { intervalMinutes: 60, keep: 24 },
+    backup: {
+        intervalMinutes: 60, keep: 24, image: "slipway/pgbackup:16",
+        offsite: {
+            endpoint: "https://fra1.digitaloceanspaces.com", bucket: "acme-db-backups", region: "fra1", prefix: "prod/shop/",
+            accessKeyId: "not-a-real-key-id", secretAccessKey: "not-a-real-secret-key",
+            recipient: "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p", keep: 30, forcePathStyle: false,
+        },
+    },
     image: "postgres:16-bookworm",
     password: "not-a-real-password",
     memoryMb: 512,
@@ -213,7 +220,7 @@ describe("ManagedDatabase strict Args (issue 9)", () => {
         it("backup: true (accepted by the shape) turns dumps on with the defaults on docker", async () => {
             const { validateManagedDatabase } = await import("../../components/managed-database");
             const n = validateManagedDatabase("db", { target: await dockerTarget(), backup: true as never });
-            assert.deepEqual(n.docker?.backup, { intervalMinutes: 1440, keep: 7 });
+            assert.deepEqual(n.docker?.backup, { intervalMinutes: 1440, keep: 7, image: "postgres:16-bookworm" });
         });
 
         it("the docker target reads none of it: an unknown size or region there is only type-checked", async () => {
@@ -278,10 +285,10 @@ describe("ManagedDatabase strict Args (issue 9)", () => {
         const typed = all.filter(p => p.shape.kind !== "program");
         const keyed = all.filter(p => p.key !== undefined);
 
-        it("covers every property path: 30 typed (11 program-only, under target and transform), 39 keys; FULL sets each typed one", () => {
-            assert.equal(all.length, 41);
-            assert.equal(typed.length, 30);
-            assert.equal(keyed.length, 39);
+        it("covers every property path: 41 typed (12 program-only, under target and transform), 51 keys; FULL sets each typed one", () => {
+            assert.equal(all.length, 53);
+            assert.equal(typed.length, 41);
+            assert.equal(keyed.length, 51);
             for (const p of typed) assert.notEqual(getAt(FULL, p.path), undefined, `FULL does not set ${p.path}`);
         });
 

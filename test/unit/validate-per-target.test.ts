@@ -43,6 +43,6 @@ describe("validate: normalize, then the target's own check", () => {
         assert.equal(normalizeManagedDatabase("db", args).production, true);
         assert.throws(() => validateManagedDatabase("db", args), /do\.devDatabase: a dev database has no backups/);
         // production defaults backups on, from the neutral production flag.
-        assert.deepEqual(validateManagedDatabase("db", { target: plainDocker(true) }).docker?.backup, { intervalMinutes: 1440, keep: 7 });
+        assert.deepEqual(validateManagedDatabase("db", { target: plainDocker(true) }).docker?.backup, { intervalMinutes: 1440, keep: 7, image: "postgres:16-bookworm" });
     });
 });

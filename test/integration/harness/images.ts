@@ -18,6 +18,8 @@ export interface SlipwayImages {
     SLIPWAY_IMAGE_ALERTMANAGER?: string;
     SLIPWAY_IMAGE_API?: string;
     SLIPWAY_IMAGE_PEBBLE?: string;
+    SLIPWAY_IMAGE_PGBACKUP?: string;
+    SLIPWAY_IMAGE_VERSITYGW?: string;
 }
 
 export function readImagesEnv(file = path.join(cacheDir(), "images.env")): SlipwayImages {
@@ -30,7 +32,7 @@ export function readImagesEnv(file = path.join(cacheDir(), "images.env")): Slipw
     return out;
 }
 
-export type ImageName = "base" | "postgres" | "caddy" | "prometheus" | "alertmanager" | "api" | "pebble";
+export type ImageName = "base" | "postgres" | "caddy" | "prometheus" | "alertmanager" | "api" | "pebble" | "pgbackup" | "versitygw";
 
 /**
  * Make sure the engine runs and the named images exist: runs scripts/ensure-dockerd.sh and
