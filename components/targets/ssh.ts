@@ -37,8 +37,9 @@ export interface DockerHostSsh {
     strictHostKeyChecking?: boolean;
     /**
      * An ssh_config file read instead of ~/.ssh/config (ssh's `-F`), for its `Host` aliases.
+     * Absolute: ssh expands no `~` here.
      * @default ~/.ssh/config
-     * @example `"~/.ssh/config.d/staging"`
+     * @example `"/home/ci/.ssh/config.staging"`
      */
     configFile?: string;
     /**
@@ -60,7 +61,7 @@ export const SSH_SHAPE: Shape = shape.object<DockerHostSsh>({
     identityFile: shape.string(undefined, "private key to log in with: absolute or ~/..."),
     knownHostsFile: shape.string(undefined, "known_hosts file with the VM's host key: absolute or ~/..."),
     strictHostKeyChecking: shape.bool("refuse a VM whose host key is not known (default true; production refuses false)"),
-    configFile: shape.string(undefined, "ssh_config file read instead of ~/.ssh/config"),
+    configFile: shape.string(undefined, "ssh_config file read instead of ~/.ssh/config: an absolute path"),
     connectTimeoutSeconds: shape.int("seconds to wait for the SSH connection (default 30)"),
     preflight: shape.bool("log in once before registering anything and explain a failure (default true)"),
 }, [], "SSH options of an ssh:// host");
@@ -115,8 +116,13 @@ export function parseSshHost(ctx: ErrorContext, host: string): SshAddress {
 
 const isHomeOrAbsolute = (p: string) => p.startsWith("/") || p.startsWith("~/");
 
-function checkPath(ctx: ErrorContext, path: string, value: string | undefined): void {
+function checkPath(ctx: ErrorContext, path: string, value: string | undefined, home = true): void {
     if (value === undefined) return;
+    // ssh expands "~" in -i and UserKnownHostsFile but not in -F (OpenSSH 9.2: "Can't open user config file ~/...").
+    if (!home && !value.startsWith("/")) {
+        invalid(ctx, path, `${JSON.stringify(value)} is not an absolute path, and ssh expands no "~" nor the provider's directory in it`,
+            `write it from the root, e.g. "/home/you/.ssh/${path.endsWith("configFile") ? "config.slipway" : value.replace(/^[~.]\//, "")}"`);
+    }
     if (!isHomeOrAbsolute(value)) {
         invalid(ctx, path, `${JSON.stringify(value)} is a relative path, and the docker provider runs ssh from a directory of its own`,
             `write it absolute or from your home directory, e.g. "~/.ssh/${value.replace(/^\.\//, "")}"`);
@@ -139,7 +145,7 @@ export function sshOptions(ctx: ErrorContext, address: SshAddress, ssh: DockerHo
     }
     checkPath(ctx, "ssh.identityFile", ssh.identityFile);
     checkPath(ctx, "ssh.knownHostsFile", ssh.knownHostsFile);
-    checkPath(ctx, "ssh.configFile", ssh.configFile);
+    checkPath(ctx, "ssh.configFile", ssh.configFile, false);
     if (ssh.strictHostKeyChecking === false && production) {
         invalid(ctx, "ssh.strictHostKeyChecking", "is false in production: the first connection would trust whatever key answers, and hand it root on the engine",
             `remove it, and record the VM's host key once after checking its fingerprint: ssh-keyscan ${address.port ?? ssh.port ? `-p ${address.port ?? ssh.port} ` : ""}${address.host} >> ~/.ssh/known_hosts`);
