@@ -97,7 +97,7 @@ describe("dev stack through ssh:// to a real sshd: deploy, traffic, rollout, des
 
     it("destroys the stack through ssh (an up of an empty program, as pulumi destroy), and the local engine confirms nothing is left", async () => {
         const sessions = sshd.sessions();
-        const deployed = s!.resources.filter(r => [TYPES.container, TYPES.network, TYPES.volume].includes(r.type)).map(r => r.name).sort();
+        const deployed = s!.resources.filter(r => ([TYPES.container, TYPES.network, TYPES.volume] as string[]).includes(r.type)).map(r => r.name).sort();
         const { steps } = await s!.h.up([]);
         assert.deepEqual(steps.filter(x => x.op !== "delete"), []);
         assert.deepEqual(steps.map(x => x.logical).sort(), deployed);

@@ -10,6 +10,8 @@ import { REPO_ROOT } from "./harness";
 
 /** The VM's login user: not `deploy`, so a machine's own deploy user is never touched. */
 export const SSH_USER = "slipway-deploy";
+/** A login user the VM's preparation forgot to put in the docker group (preflight test). */
+export const SSH_OUTSIDER = "slipway-nodocker";
 
 export interface Sshd {
     port: number;
@@ -32,13 +34,15 @@ export interface Sshd {
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
 /** The login user, in the docker group, with no password (`*`: sshd without PAM refuses a locked `!` account). */
-function ensureUser(): void {
+function ensureUser(user: string, docker: boolean): void {
     try {
-        sh("id", [SSH_USER]);
+        sh("id", [user]);
     } catch {
-        sh("useradd", ["--create-home", "--shell", "/bin/sh", "--groups", "docker", "--password", "*", SSH_USER]);
+        sh("useradd", ["--create-home", "--shell", "/bin/sh", ...(docker ? ["--groups", "docker"] : []), "--password", "*", user]);
     }
-    if (!sh("id", ["-nG", SSH_USER]).split(/\s+/).includes("docker")) sh("usermod", ["-aG", "docker", SSH_USER]);
+    const inDocker = sh("id", ["-nG", user]).split(/\s+/).includes("docker");
+    if (docker && !inDocker) sh("usermod", ["-aG", "docker", user]);
+    if (!docker && inDocker) sh("gpasswd", ["-d", user, "docker"]);
 }
 
 function freePort(): Promise<number> {
@@ -57,9 +61,11 @@ function accepts(port: number): Promise<boolean> {
     });
 }
 
-export async function startSshd(): Promise<Sshd> {
+/** `outsider`: also let {@link SSH_OUTSIDER} log in with the same key. */
+export async function startSshd(opts: { outsider?: boolean } = {}): Promise<Sshd> {
     execFileSync("bash", [path.join(REPO_ROOT, "scripts/ensure-sshd.sh")], { stdio: ["ignore", "inherit", "inherit"] });
-    ensureUser();
+    ensureUser(SSH_USER, true);
+    if (opts.outsider) ensureUser(SSH_OUTSIDER, false);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-sshd-"));
     // sshd reads authorized_keys as the login user: the directory must be searchable by it.
     fs.chmodSync(dir, 0o755);
@@ -71,7 +77,7 @@ export async function startSshd(): Promise<Sshd> {
     const port = await freePort();
     fs.writeFileSync(f("sshd_config"), [
         "ListenAddress 127.0.0.1", `Port ${port}`, `HostKey ${f("host_ed25519")}`, `AuthorizedKeysFile ${f("authorized_keys")}`,
-        `PidFile ${f("sshd.pid")}`, `AllowUsers ${SSH_USER}`,
+        `PidFile ${f("sshd.pid")}`, `AllowUsers ${SSH_USER}${opts.outsider ? ` ${SSH_OUTSIDER}` : ""}`,
         "PubkeyAuthentication yes", "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no",
         // The keys live under /tmp (world-writable), which StrictModes would refuse as their parent.
         "StrictModes no", "LogLevel VERBOSE",
