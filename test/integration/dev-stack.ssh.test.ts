@@ -1,8 +1,9 @@
 import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
 import { Engine, RUN_LABEL, TYPES } from "./harness";
 import { Sshd, startSshd } from "./sshd";
 import {
-    DeployedStack, LOAD, LoadResult, apiReplicas, deployDevStack, eventually, one, recordRelease, releaseImage, request, runLoad, underLoad,
+    C, DeployedStack, LOAD, LoadResult, apiReplicas, deployDevStack, eventually, one, recordRelease, releaseImage, request, runLoad, underLoad,
 } from "./stack-under-test";
 
 /**
@@ -55,6 +56,12 @@ describe("dev stack through ssh:// to a real sshd: deploy, traffic, rollout, des
         assert.ok(engine.connections > 50, `${engine.connections} engine connections`);
         await eventually("sshd logged every session", 10_000, async () => sshd.sessions() === engine.connections);
         assert.match(sshd.log(), new RegExp(`Accepted publickey for ${sshd.user} from 127\\.0\\.0\\.1`));
+        // The harness's docker CLI (its exit-hook cleanup) reaches the same engine through the same sshd.
+        const before = sshd.sessions();
+        const names = execFileSync("docker", ["ps", "--filter", `label=${RUN_LABEL}=${s!.h.runId}`, "--format", "{{.Names}}"],
+            { env: engine.cliEnv(), encoding: "utf8", timeout: 60_000 }).split("\n");
+        assert.ok(names.includes(s!.name(C.gateway)), names.join(", "));
+        await eventually("sshd logged the CLI's session", 10_000, async () => sshd.sessions() > before);
     });
 
     it("deployed every recorded container, healthy, labelled with this run", async () => {

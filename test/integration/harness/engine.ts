@@ -119,6 +119,8 @@ export class Engine {
     constructor(where: string | SshEngine = socketPathFromEnv()) {
         if (typeof where === "string") this.socketPath = where;
         else this.ssh = where;
+        // Made now, not in an exit hook (where cliEnv is also used) that could not remove it.
+        if (this.ssh) this.cliEnv();
     }
 
     /** The engine a docker provider with these inputs talks to: `unix://` or `ssh://` (with its `sshOpts`). */
