@@ -98,3 +98,29 @@ describe("DockerHost over ssh://: what the provider gets", () => {
         assert.equal(rec.get(PROVIDER, "far-provider").inputs.host, "ssh://deploy@host.invalid");
     });
 });
+
+describe("DockerHost over ssh://: in a stack file (synth)", function () {
+    this.timeout(120_000);
+    const cases: { name: string; docker: Record<string, unknown>; expect: RegExp }[] = [
+        {
+            name: "a password in the URL",
+            docker: { host: "ssh://deploy:hunter2@vm.example.com" },
+            expect: /DockerHost "host": host: "ssh:\/\/deploy:\*\*\*@vm\.example\.com" carries a password.*Fix: remove it/,
+        },
+        {
+            name: "a misspelt ssh option",
+            docker: { host: "ssh://staging", ssh: { knownHostFile: "~/.ssh/known_hosts" } },
+            expect: /DockerHost "host": ssh\.knownHostFile: is not a known setting\. Fix: did you mean "knownHostsFile"\?/,
+        },
+    ];
+    for (const c of cases) {
+        it(`rejects ${c.name} before anything registers`, async () => {
+            const { runSynth } = await import("../helpers/synth-run");
+            const r = runSynth("dev", ["--set", `docker=${JSON.stringify(c.docker)}`]);
+            assert.notStrictEqual(r.status, 0, `synth should fail:\n${r.stdout}`);
+            assert.match(r.stderr, c.expect);
+            assert.ok(!r.stderr.includes("hunter2"), r.stderr);
+            assert.match(r.stderr, /\n0 resources were registered before the error\./, r.stderr);
+        });
+    }
+});
