@@ -1,6 +1,6 @@
 import { spawnSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
-import { ErrorContext, invalid } from "../core/errors";
+import { ErrorContext, invalid, requireInt } from "../core/errors";
 import { Shape, shape } from "../core/shape";
 
 /**
@@ -134,15 +134,13 @@ function checkPath(ctx: ErrorContext, path: string, value: string | undefined, h
 
 /** The ssh flags DockerHost gives the provider (`sshOpts`), checked; the address's port wins over `ssh.port` only when both agree. */
 export function sshOptions(ctx: ErrorContext, address: SshAddress, ssh: DockerHostSsh, production: boolean): string[] {
-    if (ssh.port !== undefined && (ssh.port < 1 || ssh.port > 65535)) {
+    if (ssh.port !== undefined && !(Number.isInteger(ssh.port) && ssh.port >= 1 && ssh.port <= 65535)) {
         invalid(ctx, "ssh.port", `${ssh.port} is not a TCP port`, "use a port from 1 to 65535, e.g. 22");
     }
     if (ssh.port !== undefined && address.port !== undefined && ssh.port !== address.port) {
         invalid(ctx, "ssh.port", `${ssh.port} differs from the port in host (${address.port})`, "give the port once: in host or in ssh.port");
     }
-    if (ssh.connectTimeoutSeconds !== undefined && (ssh.connectTimeoutSeconds < 1 || ssh.connectTimeoutSeconds > 600)) {
-        invalid(ctx, "ssh.connectTimeoutSeconds", `${ssh.connectTimeoutSeconds} is out of range`, "use 1 to 600 seconds");
-    }
+    if (ssh.connectTimeoutSeconds !== undefined) requireInt(ctx, "ssh.connectTimeoutSeconds", ssh.connectTimeoutSeconds, 1, 600);
     checkPath(ctx, "ssh.identityFile", ssh.identityFile);
     checkPath(ctx, "ssh.knownHostsFile", ssh.knownHostsFile);
     checkPath(ctx, "ssh.configFile", ssh.configFile, false);

@@ -59,7 +59,8 @@ describe("DockerHost over ssh://: bad input", () => {
     it("refuses a port out of range, or two different ports", async () => {
         await rejects({ host: "ssh://vm", ssh: { port: 70000 } }, "ssh.port", /70000 is not a TCP port/, /1 to 65535/);
         await rejects({ host: "ssh://vm:2222", ssh: { port: 22 } }, "ssh.port", /22 differs from the port in host \(2222\)/, /give the port once/);
-        await rejects({ host: "ssh://vm", ssh: { connectTimeoutSeconds: 0 } }, "ssh.connectTimeoutSeconds", /out of range/, /1 to 600/);
+        await rejects({ host: "ssh://vm", ssh: { port: 22.5 } }, "ssh.port", /22\.5 is not a TCP port/, /1 to 65535/);
+        await rejects({ host: "ssh://vm", ssh: { connectTimeoutSeconds: 0 } }, "ssh.connectTimeoutSeconds", /whole number from 1 to 600, got 0/, /between 1 and 600/);
     });
 });
 

@@ -143,6 +143,10 @@ const HOST_ALL: Block = {
     production: false,
     namePrefix: "slipway-dev",
     publishAddress: "127.0.0.1",
+    ssh: {
+        port: 2222, identityFile: "~/.ssh/deploy_ed25519", knownHostsFile: "~/.ssh/known_hosts", strictHostKeyChecking: true,
+        configFile: "/home/ci/.ssh/config", connectTimeoutSeconds: 10, preflight: true,
+    },
     transform: {},
 };
 
@@ -326,7 +330,7 @@ describe("ApiService, SecretsSync and DockerHost: strict Args (issue 9)", () => 
     ];
 
     describe("the JSON Schema and the constructor agree, key by key", () => {
-        const EXPECTED = { api: { typed: 36, keyed: 38 }, secrets: { typed: 19, keyed: 19 }, host: { typed: 6, keyed: 8 } };
+        const EXPECTED = { api: { typed: 36, keyed: 38 }, secrets: { typed: 19, keyed: 19 }, host: { typed: 14, keyed: 16 } };
         for (const subject of SUBJECTS) {
             const { which, shape, all } = subject;
             const own = pathsOf(shape, NONE);
