@@ -6,6 +6,7 @@ import { REGISTRIES_SHAPE, RegistryCredential, RegistryCredentialArgs, normalize
 import { Shape, checkShape, shape, unknownKeyFix } from "../core/shape";
 import { DockerTarget } from "../core/target";
 import { Transform, checkTransform, transform } from "../core/transform";
+import { DockerHostSsh, SSH_SHAPE, SshAddress, checkSshEngine, parseSshHost, sshOptions, underMocks } from "./ssh";
 
 /** Per child resource, args to merge over DockerHost's, or a function editing copies of them and the options. */
 export interface DockerHostTransform {
@@ -28,11 +29,19 @@ const TRANSFORM_KEYS = { provider: true, network: true } as const satisfies Reco
 
 export interface DockerHostArgs {
     /**
-     * The engine to deploy to.
+     * The engine to deploy to: the local socket, or a VM over SSH (`ssh://[user@]host[:port]`, or
+     * `ssh://<alias>` with User, Port and IdentityFile from ~/.ssh/config). README: "Remote engine over SSH".
      * @default `"unix:///var/run/docker.sock"`
      * @example `"ssh://deploy@staging.example.com"`
      */
     host?: string;
+    /**
+     * SSH options of an `ssh://` host, passed to the provider as ssh flags. Strict host key
+     * checking is on unless turned off here (never in production).
+     * @default `{ strictHostKeyChecking: true, preflight: true }`
+     * @example `{ port: 2222, identityFile: "~/.ssh/deploy_ed25519" }`
+     */
+    ssh?: DockerHostSsh;
     /** Environment name, used in names and labels. @example `"dev"` */
     environment: string;
     /** Production turns on protect/retainOnDelete for data. @default `false` */
@@ -75,7 +84,8 @@ const child = (what: string) => shape.program(`${what}: args to merge over the c
  * top-level settings). `PropsOf` makes an Args field without a shape here fail to compile.
  */
 export const DOCKER_HOST_SHAPE: Shape = shape.object<DockerHostArgs>({
-    host: shape.string(undefined, "the engine: unix:///var/run/docker.sock or ssh://user@host"),
+    host: shape.string(undefined, "the engine: unix:///var/run/docker.sock, ssh://user@host[:port] or ssh://<alias from ~/.ssh/config>"),
+    ssh: SSH_SHAPE,
     environment: shape.string(undefined, "environment name, used in names and labels"),
     production: shape.bool("protect and retain data"),
     namePrefix: shape.string(undefined, "prefix of every container, volume and network name"),
@@ -89,6 +99,8 @@ export const DOCKER_HOST_SHAPE: Shape = shape.object<DockerHostArgs>({
 
 export interface NormalizedDockerHost {
     host: string;
+    /** An ssh:// host's parts and the provider's `sshOpts`. */
+    ssh?: { address: SshAddress; sshOpts: string[]; preflight: boolean };
     environment: string;
     production: boolean;
     namePrefix: string;
@@ -98,7 +110,7 @@ export interface NormalizedDockerHost {
     registries: RegistryCredential[];
 }
 
-const HOST = /^(unix:\/\/\/\S+|ssh:\/\/[a-z_][a-z0-9_.-]*@[a-zA-Z0-9.-]+(:\d{1,5})?|tcp:\/\/[a-zA-Z0-9.-]+:\d{1,5})$/;
+const HOST = /^(unix:\/\/\/\S+|tcp:\/\/[a-zA-Z0-9.-]+:\d{1,5})$/;
 
 const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -119,9 +131,13 @@ export function normalizeDockerHost(name: string, args: DockerHostArgs): Normali
     // Types before meaning: an unknown key or a value of the wrong type is named first.
     checkShape(ctx, DOCKER_HOST_SHAPE, args ?? null);
     const host = args.host ?? "unix:///var/run/docker.sock";
-    if (!HOST.test(host)) {
+    const ssh = host.startsWith("ssh://") ? normalizeSsh(ctx, host, args) : undefined;
+    if (!ssh && !HOST.test(host)) {
         invalid(ctx, "host", `${JSON.stringify(host)} is not a Docker engine address`,
             `use "unix:///var/run/docker.sock" or "ssh://user@host"`);
+    }
+    if (!ssh && args.ssh !== undefined) {
+        invalid(ctx, "ssh", `applies to an ssh:// host only, and host is ${JSON.stringify(host)}`, `remove ssh, or set host to "ssh://user@host"`);
     }
     // A plain tcp:// engine has no TLS here: anyone on the path could run containers as root.
     if (host.startsWith("tcp://") && !/^tcp:\/\/(127\.0\.0\.1|localhost):/.test(host)) {
@@ -143,7 +159,13 @@ export function normalizeDockerHost(name: string, args: DockerHostArgs): Normali
     }
     const production = args.production ?? false;
     const registries = normalizeRegistries(ctx, "registries", args.registries, production);
-    return { host, environment: args.environment, production, namePrefix, publishAddress, remote: !host.startsWith("unix://"), registries };
+    return { host, ssh, environment: args.environment, production, namePrefix, publishAddress, remote: !host.startsWith("unix://"), registries };
+}
+
+function normalizeSsh(ctx: ErrorContext, host: string, args: DockerHostArgs): NonNullable<NormalizedDockerHost["ssh"]> {
+    const address = parseSshHost(ctx, host);
+    const sshOpts = sshOptions(ctx, address, args.ssh ?? {}, args.production ?? false);
+    return { address, sshOpts, preflight: args.ssh?.preflight ?? true };
 }
 
 /**
@@ -159,10 +181,12 @@ export class DockerHost extends pulumi.ComponentResource {
 
     constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
         const n = normalizeDockerHost(name, args);
+        // A real run only: under mocks (tests, synth) there is no VM to reach.
+        if (n.ssh?.preflight && !underMocks()) checkSshEngine({ kind: "DockerHost", name }, n.host, n.ssh.address, n.ssh.sshOpts, args.ssh ?? {});
         super("slipway:targets:DockerHost", name, {}, opts);
         const labels = { "slipway.stack": pulumi.getStack(), "slipway.environment": n.environment, "slipway.managed": "true" };
         this.provider = new docker.Provider(...transform(args.transform?.provider, `${name}-provider`, {
-            host: n.host,
+            host: n.host, ...(n.ssh && { sshOpts: n.ssh.sshOpts }),
             registryAuth: n.registries.length ? providerRegistryAuth(n.registries) : undefined,
         }, { parent: this }));
         this.network = new docker.Network(...transform(args.transform?.network, `${name}-network`, {

@@ -8,7 +8,7 @@ import YAML from "yaml";
 import { RecordedStack, recordStack } from "../../cli/synth";
 import { fakeProviderOutputs } from "../../components/testing/fakes";
 import { RecordedResource, isSecretValue, redact } from "../../components/testing/recorder";
-import { ApplyResult, DockerHarness, REPO_ROOT, SlipwayImages, TYPES, readImagesEnv } from "./harness";
+import { ApplyResult, DockerHarness, REPO_ROOT, SlipwayImages, TYPES, engineOfRecording, readImagesEnv } from "./harness";
 
 /**
  * The dev stack (Pulumi.dev.yaml + index.ts), recorded under mocks and deployed on the real engine
@@ -68,6 +68,11 @@ export interface TestFigures {
     backup: { intervalMinutes: number; keep: number };
     /** Replaces services.api.image (a new tag, as a release would). */
     apiImage?: string;
+    /**
+     * Where the stack deploys: slipway:docker's `host` and `ssh` (the ssh:// test). The harness
+     * then talks to the engine the recorded provider names, as the provider would.
+     */
+    engine?: { host: string; ssh?: Record<string, unknown> };
 }
 
 /**
@@ -98,6 +103,7 @@ export function overridesFor(f: TestFigures): Record<string, unknown> {
         "slipway:gateway": { ...gw, publishPort: f.publishPort, rateLimits: f.rateLimits },
         "slipway:database": { ...cfg["slipway:database"], backup: f.backup },
     };
+    if (f.engine) out["slipway:docker"] = { ...cfg["slipway:docker"], ...f.engine };
     if (f.apiImage) {
         const services = cfg["slipway:services"];
         out["slipway:services"] = { ...services, api: { ...services.api, image: f.apiImage } };
@@ -235,7 +241,7 @@ export async function deployDevStack(opts: { runId?: string; budgetMs?: number; 
     const recorded = await recordDevStack(figures);
     const runId = opts.runId ?? randomBytes(4).toString("hex");
     // Fixed names (network, volumes) get the run id, so a developer's own dev stack is never touched.
-    const h = new DockerHarness({ runId, imageMap: imageMapFor(images), nameSuffix: `-t${runId}` });
+    const h = new DockerHarness({ runId, imageMap: imageMapFor(images), nameSuffix: `-t${runId}`, engine: engineOfRecording(recorded.resources) });
     const t0 = Date.now();
     const applied = await h.apply(recorded.resources);
     const left = (opts.budgetMs ?? 60_000) - (Date.now() - t0);

@@ -23,13 +23,14 @@ describe("DockerHost bad input", () => {
         await rejects({ host: "/var/run/docker.sock" }, "host", /not a Docker engine address/, /"unix:\/\/\/var\/run\/docker\.sock"/);
     });
 
-    it("rejects an ssh address without a user, and accepts it with one", async () => {
-        await rejects({ host: "ssh://staging.example.com" }, "host", /"ssh:\/\/staging\.example\.com" is not a Docker engine address/, /ssh:\/\/user@host/);
-        // The same address with a user passes, so the failure above is about the missing user.
+    it("accepts an ssh address with or without a user (an ~/.ssh/config alias gives it), strict host key checking on", async () => {
         const { DockerHost } = await import("../../components/targets/docker-host");
         new DockerHost("remote", { environment: "dev", host: "ssh://deploy@staging.example.com" });
+        new DockerHost("alias", { environment: "dev", host: "ssh://staging" });
         await rec.settle();
         assert.equal(rec.get(PROVIDER, "remote-provider").inputs.host, "ssh://deploy@staging.example.com");
+        assert.equal(rec.get(PROVIDER, "alias-provider").inputs.host, "ssh://staging");
+        assert.deepEqual(JSON.parse(rec.get(PROVIDER, "alias-provider").inputs.sshOpts as string), ["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes"]);
     });
 
     it("rejects an environment name that cannot go into names and labels", async () => {

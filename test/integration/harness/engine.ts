@@ -1,4 +1,9 @@
+import { spawn } from "child_process";
+import * as fs from "fs";
 import * as http from "http";
+import * as os from "os";
+import * as path from "path";
+import { Duplex } from "stream";
 
 /**
  * A minimal Docker Engine API client over the unix socket. The CLI would hide fields (uploads with
@@ -21,6 +26,79 @@ export function socketPathFromEnv(env: NodeJS.ProcessEnv = process.env): string 
     throw new Error(`the harness talks to a local engine over a unix socket; DOCKER_HOST=${host} is not one`);
 }
 
+/**
+ * An `ssh://` engine as the provider reaches it: the Docker CLI's connection helper
+ * (docker/cli cli/connhelper/connhelper.go, which the provider's config.go calls with its
+ * `ssh_opts`) runs, per connection, `ssh <sshOpts> [-o ConnectTimeout=30] -T [-l user] [-p port]
+ * -- <host> docker system dial-stdio` and speaks HTTP over the child's stdin/stdout.
+ */
+export interface SshEngine {
+    /** `ssh://[user@]host[:port]` as the provider's `host` input. */
+    host: string;
+    /** The provider's `sshOpts` input. */
+    sshOpts: readonly string[];
+}
+
+/** The connection helper's ssh argv for `engine` (ssh.NewSpec's checks, then Spec.Args), written from its source, not from DockerHost's. */
+export function dialStdioArgv(engine: SshEngine): string[] {
+    const u = new URL(engine.host);
+    if (u.password || u.pathname || u.search || u.hash) throw new Error(`harness: ${engine.host}: the connection helper takes ssh://[user@]host[:port] only`);
+    const flags = [...engine.sshOpts];
+    if (!flags.join("").includes("ConnectTimeout")) flags.push("-o", "ConnectTimeout=30");
+    if (!flags.includes("-T")) flags.push("-T");
+    return [...flags, ...(u.username ? ["-l", decodeURIComponent(u.username)] : []), ...(u.port ? ["-p", u.port] : []), "--", u.hostname, "docker", "system", "dial-stdio"];
+}
+
+/** One engine connection: a Duplex over `ssh ... docker system dial-stdio`'s stdin and stdout. */
+class CommandConn extends Duplex {
+    private stderr = "";
+    private got = 0;
+
+    constructor(argv: string[]) {
+        super();
+        const child = spawn("ssh", argv, { stdio: ["pipe", "pipe", "pipe"] });
+        child.stderr.on("data", d => { this.stderr += d; });
+        child.stdout.on("data", d => { this.got += d.length; if (!this.push(d)) child.stdout.pause(); });
+        child.stdout.on("end", () => this.push(null));
+        child.on("error", e => this.destroy(e));
+        // ssh failing before any byte came back (host key, refused key): say what ssh said.
+        child.on("exit", code => { if (code && !this.got) this.destroy(new Error(`ssh ${argv.join(" ")} exited ${code}: ${this.stderr.trim()}`)); });
+        child.stdin.on("error", () => { /* the remote end went away; the exit reports it */ });
+        this.child = child;
+    }
+
+    private readonly child: ReturnType<typeof spawn>;
+
+    override _read(): void { this.child.stdout!.resume(); }
+    override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void { this.child.stdin!.write(chunk, cb); }
+    override _final(cb: (e?: Error | null) => void): void { this.child.stdin!.end(cb); }
+    override _destroy(e: Error | null, cb: (e?: Error | null) => void): void {
+        clearTimeout(this.timer);
+        if (this.child.exitCode === null) this.child.kill();
+        cb(e);
+    }
+    private timer?: NodeJS.Timeout;
+
+    /** Like net.Socket's: 'timeout' after `ms` without a byte from the engine (http.ClientRequest's timeout uses it). */
+    setTimeout(ms: number, cb?: () => void): this {
+        if (cb) this.once("timeout", cb);
+        clearTimeout(this.timer);
+        if (ms > 0) {
+            const arm = () => { clearTimeout(this.timer); this.timer = setTimeout(() => this.emit("timeout"), ms); };
+            arm();
+            this.on("data", arm);
+            this.once("close", () => clearTimeout(this.timer));
+        }
+        return this;
+    }
+
+    // The rest of what http.ClientRequest asks of a socket; a pipe has no such knobs.
+    setNoDelay(): this { return this; }
+    setKeepAlive(): this { return this; }
+    ref(): this { return this; }
+    unref(): this { return this; }
+}
+
 export interface RequestOptions {
     body?: unknown;
     /** Raw body (a tar archive) instead of JSON. */
@@ -33,7 +111,48 @@ export interface RequestOptions {
 }
 
 export class Engine {
-    constructor(readonly socketPath: string = socketPathFromEnv()) {}
+    readonly socketPath?: string;
+    readonly ssh?: SshEngine;
+    /** Connections opened so far (over ssh: one ssh session each). */
+    connections = 0;
+    private wrapperDir?: string;
+
+    /** The local socket (a path), or an `ssh://` engine reached like the provider reaches it. */
+    constructor(where: string | SshEngine = socketPathFromEnv()) {
+        if (typeof where === "string") this.socketPath = where;
+        else this.ssh = where;
+        // Made now, not in an exit hook (where cliEnv is also used) that could not remove it.
+        if (this.ssh) this.cliEnv();
+    }
+
+    /** The engine a docker provider with these inputs talks to: `unix://` or `ssh://` (with its `sshOpts`). */
+    static forProvider(host: string, sshOpts: readonly string[] = []): Engine {
+        if (host.startsWith("unix://")) return new Engine(host.slice("unix://".length));
+        if (host.startsWith("ssh://")) return new Engine({ host, sshOpts });
+        throw new Error(`harness: engine ${host}: only unix:// and ssh:// are modelled`);
+    }
+
+    /**
+     * Environment for the docker CLI to reach the same engine. Over ssh the CLI runs plain `ssh`
+     * from PATH (connhelper) and takes no flags, so PATH starts with a wrapper that adds `sshOpts`.
+     */
+    cliEnv(): NodeJS.ProcessEnv {
+        if (!this.ssh) return this.socketPath ? { ...process.env, DOCKER_HOST: `unix://${this.socketPath}` } : process.env;
+        if (!this.wrapperDir) {
+            this.wrapperDir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-ssh-cli-"));
+            const quoted = this.ssh.sshOpts.map(o => `'${o.replace(/'/g, `'\\''`)}'`).join(" ");
+            fs.writeFileSync(path.join(this.wrapperDir, "ssh"), `#!/bin/sh\nexec /usr/bin/ssh ${quoted} "$@"\n`, { mode: 0o755 });
+            process.once("exit", () => fs.rmSync(this.wrapperDir!, { recursive: true, force: true }));
+        }
+        return { ...process.env, DOCKER_HOST: this.ssh.host, PATH: `${this.wrapperDir}:${process.env.PATH ?? "/usr/bin:/bin"}` };
+    }
+
+    private connection(): { socketPath: string } | { createConnection: () => Duplex } {
+        this.connections++;
+        if (this.socketPath) return { socketPath: this.socketPath };
+        const argv = dialStdioArgv(this.ssh!);
+        return { createConnection: () => new CommandConn(argv) };
+    }
 
     request(method: string, path: string, opts: RequestOptions = {}): Promise<{ status: number; body: string; bytes: Buffer; headers: http.IncomingHttpHeaders }> {
         const full = `/${API_VERSION}${path}`;
@@ -44,7 +163,7 @@ export class Engine {
             headers["Content-Length"] = payload.length;
         }
         return new Promise((resolve, reject) => {
-            const req = http.request({ socketPath: this.socketPath, path: full, method, headers }, res => {
+            const req = http.request({ ...this.connection(), path: full, method, headers }, res => {
                 const chunks: Buffer[] = [];
                 res.on("data", c => chunks.push(c));
                 res.on("end", () => {

@@ -159,7 +159,7 @@ export class DockerHarness {
         if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(this.runId)) throw new Error(`harness: runId ${JSON.stringify(this.runId)} must be short lowercase [a-z0-9-]`);
         this.options = { ...opts, namePrefix: opts.namePrefix ?? "slipway-t", nameSuffix: opts.nameSuffix ?? "" };
         if (!exitHooks.has(this.runId)) {
-            const hook = () => cleanupRunSync(this.runId);
+            const hook = () => cleanupRunSync(this.runId, this.engine.cliEnv());
             exitHooks.set(this.runId, hook);
             process.once("exit", hook);
         }
@@ -609,6 +609,20 @@ export class DockerHarness {
     }
 }
 
+/**
+ * The engine the recorded docker provider talks to, when it is not the local default: an `ssh://`
+ * host with its `sshOpts` (the SDK sends those JSON-encoded, provider.js). Undefined for `unix://`,
+ * which the harness reaches through DOCKER_HOST or the default socket.
+ */
+export function engineOfRecording(resources: RecordedResource[]): Engine | undefined {
+    const providers = resources.filter(r => r.type === "pulumi:providers:docker");
+    if (providers.length !== 1) throw new Error(`harness: expected one docker provider in the recording, found ${providers.length}`);
+    const inputs = redact(providers[0]!.inputs, true) as { host?: string; sshOpts?: string | string[] };
+    if (!inputs.host?.startsWith("ssh://")) return undefined;
+    const opts = typeof inputs.sshOpts === "string" ? JSON.parse(inputs.sshOpts) as string[] : inputs.sshOpts ?? [];
+    return Engine.forProvider(inputs.host, opts);
+}
+
 /** Remove everything labelled `slipway.test-run=<runId>` (e.g. left by a killed run). */
 export async function cleanupRun(runId: string, engine?: Engine): Promise<{ containers: number; networks: number; volumes: number }> {
     return new DockerHarness({ runId, engine }).cleanup();
@@ -618,11 +632,11 @@ export async function cleanupRun(runId: string, engine?: Engine): Promise<{ cont
  * Synchronous cleanup with the docker CLI, for process exit handlers (no event loop there). Never
  * throws: it runs while the process is already failing.
  */
-export function cleanupRunSync(runId: string): void {
+export function cleanupRunSync(runId: string, env: NodeJS.ProcessEnv = process.env): void {
     const filter = `label=${RUN_LABEL}=${runId}`;
     const run = (args: string[]) => {
         try {
-            return execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 60_000 }).split("\n").filter(Boolean);
+            return execFileSync("docker", args, { encoding: "utf8", env, stdio: ["ignore", "pipe", "ignore"], timeout: 60_000 }).split("\n").filter(Boolean);
         } catch {
             return [];
         }

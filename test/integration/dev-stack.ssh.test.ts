@@ -1,0 +1,119 @@
+import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
+import { Engine, RUN_LABEL, TYPES } from "./harness";
+import { Sshd, startSshd } from "./sshd";
+import {
+    C, DeployedStack, LOAD, LoadResult, apiReplicas, deployDevStack, eventually, one, recordRelease, releaseImage, request, runLoad, underLoad,
+} from "./stack-under-test";
+
+/**
+ * The dev stack deployed to an `ssh://` engine through a real OpenSSH server (Debian's sshd on a
+ * loopback port, keys made here, a login user in the docker group), in front of this machine's
+ * engine: deploy, traffic through the gateway, an image rollout under load, destroy. The stack
+ * names its engine as a user with an ~/.ssh/config alias would (`ssh://<alias>`, User, Port and
+ * IdentityFile from the config; here `ssh.configFile`, so the real ~/.ssh/config is not touched),
+ * and every engine call of the harness goes through that sshd, as the provider's would.
+ * (Published ports are on the engine's host: here that is this machine, so traffic goes to 127.0.0.1.)
+ */
+
+function assertNoFailures(l: LoadResult, min: number) {
+    assert.ok(l.sent >= min, `only ${l.sent} requests`);
+    assert.deepEqual(l.failures.slice(0, 20), [], `${l.failures.length} of ${l.sent} requests failed`);
+    assert.equal(l.ok, l.sent);
+}
+
+describe("dev stack through ssh:// to a real sshd: deploy, traffic, rollout, destroy", function () {
+    this.timeout(15 * 60_000);
+    let sshd: Sshd;
+    let s: DeployedStack | undefined;
+
+    before(async function () {
+        this.timeout(30 * 60_000); // a fresh machine builds the images first
+        sshd = await startSshd();
+        s = await deployDevStack({
+            figures: { engine: { host: `ssh://${sshd.alias}`, ssh: { configFile: sshd.configFile } } },
+            // One ssh session per engine call on a shared 2-core machine: slower than the socket.
+            budgetMs: 240_000,
+        });
+    });
+
+    after(async function () {
+        this.timeout(180_000);
+        await s?.h.cleanup().catch(() => undefined);
+        if (sshd) await sshd.stop();
+    });
+
+    it("records the provider with the ssh:// alias and strict host key checking, and the harness's engine calls are sshd sessions", async () => {
+        const provider = one(s!.resources, "pulumi:providers:docker", "host-provider");
+        assert.equal(provider.inputs.host, `ssh://${sshd.alias}`);
+        const sshOpts = JSON.parse(provider.inputs.sshOpts as string) as string[];
+        assert.deepEqual(sshOpts.slice(0, 2), ["-F", sshd.configFile]);
+        assert.ok(sshOpts.includes("StrictHostKeyChecking=yes") && sshOpts.includes("BatchMode=yes"), sshOpts.join(" "));
+        const engine = s!.h.engine;
+        assert.equal(engine.socketPath, undefined, "the unix socket is not used");
+        assert.equal(engine.ssh?.host, `ssh://${sshd.alias}`);
+        // Every connection the harness opened is one logged session of the login user in sshd.
+        assert.ok(engine.connections > 50, `${engine.connections} engine connections`);
+        await eventually("sshd logged every session", 10_000, async () => sshd.sessions() === engine.connections);
+        assert.match(sshd.log(), new RegExp(`Accepted publickey for ${sshd.user} from 127\\.0\\.0\\.1`));
+        // The harness's docker CLI (its exit-hook cleanup) reaches the same engine through the same sshd.
+        const before = sshd.sessions();
+        const names = execFileSync("docker", ["ps", "--filter", `label=${RUN_LABEL}=${s!.h.runId}`, "--format", "{{.Names}}"],
+            { env: engine.cliEnv(), encoding: "utf8", timeout: 60_000 }).split("\n");
+        assert.ok(names.includes(s!.name(C.gateway)), names.join(", "));
+        await eventually("sshd logged the CLI's session", 10_000, async () => sshd.sessions() > before);
+    });
+
+    it("deployed every recorded container, healthy, labelled with this run", async () => {
+        const declared = s!.resources.filter(r => r.type === TYPES.container).map(r => r.name).sort();
+        assert.deepEqual(Object.keys(s!.healthyAt).sort(), declared);
+        for (const logical of declared) {
+            const got = await s!.h.inspect(s!.name(logical));
+            assert.equal(got.State.Running, true, logical);
+            assert.equal(got.Config.Labels[RUN_LABEL], s!.h.runId);
+        }
+    });
+
+    it("serves through the gateway's published port: a write read back, then bounded load with 0 failed requests", async () => {
+        const name = `over-ssh-${s!.h.runId}`;
+        const created = await request(s!.port, "POST", "/v1/items", { body: { name } });
+        assert.equal(created.status, 201, created.text);
+        const got = await request(s!.port, "GET", `/v1/items/${created.json.id}`);
+        assert.equal(got.json?.name, name, got.text);
+        const load = await runLoad({ port: s!.port, ...LOAD, minRequests: 1000, maxRequests: 1000, maxMs: 60_000 });
+        assertNoFailures(load, 1000);
+    });
+
+    it("rolls out a new API image through ssh under load with 0 failed requests", async () => {
+        const before = apiReplicas(s!.resources).map(r => r.name);
+        const oldImages = new Set(await Promise.all(s!.apiNames().map(async n => (await s!.h.inspect(n)).Image)));
+        const newImage = releaseImage(s!.images);
+        const release = await recordRelease(s!, newImage);
+        const sessions = sshd.sessions();
+        const { load, result, error } = await underLoad(s!, () => s!.up(release), { minRequests: 1500 });
+        if (error) throw error;
+        s!.figures = { ...s!.figures, apiImage: newImage };
+        const after = apiReplicas(s!.resources).map(r => r.name);
+        assert.ok(after.every(n => !before.includes(n)), `${before} -> ${after}`);
+        assert.equal(result!.steps.filter(x => x.op === "create" && after.includes(x.logical)).length, 2);
+        assert.equal(result!.steps.filter(x => x.op === "delete" && before.includes(x.logical)).length, 2);
+        for (const n of s!.apiNames()) assert.ok(!oldImages.has((await s!.h.inspect(n)).Image), `${n} runs the new image`);
+        assert.ok(sshd.sessions() > sessions, "the rollout's engine calls went through sshd");
+        assertNoFailures(load, 1500);
+    });
+
+    it("destroys the stack through ssh (an up of an empty program, as pulumi destroy), and the local engine confirms nothing is left", async () => {
+        const sessions = sshd.sessions();
+        const deployed = s!.resources.filter(r => ([TYPES.container, TYPES.network, TYPES.volume] as string[]).includes(r.type)).map(r => r.name).sort();
+        const { steps } = await s!.h.up([]);
+        assert.deepEqual(steps.filter(x => x.op !== "delete"), []);
+        assert.deepEqual(steps.map(x => x.logical).sort(), deployed);
+        assert.ok(sshd.sessions() > sessions, "the deletes went through sshd");
+        // Checked over the local socket, not through the path under test.
+        const local = new Engine();
+        const f = encodeURIComponent(JSON.stringify({ label: [`${RUN_LABEL}=${s!.h.runId}`] }));
+        assert.deepEqual(await local.json("GET", `/containers/json?all=1&filters=${f}`), []);
+        assert.deepEqual(await local.json("GET", `/networks?filters=${f}`), []);
+        assert.deepEqual((await local.json<{ Volumes: unknown[] | null }>("GET", `/volumes?filters=${f}`)).Volumes ?? [], []);
+    });
+});
