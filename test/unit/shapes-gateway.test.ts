@@ -51,7 +51,8 @@ const FULL = {
     },
     publishPort: 8081,
     publishHttpsPort: 8443,
-    image: "slipway/caddy:local",
+    // The build form: it has the nested paths (a reference is a plain string, checked below).
+    image: { build: { args: { GO_IMAGE: "golang:1.26.8-bookworm", BASE_IMAGE: "debian:bookworm-slim", GOPROXY: "https://proxy.golang.org", GOSUMDB: "sum.golang.org" }, platform: "linux/amd64" } },
     cloudflare: { zoneId: ZONE, accountId: "0123456789abcdef0123456789abcdef", manageZone: true, wafManagedRuleset: "free" },
     publicMetrics: { path: "/metrics", allowWithToken: TOKEN },
 };
@@ -187,7 +188,7 @@ describe("Gateway strict Args (issue 9)", () => {
             { name: "cors without its origins", block: small({ cors: { allowCredentials: true } }),
                 path: "cors.allowOrigins", problem: /is missing/, fix: /add allowOrigins/ },
             { name: "an image given as a number", block: small({ image: 42 }),
-                path: "image", problem: /must be a string, got the number 42/, fix: /quote it: "42"/ },
+                path: "image", problem: /must be an image reference, or \{ build: true \} .*, got the number 42/, fix: /write an image reference/ },
             { name: "accessLog: stdout (a word, not a block)", block: small({ accessLog: "stdout" }),
                 path: "accessLog", problem: /must be an object such as \{ stdout: true \}, or false, got the string "stdout"/, fix: /write an object/ },
             { name: "frameOptions: 1", block: small({ securityHeaders: { frameOptions: 1 } }),
@@ -237,11 +238,11 @@ describe("Gateway strict Args (issue 9)", () => {
         const typed = all.filter(p => p.shape.kind !== "program");
         const keyed = all.filter(p => p.key !== undefined);
 
-        it("covers every property path: 66 typed (3 program-only: target, routes[0].service, transform), 61 keys; FULL sets each typed one", () => {
-            assert.equal(all.length, 69);
-            assert.equal(typed.length, 66);
+        it("covers every property path: 73 typed (3 program-only: target, routes[0].service, transform), 68 keys; FULL sets each typed one", () => {
+            assert.equal(all.length, 76);
+            assert.equal(typed.length, 73);
             assert.deepEqual(all.filter(p => p.shape.kind === "program").map(p => p.path), ["target", "routes[0].service", "transform"]);
-            assert.equal(keyed.length, 61);
+            assert.equal(keyed.length, 68);
             for (const p of typed) assert.notEqual(getAt(FULL, p.path), undefined, `FULL does not set ${p.path}`);
         });
 
