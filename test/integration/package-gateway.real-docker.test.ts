@@ -157,4 +157,14 @@ describe("package: the tarball deploys the consumer's gateway on a fresh engine,
         await servesThroughCaddy(ports.billing);
         await servesThroughCaddy(ports.orders);
     });
+
+    it("a second stack of the same project and stack name still collides, with the engine's own error (no check before up)", async function () {
+        assert.ok(ports.orders, "the first project's deploy failed (the test above says why)");
+        const resources = recordConsumer(orders, { gatewayPort: await freePort(), replicas: 1, gatewayImage: { build: { args: buildArgs } } });
+        const h = new DockerHarness({ runId: `${RUN_PREFIX}${randomBytes(3).toString("hex")}`, imageMap: imageMapOf(resources, images) });
+        harnesses.push(h);
+        await assert.rejects(h.apply(resources), /network with name orders-dev-net already exists/);
+        // The first stack is untouched and still serves.
+        await servesThroughCaddy(ports.orders);
+    });
 });
