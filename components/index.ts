@@ -1,7 +1,7 @@
 // Slipway: typed Pulumi components for an API behind a gateway, with Postgres, observability and
 // synced secrets, on a single Docker host or on DigitalOcean App Platform behind Cloudflare.
 export { ApiService, ApiServiceArgs } from "./api-service";
-export { Gateway, GatewayArgs, gatewayMetricsTarget } from "./gateway";
+export { Gateway, GatewayArgs, GatewayImageBuild, GatewayImageBuildArgs, gatewayMetricsTarget } from "./gateway";
 export { ManagedDatabase, ManagedDatabaseArgs } from "./managed-database";
 export { Observability, ObservabilityArgs } from "./observability";
 export { SecretsSync, SecretsSyncArgs } from "./secrets-sync";

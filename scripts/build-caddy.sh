@@ -6,15 +6,18 @@
 # binary. Progress and build output go to stderr. Exit non-zero on any failure.
 #
 # The binary is cached under ${SLIPWAY_CACHE:-$HOME/.cache/slipway}/caddy-<hash>/caddy, where
-# <hash> covers this script (so the pinned versions below) and the Go toolchain. A second run
+# <hash> covers this script, the pinned versions and recipe (docker/caddy) and the Go toolchain. A second run
 # only hashes and checks the file. Versions are pinned rather than @latest because the module
 # proxy reachable here refuses version lists, and a cache key must mean one exact binary.
 set -euo pipefail
 
-XCADDY_VERSION="v0.4.5"
-CADDY_VERSION="v2.10.2"
-RATELIMIT_MODULE="github.com/mholt/caddy-ratelimit"
-RATELIMIT_VERSION="v0.1.0"
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The pins live in docker/caddy/versions.env and the recipe in docker/caddy/build.sh, which the
+# published image's Dockerfile runs too: the tests' Caddy and the users' are built the same way.
+VERSIONS="$REPO/docker/caddy/versions.env"
+RECIPE="$REPO/docker/caddy/build.sh"
+# shellcheck disable=SC1090
+. "$VERSIONS"
 
 log() { echo "build-caddy: $*" >&2; }
 
@@ -22,7 +25,7 @@ command -v go >/dev/null 2>&1 || { log "Go is not installed (need go >= 1.24 on 
 
 cache_root="${SLIPWAY_CACHE:-$HOME/.cache/slipway}"
 script_path="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
-hash="$({ cat "$script_path"; go version; go env GOOS GOARCH; } | sha256sum | cut -c1-16)"
+hash="$({ cat "$script_path" "$VERSIONS" "$RECIPE"; go version; go env GOOS GOARCH; } | sha256sum | cut -c1-16)"
 out_dir="$cache_root/caddy-$hash"
 bin="$out_dir/caddy"
 
@@ -42,31 +45,10 @@ if usable; then
     exit 0
 fi
 
-tools="$cache_root/tools/xcaddy-$XCADDY_VERSION"
-if [ ! -x "$tools/xcaddy" ]; then
-    log "installing xcaddy $XCADDY_VERSION"
-    # Not `go install xcaddy@version`: that also reads the module's version list (to report a
-    # deprecation), which the module proxy here refuses. Building it from a throwaway module
-    # needs only the pinned version.
-    src="$(mktemp -d)"
-    cat >"$src/go.mod" <<GOMOD
-module slipway.local/xcaddy-tool
-
-go 1.22
-
-require github.com/caddyserver/xcaddy $XCADDY_VERSION
-GOMOD
-    (cd "$src" && GOFLAGS=-mod=mod go build -o "$tools/xcaddy" github.com/caddyserver/xcaddy/cmd/xcaddy) >&2
-    rm -rf "$src"
-fi
-
 log "building caddy $CADDY_VERSION with $RATELIMIT_MODULE@$RATELIMIT_VERSION (a few minutes the first time)"
 tmp="$out_dir/caddy.tmp.$$"
 trap 'rm -f "$tmp"' EXIT
-# xcaddy works in a temp dir of its own; CGO off gives a static binary the Docker image can reuse.
-CGO_ENABLED=0 "$tools/xcaddy" build "$CADDY_VERSION" \
-    --with "$RATELIMIT_MODULE@$RATELIMIT_VERSION" \
-    --output "$tmp" >&2
+sh "$RECIPE" "$VERSIONS" "$tmp" "$cache_root/tools/xcaddy-$XCADDY_VERSION"
 mv -f "$tmp" "$bin"
 if ! usable; then
     log "built $bin but it does not list http.handlers.rate_limit"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build Slipway's local images without any registry, cached by content hash.
 #
-#   scripts/build-images.sh [base|postgres|caddy|prometheus|alertmanager|api|pebble|pgbackup|versitygw ...]   (default: all)
+#   scripts/build-images.sh [base|postgres|caddy|prometheus|alertmanager|api|pebble|pgbackup|versitygw|go ...]
+#   (default: all but go, the Go toolchain image only the package-gateway test builds with)
 #
 # Every tag ends in a hash of everything that went into the image (recipe files, base tag, binary),
 # so an unchanged image is found by `docker image inspect` and nothing is rebuilt: a warm run takes
@@ -12,7 +13,7 @@
 # Output: a summary of tags on stdout and KEY=VALUE lines in $SLIPWAY_CACHE/images.env:
 #   SLIPWAY_IMAGE_BASE, SLIPWAY_IMAGE_POSTGRES, SLIPWAY_IMAGE_CADDY, SLIPWAY_IMAGE_PROMETHEUS,
 #   SLIPWAY_IMAGE_ALERTMANAGER, SLIPWAY_IMAGE_API, SLIPWAY_IMAGE_PEBBLE (the ACME test's CA), SLIPWAY_IMAGE_PGBACKUP (FROM
-#   postgres, plus age and rclone), SLIPWAY_IMAGE_VERSITYGW (an S3 server for tests). Caches (rootfs tarball, binaries, build logs) live in $SLIPWAY_CACHE.
+#   postgres, plus age and rclone), SLIPWAY_IMAGE_VERSITYGW (an S3 server for tests), SLIPWAY_IMAGE_GO. Caches (rootfs tarball, binaries, build logs) live in $SLIPWAY_CACHE.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,8 +29,9 @@ log() { echo "build-images: $*" >&2; }
 die() { log "$*"; exit 1; }
 short() { sha256sum | cut -c1-12; }
 
-ALL=(base postgres caddy prometheus alertmanager api pebble pgbackup versitygw)
-if [ "$#" -eq 0 ]; then WANT=("${ALL[@]}"); else WANT=("$@"); fi
+ALL=(base postgres caddy prometheus alertmanager api pebble pgbackup versitygw go)
+DEFAULT=(base postgres caddy prometheus alertmanager api pebble pgbackup versitygw)
+if [ "$#" -eq 0 ]; then WANT=("${DEFAULT[@]}"); else WANT=("$@"); fi
 for w in "${WANT[@]}"; do
     case " ${ALL[*]} " in *" $w "*) ;; *) die "unknown image '$w' (known: ${ALL[*]})" ;; esac
 done
@@ -136,27 +138,9 @@ build_api_binary() {
     echo "$dir/api"
 }
 
-# Same pins and cache layout as scripts/build-caddy.sh; used only when that script is absent.
-build_caddy_fallback() {
-    local xv=v0.4.5 cv=v2.10.2 rl=github.com/mholt/caddy-ratelimit rv=v0.1.0 key out tools
-    key="$({ echo "$xv $cv $rl@$rv"; go version; go env GOOS GOARCH; } | short)"
-    out="$CACHE/caddy-fallback-$key/caddy"
-    if [ ! -x "$out" ]; then
-        tools="$CACHE/tools/xcaddy-$xv"
-        [ -x "$tools/xcaddy" ] || GOBIN="$tools" go install "github.com/caddyserver/xcaddy/cmd/xcaddy@$xv"
-        mkdir -p "$(dirname "$out")"
-        CGO_ENABLED=0 "$tools/xcaddy" build "$cv" --with "$rl@$rv" --output "$out.tmp"
-        mv -f "$out.tmp" "$out"
-    fi
-    echo "$out"
-}
-
+# Pins and recipe: docker/caddy (versions.env, build.sh), shared with the published image.
 build_caddy_binary() {
-    if [ -f "$REPO/scripts/build-caddy.sh" ]; then
-        bash "$REPO/scripts/build-caddy.sh" | tail -n 1
-    else
-        build_caddy_fallback
-    fi
+    bash "$REPO/scripts/build-caddy.sh" | tail -n 1
 }
 
 # ---- docker build of images/<name> FROM the base ----
@@ -188,6 +172,31 @@ build_image() {
     HOW[$name]="built in $((SECONDS - t)) s"
 }
 
+# ---- go: the host's Go toolchain on the base, standing in for golang:<version>-bookworm ----
+build_go_image() {
+    local goroot version key tag ctx t
+    goroot="$(go env GOROOT)"
+    version="$(go env GOVERSION)"
+    # The toolchain is named by its version (a release tree does not change under one version).
+    key="$({ echo "${TAG[base]}"; echo "$version"; go env GOOS GOARCH; cat "$REPO/images/go/Dockerfile"; } | short)"
+    tag="slipway/go:${version#go}-$key"
+    TAG[go]="$tag"
+    if docker image inspect "$tag" >/dev/null 2>&1; then HOW[go]="cached"; return; fi
+    ctx="$(mktemp -d "$IMG_CACHE/ctx-go.XXXXXX")"
+    cp "$REPO/images/go/Dockerfile" "$ctx/"
+    cp -a "$goroot" "$ctx/go"
+    log "docker build $tag (context: $goroot)"
+    t=$SECONDS
+    if ! docker build --force-rm --build-arg BASE="${TAG[base]}" --label slipway.image=go --label slipway.hash="$key" \
+            -t "$tag" "$ctx" >"$LOGS/go-build.log" 2>&1; then
+        tail -n 40 "$LOGS/go-build.log" >&2
+        rm -rf "$ctx"
+        die "docker build of go failed (log: $LOGS/go-build.log)"
+    fi
+    rm -rf "$ctx"
+    HOW[go]="built in $((SECONDS - t)) s"
+}
+
 # The Go builds are CPU-bound and need no base: run them beside debootstrap and apt (I/O-bound).
 pids=()
 if wants caddy; then
@@ -208,6 +217,7 @@ if wants postgres || wants pgbackup; then build_image postgres "slipway/postgres
 wants pgbackup && FROM_TAG="${TAG[postgres]}" build_image pgbackup "slipway/pgbackup:15-"
 wants prometheus && build_image prometheus "slipway/prometheus:"
 wants alertmanager && build_image alertmanager "slipway/alertmanager:"
+if wants go; then build_go_image; fi
 
 for p in "${pids[@]}"; do
     what="${p%%:*}" pid="${p#*:}"

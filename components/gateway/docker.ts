@@ -1,12 +1,14 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
 import { capabilitySet, goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
 import { ErrorContext, invalid } from "../core/errors";
 import { DockerTarget } from "../core/target";
 import { Transform, transform } from "../core/transform";
 import { acmeCaRootFile, buildBootstrapConfig, buildCaddyConfig, configRevision, CONTAINER, renderCaddyJson } from "./caddy-config";
 import type { GatewayArgs } from "./index";
-import { DEFAULTS, NormalizedGateway, isPublicAcme } from "./normalize";
+import { GatewayImageSource, NormalizedGateway, isPublicAcme, normalizeGatewayImage } from "./normalize";
 
 /** The uid:gid the Caddy image runs as and owns /data, /config and /var/log/caddy with (images/caddy). */
 export const CADDY_UID = 10002;
@@ -130,8 +132,11 @@ export function loaderScript(o: LoaderScriptOptions): string {
 
 /** `transform` keys of the docker target (see `GatewayArgs.transform`). */
 export interface GatewayDockerTransform {
-    /** The Caddy image's `docker.RemoteImage`. @example `{ keepLocally: false }` */
-    image?: Transform<docker.RemoteImageArgs>;
+    /**
+     * The Caddy image: its `docker.RemoteImage`, or with `image: { build }` its `docker.Image`.
+     * @example `{ keepLocally: false }`
+     */
+    image?: Transform<docker.RemoteImageArgs | docker.ImageArgs>;
     /**
      * Caddy's `docker.Container`. Keep the Caddy JSON flow intact (entrypoint, command, uploads,
      * the /config mount): the loader reaches Caddy through them.
@@ -149,7 +154,7 @@ export interface GatewayDockerTransform {
 }
 
 export interface GatewayDockerResources {
-    image: docker.RemoteImage;
+    image: docker.RemoteImage | docker.Image;
     /** Caddy itself. Its inputs do not depend on routes, limits or headers; see {@link createGatewayDocker}. */
     container: docker.Container;
     /** Pushes this config revision into the running Caddy; logical name `${name}-config-${configRevision}`. */
@@ -210,7 +215,7 @@ export function createGatewayDocker(
     parent: pulumi.Resource,
     n: NormalizedGateway,
     target: DockerTarget,
-    image: pulumi.Input<string> | undefined,
+    image: GatewayArgs["image"],
     upstreams: pulumi.Resource[] = [],
     t: GatewayDockerTransform = {},
     metricsToken?: pulumi.Input<string>,
@@ -221,15 +226,60 @@ export function createGatewayDocker(
     const revision = configRevision(caddyJson);
     const bootstrapJson = renderCaddyJson(buildBootstrapConfig());
     const v = caddyVolumes(b);
-    // The container takes the image id: the provider keeps the id in state, so a tag here would
-    // differ on every run and replace Caddy on every `up`.
-    const remote = new docker.RemoteImage(...transform(t.image, `${name}-image`, { name: image ?? DEFAULTS.image, keepLocally: true }, b.opts));
-    const container = caddyContainer(b, remote, v, bootstrapJson);
-    const loader = configLoader(b, remote, v.configVolume, caddyJson, revision, [container, ...upstreams], metricsToken);
+    const { image: img, imageRef } = caddyImage(b, normalizeGatewayImage({ kind: "Gateway", name }, image));
+    const container = caddyContainer(b, imageRef, v, bootstrapJson);
+    const loader = configLoader(b, imageRef, v.configVolume, caddyJson, revision, [container, ...upstreams], metricsToken);
     return {
-        image: remote, container, loader, configVolume: v.configVolume, dataVolume: v.dataVolume, logVolume: v.logVolume,
+        image: img, container, loader, configVolume: v.configVolume, dataVolume: v.dataVolume, logVolume: v.logVolume,
         caddyJson, bootstrapJson, configRevision: revision, url: gatewayUrl(n, target),
     };
+}
+
+/**
+ * The folder of docker/caddy/Dockerfile in this package: two levels above this file in the
+ * repository (components/gateway), three in the published package (dist/components/gateway).
+ */
+export function caddyDockerfileDir(from: string = __dirname): string | undefined {
+    for (let dir = from, i = 0; i < 5; i++, dir = path.dirname(dir)) {
+        const candidate = path.join(dir, "docker", "caddy");
+        if (fs.existsSync(path.join(candidate, "Dockerfile")) && fs.existsSync(path.join(candidate, "versions.env"))) return candidate;
+    }
+    return undefined;
+}
+
+/** `versions.env` of the Dockerfile's folder as a map (POSIX `KEY=value` lines). */
+export function caddyVersions(dir: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const line of fs.readFileSync(path.join(dir, "versions.env"), "utf8").split("\n")) {
+        const m = /^([A-Z_]+)=(\S+)$/.exec(line.trim());
+        if (m) out[m[1]!] = m[2]!;
+    }
+    return out;
+}
+
+/**
+ * The Caddy image, and what the containers run: always the image *id* (RemoteImage's `imageId`,
+ * a local Image's `repoDigest`). The provider keeps the id in state, so a tag here would differ on
+ * every run and replace Caddy on every `up`; an unchanged image never replaces it.
+ */
+function caddyImage(b: Build, source: GatewayImageSource): { image: docker.RemoteImage | docker.Image; imageRef: pulumi.Output<string> } {
+    if (source.kind === "reference") {
+        const args: docker.RemoteImageArgs = { name: source.ref, keepLocally: true };
+        const remote = new docker.RemoteImage(...transform(b.t.image as Transform<docker.RemoteImageArgs> | undefined, `${b.name}-image`, args, b.opts));
+        return { image: remote, imageRef: remote.imageId };
+    }
+    // checkGatewayDocker made sure the folder is there.
+    const dir = caddyDockerfileDir()!;
+    const v = caddyVersions(dir);
+    const args: docker.ImageArgs = {
+        // A local name: skipPush, so it never leaves the engine. The versions say what is inside.
+        imageName: `slipway-caddy:${v.CADDY_VERSION?.replace(/^v/, "")}-ratelimit-${v.RATELIMIT_VERSION?.replace(/^v/, "")}`,
+        // The Dockerfile is the context's own (the provider's default, <context>/Dockerfile).
+        build: { context: dir, args: Object.keys(source.args).length ? source.args : undefined, platform: source.platform },
+        skipPush: true,
+    };
+    const built = new docker.Image(...transform(b.t.image as Transform<docker.ImageArgs> | undefined, `${b.name}-image`, args, b.opts));
+    return { image: built, imageRef: built.repoDigest };
 }
 
 /** What every step of `createGatewayDocker` shares. */
@@ -297,9 +347,9 @@ function caddyPorts(n: NormalizedGateway, target: DockerTarget): docker.types.in
 }
 
 /** Caddy itself, started on the constant bootstrap config; the loader pushes the real one. */
-function caddyContainer(b: Build, remote: docker.RemoteImage, v: CaddyVolumes, bootstrapJson: string): docker.Container {
+function caddyContainer(b: Build, imageRef: pulumi.Output<string>, v: CaddyVolumes, bootstrapJson: string): docker.Container {
     return new docker.Container(...transform(b.t.container, `${b.name}-caddy`, {
-        image: remote.imageId,
+        image: imageRef,
         // Both set, so the result is `caddy run ...` whatever the image's own ENTRYPOINT/CMD
         // (images/caddy has ENTRYPOINT caddy; the official image has none). With an autosave in
         // /config, --resume loads it and ignores --config.
@@ -349,7 +399,7 @@ function caddyContainer(b: Build, remote: docker.RemoteImage, v: CaddyVolumes, b
  * as a no-op; Caddy reads the file per request, so the new token applies at once.
  */
 function configLoader(
-    b: Build, remote: docker.RemoteImage, configVolume: docker.Volume, caddyJson: string, revision: string, dependsOn: pulumi.Resource[],
+    b: Build, imageRef: pulumi.Output<string>, configVolume: docker.Volume, caddyJson: string, revision: string, dependsOn: pulumi.Resource[],
     metricsToken: pulumi.Input<string> | undefined,
 ): docker.Container {
     const loaderLabels = labelList({ ...b.labelMap, "slipway.role": "config-loader", "slipway.config-revision": revision });
@@ -361,7 +411,7 @@ function configLoader(
     if (caRoot !== undefined) uploads.push({ file: CONTAINER.acmeCaRootUpload, content: caRoot, permissions: "0444" });
     return new docker.Container(...transform(b.t.loader, `${b.name}-config-${revision}`, {
         // The same image: `caddy reload` then speaks the running Caddy's admin API version.
-        image: remote.imageId,
+        image: imageRef,
         entrypoints: ["/bin/sh", "-c"],
         command: [loaderScript({
             configPath: CONTAINER.configPath,
@@ -438,6 +488,10 @@ export function checkGatewayDocker(name: string, args: GatewayArgs & { target: D
     args.routes.forEach((r, i) => checkDialHosts(ctx, `routes[${i}].service.endpoint.dialHosts`, r.service.endpoint.dialHosts));
     if (args.cloudflare !== undefined) {
         invalid(ctx, "cloudflare", "only applies to the do-app target", "remove cloudflare on docker (Caddy is the edge there)");
+    }
+    if (normalizeGatewayImage(ctx, args.image).kind === "build" && caddyDockerfileDir() === undefined) {
+        invalid(ctx, "image.build", `needs docker/caddy/Dockerfile of the @slipway/components package, which is not there (looked above ${__dirname})`,
+            "reinstall the package, or give image a reference");
     }
 }
 

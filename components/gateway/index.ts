@@ -133,6 +133,29 @@ export interface GatewayUpstreamArgs {
     healthCheck?: "ready" | "health";
 }
 
+/**
+ * Build the Gateway's Caddy image on the target engine from `docker/caddy/Dockerfile`, which ships
+ * in this package: Caddy and the rate-limit module at the versions of `docker/caddy/versions.env`,
+ * compiled in a Go build stage, on Debian bookworm. The engine pulls the two base images and the
+ * build fetches Go modules, so it needs Docker Hub and proxy.golang.org, or the args below.
+ */
+export interface GatewayImageBuildArgs {
+    /**
+     * Build args of the Dockerfile, for an engine behind a mirror or without the defaults.
+     * @default the Dockerfile's: `GO_IMAGE` `golang:1.26.8-bookworm`, `BASE_IMAGE` `debian:bookworm-slim`, `GOPROXY` `https://proxy.golang.org,direct`, `GOSUMDB` `sum.golang.org`
+     * @example `{ BASE_IMAGE: "registry.example.com/mirror/debian:bookworm-slim", GOPROXY: "https://goproxy.example.com" }`
+     */
+    args?: { GO_IMAGE?: string; BASE_IMAGE?: string; GOPROXY?: string; GOSUMDB?: string };
+    /** The image's os/arch. @default the engine's @example `"linux/arm64"` */
+    platform?: string;
+}
+
+/** `GatewayArgs.image` as a build of the package's Dockerfile on the target engine. */
+export interface GatewayImageBuild {
+    /** `true` for the Dockerfile's defaults, or its build args and platform. @example `true` */
+    build: true | GatewayImageBuildArgs;
+}
+
 export interface GatewayCloudflareArgs {
     /** The Cloudflare zone holding `domains`. @example `cfg.require("cloudflareZoneId")` */
     zoneId: pulumi.Input<string>;
@@ -225,7 +248,7 @@ export type GatewayTransform = GatewayDockerTransform & GatewayDoAppTransform;
 
 /** The resources a Gateway created (`transform` changes how they are made). */
 export interface GatewayNodes {
-    /** docker: the Caddy image (`docker.RemoteImage`). */
+    /** docker: the Caddy image (`docker.RemoteImage`, or `docker.Image` with `image: { build }`). */
     readonly image?: GatewayDockerResources["image"];
     /** docker: Caddy's `docker.Container`. */
     readonly container?: GatewayDockerResources["container"];
@@ -307,17 +330,22 @@ export interface GatewayArgs {
     /** Host port for HTTPS (docker, TLS on). @default `443` @example `8443` */
     publishHttpsPort?: number;
     /**
-     * Caddy image with the rate-limit module (scripts/build-caddy.sh builds the binary;
-     * images/caddy and scripts/build-images.sh build the image). It must have `caddy` on PATH and
-     * `wget` for the health check, and let uid 10002 write /data, /config and /var/log/caddy.
-     * A reference (`repo:tag` or `repo@sha256:...`), not an image id: the gateway resolves it with
-     * a `docker.RemoteImage` (a local image of that name is used as is, otherwise it is pulled)
-     * and runs the container on the resulting id, so an unchanged image never replaces Caddy.
-     * A `docker.Image`'s `imageName` works too.
-     * @default `"slipway/caddy:2.10.2-ratelimit-0.1.0"`
+     * The Caddy image: Caddy with the rate-limit module (stock Caddy images lack it). By default
+     * the image this package's release workflow publishes from `docker/caddy/Dockerfile`, pinned by
+     * digest; `{ build: true }` builds that same Dockerfile, shipped in the package, on the target
+     * engine instead (a `docker.Image`, never pushed): for an engine that pulls from Docker Hub but
+     * not from GHCR, or before the first release (see the README's image table).
+     *
+     * Any other image must have `caddy` on PATH and `wget` for the health check, and let uid 10002
+     * write /data, /config and /var/log/caddy. A reference (`repo:tag` or `repo@sha256:...`), not
+     * an image id: the gateway resolves it with a `docker.RemoteImage` (a local image of that name
+     * is used as is, otherwise it is pulled) and runs Caddy on the resulting id, so an unchanged
+     * image never replaces Caddy. A `docker.Image`'s `imageName` works too.
+     * @default the published `ghcr.io/<owner>/slipway-caddy:<caddy>-ratelimit-<module>@sha256:...` (components/gateway/published-image.ts)
+     * @example `{ build: true }`
      * @example `"ghcr.io/acme/caddy-ratelimit:2.10.2"`
      */
-    image?: pulumi.Input<string>;
+    image?: pulumi.Input<string> | GatewayImageBuild;
     /**
      * The Cloudflare zone in front of App Platform. Required on do-app when `domains` are set; an error on docker.
      * @default none

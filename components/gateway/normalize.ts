@@ -10,13 +10,14 @@ import type { ServiceEndpoint } from "../core/service";
 import { Shape, checkShape, shape } from "../core/shape";
 import { checkTransform } from "../core/transform";
 import type {
-    GatewayAccessLogArgs, GatewayAcmeArgs, GatewayArgs, GatewayCloudflareArgs, GatewayCorsArgs, GatewayJwtArgs, GatewayPublicMetricsArgs, GatewayRateLimitArgs,
-    GatewayRouteArgs, GatewaySecurityHeadersArgs, GatewayTransform, GatewayUpstreamArgs,
+    GatewayAccessLogArgs, GatewayAcmeArgs, GatewayArgs, GatewayCloudflareArgs, GatewayCorsArgs, GatewayImageBuild, GatewayImageBuildArgs, GatewayJwtArgs,
+    GatewayPublicMetricsArgs, GatewayRateLimitArgs, GatewayRouteArgs, GatewaySecurityHeadersArgs, GatewayTransform, GatewayUpstreamArgs,
 } from "./index";
+import { PUBLISHED_CADDY_IMAGE } from "./published-image";
 
 export const DEFAULTS = {
-    /** Built from scripts/build-caddy.sh's versions: stock Caddy images lack the rate-limit module. */
-    image: "slipway/caddy:2.10.2-ratelimit-0.1.0",
+    /** docker/caddy/Dockerfile as the release workflow publishes it: stock Caddy images lack the rate-limit module. */
+    image: PUBLISHED_CADDY_IMAGE,
     maxBodySize: "10MB",
     compression: ["zstd", "gzip"] as const,
     localHttpPort: 8080,
@@ -103,6 +104,22 @@ const UPSTREAM_SHAPE = shape.object<GatewayUpstreamArgs>({
     healthCheck: shape.string(["ready", "health"]),
 });
 
+const IMAGE_BUILD_SHAPE = shape.object<GatewayImageBuildArgs>({
+    args: shape.object<NonNullable<GatewayImageBuildArgs["args"]>>({
+        GO_IMAGE: shape.string(undefined, "the Go toolchain image of the build stage"),
+        BASE_IMAGE: shape.string(undefined, "the Debian bookworm image Caddy runs on"),
+        GOPROXY: shape.string(undefined, "the Go module proxy the build fetches from"),
+        GOSUMDB: shape.string(undefined, "the checksum database the modules are checked against"),
+    }, [], "build args of the package's docker/caddy/Dockerfile"),
+    platform: shape.string(undefined, "e.g. linux/arm64; the engine's own by default"),
+});
+
+const IMAGE_SHAPE = shape.oneOf("an image reference, or { build: true } to build the package's Dockerfile on the engine",
+    shape.input("a Caddy image reference with the rate-limit module"),
+    shape.object<GatewayImageBuild>({
+        build: shape.oneOf("true, or { args, platform }", shape.bool(), IMAGE_BUILD_SHAPE),
+    }, ["build"]));
+
 const CLOUDFLARE_SHAPE = shape.object<GatewayCloudflareArgs>({
     zoneId: shape.input("the zone's id: 32 hexadecimal digits"),
     accountId: shape.input(),
@@ -138,7 +155,7 @@ export const GATEWAY_SHAPE: Shape = shape.object<GatewayArgs>({
     upstream: UPSTREAM_SHAPE,
     publishPort: shape.int(),
     publishHttpsPort: shape.int(),
-    image: shape.input("a Caddy image reference with the rate-limit module"),
+    image: IMAGE_SHAPE,
     cloudflare: CLOUDFLARE_SHAPE,
     publicMetrics: PUBLIC_METRICS_SHAPE,
     transform: shape.program("per child resource, args to merge or a function"),
@@ -338,6 +355,46 @@ export function normalizeGateway(name: string, args: GatewayArgs): NormalizedGat
         publicMetrics: normalizePublicMetrics(ctx, args.publicMetrics, target.production),
         production: target.production,
     };
+}
+
+/** Where the Caddy image comes from: a reference to resolve (pull or local), or the package's Dockerfile to build. */
+export type GatewayImageSource =
+    | { kind: "reference"; ref: Exclude<GatewayArgs["image"], GatewayImageBuild | undefined> }
+    | { kind: "build"; args: Record<string, string>; platform?: string };
+
+/** `{ build: ... }`, not a reference (a string, or an Output or promise of one). */
+function isImageBuild(image: NonNullable<GatewayArgs["image"]>): image is GatewayImageBuild {
+    return typeof image === "object" && image !== null && "build" in image && typeof (image as { apply?: unknown }).apply !== "function";
+}
+
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
+
+/**
+ * `image` after its shape was checked: the default reference, the given one, or a build of
+ * docker/caddy/Dockerfile with its build args. Only the docker target runs Caddy, so only it calls this.
+ */
+export function normalizeGatewayImage(ctx: ErrorContext, image: GatewayArgs["image"]): GatewayImageSource {
+    if (image === undefined) return { kind: "reference", ref: DEFAULTS.image };
+    if (!isImageBuild(image)) {
+        if (image === "") invalid(ctx, "image", "is empty", `omit it for the published image (${DEFAULTS.image}), or give a reference`);
+        return { kind: "reference", ref: image };
+    }
+    // The type says true; a stack file (or plain JS) can still write false.
+    const build = image.build as boolean | GatewayImageBuildArgs;
+    if (build === false) {
+        invalid(ctx, "image.build", "is false, which builds nothing", `omit image for the published image (${DEFAULTS.image}), or give a reference`);
+    }
+    const b: GatewayImageBuildArgs = build === true ? {} : build as GatewayImageBuildArgs;
+    const args: Record<string, string> = {};
+    for (const [k, v] of Object.entries(b.args ?? {})) {
+        if (v === undefined) continue;
+        if (v.trim() === "") invalid(ctx, `image.build.args.${k}`, "is empty", "omit it to use the Dockerfile's default");
+        args[k] = v;
+    }
+    if (b.platform !== undefined && !PLATFORM.test(b.platform)) {
+        invalid(ctx, "image.build.platform", `${JSON.stringify(b.platform)} is not an os/arch platform`, `use e.g. "linux/amd64" or "linux/arm64"`);
+    }
+    return { kind: "build", args, platform: b.platform };
 }
 
 /** RFC 6750's b64token: what may follow "Bearer " in a header, with no `*` (Caddy's header matcher reads it as a wildcard). */

@@ -47,8 +47,13 @@ export interface DockerHostArgs {
     /** Production turns on protect/retainOnDelete for data. @default `false` */
     production?: boolean;
     /**
-     * Prefix of every container, volume and network name on the engine.
-     * @default `"slipway-<environment>"`
+     * Prefix of every container, volume and network name on the engine. The default holds the
+     * Pulumi project, so two projects' stacks of one name (`dev`) share an engine without their
+     * names colliding. Slipway before 0.2 used `"slipway-<environment>"`: a project other than
+     * `slipway` that was deployed then sets that to keep its names (a new name is a new volume:
+     * see docs/aliases.md).
+     * @default `"<pulumi project>-<environment>"`
+     * @example `"slipway-dev"`
      */
     namePrefix?: string;
     /**
@@ -125,7 +130,11 @@ function checkTransformKeys(ctx: ErrorContext, given: unknown, keys: readonly st
     checkTransform(ctx, given, keys);
 }
 
-export function normalizeDockerHost(name: string, args: DockerHostArgs): NormalizedDockerHost {
+/**
+ * `project`: the Pulumi project, part of the default `namePrefix`; outside a Pulumi program there
+ * is none and `slipway` stands in.
+ */
+export function normalizeDockerHost(name: string, args: DockerHostArgs, project: string = pulumi.getProject()): NormalizedDockerHost {
     const ctx: ErrorContext = { kind: "DockerHost", name };
     checkTransformKeys(ctx, (args as { transform?: unknown } | undefined)?.transform, Object.keys(TRANSFORM_KEYS));
     // Types before meaning: an unknown key or a value of the wrong type is named first.
@@ -148,9 +157,10 @@ export function normalizeDockerHost(name: string, args: DockerHostArgs): Normali
         invalid(ctx, "environment", `${JSON.stringify(args.environment)} is not an environment name`,
             `use lowercase letters, digits and hyphens, e.g. "dev" or "staging"`);
     }
-    const namePrefix = args.namePrefix ?? `slipway-${args.environment}`;
+    const namePrefix = args.namePrefix ?? `${project || "slipway"}-${args.environment}`;
     if (!DOCKER_NAME.test(namePrefix)) {
-        invalid(ctx, "namePrefix", `${JSON.stringify(namePrefix)} cannot start a Docker object name`, "use letters, digits, '_', '.' and '-'");
+        invalid(ctx, "namePrefix", `${JSON.stringify(namePrefix)}${args.namePrefix === undefined ? " (the Pulumi project, then the environment)" : ""} cannot start a Docker object name`,
+            "use letters, digits, '_', '.' and '-'" + (args.namePrefix === undefined ? ", e.g. namePrefix: \"<project>-<environment>\" spelt that way" : ""));
     }
     const publishAddress = args.publishAddress ?? "127.0.0.1";
     const octets = publishAddress.split(".");

@@ -2,7 +2,7 @@
 // config picks a single Docker host (Pulumi.dev.yaml) or DigitalOcean App Platform (Pulumi.prod.yaml).
 import * as pulumi from "@pulumi/pulumi";
 import {
-    ApiService, ApiServiceArgs, CloudflareEdge, DockerHost, DoApp, Gateway, ManagedDatabase, Observability, SecretsSync, Target, doAppTarget,
+    ApiService, ApiServiceArgs, CloudflareEdge, DockerHost, DoApp, Gateway, GatewayArgs, ManagedDatabase, Observability, SecretsSync, Target, doAppTarget,
 } from "@slipway/components";
 
 const config = new pulumi.Config();
@@ -41,7 +41,9 @@ const gateway = new Gateway("gateway", {
     target,
     routes: [{ pathPrefix: "/", service: orders }],
     ...(target.kind === "docker"
-        ? { publishPort: 8080 }
+        // gatewayImage: `{ build: true }` builds Caddy on the engine from the Dockerfile in the
+        // package; unset, the published image is pulled.
+        ? { publishPort: config.getNumber("gatewayPort") ?? 8080, image: config.getObject<GatewayArgs["image"]>("gatewayImage") }
         : { domains: domain ? [domain] : undefined, cloudflare: { zoneId: config.require("cloudflareZoneId") } }),
 });
 

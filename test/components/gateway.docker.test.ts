@@ -17,6 +17,11 @@ const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
 /** The id the (fake) provider computes for a RemoteImage: what a container must run. */
 const imageIdOf = (r: RecordedResource) => fakeProviderOutputs({ type: r.type, name: r.name, inputs: r.inputs, custom: true } as any)!.imageId;
 const LOADER_NAME = /^edge-config-[0-9a-f]{10}$/;
+const VERSIONS = Object.fromEntries(fs.readFileSync(path.resolve(__dirname, "../../docker/caddy/versions.env"), "utf8")
+    .split("\n").map(l => /^([A-Z_]+)=(\S+)$/.exec(l.trim())).filter(m => m !== null).map(m => [m[1]!, m[2]!]));
+const tagOf = (v: string | undefined) => (v ?? "missing").replace(/^v/, "").replace(/\./g, "\\.");
+/** ghcr.io/<owner>/slipway-caddy:<caddy>-ratelimit-<module>, by digest once a release has run. */
+const PUBLISHED = new RegExp(`^ghcr\\.io/[a-z0-9-]+/slipway-caddy:${tagOf(VERSIONS.CADDY_VERSION)}-ratelimit-${tagOf(VERSIONS.RATELIMIT_VERSION)}(@sha256:[0-9a-f]{64})?$`);
 
 describe("Gateway on docker", () => {
     let rec: Recorder;
@@ -53,7 +58,7 @@ describe("Gateway on docker", () => {
         assert.doesNotMatch(JSON.stringify(c), /reverse_proxy|rate_limit|api-2:8080|Strict-Transport-Security/);
         // The provider keeps the image *id* in state: a tag here would replace Caddy on every `up`.
         const img = rec.get(REMOTE_IMAGE, "edge-image");
-        assert.equal(img.inputs.name, "slipway/caddy:2.10.2-ratelimit-0.1.0");
+        assert.match(String(img.inputs.name), PUBLISHED, "the default is the release workflow's image of docker/caddy's versions");
         assert.equal(img.inputs.keepLocally, true);
         assert.equal(c.image, imageIdOf(img));
         // Caddy autosaves the last loaded config in /config: a volume, so a restarted or replaced Caddy resumes it.

@@ -2,35 +2,12 @@
 // examples/consumer, type-check that project against the published types, run its tests with the
 // package's own Recorder, and run the package's `slipway synth` bin there.
 import { strict as assert } from "assert";
-import { SpawnSyncReturns, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { ROOT, installConsumer, ok, packTarball, report, run } from "../helpers/consumer-package";
 
-const ROOT = path.resolve(__dirname, "../..");
 const PLANTED = "sk_test_planted_9d2e7"; // a payments key we then look for in every generated file
-
-/** The environment of a fresh shell: nothing from this mocha run or an enclosing `npm run`. */
-function cleanEnv(): NodeJS.ProcessEnv {
-    return Object.fromEntries(Object.entries(process.env).filter(([k]) =>
-        !k.startsWith("npm_") && !k.startsWith("TS_NODE_") && k !== "NODE_OPTIONS" && k !== "INIT_CWD"));
-}
-
-function run(cmd: string, args: string[], cwd: string, timeoutMs = 120_000): SpawnSyncReturns<string> {
-    return spawnSync(cmd, args, { cwd, env: cleanEnv(), encoding: "utf8", timeout: timeoutMs, maxBuffer: 64 << 20 });
-}
-
-/** Output worth reading when a command did not do what we expected. */
-function report(what: string, r: SpawnSyncReturns<string>): string {
-    const tail = (s: string | null) => (s ?? "").split("\n").filter(l => !/Unknown (user|env) config/.test(l)).slice(-60).join("\n");
-    return `${what}: exit ${r.status}${r.signal ? ` (signal ${r.signal})` : ""}${r.error ? ` (${r.error.message})` : ""}\n` +
-        `--- stdout\n${tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}`;
-}
-
-function ok(what: string, r: SpawnSyncReturns<string>): SpawnSyncReturns<string> {
-    assert.equal(r.status, 0, report(what, r));
-    return r;
-}
 
 describe("package: npm pack -> another team's project", function () {
     this.timeout(600_000);
@@ -41,12 +18,7 @@ describe("package: npm pack -> another team's project", function () {
 
     before(function () {
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-pack-"));
-        const packed = path.join(tmp, "pack");
-        fs.mkdirSync(packed);
-        ok("npm pack (runs prepack: the build)", run("npm", ["pack", "--pack-destination", packed], ROOT, 300_000));
-        const tgz = fs.readdirSync(packed).filter(f => f.endsWith(".tgz"));
-        assert.equal(tgz.length, 1, `expected one tarball in ${packed}, got ${tgz.join(", ") || "none"}`);
-        tarball = path.join(packed, tgz[0]!);
+        tarball = packTarball(tmp);
         entries = ok("tar -tzf", run("tar", ["-tzf", tarball], tmp)).stdout.split("\n").filter(Boolean)
             .map(e => e.replace(/^package\//, ""));
     });
@@ -60,7 +32,9 @@ describe("package: npm pack -> another team's project", function () {
         for (const f of ["package.json", "README.md", "bin/slipway.js", "dist/cli/slipway.js", "dist/cli/synth.js",
             "dist/components/index.js", "dist/components/index.d.ts",
             "dist/components/testing/index.js", "dist/components/testing/index.d.ts",
-            "dist/components/testing/recorder.js", "dist/components/testing/fakes.js"]) {
+            "dist/components/testing/recorder.js", "dist/components/testing/fakes.js",
+            // What `image: { build: true }` builds on a stranger's engine: the Dockerfile and all it reads.
+            "docker/caddy/Dockerfile", "docker/caddy/versions.env", "docker/caddy/build.sh"]) {
             assert.ok(entries.includes(f), `${f} missing from the tarball; it has:\n${entries.join("\n")}`);
         }
         // Every entry point named in package.json must be in the tarball.
@@ -83,21 +57,7 @@ describe("package: npm pack -> another team's project", function () {
 
     describe("examples/consumer with the tarball installed", function () {
         before(function () {
-            consumer = path.join(tmp, "consumer");
-            fs.cpSync(path.join(ROOT, "examples/consumer"), consumer, {
-                recursive: true,
-                filter: src => !/(^|\/)(node_modules|out|bin)(\/|$)|\.tgz$/.test(path.relative(ROOT, src).replace(/^examples\/consumer\/?/, "")),
-            });
-            // The example names a local tarball; point it at the one just packed.
-            const pkgFile = path.join(consumer, "package.json");
-            const pkg = JSON.parse(fs.readFileSync(pkgFile, "utf8"));
-            assert.ok(pkg.dependencies["@slipway/components"]?.startsWith("file:"), "the example depends on @slipway/components via file:");
-            pkg.dependencies["@slipway/components"] = `file:${tarball}`;
-            fs.writeFileSync(pkgFile, JSON.stringify(pkg, null, 2) + "\n");
-            const started = Date.now();
-            // The npm cache already holds every dependency from the repo's own install.
-            ok("npm install in the consumer", run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], consumer, 300_000));
-            console.log(`      (consumer npm install: ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+            consumer = installConsumer(tmp, tarball);
         });
 
         it("resolves @slipway/components and its testing entry to the installed tarball", function () {
@@ -170,6 +130,13 @@ describe("package: npm pack -> another team's project", function () {
                 "slipway:database:ManagedDatabase::db", "slipway:gateway:Gateway::gateway", "slipway:observability:Observability::observability",
                 "slipway:secrets:SecretsSync::secrets", "slipway:service:ApiService::orders", "slipway:targets:DockerHost::host",
             ]);
+            // Engine names start with the Pulumi project (orders), so another project's dev stack can share the engine.
+            const network = resources.find(r => r.type === "docker:index/network:Network");
+            assert.equal(network?.inputs.name, "orders-dev-net");
+            // Pulumi.dev.yaml builds Caddy from the Dockerfile inside the installed package.
+            const caddyImage = resources.find(r => r.type === "docker:index/image:Image" && r.name === "gateway-image");
+            const context = String((caddyImage?.inputs.build as { context?: string } | undefined)?.context);
+            assert.equal(fs.realpathSync(context), fs.realpathSync(path.join(consumer, "node_modules/@slipway/components/docker/caddy")));
             const replica = resources.find(r => r.type === "docker:index/container:Container" && /^orders-[0-9a-f]{8}-1$/.test(r.name));
             assert.ok(replica, "replica 1 of orders (named orders-<release>-1)");
             assert.equal(replica.parent, "slipway:service:ApiService::orders");

@@ -1,5 +1,7 @@
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { REPO } from "./helpers";
@@ -91,11 +93,11 @@ describe("workflows", () => {
         });
     }
 
-    for (const name of ["preview.yml", "deploy.yml"]) {
+    for (const name of ["preview.yml", "deploy.yml", "release-images.yml"]) {
         it(`${name}: every action is pinned (commit SHA with a version comment, or an exact vX.Y.Z tag)`, () => {
             const { text } = load(name);
             const uses = [...text.matchAll(/uses:\s*(\S+)(.*)$/gm)];
-            assert.ok(uses.length >= 3);
+            assert.ok(uses.length >= 1, "no action found: the check would pass on nothing");
             for (const [, ref = "", rest = ""] of uses) {
                 const [, version = ""] = ref.split("@");
                 const sha = /^[0-9a-f]{40}$/.test(version) && /#\s*v\d+\.\d+\.\d+/.test(rest);
@@ -145,6 +147,38 @@ describe("workflows", () => {
         assert.match(health.run ?? "", /--fail/);
         assert.match(health.run ?? "", /--retry-max-time \d+/, "retries must be bounded in time");
         assert.ok(job.steps.indexOf(up) < job.steps.indexOf(health));
+    });
+
+    it("release-images.yml: builds docker/caddy, pushes to GHCR under versions.env's tag, and its rewrite pins the Gateway's default by digest", () => {
+        const { wf } = load("release-images.yml");
+        assert.deepStrictEqual(Object.keys(wf.on).sort(), ["release", "workflow_dispatch"]);
+        const job = wf.jobs.caddy!;
+        const name = step(job, s => /versions\.env/.test(s.run ?? ""), "naming the image");
+        assert.match(name.run ?? "", /ghcr\.io\/\$owner\/slipway-caddy/);
+        const push = step(job, s => /buildx build/.test(s.run ?? ""), "building and pushing");
+        assert.match(push.run ?? "", /--push\b.*docker\/caddy$/ms, "the Dockerfile the package ships");
+        assert.doesNotMatch(push.run ?? "", /--build-arg/, "the Dockerfile's own defaults, as a stranger's engine uses them");
+        const propose = step(job, s => /published-image\.ts/.test(s.run ?? ""), "rewriting the default");
+        // The rewrite, run on a copy of the real file: it must change the one constant and nothing else.
+        const fileLine = /^\s*(file=\S+)$/m.exec(propose.run ?? "")?.[1];
+        const sedLine = /^\s*(sed -i -E .*)$/m.exec(propose.run ?? "")?.[1];
+        assert.ok(fileLine && sedLine, "a sed rewrite of $file");
+        const sed = `${fileLine}\n${sedLine}`;
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-release-"));
+        try {
+            const file = path.join(tmp, "components/gateway/published-image.ts");
+            fs.mkdirSync(path.dirname(file), { recursive: true });
+            const before = fs.readFileSync(path.join(REPO, "components/gateway/published-image.ts"), "utf8");
+            fs.writeFileSync(file, before);
+            const pinned = `ghcr.io/acme/slipway-caddy:2.10.2-ratelimit-0.1.0@sha256:${"ab".repeat(32)}`;
+            const r = spawnSync("bash", ["-c", sed], { cwd: tmp, env: { ...process.env, PINNED: pinned }, encoding: "utf8" });
+            assert.equal(r.status, 0, r.stderr);
+            const after = fs.readFileSync(file, "utf8");
+            assert.ok(after.includes(`export const PUBLISHED_CADDY_IMAGE = "${pinned}";`), after);
+            assert.deepEqual(after.split("\n").filter((l, i) => l !== before.split("\n")[i]).length, 1, "one line changed");
+        } finally {
+            fs.rmSync(tmp, { recursive: true, force: true });
+        }
     });
 
     it("scripts/actionlint.sh installs a pinned actionlint with go install and lints .github/workflows", () => {

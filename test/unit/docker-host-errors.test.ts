@@ -84,3 +84,36 @@ describe("DockerHost address checks", () => {
             /DockerHost "h": publishAddress: "999\.1\.1\.1" is not an IPv4 address/);
     });
 });
+
+describe("DockerHost names hold the Pulumi project", () => {
+    // Two teams' `dev` stacks on one engine: before, both were `slipway-dev-*` and the second `up`
+    // failed on `network with name slipway-dev-net already exists`.
+    it("prefixes names with <project>-<environment>, and keeps an explicit namePrefix", async () => {
+        const { normalizeDockerHost } = await import("../../components/targets/docker-host");
+        assert.equal(normalizeDockerHost("h", { environment: "dev" }, "orders").namePrefix, "orders-dev");
+        assert.equal(normalizeDockerHost("h", { environment: "dev" }, "billing").namePrefix, "billing-dev");
+        // Slipway's own project is named `slipway`: its stacks keep the names they had.
+        assert.equal(normalizeDockerHost("h", { environment: "dev" }, "slipway").namePrefix, "slipway-dev");
+        assert.equal(normalizeDockerHost("h", { environment: "dev", namePrefix: "slipway-dev" }, "orders").namePrefix, "slipway-dev");
+    });
+
+    it("takes the project of the running program", async () => {
+        const rec = await Recorder.start({ project: "orders", stack: "dev" });
+        try {
+            const { DockerHost } = await import("../../components/targets/docker-host");
+            const host = new DockerHost("host", { environment: "dev" });
+            await rec.settle();
+            assert.equal(rec.get(NETWORK, "host-network").inputs.name, "orders-dev-net");
+            assert.equal(host.target.namePrefix, "orders-dev");
+        } finally {
+            // Later files start their own recorder (freshRecorder notices it is not current).
+            await rec.settle();
+        }
+    });
+
+    it("names the project when it cannot start a Docker name, with the fix", async () => {
+        const { normalizeDockerHost } = await import("../../components/targets/docker-host");
+        assert.throws(() => normalizeDockerHost("h", { environment: "dev" }, "_orders"),
+            /DockerHost "h": namePrefix: "_orders-dev" \(the Pulumi project, then the environment\) cannot start a Docker object name\. Fix: .*namePrefix/);
+    });
+});

@@ -53,7 +53,8 @@ const FULL = {
     },
     publishPort: 8081,
     publishHttpsPort: 8443,
-    image: "slipway/caddy:local",
+    // The build form: it has the nested paths (a reference is a plain string, checked below).
+    image: { build: { args: { GO_IMAGE: "golang:1.26.8-bookworm", BASE_IMAGE: "debian:bookworm-slim", GOPROXY: "https://proxy.golang.org", GOSUMDB: "sum.golang.org" }, platform: "linux/amd64" } },
     cloudflare: { zoneId: ZONE, accountId: "0123456789abcdef0123456789abcdef", manageZone: true, wafManagedRuleset: "free" },
     publicMetrics: { path: "/metrics", allowWithToken: TOKEN },
 };
@@ -190,7 +191,7 @@ describe("Gateway strict Args (issue 9)", () => {
             { name: "cors without its origins", block: small({ cors: { allowCredentials: true } }),
                 path: "cors.allowOrigins", problem: /is missing/, fix: /add allowOrigins/ },
             { name: "an image given as a number", block: small({ image: 42 }),
-                path: "image", problem: /must be a string, got the number 42/, fix: /quote it: "42"/ },
+                path: "image", problem: /must be an image reference, or \{ build: true \} .*, got the number 42/, fix: /write an image reference/ },
             { name: "accessLog: stdout (a word, not a block)", block: small({ accessLog: "stdout" }),
                 path: "accessLog", problem: /must be an object such as \{ stdout: true \}, or false, got the string "stdout"/, fix: /write an object/ },
             { name: "frameOptions: 1", block: small({ securityHeaders: { frameOptions: 1 } }),
@@ -240,11 +241,11 @@ describe("Gateway strict Args (issue 9)", () => {
         const typed = all.filter(p => p.shape.kind !== "program");
         const keyed = all.filter(p => p.key !== undefined);
 
-        it("covers every property path: 69 typed (3 program-only: target, routes[0].service, transform), 64 keys; FULL sets each typed one", () => {
-            assert.equal(all.length, 72);
-            assert.equal(typed.length, 69);
+        it("covers every property path: 76 typed (3 program-only: target, routes[0].service, transform), 71 keys; FULL sets each typed one", () => {
+            assert.equal(all.length, 79);
+            assert.equal(typed.length, 76);
             assert.deepEqual(all.filter(p => p.shape.kind === "program").map(p => p.path), ["target", "routes[0].service", "transform"]);
-            assert.equal(keyed.length, 64);
+            assert.equal(keyed.length, 71);
             for (const p of typed) assert.notEqual(getAt(FULL, p.path), undefined, `FULL does not set ${p.path}`);
         });
 

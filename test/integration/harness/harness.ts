@@ -1,11 +1,11 @@
-import { execFileSync } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import { randomBytes } from "crypto";
 import { RecordedResource, redact } from "../../../components/testing/recorder";
 import { Engine, EngineError } from "./engine";
 import { ensurePulled } from "./pull";
 import { tarOf } from "./tar";
 import {
-    ContainerSpec, LOGICAL_LABEL, Plan, PlanOptions, RUN_LABEL, TYPES, planResources,
+    BuildSpec, ContainerSpec, LOGICAL_LABEL, Plan, PlanOptions, RUN_LABEL, TYPES, planResources,
 } from "./translate";
 import { Drift, changedInputs, driftOf, readBack } from "./readback";
 
@@ -152,6 +152,8 @@ export class DockerHarness {
     private readonly state = new Map<string, Deployed>();
     /** RemoteImage URN -> the reference it was last created with (the provider keeps images locally). */
     private readonly pulledRefs = new Map<string, string>();
+    /** Built images: URN -> the build's inputs and the image id it produced (images stay on the engine, as the provider leaves them). */
+    private readonly built = new Map<string, { key: string; id: string }>();
 
     constructor(opts: HarnessOptions = {}) {
         this.engine = opts.engine ?? new Engine();
@@ -212,6 +214,19 @@ export class DockerHarness {
         const result: ApplyResult = { plan, steps: [], networks: [], volumes: [], containers: [] };
         const step = (s: Omit<Step, "startMs">): Step => { const x = { ...s, startMs: at() }; result.steps.push(x); return x; };
         await this.imageSteps(plan, step, at, result);
+        for (const b of plan.builds) {
+            const key = stable(b);
+            const before = this.built.get(b.urn);
+            if (before?.key === key) { step({ op: "same", type: TYPES.image, urn: b.urn, logical: b.logical }).endMs = at(); continue; }
+            const st = step({ op: before ? "update" : "create", type: TYPES.image, urn: b.urn, logical: b.logical });
+            try {
+                this.built.set(b.urn, { key, id: await this.buildImage(b) });
+            } catch (e) {
+                st.error = String(e);
+                throw new UpError(e, result);
+            }
+            st.endMs = at();
+        }
         await this.requireImages(plan);
         for (const n of plan.networks) {
             if (this.state.has(n.urn)) { step({ op: "same", type: TYPES.network, urn: n.urn, logical: n.logical }).endMs = at(); continue; }
@@ -337,6 +352,37 @@ export class DockerHarness {
         }));
         const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
         if (failed) throw new UpError(failed.reason, result);
+    }
+
+    /**
+     * The provider's Image create: a build of the context on the engine, tagged `imageName`, not
+     * pushed. Through the docker CLI with the classic builder: the provider opens a BuildKit
+     * session over the engine API, which this machine's CLI (no buildx) cannot; the Dockerfiles
+     * built here use nothing BuildKit-only, so both builders make the same image. Like the
+     * provider's, the build's RUN steps use the engine's default network. Returns the image id.
+     */
+    private async buildImage(b: BuildSpec): Promise<string> {
+        const args = ["build", "--force-rm", "-t", b.imageName, "-f", b.dockerfile];
+        for (const [k, v] of Object.entries(b.args)) args.push("--build-arg", `${k}=${v}`);
+        if (b.platform) args.push("--platform", b.platform);
+        if (b.target) args.push("--target", b.target);
+        args.push(b.context);
+        const out = await new Promise<string>((resolve, reject) => {
+            execFile("docker", args, { env: { ...process.env, DOCKER_BUILDKIT: "0" }, maxBuffer: 64 << 20, timeout: 40 * 60_000 }, (err, stdout, stderr) => {
+                const log = `${stdout}\n${stderr}`;
+                if (err) reject(new Error(`harness: ${b.logical}: docker build of ${b.imageName} failed (${err.message.split("\n")[0]}):\n${log.split("\n").slice(-40).join("\n")}`));
+                else resolve(log);
+            });
+        });
+        const id = (await this.engine.json<{ Id: string }>("GET", `/images/${encodeURIComponent(b.imageName)}/json`)).Id;
+        if (!id) throw new Error(`harness: ${b.logical}: built ${b.imageName} but the engine has no such image:\n${out.slice(-2000)}`);
+        return id;
+    }
+
+    /** The image id a `docker.Image` built (its `repoDigest` for a local image), if this harness built it. */
+    builtImageId(logical: string): string | undefined {
+        for (const [urn, b] of this.built) if (urn.endsWith(`::${logical}`)) return b.id;
+        return undefined;
     }
 
     private async requireImages(plan: Plan): Promise<void> {

@@ -17,6 +17,8 @@ export interface SlipwayImages {
     SLIPWAY_IMAGE_PROMETHEUS?: string;
     SLIPWAY_IMAGE_ALERTMANAGER?: string;
     SLIPWAY_IMAGE_API?: string;
+    /** The host's Go toolchain on the base: a stand-in for golang:<version>-bookworm. */
+    SLIPWAY_IMAGE_GO?: string;
     SLIPWAY_IMAGE_PEBBLE?: string;
     SLIPWAY_IMAGE_PGBACKUP?: string;
     SLIPWAY_IMAGE_VERSITYGW?: string;
@@ -32,7 +34,7 @@ export function readImagesEnv(file = path.join(cacheDir(), "images.env")): Slipw
     return out;
 }
 
-export type ImageName = "base" | "postgres" | "caddy" | "prometheus" | "alertmanager" | "api" | "pebble" | "pgbackup" | "versitygw";
+export type ImageName = "base" | "postgres" | "caddy" | "prometheus" | "alertmanager" | "api" | "pebble" | "pgbackup" | "versitygw" | "go";
 
 /**
  * Make sure the engine runs and the named images exist: runs scripts/ensure-dockerd.sh and

@@ -1,5 +1,6 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
+import * as path from "path";
 import { RecordedResource, UNKNOWN, redact } from "../../../components/testing/recorder";
 import { fakeProviderOutputs } from "../../../components/testing/fakes";
 
@@ -56,6 +57,22 @@ export interface RegistryAuthEntry { address: string; username?: string; passwor
  * the credentials of its provider's `registryAuth` (harness/pull.ts matches them as the provider does).
  */
 export interface ImageRef { logical: string; urn: string; ref: string; local: string; pull: boolean; registryAuth: RegistryAuthEntry[] }
+/**
+ * A `docker.Image` to build on the engine, as the provider does (pulumi-docker provider/image.go):
+ * the context folder (`.dockerignore` honoured) sent to the engine's build, tagged `imageName`,
+ * never pushed (`skipPush`). Paths are resolved like the provider's `filepath.Abs`: against the
+ * working directory (the program's, under Pulumi); the Dockerfile defaults to `<context>/Dockerfile`.
+ */
+export interface BuildSpec {
+    logical: string;
+    urn: string;
+    imageName: string;
+    context: string;
+    dockerfile: string;
+    args: Record<string, string>;
+    platform?: string;
+    target?: string;
+}
 
 export interface ContainerSpec {
     logical: string;
@@ -84,6 +101,8 @@ export interface Plan {
     networks: NetworkSpec[];
     volumes: VolumeSpec[];
     images: ImageRef[];
+    /** Images the harness builds for real (a `docker.Image` with `build` and no `imageMap` entry). */
+    builds: BuildSpec[];
     containers: ContainerSpec[];
     /** How references were resolved; reused to plan replacement containers. */
     names: Names;
@@ -233,6 +252,7 @@ export function planResources(resources: RecordedResource[], opts: PlanOptions):
     const imageMap = opts.imageMap ?? {};
     const byOutput = new Map<string, string>();
     const images: ImageRef[] = [];
+    const builds: BuildSpec[] = [];
     for (const r of docker.filter(x => x.type === TYPES.remoteImage || x.type === TYPES.image)) {
         const id = `${r.type} "${r.name}"`;
         const i = new Inputs(id, revealed.get(r.urn)!);
@@ -244,11 +264,16 @@ export function planResources(resources: RecordedResource[], opts: PlanOptions):
             for (const f of ["pullTriggers", "triggers", "platform"]) if (i.get(f) !== undefined) throw new UnsupportedInputError(id, [f], "the harness pulls only on create");
         } else {
             ref = i.get<string>("imageName")!;
-            i.ignore("skipPush", "buildOnPreview");
-            if (i.get("build") !== undefined && !imageMap[ref]) {
-                throw new Error(`harness: ${id}: the harness does not build images; pass imageMap[${JSON.stringify(ref)}] = a local tag (see scripts/build-images.sh)`);
-            }
+            i.ignore("buildOnPreview");
+            const build = i.get<Record<string, any>>("build");
             if (i.get("registry") !== undefined) throw new UnsupportedInputError(id, ["registry"], "nothing is pushed in tests");
+            // imageMap stands in for a build with an image built beforehand (scripts/build-images.sh).
+            if (!imageMap[ref]) {
+                if (i.get("skipPush") !== true) throw new UnsupportedInputError(id, ["skipPush"], "without skipPush the provider pushes; nothing is pushed in tests");
+                builds.push(planBuild(id, r, ref, build));
+            } else {
+                i.ignore("skipPush");
+            }
         }
         i.done();
         const local = imageMap[ref] ?? ref;
@@ -269,7 +294,23 @@ export function planResources(resources: RecordedResource[], opts: PlanOptions):
     for (const c of containers) {
         c.dependsOn = [...new Set(c.dependsOn.flatMap(d => containers.filter(x => x !== c && under(x.urn, d)).map(x => x.urn)))];
     }
-    return { networks, volumes, images, containers: topoSort(containers), names: { netNames, volNames, byOutput, imageMap, fixed } };
+    return { networks, volumes, images, builds, containers: topoSort(containers), names: { netNames, volNames, byOutput, imageMap, fixed } };
+}
+
+/** A `docker.Image`'s `build` with the provider's defaults (marshalBuildAndApplyDefaults). */
+function planBuild(id: string, r: RecordedResource, imageName: string, build: Record<string, any> | undefined): BuildSpec {
+    // builderVersion, cacheFrom, network, addHosts: not modelled (see docs/pulumi-docker-provider-facts.md).
+    only(id, "build", build, ["context", "dockerfile", "args", "platform", "target"]);
+    const context = path.resolve(build?.context ?? ".");
+    if (!fs.existsSync(context) || !fs.statSync(context).isDirectory()) throw new Error(`harness: ${id}: build.context ${context} is not a folder`);
+    const dockerfile = build?.dockerfile !== undefined ? path.resolve(build.dockerfile) : path.join(context, "Dockerfile");
+    if (!fs.existsSync(dockerfile)) throw new Error(`harness: ${id}: no Dockerfile at ${dockerfile}`);
+    const args: Record<string, string> = {};
+    for (const [k, v] of Object.entries(build?.args ?? {})) {
+        if (typeof v !== "string") throw new Error(`harness: ${id}: build.args.${k} must be a string, got ${JSON.stringify(v)}`);
+        args[k] = v;
+    }
+    return { logical: r.name, urn: r.urn, imageName, context, dockerfile, args, platform: build?.platform, target: build?.target };
 }
 
 /**
