@@ -7,7 +7,7 @@ import tseslint from "typescript-eslint";
 
 // TypeScript the type-aware rules read: what tsconfig.json includes, and the example consumer
 // (its own tsconfig). Any other .ts file (say a one-off under scripts/) is linted without types.
-const TYPED = ["index.ts", "stack/**/*.ts", "components/**/*.ts", "cli/**/*.ts", "test/**/*.ts", "bench/**/*.ts", "examples/*/**/*.ts"];
+const TYPED = ["index.ts", "stack/**/*.ts", "components/**/*.ts", "cli/**/*.ts", "policy/**/*.ts", "test/**/*.ts", "bench/**/*.ts", "examples/*/**/*.ts"];
 
 // The target SDKs, and what a file that imports one where it does not belong is told.
 const SDK = {
