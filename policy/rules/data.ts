@@ -1,7 +1,7 @@
 // Data protection: in production every resource that holds data is `protect`ed (and retained on
 // delete), so neither a refactor nor `pulumi destroy` can drop it.
 import { REMOTE_IMAGE, CONTAINER } from "./docker";
-import { StackResource, StackRule, StackViolation, asArray, asRecord, isKnown } from "./types";
+import { StackResource, StackRule, StackViolation, asArray, asRecord, isKnown, isUnknown } from "./types";
 
 export const DOCKER_VOLUME = "docker:index/volume:Volume";
 /** Stateful whatever mounts them: DO managed databases and caches (every engine is a cluster), block storage. */
@@ -37,7 +37,7 @@ function databaseVolumes(resources: StackResource[], dataImages: string[]): Set<
         ];
         for (const v of volumes) {
             const named = isKnown(v.props.name) && names.includes(v.props.name);
-            const pending = names.some(n => !isKnown(n)) && c.dependencies.includes(v.urn);
+            const pending = names.some(isUnknown) && c.dependencies.includes(v.urn);
             if (named || pending) out.add(v.urn);
         }
     }

@@ -1,7 +1,7 @@
 // Hardening for every docker.Container, after seed 004's checklist (non-root, no-new-privileges,
 // capabilities, memory, log rotation, no privileged/host namespaces/socket, pinned images, data
 // ports off the public interfaces). Each reads the container's inputs as the program set them.
-import { Props, ResourceRule, asArray, asRecord, isKnown } from "./types";
+import { Props, ResourceRule, asArray, asRecord, isKnown, isUnknown } from "./types";
 
 export const CONTAINER = "docker:index/container:Container";
 export const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
@@ -98,7 +98,7 @@ export const logRotation = container({
     settings: [],
     check(_t, props) {
         const driver = props.logDriver ?? "json-file";
-        if (!isKnown(driver) || !isKnown(props.logOpts)) return [];
+        if (isUnknown(driver) || isUnknown(props.logOpts)) return [];
         if (BOUNDED_DRIVERS.includes(String(driver))) return [];
         if (driver !== "json-file") return [];
         return asRecord(props.logOpts)["max-size"] ? [] : [`logs with json-file and no \`max-size\`: the log file grows without bound`];
@@ -152,7 +152,7 @@ export const noPublicDataPort = container({
     settings: ["dataPorts"],
     check(_t, props, _o, s) {
         return asArray<Record<string, unknown>>(props.ports)
-            .filter(p => s.dataPorts.includes(Number(p?.internal)) && isKnown(p?.ip) && ALL_INTERFACES.includes(String(p?.ip ?? "")))
+            .filter(p => s.dataPorts.includes(Number(p?.internal)) && !isUnknown(p?.ip) && ALL_INTERFACES.includes(String(p?.ip ?? "")))
             .map(p => `publishes data port ${p.internal} on ${p.ip || "0.0.0.0"} (as ${p.external ?? "a random port"})`);
     },
 });

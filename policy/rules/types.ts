@@ -72,8 +72,14 @@ export type Rule = ResourceRule | StackRule;
 /** Pulumi's marker for a value not known until the resource exists (a preview of a new resource). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
+/** Set and known now. */
 export function isKnown(v: unknown): boolean {
     return v !== UNKNOWN && v !== undefined;
+}
+
+/** Set, but only known once the resource exists: a rule cannot judge it yet. */
+export function isUnknown(v: unknown): boolean {
+    return v === UNKNOWN;
 }
 
 export function asArray<T = unknown>(v: unknown): T[] {
