@@ -9,6 +9,7 @@ const ROOT = path.resolve(__dirname, "../..");
 
 /** Build the layout and return the pack's folder (what `--policy-pack` names). */
 export function buildPackLayout(): { packDir: string; remove(): void } {
+    fs.mkdirSync(path.join(ROOT, "out"), { recursive: true });
     const base = fs.mkdtempSync(path.join(ROOT, "out", "policy-pack-"));
     execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "--outDir", path.join(base, "dist"), "--rootDir", ROOT,
         "--module", "commonjs", "--target", "ES2022", "--strict", "--esModuleInterop", "--skipLibCheck", "--types", "node",
