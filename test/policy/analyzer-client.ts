@@ -23,7 +23,8 @@ export interface PolicyInfo { name: string; level: EngineLevel; description: str
 
 export interface RunningPack {
     info(): Promise<{ name: string; version: string; policies: PolicyInfo[] }>;
-    configure(config: Record<string, { enforcementLevel?: EngineLevel } & Record<string, unknown>>): Promise<void>;
+    /** Send a `--policy-pack-config` file's content; like the CLI, a policy without a level keeps its declared one. */
+    configure(config: Record<string, EngineLevel | ({ enforcementLevel?: EngineLevel } & Record<string, unknown>)>): Promise<void>;
     /** What the engine does over a whole preview: Analyze each resource, then AnalyzeStack once. */
     analyzeAll(resources: StackResource[]): Promise<Diagnostic[]>;
     stop(): void;
@@ -87,11 +88,13 @@ export async function startPack(packDir: string, timeoutMs = 120_000): Promise<R
             return { name: i.getName!() as string, version: i.getVersion!() as string, policies };
         },
         async configure(config) {
+            const declared = new Map((await this.info()).policies.map(p => [p.name, p.level]));
             const req = new pb.ConfigureAnalyzerRequest();
             const map = req.getPolicyconfigMap();
-            for (const [name, { enforcementLevel, ...props }] of Object.entries(config)) {
+            for (const [name, entry] of Object.entries(config)) {
+                const { enforcementLevel, ...props } = typeof entry === "string" ? { enforcementLevel: entry } : entry;
                 const c = new pb.PolicyConfig();
-                c.setEnforcementlevel(LEVELS.indexOf(enforcementLevel ?? "advisory"));
+                c.setEnforcementlevel(LEVELS.indexOf(enforcementLevel ?? declared.get(name) ?? "advisory"));
                 c.setProperties(Struct.fromJavaScript(props as Record<string, never>));
                 map.set(name, c);
             }

@@ -77,8 +77,8 @@ describe("policy pack: the whole pack over recorded stacks, through the analyzer
         await pack.configure({
             "docker-memory-limit": { enforcementLevel: "disabled" },
             "docker-image-pinned": { enforcementLevel: "mandatory" },
-            "production-data-protected": { enforcementLevel: "mandatory", production: false },
-            "do-app-min-instances": { enforcementLevel: "advisory", production: false },
+            "production-data-protected": { production: false },
+            "do-app-min-instances": { production: false },
         });
         const ds = await pack.analyzeAll(stacks.bad!);
         const fired = new Set(ds.map(d => d.policy));
@@ -86,5 +86,20 @@ describe("policy pack: the whole pack over recorded stacks, through the analyzer
         const pinned = ds.filter(d => d.policy === "docker-image-pinned");
         assert.ok(pinned.length > 0 && pinned.every(d => d.level === "mandatory"), JSON.stringify(pinned));
         assert.ok(fired.has("docker-non-root-user"), "the others still run");
+    });
+
+    it("policy/config.example.json (the README's config file) is accepted and takes effect", async function () {
+        const example = JSON.parse(fs.readFileSync(path.join(ROOT, "policy/config.example.json"), "utf8"));
+        for (const name of Object.keys(example)) assert.ok(RULES.some(r => r.name === name), `${name} is not a policy`);
+        await pack.configure(example);
+        const ds = await pack.analyzeAll(stacks.bad!);
+        assert.ok(ds.filter(d => d.policy === "docker-image-pinned").every(d => d.level === "mandatory"));
+        assert.ok(ds.filter(d => d.policy === "production-data-protected").length > 0 &&
+            ds.filter(d => d.policy === "production-data-protected").every(d => d.level === "mandatory"), "kept mandatory");
+        assert.ok(!ds.some(d => d.policy === "cloudflare-min-tls-1-2"), "disabled");
+        assert.ok(ds.some(d => d.policy === "do-app-min-instances" && /production needs 3/.test(d.detail)), "minInstances: 3");
+        // Slipway's own prod stack runs 2 instances: with this file's minInstances 3 it is told so.
+        const prod = await pack.analyzeAll(stacks.prod!);
+        assert.deepEqual(prod.map(d => d.policy), ["do-app-min-instances"], render(prod, stacks.prod!));
     });
 });
