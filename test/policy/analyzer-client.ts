@@ -78,7 +78,7 @@ export async function startPack(packDir: string, timeoutMs = 120_000): Promise<R
         child.on("exit", code => { clearTimeout(timer); reject(new Error(`the pack exited (${code}) before serving:\n${out}`)); });
     });
     const client = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-    return {
+    const pack: RunningPack = {
         async info() {
             const i = await call<{ [k: string]: () => unknown }>(client, "getAnalyzerInfo", new Empty());
             const policies = (i.getPoliciesList!() as { [k: string]: () => unknown }[]).map(p => ({
@@ -88,11 +88,12 @@ export async function startPack(packDir: string, timeoutMs = 120_000): Promise<R
             return { name: i.getName!() as string, version: i.getVersion!() as string, policies };
         },
         async configure(config) {
-            const declared = new Map((await this.info()).policies.map(p => [p.name, p.level]));
+            const declared = new Map<string, EngineLevel>((await pack.info()).policies.map(p => [p.name, p.level]));
             const req = new pb.ConfigureAnalyzerRequest();
             const map = req.getPolicyconfigMap();
             for (const [name, entry] of Object.entries(config)) {
-                const { enforcementLevel, ...props } = typeof entry === "string" ? { enforcementLevel: entry } : entry;
+                const { enforcementLevel, ...props }: { enforcementLevel?: EngineLevel } & Record<string, unknown> =
+                    typeof entry === "string" ? { enforcementLevel: entry } : entry;
                 const c = new pb.PolicyConfig();
                 c.setEnforcementlevel(LEVELS.indexOf(enforcementLevel ?? declared.get(name) ?? "advisory"));
                 c.setProperties(Struct.fromJavaScript(props as Record<string, never>));
@@ -112,6 +113,7 @@ export async function startPack(packDir: string, timeoutMs = 120_000): Promise<R
         stop() { client.close(); child.kill(); },
         output: () => out,
     };
+    return pack;
 }
 
 /**
