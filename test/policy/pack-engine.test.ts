@@ -4,6 +4,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import * as YAML from "yaml";
 import { RULES, StackResource, evaluate } from "../../policy/rules";
 import { PACK_NAME } from "../../policy/pack";
 import { RunningPack, render, startPack } from "./analyzer-client";
@@ -40,6 +41,8 @@ describe("policy pack: the whole pack over recorded stacks, through the analyzer
         const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
         assert.equal(info.name, PACK_NAME);
         assert.equal(info.version, pkg.version, "policy/package.json's version follows the package's");
+        // What the CLI reads before it starts anything (workspace.LoadPolicyPack: `runtime` is required; nodejs picks pulumi-analyzer-policy).
+        assert.equal(YAML.parse(fs.readFileSync(path.join(ROOT, "policy/PulumiPolicy.yaml"), "utf8")).runtime, "nodejs");
         assert.deepEqual(info.policies.map(p => p.name).sort(), RULES.map(r => r.name).sort());
         for (const r of RULES) {
             const p = info.policies.find(x => x.name === r.name)!;
