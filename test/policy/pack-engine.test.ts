@@ -24,10 +24,13 @@ describe("policy pack: the whole pack over recorded stacks, through the analyzer
 
     before(async function () {
         layout = buildPackLayout();
-        const [dev, prod, bad] = await Promise.all([
+        const [dev, prod, bad, dockerProd] = await Promise.all([
             recordForPolicy("dev"), recordForPolicy("prod"), recordForPolicy("prod", { dir: BAD_FIXTURE }),
+            // The docker target in production: what a production preflight asks of the dev stack's config.
+            recordForPolicy("dev", { overrides: { production: true, "gateway.tls": "internal", "gateway.domains": ["api.internal.test"],
+                "gateway.cors.allowOrigins": ["https://app.internal.test"] } }),
         ]);
-        Object.assign(stacks, { dev: dev.resources, prod: prod.resources, bad: bad.resources });
+        Object.assign(stacks, { dev: dev.resources, prod: prod.resources, bad: bad.resources, dockerProd: dockerProd.resources });
         pack = await startPack(layout.packDir);
     });
 
@@ -60,6 +63,19 @@ describe("policy pack: the whole pack over recorded stacks, through the analyzer
             assert.deepEqual(evaluate(stacks[stack]!), []);
         });
     }
+
+    it("Slipway's docker target in production passes too, and the data rule does see its database volumes", async function () {
+        const rs = stacks.dockerProd!;
+        // The stack is named dev: the config file says it is production.
+        await pack.configure({ "production-data-protected": { production: true } });
+        const ds = await pack.analyzeAll(rs);
+        await pack.configure({});
+        assert.deepEqual(ds.map(key), [], render(ds, rs));
+        // Without protect, exactly Postgres' volumes (data, backups) are data; Caddy's and Prometheus' are not.
+        const unprotected = rs.map(r => (r.type === "docker:index/volume:Volume" ? { ...r, options: {} } : r));
+        const flagged = evaluate(unprotected, { "production-data-protected": { production: true } }).map(v => v.urn.split("::").pop()).sort();
+        assert.deepEqual(flagged, ["db-backups", "db-data"]);
+    });
 
     it("the hand-written bad stack violates every policy at least once, at the level each policy declares", async function () {
         const ds = await pack.analyzeAll(stacks.bad!);
