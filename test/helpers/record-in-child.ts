@@ -10,7 +10,14 @@ import type { RecordedResource } from "../../components/testing/recorder";
 const MARKER = "--- recorded ---";
 const ROOT = path.resolve(__dirname, "../..");
 
-interface Request { stack: string; overrides?: Record<string, unknown>; secretOverrides?: Record<string, unknown>; types: string[] }
+interface Request {
+    stack: string;
+    /** The project directory, relative to the repository (a test fixture); the repository itself by default. */
+    dir?: string;
+    overrides?: Record<string, unknown>; secretOverrides?: Record<string, unknown>;
+    /** Type tokens to return; `["*"]` for every resource. */
+    types: string[];
+}
 
 /** From a test: record `stack` in a child process, with `env` added to its environment. */
 export function recordInChild(req: Request, env: Record<string, string> = {}): Promise<RecordedResource[]> {
@@ -27,8 +34,8 @@ export function recordInChild(req: Request, env: Record<string, string> = {}): P
 
 if (require.main === module) {
     const req = JSON.parse(process.argv[2]!) as Request;
-    recordStack({ dir: ROOT, stack: req.stack, overrides: req.overrides, secretOverrides: req.secretOverrides }).then(r => {
-        process.stdout.write(`\n${MARKER}\n${JSON.stringify(r.resources.filter(x => req.types.includes(x.type)))}`);
+    recordStack({ dir: path.resolve(ROOT, req.dir ?? "."), stack: req.stack, overrides: req.overrides, secretOverrides: req.secretOverrides }).then(r => {
+        process.stdout.write(`\n${MARKER}\n${JSON.stringify(r.resources.filter(x => req.types.includes("*") || req.types.includes(x.type)))}`);
         process.exit(0);
     }, err => { console.error(err); process.exit(1); });
 }

@@ -6,6 +6,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ROOT, installConsumer, ok, packTarball, report, run } from "../helpers/consumer-package";
+import { RULES } from "../../policy/rules";
+import { startPack } from "../policy/analyzer-client";
 
 const PLANTED = "sk_test_planted_9d2e7"; // a payments key we then look for in every generated file
 
@@ -34,7 +36,8 @@ describe("package: npm pack -> another team's project", function () {
             "dist/components/testing/index.js", "dist/components/testing/index.d.ts",
             "dist/components/testing/recorder.js", "dist/components/testing/fakes.js",
             // What `image: { build: true }` builds on a stranger's engine: the Dockerfile and all it reads.
-            "docker/caddy/Dockerfile", "docker/caddy/versions.env", "docker/caddy/build.sh"]) {
+            "docker/caddy/Dockerfile", "docker/caddy/versions.env", "docker/caddy/build.sh",
+            "policy/PulumiPolicy.yaml", "policy/package.json", "dist/policy/index.js", "dist/policy/rules/docker.js"]) {
             assert.ok(entries.includes(f), `${f} missing from the tarball; it has:\n${entries.join("\n")}`);
         }
         // Every entry point named in package.json must be in the tarball.
@@ -159,6 +162,30 @@ describe("package: npm pack -> another team's project", function () {
             assert.equal(resources.filter(r => r.type.startsWith("docker:")).length, 0);
             for (const f of fs.readdirSync(out)) {
                 assert.ok(!fs.readFileSync(path.join(out, f), "utf8").includes(PLANTED), `the payments key leaked into out/prod/${f}`);
+            }
+        });
+
+        it("runs the policy pack from node_modules/@slipway/components/policy, started as `pulumi preview --policy-pack` starts it", async function () {
+            const pack = await startPack(path.join(consumer, "node_modules/@slipway/components/policy"));
+            try {
+                const info = await pack.info();
+                assert.equal(info.name, "slipway");
+                assert.deepEqual(info.policies.map(p => p.name).sort(), RULES.map(r => r.name).sort());
+                const urn = (n: string) => `urn:pulumi:prod::orders-stack::docker:index/container:Container::${n}`;
+                const container = (name: string, props: Record<string, unknown>) => ({
+                    urn: urn(name), type: "docker:index/container:Container", name, props, options: { protect: false }, dependencies: [],
+                });
+                const ds = await pack.analyzeAll([
+                    container("hardened", { image: "orders:1.2.0", user: "10001:10001", securityOpts: ["no-new-privileges:true"],
+                        capabilities: { drops: ["ALL"] }, memory: 256, logDriver: "local" }),
+                    container("careless", { image: "orders", user: "root", privileged: true }),
+                ]);
+                assert.deepEqual([...new Set(ds.map(d => d.urn))], [urn("careless")], pack.output());
+                for (const p of ["docker-non-root-user", "docker-no-privileged", "docker-image-pinned", "docker-memory-limit"]) {
+                    assert.ok(ds.some(d => d.policy === p), `${p} should fire: ${JSON.stringify(ds.map(d => d.policy))}`);
+                }
+            } finally {
+                pack.stop();
             }
         });
 
