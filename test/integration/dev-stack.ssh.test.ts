@@ -1,9 +1,11 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import { Engine, RUN_LABEL, TYPES } from "./harness";
+import { RegistryServer, startRegistry } from "./registry-server";
 import { Sshd, startSshd } from "./sshd";
 import {
-    C, DeployedStack, LOAD, LoadResult, apiReplicas, deployDevStack, eventually, one, recordRelease, releaseImage, request, runLoad, underLoad,
+    C, DeployedStack, LOAD, LoadResult, apiReplicas, deployDevStack, ensureEngineAndImages, eventually, one, recordRelease, releaseImage, request,
+    runLoad, underLoad,
 } from "./stack-under-test";
 
 /**
@@ -14,7 +16,13 @@ import {
  * IdentityFile from the config; here `ssh.configFile`, so the real ~/.ssh/config is not touched),
  * and every engine call of the harness goes through that sshd, as the provider's would.
  * (Published ports are on the engine's host: here that is this machine, so traffic goes to 127.0.0.1.)
+ * As on a real VM, the API's image is not a local build: it comes from a private registry (a real
+ * docker-registry with htpasswd on loopback), pulled by the remote engine with the DockerHost's
+ * `registries` credentials; a `:local` image is refused on a remote engine.
  */
+
+const REGISTRY_USER = "deploy-ci";
+const REGISTRY_TOKEN = "ssh-flow-registry-token-5d1e";
 
 function assertNoFailures(l: LoadResult, min: number) {
     assert.ok(l.sent >= min, `only ${l.sent} requests`);
@@ -25,13 +33,25 @@ function assertNoFailures(l: LoadResult, min: number) {
 describe("dev stack through ssh:// to a real sshd: deploy, traffic, rollout, destroy", function () {
     this.timeout(15 * 60_000);
     let sshd: Sshd;
+    let registry: RegistryServer | undefined;
     let s: DeployedStack | undefined;
+    let releaseRef = "";
 
     before(async function () {
         this.timeout(30 * 60_000); // a fresh machine builds the images first
         sshd = await startSshd();
+        const images = ensureEngineAndImages();
+        registry = await startRegistry(REGISTRY_USER, REGISTRY_TOKEN);
+        const apiImage = await registry.push(images.SLIPWAY_IMAGE_API!, "acme/api", "1.0.0");
+        releaseRef = await registry.push(releaseImage(images), "acme/api", "1.0.1");
         s = await deployDevStack({
-            figures: { engine: { host: `ssh://${sshd.alias}`, ssh: { configFile: sshd.configFile } } },
+            figures: {
+                engine: {
+                    host: `ssh://${sshd.alias}`, ssh: { configFile: sshd.configFile },
+                    registries: [{ host: registry.host, username: REGISTRY_USER, token: REGISTRY_TOKEN }],
+                },
+                apiImage,
+            },
             // One ssh session per engine call on a shared 2-core machine: slower than the socket.
             budgetMs: 240_000,
         });
@@ -40,6 +60,7 @@ describe("dev stack through ssh:// to a real sshd: deploy, traffic, rollout, des
     after(async function () {
         this.timeout(180_000);
         await s?.h.cleanup().catch(() => undefined);
+        await registry?.stop().catch(() => undefined);
         if (sshd) await sshd.stop();
     });
 
@@ -72,6 +93,9 @@ describe("dev stack through ssh:// to a real sshd: deploy, traffic, rollout, des
             assert.equal(got.State.Running, true, logical);
             assert.equal(got.Config.Labels[RUN_LABEL], s!.h.runId);
         }
+        // The API came from the private registry, pulled by the remote engine (no local build of that name).
+        for (const n of s!.apiNames()) assert.equal((await s!.h.inspect(n)).Config.Image, `${registry!.host}/acme/api:1.0.0`, n);
+        assert.ok(!JSON.stringify(await Promise.all(s!.apiNames().map(n => s!.h.inspect(n)))).includes(REGISTRY_TOKEN), "the token is in no container's inspect");
     });
 
     it("serves through the gateway's published port: a write read back, then bounded load with 0 failed requests", async () => {
@@ -87,7 +111,7 @@ describe("dev stack through ssh:// to a real sshd: deploy, traffic, rollout, des
     it("rolls out a new API image through ssh under load with 0 failed requests", async () => {
         const before = apiReplicas(s!.resources).map(r => r.name);
         const oldImages = new Set(await Promise.all(s!.apiNames().map(async n => (await s!.h.inspect(n)).Image)));
-        const newImage = releaseImage(s!.images);
+        const newImage = releaseRef;
         const release = await recordRelease(s!, newImage);
         const sessions = sshd.sessions();
         const { load, result, error } = await underLoad(s!, () => s!.up(release), { minRequests: 1500 });

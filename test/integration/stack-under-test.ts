@@ -69,10 +69,10 @@ export interface TestFigures {
     /** Replaces services.api.image (a new tag, as a release would). */
     apiImage?: string;
     /**
-     * Where the stack deploys: slipway:docker's `host` and `ssh` (the ssh:// test). The harness
-     * then talks to the engine the recorded provider names, as the provider would.
+     * Where the stack deploys: slipway:docker's `host`, `ssh` and `registries` (the ssh:// test).
+     * The harness then talks to the engine the recorded provider names, as the provider would.
      */
-    engine?: { host: string; ssh?: Record<string, unknown> };
+    engine?: { host: string; ssh?: Record<string, unknown>; registries?: { host: string; username: string; token: string }[] };
 }
 
 /**
