@@ -56,7 +56,8 @@ export interface BackupArgs {
      * The sidecar's image. It needs `pg_dump` of `version` (or newer) and, with `offsite`, `age`
      * and `rclone` (Debian bookworm packages). images/pgbackup is such an image: the server
      * image plus those two (`docker build --build-arg BASE=postgres:16-bookworm images/pgbackup`).
-     * @default the server image; with `offsite`, `"slipway/pgbackup:<version>"`
+     * @default the server image; with `offsite`, `"ghcr.io/slipway/slipway-pgbackup:<version>"`
+     * (published by the release workflow; until then build images/pgbackup from the package)
      * @example `"registry.example.com/pgbackup:16"`
      */
     image?: string;

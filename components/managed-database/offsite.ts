@@ -8,8 +8,14 @@ import { RESTORE_COMMAND, restoreScript } from "./scripts";
 
 const SECRETS = "/run/secrets";
 
-/** The default image of a sidecar with off-site backups (tagged `:<major>`): images/pgbackup, the server image plus age and rclone. */
-export const OFFSITE_IMAGE = "slipway/pgbackup";
+/**
+ * The default image of a sidecar with off-site backups (tagged `:<major>`): images/pgbackup (shipped
+ * in the package) built FROM `postgres:<major>-bookworm`, plus age and rclone, which
+ * .github/workflows/release-images.yml publishes to GHCR for each major ManagedDatabase accepts.
+ * Until a release has run it exists nowhere: set `backup.image` to one you built with
+ * `docker build --build-arg BASE=postgres:16-bookworm node_modules/@slipway/components/images/pgbackup`.
+ */
+export const OFFSITE_IMAGE = "ghcr.io/slipway/slipway-pgbackup";
 
 /** Hosts a plain-http endpoint may name: this machine, or a single-label name (a container alias on the stack's network). */
 function privateHost(host: string): boolean {

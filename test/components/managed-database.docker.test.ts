@@ -308,7 +308,7 @@ describe("ManagedDatabase on docker", () => {
         assert.match(String(restore.content), /age -d -i "\$tmp\/identity"/);
         // Its own image, since the server image has neither age nor rclone.
         const images = rec.ofType("docker:index/remoteImage:RemoteImage").map(i => i.inputs.name);
-        assert.deepEqual(images.sort(), ["postgres:16-bookworm", "slipway/pgbackup:16"]);
+        assert.deepEqual(images.sort(), ["ghcr.io/slipway/slipway-pgbackup:16", "postgres:16-bookworm"]);
         assertReadBackForm(b);
     });
 

@@ -4,6 +4,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
+import { PG_VERSIONS } from "../../components/managed-database/normalize";
+import { OFFSITE_IMAGE } from "../../components/managed-database/offsite";
 import { REPO } from "./helpers";
 
 /**
@@ -147,6 +149,21 @@ describe("workflows", () => {
         assert.match(health.run ?? "", /--fail/);
         assert.match(health.run ?? "", /--retry-max-time \d+/, "retries must be bounded in time");
         assert.ok(job.steps.indexOf(up) < job.steps.indexOf(health));
+    });
+
+    it("release-images.yml: publishes the off-site backup image for every PostgreSQL major ManagedDatabase accepts, under the name its default uses", () => {
+        const { wf } = load("release-images.yml");
+        const job = wf.jobs.pgbackup!;
+        assert.deepStrictEqual((job.strategy?.matrix as { major?: string[] } | undefined)?.major, [...PG_VERSIONS]);
+        const build = step(job, s => /docker build/.test(s.run ?? ""), "building");
+        assert.match(build.run ?? "", /BASE=postgres:\$MAJOR-bookworm/);
+        assert.match(build.run ?? "", /images\/pgbackup$/m, "the Dockerfile the package ships");
+        assert.match(build.run ?? "", /docker push/);
+        // The default's repository name (owner aside: the workflow pushes under the repository's owner).
+        const repo = /ghcr\.io\/\$\{GITHUB_REPOSITORY_OWNER,,\}\/([a-z0-9-]+):\$MAJOR/.exec(build.run ?? "")?.[1];
+        assert.equal(repo, OFFSITE_IMAGE.split("/").pop());
+        const pkg = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")) as { files: string[] };
+        assert.ok(pkg.files.includes("images/pgbackup/"), "the package ships images/pgbackup");
     });
 
     it("release-images.yml: builds docker/caddy, pushes to GHCR under versions.env's tag, and its rewrite pins the Gateway's default by digest", () => {
