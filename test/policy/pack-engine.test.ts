@@ -24,13 +24,13 @@ describe("policy pack: the whole pack over recorded stacks, through the analyzer
 
     before(async function () {
         layout = buildPackLayout();
-        const [dev, prod, bad, dockerProd] = await Promise.all([
-            recordForPolicy("dev"), recordForPolicy("prod"), recordForPolicy("prod", { dir: BAD_FIXTURE }),
+        const [dev, prod, staging, bad, dockerProd] = await Promise.all([
+            recordForPolicy("dev"), recordForPolicy("prod"), recordForPolicy("staging"), recordForPolicy("prod", { dir: BAD_FIXTURE }),
             // The docker target in production: what a production preflight asks of the dev stack's config.
             recordForPolicy("dev", { overrides: { production: true, "gateway.tls": "internal", "gateway.domains": ["api.internal.test"],
                 "gateway.cors.allowOrigins": ["https://app.internal.test"] } }),
         ]);
-        Object.assign(stacks, { dev: dev.resources, prod: prod.resources, bad: bad.resources, dockerProd: dockerProd.resources });
+        Object.assign(stacks, { dev: dev.resources, prod: prod.resources, staging: staging.resources, bad: bad.resources, dockerProd: dockerProd.resources });
         pack = await startPack(layout.packDir);
     });
 
@@ -55,7 +55,7 @@ describe("policy pack: the whole pack over recorded stacks, through the analyzer
         }
     });
 
-    for (const stack of ["dev", "prod"]) {
+    for (const stack of ["dev", "prod", "staging"]) {
         it(`Slipway's ${stack} stack (Pulumi.${stack}.yaml) passes with no violation`, async function () {
             assert.ok(stacks[stack]!.length > 20, `recorded ${stacks[stack]!.length} resources`);
             const ds = await pack.analyzeAll(stacks[stack]!);

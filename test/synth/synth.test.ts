@@ -66,6 +66,60 @@ describe("npm run synth", function () {
         it("matches the reviewed golden app spec", () => golden("prod/app-spec.json", files["app-spec.json"]!));
     });
 
+    describe("staging (docker, production on one internet-facing host)", () => {
+        const SECRETS = {
+            ghcrToken: "ghcr-PLANTED-token-0c41", backupS3KeyId: "S3KEYPLANTED0000A1", backupS3Secret: "s3-PLANTED-secret/9e+1",
+            slackWarning: "https://hooks.slack.example/PLANTED/warn-77", slackCritical: "https://hooks.slack.example/PLANTED/crit-78",
+        };
+        let files: Record<string, string>;
+        type Res = { type: string; name: string; inputs: Record<string, any>; options: { protect: boolean; retainOnDelete: boolean } };
+        let resources: Res[];
+        before(() => {
+            files = ok(runSynth("staging", Object.entries(SECRETS).flatMap(([k, v]) => ["--secret", `${k}=${v}`])));
+            resources = JSON.parse(files["resources.json"]!) as Res[];
+        });
+        const of = (type: string) => resources.filter(r => r.type === `docker:index/${type}`);
+
+        it("reaches the engine over ssh with strict host key checking, and pulls with the registry token as a secret", () => {
+            const provider = resources.find(r => r.type === "pulumi:providers:docker")!;
+            assert.match(provider.inputs.host, /^ssh:\/\//);
+            const sshOpts = JSON.parse(provider.inputs.sshOpts) as string[];
+            assert.ok(sshOpts.includes("StrictHostKeyChecking=yes") && sshOpts.includes("BatchMode=yes"), sshOpts.join(" "));
+            assert.strictEqual(provider.inputs.registryAuth, "[secret]");
+        });
+
+        it("publishes only the gateway, on 80 and 443, with a Let's Encrypt certificate for its domain", () => {
+            const published = of("container:Container").filter(c => (c.inputs.ports ?? []).length);
+            assert.deepStrictEqual(published.map(c => c.name), ["gateway-caddy"]);
+            assert.deepStrictEqual(published[0]!.inputs.ports.map((p: { external: number }) => p.external).sort(), [443, 80]);
+            const caddy = JSON.stringify(JSON.parse(files["caddy.json"]!).apps.tls);
+            assert.match(caddy, /"module":"acme"/);
+            assert.match(caddy, /api\.staging\.example\.com/);
+            assert.doesNotMatch(caddy, /"ca":/, "Let's Encrypt production, Caddy's default, unless acme.directory says otherwise");
+        });
+
+        it("protects and retains the database's data and backups and the certificates", () => {
+            for (const name of ["db-data", "db-backups", "gateway-data"]) {
+                const v = of("volume:Volume").find(r => r.name === name)!;
+                assert.ok(v.options.protect && v.options.retainOnDelete, `${name} protected and retained`);
+            }
+        });
+
+        it("backs up off-site with the S3 keys as files, and pages through Alertmanager with the webhooks as files", () => {
+            const backup = of("container:Container").find(c => c.name === "db-backup")!;
+            const envs = (backup.inputs.envs ?? []) as string[];
+            assert.ok(envs.some(e => /BACKUP_S3_.*_FILE=\/run\/secrets\//.test(e)), envs.join(" "));
+            assert.match(envs.join(" "), /fra1\.digitaloceanspaces\.com/);
+            assert.ok(files["alertmanager.yml"]!.includes("api_url_file"), "webhook URLs are files");
+        });
+
+        it("leaks none of its secrets into any synthesized file", () => {
+            for (const [name, content] of Object.entries(files)) {
+                for (const v of Object.values(SECRETS)) assert.ok(!content.includes(v), `${name} contains a planted secret`);
+            }
+        });
+    });
+
     describe("dev (docker)", () => {
         let files: Record<string, string>;
         before(() => { files = ok(runSynth("dev", ["--set", 'database={"version":"16","image":"slipway/postgres:local","password":{"secret":"dbPassword"}}', "--secret", `dbPassword=${DB_PASSWORD}`])); });
@@ -95,7 +149,7 @@ describe("npm run synth", function () {
     });
 
     it("is byte-identical when run twice on an unchanged stack", () => {
-        for (const stack of ["dev", "prod"]) {
+        for (const stack of ["dev", "prod", "staging"]) {
             const a = ok(runSynth(stack));
             const b = ok(runSynth(stack));
             assert.deepStrictEqual(Object.keys(a), Object.keys(b));

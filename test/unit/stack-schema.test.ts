@@ -68,7 +68,7 @@ describe("the stack file's JSON Schema", function () {
         assert.strictEqual(fs.readFileSync(SCHEMA_FILE, "utf8"), schemaText());
     });
 
-    for (const stack of ["dev", "prod"] as const) {
+    for (const stack of ["dev", "prod", "staging"] as const) {
         it(`accepts the committed Pulumi.${stack}.yaml and names itself in its modeline`, () => {
             const text = fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8");
             assert.deepStrictEqual(errorsOf(YAML.parse(text)), []);
