@@ -28,5 +28,6 @@ export { validateGateway } from "./gateway";
 export { normalizeManagedDatabase } from "./managed-database/normalize";
 export { validateManagedDatabase } from "./managed-database";
 export { normalizeObservability } from "./observability/normalize";
+export { validateObservability } from "./observability";
 export { normalizeSecretsSync } from "./secrets-sync/normalize";
 export { normalizeDockerHost } from "./targets/docker-host";

@@ -10,7 +10,7 @@ import { validateGateway } from "../components/gateway";
 import type { ManagedDatabaseArgs } from "../components/managed-database";
 import { validateManagedDatabase } from "../components/managed-database";
 import type { ObservabilityArgs } from "../components/observability";
-import { normalizeObservability } from "../components/observability/normalize";
+import { validateObservability } from "../components/observability";
 import type { SecretsSyncArgs } from "../components/secrets-sync";
 import { normalizeSecretsSync } from "../components/secrets-sync/normalize";
 import { DockerHostArgs, normalizeDockerHost } from "../components/targets/docker-host";
@@ -170,7 +170,7 @@ export function preflight(plan: StackPlan): void {
     if (target.kind === "do-app") mergeAppSpecParts(target.appName, target.region, []);
     if (plan.secrets) normalizeSecretsSync("secrets", { ...plan.secrets, target });
     const db = plan.database && validateManagedDatabase("db", { ...plan.database, target });
-    const obs = plan.observability && normalizeObservability("observability", { ...plan.observability, target });
+    const obs = plan.observability && validateObservability("observability", { ...plan.observability, target });
     const endpoints: Record<string, Routable> = {};
     const services: StackFacts["services"] = [];
     for (const s of plan.services) {

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ErrorContext, invalid } from "../core/errors";
 import { capabilitySet, goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
-import { localOnlyImage } from "../core/registries";
+import { refuseLocalOnlyImage } from "../core/registries";
 import { DockerTarget } from "../core/target";
 import { Transform, transform } from "../core/transform";
 import {
@@ -137,7 +137,7 @@ export function createApiServiceDocker(
 export function checkApiServiceDocker(name: string, args: ApiServiceInput, n: NeutralApiService): NormalizedApiService {
     const ctx: ErrorContext = { kind: "ApiService", name };
     if (n.source.kind === "build") checkBuildContext(ctx, n.source);
-    else if (args.target.kind === "docker" && args.target.remote) refuseLocalOnlyImage(ctx, n.source.ref);
+    else refuseLocalOnlyImage(ctx, "image", n.source.ref, args.target.kind === "docker" && args.target.remote);
     if (n.secretDelivery === "file") claimSecretFiles(ctx, args, n);
     if (n.readOnlyRootFilesystem && n.secretDelivery === "file" && n.env.some(e => e.secret)) {
         // Docker refuses to copy files into a container whose root filesystem is read-only.
@@ -146,18 +146,6 @@ export function checkApiServiceDocker(name: string, args: ApiServiceInput, n: Ne
     }
     // Same keys in the same order as normalize made them: releaseOf hashes this object.
     return { ...n, healthcheck: { ...n.healthcheck, intervalSeconds: n.healthcheck.intervalSeconds ?? DEFAULTS.dockerIntervalSeconds } };
-}
-
-/**
- * A remote engine (ssh://, tcp://) sees none of this machine's images, and the provider would ask
- * it to pull the reference from Docker Hub: refuse what can only exist here (core/registries.ts).
- */
-function refuseLocalOnlyImage(ctx: ErrorContext, ref: pulumi.Input<string>): void {
-    if (typeof ref !== "string") return;
-    const why = localOnlyImage(ref);
-    if (!why) return;
-    invalid(ctx, "image", `${JSON.stringify(ref)} exists only on the deploying machine (${why}), and the DockerHost's engine is remote`,
-        "push it to a registry and name it there (with the registry's credentials in the DockerHost's registries), or use build, which builds on the target engine");
 }
 
 function checkBuildContext(ctx: ErrorContext, b: Extract<ImageSource, { kind: "build" }>): void {

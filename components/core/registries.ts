@@ -141,3 +141,16 @@ export function providerRegistryAuth(creds: readonly RegistryCredential[]): { ad
     return creds.flatMap(c => (c.host === "docker.io" ? ["registry-1.docker.io", "docker.io", "index.docker.io"] : [c.host])
         .map(address => ({ address, username: c.username, password: c.token })));
 }
+
+/**
+ * A remote engine (ssh://, tcp://) sees none of this machine's images, and the provider would ask it
+ * to pull the reference from Docker Hub: refuse, at `path`, what can only exist here. Every docker
+ * component calls it for each image reference it runs, before anything registers.
+ */
+export function refuseLocalOnlyImage(ctx: ErrorContext, path: string, ref: pulumi.Input<string> | undefined, remote: boolean): void {
+    if (!remote || typeof ref !== "string") return;
+    const why = localOnlyImage(ref);
+    if (!why) return;
+    invalid(ctx, path, `${JSON.stringify(ref)} exists only on the deploying machine (${why}), and the DockerHost's engine is remote`,
+        "push it to a registry and name it there (with the registry's credentials in the DockerHost's registries), or use build, which builds on the target engine");
+}

@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { capabilitySet, goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
 import { ErrorContext, invalid } from "../core/errors";
+import { refuseLocalOnlyImage } from "../core/registries";
 import { DockerTarget } from "../core/target";
 import { Transform, transform } from "../core/transform";
 import { acmeCaRootFile, buildBootstrapConfig, buildCaddyConfig, configRevision, CONTAINER, renderCaddyJson } from "./caddy-config";
@@ -489,7 +490,9 @@ export function checkGatewayDocker(name: string, args: GatewayArgs & { target: D
     if (args.cloudflare !== undefined) {
         invalid(ctx, "cloudflare", "only applies to the do-app target", "remove cloudflare on docker (Caddy is the edge there)");
     }
-    if (normalizeGatewayImage(ctx, args.image).kind === "build" && caddyDockerfileDir() === undefined) {
+    const image = normalizeGatewayImage(ctx, args.image);
+    if (image.kind !== "build") refuseLocalOnlyImage(ctx, "image", image.ref, target.remote);
+    if (image.kind === "build" && caddyDockerfileDir() === undefined) {
         invalid(ctx, "image.build", `needs docker/caddy/Dockerfile of the @slipway/components package, which is not there (looked above ${__dirname})`,
             "reinstall the package, or give image a reference");
     }

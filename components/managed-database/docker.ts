@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { capabilitySet, goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
 import { ErrorContext, invalid, requireInt } from "../core/errors";
+import { refuseLocalOnlyImage } from "../core/registries";
 import { DockerTarget } from "../core/target";
 import { Transform, transform } from "../core/transform";
 import type { DatabaseConnection, ManagedDatabaseArgs } from "./index";
@@ -302,9 +303,11 @@ export function checkManagedDatabaseDocker(
         // The server image has pg_dump but, as a rule, neither age nor rclone.
         const backupImage = given.image ?? (offsite ? `${OFFSITE_IMAGE}:${n.version}` : image);
         requireImageRef(ctx, "backup.image", backupImage, `${OFFSITE_IMAGE}:${n.version}`);
+        if (given.image !== undefined) refuseLocalOnlyImage(ctx, "backup.image", backupImage, args.target.remote);
         backup = { intervalMinutes, keep, image: backupImage, ...(offsite ? { offsite } : {}) };
     }
     requireImageRef(ctx, "image", image, `postgres:${n.version}-bookworm`);
+    refuseLocalOnlyImage(ctx, "image", image, args.target.remote);
     const pinned = imageMajor(image);
     if (pinned !== undefined && pinned !== n.version) {
         invalid(ctx, "image", `"${image}" runs PostgreSQL ${pinned} but version is "${n.version}"`,

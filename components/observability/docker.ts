@@ -5,6 +5,7 @@ import { capabilitySet, goDuration, jsonFileLogs, labelList, memoryLimit } from 
 import { describe, ErrorContext, invalid } from "../core/errors";
 import type { ScrapeSink, ScrapeTargets } from "../core/link";
 import { DO_NAME } from "../core/naming";
+import { refuseLocalOnlyImage } from "../core/registries";
 import { DockerTarget } from "../core/target";
 import { Transform, transform } from "../core/transform";
 import { ALERTMANAGER_CONFIG_PATH, ALERTMANAGER_PORT, alertmanagerYaml, secretFile } from "./alertmanager";
@@ -110,6 +111,13 @@ export interface ObservabilityDockerResult {
     /** Where linked services hand over their replicas (Observability's `link().docker.scrape`). */
     scrape: ScrapeSink;
     nodes: ObservabilityDockerNodes;
+}
+
+/** The docker target's own checks, run after normalize and before anything registers (see `validateObservability`). */
+export function checkObservabilityDocker(name: string, target: DockerTarget, n: NormalizedObservability): void {
+    const ctx: ErrorContext = { kind: "Observability", name };
+    refuseLocalOnlyImage(ctx, "prometheus.image", n.prometheus?.image, target.remote);
+    refuseLocalOnlyImage(ctx, "alertmanager.image", n.alertmanager?.image, target.remote);
 }
 
 /**

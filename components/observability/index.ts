@@ -5,7 +5,7 @@ import { Link, LinkRequest, Linkable, ScrapeSink } from "../core/link";
 import { Target, unknownTarget } from "../core/target";
 import type { AppPart } from "../targets/app-spec";
 import type { ObservabilityDockerNodes, ObservabilityDockerTransform } from "./docker";
-import { createObservabilityDocker } from "./docker";
+import { checkObservabilityDocker, createObservabilityDocker } from "./docker";
 import type { ObservabilityDoAppNodes, ObservabilityDoAppTransform } from "./do-app";
 import { createObservabilityDoApp, serviceAlerts, serviceLogDestinations } from "./do-app";
 import { dashboardJson } from "./dashboard";
@@ -324,6 +324,17 @@ export interface ObservabilityArgs {
     transform?: ObservabilityTransform;
 }
 
+/** Target-neutral normalize, then the target's own checks: everything before the first resource registers. */
+export function validateObservability(name: string, args: ObservabilityArgs): NormalizedObservability {
+    const n = normalizeObservability(name, args);
+    const target = args.target;
+    switch (target.kind) {
+        case "docker": checkObservabilityDocker(name, target, n); return n;
+        case "do-app": return n;
+        default: return unknownTarget(target);
+    }
+}
+
 /**
  * Observability wiring: environment for SDKs (Sentry, OpenTelemetry, log format) through `link`,
  * Prometheus with alert rules on Docker, App Platform alerts, log forwarding and uptime checks on
@@ -354,7 +365,7 @@ export class Observability extends pulumi.ComponentResource implements Linkable 
     private readonly scrape?: ScrapeSink;
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
-        const n = normalizeObservability(name, args);
+        const n = validateObservability(name, args);
         super("slipway:observability:Observability", name, {}, opts);
         this.n = n;
         this.linkLabel = describe({ kind: "Observability", name });

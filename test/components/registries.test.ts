@@ -100,6 +100,26 @@ describe("registry credentials", () => {
             }
         });
 
+        it("are refused for every component's image on a remote engine: Gateway, ManagedDatabase (server and backup), Observability", async () => {
+            const target = (await host({ host: "ssh://deploy@staging.example.com" }, "h-all")).target;
+            const { Gateway } = await import("../../components/gateway");
+            const { ManagedDatabase } = await import("../../components/managed-database");
+            const { Observability } = await import("../../components/observability");
+            const routes = [{ pathPrefix: "/", service: { endpoint: { name: "api", port: 8080, replicas: 1, dialHosts: ["api-1"], healthPath: "/health", readyPath: "/ready" } } }];
+            const cases: [() => unknown, string, string][] = [
+                [() => new Gateway("gw", { target, image: "slipway/caddy:local", routes }), 'Gateway "gw"', "image"],
+                [() => new ManagedDatabase("db", { target, version: "15", image: "slipway/postgres:local" }), 'ManagedDatabase "db"', "image"],
+                [() => new ManagedDatabase("db2", { target, version: "15", backup: { image: "slipway/pgbackup:15" } }), 'ManagedDatabase "db2"', "backup.image"],
+                [() => new Observability("obs", { target, prometheus: { image: "slipway/prometheus:local" } }), 'Observability "obs"', "prometheus.image"],
+                [() => new Observability("obs2", { target, prometheus: {}, alertmanager: { image: "slipway/alertmanager:local", slackWebhooks: { critical: { url: pulumi.secret("https://hooks.slack.example/x") } } } }), 'Observability "obs2"', "alertmanager.image"],
+            ];
+            for (const [build, component, path] of cases) {
+                await expectConfigError(rec, build, {
+                    component, path, problem: /exists only on the deploying machine .* the DockerHost's engine is remote/, fix: /push it to a registry/,
+                });
+            }
+        });
+
         it("are accepted on the local engine, and registry images on a remote one", async () => {
             (await api("slipway/example-api:local", "unix:///var/run/docker.sock", "local"))();
             (await api("ghcr.io/acme/api:1.4.2", "ssh://deploy@staging.example.com", "remote"))();

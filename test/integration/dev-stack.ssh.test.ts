@@ -16,7 +16,7 @@ import {
  * IdentityFile from the config; here `ssh.configFile`, so the real ~/.ssh/config is not touched),
  * and every engine call of the harness goes through that sshd, as the provider's would.
  * (Published ports are on the engine's host: here that is this machine, so traffic goes to 127.0.0.1.)
- * As on a real VM, the API's image is not a local build: it comes from a private registry (a real
+ * As on a real VM, no image is a local build: each comes from a private registry (a real
  * docker-registry with htpasswd on loopback), pulled by the remote engine with the DockerHost's
  * `registries` credentials; a `:local` image is refused on a remote engine.
  */
@@ -43,6 +43,11 @@ describe("dev stack through ssh:// to a real sshd: deploy, traffic, rollout, des
         const images = ensureEngineAndImages();
         registry = await startRegistry(REGISTRY_USER, REGISTRY_TOKEN);
         const apiImage = await registry.push(images.SLIPWAY_IMAGE_API!, "acme/api", "1.0.0");
+        const stackImages = {
+            database: await registry.push(images.SLIPWAY_IMAGE_POSTGRES!, "acme/postgres", "15"),
+            gateway: await registry.push(images.SLIPWAY_IMAGE_CADDY!, "acme/caddy", "2.10.2"),
+            prometheus: await registry.push(images.SLIPWAY_IMAGE_PROMETHEUS!, "acme/prometheus", "2.42"),
+        };
         releaseRef = await registry.push(releaseImage(images), "acme/api", "1.0.1");
         s = await deployDevStack({
             figures: {
@@ -51,6 +56,7 @@ describe("dev stack through ssh:// to a real sshd: deploy, traffic, rollout, des
                     registries: [{ host: registry.host, username: REGISTRY_USER, token: REGISTRY_TOKEN }],
                 },
                 apiImage,
+                images: stackImages,
             },
             // One ssh session per engine call on a shared 2-core machine: slower than the socket.
             budgetMs: 240_000,

@@ -73,6 +73,8 @@ export interface TestFigures {
      * The harness then talks to the engine the recorded provider names, as the provider would.
      */
     engine?: { host: string; ssh?: Record<string, unknown>; registries?: { host: string; username: string; token: string }[] };
+    /** The other images by registry reference (a remote engine refuses the stack's `slipway/*:local` ones). */
+    images?: { database: string; gateway: string; prometheus: string };
 }
 
 /**
@@ -104,6 +106,12 @@ export function overridesFor(f: TestFigures): Record<string, unknown> {
         "slipway:database": { ...cfg["slipway:database"], backup: f.backup },
     };
     if (f.engine) out["slipway:docker"] = { ...cfg["slipway:docker"], ...f.engine };
+    if (f.images) {
+        (out["slipway:database"] as Record<string, unknown>).image = f.images.database;
+        (out["slipway:gateway"] as Record<string, unknown>).image = f.images.gateway;
+        const obs = cfg["slipway:observability"];
+        out["slipway:observability"] = { ...obs, prometheus: { ...obs.prometheus, image: f.images.prometheus } };
+    }
     if (f.apiImage) {
         const services = cfg["slipway:services"];
         out["slipway:services"] = { ...services, api: { ...services.api, image: f.apiImage } };
