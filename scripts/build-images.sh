@@ -203,13 +203,13 @@ if wants caddy; then
     ( build_caddy_binary >"$LOGS/caddy-bin.path" 2>"$LOGS/caddy-bin.log" ) & pids+=("caddy:$!")
 fi
 if wants versitygw; then
-    ( bash "$REPO/scripts/build-versitygw.sh" 2>"$LOGS/versitygw-bin.log" | tail -n 1 >"$LOGS/versitygw-bin.path" ) & pids+=("versitygw:$!")
+    ( bash "$REPO/scripts/build-go-tool.sh" versitygw >"$LOGS/versitygw-bin.path" 2>"$LOGS/versitygw-bin.log" ) & pids+=("versitygw:$!")
 fi
 if wants api; then
     ( build_api_binary >"$LOGS/api-bin.path" 2>"$LOGS/api-bin.log" ) & pids+=("api:$!")
 fi
 if wants pebble; then
-    ( bash "$REPO/scripts/build-pebble.sh" >"$LOGS/pebble-bin.path" 2>"$LOGS/pebble-bin.log" ) & pids+=("pebble:$!")
+    ( bash "$REPO/scripts/build-go-tool.sh" pebble >"$LOGS/pebble-bin.path" 2>"$LOGS/pebble-bin.log" ) & pids+=("pebble:$!")
 fi
 
 build_base
@@ -243,9 +243,9 @@ if wants pebble; then
 fi
 
 if wants versitygw; then
-    bin="$(tail -n 1 "$LOGS/versitygw-bin.path")"
-    [ -x "$bin" ] || die "the versitygw build printed no usable binary path (got '$bin')"
-    build_image versitygw "slipway/versitygw:" "$bin"
+    dir="$(tail -n 1 "$LOGS/versitygw-bin.path")"
+    [ -x "$dir/versitygw" ] || die "the versitygw build printed no usable directory (got '$dir')"
+    build_image versitygw "slipway/versitygw:" "$dir/versitygw"
 fi
 
 # ---- images.env: merge, so building one image keeps the others' lines ----

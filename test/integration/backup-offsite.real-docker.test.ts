@@ -1,5 +1,5 @@
 // Off-site backups on a real Docker engine against a real S3 server (versitygw, built from its Go
-// module by scripts/build-versitygw.sh, run as a container on the run's own network): a
+// module by scripts/build-go-tool.sh versitygw, run as a container on the run's own network): a
 // ManagedDatabase with `backup.offsite`, recorded under mocks and applied by the honest harness.
 // Rows go in; the sidecar dumps, encrypts with age and uploads; the server, its data volume and the
 // local dumps go away; `npm run restore` brings the newest off-site dump into the fresh database;
