@@ -64,6 +64,6 @@ describe("ManagedDatabase backup.offsite bad input", () => {
 
     it("rejects a region with spaces and a backup image with spaces", async () => {
         await rejects({ region: "eu west" }, "backup.offsite.region", /is not a region name/, /us-east-1/);
-        await rejects({}, "backup.image", /is not an image reference/, /slipway\/pgbackup:16/, { image: "my image" });
+        await rejects({}, "backup.image", /is not an image reference/, /ghcr\.io\/slipway\/slipway-pgbackup:16/, { image: "my image" });
     });
 });
