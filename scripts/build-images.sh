@@ -174,17 +174,21 @@ build_image() {
 
 # ---- go: the host's Go toolchain on the base, standing in for golang:<version>-bookworm ----
 build_go_image() {
-    local goroot version key tag ctx t
+    local caddy_bin="$1" goroot version key tag ctx t
     goroot="$(go env GOROOT)"
     version="$(go env GOVERSION)"
-    # The toolchain is named by its version (a release tree does not change under one version).
-    key="$({ echo "${TAG[base]}"; echo "$version"; go env GOOS GOARCH; cat "$REPO/images/go/Dockerfile"; } | short)"
+    # The toolchain is named by its version (a release tree does not change under one version), and
+    # by the Caddy build whose Go build cache it carries (an optimisation only: the cache is
+    # content-addressed, so a stale entry is never used for other sources).
+    key="$({ echo "${TAG[base]}"; echo "$version"; go env GOOS GOARCH; cat "$REPO/images/go/Dockerfile"; sha256sum <"$caddy_bin"; } | short)"
     tag="slipway/go:${version#go}-$key"
     TAG[go]="$tag"
     if docker image inspect "$tag" >/dev/null 2>&1; then HOW[go]="cached"; return; fi
     ctx="$(mktemp -d "$IMG_CACHE/ctx-go.XXXXXX")"
     cp "$REPO/images/go/Dockerfile" "$ctx/"
     cp -a "$goroot" "$ctx/go"
+    mkdir -p "$ctx/gocache"
+    if [ -d "$CACHE/caddy-gocache" ]; then cp -a "$CACHE/caddy-gocache/." "$ctx/gocache/"; fi
     log "docker build $tag (context: $goroot)"
     t=$SECONDS
     if ! docker build --force-rm --build-arg BASE="${TAG[base]}" --label slipway.image=go --label slipway.hash="$key" \
@@ -199,7 +203,7 @@ build_go_image() {
 
 # The Go builds are CPU-bound and need no base: run them beside debootstrap and apt (I/O-bound).
 pids=()
-if wants caddy; then
+if wants caddy || wants go; then
     ( build_caddy_binary >"$LOGS/caddy-bin.path" 2>"$LOGS/caddy-bin.log" ) & pids+=("caddy:$!")
 fi
 if wants versitygw; then
@@ -217,7 +221,6 @@ if wants postgres || wants pgbackup; then build_image postgres "slipway/postgres
 wants pgbackup && FROM_TAG="${TAG[postgres]}" build_image pgbackup "slipway/pgbackup:15-"
 wants prometheus && build_image prometheus "slipway/prometheus:"
 wants alertmanager && build_image alertmanager "slipway/alertmanager:"
-if wants go; then build_go_image; fi
 
 for p in "${pids[@]}"; do
     what="${p%%:*}" pid="${p#*:}"
@@ -231,6 +234,7 @@ if wants caddy; then
     [ -x "$bin" ] || die "the Caddy build printed no usable binary path (got '$bin')"
     build_image caddy "slipway/caddy:" "$bin"
 fi
+if wants go; then build_go_image "$(tail -n 1 "$LOGS/caddy-bin.path")"; fi
 if wants api; then
     bin="$(tail -n 1 "$LOGS/api-bin.path")"
     [ -x "$bin" ] || die "the API build printed no usable binary path (got '$bin')"
