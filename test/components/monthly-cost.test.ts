@@ -68,6 +68,7 @@ async function runStack(stack: "dev" | "prod", set: Record<string, unknown>) {
         pulumi.runtime.setAllConfig(cfg.values, cfg.secretKeys);
         const program = require.resolve("../../index");
         delete require.cache[program];
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
         const outputs = await (require(program) as () => Promise<{ monthlyCost: pulumi.Output<MonthlyCost> }>)();
         const total = await valueOf(outputs.monthlyCost);
         await rec.settle();
