@@ -27,9 +27,11 @@ export interface PreviewCost {
 }
 
 const hidden = (v: unknown) => isSecret(v) || isUnknown(v);
+const basisOf = (o: Record<string, unknown>, keys: readonly string[]) => (keys.some(k => hidden(o[k])) ? undefined : JSON.stringify(keys.map(k => o[k] ?? null)));
 const ZERO: MonthlyCost = { usd: 0, items: [] };
 
-interface Priced { component: ComponentRef; cost: MonthlyCost }
+/** `basis`: the inputs the price reads, as JSON; undefined when hidden (never equal to anything). */
+interface Priced { component: ComponentRef; cost: MonthlyCost; basis?: string }
 
 /** One App spec list entry's instances, or why they cannot be priced. */
 function instances(entry: unknown, list: string): MonthlyCost {
@@ -59,14 +61,14 @@ function priceApp(spec: unknown, owner: ComponentRef, other: unknown): Priced[] 
             out.push(...named.map(component => ({ component, cost })));
             continue;
         }
-        for (const e of entries) out.push({ component: service(e), cost: instances(e, list) });
+        for (const e of entries) out.push({ component: service(e), cost: instances(e, list), basis: basisOf(e, ["instanceSizeSlug", "instanceCount"]) });
     }
     const dbs = spec.databases;
     if (dbs !== undefined && !Array.isArray(dbs)) out.push({ component: owner, cost: notEstimated("the state holds the App's `spec.databases` as one secret") });
     for (const d of Array.isArray(dbs) ? dbs : []) {
         if (!isObject(d) || d.production === true) continue;
         const component = { type: "slipway:database:ManagedDatabase", name: typeof d.name === "string" ? d.name : undefined };
-        out.push({ component, cost: d.engine === "PG" || d.engine === undefined ? devDatabaseCost() : notEstimated(`no price for a ${String(d.engine)} dev database in the price list`) });
+        out.push({ component, cost: d.engine === "PG" || d.engine === undefined ? devDatabaseCost() : notEstimated(`no price for a ${String(d.engine)} dev database in the price list`), basis: basisOf(d, ["engine", "production"]) });
     }
     return out;
 }
@@ -75,7 +77,7 @@ function priceCluster(inputs: Record<string, unknown>, owner: ComponentRef): Pri
     const { size, nodeCount } = inputs;
     if (hidden(size) || hidden(nodeCount)) return [{ component: owner, cost: notEstimated("the cluster's size or node count is secret or not known yet") }];
     if (typeof size !== "string") return [{ component: owner, cost: notEstimated("the cluster names no size") }];
-    return [{ component: owner, cost: dbClusterCost(size, typeof nodeCount === "number" ? nodeCount : 1) }];
+    return [{ component: owner, cost: dbClusterCost(size, typeof nodeCount === "number" ? nodeCount : 1), basis: basisOf(inputs, ["size", "nodeCount"]) }];
 }
 
 /** Input paths the price reads, and their ancestors: a change elsewhere leaves the price as it was. */
@@ -114,20 +116,23 @@ function lastTotal(changes: readonly Change[]): MonthlyCost {
 
 /** The preview's cost; undefined when it changes nothing the price list covers. */
 export function previewCost(changes: readonly Change[]): PreviewCost | undefined {
-    const sides = new Map<string, { component: ComponentRef; old: MonthlyCost[]; new: MonthlyCost[] }>();
+    const sides = new Map<string, { component: ComponentRef; old: MonthlyCost[]; new: MonthlyCost[]; basis: { old: (string | undefined)[]; new: (string | undefined)[] } }>();
     for (const c of changes) {
         if (c.op === "same" || c.op === "read" || c.op === "refresh" || !touchesPrice(c)) continue;
         for (const side of ["old", "new"] as const) {
             // A create has no old side and a delete no new one: those are 0, not unknown.
             if ((side === "old" && c.op === "create") || (side === "new" && c.op === "delete")) continue;
             for (const p of priceState(c, side)) {
-                const entry = sides.get(keyOf(p.component)) ?? { component: p.component, old: [], new: [] };
+                const entry = sides.get(keyOf(p.component)) ?? { component: p.component, old: [], new: [], basis: { old: [], new: [] } };
                 entry[side].push(p.cost);
+                entry.basis[side].push(p.basis);
                 sides.set(keyOf(p.component), entry);
             }
         }
     }
     const components = [...sides.values()]
+        // What the price reads is the same on both sides: unchanged, even where it cannot be priced.
+        .filter(s => !(s.basis.old.every(b => b !== undefined) && JSON.stringify(s.basis.old) === JSON.stringify(s.basis.new)))
         .map(s => ({ component: s.component, old: s.old.length ? sumCosts(s.old) : ZERO, new: s.new.length ? sumCosts(s.new) : ZERO }))
         .filter(s => !same(s.old, s.new))
         .sort((a, b) => compareComponents(a.component, b.component));
