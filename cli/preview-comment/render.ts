@@ -200,6 +200,8 @@ interface Model {
     verdict: string;
     /** The monthly cost lines; empty when the preview changes nothing the price list covers. */
     cost: string[];
+    /** Per group key, the component's `old → new` cost, shown in its group's summary. */
+    groupCost: Map<string, string>;
     /** Why the input is incomplete; empty when it is not. */
     incomplete: string[];
     risks: Risk[];
@@ -215,10 +217,11 @@ function changeLine(c: Change, d: Detail, riskyUrns: Set<string>): string {
     return `- ${risky ? "⚠ " : ""}\`${OP_SIGN[c.op]}\` **${c.op}** ${code(c.name)} ${code(c.type)}${flags}${showKeys ? keyText(c, d.values) : ""}`;
 }
 
-function groupSummary(g: Group): string {
+function groupSummary(g: Group, cost: Map<string, string>): string {
     const counts = new Map<string, number>();
     for (const c of g.changes) counts.set(c.op, (counts.get(c.op) ?? 0) + 1);
-    return countsText(counts);
+    const money = cost.get(g.key);
+    return `${countsText(counts)}${money ? ` · ${money}/month` : ""}`;
 }
 
 function compose(m: Model, d: Detail, cuts: string[]): string {
@@ -245,10 +248,10 @@ function compose(m: Model, d: Detail, cuts: string[]): string {
         for (const g of m.groups) {
             const label = componentLabel(g.component, true);
             if (d.collapsed.has(g.key)) {
-                out.push(`- **${componentLabel(g.component)}**: ${groupSummary(g)} _(details cut for size)_`, "");
+                out.push(`- **${componentLabel(g.component)}**: ${groupSummary(g, m.groupCost)} _(details cut for size)_`, "");
                 continue;
             }
-            out.push(`<details${g.risky ? " open" : ""}><summary><b>${label}</b>: ${groupSummary(g)}${g.risky ? " ⚠" : ""}</summary>`, "");
+            out.push(`<details${g.risky ? " open" : ""}><summary><b>${label}</b>: ${groupSummary(g, m.groupCost)}${g.risky ? " ⚠" : ""}</summary>`, "");
             out.push(...g.changes.map(c => changeLine(c, d, m.riskyUrns)), "", "</details>", "");
         }
     }
@@ -288,10 +291,12 @@ function buildModel(preview: Preview, changes: Change[], risks: Risk[], opts: Re
     const incomplete = preview.incomplete ?? [];
     const counts = countsText(opCounts(preview, changes));
     const groups = groupChanges(changes, risks);
+    const cost = previewCost(changes);
     return {
         header: `### Pulumi preview for ${code(stack)}${project}: ${result} · ${counts}`,
         verdict: verdict(risks, incomplete.length > 0),
-        cost: costLines(previewCost(changes)),
+        cost: costLines(cost),
+        groupCost: new Map((cost?.components ?? []).map(c => [`${c.component.type ?? "\uffff"}|${c.component.name ?? ""}`, `${usd(c.old.usd)} → ${usd(c.new.usd)}`])),
         incomplete,
         risks,
         groups,

@@ -163,6 +163,7 @@ describe("preview-comment: monthly cost (cost.ts, priced by components/core/pric
         const before = 2 * DB_NODE_SIZES["db-s-1vcpu-2gb"]!, after = 2 * DB_NODE_SIZES["db-s-2vcpu-4gb"]!;
         assert.strictEqual(md[3], `**Monthly cost: ${money(old)} → ${money(old - before + after)} (+${money(after - before)})**`);
         assert.ok(md.some(l => l.startsWith(`- ManagedDatabase \`db\`: ${money(before)} → ${money(after)} (+${money(after - before)})`)), md.join("\n"));
+        assert.ok(md.some(l => l.startsWith("<details><summary><b>ManagedDatabase <code>db</code></b>: 1 to update · ") && l.includes(`${money(before)} → ${money(after)}/month`)), "the change group says it too");
     });
 
     it("a deleted cluster goes to $0; a docker preview (nothing priced) has no cost line", () => {
