@@ -1,10 +1,12 @@
 // Composition root of Slipway's own stacks (Pulumi.dev.yaml, Pulumi.prod.yaml): config -> one
 // typed plan -> preflight -> the five components -> (on App Platform) the App and its edge.
 // Other teams import ./components and write the same in their own program.
+import * as pulumi from "@pulumi/pulumi";
 import {
     ApiService, CloudflareEdge, DockerHost, DoApp, Gateway, Linkable, ManagedDatabase, Observability, SecretsSync, Target, doAppTarget,
     gatewayMetricsTarget,
 } from "./components";
+import { hostCost, sumCosts } from "./components/core/prices";
 import { readStackConfig } from "./stack/config";
 import { LinkName, planStack, preflight, routesTo } from "./stack/plan";
 
@@ -33,7 +35,10 @@ export = async () => {
     }
     const gateway = new Gateway("gateway", { ...plan.gateway.args, target, routes: routesTo(plan, services) });
     // Only outputs that exist: an undefined one makes every `up` warn (a stack without a database).
-    const outputs = { url: gateway.url, services: Object.keys(services), ...(db && { databaseHost: db.host, databaseUrl: db.url /* secret */ }) };
+    // One total: the docker host's price once (its containers add 0), App Platform's per component.
+    const parts = [secrets, db, observability, ...Object.values(services), gateway].flatMap(c => c ? [c.monthlyCost] : []);
+    const monthlyCost = pulumi.all(parts).apply(p => sumCosts(target.kind === "docker" ? [hostCost(target.hostMonthlyCost), ...p] : p));
+    const outputs = { url: gateway.url, services: Object.keys(services), monthlyCost, ...(db && { databaseHost: db.host, databaseUrl: db.url /* secret */ }) };
     if (target.kind === "docker") return outputs;
 
     // The gateway brings its services, and they their linked blocks; observability's app alerts are its own.

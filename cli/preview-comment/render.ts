@@ -1,4 +1,5 @@
 import { Change, ChangeOp, ComponentRef, OP_ORDER, cmp, compareComponents, collectChanges, opCounts, stackFromUrn } from "./changes";
+import { PreviewCost, itemsText, previewCost } from "./cost";
 import { Preview } from "./model";
 import { RISK_ORDER, RISK_TITLE, Risk, findRisks, previewFailed } from "./risks";
 import { sanitizePreview } from "./redact";
@@ -197,6 +198,10 @@ interface Detail {
 interface Model {
     header: string;
     verdict: string;
+    /** The monthly cost lines; empty when the preview changes nothing the price list covers. */
+    cost: string[];
+    /** Per group key, the component's `old → new` cost, shown in its group's summary. */
+    groupCost: Map<string, string>;
     /** Why the input is incomplete; empty when it is not. */
     incomplete: string[];
     risks: Risk[];
@@ -212,14 +217,15 @@ function changeLine(c: Change, d: Detail, riskyUrns: Set<string>): string {
     return `- ${risky ? "⚠ " : ""}\`${OP_SIGN[c.op]}\` **${c.op}** ${code(c.name)} ${code(c.type)}${flags}${showKeys ? keyText(c, d.values) : ""}`;
 }
 
-function groupSummary(g: Group): string {
+function groupSummary(g: Group, cost: Map<string, string>): string {
     const counts = new Map<string, number>();
     for (const c of g.changes) counts.set(c.op, (counts.get(c.op) ?? 0) + 1);
-    return countsText(counts);
+    const money = cost.get(g.key);
+    return `${countsText(counts)}${money ? ` · ${money}/month` : ""}`;
 }
 
 function compose(m: Model, d: Detail, cuts: string[]): string {
-    const out: string[] = [m.header, m.verdict, ""];
+    const out: string[] = [m.header, m.verdict, "", ...m.cost];
     if (m.incomplete.length > 0) {
         out.push("> ⚠ **Incomplete input**: this comment shows what could be read and does not report the preview as succeeded.",
             ...m.incomplete.map(n => `> - ${n.replace(/\s+/g, " ")}.`), "");
@@ -242,15 +248,37 @@ function compose(m: Model, d: Detail, cuts: string[]): string {
         for (const g of m.groups) {
             const label = componentLabel(g.component, true);
             if (d.collapsed.has(g.key)) {
-                out.push(`- **${componentLabel(g.component)}**: ${groupSummary(g)} _(details cut for size)_`, "");
+                out.push(`- **${componentLabel(g.component)}**: ${groupSummary(g, m.groupCost)} _(details cut for size)_`, "");
                 continue;
             }
-            out.push(`<details${g.risky ? " open" : ""}><summary><b>${label}</b>: ${groupSummary(g)}${g.risky ? " ⚠" : ""}</summary>`, "");
+            out.push(`<details${g.risky ? " open" : ""}><summary><b>${label}</b>: ${groupSummary(g, m.groupCost)}${g.risky ? " ⚠" : ""}</summary>`, "");
             out.push(...g.changes.map(c => changeLine(c, d, m.riskyUrns)), "", "</details>", "");
         }
     }
     out.push(`<sub>Unknown values are shown as ${code("(known after apply)")}, secrets as ${code("[secret]")}. Rendered by slipway preview-comment.</sub>`);
     return `${out.join("\n")}\n`;
+}
+
+const usd = (v: number | undefined) => (v === undefined ? "not known" : `$${v.toFixed(2)}`);
+const delta = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? "" : ` (${b - a < 0 ? "-" : "+"}$${Math.abs(b - a).toFixed(2)})`;
+
+/**
+ * "Monthly cost: $27.00 → $39.00 (+$12.00)" and one line per component whose priced inputs
+ * change (cost.ts). Without the last update's total, the change alone; a side that cannot be
+ * priced says why instead of a figure.
+ */
+function costLines(cost: PreviewCost | undefined): string[] {
+    if (!cost) return [];
+    const { total, changed } = cost;
+    const head = total.old.usd !== undefined && total.new.usd !== undefined
+        ? `**Monthly cost: ${usd(total.old.usd)} → ${usd(total.new.usd)}${delta(total.old.usd, total.new.usd)}**`
+        : `**Monthly cost of what changes: ${usd(changed.old.usd)} → ${usd(changed.new.usd)}${delta(changed.old.usd, changed.new.usd)}** _(${[total.old.note, changed.old.note ?? changed.new.note].filter((n, i, a): n is string => !!n && a.indexOf(n) === i).join("; ")})_`;
+    const lines = cost.components.map(c => {
+        const items = c.new.items.length ? ` · ${itemsText(c.new.items)}` : c.new.usd === 0 && c.old.items.length ? " · removed" : "";
+        return `- ${componentLabel(c.component)}: ${usd(c.old.usd)} → ${usd(c.new.usd)}${delta(c.old.usd, c.new.usd)}${items}`;
+    });
+    return [head, "", ...lines, "", "<sub>Estimated from DigitalOcean list prices (components/core/prices.ts, with their sources); usage-billed items not included.</sub>", ""];
 }
 
 const STATUS_TEXT: Record<PreviewStatus, string> = { succeeded: "✅ succeeded", failed: "❌ failed", incomplete: "⚠ incomplete" };
@@ -263,9 +291,12 @@ function buildModel(preview: Preview, changes: Change[], risks: Risk[], opts: Re
     const incomplete = preview.incomplete ?? [];
     const counts = countsText(opCounts(preview, changes));
     const groups = groupChanges(changes, risks);
+    const cost = previewCost(changes);
     return {
         header: `### Pulumi preview for ${code(stack)}${project}: ${result} · ${counts}`,
         verdict: verdict(risks, incomplete.length > 0),
+        cost: costLines(cost),
+        groupCost: new Map((cost?.components ?? []).map(c => [`${c.component.type ?? "\uffff"}|${c.component.name ?? ""}`, `${usd(c.old.usd)} → ${usd(c.new.usd)}`])),
         incomplete,
         risks,
         groups,

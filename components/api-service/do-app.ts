@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ErrorContext, SlipwayConfigError, invalid, requireOneOf } from "../core/errors";
+import { MonthlyCost, appInstancesCost } from "../core/prices";
 import { RegistryCredential } from "../core/registries";
 import { DoAppTarget } from "../core/target";
 import { describe } from "../core/errors";
@@ -67,6 +68,11 @@ export function apiServiceAppSpec(name: string, n: NormalizedApiService, target:
     };
     const [, transformed] = transform(t.service, name, service, {});
     return { owner: source, services: [transformed] };
+}
+
+/** Its App Platform price: instances × the size's list price. */
+export function apiServiceMonthlyCost(n: NormalizedApiService): MonthlyCost {
+    return appInstancesCost(n.instanceSize ?? DEFAULTS.instanceSize, n.replicas);
 }
 
 /**

@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { MonthlyCost, targetCost } from "../core/prices";
+import { apiServiceMonthlyCost } from "./do-app";
 import { Linkable } from "../core/link";
 import { Routable, ServiceEndpoint } from "../core/service";
 import { Target, unknownTarget } from "../core/target";
@@ -192,6 +194,8 @@ export class ApiService extends pulumi.ComponentResource implements Routable, Ap
     readonly image?: ApiServiceDockerResources["image"];
     /** The underlying resources this component created: the ones `transform` reaches. */
     readonly nodes: ApiServiceNodes;
+    /** USD per month with its line items (components/core/prices.ts); on docker the host's price covers it. */
+    readonly monthlyCost: pulumi.Output<MonthlyCost>;
 
     constructor(name: string, args: ApiServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         const n = validateApiService(name, args);
@@ -213,6 +217,7 @@ export class ApiService extends pulumi.ComponentResource implements Routable, Ap
                 break;
             default: unknownTarget(args.target);
         }
-        this.registerOutputs({ endpoint: this.endpoint, internalUrl: this.internalUrl });
+        this.monthlyCost = pulumi.output(targetCost(args.target, () => apiServiceMonthlyCost(n)));
+        this.registerOutputs({ endpoint: this.endpoint, internalUrl: this.internalUrl, monthlyCost: this.monthlyCost });
     }
 }

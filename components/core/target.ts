@@ -37,6 +37,8 @@ export interface DockerTarget extends TargetBase {
     readonly namePrefix: string;
     /** Labels put on every container, volume and network (`slipway.stack`, `slipway.environment`). */
     readonly labels: Readonly<Record<string, string>>;
+    /** The host VM's price in USD per month (`DockerHostArgs.hostMonthlyCost`); undefined: not estimated. */
+    readonly hostMonthlyCost?: number;
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { MonthlyCost, free, targetCost } from "../core/prices";
 import { SlipwayConfigError } from "../core/errors";
 import type { Routable } from "../core/service";
 import type { EdgeRecord } from "../core/edge";
@@ -435,6 +436,8 @@ export class Gateway extends pulumi.ComponentResource implements AppContributor 
     readonly metricsTarget?: string;
     /** The underlying resources this component created: the ones `transform` reaches. */
     readonly nodes: GatewayNodes;
+    /** USD per month with its line items (components/core/prices.ts); on docker the host's price covers it. */
+    readonly monthlyCost: pulumi.Output<MonthlyCost>;
 
     constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         const n = validateGateway(name, args);
@@ -467,8 +470,9 @@ export class Gateway extends pulumi.ComponentResource implements AppContributor 
             }
             default: unknownTarget(args.target);
         }
+        this.monthlyCost = pulumi.output(targetCost(args.target, () => free("App Platform's ingress and the Cloudflare edge settings add no priced resource")));
         this.registerOutputs({
-            url: this.url,
+            url: this.url, monthlyCost: this.monthlyCost,
             routes: n.routes.map(r => ({ pathPrefix: r.pathPrefix, service: r.service.name })),
             ...(this.metricsTarget !== undefined && { metricsTarget: this.metricsTarget }),
         });

@@ -1,5 +1,6 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
+import { MonthlyCost, dbClusterCost, devDatabaseCost } from "../core/prices";
 import { DoAppTarget } from "../core/target";
 import { describe } from "../core/errors";
 import { Transform, transform } from "../core/transform";
@@ -45,6 +46,11 @@ function devDatabase(name: string, n: NormalizedManagedDatabase, owner: string) 
         password: pulumi.secret(bind("PASSWORD")), url: pulumi.secret(bind("DATABASE_URL")), schemaUrls: {},
     };
     return { part, connection };
+}
+
+/** Its App Platform price: the dev database's, or the cluster's size × nodes. */
+export function managedDatabaseMonthlyCost(n: NormalizedManagedDatabase): MonthlyCost {
+    return n.do.devDatabase ? devDatabaseCost() : dbClusterCost(n.do.size, n.do.nodes);
 }
 
 export function createManagedDatabaseDoApp(

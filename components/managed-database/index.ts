@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { MonthlyCost, targetCost } from "../core/prices";
+import { managedDatabaseMonthlyCost } from "./do-app";
 import { plainEnv } from "../core/env";
 import { Link, LinkRequest, Linkable } from "../core/link";
 import { describe } from "../core/errors";
@@ -293,6 +295,8 @@ export class ManagedDatabase extends pulumi.ComponentResource implements Linkabl
     readonly linkLabel: string;
     /** The underlying resources this component created: the ones `transform` reaches. */
     readonly nodes: ManagedDatabaseNodes;
+    /** USD per month with its line items (components/core/prices.ts); on docker the host's price covers it. */
+    readonly monthlyCost: pulumi.Output<MonthlyCost>;
     private readonly n: NormalizedManagedDatabase;
 
     constructor(name: string, args: ManagedDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -325,7 +329,9 @@ export class ManagedDatabase extends pulumi.ComponentResource implements Linkabl
         this.url = c.url;
         this.poolUrl = c.poolUrl;
         this.schemaUrls = c.schemaUrls;
+        this.monthlyCost = pulumi.output(targetCost(args.target, () => managedDatabaseMonthlyCost(n)));
         this.registerOutputs({
+            monthlyCost: this.monthlyCost,
             host: this.host, port: this.port, database: this.database, user: this.user,
             password: this.password, url: this.url, poolUrl: this.poolUrl, schemaUrls: this.schemaUrls,
         });

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { MonthlyCost, free, targetCost } from "../core/prices";
 import { EnvVar, envVar, plainEnv } from "../core/env";
 import { describe } from "../core/errors";
 import { Link, LinkRequest, Linkable, ScrapeSink } from "../core/link";
@@ -359,6 +360,8 @@ export class Observability extends pulumi.ComponentResource implements Linkable 
     readonly uptimeCheckId?: pulumi.Output<string>;
     /** The underlying resources this component created: the ones `transform` reaches. */
     readonly nodes: ObservabilityNodes;
+    /** USD per month with its line items (components/core/prices.ts); on docker the host's price covers it. */
+    readonly monthlyCost: pulumi.Output<MonthlyCost>;
     private readonly n: NormalizedObservability;
     private readonly otlpHeaders?: pulumi.Output<string>;
     /** Docker: Prometheus, as the scraper linked services hand their replicas to. */
@@ -391,7 +394,9 @@ export class Observability extends pulumi.ComponentResource implements Linkable 
             }
             default: unknownTarget(args.target);
         }
+        this.monthlyCost = pulumi.output(targetCost(args.target, () => free("alert policies and the uptime check are not in the price list")));
         this.registerOutputs({
+            monthlyCost: this.monthlyCost,
             rulesYaml: this.rulesYaml, prometheusYaml: this.prometheusYaml, alertmanagerYaml: this.alertmanagerYaml, uptimeCheckId: this.uptimeCheckId,
             dashboardJson: this.dashboardJson,
         });

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { MonthlyCost, free, targetCost } from "../core/prices";
 import * as random from "@pulumi/random";
 import { SlipwayConfigError, describe } from "../core/errors";
 import { EnvVar } from "../core/env";
@@ -88,6 +89,8 @@ export class SecretsSync extends pulumi.ComponentResource implements Linkable {
     readonly pagesProjects: readonly pulumi.CustomResource[];
     /** The underlying resources this component created: the ones `transform` reaches. */
     readonly nodes: SecretsSyncNodes;
+    /** USD per month with its line items (components/core/prices.ts); on docker the host's price covers it. */
+    readonly monthlyCost: pulumi.Output<MonthlyCost>;
 
     readonly linkLabel: string;
     private readonly componentName: string;
@@ -124,7 +127,8 @@ export class SecretsSync extends pulumi.ComponentResource implements Linkable {
             : createSecretsSyncDoApp(name, this, n, args.target, valueOf, args.transform?.pagesProject);
         this.pagesProjects = pagesProjects;
         this.nodes = { passwords, pagesProjects };
-        this.registerOutputs({ keys: this.keys, values: this.values });
+        this.monthlyCost = pulumi.output(targetCost(args.target, () => free("App-level secrets and Cloudflare Pages variables add no priced resource")));
+        this.registerOutputs({ keys: this.keys, values: this.values, monthlyCost: this.monthlyCost });
     }
 
     /** Every secret, as a secret env var of the linked service. */

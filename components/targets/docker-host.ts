@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { invalid, ErrorContext } from "../core/errors";
 import { DOCKER_NAME } from "../core/naming";
+import { MonthlyCost, hostCost } from "../core/prices";
 import { REGISTRIES_SHAPE, RegistryCredential, RegistryCredentialArgs, normalizeRegistries, providerRegistryAuth } from "../core/registries";
 import { Shape, checkShape, shape, unknownKeyFix } from "../core/shape";
 import { DockerTarget } from "../core/target";
@@ -70,6 +71,13 @@ export interface DockerHostArgs {
      */
     registries?: RegistryCredentialArgs[];
     /**
+     * What the host VM costs, in USD per month: the docker target has no price list, so the
+     * stack's `monthlyCost` is this (counted once; the containers on it add nothing) or "not estimated".
+     * @default none (not estimated)
+     * @example `24`
+     */
+    hostMonthlyCost?: number;
+    /**
      * Transform how this component creates its underlying resources: `provider` and `network`,
      * args merged over the component's (shallow) or a function editing copies of the args and
      * options in place. Containers join the network by the name it ends up with (`target.networkName`).
@@ -96,6 +104,7 @@ export const DOCKER_HOST_SHAPE: Shape = shape.object<DockerHostArgs>({
     namePrefix: shape.string(undefined, "prefix of every container, volume and network name"),
     publishAddress: shape.string(undefined, "the IPv4 address published ports bind to, e.g. 127.0.0.1"),
     registries: REGISTRIES_SHAPE,
+    hostMonthlyCost: shape.number("the host VM's price in USD per month, for the stack's monthlyCost"),
     transform: shape.object<DockerHostTransform>({
         provider: child("the docker.Provider"),
         network: child("the private network"),
@@ -113,6 +122,7 @@ export interface NormalizedDockerHost {
     /** Not a unix socket: the engine runs elsewhere and sees none of this machine's images. */
     remote: boolean;
     registries: RegistryCredential[];
+    hostMonthlyCost?: number;
 }
 
 const HOST = /^(unix:\/\/\/\S+|tcp:\/\/[a-zA-Z0-9.-]+:\d{1,5})$/;
@@ -169,7 +179,11 @@ export function normalizeDockerHost(name: string, args: DockerHostArgs, project:
     }
     const production = args.production ?? false;
     const registries = normalizeRegistries(ctx, "registries", args.registries, production);
-    return { host, ssh, environment: args.environment, production, namePrefix, publishAddress, remote: !host.startsWith("unix://"), registries };
+    const hostMonthlyCost = args.hostMonthlyCost;
+    if (hostMonthlyCost !== undefined && !(Number.isFinite(hostMonthlyCost) && hostMonthlyCost >= 0)) {
+        invalid(ctx, "hostMonthlyCost", `${hostMonthlyCost} is not a price`, "give the VM's monthly price in USD, e.g. 24, or leave it out");
+    }
+    return { host, ssh, environment: args.environment, production, namePrefix, publishAddress, remote: !host.startsWith("unix://"), registries, hostMonthlyCost };
 }
 
 function normalizeSsh(ctx: ErrorContext, host: string, args: DockerHostArgs): NonNullable<NormalizedDockerHost["ssh"]> {
@@ -186,6 +200,8 @@ export class DockerHost extends pulumi.ComponentResource {
     readonly target: DockerTarget;
     readonly provider: docker.Provider;
     readonly network: docker.Network;
+    /** The VM's price (`hostMonthlyCost`), or not estimated: the docker stack's whole cost, counted once. */
+    readonly monthlyCost: pulumi.Output<MonthlyCost>;
     /** The underlying resources this component created. */
     readonly nodes: DockerHostNodes;
 
@@ -215,7 +231,9 @@ export class DockerHost extends pulumi.ComponentResource {
             remote: n.remote,
             namePrefix: n.namePrefix,
             labels,
+            ...(n.hostMonthlyCost !== undefined && { hostMonthlyCost: n.hostMonthlyCost }),
         };
-        this.registerOutputs({ networkName: this.network.name });
+        this.monthlyCost = pulumi.output(hostCost(n.hostMonthlyCost));
+        this.registerOutputs({ networkName: this.network.name, monthlyCost: this.monthlyCost });
     }
 }

@@ -61,6 +61,13 @@ export class DigestBuilder {
         });
     }
 
+    /** The stack's outputs of the last update, as the Stack's old state carries them (e.g. `monthlyCost`). */
+    lastOutputs(outputs: Record<string, unknown>): this {
+        const root = this.steps[0]!;
+        root.oldState = { ...root.oldState, outputs };
+        return this;
+    }
+
     /** URN of `name` of `type` under `parent` (default: the stack). The root stack is not part of the type chain. */
     urn(type: string, name: string, parent = this.root): string {
         const parentChain = parent === this.root ? "" : `${parent.split("::")[2]}$`;

@@ -4,6 +4,7 @@
  * committed files still match them.
  */
 import { DigestBuilder, UNKNOWN, secret } from "./digest-builder";
+import { appInstancesCost, dbClusterCost, sumCosts } from "../../components/core/prices";
 
 /** Plaintext planted inside secret values; none may ever appear in rendered output. */
 export const PLANTED = {
@@ -186,6 +187,44 @@ export function largePreview(services = 52): DigestBuilder {
     return b;
 }
 
+/**
+ * Pulumi.prod.yaml's shape on App Platform (api 2 × apps-s-1vcpu-1gb, a db-s-1vcpu-2gb cluster of
+ * 2 nodes) whose last update exported its monthlyCost, priced by the same list the comment reads.
+ */
+function doProdCost(change: (b: DigestBuilder, app: { spec: Record<string, unknown> }) => void): DigestBuilder {
+    const b = new DigestBuilder("prod", "slipway-demo", 10);
+    b.lastOutputs({ url: "https://api.example.com", monthlyCost: sumCosts([appInstancesCost("apps-s-1vcpu-1gb", 2), dbClusterCost("db-s-1vcpu-2gb", 2)]) });
+    const service = (count: number) => ({ name: "api", image: { registryType: "DOCR", repository: "api", tag: "1.0.0" }, httpPort: 8080, instanceCount: count, instanceSizeSlug: "apps-s-1vcpu-1gb" });
+    change(b, { spec: { name: "slipway-prod", region: "fra", services: [service(2)], databases: [{ name: "db", engine: "PG", production: true, clusterName: "slipway-prod-db" }] } });
+    return b;
+}
+
+/** The api service gains a replica (replicas 2 → 3): one App update. */
+function doCostAddedReplica(): DigestBuilder {
+    return doProdCost((b, app) => {
+        const services = app.spec.services as Array<Record<string, unknown>>;
+        b.update({
+            type: "digitalocean:index/app:App", name: "app-app", parent: b.urn(DOAPP, "app"),
+            old: { id: "a1", protect: true, inputs: app },
+            new: { protect: true, inputs: { spec: { ...app.spec, services: [{ ...services[0], instanceCount: 3 }] } } },
+            diffReasons: ["spec"], detailedDiff: { "spec.services[0].instanceCount": "update" },
+        });
+    });
+}
+
+/** The database is resized (db-s-1vcpu-2gb → db-s-2vcpu-4gb, still 2 nodes): one cluster update in place. */
+function doCostDatabaseResize(): DigestBuilder {
+    return doProdCost(b => {
+        const cluster = { name: "slipway-prod-db", engine: "pg", version: "16", region: "fra1", nodeCount: 2 };
+        b.update({
+            type: "digitalocean:index/databaseCluster:DatabaseCluster", name: "db-cluster", parent: b.urn(MD, "db"),
+            old: { id: "9c2d0a4e", protect: true, retainOnDelete: true, inputs: { ...cluster, size: "db-s-1vcpu-2gb" } },
+            new: { protect: true, retainOnDelete: true, inputs: { ...cluster, size: "db-s-2vcpu-4gb" } },
+            diffReasons: ["size"], detailedDiff: { size: "update" },
+        });
+    });
+}
+
 export interface Fixture { digest: Record<string, unknown>; eventLog?: string }
 
 export const CONSTRUCTED: Record<string, () => Fixture> = {
@@ -197,4 +236,6 @@ export const CONSTRUCTED: Record<string, () => Fixture> = {
     },
     "secret-rotation": () => ({ digest: secretRotation().digest() }),
     "large-500-steps": () => ({ digest: largePreview().digest() }),
+    "do-cost-added-replica": () => ({ digest: doCostAddedReplica().digest() }),
+    "do-cost-database-resize": () => ({ digest: doCostDatabaseResize().digest() }),
 };

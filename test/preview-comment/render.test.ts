@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as path from "path";
 import { RenderResult } from "../../cli/preview-comment/render";
+import { APP_SIZES, DB_NODE_SIZES } from "../../components/core/prices";
 import { CONSTRUCTED, PLANTED_VALUES } from "./fixtures";
 import { GOLDEN_DIR, assertClean, golden, renderConstructed, renderShared, section, sharedFixtures } from "./helpers";
 
@@ -142,5 +143,31 @@ describe("preview-comment: constructed previews of Slipway stacks", () => {
         assert.match(section(r.markdown, "Changes by component"), /`uploads\[0\]\.content`: `\[secret\]` → `\[secret\]`/);
         // ANSI stripped from the provider's warning, text kept.
         assert.match(r.markdown, /warning: docker:index\/container:Container orders-db: the `restart` field is deprecated/);
+    });
+});
+
+describe("preview-comment: monthly cost (cost.ts, priced by components/core/prices.ts)", () => {
+    const lines = (name: string) => renderConstructed(name, {}).markdown.split("\n");
+    const old = APP_SIZES["apps-s-1vcpu-1gb"]! * 2 + DB_NODE_SIZES["db-s-1vcpu-2gb"]! * 2;
+    const money = (n: number) => `$${n.toFixed(2)}`;
+
+    it("an added replica: the total from the last update's monthlyCost, plus one instance, next to the verdict", () => {
+        const md = lines("do-cost-added-replica");
+        const unit = APP_SIZES["apps-s-1vcpu-1gb"]!;
+        assert.strictEqual(md[3], `**Monthly cost: ${money(old)} → ${money(old + unit)} (+${money(unit)})**`);
+        assert.ok(md.includes(`- ApiService \`api\`: ${money(2 * unit)} → ${money(3 * unit)} (+${money(unit)}) · 3 × App Platform apps-s-1vcpu-1gb (${money(unit)})`), md.join("\n"));
+    });
+
+    it("a database resize: the cluster's size × nodes on both sides, attributed to its ManagedDatabase", () => {
+        const md = lines("do-cost-database-resize");
+        const before = 2 * DB_NODE_SIZES["db-s-1vcpu-2gb"]!, after = 2 * DB_NODE_SIZES["db-s-2vcpu-4gb"]!;
+        assert.strictEqual(md[3], `**Monthly cost: ${money(old)} → ${money(old - before + after)} (+${money(after - before)})**`);
+        assert.ok(md.some(l => l.startsWith(`- ManagedDatabase \`db\`: ${money(before)} → ${money(after)} (+${money(after - before)})`)), md.join("\n"));
+        assert.ok(md.some(l => l.startsWith("<details><summary><b>ManagedDatabase <code>db</code></b>: 1 to update · ") && l.includes(`${money(before)} → ${money(after)}/month`)), "the change group says it too");
+    });
+
+    it("a deleted cluster goes to $0; a docker preview (nothing priced) has no cost line", () => {
+        assert.ok(lines("do-database-cluster-delete").some(l => /^- ManagedDatabase `orders`: \$\d+\.00 → \$0\.00 \(-\$\d+\.00\) · removed$/.test(l)));
+        assert.ok(!lines("postgres-volume-replace").some(l => l.includes("Monthly cost")));
     });
 });

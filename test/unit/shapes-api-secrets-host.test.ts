@@ -144,6 +144,7 @@ const HOST_ALL: Block = {
     namePrefix: "slipway-dev",
     publishAddress: "127.0.0.1",
     registries: [{ host: "ghcr.io", username: "acme-ci", token: "dev-only-token" }],
+    hostMonthlyCost: 24,
     ssh: {
         port: 2222, identityFile: "~/.ssh/deploy_ed25519", knownHostsFile: "~/.ssh/known_hosts", strictHostKeyChecking: true,
         configFile: "/home/ci/.ssh/config", connectTimeoutSeconds: 10, preflight: true,
@@ -331,7 +332,7 @@ describe("ApiService, SecretsSync and DockerHost: strict Args (issue 9)", () => 
     ];
 
     describe("the JSON Schema and the constructor agree, key by key", () => {
-        const EXPECTED = { api: { typed: 36, keyed: 38 }, secrets: { typed: 19, keyed: 19 }, host: { typed: 19, keyed: 20 } };
+        const EXPECTED = { api: { typed: 36, keyed: 38 }, secrets: { typed: 19, keyed: 19 }, host: { typed: 20, keyed: 21 } };
         for (const subject of SUBJECTS) {
             const { which, shape, all } = subject;
             const own = pathsOf(shape, NONE);
