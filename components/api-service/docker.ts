@@ -123,11 +123,13 @@ export function createApiServiceDocker(
         };
         containers.push(new docker.Container(...transform(t.container, `${name}-${release}-${i}`, args, replicaOpts)));
     }
-    // Per-replica aliases: a stopped replica's name stops resolving, which a scraper sees as down.
-    const hosts = Array.from({ length: n.replicas }, (_, i) => `${name}-${i + 1}`);
+    const hosts = replicaHosts(name, n.replicas);
     for (const { link } of n.links) link.docker?.scrape?.addTargets({ service: name, hosts, port: n.port, release }, containers);
     return { image, containers, release };
 }
+
+/** Per-replica aliases: a stopped replica's name stops resolving, which a scraper sees as down. */
+const replicaHosts = (name: string, replicas: number) => Array.from({ length: replicas }, (_, i) => `${name}-${i + 1}`);
 
 /**
  * The docker target's own checks and defaults, run after normalize (see `validateApiService`):
@@ -139,6 +141,8 @@ export function checkApiServiceDocker(name: string, args: ApiServiceInput, n: Ne
     if (n.source.kind === "build") checkBuildContext(ctx, n.source);
     else refuseLocalOnlyImage(ctx, "image", n.source.ref, args.target.kind === "docker" && args.target.remote);
     if (n.secretDelivery === "file") claimSecretFiles(ctx, args, n);
+    const hosts = replicaHosts(name, n.replicas);
+    for (const { link } of n.links) link.docker?.scrape?.check?.({ service: name, hosts, port: n.port });
     if (n.readOnlyRootFilesystem && n.secretDelivery === "file" && n.env.some(e => e.secret)) {
         // Docker refuses to copy files into a container whose root filesystem is read-only.
         invalid(ctx, "readOnlyRootFilesystem", "cannot be combined with file-delivered secrets (Docker cannot upload into a read-only container)",

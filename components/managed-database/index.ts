@@ -331,26 +331,45 @@ export class ManagedDatabase extends pulumi.ComponentResource implements Linkabl
         });
     }
 
-    /**
-     * DATABASE_URL (secret) plus the plain PG* parts for tools that read them. PGPASSWORD is left
-     * out on purpose: the URL already carries it and one secret is easier to rotate than two.
-     * A service named like one of `schemas` gets that schema's role instead of the main one.
-     */
+    /** See {@link databaseLink}. */
     link({ service }: LinkRequest): Link {
-        const schema = this.n.schemas.find(s => s.name === service);
-        // Already secret, and one object per URL: App Platform merges equal secrets by identity.
-        const url = schema ? this.schemaUrls[schema.name]! : this.poolUrl ?? this.url;
-        return {
-            // docker: created after a healthy server, by dependsOn rather than through an output, so
-            // a server replacement leaves the linked replicas alone.
-            docker: this.nodes.container ? { dependsOn: [this.nodes.container] } : undefined,
-            env: [
-                { key: "DATABASE_URL", value: url, secret: true },
-                plainEnv("PGDATABASE", this.database),
-                plainEnv("PGHOST", this.host),
-                plainEnv("PGPORT", this.port),
-                plainEnv("PGUSER", schema ? pulumi.output(schema.user) : this.user),
-            ],
-        };
+        return databaseLink(this.n, this, service, this.nodes.container);
     }
+}
+
+/**
+ * DATABASE_URL (secret) plus the plain PG* parts for tools that read them. PGPASSWORD is left
+ * out on purpose: the URL already carries it and one secret is easier to rotate than two.
+ * A service named like one of `schemas` gets that schema's role instead of the main one.
+ */
+function databaseLink(n: NormalizedManagedDatabase, c: DatabaseConnection, service: string, server?: pulumi.Resource): Link {
+    const schema = n.schemas.find(s => s.name === service);
+    // Already secret, and one object per URL: App Platform merges equal secrets by identity.
+    const url = schema ? c.schemaUrls[schema.name]! : c.poolUrl ?? c.url;
+    return {
+        // docker: created after a healthy server, by dependsOn rather than through an output, so
+        // a server replacement leaves the linked replicas alone.
+        docker: server ? { dependsOn: [server] } : undefined,
+        env: [
+            { key: "DATABASE_URL", value: url, secret: true },
+            plainEnv("PGDATABASE", c.database),
+            plainEnv("PGHOST", c.host),
+            plainEnv("PGPORT", c.port),
+            plainEnv("PGUSER", schema ? pulumi.output(schema.user) : c.user),
+        ],
+    };
+}
+
+/**
+ * What linking the database named `name` gives a service, with placeholder values and no
+ * resources: a stack's preflight validates each service against it before anything registers.
+ */
+export function managedDatabaseLinkStandIn(name: string, n: NormalizedManagedDatabase): Linkable {
+    const plain = pulumi.output("preflight");
+    const secret = pulumi.secret("preflight");
+    const c: DatabaseConnection = {
+        host: plain, port: plain, database: plain, user: plain, password: secret, url: secret,
+        schemaUrls: Object.fromEntries(n.schemas.map(s => [s.name, secret])),
+    };
+    return { linkLabel: describe({ kind: "ManagedDatabase", name }), link: ({ service }) => databaseLink(n, c, service) };
 }

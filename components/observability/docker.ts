@@ -343,6 +343,11 @@ function createTargetWriter(name: string, w: WriterContext, t: ScrapeTargets, de
     }, { parent: w.parent, provider: w.provider, dependsOn }));
 }
 
+/** The sink a stack's preflight links services to: the same checks, nothing written. */
+export function preflightScrapeSink(name: string, n: NormalizedObservability): ScrapeSink | undefined {
+    return n.prometheus && scrapeSink({ kind: "Observability", name }, n.prometheus, definedJobs(n), () => undefined);
+}
+
 /**
  * The sink linked services call: checks what a service hands over (once per service, a job name
  * of its own, plain host names) and passes it to `write`.
@@ -351,21 +356,26 @@ function scrapeSink(
     ctx: ErrorContext, p: NormalizedPrometheus, jobs: string[], write: (t: ScrapeTargets, dependsOn: pulumi.Resource[]) => void,
 ): ScrapeSink {
     const linked = new Set<string>();
+    const check = (t: Omit<ScrapeTargets, "release">) => {
+        const label = `the linked service ${JSON.stringify(t.service)}`;
+        if (typeof t.service !== "string" || !DO_NAME.test(t.service)) {
+            invalid(ctx, "link", `${label} cannot name a Prometheus job and a file`, "name the service with lowercase letters, digits and hyphens");
+        }
+        if (jobs.includes(t.service)) {
+            invalid(ctx, "link", `${label} would share its job with one Prometheus' config defines itself`, "rename the service");
+        }
+        const listed = p.scrape.findIndex(s => s.name === t.service);
+        if (listed >= 0) {
+            invalid(ctx, `prometheus.scrape[${listed}]`, `"${t.service}" is also a linked service, which is scraped without being listed (it would be scraped twice)`,
+                `remove "${t.service}" from prometheus.scrape`);
+        }
+        if (linked.has(t.service)) invalid(ctx, "link", `${label} handed over its targets twice`, "link each service once");
+    };
     return {
+        check,
         addTargets(t, dependsOn) {
             const label = `the linked service ${JSON.stringify(t.service)}`;
-            if (typeof t.service !== "string" || !DO_NAME.test(t.service)) {
-                invalid(ctx, "link", `${label} cannot name a Prometheus job and a file`, "name the service with lowercase letters, digits and hyphens");
-            }
-            if (jobs.includes(t.service)) {
-                invalid(ctx, "link", `${label} would share its job with one Prometheus' config defines itself`, "rename the service");
-            }
-            const listed = p.scrape.findIndex(s => s.name === t.service);
-            if (listed >= 0) {
-                invalid(ctx, `prometheus.scrape[${listed}]`, `"${t.service}" is also a linked service, which is scraped without being listed (it would be scraped twice)`,
-                    `remove "${t.service}" from prometheus.scrape`);
-            }
-            if (linked.has(t.service)) invalid(ctx, "link", `${label} handed over its targets twice`, "link each service once");
+            check(t);
             const bad = t.hosts.find(h => !isScrapeHost(h));
             if (bad !== undefined || !Number.isInteger(t.port) || t.port < 1 || t.port > 65535 || !/^[A-Za-z0-9._-]{1,63}$/.test(t.release)) {
                 // The ApiService builds these itself: a bug there, not a user's input.

@@ -5,7 +5,7 @@ import { Link, LinkRequest, Linkable, ScrapeSink } from "../core/link";
 import { Target, unknownTarget } from "../core/target";
 import type { AppPart } from "../targets/app-spec";
 import type { ObservabilityDockerNodes, ObservabilityDockerTransform } from "./docker";
-import { checkObservabilityDocker, createObservabilityDocker } from "./docker";
+import { checkObservabilityDocker, createObservabilityDocker, preflightScrapeSink } from "./docker";
 import type { ObservabilityDoAppNodes, ObservabilityDoAppTransform } from "./do-app";
 import { createObservabilityDoApp, serviceAlerts, serviceLogDestinations } from "./do-app";
 import { dashboardJson } from "./dashboard";
@@ -397,39 +397,54 @@ export class Observability extends pulumi.ComponentResource implements Linkable 
         });
     }
 
-    /**
-     * SDK environment (only what is configured; the OTLP headers are the one secret), on App
-     * Platform the service's CPU, memory and restart alerts and log destinations, and on Docker
-     * the service's replicas as Prometheus targets.
-     */
+    /** See {@link observabilityLink}. */
     link({ service }: LinkRequest): Link {
-        const logDestinations = serviceLogDestinations(this.n);
-        return {
-            env: this.env(service),
-            doApp: { alerts: serviceAlerts(this.n), logDestinations: logDestinations.length ? logDestinations : undefined },
-            docker: this.scrape && { scrape: this.scrape },
-        };
+        return observabilityLink(this.n, service, this.otlpHeaders, this.scrape);
     }
+}
 
-    private env(serviceName: string): EnvVar[] {
-        const n = this.n;
-        const env: EnvVar[] = [plainEnv("LOG_FORMAT", n.logFormat)];
-        if (n.sentry) {
-            // A DSN given as `secret(...)` (or `{ secret: ... }` in a stack file) stays one.
-            env.push(envVar("SENTRY_DSN", n.sentry.dsn), plainEnv("SENTRY_ENVIRONMENT", n.sentry.environment));
-            if (n.sentry.release !== undefined) env.push(envVar("SENTRY_RELEASE", n.sentry.release));
-        }
-        if (n.otel) {
-            env.push(
-                plainEnv("OTEL_SERVICE_NAME", serviceName),
-                plainEnv("OTEL_RESOURCE_ATTRIBUTES", `deployment.environment=${n.environment},service.namespace=${n.namespace}`),
-                envVar("OTEL_EXPORTER_OTLP_ENDPOINT", n.otel.endpoint),
-                plainEnv("OTEL_EXPORTER_OTLP_PROTOCOL", n.otel.protocol),
-            );
-            if (this.otlpHeaders) env.push({ key: "OTEL_EXPORTER_OTLP_HEADERS", value: this.otlpHeaders, secret: true });
-        }
-        return env.sort((a, b) => a.key.localeCompare(b.key));
+/**
+ * SDK environment (only what is configured; the OTLP headers are the one secret), on App
+ * Platform the service's CPU, memory and restart alerts and log destinations, and on Docker
+ * the service's replicas as Prometheus targets.
+ */
+function observabilityLink(n: NormalizedObservability, service: string, otlpHeaders?: pulumi.Output<string>, scrape?: ScrapeSink): Link {
+    const logDestinations = serviceLogDestinations(n);
+    return {
+        env: sdkEnv(n, service, otlpHeaders),
+        doApp: { alerts: serviceAlerts(n), logDestinations: logDestinations.length ? logDestinations : undefined },
+        docker: scrape && { scrape },
+    };
+}
+
+function sdkEnv(n: NormalizedObservability, serviceName: string, otlpHeaders?: pulumi.Output<string>): EnvVar[] {
+    const env: EnvVar[] = [plainEnv("LOG_FORMAT", n.logFormat)];
+    if (n.sentry) {
+        // A DSN given as `secret(...)` (or `{ secret: ... }` in a stack file) stays one.
+        env.push(envVar("SENTRY_DSN", n.sentry.dsn), plainEnv("SENTRY_ENVIRONMENT", n.sentry.environment));
+        if (n.sentry.release !== undefined) env.push(envVar("SENTRY_RELEASE", n.sentry.release));
     }
+    if (n.otel) {
+        env.push(
+            plainEnv("OTEL_SERVICE_NAME", serviceName),
+            plainEnv("OTEL_RESOURCE_ATTRIBUTES", `deployment.environment=${n.environment},service.namespace=${n.namespace}`),
+            envVar("OTEL_EXPORTER_OTLP_ENDPOINT", n.otel.endpoint),
+            plainEnv("OTEL_EXPORTER_OTLP_PROTOCOL", n.otel.protocol),
+        );
+        if (otlpHeaders) env.push({ key: "OTEL_EXPORTER_OTLP_HEADERS", value: otlpHeaders, secret: true });
+    }
+    return env.sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/**
+ * What linking the Observability named `name` gives a service, with placeholder values and no
+ * resources (its scrape sink checks, writes nothing): a stack's preflight validates each service
+ * against it before anything registers.
+ */
+export function observabilityLinkStandIn(name: string, n: NormalizedObservability, target: Target): Linkable {
+    const headers = n.otel?.headers.length ? pulumi.secret("preflight") : undefined;
+    const scrape = target.kind === "docker" ? preflightScrapeSink(name, n) : undefined;
+    return { linkLabel: describe({ kind: "Observability", name }), link: ({ service }) => observabilityLink(n, service, headers, scrape) };
 }
 
 /** `k1=v1,k2=v2` with percent-encoded values, as the OTLP exporter spec reads them. */

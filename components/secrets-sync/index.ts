@@ -129,7 +129,7 @@ export class SecretsSync extends pulumi.ComponentResource implements Linkable {
 
     /** Every secret, as a secret env var of the linked service. */
     link(): Link {
-        return { env: this.keys.map(k => this.env[k]!) };
+        return secretsLinkable(this.componentName, this.env).link({ service: "", port: 0 });
     }
 
     /**
@@ -137,19 +137,40 @@ export class SecretsSync extends pulumi.ComponentResource implements Linkable {
      * @example `link: [secrets.pick("STRIPE_KEY")]`
      */
     pick(...keys: string[]): Linkable {
-        const where = describe({ kind: "SecretsSync", name: this.componentName });
-        if (keys.length === 0) {
-            throw new SlipwayConfigError(where, "pick()", "was called without keys", `name the keys to pass, e.g. pick("${this.keys[0]}")`);
-        }
-        const seen = new Set<string>();
-        for (const k of keys) {
-            if (!this.keys.includes(k)) {
-                throw new SlipwayConfigError(where, `pick("${k}")`, `"${k}" is not one of the secrets`, `use one of ${this.keys.join(", ")}`);
-            }
-            if (seen.has(k)) throw new SlipwayConfigError(where, `pick("${k}")`, `"${k}" is picked twice`, "name each key once");
-            seen.add(k);
-        }
-        const picked = [...seen].sort();
-        return { linkLabel: `${this.linkLabel} (${picked.join(", ")})`, link: () => ({ env: picked.map(k => this.env[k]!) }) };
+        return secretsLinkable(this.componentName, this.env).pick(...keys);
     }
+}
+
+/** The SecretsSync named `name` as a Linkable handing over `env`, and its `pick`. */
+function secretsLinkable(name: string, env: Readonly<Record<string, EnvVar>>): Linkable & { pick(...keys: string[]): Linkable } {
+    const where = describe({ kind: "SecretsSync", name });
+    const all = Object.keys(env).sort();
+    return {
+        linkLabel: where,
+        link: () => ({ env: all.map(k => env[k]!) }),
+        pick(...keys: string[]): Linkable {
+            if (keys.length === 0) {
+                throw new SlipwayConfigError(where, "pick()", "was called without keys", `name the keys to pass, e.g. pick("${all[0]}")`);
+            }
+            const seen = new Set<string>();
+            for (const k of keys) {
+                if (!all.includes(k)) {
+                    throw new SlipwayConfigError(where, `pick("${k}")`, `"${k}" is not one of the secrets`, `use one of ${all.join(", ")}`);
+                }
+                if (seen.has(k)) throw new SlipwayConfigError(where, `pick("${k}")`, `"${k}" is picked twice`, "name each key once");
+                seen.add(k);
+            }
+            const picked = [...seen].sort();
+            return { linkLabel: `${where} (${picked.join(", ")})`, link: () => ({ env: picked.map(k => env[k]!) }) };
+        },
+    };
+}
+
+/**
+ * The SecretsSync named `name` with placeholder values and no resources: a stack's preflight
+ * links each service to it (or to its `pick`) before anything registers.
+ */
+export function secretsSyncLinkStandIn(name: string, keys: readonly string[]): Linkable & { pick(...keys: string[]): Linkable } {
+    const value = pulumi.secret("preflight");
+    return secretsLinkable(name, Object.fromEntries(keys.map(k => [k, { key: k, value, secret: true }])));
 }
