@@ -8,26 +8,12 @@ import { capabilitySet, goDuration, jsonFileLogs, labelList, memoryLimit } from 
 import { refuseLocalOnlyImage } from "../core/registries";
 import { DockerTarget } from "../core/target";
 import { Transform, transform } from "../core/transform";
+import type { ApiServiceDockerTransform } from "./transforms/docker";
 import {
     ApiServiceInput, DEFAULTS, ImageSource, NeutralApiService, NormalizedApiService, SECRETS_DIR, envEntries, envKeyClaims,
 } from "./normalize";
 
-/** `transform` keys of the docker target (see `ApiServiceArgs.transform`). */
-export interface ApiServiceDockerTransform {
-    /**
-     * The image the replicas run: a `docker.RemoteImage` with `image`, a `docker.Image` with
-     * `build` (a function tells them apart with `"build" in args`).
-     * @example `{ keepLocally: false }`
-     */
-    image?: Transform<docker.RemoteImageArgs | docker.ImageArgs>;
-    /**
-     * Every replica's `docker.Container`; `name` is `<service>-<release>-<i>`. A change here alone
-     * keeps the release, so the provider updates or replaces the replicas in place: set `release`
-     * for a gapless rollout.
-     * @example `(args) => { args.ulimits = [{ name: "nofile", soft: 65536, hard: 65536 }]; }`
-     */
-    container?: Transform<docker.ContainerArgs>;
-}
+export type { ApiServiceDockerTransform } from "./transforms/docker";
 
 export interface ApiServiceDockerResources {
     image: docker.RemoteImage | docker.Image;
