@@ -8,6 +8,7 @@ import { DO_NAME } from "../core/naming";
 import { refuseLocalOnlyImage } from "../core/registries";
 import { DockerTarget } from "../core/target";
 import { Transform, transform } from "../core/transform";
+import type { ObservabilityDockerTransform } from "./transforms/docker";
 import { ALERTMANAGER_CONFIG_PATH, ALERTMANAGER_PORT, alertmanagerYaml, secretFile } from "./alertmanager";
 import { definedJobs, isScrapeHost, NormalizedAlertmanager, NormalizedObservability, NormalizedPrometheus } from "./normalize";
 import { PROMETHEUS_CONFIG_PATH, prometheusYaml, RULES_PATH, TARGETS_DIR, targetsFileJson } from "./prometheus-config";
@@ -70,25 +71,7 @@ export function targetsRevision(content: string): string {
     return createHash("sha256").update(content).digest("hex").slice(0, 10);
 }
 
-/** `transform` keys of the docker target (see `ObservabilityArgs.transform`). */
-export interface ObservabilityDockerTransform {
-    /** Prometheus' `docker.RemoteImage` (the target writers run it too). @example `{ keepLocally: false }` */
-    image?: Transform<docker.RemoteImageArgs>;
-    /** Prometheus' `docker.Container` (`<name>-prometheus`). @example `(args) => { args.memory = 1024; args.memorySwap = 1024; }` */
-    container?: Transform<docker.ContainerArgs>;
-    /**
-     * Each `docker.Volume`: `<name>-prometheus-data` (TSDB) and `<name>-prometheus-targets`. A
-     * volume's inputs must change only with its engine name.
-     * @example `(args, opts, name) => { if (name.endsWith("-data")) opts.retainOnDelete = true; }`
-     */
-    volume?: Transform<docker.VolumeArgs>;
-    /** Each linked service's target writer `docker.Container` (`<name>-targets-<service>-<revision>`). @example `{ memory: 32, memorySwap: 32 }` */
-    targetsWriter?: Transform<docker.ContainerArgs>;
-    /** Alertmanager's `docker.RemoteImage`. @example `{ keepLocally: false }` */
-    alertmanagerImage?: Transform<docker.RemoteImageArgs>;
-    /** Alertmanager's `docker.Container` (`<name>-alertmanager`). @example `{ memory: 256, memorySwap: 256 }` */
-    alertmanager?: Transform<docker.ContainerArgs>;
-}
+export type { ObservabilityDockerTransform } from "./transforms/docker";
 
 /** What the docker target created (`Observability.nodes`). */
 export interface ObservabilityDockerNodes {
