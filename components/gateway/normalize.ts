@@ -12,7 +12,7 @@ import { checkTransform } from "../core/transform";
 import type {
     GatewayAccessLogArgs, GatewayAcmeArgs, GatewayArgs, GatewayCloudflareArgs, GatewayCorsArgs, GatewayImageBuild, GatewayImageBuildArgs, GatewayJwtArgs,
     GatewayPublicMetricsArgs, GatewayRateLimitArgs, GatewayRouteArgs, GatewaySecurityHeadersArgs, GatewayTransform, GatewayUpstreamArgs,
-} from "./index";
+} from "./args";
 import { PUBLISHED_CADDY_IMAGE } from "./published-image";
 
 export const DEFAULTS = {

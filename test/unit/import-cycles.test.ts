@@ -54,21 +54,9 @@ function cycles(graph: Map<string, string[]>): string[][] {
     return out.sort((a, b) => a[0]!.localeCompare(b[0]!));
 }
 
-/**
- * Components whose files still form a cycle (issue 15: each normalize.ts imports its Args types
- * from index.ts, and the Args reference transform types of docker.ts/do-app.ts, which import
- * normalize.ts). Remove an entry when its Args move to components/<c>/args.ts; the test fails
- * both on a new cycle anywhere and on an entry that no longer has one.
- */
-const KNOWN_CYCLES = ["components/gateway"];
-
 describe("import graph", () => {
-    it("has no cycles between project files, except the known ones being removed", () => {
-        const found = cycles(importGraph());
-        const outside = found.filter(group => !KNOWN_CYCLES.some(dir => group.every(f => f.startsWith(`${dir}/`))));
-        assert.deepEqual(outside, [], "a new import cycle");
-        const stillThere = KNOWN_CYCLES.filter(dir => found.some(group => group.every(f => f.startsWith(`${dir}/`))));
-        assert.deepEqual(stillThere, KNOWN_CYCLES, "a known cycle is gone: remove it from KNOWN_CYCLES");
+    it("has no cycles between project files (each component's Args live in args.ts, not index.ts)", () => {
+        assert.deepEqual(cycles(importGraph()), []);
     });
 
     it("the walker sees a cycle when there is one", () => {
