@@ -4,11 +4,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
     ApiService, CloudflareEdge, DockerHost, DoApp, Gateway, Linkable, ManagedDatabase, Observability, SecretsSync, Target, doAppTarget,
-    gatewayMetricsTarget,
 } from "./components";
 import { hostCost, sumCosts } from "./components/core/prices";
 import { readStackConfig } from "./stack/config";
-import { LinkName, planStack, preflight, routesTo } from "./stack/plan";
+import { LinkName, observabilityArgs, planStack, preflight, routesTo } from "./stack/plan";
 
 export = async () => {
     const plan = planStack(readStackConfig());
@@ -17,11 +16,7 @@ export = async () => {
     const target: Target = plan.target.kind === "docker" ? new DockerHost("host", plan.target.host).target : doAppTarget(plan.target);
     const secrets = plan.secrets && new SecretsSync("secrets", { ...plan.secrets, target });
     const db = plan.database && new ManagedDatabase("db", { ...plan.database, target });
-    // Prometheus also scrapes the gateway's own metrics (its internal listener), from the edge.
-    const observability = plan.observability && new Observability("observability", {
-        ...plan.observability, target,
-        ...(target.kind === "docker" && { prometheus: { ...plan.observability.prometheus, scrapeGateway: gatewayMetricsTarget("gateway") } }),
-    });
+    const observability = plan.observability && new Observability("observability", observabilityArgs(plan.observability, target));
 
     const services: Record<string, ApiService> = {};
     for (const s of plan.services) {

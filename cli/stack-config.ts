@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
+import { SlipwayConfigError } from "../components/core/errors";
 
 export interface LoadedConfig {
     project: string;
@@ -42,13 +43,13 @@ export function loadStackConfig(dir: string, stack: string, overrides: Record<st
     secretOverrides: Record<string, unknown> = {}): LoadedConfig {
     const projectFile = path.join(dir, "Pulumi.yaml");
     if (!fs.existsSync(projectFile)) throw new Error(`No Pulumi.yaml in ${dir}`);
-    const project = String(YAML.parse(fs.readFileSync(projectFile, "utf8")).name);
+    const project = String((readYamlFile(projectFile) as { name?: unknown } | null)?.name);
     const stackFile = path.join(dir, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(stackFile)) {
         const known = fs.readdirSync(dir).filter(f => /^Pulumi\.[^.]+\.yaml$/.test(f)).map(f => f.slice(7, -5));
         throw new Error(`No stack "${stack}": ${stackFile} does not exist. Known stacks: ${known.join(", ") || "none"}`);
     }
-    const raw = (YAML.parse(fs.readFileSync(stackFile, "utf8"))?.config ?? {}) as Record<string, unknown>;
+    const raw = ((readYamlFile(stackFile) as { config?: unknown } | null)?.config ?? {}) as Record<string, unknown>;
     const values: Record<string, string> = {};
     const secretKeys: string[] = [];
     const placeholders: string[] = [];
@@ -73,6 +74,36 @@ export function loadStackConfig(dir: string, stack: string, overrides: Record<st
     for (const [k, v] of Object.entries(overrides)) putPath(k, v, false);
     for (const [k, v] of Object.entries(secretOverrides)) putPath(k, v, true);
     return { project, values, secretKeys: secretKeys.sort(), placeholders: placeholders.sort() };
+}
+
+/** What to say for the YAML mistakes people make by hand; anything else gets the parser's own words. */
+function yamlProblem(code: string, message: string, lineText: string): { problem: string; fix: string } {
+    const key = /^\s*(?:- )?(.+?):(?:\s|$)/.exec(lineText)?.[1];
+    if (code === "DUPLICATE_KEY") {
+        return {
+            problem: `${key ? `key ${JSON.stringify(key)}` : "a key"} appears twice in the same mapping`,
+            fix: "keep one of them (Pulumi refuses a file with duplicate keys)",
+        };
+    }
+    if (code === "TAB_AS_INDENT") {
+        return { problem: "the line is indented with a tab", fix: "indent with spaces; YAML does not allow tabs for indentation" };
+    }
+    const said = message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+    return { problem: `invalid YAML (${said})`, fix: "correct the YAML at that line" };
+}
+
+/**
+ * Parse a Pulumi YAML file; a syntax mistake becomes one {@link SlipwayConfigError} line naming
+ * file, line, problem and fix, instead of the parser's stack trace.
+ */
+export function readYamlFile(file: string): unknown {
+    const text = fs.readFileSync(file, "utf8");
+    const doc = YAML.parseDocument(text, { prettyErrors: true });
+    const first = doc.errors[0];
+    if (!first) return doc.toJS();
+    const line = first.linePos?.[0].line ?? text.slice(0, first.pos[0]).split("\n").length;
+    const { problem, fix } = yamlProblem(first.code, first.message, text.split("\n")[line - 1] ?? "");
+    throw new SlipwayConfigError(path.relative(process.cwd(), file) || file, `line ${line}`, problem, fix);
 }
 
 /** `value` with `v` set at `segments` (numeric segments index lists), creating mappings on the way. */

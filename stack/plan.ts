@@ -4,14 +4,17 @@ import { serviceEndpoint } from "../components/api-service/normalize";
 import { validateApiService } from "../components/api-service";
 import { SlipwayConfigError } from "../components/core/errors";
 import { Routable } from "../components/core/service";
+import type { Linkable } from "../components/core/link";
 import { DockerTarget, DoRegion, Target, doAppTarget } from "../components/core/target";
 import type { GatewayArgs, GatewayRouteArgs } from "../components/gateway";
 import { validateGateway } from "../components/gateway";
+import { gatewayMetricsTarget } from "../components/gateway/caddy-config";
 import type { ManagedDatabaseArgs } from "../components/managed-database";
-import { validateManagedDatabase } from "../components/managed-database";
+import { managedDatabaseLinkStandIn, validateManagedDatabase } from "../components/managed-database";
 import type { ObservabilityArgs } from "../components/observability";
-import { validateObservability } from "../components/observability";
+import { observabilityLinkStandIn, validateObservability } from "../components/observability";
 import type { SecretsSyncArgs } from "../components/secrets-sync";
+import { secretsSyncLinkStandIn } from "../components/secrets-sync";
 import { normalizeSecretsSync } from "../components/secrets-sync/normalize";
 import { DockerHostArgs, normalizeDockerHost } from "../components/targets/docker-host";
 import { mergeAppSpecParts } from "../components/targets/app-spec";
@@ -144,6 +147,17 @@ export function routesTo(plan: StackPlan, services: Record<string, Routable>): G
     return plan.gateway.routes.map(r => ({ ...r, service: services[r.service]! }));
 }
 
+/** Observability's Args as the program builds them: on docker Prometheus also scrapes the gateway's own metrics, from the edge. */
+export function observabilityArgs(block: Block<ObservabilityArgs>, target: Target): ObservabilityArgs {
+    const p: unknown = block.prometheus;
+    // A prometheus that is not a mapping stays as given, for its validator to refuse.
+    const mapping = p === undefined || (typeof p === "object" && p !== null && !Array.isArray(p));
+    return {
+        ...block, target,
+        ...(target.kind === "docker" && mapping && { prometheus: { ...block.prometheus, scrapeGateway: gatewayMetricsTarget("gateway") } }),
+    };
+}
+
 const NO_PROVIDER = undefined as unknown as pulumi.ProviderResource;
 
 /** The target as validators see it: same kind and flags, no resources behind it. */
@@ -168,13 +182,23 @@ function standInTarget(plan: StackPlan): Target {
 export function preflight(plan: StackPlan): void {
     const target = standInTarget(plan);
     if (target.kind === "do-app") mergeAppSpecParts(target.appName, target.region, []);
-    if (plan.secrets) normalizeSecretsSync("secrets", { ...plan.secrets, target });
+    const secrets = plan.secrets && secretsSyncLinkStandIn("secrets", normalizeSecretsSync("secrets", { ...plan.secrets, target }).secrets.map(x => x.key));
     const db = plan.database && validateManagedDatabase("db", { ...plan.database, target });
-    const obs = plan.observability && validateObservability("observability", { ...plan.observability, target });
+    const obs = plan.observability && validateObservability("observability", observabilityArgs(plan.observability, target));
+    // Each service is validated linked as the program links it (stand-ins: no resources), so the
+    // checks across a service and its links (env keys set twice, secret files on a read-only
+    // root, scrape job names) fail here, not after the linked blocks have registered.
+    const linkable: Record<LinkName, Linkable | undefined> = {
+        database: db && managedDatabaseLinkStandIn("db", db),
+        observability: obs && observabilityLinkStandIn("observability", obs, target),
+        secrets,
+    };
     const endpoints: Record<string, Routable> = {};
     const services: StackFacts["services"] = [];
     for (const s of plan.services) {
-        const n = validateApiService(s.name, { ...s.args, target });
+        const link = s.link.map(l => l === "secrets" && s.secrets && secrets ? secrets.pick(...s.secrets) : linkable[l])
+            .filter((l): l is Linkable => l !== undefined);
+        const n = validateApiService(s.name, { ...s.args, target, link });
         endpoints[s.name] = { endpoint: serviceEndpoint(s.name, n, target.kind) };
         services.push({ name: s.name, replicas: n.replicas });
     }

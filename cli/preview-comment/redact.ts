@@ -16,6 +16,11 @@
  *   `"key": "value"` with a credential-named key, PEM private keys, JWTs, and the token formats
  *   of Stripe, GitHub, Slack, AWS, New Relic, DigitalOcean, Google, SendGrid and npm.
  *
+ * - fields the providers' own schemas call secret (provider-secrets.ts, generated from the
+ *   installed SDKs by scripts/gen-provider-secrets.ts): a resource type's secret properties, and
+ *   entries typed `secret_text` (a Cloudflare Workers binding's `text`, a Pages env var's `value`),
+ *   whatever their names, even when the preview shows them in plain text.
+ *
  * It is deliberately conservative the other way too: image tags, host names, URLs without a
  * password, `*_FILE` paths, `secretName`-style references, ids and hashes stay readable.
  *
@@ -26,6 +31,7 @@ import { CREDENTIAL_SHAPES, isCredentialKey, isUrlKey } from "../../components/c
 export { CREDENTIAL_SHAPES, isCredentialKey, isUrlKey };
 import { Diagnostic, Preview, PropertyDiff, ResourceState, Step } from "./model";
 import { SECRET_TEXT, UNKNOWN, isObject, isSecret, stripColour } from "./values";
+import { PROVIDER_SECRETS } from "./provider-secrets";
 
 const S = SECRET_TEXT;
 
@@ -90,9 +96,18 @@ const keyContext = (name: string): Context => (isCredentialKey(name) ? "credenti
 const PAIR_VALUES = new Set(["value", "content", "contents", "data"]);
 const PAIR_NAMES = ["key", "name", "file", "path", "env", "variable"];
 
+/** Entries whose `type` makes them secret in a provider's schema, and the fields holding the secret. */
+const SECRET_TYPES = new Set(PROVIDER_SECRETS.typedSecrets.types);
+const TYPED_SECRET_FIELDS = new Set(PROVIDER_SECRETS.typedSecrets.fields);
+/** Per resource type, the properties its provider's schema marks secret. */
+const SECRET_PROPERTIES: Readonly<Record<string, readonly string[]>> = PROVIDER_SECRETS.properties;
+
+const secretTyped = (o: Record<string, unknown>) =>
+    typeof o.type === "string" && (o.type.toUpperCase() === "SECRET" || SECRET_TYPES.has(o.type));
+
 /** The context a pair object's value field gets from its sibling name (`{key: "API_TOKEN", value}`). */
 function pairContext(o: Record<string, unknown>): Context {
-    if (typeof o.type === "string" && o.type.toUpperCase() === "SECRET") return "credential";
+    if (secretTyped(o)) return "credential";
     for (const f of PAIR_NAMES) {
         const n = o[f];
         if (typeof n !== "string") continue;
@@ -128,10 +143,11 @@ export function redactValue(v: unknown, ctx?: Context): unknown {
     if (Array.isArray(v)) return v.map(x => redactValue(x, ctx));
     if (isObject(v)) {
         const pair = pairContext(v);
+        const typed = secretTyped(v);
         const out: Record<string, unknown> = {};
         for (const [k, x] of Object.entries(v)) {
             const key = stripColour(k);
-            const own = keyContext(key) ?? (PAIR_VALUES.has(key) ? pair : undefined);
+            const own = keyContext(key) ?? (PAIR_VALUES.has(key) || (typed && TYPED_SECRET_FIELDS.has(key)) ? pair : undefined);
             out[key] = redactValue(x, ctx === "credential" ? ctx : own ?? ctx);
         }
         return out;
@@ -142,10 +158,20 @@ export function redactValue(v: unknown, ctx?: Context): unknown {
 const text = (s: string) => redactText(stripColour(s));
 const opt = (s: unknown) => (typeof s === "string" ? stripColour(s) : undefined);
 
-function state(st: ResourceState | undefined): ResourceState | undefined {
+/** `props` with the properties `type`'s provider schema marks secret in credential context. */
+function redactProperties(type: string | undefined, props: Record<string, unknown>): Record<string, unknown> {
+    const secret = new Set(SECRET_PROPERTIES[type ?? ""] ?? []);
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(props)) out[stripColour(k)] = redactValue(v, secret.has(k) ? "credential" : undefined);
+    // A second pass for what the object as a whole says (a top-level `{type: "SECRET", value}`); idempotent.
+    return redactValue(out) as Record<string, unknown>;
+}
+
+function state(st: ResourceState | undefined, stepType: string): ResourceState | undefined {
     if (!st) return undefined;
-    const inputs = isObject(st.inputs) ? redactValue(st.inputs) as Record<string, unknown> : undefined;
-    const outputs = isObject(st.outputs) ? redactValue(st.outputs) as Record<string, unknown> : undefined;
+    const type = typeof st.type === "string" ? st.type : stepType;
+    const inputs = isObject(st.inputs) ? redactProperties(type, st.inputs) : undefined;
+    const outputs = isObject(st.outputs) ? redactProperties(type, st.outputs) : undefined;
     return {
         type: opt(st.type), urn: opt(st.urn), custom: st.custom === true, id: opt(st.id), parent: opt(st.parent),
         protect: st.protect === true, retainOnDelete: st.retainOnDelete === true, inputs, outputs,
@@ -161,7 +187,7 @@ function step(s: Step): Step {
     }
     return {
         op: stripColour(s.op), urn: stripColour(s.urn), type: stripColour(s.type),
-        old: state(s.old), new: state(s.new),
+        old: state(s.old, s.type), new: state(s.new, s.type),
         diffReasons: s.diffReasons.map(stripColour), replaceReasons: s.replaceReasons.map(stripColour),
         detailedDiff, ...(s.failed ? { failed: true } : {}), ...(s.deleteFirst ? { deleteFirst: true } : {}),
     };

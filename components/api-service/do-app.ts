@@ -4,21 +4,13 @@ import { MonthlyCost, appInstancesCost } from "../core/prices";
 import { RegistryCredential } from "../core/registries";
 import { DoAppTarget } from "../core/target";
 import { describe } from "../core/errors";
-import { Transform, transform } from "../core/transform";
+import { transform } from "../core/transform";
+import type { ApiServiceDoAppTransform } from "./transforms/do-app";
+
+export type { ApiServiceDoAppTransform } from "./transforms/do-app";
 import type { AppEnvSpec, AppPart, AppServiceAlertSpec, AppServiceLogDestinationSpec, AppServiceSpec } from "../targets/app-spec";
 import { DO_INSTANCE_SIZES, DO_LEGACY_INSTANCE_SIZES, DoImage, DoInstanceSize, parseDoImage, pickInstanceSize, sizeOf } from "./images";
 import { ApiServiceInput, DEFAULTS, ImageSource, NeutralApiService, NormalizedApiService } from "./normalize";
-
-/** `transform` keys of the do-app target (see `ApiServiceArgs.transform`). */
-export interface ApiServiceDoAppTransform {
-    /**
-     * The service's entry in the App spec, before DoApp merges it (and moves its SECRET envs to
-     * the App level). Not a resource: a function's `opts` are not used, and `name` is the service's.
-     * @example `{ instanceSizeSlug: "apps-d-1vcpu-2gb" }`
-     * @example `(service) => { service.cors = { allowOrigins: [{ exact: "https://app.example.com" }] }; }`
-     */
-    service?: Transform<AppServiceSpec>;
-}
 
 /**
  * The service's App spec entry. Pure data: DoApp owns the App. Mapping of the Docker-side knobs:

@@ -8,26 +8,12 @@ import { capabilitySet, goDuration, jsonFileLogs, labelList, memoryLimit } from 
 import { refuseLocalOnlyImage } from "../core/registries";
 import { DockerTarget } from "../core/target";
 import { Transform, transform } from "../core/transform";
+import type { ApiServiceDockerTransform } from "./transforms/docker";
 import {
     ApiServiceInput, DEFAULTS, ImageSource, NeutralApiService, NormalizedApiService, SECRETS_DIR, envEntries, envKeyClaims,
 } from "./normalize";
 
-/** `transform` keys of the docker target (see `ApiServiceArgs.transform`). */
-export interface ApiServiceDockerTransform {
-    /**
-     * The image the replicas run: a `docker.RemoteImage` with `image`, a `docker.Image` with
-     * `build` (a function tells them apart with `"build" in args`).
-     * @example `{ keepLocally: false }`
-     */
-    image?: Transform<docker.RemoteImageArgs | docker.ImageArgs>;
-    /**
-     * Every replica's `docker.Container`; `name` is `<service>-<release>-<i>`. A change here alone
-     * keeps the release, so the provider updates or replaces the replicas in place: set `release`
-     * for a gapless rollout.
-     * @example `(args) => { args.ulimits = [{ name: "nofile", soft: 65536, hard: 65536 }]; }`
-     */
-    container?: Transform<docker.ContainerArgs>;
-}
+export type { ApiServiceDockerTransform } from "./transforms/docker";
 
 export interface ApiServiceDockerResources {
     image: docker.RemoteImage | docker.Image;
@@ -123,11 +109,13 @@ export function createApiServiceDocker(
         };
         containers.push(new docker.Container(...transform(t.container, `${name}-${release}-${i}`, args, replicaOpts)));
     }
-    // Per-replica aliases: a stopped replica's name stops resolving, which a scraper sees as down.
-    const hosts = Array.from({ length: n.replicas }, (_, i) => `${name}-${i + 1}`);
+    const hosts = replicaHosts(name, n.replicas);
     for (const { link } of n.links) link.docker?.scrape?.addTargets({ service: name, hosts, port: n.port, release }, containers);
     return { image, containers, release };
 }
+
+/** Per-replica aliases: a stopped replica's name stops resolving, which a scraper sees as down. */
+const replicaHosts = (name: string, replicas: number) => Array.from({ length: replicas }, (_, i) => `${name}-${i + 1}`);
 
 /**
  * The docker target's own checks and defaults, run after normalize (see `validateApiService`):
@@ -139,6 +127,8 @@ export function checkApiServiceDocker(name: string, args: ApiServiceInput, n: Ne
     if (n.source.kind === "build") checkBuildContext(ctx, n.source);
     else refuseLocalOnlyImage(ctx, "image", n.source.ref, args.target.kind === "docker" && args.target.remote);
     if (n.secretDelivery === "file") claimSecretFiles(ctx, args, n);
+    const hosts = replicaHosts(name, n.replicas);
+    for (const { link } of n.links) link.docker?.scrape?.check?.({ service: name, hosts, port: n.port });
     if (n.readOnlyRootFilesystem && n.secretDelivery === "file" && n.env.some(e => e.secret)) {
         // Docker refuses to copy files into a container whose root filesystem is read-only.
         invalid(ctx, "readOnlyRootFilesystem", "cannot be combined with file-delivered secrets (Docker cannot upload into a read-only container)",

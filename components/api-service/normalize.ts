@@ -5,7 +5,9 @@ import { Link, isLinkable } from "../core/link";
 import { DO_NAME, ENV_KEY } from "../core/naming";
 import { ServiceEndpoint } from "../core/service";
 import { Shape, checkShape, shape, unknownKeyFix } from "../core/shape";
-import type { ApiServiceArgs, ApiServiceTransform } from "./index";
+import type { ApiServiceArgs, ApiServiceTransform, BuildArgs, HealthcheckArgs } from "./args";
+
+export type { BuildArgs, HealthcheckArgs } from "./args";
 import { Target } from "../core/target";
 import { checkTransform } from "../core/transform";
 import type { AppServiceAlertSpec, AppServiceLogDestinationSpec, AppServiceSpec } from "../targets/app-spec";
@@ -53,21 +55,6 @@ const MEMORY = /^(\d+(?:\.\d+)?)\s*([kmg])(?:i?b)?$/i;
 const USER = /^(\d+)(?::(\d+))?$/;
 const LOG_SIZE = /^[1-9]\d*[kmg]$/;
 const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-export interface BuildArgs {
-    context: string;
-    dockerfile?: string;
-    args?: Record<string, string>;
-    platform?: string;
-}
-
-export interface HealthcheckArgs {
-    command?: string[];
-    intervalSeconds?: number;
-    timeoutSeconds?: number;
-    retries?: number;
-    startPeriodSeconds?: number;
-}
 
 /** A `transform` entry: args to merge or a function, which only a program can give. */
 const child = (what: string) => shape.program(`${what}: args to merge over the component's, or (args, opts, name) => void`);

@@ -63,6 +63,11 @@ export interface ScrapeTargets {
 }
 
 export interface ScrapeSink {
+    /**
+     * The scraper's checks on what the service will hand over, called while the service validates
+     * (before anything registers): a bad name must not surface after the replicas exist.
+     */
+    check?(targets: Omit<ScrapeTargets, "release">): void;
     /** Called by the service after its replicas are declared; `dependsOn` are those replicas. */
     addTargets(targets: ScrapeTargets, dependsOn: pulumi.Resource[]): void;
 }

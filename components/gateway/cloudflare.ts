@@ -16,8 +16,11 @@
 //   body size limit   -> not expressible below Cloudflare's plan limit: rejected by checkGatewayDoApp
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
-import { Transform, transform } from "../core/transform";
-import type { GatewayCloudflareArgs } from "./index";
+import { transform } from "../core/transform";
+import type { GatewayCloudflareArgs } from "./args";
+import type { GatewayCloudflareTransform } from "./transforms/cloudflare";
+
+export type { GatewayCloudflareTransform } from "./transforms/cloudflare";
 import { DEFAULTS, NormalizedGateway, NormalizedRateLimitZone, ZoneMember } from "./normalize";
 
 export type RulesetRule = cloudflare.types.input.RulesetRule;
@@ -212,14 +215,6 @@ export function rulesets(n: NormalizedGateway, waf: "cloudflare" | "free" | "non
 /** Cloudflare rule refs allow letters, digits and underscores only; stable across runs. */
 function ruleRef(gateway: string, rule: string): string {
     return `slipway_${gateway}_${rule}`.replace(/[^a-zA-Z0-9_]/g, "_");
-}
-
-/** `transform` keys of the Cloudflare edge of a do-app Gateway (see `GatewayArgs.transform`). */
-export interface GatewayCloudflareTransform {
-    /** Each `cloudflare.ZoneSetting`; `name` is `<gateway>-cf-<setting-id>`, e.g. `edge-cf-min-tls-version`. @example `(args, opts, name) => { if (name.endsWith("-min-tls-version")) args.value = "1.3"; }` */
-    zoneSetting?: Transform<cloudflare.ZoneSettingArgs>;
-    /** Each entry-point `cloudflare.Ruleset`; `name` is `<gateway>-cf-<ratelimit|waf-managed|waf-custom|headers>`. @example `(args, opts) => { opts.protect = true; }` */
-    ruleset?: Transform<cloudflare.RulesetArgs>;
 }
 
 export interface CloudflareZoneResources {

@@ -4,18 +4,15 @@ import { ErrorContext, describe, invalid } from "../core/errors";
 import { isHostname } from "../core/naming";
 import type { DoAppTarget } from "../core/target";
 import type { AppIngressRuleSpec, AppPart } from "../targets/app-spec";
-import { CLOUDFLARE_PERIODS, CloudflareZoneResources, GatewayCloudflareTransform, createCloudflareZone, periodLabel } from "./cloudflare";
-import type { GatewayArgs, GatewayCloudflareArgs } from "./index";
+import { CLOUDFLARE_PERIODS, CloudflareZoneResources, createCloudflareZone, periodLabel } from "./cloudflare";
+import type { GatewayDoAppTransform } from "./transforms/do-app";
+
+export type { GatewayDoAppTransform } from "./transforms/do-app";
+import type { GatewayArgs, GatewayCloudflareArgs } from "./args";
 import { DEFAULTS, NormalizedCors, NormalizedGateway, isLocalHost } from "./normalize";
 
 /** A Cloudflare zone id: 32 lowercase hexadecimal digits (as the API returns them). */
 const ZONE_ID = /^[0-9a-f]{32}$/;
-
-/**
- * `transform` keys of the do-app target (see `GatewayArgs.transform`): the Cloudflare zone's
- * resources (App Platform's ingress rules and domains are plain App spec data).
- */
-export type GatewayDoAppTransform = GatewayCloudflareTransform;
 
 export interface GatewayDoAppResources extends CloudflareZoneResources {
     appPart: AppPart;

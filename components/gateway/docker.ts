@@ -8,7 +8,10 @@ import { refuseLocalOnlyImage } from "../core/registries";
 import { DockerTarget } from "../core/target";
 import { Transform, transform } from "../core/transform";
 import { acmeCaRootFile, buildBootstrapConfig, buildCaddyConfig, configRevision, CONTAINER, renderCaddyJson } from "./caddy-config";
-import type { GatewayArgs } from "./index";
+import type { GatewayArgs } from "./args";
+import type { GatewayDockerTransform } from "./transforms/docker";
+
+export type { GatewayDockerTransform } from "./transforms/docker";
 import { GatewayImageSource, NormalizedGateway, isPublicAcme, normalizeGatewayImage } from "./normalize";
 
 /** The uid:gid the Caddy image runs as and owns /data, /config and /var/log/caddy with (images/caddy). */
@@ -129,29 +132,6 @@ export function loaderScript(o: LoaderScriptOptions): string {
         "while :; do sleep 3600 & wait $!; done",
         "",
     ].join("\n");
-}
-
-/** `transform` keys of the docker target (see `GatewayArgs.transform`). */
-export interface GatewayDockerTransform {
-    /**
-     * The Caddy image: its `docker.RemoteImage`, or with `image: { build }` its `docker.Image`.
-     * @example `{ keepLocally: false }`
-     */
-    image?: Transform<docker.RemoteImageArgs | docker.ImageArgs>;
-    /**
-     * Caddy's `docker.Container`. Keep the Caddy JSON flow intact (entrypoint, command, uploads,
-     * the /config mount): the loader reaches Caddy through them.
-     * @example `(args) => { args.ulimits = [{ name: "nofile", soft: 65536, hard: 65536 }]; }`
-     */
-    container?: Transform<docker.ContainerArgs>;
-    /** Each config revision's loader `docker.Container` (`name` is `<gateway>-config-<revision>`). @example `{ memory: 256, memorySwap: 256 }` */
-    loader?: Transform<docker.ContainerArgs>;
-    /**
-     * Every `docker.Volume`: `name` tells them apart (`<gateway>-caddy-config`, `-data`, `-logs`).
-     * A volume's inputs must change only with its engine name (see `caddyVolumes`).
-     * @example `(args, opts, name) => { if (name.endsWith("-data")) opts.retainOnDelete = true; }`
-     */
-    volume?: Transform<docker.VolumeArgs>;
 }
 
 export interface GatewayDockerResources {

@@ -12,7 +12,7 @@ import { checkTransform } from "../core/transform";
 import type {
     GatewayAccessLogArgs, GatewayAcmeArgs, GatewayArgs, GatewayCloudflareArgs, GatewayCorsArgs, GatewayImageBuild, GatewayImageBuildArgs, GatewayJwtArgs,
     GatewayPublicMetricsArgs, GatewayRateLimitArgs, GatewayRouteArgs, GatewaySecurityHeadersArgs, GatewayTransform, GatewayUpstreamArgs,
-} from "./index";
+} from "./args";
 import { PUBLISHED_CADDY_IMAGE } from "./published-image";
 
 export const DEFAULTS = {
@@ -662,6 +662,11 @@ function normalizePrefix(ctx: ErrorContext, path: string, value: unknown): strin
     if (typeof value !== "string" || value.length === 0) {
         invalid(ctx, path, "is empty", `set a path prefix starting with "/", e.g. "/v1/core"`);
     }
+    const url = asUrl(value);
+    if (url) {
+        invalid(ctx, path, `"${value}" is a URL, but a route matches only the path`,
+            `write the path "${url.path}" here and put the host "${url.host}" in domains`);
+    }
     if (!value.startsWith("/")) {
         invalid(ctx, path, `"${value}" does not start with "/"`, `write it as "/${value}"`);
     }
@@ -674,6 +679,18 @@ function normalizePrefix(ctx: ErrorContext, path: string, value: unknown): strin
     }
     if (value.length > 256) invalid(ctx, path, "is longer than 256 characters", "use a shorter prefix");
     return value.length > 1 ? value.replace(/\/+$/, "") : value;
+}
+
+/**
+ * `https://api.example.com/v1` or `api.example.com/v1` split into host and path: a host in a
+ * prefix would otherwise be "fixed" by a leading slash into a path no request ever has.
+ */
+function asUrl(value: string): { host: string; path: string } | undefined {
+    const m = /^(?:[a-z][a-z0-9+.-]*:\/\/)?((?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?)(\/[^?#]*)?(?:[?#].*)?$/i.exec(value);
+    const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value);
+    if (!m || (!hasScheme && m[2] === undefined)) return undefined;
+    const path = (m[2] ?? "/").replace(/(.)\/+$/, "$1");
+    return { host: m[1]!.replace(/:\d+$/, "").toLowerCase(), path };
 }
 
 /** The service's endpoint, as both targets read it. Docker also dials `dialHosts`: checkGatewayDocker checks those. */

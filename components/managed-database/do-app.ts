@@ -3,26 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { MonthlyCost, dbClusterCost, devDatabaseCost } from "../core/prices";
 import { DoAppTarget } from "../core/target";
 import { describe } from "../core/errors";
-import { Transform, transform } from "../core/transform";
+import { transform } from "../core/transform";
 import type { AppPart } from "../targets/app-spec";
-import type { DatabaseConnection } from "./index";
+import type { DatabaseConnection } from "./args";
+import type { ManagedDatabaseDoAppTransform } from "./transforms/do-app";
+
+export type { ManagedDatabaseDoAppTransform } from "./transforms/do-app";
 import { NormalizedManagedDatabase } from "./normalize";
 import { postgresUrl } from "./scripts";
-
-/** `transform` keys of the do-app target (see `ManagedDatabaseArgs.transform`); a dev database creates none of them. */
-export interface ManagedDatabaseDoAppTransform {
-    /** The `digitalocean.DatabaseCluster` (`<name>-cluster`). @example `{ storageSizeMib: "20480" }` */
-    cluster?: Transform<digitalocean.DatabaseClusterArgs>;
-    /** The `digitalocean.DatabaseDb` (`<name>-db`). @example `(args, opts) => { opts.retainOnDelete = true; }` */
-    database?: Transform<digitalocean.DatabaseDbArgs>;
-    /**
-     * Each `digitalocean.DatabaseUser`: the application role (`<name>-user`) and one per schema
-     * (`<name>-user-<schema>`). @example `(args, opts, name) => { if (name.endsWith("-user")) opts.retainOnDelete = true; }`
-     */
-    user?: Transform<digitalocean.DatabaseUserArgs>;
-    /** The `digitalocean.DatabaseConnectionPool` (`<name>-pool`), with `do.pool`. @example `{ size: 20 }` */
-    pool?: Transform<digitalocean.DatabaseConnectionPoolArgs>;
-}
 
 /** What the do-app target created (`ManagedDatabase.nodes`); nothing for a dev database. */
 export interface ManagedDatabaseDoAppNodes {
@@ -129,7 +117,7 @@ export function createManagedDatabaseDoApp(
 import { ErrorContext, invalid, requireInt, requireOneOf } from "../core/errors";
 import { didYouMean } from "../core/shape";
 import { DO_REGIONS, DoRegion } from "../core/target";
-import type { ManagedDatabaseArgs } from "./index";
+import type { ManagedDatabaseArgs } from "./args";
 import { DEFAULTS, ManagedDatabaseBase, ManagedDatabaseDoSettings, pgIdentifier, POOL_MODES, WEEKDAYS } from "./normalize";
 import { CONNECTIONS_PER_GB, DO_DB_REGIONS, DO_DB_SIZES, DoDbSize, poolConnectionLimit, RESERVED_CONNECTIONS, sizeFamily } from "./do-options";
 

@@ -5,8 +5,11 @@ import { capabilitySet, goDuration, jsonFileLogs, labelList, memoryLimit } from 
 import { ErrorContext, invalid, requireInt } from "../core/errors";
 import { refuseLocalOnlyImage } from "../core/registries";
 import { DockerTarget } from "../core/target";
-import { Transform, transform } from "../core/transform";
-import type { DatabaseConnection, ManagedDatabaseArgs } from "./index";
+import { transform } from "../core/transform";
+import type { DatabaseConnection, ManagedDatabaseArgs } from "./args";
+import type { ManagedDatabaseDockerTransform } from "./transforms/docker";
+
+export type { ManagedDatabaseDockerTransform } from "./transforms/docker";
 import { DEFAULTS, ManagedDatabaseBase, ManagedDatabaseDockerSettings, NormalizedManagedDatabase } from "./normalize";
 import { OFFSITE_IMAGE, checkOffsite, offsiteEnv, offsiteUploads } from "./offsite";
 import { backupHealthcheck, backupMaxAgeSeconds, backupScript, initScript, passwordKey, pgpassLine, postgresUrl } from "./scripts";
@@ -24,31 +27,6 @@ const SECRETS = "/run/secrets";
  */
 const SERVER_CAPS = ["DAC_READ_SEARCH", "SETGID", "SETUID"];
 const NO_NEW_PRIVILEGES = ["no-new-privileges:true"];
-
-/** `transform` keys of the docker target (see `ManagedDatabaseArgs.transform`). */
-export interface ManagedDatabaseDockerTransform {
-    /** The server image's `docker.RemoteImage` (the backup sidecar runs it too). @example `{ keepLocally: false }` */
-    image?: Transform<docker.RemoteImageArgs>;
-    /** The server's `docker.Container` (`<name>-server`). @example `(args) => { args.shmSize = 1024; }` */
-    container?: Transform<docker.ContainerArgs>;
-    /**
-     * The data `docker.Volume` (`<name>-data`). Its inputs must change only with its engine name
-     * (see `dataVolume`). @example `{ driver: "local" }`
-     */
-    volume?: Transform<docker.VolumeArgs>;
-    /** The backup sidecar's `docker.Container` (`<name>-backup`). @example `{ memory: 512, memorySwap: 512 }` */
-    backup?: Transform<docker.ContainerArgs>;
-    /** The backups `docker.Volume` (`<name>-backups`). @example `(args, opts) => { opts.retainOnDelete = true; }` */
-    backupVolume?: Transform<docker.VolumeArgs>;
-    /** The sidecar's own image (`<name>-backup-image`), when `backup.image` differs from the server's. @example `{ keepLocally: false }` */
-    backupImage?: Transform<docker.RemoteImageArgs>;
-    /**
-     * Each generated `random.RandomPassword`: `<name>-password`, and `<name>-password-<schema>` per
-     * schema. Set once, as `password` says: a new value does not reach the role.
-     * @example `{ length: 48 }`
-     */
-    password?: Transform<random.RandomPasswordArgs>;
-}
 
 /** What the docker target created (`ManagedDatabase.nodes`). */
 export interface ManagedDatabaseDockerNodes {

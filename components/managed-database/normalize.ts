@@ -5,7 +5,7 @@ import { requireDoName, requireTarget } from "../core/checks";
 import { ErrorContext, invalid, requireOneOf } from "../core/errors";
 import { checkShape, shape, Shape } from "../core/shape";
 import { checkTransform } from "../core/transform";
-import type { BackupArgs, ManagedDatabaseArgs, ManagedDatabaseTransform, OffsiteBackupArgs } from "./index";
+import type { BackupArgs, ManagedDatabaseArgs, ManagedDatabaseTransform, OffsiteBackupArgs } from "./args";
 
 export const DEFAULTS = {
     version: "16",

@@ -2,7 +2,7 @@
 // gets from it (settings in env, the S3 keys and the restore command as uploaded files).
 import * as pulumi from "@pulumi/pulumi";
 import { ErrorContext, invalid, requireInt } from "../core/errors";
-import type { OffsiteBackupArgs } from "./index";
+import type { OffsiteBackupArgs } from "./args";
 import { DEFAULTS, OffsiteSettings } from "./normalize";
 import { RESTORE_COMMAND, restoreScript } from "./scripts";
 

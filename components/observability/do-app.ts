@@ -2,17 +2,12 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import { DoAppTarget } from "../core/target";
 import { describe } from "../core/errors";
-import { Transform, transform } from "../core/transform";
+import { transform } from "../core/transform";
+import type { ObservabilityDoAppTransform } from "./transforms/do-app";
+
+export type { ObservabilityDoAppTransform } from "./transforms/do-app";
 import type { AppAlertSpec, AppPart, AppServiceAlertSpec, AppServiceLogDestinationSpec } from "../targets/app-spec";
 import { NormalizedObservability } from "./normalize";
-
-/** `transform` keys of the do-app target (see `ObservabilityArgs.transform`); created only with `uptime`. */
-export interface ObservabilityDoAppTransform {
-    /** The `digitalocean.UptimeCheck` (`<name>-uptime`). @example `{ regions: ["us_east", "eu_west", "se_asia"] }` */
-    uptimeCheck?: Transform<digitalocean.UptimeCheckArgs>;
-    /** Each `digitalocean.UptimeAlert`: `<name>-uptime-down`, `-latency` and, for https, `-ssl-expiry`. @example `(args, opts, name) => { if (name.endsWith("-down")) args.period = "3m"; }` */
-    uptimeAlert?: Transform<digitalocean.UptimeAlertArgs>;
-}
 
 /** What the do-app target created (`Observability.nodes`). */
 export interface ObservabilityDoAppNodes {

@@ -8,6 +8,7 @@ import { DO_NAME } from "../core/naming";
 import { refuseLocalOnlyImage } from "../core/registries";
 import { DockerTarget } from "../core/target";
 import { Transform, transform } from "../core/transform";
+import type { ObservabilityDockerTransform } from "./transforms/docker";
 import { ALERTMANAGER_CONFIG_PATH, ALERTMANAGER_PORT, alertmanagerYaml, secretFile } from "./alertmanager";
 import { definedJobs, isScrapeHost, NormalizedAlertmanager, NormalizedObservability, NormalizedPrometheus } from "./normalize";
 import { PROMETHEUS_CONFIG_PATH, prometheusYaml, RULES_PATH, TARGETS_DIR, targetsFileJson } from "./prometheus-config";
@@ -70,25 +71,7 @@ export function targetsRevision(content: string): string {
     return createHash("sha256").update(content).digest("hex").slice(0, 10);
 }
 
-/** `transform` keys of the docker target (see `ObservabilityArgs.transform`). */
-export interface ObservabilityDockerTransform {
-    /** Prometheus' `docker.RemoteImage` (the target writers run it too). @example `{ keepLocally: false }` */
-    image?: Transform<docker.RemoteImageArgs>;
-    /** Prometheus' `docker.Container` (`<name>-prometheus`). @example `(args) => { args.memory = 1024; args.memorySwap = 1024; }` */
-    container?: Transform<docker.ContainerArgs>;
-    /**
-     * Each `docker.Volume`: `<name>-prometheus-data` (TSDB) and `<name>-prometheus-targets`. A
-     * volume's inputs must change only with its engine name.
-     * @example `(args, opts, name) => { if (name.endsWith("-data")) opts.retainOnDelete = true; }`
-     */
-    volume?: Transform<docker.VolumeArgs>;
-    /** Each linked service's target writer `docker.Container` (`<name>-targets-<service>-<revision>`). @example `{ memory: 32, memorySwap: 32 }` */
-    targetsWriter?: Transform<docker.ContainerArgs>;
-    /** Alertmanager's `docker.RemoteImage`. @example `{ keepLocally: false }` */
-    alertmanagerImage?: Transform<docker.RemoteImageArgs>;
-    /** Alertmanager's `docker.Container` (`<name>-alertmanager`). @example `{ memory: 256, memorySwap: 256 }` */
-    alertmanager?: Transform<docker.ContainerArgs>;
-}
+export type { ObservabilityDockerTransform } from "./transforms/docker";
 
 /** What the docker target created (`Observability.nodes`). */
 export interface ObservabilityDockerNodes {
@@ -343,6 +326,11 @@ function createTargetWriter(name: string, w: WriterContext, t: ScrapeTargets, de
     }, { parent: w.parent, provider: w.provider, dependsOn }));
 }
 
+/** The sink a stack's preflight links services to: the same checks, nothing written. */
+export function preflightScrapeSink(name: string, n: NormalizedObservability): ScrapeSink | undefined {
+    return n.prometheus && scrapeSink({ kind: "Observability", name }, n.prometheus, definedJobs(n), () => undefined);
+}
+
 /**
  * The sink linked services call: checks what a service hands over (once per service, a job name
  * of its own, plain host names) and passes it to `write`.
@@ -351,21 +339,26 @@ function scrapeSink(
     ctx: ErrorContext, p: NormalizedPrometheus, jobs: string[], write: (t: ScrapeTargets, dependsOn: pulumi.Resource[]) => void,
 ): ScrapeSink {
     const linked = new Set<string>();
+    const check = (t: Omit<ScrapeTargets, "release">) => {
+        const label = `the linked service ${JSON.stringify(t.service)}`;
+        if (typeof t.service !== "string" || !DO_NAME.test(t.service)) {
+            invalid(ctx, "link", `${label} cannot name a Prometheus job and a file`, "name the service with lowercase letters, digits and hyphens");
+        }
+        if (jobs.includes(t.service)) {
+            invalid(ctx, "link", `${label} would share its job with one Prometheus' config defines itself`, "rename the service");
+        }
+        const listed = p.scrape.findIndex(s => s.name === t.service);
+        if (listed >= 0) {
+            invalid(ctx, `prometheus.scrape[${listed}]`, `"${t.service}" is also a linked service, which is scraped without being listed (it would be scraped twice)`,
+                `remove "${t.service}" from prometheus.scrape`);
+        }
+        if (linked.has(t.service)) invalid(ctx, "link", `${label} handed over its targets twice`, "link each service once");
+    };
     return {
+        check,
         addTargets(t, dependsOn) {
             const label = `the linked service ${JSON.stringify(t.service)}`;
-            if (typeof t.service !== "string" || !DO_NAME.test(t.service)) {
-                invalid(ctx, "link", `${label} cannot name a Prometheus job and a file`, "name the service with lowercase letters, digits and hyphens");
-            }
-            if (jobs.includes(t.service)) {
-                invalid(ctx, "link", `${label} would share its job with one Prometheus' config defines itself`, "rename the service");
-            }
-            const listed = p.scrape.findIndex(s => s.name === t.service);
-            if (listed >= 0) {
-                invalid(ctx, `prometheus.scrape[${listed}]`, `"${t.service}" is also a linked service, which is scraped without being listed (it would be scraped twice)`,
-                    `remove "${t.service}" from prometheus.scrape`);
-            }
-            if (linked.has(t.service)) invalid(ctx, "link", `${label} handed over its targets twice`, "link each service once");
+            check(t);
             const bad = t.hosts.find(h => !isScrapeHost(h));
             if (bad !== undefined || !Number.isInteger(t.port) || t.port < 1 || t.port > 65535 || !/^[A-Za-z0-9._-]{1,63}$/.test(t.release)) {
                 // The ApiService builds these itself: a bug there, not a user's input.

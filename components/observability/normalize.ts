@@ -4,7 +4,7 @@ import { DO_NAME, isHostname } from "../core/naming";
 import { Target } from "../core/target";
 import { Shape, checkShape, shape } from "../core/shape";
 import { checkTransform } from "../core/transform";
-import type { AlertmanagerSlackWebhook, AlertmanagerWebhookReceiver, ObservabilityArgs, ObservabilityTransform } from "./index";
+import type { AlertmanagerSlackWebhook, AlertmanagerWebhookReceiver, ObservabilityArgs, ObservabilityTransform } from "./args";
 
 /** Alert thresholds: P95 latency and 5xx ratio per the API's SLOs, resource alerts per service. */
 export const DEFAULTS = {

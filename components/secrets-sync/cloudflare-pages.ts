@@ -1,14 +1,10 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
-import { Transform, transform } from "../core/transform";
+import { transform } from "../core/transform";
 import { NormalizedPagesProject } from "./normalize";
+import type { PagesProjectTransform } from "./transforms/cloudflare-pages";
 
-/**
- * The `pagesProject` transform (see `SecretsSyncArgs.transform`): each `cloudflare.PagesProject`,
- * named `<name>-pages-<project>`.
- * @example `(args, opts) => { opts.ignoreChanges = [...(opts.ignoreChanges ?? []), "deploymentConfigs.preview.compatibilityDate"]; }`
- */
-export type PagesProjectTransform = Transform<cloudflare.PagesProjectArgs>;
+export type { PagesProjectTransform } from "./transforms/cloudflare-pages";
 
 /**
  * Cloudflare Pages sync, shared by both targets: the Pages project is independent of where the

@@ -4,30 +4,15 @@ import * as random from "@pulumi/random";
 import { SlipwayConfigError, describe } from "../core/errors";
 import { EnvVar } from "../core/env";
 import { Link, Linkable } from "../core/link";
-import { Target } from "../core/target";
-import { Transform, transform } from "../core/transform";
-import type { PagesProjectTransform, createPagesSync } from "./cloudflare-pages";
+import { transform } from "../core/transform";
+import type { SecretsSyncArgs } from "./args";
+import type { createPagesSync } from "./cloudflare-pages";
 import { createSecretsSyncDocker } from "./docker";
 import { createSecretsSyncDoApp } from "./do-app";
-import { PagesSyncTarget, SecretSource, normalizeSecretsSync } from "./normalize";
+import { normalizeSecretsSync } from "./normalize";
 
 export { GenerateSpec, PagesSyncTarget, SecretSource, rotationEpoch } from "./normalize";
-
-/**
- * Per child resource, args to merge over the ones SecretsSync builds, or a function that edits
- * copies of them and of the resource options (see `Transform` in core/transform.ts). The same on
- * both targets.
- */
-export interface SecretsSyncTransform {
-    /**
-     * Each `generate` secret's `random.RandomPassword`, named `<name>-<key in kebab case>`
-     * (`SESSION_SECRET` -> `<name>-session-secret`). A changed arg replaces the password.
-     * @example `(args, opts, name) => { if (name.endsWith("-session-secret")) args.length = 64; }`
-     */
-    password?: Transform<random.RandomPasswordArgs>;
-    /** Each Pages project's `cloudflare.PagesProject` (see `PagesProjectTransform`). */
-    pagesProject?: PagesProjectTransform;
-}
+export type { SecretsSyncArgs, SecretsSyncTransform } from "./args";
 
 /** The resources a SecretsSync created (`transform` changes how they are made). */
 export interface SecretsSyncNodes {
@@ -35,45 +20,6 @@ export interface SecretsSyncNodes {
     readonly passwords: Readonly<Record<string, random.RandomPassword>>;
     /** One `cloudflare.PagesProject` per entry of `pages`. */
     readonly pagesProjects: ReturnType<typeof createPagesSync>;
-}
-
-export interface SecretsSyncArgs {
-    /** Where the linked services run. @example `host.target` */
-    target: Target;
-    /**
-     * The single source of truth: every secret the stack hands to services, by env key
-     * (upper-case snake case). A `value` comes from Pulumi config (`requireSecret`); Pulumi ESC
-     * environments reach it the same way, through the stack's `environment:` import into config.
-     * A `generate` entry is a random password kept in state and rotated every `rotationDays`.
-     * Generated values default to 32 characters without special characters
-     * (@default `{ length: 32, special: false, rotationDays: 90 }`).
-     * @example `{ STRIPE_KEY: { value: cfg.requireSecret("stripeKey") }, SESSION_SECRET: { generate: { rotationDays: 30 } } }`
-     */
-    secrets: Record<string, SecretSource>;
-    /**
-     * Cloudflare Pages projects that receive some of the secrets as `secret_text` env vars.
-     * `environment` defaults to `production` on a production target and `preview` otherwise;
-     * a non-production stack may not write `production`. See cloudflare-pages.ts for what
-     * owning the project means.
-     * @default `[]`
-     * @example `[{ accountId: "0123...cdef", projectName: "web", keys: ["SENTRY_AUTH_TOKEN"] }]`
-     */
-    pages?: PagesSyncTarget[];
-    /**
-     * Clock used for rotation windows; tests inject one.
-     * @default `() => new Date()`
-     * @example `() => new Date("2030-01-01T00:00:00Z")`
-     */
-    now?: () => Date;
-    /**
-     * Transform how this component creates its underlying resources, for what the args above do
-     * not cover: per child, args merged over the component's (shallow), or a function editing
-     * copies of the args and options in place. `password` (each generated secret), `pagesProject`
-     * (each Pages project). Logical names never change.
-     * @default none
-     * @example `{ password: { special: true, overrideSpecial: "-_" } }`
-     */
-    transform?: SecretsSyncTransform;
 }
 
 /**
@@ -133,7 +79,7 @@ export class SecretsSync extends pulumi.ComponentResource implements Linkable {
 
     /** Every secret, as a secret env var of the linked service. */
     link(): Link {
-        return { env: this.keys.map(k => this.env[k]!) };
+        return secretsLinkable(this.componentName, this.env).link({ service: "", port: 0 });
     }
 
     /**
@@ -141,19 +87,40 @@ export class SecretsSync extends pulumi.ComponentResource implements Linkable {
      * @example `link: [secrets.pick("STRIPE_KEY")]`
      */
     pick(...keys: string[]): Linkable {
-        const where = describe({ kind: "SecretsSync", name: this.componentName });
-        if (keys.length === 0) {
-            throw new SlipwayConfigError(where, "pick()", "was called without keys", `name the keys to pass, e.g. pick("${this.keys[0]}")`);
-        }
-        const seen = new Set<string>();
-        for (const k of keys) {
-            if (!this.keys.includes(k)) {
-                throw new SlipwayConfigError(where, `pick("${k}")`, `"${k}" is not one of the secrets`, `use one of ${this.keys.join(", ")}`);
-            }
-            if (seen.has(k)) throw new SlipwayConfigError(where, `pick("${k}")`, `"${k}" is picked twice`, "name each key once");
-            seen.add(k);
-        }
-        const picked = [...seen].sort();
-        return { linkLabel: `${this.linkLabel} (${picked.join(", ")})`, link: () => ({ env: picked.map(k => this.env[k]!) }) };
+        return secretsLinkable(this.componentName, this.env).pick(...keys);
     }
+}
+
+/** The SecretsSync named `name` as a Linkable handing over `env`, and its `pick`. */
+function secretsLinkable(name: string, env: Readonly<Record<string, EnvVar>>): Linkable & { pick(...keys: string[]): Linkable } {
+    const where = describe({ kind: "SecretsSync", name });
+    const all = Object.keys(env).sort();
+    return {
+        linkLabel: where,
+        link: () => ({ env: all.map(k => env[k]!) }),
+        pick(...keys: string[]): Linkable {
+            if (keys.length === 0) {
+                throw new SlipwayConfigError(where, "pick()", "was called without keys", `name the keys to pass, e.g. pick("${all[0]}")`);
+            }
+            const seen = new Set<string>();
+            for (const k of keys) {
+                if (!all.includes(k)) {
+                    throw new SlipwayConfigError(where, `pick("${k}")`, `"${k}" is not one of the secrets`, `use one of ${all.join(", ")}`);
+                }
+                if (seen.has(k)) throw new SlipwayConfigError(where, `pick("${k}")`, `"${k}" is picked twice`, "name each key once");
+                seen.add(k);
+            }
+            const picked = [...seen].sort();
+            return { linkLabel: `${where} (${picked.join(", ")})`, link: () => ({ env: picked.map(k => env[k]!) }) };
+        },
+    };
+}
+
+/**
+ * The SecretsSync named `name` with placeholder values and no resources: a stack's preflight
+ * links each service to it (or to its `pick`) before anything registers.
+ */
+export function secretsSyncLinkStandIn(name: string, keys: readonly string[]): Linkable & { pick(...keys: string[]): Linkable } {
+    const value = pulumi.secret("preflight");
+    return secretsLinkable(name, Object.fromEntries(keys.map(k => [k, { key: k, value, secret: true }])));
 }

@@ -3,7 +3,9 @@ import { ErrorContext, invalid, requireInt } from "../core/errors";
 import { Shape, checkShape, shape, unknownKeyFix } from "../core/shape";
 import { Target } from "../core/target";
 import { checkTransform } from "../core/transform";
-import type { SecretsSyncArgs, SecretsSyncTransform } from "./index";
+import type { GenerateSpec, PagesSyncTarget, SecretSource, SecretsSyncArgs, SecretsSyncTransform } from "./args";
+
+export type { GenerateSpec, PagesSyncTarget, SecretSource } from "./args";
 
 /** Defaults for generated secrets. */
 export const DEFAULTS = {
@@ -23,22 +25,6 @@ const PAGES_PROJECT = /^[a-z0-9][a-z0-9-]{0,57}$/;
 
 /** Every `transform` key. */
 export const TRANSFORM_KEYS = { password: true, pagesProject: true } as const satisfies Record<keyof SecretsSyncTransform, true>;
-
-export interface GenerateSpec {
-    length?: number;
-    special?: boolean;
-    rotationDays?: number;
-}
-
-export type SecretSource = { value: pulumi.Input<string> } | { generate: GenerateSpec };
-
-export interface PagesSyncTarget {
-    accountId: string;
-    projectName: string;
-    keys: string[];
-    environment?: "production" | "preview";
-    productionBranch?: string;
-}
 
 /** Every key of any variant of a union (`keyof` of a union keeps only the shared ones). */
 type KeysOfAny<T> = T extends unknown ? keyof T : never;

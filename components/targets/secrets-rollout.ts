@@ -12,11 +12,19 @@ export const SECRETS_REVISION_OUTPUT = "secretsRevision";
  * preview) or no previous fingerprint: send, which is always correct, only noisier.
  */
 export async function decideSecretRollout(current: pulumi.Output<string>, previous: string | undefined): Promise<SecretRollout> {
-    // `isKnown` is internal but stable; awaiting an unknown Output's value would hang a preview.
-    const known = await (current as unknown as { isKnown: Promise<boolean> }).isKnown;
-    if (!known || previous === undefined) return "send";
-    const value = await new Promise<string>(resolve => current.apply(v => { resolve(v); return v; }));
-    return value === previous ? "keep-deployed" : "send";
+    const now = await knownValue(current);
+    if (!now.known || previous === undefined) return "send";
+    return now.value === previous ? "keep-deployed" : "send";
+}
+
+/**
+ * An Output's value, or `known: false` when the engine has not computed it (a preview). Awaiting
+ * `apply` on an unknown value would hang, so this asks the SDK's public serializer, which turns an
+ * unknown into `runtime.unknownValue`, as it does for the engine.
+ */
+export async function knownValue<T>(output: pulumi.Output<T>): Promise<{ known: true; value: T } | { known: false }> {
+    const wire: unknown = await pulumi.runtime.serializeProperty("slipway:knownValue", pulumi.unsecret(output));
+    return wire === pulumi.runtime.unknownValue ? { known: false } : { known: true, value: wire as T };
 }
 
 /**

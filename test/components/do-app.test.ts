@@ -5,7 +5,7 @@ import { Recorder, RecordedResource, createUrn, isSecretValue, redact, resolveAl
 import { DoApp, collectParts, fingerprintSecrets, secretValuePaths } from "../../components/targets/do-app";
 import { CloudflareEdge } from "../../components/targets/cloudflare-edge";
 import { AppContributor, AppPart, AppSpec, mergeAppSpecParts, redactAppSpec } from "../../components/targets/app-spec";
-import { decideSecretRollout } from "../../components/targets/secrets-rollout";
+import { decideSecretRollout, knownValue } from "../../components/targets/secrets-rollout";
 
 const service = (name: string, databaseUrl: pulumi.Input<string> = pulumi.secret("postgres://u:hunter2@h/db")): AppPart => ({
     owner: `ApiService "${name}"`,
@@ -164,6 +164,15 @@ describe("decideSecretRollout", () => {
         assert.strictEqual(await decideSecretRollout(pulumi.output("abc"), undefined), "send");
         assert.strictEqual(await decideSecretRollout(pulumi.output("abc"), "abc"), "keep-deployed");
         assert.strictEqual(await decideSecretRollout(pulumi.output("abd"), "abc"), "send");
+        assert.strictEqual(await decideSecretRollout(pulumi.secret("abc"), "abc"), "keep-deployed", "a secret fingerprint compares by value");
+        assert.strictEqual(await decideSecretRollout(pulumi.output(pulumi.unknown as unknown as string), "abc"), "send");
+    });
+
+    it("knownValue tells a known value (secret or not) from an unknown one, without hanging", async () => {
+        await freshRecorder();
+        assert.deepEqual(await knownValue(pulumi.secret("s")), { known: true, value: "s" });
+        assert.deepEqual(await knownValue(pulumi.output("p").apply(v => v + "!")), { known: true, value: "p!" });
+        assert.deepEqual(await knownValue(pulumi.output(pulumi.unknown as unknown as string).apply(v => v + "!")), { known: false });
     });
 });
 
@@ -204,7 +213,7 @@ describe("secretsRevision", () => {
 
     it("is unknown while a secret value is unknown, so the rollout sends", async () => {
         const r = fingerprintSecrets(specOf(part(pulumi.output(pulumi.unknown as unknown as string))));
-        assert.strictEqual(await (r as any).isKnown, false);
+        assert.deepEqual(await knownValue(r), { known: false });
         assert.strictEqual(await decideSecretRollout(r, "anything"), "send");
     });
 });

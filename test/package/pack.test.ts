@@ -72,8 +72,8 @@ describe("package: npm pack -> another team's project", function () {
 
         it("keeps the Args TSDoc (@default, @example) in the published declarations, where editors show it", function () {
             const dts = path.join(consumer, "node_modules/@slipway/components/dist/components");
-            for (const [file, field] of [["api-service/index.d.ts", "replicas"], ["gateway/index.d.ts", "routes"],
-                ["managed-database/index.d.ts", "version"], ["observability/index.d.ts", "sentry"], ["secrets-sync/index.d.ts", "secrets"]]) {
+            for (const [file, field] of [["api-service/args.d.ts", "replicas"], ["gateway/args.d.ts", "routes"],
+                ["managed-database/args.d.ts", "version"], ["observability/args.d.ts", "sentry"], ["secrets-sync/args.d.ts", "secrets"]]) {
                 const text = fs.readFileSync(path.join(dts, file!), "utf8");
                 const doc = new RegExp(`/\\*\\*((?:(?!\\*/)[\\s\\S])*)\\*/\\s*${field}\\??:`).exec(text)?.[1];
                 assert.ok(doc, `${file}: no TSDoc above ${field}`);

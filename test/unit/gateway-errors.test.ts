@@ -98,6 +98,23 @@ describe("Gateway bad input", () => {
         await rejects(t, { routes: [{ pathPrefix: "", service: svc() }] }, "routes[0].pathPrefix", /is empty/, /starting with "\/"/);
     });
 
+    it("a URL as prefix: suggests its path and sends the host to domains", async () => {
+        const t = await dockerTarget();
+        const cases: [string, string, string][] = [
+            ["https://api.example.com/v1", "/v1", "api.example.com"],
+            ["http://API.example.com:8080/v1/core/", "/v1/core", "api.example.com"],
+            ["https://api.example.com", "/", "api.example.com"],
+            ["api.example.com/v1", "/v1", "api.example.com"],
+        ];
+        for (const [prefix, path, host] of cases) {
+            const err = await rejects(t, { routes: [{ pathPrefix: prefix, service: svc() }] }, "routes[0].pathPrefix",
+                /is a URL, but a route matches only the path/, new RegExp(`path "${path.replace(/\//g, "\\/")}" here and put the host "${host.replace(/\./g, "\\.")}" in domains`));
+            assert.doesNotMatch(err.fix, /"\/https?:|"\/api\./, `must not suggest a slash in front of the URL: ${err.fix}`);
+        }
+        // A relative path that merely contains a dot is not a host.
+        await rejects(t, { routes: [{ pathPrefix: "v1.2/x", service: svc() }] }, "routes[0].pathPrefix", /does not start with "\/"/, /"\/v1\.2\/x"/);
+    });
+
     it("rejects a route to something that is not a service, or a service without replicas", async () => {
         const t = await dockerTarget();
         await rejects(t, { routes: [{ pathPrefix: "/v1", service: {} }] }, "routes[0].service", /no endpoint/, /ApiService/);
