@@ -148,15 +148,18 @@ build_caddy_binary() {
 build_image() {
     local name="$1" prefix="$2" from="${FROM_TAG:-${TAG[base]}}" key tag ctx f
     local extras=("${@:3}")
+    # Recipes a stranger builds too ship in docker/ (the npm package); the tests' own in images/.
+    local dir="$REPO/images/$name"
+    [ -d "$dir" ] || dir="$REPO/docker/$name"
     key="$({ echo "$from"
-             cd "$REPO/images/$name" && find . -type f -print0 | sort -z | xargs -0 stat -c '%n %a' \
+             cd "$dir" && find . -type f -print0 | sort -z | xargs -0 stat -c '%n %a' \
                  && find . -type f -print0 | sort -z | xargs -0 sha256sum
              for f in "${extras[@]}"; do sha256sum <"$f"; done; } | short)"
     tag="$prefix$key"
     TAG[$name]="$tag"
     if docker image inspect "$tag" >/dev/null 2>&1; then HOW[$name]="cached"; return; fi
     ctx="$(mktemp -d "$IMG_CACHE/ctx-$name.XXXXXX")"
-    cp -a "$REPO/images/$name/." "$ctx/"
+    cp -a "$dir/." "$ctx/"
     for f in "${extras[@]}"; do cp "$f" "$ctx/"; done
     log "docker build $tag"
     local t=$SECONDS

@@ -21,10 +21,10 @@ export interface BackupArgs {
     keep?: number;
     /**
      * The sidecar's image. It needs `pg_dump` of `version` (or newer) and, with `offsite`, `age`
-     * and `rclone` (Debian bookworm packages). images/pgbackup is such an image: the server
-     * image plus those two (`docker build --build-arg BASE=postgres:16-bookworm images/pgbackup`).
+     * and `rclone` (Debian bookworm packages). docker/pgbackup is such an image: the server
+     * image plus those two (`docker build --build-arg BASE=postgres:16-bookworm docker/pgbackup`).
      * @default the server image; with `offsite`, `"ghcr.io/slipway/slipway-pgbackup:<version>"`
-     * (published by the release workflow; until then build images/pgbackup from the package)
+     * (published by the release workflow; until then build docker/pgbackup from the package)
      * @example `"registry.example.com/pgbackup:16"`
      */
     image?: string;

@@ -9,11 +9,11 @@ import { RESTORE_COMMAND, restoreScript } from "./scripts";
 const SECRETS = "/run/secrets";
 
 /**
- * The default image of a sidecar with off-site backups (tagged `:<major>`): images/pgbackup (shipped
+ * The default image of a sidecar with off-site backups (tagged `:<major>`): docker/pgbackup (shipped
  * in the package) built FROM `postgres:<major>-bookworm`, plus age and rclone, which
  * .github/workflows/release-images.yml publishes to GHCR for each major ManagedDatabase accepts.
  * Until a release has run it exists nowhere: set `backup.image` to one you built with
- * `docker build --build-arg BASE=postgres:16-bookworm node_modules/@slipway/components/images/pgbackup`.
+ * `docker build --build-arg BASE=postgres:16-bookworm node_modules/@slipway/components/docker/pgbackup`.
  */
 export const OFFSITE_IMAGE = "ghcr.io/slipway/slipway-pgbackup";
 

@@ -112,7 +112,7 @@ export function backupScript(): string {
         `stamp() { date -u +%s >"$dir/$1.tmp" && mv -f "$dir/$1.tmp" "$dir/$1"; }`,
         // Encrypt, upload, then apply the off-site retention; 0 when the copy is in the bucket.
         "offsite() {",
-        '  for t in age rclone; do command -v "$t" >/dev/null || { fail "$t is not in this image: backup.image must have age and rclone for off-site copies (see images/pgbackup)"; return 1; }; done',
+        '  for t in age rclone; do command -v "$t" >/dev/null || { fail "$t is not in this image: backup.image must have age and rclone for off-site copies (see docker/pgbackup)"; return 1; }; done',
         '  key="$(basename "$1").age"',
         '  age -r "$BACKUP_AGE_RECIPIENT" -o "$1.age.partial" "$1" 2>"$dir/.age-err" || { fail "age could not encrypt $1: $(cat "$dir/.age-err")"; rm -f "$1.age.partial"; return 1; }',
         '  if ! out="$(s3 copyto "$1.age.partial" "$remote$key" 2>&1)"; then',

@@ -157,13 +157,13 @@ describe("workflows", () => {
         assert.deepStrictEqual((job.strategy?.matrix as { major?: string[] } | undefined)?.major, [...PG_VERSIONS]);
         const build = step(job, s => /docker build/.test(s.run ?? ""), "building");
         assert.match(build.run ?? "", /BASE=postgres:\$MAJOR-bookworm/);
-        assert.match(build.run ?? "", /images\/pgbackup$/m, "the Dockerfile the package ships");
+        assert.match(build.run ?? "", /docker\/pgbackup$/m, "the Dockerfile the package ships");
         assert.match(build.run ?? "", /docker push/);
         // The default's repository name (owner aside: the workflow pushes under the repository's owner).
         const repo = /ghcr\.io\/\$\{GITHUB_REPOSITORY_OWNER,,\}\/([a-z0-9-]+):\$MAJOR/.exec(build.run ?? "")?.[1];
         assert.equal(repo, OFFSITE_IMAGE.split("/").pop());
         const pkg = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")) as { files: string[] };
-        assert.ok(pkg.files.includes("images/pgbackup/"), "the package ships images/pgbackup");
+        assert.ok(pkg.files.includes("docker/"), "the package ships docker/pgbackup");
     });
 
     it("release-images.yml: builds docker/caddy, pushes to GHCR under versions.env's tag, and its rewrite pins the Gateway's default by digest", () => {
