@@ -49,7 +49,7 @@ describe("the stack program under @pulumi/pulumi's run entry (as the Node.js lan
         });
 
         it("exports only outputs that have a value (no secretsRevision on docker)", () => {
-            assert.deepEqual(Object.keys(run.stackOutputs ?? {}).sort(), ["databaseHost", "databaseUrl", "services", "url"], describeRun(run));
+            assert.deepEqual(Object.keys(run.stackOutputs ?? {}).sort(), ["databaseHost", "databaseUrl", "monthlyCost", "services", "url"], describeRun(run));
         });
     });
 
@@ -59,7 +59,7 @@ describe("the stack program under @pulumi/pulumi's run entry (as the Node.js lan
         const run = await runProgram({ stack: "dev", config: cfg.values, secretKeys: cfg.secretKeys });
         assert.equal(run.code, 0, describeRun(run));
         assert.deepEqual(noise(run), [], describeRun(run));
-        assert.deepEqual(Object.keys(run.stackOutputs ?? {}).sort(), ["services", "url"], describeRun(run));
+        assert.deepEqual(Object.keys(run.stackOutputs ?? {}).sort(), ["monthlyCost", "services", "url"], describeRun(run));
     });
 
     it("a bad config value reaches the user as one line, Component \"name\": path: problem. Fix: ..., with no stack", async () => {

@@ -30,7 +30,7 @@ describe("stack outputs under mocks (docker)", function () {
     it("the dev stack exports no undefined value and no secretsRevision", async () => {
         const { outputs } = await recordStack({ dir: ROOT, stack: "dev" });
         assert.deepEqual(undefinedKeys(outputs), []);
-        assert.deepEqual(Object.keys(outputs).sort(), ["databaseHost", "databaseUrl", "services", "url"]);
+        assert.deepEqual(Object.keys(outputs).sort(), ["databaseHost", "databaseUrl", "monthlyCost", "services", "url"]);
     });
 
     it("without a database, no database outputs either", async () => {
@@ -38,7 +38,7 @@ describe("stack outputs under mocks (docker)", function () {
         try {
             const { outputs } = await recordStack({ dir, stack: "nodb", program: path.join(ROOT, "index.ts") });
             assert.deepEqual(undefinedKeys(outputs), []);
-            assert.deepEqual(Object.keys(outputs).sort(), ["services", "url"]);
+            assert.deepEqual(Object.keys(outputs).sort(), ["monthlyCost", "services", "url"]);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
