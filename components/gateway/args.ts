@@ -160,11 +160,67 @@ export interface GatewayCloudflareArgs {
      */
     manageZone?: boolean;
     /**
-     * Managed WAF rules to run: the full Cloudflare Managed Ruleset (paid plans), the Free Managed Ruleset, or none.
-     * @default `"cloudflare"`
+     * Managed WAF rules to run: the full Cloudflare Managed Ruleset (Pro and up), the Free Managed
+     * Ruleset (every plan), or none.
+     * @default `"none"` on the Free plan, `"cloudflare"` on the others
      * @example `"free"`
      */
     wafManagedRuleset?: "cloudflare" | "free" | "none";
+    /**
+     * The zone's Cloudflare plan: the rules are generated so that this plan accepts them (see the
+     * README's "Cloudflare plans" table). Free: one rate-limit rule, 10 s periods, path-only
+     * expressions, no custom 429 body, no Cloudflare Managed Ruleset.
+     * @default `"free"`
+     * @example `"pro"`
+     */
+    plan?: GatewayCloudflarePlan;
+    /**
+     * Mirror the gateway's rate-limit zones as Cloudflare rate-limiting rules. On docker Caddy
+     * enforces the zones anyway (keyed on the real client address), so `false` leaves them to Caddy
+     * alone when the plan cannot take them; on do-app the rules are the only limit, and this must stay on.
+     * @default `true`
+     * @example `false`
+     */
+    edgeRateLimits?: boolean;
+    /**
+     * Docker: the host's public IPv4 address, which proxied `A` records of the domains point at.
+     * At least one of `originIpv4` and `originIpv6` on docker; an error on do-app.
+     * @default none
+     * @example `droplet.ipv4Address`
+     */
+    originIpv4?: pulumi.Input<string>;
+    /** Docker: the host's public IPv6 address, for proxied `AAAA` records. @default none @example `"2a03:b0c0:3:d0::1a2b:1"` */
+    originIpv6?: pulumi.Input<string>;
+    /**
+     * Docker: only Cloudflare may reach the origin. Caddy requires a client certificate signed by
+     * Cloudflare's origin-pull CA on HTTPS (Authenticated Origin Pulls), and the zone's
+     * Authenticated Origin Pulls setting is turned on so that Cloudflare presents it. `false`
+     * turns both off. An error on do-app (App Platform is the origin there).
+     * @default `true` (Cloudflare's origin-pull CA, components/gateway/cloudflare-data.ts)
+     * @example `{ clientCa: fs.readFileSync("origin-pull-ca.pem", "utf8") }`
+     */
+    originLock?: boolean | GatewayOriginLockArgs;
+    /**
+     * Docker: the proxies whose `CF-Connecting-IP` Caddy believes (CIDRs or addresses); a request
+     * from anywhere else is keyed, logged and forwarded by its own address. An error on do-app.
+     * @default Cloudflare's published ranges (components/gateway/cloudflare-data.ts)
+     * @example `["173.245.48.0/20", "2400:cb00::/32"]`
+     */
+    trustedProxies?: string[];
+}
+
+/** The Cloudflare plans, cheapest first: each accepts what the ones before it accept. */
+export type GatewayCloudflarePlan = "free" | "pro" | "business" | "enterprise";
+
+/** Authenticated Origin Pulls at a docker origin behind Cloudflare. */
+export interface GatewayOriginLockArgs {
+    /**
+     * PEM of the CA whose client certificates Caddy accepts on HTTPS: Cloudflare's origin-pull CA by
+     * default; a zone that uploaded its own origin-pull certificate passes that certificate's CA.
+     * @default Cloudflare's origin-pull CA (components/gateway/cloudflare-data.ts)
+     * @example `fs.readFileSync("my-origin-pull-ca.pem", "utf8")`
+     */
+    clientCa?: string;
 }
 
 /**
@@ -317,7 +373,10 @@ export interface GatewayArgs {
      */
     image?: pulumi.Input<string> | GatewayImageBuild;
     /**
-     * The Cloudflare zone in front of App Platform. Required on do-app when `domains` are set; an error on docker.
+     * The Cloudflare zone in front of the gateway. Required on do-app when `domains` are set. On
+     * docker it puts Cloudflare in front of the host: proxied DNS records to `originIpv4`/`originIpv6`,
+     * the zone's TLS settings and rulesets, the real client address from `CF-Connecting-IP`, and the
+     * origin locked to Cloudflare (`originLock`).
      * @default none
      * @example `{ zoneId: cfg.require("cloudflareZoneId") }`
      */

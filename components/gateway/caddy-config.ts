@@ -25,6 +25,9 @@
 import { createHash } from "crypto";
 import type { ServiceEndpoint } from "../core/service";
 import { NormalizedGateway, NormalizedRateLimitZone, NormalizedRoute, RateLimitKey, sortKeys } from "./normalize";
+import { CLIENT_IP_HEADER } from "./cloudflare-normalize";
+import { CLIENT_IP_PLACEHOLDER, CaddyClientIpFields, REMOTE_HOST_PLACEHOLDER, clientIpServerFields } from "./client-ip";
+import { CaddyTlsConnectionPolicy, originLockPolicies } from "./origin-lock";
 
 // ---- the subset of Caddy's JSON schema this module emits ------------------------------------
 
@@ -131,8 +134,10 @@ export interface CaddyRoute {
     terminal?: boolean;
 }
 
-export interface CaddyServer {
+export interface CaddyServer extends Partial<CaddyClientIpFields> {
     listen: string[];
+    /** With `cloudflare.originLock` and TLS: client certificates required (origin-lock.ts). */
+    tls_connection_policies?: CaddyTlsConnectionPolicy[];
     routes: CaddyRoute[];
     errors?: { routes: CaddyRoute[] };
     automatic_https?: { disable: boolean };
@@ -329,8 +334,13 @@ function formatMs(ms: number): string {
     return `${ms}ms`;
 }
 
-function keyPlaceholder(k: RateLimitKey): string {
-    return k.kind === "ip" ? "{http.request.remote.host}" : `{http.request.header.${k.header}}`;
+function keyPlaceholder(k: RateLimitKey, clientIp: string): string {
+    return k.kind === "ip" ? clientIp : `{http.request.header.${k.header}}`;
+}
+
+/** The client's address: behind Cloudflare, the one its trusted proxies vouch for (client-ip.ts). */
+function clientAddress(n: NormalizedGateway): string {
+    return n.cloudflare ? CLIENT_IP_PLACEHOLDER : REMOTE_HOST_PLACEHOLDER;
 }
 
 function zoneMatch(z: NormalizedRateLimitZone): CaddyMatcherSet[] {
@@ -412,9 +422,9 @@ function proxyRoute(n: NormalizedGateway, r: NormalizedRoute, dial: (e: ServiceE
             // every replica out during a shared outage, for failDuration after it ends.
             passive: { fail_duration: u.failDuration, max_fails: u.maxFails, unhealthy_status: [502, 504] },
         },
-        // X-Forwarded-For/-Proto/-Host are set by reverse_proxy itself (client values are
-        // replaced, as no trusted_proxies are configured).
-        headers: { request: { set: { "X-Real-IP": ["{http.request.remote.host}"], "X-Request-ID": ["{http.request.uuid}"] } } },
+        // X-Forwarded-For/-Proto/-Host are set by reverse_proxy itself (client values are replaced,
+        // except from a trusted proxy: behind Cloudflare, its X-Forwarded-For is appended to).
+        headers: { request: { set: { "X-Real-IP": [clientAddress(n)], "X-Request-ID": ["{http.request.uuid}"] } } },
         transport: { protocol: "http", dial_timeout: u.dialTimeout, response_header_timeout: u.responseHeaderTimeout },
     });
     return { match: [{ path: prefixPatterns(r.pathPrefix) }], handle, terminal: true };
@@ -585,7 +595,7 @@ function handlingRoutes(n: NormalizedGateway, dial: NonNullable<CaddyBuildOption
         const zones: Record<string, CaddyRateLimitZone> = {};
         for (const z of n.rateLimits) {
             const { maxEvents, window } = caddyRateLimit(z);
-            zones[z.name] = { key: keyPlaceholder(z.key), window, max_events: maxEvents, match: zoneMatch(z) };
+            zones[z.name] = { key: keyPlaceholder(z.key, clientAddress(n)), window, max_events: maxEvents, match: zoneMatch(z) };
         }
         inner.push({ handle: [{ handler: "rate_limit", rate_limits: zones }] });
     }
@@ -630,6 +640,8 @@ function edgeServer(n: NormalizedGateway, opts: CaddyBuildOptions, httpPort: num
     };
     if (!tlsOn) edge.automatic_https = { disable: true };
     if (n.accessLog) edge.logs = { default_logger_name: ACCESS_LOGGER };
+    if (n.cloudflare) Object.assign(edge, clientIpServerFields(n.cloudflare.trustedProxies, CLIENT_IP_HEADER));
+    if (n.cloudflare?.originLock && tlsOn) edge.tls_connection_policies = originLockPolicies(n.cloudflare.originLock.clientCaPems);
     return edge;
 }
 

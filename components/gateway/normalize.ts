@@ -11,8 +11,9 @@ import { Shape, checkShape, shape } from "../core/shape";
 import { checkTransform } from "../core/transform";
 import type {
     GatewayAccessLogArgs, GatewayAcmeArgs, GatewayArgs, GatewayCloudflareArgs, GatewayCorsArgs, GatewayImageBuild, GatewayImageBuildArgs, GatewayJwtArgs,
-    GatewayPublicMetricsArgs, GatewayRateLimitArgs, GatewayRouteArgs, GatewaySecurityHeadersArgs, GatewayTransform, GatewayUpstreamArgs,
+    GatewayOriginLockArgs, GatewayPublicMetricsArgs, GatewayRateLimitArgs, GatewayRouteArgs, GatewaySecurityHeadersArgs, GatewayTransform, GatewayUpstreamArgs,
 } from "./args";
+import { NormalizedCloudflare, normalizeCloudflare } from "./cloudflare-normalize";
 import { PUBLISHED_CADDY_IMAGE } from "./published-image";
 
 export const DEFAULTS = {
@@ -125,6 +126,13 @@ const CLOUDFLARE_SHAPE = shape.object<GatewayCloudflareArgs>({
     accountId: shape.input(),
     manageZone: shape.bool(),
     wafManagedRuleset: shape.string(["cloudflare", "free", "none"]),
+    plan: shape.string(["free", "pro", "business", "enterprise"]),
+    edgeRateLimits: shape.bool("mirror the rate-limit zones as Cloudflare rules"),
+    originIpv4: shape.input("the host's public IPv4 address (docker)"),
+    originIpv6: shape.input("the host's public IPv6 address (docker)"),
+    originLock: shape.oneOf("true, false, or { clientCa }", shape.bool(),
+        shape.object<GatewayOriginLockArgs>({ clientCa: shape.string(undefined, "PEM of the origin-pull CA") })),
+    trustedProxies: shape.list(shape.string(), "CIDRs whose CF-Connecting-IP is believed (docker)"),
 }, ["zoneId"]);
 
 const PUBLIC_METRICS_SHAPE = shape.object<GatewayPublicMetricsArgs>({
@@ -260,6 +268,8 @@ export interface NormalizedGateway {
     upstream: NormalizedUpstream;
     publishPorts: { http: number; https?: number };
     publicMetrics: NormalizedPublicMetrics;
+    /** With `cloudflare`: plan, rules and (docker) the real client address and origin lock. */
+    cloudflare?: NormalizedCloudflare;
     production: boolean;
 }
 
@@ -308,7 +318,7 @@ export const isLocalHost = (h: string) => h === "localhost" || h.endsWith(".loca
 
 /** Every `transform` key, of both targets: a key of the other target is accepted and unused. */
 export const TRANSFORM_KEYS = {
-    image: true, container: true, loader: true, volume: true, zoneSetting: true, ruleset: true,
+    image: true, container: true, loader: true, volume: true, zoneSetting: true, ruleset: true, dnsRecord: true, originPulls: true,
 } as const satisfies Record<keyof GatewayTransform, true>;
 
 /**
@@ -353,6 +363,7 @@ export function normalizeGateway(name: string, args: GatewayArgs): NormalizedGat
         upstream: normalizeUpstream(ctx, args.upstream),
         publishPorts: normalizePublishPorts(ctx, args, tls),
         publicMetrics: normalizePublicMetrics(ctx, args.publicMetrics, target.production),
+        ...(args.cloudflare !== undefined && { cloudflare: normalizeCloudflare(ctx, args.cloudflare, rateLimits) }),
         production: target.production,
     };
 }
