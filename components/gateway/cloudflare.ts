@@ -1,5 +1,6 @@
-// The Cloudflare edge for a do-app Gateway, as pure data: zone settings and ruleset rules built
-// from the same NormalizedGateway as the Caddy config. do-app.ts turns them into resources.
+// The Cloudflare edge of a Gateway, on both targets, as data: zone settings and ruleset rules built
+// from the same NormalizedGateway as the Caddy config, within what the zone's plan accepts
+// (cloudflare-normalize.ts). do-app.ts and cloudflare-docker.ts turn them into resources.
 //
 // What maps where (App Platform itself has no rate limits, security headers or WAF):
 //   rate-limit zones  -> one rule each in the zone's `http_ratelimit` entry point
@@ -22,6 +23,7 @@ import type { GatewayCloudflareTransform } from "./transforms/cloudflare";
 
 export type { GatewayCloudflareTransform } from "./transforms/cloudflare";
 import { DEFAULTS, NormalizedGateway, NormalizedRateLimitZone, ZoneMember } from "./normalize";
+import { RATE_LIMIT_PLAN } from "./cloudflare-normalize";
 
 export type RulesetRule = cloudflare.types.input.RulesetRule;
 
@@ -79,19 +81,23 @@ export function hostExpression(domains: readonly string[]): string {
 /**
  * Cloudflare counts `requestsPerPeriod` over a fixed `period` and has no burst, so it enforces
  * the zone's sustained rate (`events` per `window`); Caddy's stretched window allows `burst` at
- * once. The block lasts one period (`mitigationTimeout`), then counting starts again.
+ * once. The block lasts one period (`mitigationTimeout`), then counting starts again. On the Free
+ * plan the expression may name the path only (so the rule covers every host of the zone) and the
+ * answer is Cloudflare's own 429 page; the paid plans get the host and a JSON body.
  */
 export function rateLimitRule(n: NormalizedGateway, z: NormalizedRateLimitZone): RulesetRule {
     const period = z.windowMs / 1000;
+    const plan = RATE_LIMIT_PLAN[n.cloudflare?.plan ?? "free"];
     const characteristics = ["cf.colo.id", z.key.kind === "ip" ? "ip.src" : `http.request.headers[${quote(z.key.header.toLowerCase())}]`];
+    const paths = `(${z.members.map(memberExpression).join(" or ")})`;
     return {
         ref: ruleRef(n.name, z.name),
         description: `Gateway "${n.name}" zone ${z.name}: ${z.events} requests per ${z.window}`,
-        expression: `${hostExpression(n.domains)} and (${z.members.map(memberExpression).join(" or ")})`,
+        expression: plan.hostField ? `${hostExpression(n.domains)} and ${paths}` : paths,
         action: "block",
-        actionParameters: {
-            response: { statusCode: 429, contentType: "application/json", content: '{"error":"Too Many Requests"}' },
-        },
+        ...(plan.customResponse && {
+            actionParameters: { response: { statusCode: 429, contentType: "application/json", content: '{"error":"Too Many Requests"}' } },
+        }),
         ratelimit: { characteristics, period, requestsPerPeriod: z.events, mitigationTimeout: period },
         enabled: true,
     };
@@ -101,7 +107,7 @@ export function zoneSettings(n: NormalizedGateway): ZoneSettingSpec[] {
     const settings: ZoneSettingSpec[] = [
         { settingId: "always_use_https", value: "on" },
         { settingId: "min_tls_version", value: "1.2" },
-        // Full (strict): Cloudflare verifies App Platform's certificate, no plain hop.
+        // Full (strict): Cloudflare verifies the origin's certificate (App Platform's, or Caddy's), no plain hop.
         { settingId: "ssl", value: "strict" },
     ];
     const hsts = n.securityHeaders["Strict-Transport-Security"];
@@ -151,7 +157,7 @@ export function metricsRule(n: NormalizedGateway, token?: pulumi.Input<string>):
 export function rulesets(n: NormalizedGateway, waf: "cloudflare" | "free" | "none", metricsToken?: pulumi.Input<string>): RulesetSpec[] {
     const hosts = hostExpression(n.domains);
     const out: RulesetSpec[] = [];
-    if (n.rateLimits.length) {
+    if (n.rateLimits.length && (n.cloudflare?.edgeRateLimits ?? true)) {
         out.push({
             suffix: "ratelimit",
             phase: "http_ratelimit",
@@ -236,7 +242,7 @@ export function createCloudflareZone(
         settingId: s.settingId,
         value: s.value,
     }, { parent, provider })));
-    const rulesetsCreated = rulesets(n, cf.wafManagedRuleset ?? DEFAULTS.cloudflare.wafManagedRuleset, metricsToken).map(r => new cloudflare.Ruleset(...transform(t.ruleset, `${name}-cf-${r.suffix}`, {
+    const rulesetsCreated = rulesets(n, n.cloudflare?.waf ?? DEFAULTS.cloudflare.wafManagedRuleset, metricsToken).map(r => new cloudflare.Ruleset(...transform(t.ruleset, `${name}-cf-${r.suffix}`, {
         zoneId: cf.zoneId,
         kind: "zone",
         phase: r.phase,

@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { EdgeRecord } from "../core/edge";
 import { ErrorContext, describe, invalid } from "../core/errors";
-import { isHostname } from "../core/naming";
 import type { DoAppTarget } from "../core/target";
 import type { AppIngressRuleSpec, AppPart } from "../targets/app-spec";
 import { CLOUDFLARE_PERIODS, CloudflareZoneResources, createCloudflareZone, periodLabel } from "./cloudflare";
@@ -10,9 +9,6 @@ import type { GatewayDoAppTransform } from "./transforms/do-app";
 export type { GatewayDoAppTransform } from "./transforms/do-app";
 import type { GatewayArgs, GatewayCloudflareArgs } from "./args";
 import { DEFAULTS, NormalizedCors, NormalizedGateway, isLocalHost } from "./normalize";
-
-/** A Cloudflare zone id: 32 lowercase hexadecimal digits (as the API returns them). */
-const ZONE_ID = /^[0-9a-f]{32}$/;
 
 export interface GatewayDoAppResources extends CloudflareZoneResources {
     appPart: AppPart;
@@ -115,6 +111,10 @@ export function checkGatewayDoApp(name: string, args: GatewayArgs & { target: Do
         invalid(ctx, "accessLog.file", "App Platform has no writable log files; access logs are its runtime logs", "remove accessLog.file on do-app");
     }
     checkCloudflare(ctx, args.cloudflare, n.domains);
+    if (n.rateLimits.length && n.cloudflare?.edgeRateLimits === false) {
+        invalid(ctx, "cloudflare.edgeRateLimits", "is false, and on do-app Cloudflare's rules are the only rate limits (App Platform has none)",
+            "remove edgeRateLimits on do-app, or remove the rate-limit zones");
+    }
     // The metrics path is guarded by a rule in the Cloudflare zone; without one, asking for it would
     // leave a stack believing the path is closed while the App serves it.
     if (args.publicMetrics !== undefined && !(n.domains.length && (args.cloudflare?.manageZone ?? DEFAULTS.cloudflare.manageZone))) {
@@ -138,14 +138,11 @@ function checkCloudflare(ctx: ErrorContext, cf: GatewayArgs["cloudflare"], domai
     if (localDomains.length > 0) {
         invalid(ctx, "domains", `${localDomains.join(", ")} cannot be served by App Platform`, "use public hostnames on do-app");
     }
-    const zoneId = cf?.zoneId;
-    if (typeof zoneId === "string" && !ZONE_ID.test(zoneId)) {
-        const kind = ZONE_ID.test(zoneId.toLowerCase()) ? " (in capitals)" : isHostname(zoneId.toLowerCase()) ? " (it is a domain name)" : "";
-        invalid(ctx, "cloudflare.zoneId", `${JSON.stringify(zoneId)} is not a zone id${kind}`,
-            "use the zone's id, 32 lowercase hexadecimal digits (Cloudflare dashboard: the zone's Overview, API section; or `GET /zones?name=<domain>`)");
-    }
-    const waf = cf?.wafManagedRuleset;
-    if (waf !== undefined && !["cloudflare", "free", "none"].includes(waf)) {
-        invalid(ctx, "cloudflare.wafManagedRuleset", `${JSON.stringify(waf)} is not supported`, `use "cloudflare", "free" or "none"`);
+    // The zone id, plan and managed WAF were checked by normalizeCloudflare, as on docker.
+    for (const key of ["originIpv4", "originIpv6", "originLock", "trustedProxies"] as const) {
+        if (cf?.[key] !== undefined) {
+            invalid(ctx, `cloudflare.${key}`, "applies to a docker origin; on do-app App Platform is the origin, and Cloudflare points at its ingress",
+                `remove cloudflare.${key} on do-app`);
+        }
     }
 }

@@ -10,6 +10,7 @@ import { Transform, transform } from "../core/transform";
 import { acmeCaRootFile, buildBootstrapConfig, buildCaddyConfig, configRevision, CONTAINER, renderCaddyJson } from "./caddy-config";
 import type { GatewayArgs } from "./args";
 import type { GatewayDockerTransform } from "./transforms/docker";
+import { checkGatewayDockerCloudflare } from "./cloudflare-docker";
 
 export type { GatewayDockerTransform } from "./transforms/docker";
 import { GatewayImageSource, NormalizedGateway, isPublicAcme, normalizeGatewayImage } from "./normalize";
@@ -447,8 +448,8 @@ function gatewayUrl(n: NormalizedGateway, target: DockerTarget): string {
 /**
  * The docker half of `validateGateway`, run after the target-neutral `normalizeGateway`: what a
  * Caddy container on one host needs. ACME and the clients of a public domain must reach the host,
- * a production host serves HTTPS only, every route must have replicas to dial, and Caddy is the
- * edge (there is no Cloudflare in front of it).
+ * a production host serves HTTPS only, every route must have replicas to dial, and Cloudflare in
+ * front (`cloudflare`) needs the host's public address and an ACME certificate at the origin.
  */
 export function checkGatewayDocker(name: string, args: GatewayArgs & { target: DockerTarget }, n: NormalizedGateway): void {
     const ctx: ErrorContext = { kind: "Gateway", name };
@@ -467,9 +468,7 @@ export function checkGatewayDocker(name: string, args: GatewayArgs & { target: D
     }
     // In the order given (the route table is sorted), so the path names the route as written.
     args.routes.forEach((r, i) => checkDialHosts(ctx, `routes[${i}].service.endpoint.dialHosts`, r.service.endpoint.dialHosts));
-    if (args.cloudflare !== undefined) {
-        invalid(ctx, "cloudflare", "only applies to the do-app target", "remove cloudflare on docker (Caddy is the edge there)");
-    }
+    if (args.cloudflare !== undefined) checkGatewayDockerCloudflare(ctx, args.cloudflare, n, target);
     const image = normalizeGatewayImage(ctx, args.image);
     if (image.kind !== "build") refuseLocalOnlyImage(ctx, "image", image.ref, target.remote);
     if (image.kind === "build" && caddyDockerfileDir() === undefined) {

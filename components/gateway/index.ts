@@ -9,6 +9,8 @@ import type { GatewayDockerResources } from "./docker";
 import { checkGatewayDocker, createGatewayDocker } from "./docker";
 import type { GatewayDoAppResources } from "./do-app";
 import { checkGatewayDoApp, createGatewayDoApp } from "./do-app";
+import { createGatewayDockerCloudflare } from "./cloudflare-docker";
+import type { GatewayDockerCloudflareResources } from "./cloudflare-docker";
 import { gatewayMetricsTarget } from "./caddy-config";
 import { METRICS_TOKEN_FIX, NormalizedGateway, metricsTokenProblem, normalizeGateway } from "./normalize";
 
@@ -35,10 +37,14 @@ export interface GatewayNodes {
     readonly dataVolume?: GatewayDockerResources["dataVolume"];
     /** docker, with `accessLog.file`: the access-log volume. */
     readonly logVolume?: GatewayDockerResources["logVolume"];
-    /** do-app with `cloudflare` (and `manageZone`): the zone's `cloudflare.ZoneSetting`s; empty otherwise. */
+    /** With `cloudflare` (and `manageZone`): the zone's `cloudflare.ZoneSetting`s; empty otherwise. */
     readonly zoneSettings: readonly GatewayDoAppResources["zoneSettings"][number][];
-    /** do-app with `cloudflare` (and `manageZone`): the zone's entry-point `cloudflare.Ruleset`s; empty otherwise. */
+    /** With `cloudflare` (and `manageZone`): the zone's entry-point `cloudflare.Ruleset`s; empty otherwise. */
     readonly rulesets: readonly GatewayDoAppResources["rulesets"][number][];
+    /** docker with `cloudflare`: the proxied `cloudflare.DnsRecord`s (A and/or AAAA per domain). */
+    readonly dnsRecords?: readonly GatewayDockerCloudflareResources["dnsRecords"][number][];
+    /** docker with `cloudflare.originLock`: the zone's `cloudflare.AuthenticatedOriginPullsSettings`. */
+    readonly originPulls?: GatewayDockerCloudflareResources["originPulls"];
 }
 
 /**
@@ -108,12 +114,16 @@ export class Gateway extends pulumi.ComponentResource implements AppContributor 
         const metricsToken = scrapeToken(name, args.publicMetrics?.allowWithToken);
         switch (args.target.kind) {
             case "docker": {
-                const upstreams = args.routes.map(r => r.service).filter((x): x is typeof x & pulumi.Resource => pulumi.Resource.isInstance(x));
+                const upstreams: pulumi.Resource[] = args.routes.map(r => r.service).filter((x): x is typeof x & pulumi.Resource => pulumi.Resource.isInstance(x));
+                const cf = args.cloudflare && createGatewayDockerCloudflare(name, this, n, args.cloudflare, args.transform, metricsToken, n.production);
+                // Cloudflare presents its client certificate before Caddy's config requires one.
+                if (cf?.originPulls) upstreams.push(cf.originPulls);
                 const d = createGatewayDocker(name, this, n, args.target, args.image, upstreams, args.transform, metricsToken);
                 this.nodes = {
                     image: d.image, container: d.container, loader: d.loader,
                     configVolume: d.configVolume, dataVolume: d.dataVolume, logVolume: d.logVolume,
-                    zoneSettings: [], rulesets: [],
+                    zoneSettings: cf?.zoneSettings ?? [], rulesets: cf?.rulesets ?? [],
+                    ...(cf && { dnsRecords: cf.dnsRecords, originPulls: cf.originPulls }),
                 };
                 this.caddyJson = d.caddyJson;
                 this.configRevision = d.configRevision;

@@ -49,7 +49,8 @@ export const DEFAULTS = {
     },
     accessLog: { stdout: true, rollSizeMb: 100, rollKeep: 5, rollKeepDays: 30 },
     rateLimitKey: "ip",
-    cloudflare: { manageZone: true, wafManagedRuleset: "cloudflare" as const },
+    /** `wafManagedRuleset` is "none" on the Free plan (the default), "cloudflare" on the paid ones (cloudflare-normalize.ts). */
+    cloudflare: { manageZone: true, wafManagedRuleset: "none" as const, plan: "free" as const },
     publicMetrics: { path: "/metrics" },
 } as const;
 
