@@ -25,11 +25,10 @@ export interface GatewayDockerCloudflareResources extends CloudflareZoneResource
     originPulls?: cloudflare.AuthenticatedOriginPullsSettings;
 }
 
-/** Addresses Cloudflare cannot connect to: private, loopback, link-local, shared, documentation, unique-local. */
+/** Addresses Cloudflare cannot connect to: private, loopback, link-local, shared, multicast, unique-local. */
 const NOT_PUBLIC = [
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.2.0/24",
-    "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/3",
-    "::/127", "fc00::/7", "fe80::/10", "ff00::/8", "2001:db8::/32",
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/3", "::/127", "fc00::/7", "fe80::/10", "ff00::/8",
 ];
 
 /** The docker half of the `cloudflare` checks (checkGatewayDocker runs it): what a host behind Cloudflare needs. */

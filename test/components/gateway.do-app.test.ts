@@ -26,7 +26,8 @@ function doArgs(target: any, extra: Record<string, unknown> = {}) {
     return {
         ...args,
         cors: { allowOrigins: ["https://app.example.com", "https://admin.example.com"], allowCredentials: true, maxAgeSeconds: 3600 },
-        cloudflare: { zoneId: ZONE },
+        // Enterprise: two zones, one counting by a header (the Free plan takes one 10s zone by IP).
+        cloudflare: { zoneId: ZONE, plan: "enterprise" },
         ...extra,
     };
 }
@@ -163,12 +164,12 @@ describe("Gateway on do-app", () => {
     });
 
     it("uses the Free Managed Ruleset or none when asked, and leaves the zone alone without manageZone", async () => {
-        await build({ cloudflare: { zoneId: ZONE, wafManagedRuleset: "free" } });
+        await build({ cloudflare: { zoneId: ZONE, plan: "enterprise", wafManagedRuleset: "free" } });
         assert.equal((rec.get(RULESET, "edge-cf-waf-managed").inputs as any).rules[0].actionParameters.id, "77454fe2d30c4220b5701f6fdfb893ba");
         rec.clear();
         const target = await doTarget();
         const { Gateway } = await import("../../components/gateway");
-        new Gateway("nowaf", doArgs(target, { cloudflare: { zoneId: ZONE, wafManagedRuleset: "none" } }) as any);
+        new Gateway("nowaf", doArgs(target, { cloudflare: { zoneId: ZONE, plan: "enterprise", wafManagedRuleset: "none" } }) as any);
         await rec.settle();
         assert.deepEqual(rec.ofType(RULESET).map(r => r.name).sort(), ["nowaf-cf-headers", "nowaf-cf-ratelimit", "nowaf-cf-waf-custom"]);
         rec.clear();

@@ -207,7 +207,7 @@ describe("Gateway bad input", () => {
 
         it("rejects a window Cloudflare cannot count over", async () => {
             await rejects(await doTarget(), {
-                domains: ["api.example.com"], cloudflare: { zoneId: ZONE },
+                domains: ["api.example.com"], cloudflare: { zoneId: ZONE, plan: "enterprise" },
                 routes: [{ pathPrefix: "/v1", service: svc(), rateLimit: "general" }],
                 rateLimits: { general: { events: 100, window: "90s" } },
             }, "rateLimits.general.window", /not one/, /"10s", "1m", "2m", "5m", "10m", "1h"/);
@@ -224,10 +224,6 @@ describe("Gateway bad input", () => {
         it("rejects an ACME CA: App Platform and Cloudflare manage the certificates", async () => {
             await rejects(await doTarget(), { domains: ["api.example.com"], cloudflare: { zoneId: ZONE }, acme: { directory: PRIVATE_DIR } },
                 "acme", /App Platform and Cloudflare obtain and renew the certificates/, /remove acme on the do-app target/);
-        });
-
-        it("rejects Cloudflare args on docker, where Caddy is the edge", async () => {
-            await rejects(await dockerTarget(), { cloudflare: { zoneId: ZONE } }, "cloudflare", /only applies to the do-app target/, /remove cloudflare/);
         });
 
         it("leaves nothing behind when the input is bad: no resource, and the target as it was", async () => {
