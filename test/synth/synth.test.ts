@@ -120,6 +120,38 @@ describe("npm run synth", function () {
         });
     });
 
+    describe("staging behind Cloudflare (docker with cloudflare set, issue 17)", () => {
+        const SECRETS = { ghcrToken: "g", backupS3KeyId: "k", backupS3Secret: "s", slackWarning: "https://w.example", slackCritical: "https://c.example" };
+        const CF = { zoneId: "023e105f4ecef8ad9ca31a8372d0c353", originIpv4: "203.0.113.10", originIpv6: "2001:db8::10", plan: "business" };
+        type Res = { type: string; name: string; parent: string; inputs: Record<string, any> };
+        let files: Record<string, string>;
+        let resources: Res[];
+        before(() => {
+            files = ok(runSynth("staging", ["--set", `gateway.cloudflare=${JSON.stringify(CF)}`, ...Object.entries(SECRETS).flatMap(([k, v]) => ["--secret", `${k}=${v}`])]));
+            resources = JSON.parse(files["resources.json"]!) as Res[];
+        });
+
+        it("lists the DNS records, zone settings, rulesets and origin pulls next to the containers, under the Gateway", () => {
+            const cf = resources.filter(r => r.type.startsWith("cloudflare:"));
+            const names = (type: string) => cf.filter(r => r.type === `cloudflare:index/${type}`).map(r => r.name).sort();
+            assert.deepStrictEqual(names("dnsRecord:DnsRecord"), ["gateway-cf-dns-a-api.staging.example.com", "gateway-cf-dns-aaaa-api.staging.example.com"]);
+            assert.deepStrictEqual(names("zoneSetting:ZoneSetting"), ["gateway-cf-always-use-https", "gateway-cf-min-tls-version", "gateway-cf-security-header", "gateway-cf-ssl"]);
+            assert.deepStrictEqual(names("ruleset:Ruleset"), ["gateway-cf-headers", "gateway-cf-ratelimit", "gateway-cf-waf-custom", "gateway-cf-waf-managed"]);
+            assert.deepStrictEqual(names("authenticatedOriginPullsSettings:AuthenticatedOriginPullsSettings"), ["gateway-cf-origin-pulls"]);
+            const gateway = resources.find(r => r.type === "slipway:gateway:Gateway")!;
+            assert.ok(cf.every(r => r.parent.endsWith("::gateway")), "every Cloudflare resource is the Gateway's child");
+            assert.ok(gateway);
+            assert.ok(resources.some(r => r.type === "docker:index/container:Container" && r.name === "gateway-caddy"), "the containers are still there");
+        });
+
+        it("writes a caddy.json that trusts Cloudflare's ranges only and requires the origin-pull client certificate", () => {
+            const edge = JSON.parse(files["caddy.json"]!).apps.http.servers.edge;
+            assert.deepStrictEqual(edge.client_ip_headers, ["CF-Connecting-IP"]);
+            assert.ok(edge.trusted_proxies.ranges.includes("173.245.48.0/20") && edge.trusted_proxies.ranges.includes("2400:cb00::/32"));
+            assert.strictEqual(edge.tls_connection_policies[0].client_authentication.mode, "require_and_verify");
+        });
+    });
+
     describe("dev (docker)", () => {
         let files: Record<string, string>;
         before(() => { files = ok(runSynth("dev", ["--set", 'database={"version":"16","image":"slipway/postgres:local","password":{"secret":"dbPassword"}}', "--secret", `dbPassword=${DB_PASSWORD}`])); });
