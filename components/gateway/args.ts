@@ -192,6 +192,14 @@ export interface GatewayCloudflareArgs {
     /** Docker: the host's public IPv6 address, for proxied `AAAA` records. @default none @example `"2a03:b0c0:3:d0::1a2b:1"` */
     originIpv6?: pulumi.Input<string>;
     /**
+     * Docker: whether the records send traffic through Cloudflare. `false` for the first deploy
+     * only: Caddy's first ACME certificate needs the HTTP-01 challenge to reach the host directly
+     * (README, "Cloudflare in front of a Docker host"); set it back once the certificate is issued.
+     * @default `true`
+     * @example `false`
+     */
+    proxied?: boolean;
+    /**
      * Docker: only Cloudflare may reach the origin. Caddy requires a client certificate signed by
      * Cloudflare's origin-pull CA on HTTPS (Authenticated Origin Pulls), and the zone's
      * Authenticated Origin Pulls setting is turned on so that Cloudflare presents it. `false`

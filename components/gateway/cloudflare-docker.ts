@@ -4,8 +4,9 @@
 // zone's Authenticated Origin Pulls, whose client certificate Caddy then requires (origin-lock.ts).
 //
 // The origin's own certificate: Caddy's ACME certificate (tls "auto"), which Cloudflare's SSL mode
-// "strict" verifies like any public one. See the README ("Cloudflare in front of a Docker host")
-// for the first issuance behind "Always Use HTTPS".
+// "strict" verifies like any public one. Renewals pass through Cloudflare (Caddy answers HTTP-01
+// challenges on HTTPS too, modules/caddyhttp/server.go); the first issuance cannot, so the first
+// deploy runs with `proxied: false` (README, "Cloudflare in front of a Docker host").
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import { isIP } from "net";
@@ -83,7 +84,7 @@ export function createGatewayDockerCloudflare(
                 name: hostname,
                 type,
                 content,
-                proxied: true,
+                proxied: cf.proxied ?? true,
                 ttl: 1, // "automatic"; required to be 1 when proxied.
                 comment: `Managed by Slipway (${pulumi.getStack()}): Gateway "${name}" origin`,
             }, { parent, protect: production })));

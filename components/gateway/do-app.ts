@@ -139,7 +139,7 @@ function checkCloudflare(ctx: ErrorContext, cf: GatewayArgs["cloudflare"], domai
         invalid(ctx, "domains", `${localDomains.join(", ")} cannot be served by App Platform`, "use public hostnames on do-app");
     }
     // The zone id, plan and managed WAF were checked by normalizeCloudflare, as on docker.
-    for (const key of ["originIpv4", "originIpv6", "originLock", "trustedProxies"] as const) {
+    for (const key of ["originIpv4", "originIpv6", "proxied", "originLock", "trustedProxies"] as const) {
         if (cf?.[key] !== undefined) {
             invalid(ctx, `cloudflare.${key}`, "applies to a docker origin; on do-app App Platform is the origin, and Cloudflare points at its ingress",
                 `remove cloudflare.${key} on do-app`);

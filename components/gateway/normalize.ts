@@ -131,6 +131,7 @@ const CLOUDFLARE_SHAPE = shape.object<GatewayCloudflareArgs>({
     edgeRateLimits: shape.bool("mirror the rate-limit zones as Cloudflare rules"),
     originIpv4: shape.input("the host's public IPv4 address (docker)"),
     originIpv6: shape.input("the host's public IPv6 address (docker)"),
+    proxied: shape.bool("the records go through Cloudflare (false for the first ACME issuance)"),
     originLock: shape.oneOf("true, false, or { clientCa }", shape.bool(),
         shape.object<GatewayOriginLockArgs>({ clientCa: shape.string(undefined, "PEM of the origin-pull CA") })),
     trustedProxies: shape.list(shape.string(), "CIDRs whose CF-Connecting-IP is believed (docker)"),

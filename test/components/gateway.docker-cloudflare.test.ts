@@ -125,6 +125,9 @@ describe("Gateway on docker behind Cloudflare", () => {
         await build({ manageZone: false });
         assert.equal(rec.ofType(RULESET).length + rec.ofType(ZONE_SETTING).length, 0);
         assert.equal(rec.ofType(DNS).length, 4, "the records are still needed");
+        rec.clear();
+        await build({ proxied: false });
+        assert.deepEqual(rec.ofType(DNS).map(r => r.inputs.proxied), [false, false, false, false], "the first deploy: ACME reaches the host directly");
     });
 
     it("makes Caddy trust CF-Connecting-IP from Cloudflare's ranges only, and key limits, X-Real-IP and logs on the client address", async () => {

@@ -57,7 +57,7 @@ const FULL = {
     image: { build: { args: { GO_IMAGE: "golang:1.26.8-bookworm", BASE_IMAGE: "debian:bookworm-slim", GOPROXY: "https://proxy.golang.org", GOSUMDB: "sum.golang.org" }, platform: "linux/amd64" } },
     cloudflare: {
         zoneId: ZONE, accountId: "0123456789abcdef0123456789abcdef", manageZone: true, wafManagedRuleset: "free", plan: "business", edgeRateLimits: true,
-        originIpv4: "203.0.113.10", originIpv6: "2001:db8::10", originLock: { clientCa: CA_PEM }, trustedProxies: ["173.245.48.0/20"],
+        originIpv4: "203.0.113.10", originIpv6: "2001:db8::10", proxied: true, originLock: { clientCa: CA_PEM }, trustedProxies: ["173.245.48.0/20"],
     },
     publicMetrics: { path: "/metrics", allowWithToken: TOKEN },
 };
@@ -69,7 +69,7 @@ function acceptedOn(on: On): Record<string, unknown> {
     if (on === "docker") {
         // Everything: docker takes the whole cloudflare block too.
     } else {
-        for (const k of ["originIpv4", "originIpv6", "originLock", "trustedProxies"]) delete (b.cloudflare as Record<string, unknown>)[k];
+        for (const k of ["originIpv4", "originIpv6", "proxied", "originLock", "trustedProxies"]) delete (b.cloudflare as Record<string, unknown>)[k];
         delete (b as { maxBodySize?: unknown }).maxBodySize;
         delete (b.accessLog as { file?: string }).file;
         delete (b as { publishHttpsPort?: unknown }).publishHttpsPort;
@@ -245,11 +245,11 @@ describe("Gateway strict Args (issue 9)", () => {
         const typed = all.filter(p => p.shape.kind !== "program");
         const keyed = all.filter(p => p.key !== undefined);
 
-        it("covers every property path: 84 typed (3 program-only: target, routes[0].service, transform), 78 keys; FULL sets each typed one", () => {
-            assert.equal(all.length, 87);
-            assert.equal(typed.length, 84);
+        it("covers every property path: 85 typed (3 program-only: target, routes[0].service, transform), 79 keys; FULL sets each typed one", () => {
+            assert.equal(all.length, 88);
+            assert.equal(typed.length, 85);
             assert.deepEqual(all.filter(p => p.shape.kind === "program").map(p => p.path), ["target", "routes[0].service", "transform"]);
-            assert.equal(keyed.length, 78);
+            assert.equal(keyed.length, 79);
             for (const p of typed) assert.notEqual(getAt(FULL, p.path), undefined, `FULL does not set ${p.path}`);
         });
 
