@@ -21,7 +21,9 @@ export type { NormalizedGateway } from "./normalize";
 export type {
     GatewayAccessLogArgs, GatewayAcmeArgs, GatewayArgs, GatewayCloudflareArgs, GatewayCorsArgs, GatewayImageBuild, GatewayImageBuildArgs, GatewayJwtArgs,
     GatewayPublicMetricsArgs, GatewayRateLimitArgs, GatewayRouteArgs, GatewaySecurityHeadersArgs, GatewayTransform, GatewayUpstreamArgs,
+    GatewayCloudflarePlan, GatewayOriginLockArgs,
 } from "./args";
+export { CLOUDFLARE_IPV4_RANGES, CLOUDFLARE_IPV6_RANGES, CLOUDFLARE_ORIGIN_PULL_CA } from "./cloudflare-data";
 
 /** The resources a Gateway created (`transform` changes how they are made). */
 export interface GatewayNodes {
