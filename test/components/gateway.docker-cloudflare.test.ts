@@ -209,12 +209,16 @@ describe("Gateway on docker behind Cloudflare", () => {
 
         it("refuses the docker-only keys on do-app, where App Platform is the origin", async () => {
             const t = await doTarget();
-            for (const [key, value] of [["originIpv4", "203.0.113.10"], ["originLock", false], ["trustedProxies", ["173.245.48.0/20"]]] as const) {
+            for (const [key, value] of [["originIpv4", "203.0.113.10"], ["proxied", false], ["originLock", false], ["trustedProxies", ["173.245.48.0/20"]]] as const) {
                 const { Gateway } = await import("../../components/gateway");
                 const { originIpv4: _4, originIpv6: _6, ...cf } = cfArgs(t).cloudflare;
                 await expectConfigError(rec, () => new Gateway("edge", { ...cfArgs(t), cloudflare: { ...cf, [key]: value } } as never),
                     { component: 'Gateway "edge"', path: `cloudflare.${key}`, problem: /applies to a docker origin/, fix: new RegExp(`remove cloudflare\\.${key} on do-app`) });
             }
+            const { Gateway } = await import("../../components/gateway");
+            const { originIpv4: _4, originIpv6: _6, ...cf } = cfArgs(t).cloudflare;
+            await expectConfigError(rec, () => new Gateway("edge", { ...cfArgs(t), cloudflare: { ...cf, edgeRateLimits: false } } as never),
+                { component: 'Gateway "edge"', path: "cloudflare.edgeRateLimits", problem: /the only rate limits/, fix: /remove edgeRateLimits on do-app/ });
         });
     });
 });
