@@ -139,6 +139,21 @@ describe("Gateway behind Cloudflare on a real Caddy", function () {
         return { ...ports, stderr: () => stderr };
     }
 
+    it("caddy validate accepts the default: Cloudflare's published ranges and its origin-pull CA", () => {
+        const dir = path.join(tmp, "validate");
+        fs.mkdirSync(dir);
+        const n = normalizeGateway("edge", {
+            target: plainDocker(), domains: [DOMAIN], tls: "internal", routes: [{ pathPrefix: "/v1", service: svc("api") }],
+            cloudflare: { zoneId: ZONE },
+        });
+        const config = buildCaddyConfig(n, { storageRoot: path.join(dir, "data"), adminSocket: path.join(dir, "admin.sock") });
+        assert.ok(config.apps.http.servers.edge!.trusted_proxies!.ranges.length > 20);
+        const file = path.join(dir, "caddy.json");
+        fs.writeFileSync(file, renderCaddyJson(config));
+        const r = spawnSync(bin, ["validate", "--config", file], { encoding: "utf8", timeout: 60_000, env: { ...process.env, XDG_CONFIG_HOME: dir, XDG_DATA_HOME: dir } });
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+    });
+
     describe("the real client address from a trusted proxy", () => {
         let port: number;
         const logFile = () => path.join(tmp, "client-ip", "logs", "access.log");
