@@ -157,6 +157,19 @@ describe("Gateway on docker behind Cloudflare", () => {
         assert.equal(rec.ofType(AOP).length, 0);
     });
 
+    it("lets transform reach the records and origin pulls (object and function forms), with the zone's own keys", async () => {
+        await build({}, {
+            transform: {
+                dnsRecord: (a: Record<string, unknown>, _o: unknown, name: string) => { if (name.includes("-aaaa-")) a.comment = "v6"; },
+                originPulls: { enabled: false },
+                zoneSetting: { zoneId: "ffffffffffffffffffffffffffffffff" },
+            },
+        });
+        assert.deepEqual(rec.ofType(DNS).map(r => r.inputs.comment === "v6").sort(), [false, false, true, true]);
+        assert.equal(rec.ofType(AOP)[0]!.inputs.enabled, false);
+        assert.ok(rec.ofType(ZONE_SETTING).every(r => r.inputs.zoneId === "ffffffffffffffffffffffffffffffff"));
+    });
+
     describe("bad input: component, path, problem and fix, and nothing registered", () => {
         async function rejects(cloudflare: Record<string, unknown>, at: string, problem: RegExp, fix: RegExp, extra: Record<string, unknown> = {}, target?: Target) {
             const t = target ?? await publicTarget();

@@ -152,7 +152,8 @@ describe("transform and nodes", () => {
             const { accessLog: _drop, ...args } = domainArgs(target);
             const gw = new Gateway("edge", {
                 ...args,
-                cloudflare: { zoneId: "023e105f4ecef8ad9ca31a8372d0c353" },
+                // Enterprise: two zones, one keyed by a header (the Free plan takes one 10s zone by IP).
+                cloudflare: { zoneId: "023e105f4ecef8ad9ca31a8372d0c353", plan: "enterprise" },
                 transform: {
                     zoneSetting: (a, _opts, name) => { if (name === "edge-cf-min-tls-version") a.value = "1.3"; },
                     ruleset: { description: "owned by the platform team" },
