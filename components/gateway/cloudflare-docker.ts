@@ -91,6 +91,9 @@ export function createGatewayDockerCloudflare(
         }
     }
     const zone = createCloudflareZone(name, parent, n, cf, undefined, t, metricsToken);
+    // Zone-level Authenticated Origin Pulls: Cloudflare's set-up guide enables it with "set
+    // enablement for a zone" (PUT /zones/:id/origin_tls_client_auth/settings), the endpoint this
+    // resource manages; the `tls_client_auth` zone setting is the older switch for the same thing.
     const originPulls = n.cloudflare?.originLock
         ? new cloudflare.AuthenticatedOriginPullsSettings(...transform(t.originPulls, `${name}-cf-origin-pulls`, { zoneId: cf.zoneId, enabled: true }, { parent }))
         : undefined;
