@@ -20,6 +20,10 @@
 // Errors (413, 429, 502...) bypass deferred headers, so the server's `errors` routes set the
 // same headers again, immediately, and answer with a small JSON body.
 //
+// Behind Cloudflare (`cloudflare`), the edge server believes `CF-Connecting-IP` from Cloudflare's
+// ranges only and keys, forwards and logs the client address (client-ip.ts), and with the origin
+// lock requires Cloudflare's client certificate on HTTPS (origin-lock.ts).
+//
 // Besides the edge, two internal servers that are never published on the host: `health` (the
 // container healthcheck) and `metrics`, Caddy's own Prometheus metrics for the stack's network.
 import { createHash } from "crypto";
