@@ -115,8 +115,9 @@ export function createManagedCacheDocker(
         name: `${target.namePrefix}-${name}-data`,
         labels: labelList({ ...base, "slipway.role": "data" }),
     }, { ...opts, ...keep })) : undefined;
-    const secretFile = (file: string, content: pulumi.Input<string>) =>
-        ({ file, content: pulumi.secret(content), permissions: "0400", owner: VALKEY_UID, group: VALKEY_UID });
+    // Root-owned 0444, as Docker's own secrets: with owner/group set, the provider has the daemon
+    // copy as the container's user, which the daemon looks up in the HOST's passwd (moby/moby#34142).
+    const secretFile = (file: string, content: pulumi.Input<string>) => ({ file, content: pulumi.secret(content), permissions: "0444" });
 
     const container = new docker.Container(...transform(t.container, `${name}-server`, {
         image: image.imageId,
