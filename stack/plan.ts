@@ -27,7 +27,7 @@ import { StackFacts, checkAcrossBlocks } from "./checks";
 import { StackConfig, checkPlaintextCredentials, resolveSecrets } from "./config";
 
 /** The blocks an ApiService may link to, by the name used in `services.<name>.link`. */
-export const LINKS = ["database", "cache", "secrets", "observability"] as const;
+export const LINKS = ["database", "secrets", "observability", "cache"] as const;
 export type LinkName = typeof LINKS[number];
 
 /** Stack-level keys of a `services.<name>` block; everything else is ApiServiceArgs. */
