@@ -7,8 +7,7 @@ import {
 } from "./components";
 import { hostCost, sumCosts } from "./components/core/prices";
 import { readStackConfig } from "./stack/config";
-import { LinkName, cacheScrape, observabilityArgs, planStack, preflight, routesTo } from "./stack/plan";
-import { validateManagedCache } from "./components/managed-cache";
+import { LinkName, observabilityArgs, planStack, preflight, routesTo } from "./stack/plan";
 
 export = async () => {
     const plan = planStack(readStackConfig());
@@ -18,8 +17,7 @@ export = async () => {
     const secrets = plan.secrets && new SecretsSync("secrets", { ...plan.secrets, target });
     const db = plan.database && new ManagedDatabase("db", { ...plan.database, target });
     const cache = plan.cache && new ManagedCache("cache", { ...plan.cache, target });
-    const cacheTarget = plan.cache && cacheScrape(validateManagedCache("cache", { ...plan.cache, target }));
-    const observability = plan.observability && new Observability("observability", observabilityArgs(plan.observability, target, cacheTarget));
+    const observability = plan.observability && new Observability("observability", observabilityArgs(plan.observability, target, cache?.metricsTarget));
 
     const services: Record<string, ApiService> = {};
     for (const s of plan.services) {

@@ -10,8 +10,7 @@ import type { GatewayArgs, GatewayRouteArgs } from "../components/gateway";
 import { validateGateway } from "../components/gateway";
 import { gatewayMetricsTarget } from "../components/gateway/caddy-config";
 import type { ManagedCacheArgs } from "../components/managed-cache";
-import { cacheMetricsHost, managedCacheLinkStandIn, validateManagedCache } from "../components/managed-cache";
-import { DEFAULTS as CACHE_DEFAULTS, NormalizedManagedCache } from "../components/managed-cache/normalize";
+import { cacheMetricsTarget, managedCacheLinkStandIn, validateManagedCache } from "../components/managed-cache";
 import type { ManagedDatabaseArgs } from "../components/managed-database";
 import { managedDatabaseLinkStandIn, validateManagedDatabase } from "../components/managed-database";
 import type { ObservabilityArgs, ObservabilityScrapeTarget } from "../components/observability";
@@ -166,11 +165,6 @@ export function observabilityArgs(block: Block<ObservabilityArgs>, target: Targe
     };
 }
 
-/** The cache's exporter as a Prometheus scrape target (docker, unless `metrics: false`). */
-export function cacheScrape(cache: NormalizedManagedCache): ObservabilityScrapeTarget | undefined {
-    return cache.docker?.exporterImage ? { name: cacheMetricsHost(cache.name), port: CACHE_DEFAULTS.exporterPort } : undefined;
-}
-
 const NO_PROVIDER = undefined as unknown as pulumi.ProviderResource;
 
 /** The target as validators see it: same kind and flags, no resources behind it. */
@@ -198,7 +192,7 @@ export function preflight(plan: StackPlan): void {
     const secrets = plan.secrets && secretsSyncLinkStandIn("secrets", normalizeSecretsSync("secrets", { ...plan.secrets, target }).secrets.map(x => x.key));
     const db = plan.database && validateManagedDatabase("db", { ...plan.database, target });
     const cache = plan.cache && validateManagedCache("cache", { ...plan.cache, target });
-    const obs = plan.observability && validateObservability("observability", observabilityArgs(plan.observability, target, cache && cacheScrape(cache)));
+    const obs = plan.observability && validateObservability("observability", observabilityArgs(plan.observability, target, cache && cacheMetricsTarget(cache)));
     // Each service is validated linked as the program links it (stand-ins: no resources), so the
     // checks across a service and its links (env keys set twice, secret files on a read-only
     // root, scrape job names) fail here, not after the linked blocks have registered.

@@ -6,10 +6,10 @@ import { unknownTarget } from "../core/target";
 import type { AppContributor, AppPart } from "../targets/app-spec";
 import type { CacheConnection, ManagedCacheArgs } from "./args";
 import type { ManagedCacheDockerNodes } from "./docker";
-import { checkManagedCacheDocker, createManagedCacheDocker } from "./docker";
+import { cacheMetricsHost, checkManagedCacheDocker, createManagedCacheDocker } from "./docker";
 import type { ManagedCacheDoAppNodes } from "./do-app";
 import { checkManagedCacheDoApp, createManagedCacheDoApp, managedCacheMonthlyCost } from "./do-app";
-import { normalizeManagedCache, NormalizedManagedCache } from "./normalize";
+import { DEFAULTS, normalizeManagedCache, NormalizedManagedCache } from "./normalize";
 
 export type { CacheConnection, EvictionPolicy, ManagedCacheArgs, ManagedCacheTransform } from "./args";
 export { cacheMetricsHost } from "./docker";
@@ -47,6 +47,11 @@ export function validateManagedCache(name: string, args: ManagedCacheArgs): Norm
     }
 }
 
+/** Where Prometheus finds the cache's exporter on docker (a host on the target's network); none on do-app or with `metrics: false`. */
+export function cacheMetricsTarget(n: NormalizedManagedCache): { name: string; port: number } | undefined {
+    return n.docker?.exporterImage ? { name: cacheMetricsHost(n.name), port: DEFAULTS.exporterPort } : undefined;
+}
+
 /**
  * A Valkey cache: a container (with a Prometheus exporter beside it) on Docker, a managed Valkey
  * cluster on DigitalOcean. Link it to an ApiService to hand it REDIS_URL (secret).
@@ -65,11 +70,14 @@ export class ManagedCache extends pulumi.ComponentResource implements Linkable, 
     readonly nodes: ManagedCacheNodes;
     /** USD per month with its line items (components/core/prices.ts); on docker the host's price covers it. */
     readonly monthlyCost: pulumi.Output<MonthlyCost>;
+    /** docker: the exporter as an extra scrape target for Observability's `prometheus.scrape`. */
+    readonly metricsTarget?: { name: string; port: number };
 
     constructor(name: string, args: ManagedCacheArgs, opts?: pulumi.ComponentResourceOptions) {
         const n = validateManagedCache(name, args);
         super("slipway:cache:ManagedCache", name, {}, opts);
         this.linkLabel = describe({ kind: "ManagedCache", name });
+        this.metricsTarget = cacheMetricsTarget(n);
         let c: CacheConnection;
         switch (args.target.kind) {
             case "docker": {
