@@ -3,7 +3,7 @@
 // Other teams import ./components and write the same in their own program.
 import * as pulumi from "@pulumi/pulumi";
 import {
-    ApiService, CloudflareEdge, DockerHost, DoApp, Gateway, Linkable, ManagedDatabase, Observability, SecretsSync, Target, doAppTarget,
+    ApiService, CloudflareEdge, DockerHost, DoApp, Gateway, Linkable, ManagedCache, ManagedDatabase, Observability, SecretsSync, Target, doAppTarget,
 } from "./components";
 import { hostCost, sumCosts } from "./components/core/prices";
 import { readStackConfig } from "./stack/config";
@@ -16,12 +16,14 @@ export = async () => {
     const target: Target = plan.target.kind === "docker" ? new DockerHost("host", plan.target.host).target : doAppTarget(plan.target);
     const secrets = plan.secrets && new SecretsSync("secrets", { ...plan.secrets, target });
     const db = plan.database && new ManagedDatabase("db", { ...plan.database, target });
-    const observability = plan.observability && new Observability("observability", observabilityArgs(plan.observability, target));
+    const cache = plan.cache && new ManagedCache("cache", { ...plan.cache, target });
+    const observability = plan.observability && new Observability("observability", observabilityArgs(plan.observability, target, cache?.metricsTarget));
 
     const services: Record<string, ApiService> = {};
     for (const s of plan.services) {
         const linkable: Record<LinkName, Linkable | undefined> = {
             database: db,
+            cache,
             observability,
             secrets: s.secrets && secrets ? secrets.pick(...s.secrets) : secrets,
         };
@@ -31,7 +33,7 @@ export = async () => {
     const gateway = new Gateway("gateway", { ...plan.gateway.args, target, routes: routesTo(plan, services) });
     // Only outputs that exist: an undefined one makes every `up` warn (a stack without a database).
     // One total: the docker host's price once (its containers add 0), App Platform's per component.
-    const parts = [secrets, db, observability, ...Object.values(services), gateway].flatMap(c => c ? [c.monthlyCost] : []);
+    const parts = [secrets, db, cache, observability, ...Object.values(services), gateway].flatMap(c => c ? [c.monthlyCost] : []);
     const monthlyCost = pulumi.all(parts).apply(p => sumCosts(target.kind === "docker" ? [hostCost(target.hostMonthlyCost), ...p] : p));
     const outputs = { url: gateway.url, services: Object.keys(services), monthlyCost, ...(db && { databaseHost: db.host, databaseUrl: db.url /* secret */ }) };
     if (target.kind === "docker") return outputs;

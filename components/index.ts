@@ -3,6 +3,7 @@
 export { ApiService, ApiServiceArgs } from "./api-service";
 export { Gateway, GatewayArgs, GatewayImageBuild, GatewayImageBuildArgs, gatewayMetricsTarget } from "./gateway";
 export { ManagedDatabase, ManagedDatabaseArgs } from "./managed-database";
+export { ManagedCache, ManagedCacheArgs } from "./managed-cache";
 export { Observability, ObservabilityArgs } from "./observability";
 export { SecretsSync, SecretsSyncArgs } from "./secrets-sync";
 export { DockerHost, DockerHostArgs } from "./targets/docker-host";
@@ -27,6 +28,8 @@ export { normalizeGateway } from "./gateway/normalize";
 export { validateGateway } from "./gateway";
 export { normalizeManagedDatabase } from "./managed-database/normalize";
 export { validateManagedDatabase } from "./managed-database";
+export { normalizeManagedCache } from "./managed-cache/normalize";
+export { validateManagedCache } from "./managed-cache";
 export { normalizeObservability } from "./observability/normalize";
 export { validateObservability } from "./observability";
 export { normalizeSecretsSync } from "./secrets-sync/normalize";

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build Slipway's local images without any registry, cached by content hash.
 #
-#   scripts/build-images.sh [base|postgres|caddy|prometheus|alertmanager|api|pebble|pgbackup|versitygw|go ...]
+#   scripts/build-images.sh [base|postgres|caddy|prometheus|alertmanager|api|pebble|pgbackup|versitygw|valkey|go ...]
 #   (default: all but go, the Go toolchain image only the package-gateway test builds with)
 #
 # Every tag ends in a hash of everything that went into the image (recipe files, base tag, binary),
@@ -13,7 +13,8 @@
 # Output: a summary of tags on stdout and KEY=VALUE lines in $SLIPWAY_CACHE/images.env:
 #   SLIPWAY_IMAGE_BASE, SLIPWAY_IMAGE_POSTGRES, SLIPWAY_IMAGE_CADDY, SLIPWAY_IMAGE_PROMETHEUS,
 #   SLIPWAY_IMAGE_ALERTMANAGER, SLIPWAY_IMAGE_API, SLIPWAY_IMAGE_PEBBLE (the ACME test's CA), SLIPWAY_IMAGE_PGBACKUP (FROM
-#   postgres, plus age and rclone), SLIPWAY_IMAGE_VERSITYGW (an S3 server for tests), SLIPWAY_IMAGE_GO. Caches (rootfs tarball, binaries, build logs) live in $SLIPWAY_CACHE.
+#   postgres, plus age and rclone), SLIPWAY_IMAGE_VERSITYGW (an S3 server for tests), SLIPWAY_IMAGE_VALKEY (ManagedCache: Valkey
+#   and its exporter), SLIPWAY_IMAGE_GO. Caches (rootfs tarball, binaries, build logs) live in $SLIPWAY_CACHE.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,8 +30,8 @@ log() { echo "build-images: $*" >&2; }
 die() { log "$*"; exit 1; }
 short() { sha256sum | cut -c1-12; }
 
-ALL=(base postgres caddy prometheus alertmanager api pebble pgbackup versitygw go)
-DEFAULT=(base postgres caddy prometheus alertmanager api pebble pgbackup versitygw)
+ALL=(base postgres caddy prometheus alertmanager api pebble pgbackup versitygw valkey go)
+DEFAULT=(base postgres caddy prometheus alertmanager api pebble pgbackup versitygw valkey)
 if [ "$#" -eq 0 ]; then WANT=("${DEFAULT[@]}"); else WANT=("$@"); fi
 for w in "${WANT[@]}"; do
     case " ${ALL[*]} " in *" $w "*) ;; *) die "unknown image '$w' (known: ${ALL[*]})" ;; esac
@@ -224,6 +225,7 @@ if wants postgres || wants pgbackup; then build_image postgres "slipway/postgres
 wants pgbackup && FROM_TAG="${TAG[postgres]}" build_image pgbackup "slipway/pgbackup:15-"
 wants prometheus && build_image prometheus "slipway/prometheus:"
 wants alertmanager && build_image alertmanager "slipway/alertmanager:"
+wants valkey && build_image valkey "slipway/valkey:8-"
 
 for p in "${pids[@]}"; do
     what="${p%%:*}" pid="${p#*:}"

@@ -22,6 +22,7 @@ export interface StackConfig {
     services: Record<string, Record<string, unknown>>;
     gateway: Record<string, unknown>;
     database: Record<string, unknown> | undefined;
+    cache: Record<string, unknown> | undefined;
     observability: Record<string, unknown> | undefined;
     secrets: Record<string, unknown>;
 }
@@ -35,7 +36,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 
 
 /** The `slipway:*` keys a stack file may set; any other one must be a secret some `{ secret: ... }` names. */
-export const STACK_KEYS = ["target", "environment", "production", "docker", "doApp", "services", "gateway", "database", "observability", "secrets"] as const;
+export const STACK_KEYS = ["target", "environment", "production", "docker", "doApp", "services", "gateway", "database", "cache", "observability", "secrets"] as const;
 
 /** Every `{ secret: <key> }` named anywhere in `value`. */
 function secretRefs(value: unknown, out = new Set<string>()): Set<string> {
@@ -117,6 +118,7 @@ export function readStackConfig(): StackConfig {
         services: services as Record<string, Record<string, unknown>>,
         gateway: obj("gateway", true)!,
         database: obj("database", false),
+        cache: obj("cache", false),
         observability: obj("observability", false),
         secrets: obj("secrets", false) ?? {},
     };
@@ -178,7 +180,7 @@ const camel = (key: string) => key.toLowerCase().replace(/[_.-]+([a-z0-9])/g, (_
 export function checkPlaintextCredentials(c: StackConfig): void {
     if (!c.production) return;
     const blocks: [string, unknown][] = [["docker", c.docker], ["doApp", c.doApp], ["services", c.services], ["gateway", c.gateway],
-        ["database", c.database], ["observability", c.observability], ["secrets", c.secrets]];
+        ["database", c.database], ["cache", c.cache], ["observability", c.observability], ["secrets", c.secrets]];
     const walk = (value: unknown, path: string, key: string, inSecrets: boolean): void => {
         if (Array.isArray(value)) return value.forEach((v, i) => walk(v, `${path}[${i}]`, key, inSecrets));
         if (isObject(value)) {

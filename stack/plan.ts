@@ -9,9 +9,11 @@ import { DockerTarget, DoRegion, Target, doAppTarget } from "../components/core/
 import type { GatewayArgs, GatewayRouteArgs } from "../components/gateway";
 import { validateGateway } from "../components/gateway";
 import { gatewayMetricsTarget } from "../components/gateway/caddy-config";
+import type { ManagedCacheArgs } from "../components/managed-cache";
+import { cacheMetricsTarget, managedCacheLinkStandIn, validateManagedCache } from "../components/managed-cache";
 import type { ManagedDatabaseArgs } from "../components/managed-database";
 import { managedDatabaseLinkStandIn, validateManagedDatabase } from "../components/managed-database";
-import type { ObservabilityArgs } from "../components/observability";
+import type { ObservabilityArgs, ObservabilityScrapeTarget } from "../components/observability";
 import { observabilityLinkStandIn, validateObservability } from "../components/observability";
 import type { SecretsSyncArgs } from "../components/secrets-sync";
 import { secretsSyncLinkStandIn } from "../components/secrets-sync";
@@ -24,7 +26,7 @@ import { StackFacts, checkAcrossBlocks } from "./checks";
 import { StackConfig, checkPlaintextCredentials, resolveSecrets } from "./config";
 
 /** The blocks an ApiService may link to, by the name used in `services.<name>.link`. */
-export const LINKS = ["database", "secrets", "observability"] as const;
+export const LINKS = ["database", "secrets", "observability", "cache"] as const;
 export type LinkName = typeof LINKS[number];
 
 /** Stack-level keys of a `services.<name>` block; everything else is ApiServiceArgs. */
@@ -62,6 +64,7 @@ export interface StackPlan {
         | { kind: "do-app"; appName: string; region: DoRegion; environment: string; production: boolean; registries?: RegistryCredentialArgs[] };
     secrets?: Block<SecretsSyncArgs>;
     database?: Block<ManagedDatabaseArgs>;
+    cache?: Block<ManagedCacheArgs>;
     observability?: Block<ObservabilityArgs>;
     services: ServicePlan[];
     gateway: GatewayPlan;
@@ -91,6 +94,7 @@ export function planStack(c: StackConfig): StackPlan {
             },
         secrets: isEmpty(secrets) ? undefined : { secrets: block<SecretsSyncArgs["secrets"]>(secrets) },
         database: c.database && block<Block<ManagedDatabaseArgs>>(resolveSecrets(c.database, "slipway:database")),
+        cache: c.cache && block<Block<ManagedCacheArgs>>(resolveSecrets(c.cache, "slipway:cache")),
         observability: c.observability && block<Block<ObservabilityArgs>>(resolveSecrets(c.observability, "slipway:observability")),
         services: Object.keys(c.services).map(name => planService(c, name)),
         gateway: planGateway(c),
@@ -105,14 +109,14 @@ function planService(c: StackConfig, name: string): ServicePlan {
     const fail = (path: string, problem: string, fix: string): never => {
         throw new SlipwayConfigError(`Stack "${c.stack}"`, `slipway:services.${name}.${path}`, problem, fix);
     };
-    const defined: Record<LinkName, boolean> = { secrets: !isEmpty(c.secrets), database: !!c.database, observability: !!c.observability };
+    const defined: Record<LinkName, boolean> = { secrets: !isEmpty(c.secrets), database: !!c.database, cache: !!c.cache, observability: !!c.observability };
     const available = LINKS.filter(l => defined[l]);
     const links: unknown = link ?? available;
     if (!Array.isArray(links)) return fail("link", "must be a list", `write link: [${available.join(", ")}]`);
     const chosen = links.map((l, i) => {
         const found = available.find(a => a === l);
         return found ?? fail(`link[${i}]`, `${JSON.stringify(l)} is not defined in this stack`,
-            `link only to ${available.join(", ") || "nothing (define slipway:database, slipway:secrets or slipway:observability first)"}`);
+            `link only to ${available.join(", ") || "nothing (define slipway:database, slipway:cache, slipway:secrets or slipway:observability first)"}`);
     });
     const keys = Object.keys(c.secrets);
     if (secrets !== undefined && (!Array.isArray(secrets) || secrets.some(k => typeof k !== "string"))) {
@@ -147,14 +151,17 @@ export function routesTo(plan: StackPlan, services: Record<string, Routable>): G
     return plan.gateway.routes.map(r => ({ ...r, service: services[r.service]! }));
 }
 
-/** Observability's Args as the program builds them: on docker Prometheus also scrapes the gateway's own metrics, from the edge. */
-export function observabilityArgs(block: Block<ObservabilityArgs>, target: Target): ObservabilityArgs {
+/** Observability's Args as the program builds them: on docker Prometheus also scrapes the gateway's own metrics, from the edge, and the cache's exporter. */
+export function observabilityArgs(block: Block<ObservabilityArgs>, target: Target, cache?: ObservabilityScrapeTarget): ObservabilityArgs {
     const p: unknown = block.prometheus;
     // A prometheus that is not a mapping stays as given, for its validator to refuse.
     const mapping = p === undefined || (typeof p === "object" && p !== null && !Array.isArray(p));
+    const given: unknown = block.prometheus?.scrape;
+    // A scrape that is not a list stays as given too.
+    const scrape = cache && (given === undefined || Array.isArray(given)) ? { scrape: [...(block.prometheus?.scrape ?? []), cache] } : {};
     return {
         ...block, target,
-        ...(target.kind === "docker" && mapping && { prometheus: { ...block.prometheus, scrapeGateway: gatewayMetricsTarget("gateway") } }),
+        ...(target.kind === "docker" && mapping && { prometheus: { ...block.prometheus, ...scrape, scrapeGateway: gatewayMetricsTarget("gateway") } }),
     };
 }
 
@@ -184,12 +191,14 @@ export function preflight(plan: StackPlan): void {
     if (target.kind === "do-app") mergeAppSpecParts(target.appName, target.region, []);
     const secrets = plan.secrets && secretsSyncLinkStandIn("secrets", normalizeSecretsSync("secrets", { ...plan.secrets, target }).secrets.map(x => x.key));
     const db = plan.database && validateManagedDatabase("db", { ...plan.database, target });
-    const obs = plan.observability && validateObservability("observability", observabilityArgs(plan.observability, target));
+    const cache = plan.cache && validateManagedCache("cache", { ...plan.cache, target });
+    const obs = plan.observability && validateObservability("observability", observabilityArgs(plan.observability, target, cache && cacheMetricsTarget(cache)));
     // Each service is validated linked as the program links it (stand-ins: no resources), so the
     // checks across a service and its links (env keys set twice, secret files on a read-only
     // root, scrape job names) fail here, not after the linked blocks have registered.
     const linkable: Record<LinkName, Linkable | undefined> = {
         database: db && managedDatabaseLinkStandIn("db", db),
+        cache: cache && managedCacheLinkStandIn("cache"),
         observability: obs && observabilityLinkStandIn("observability", obs, target),
         secrets,
     };
@@ -207,6 +216,7 @@ export function preflight(plan: StackPlan): void {
     if (target.kind === "docker") {
         published.push({ path: "slipway:gateway.publishPort", port: gateway.publishPorts.http, data: false });
         if (gateway.publishPorts.https) published.push({ path: "slipway:gateway.publishHttpsPort", port: gateway.publishPorts.https, data: false });
+        if (cache?.docker?.publishPort) published.push({ path: "slipway:cache.publishPort", port: cache.docker.publishPort, data: true });
         if (db?.docker?.publishPort) published.push({ path: "slipway:database.publishPort", port: db.docker.publishPort, data: true });
         if (obs?.prometheus?.publishPort) published.push({ path: "slipway:observability.prometheus.publishPort", port: obs.prometheus.publishPort, data: true });
         if (obs?.alertmanager?.publishPort) published.push({ path: "slipway:observability.alertmanager.publishPort", port: obs.alertmanager.publishPort, data: true });

@@ -7,6 +7,7 @@ import { API_SERVICE_SHAPE } from "../components/api-service/normalize";
 import { DO_REGIONS } from "../components/core/target";
 import { Shape, toJsonSchema } from "../components/core/shape";
 import { GATEWAY_SHAPE } from "../components/gateway/normalize";
+import { MANAGED_CACHE_SHAPE } from "../components/managed-cache/normalize";
 import { MANAGED_DATABASE_SHAPE } from "../components/managed-database/normalize";
 import { OBSERVABILITY_SHAPE } from "../components/observability/normalize";
 import { SECRETS_SYNC_SHAPE } from "../components/secrets-sync/normalize";
@@ -70,6 +71,7 @@ export function stackSchema(): Json {
             "slipway:services": { type: "object", minProperties: 1, additionalProperties: serviceSchema() },
             "slipway:gateway": gatewaySchema(),
             "slipway:database": schemaOf(without(MANAGED_DATABASE_SHAPE, "target")),
+            "slipway:cache": schemaOf(without(MANAGED_CACHE_SHAPE, "target")),
             "slipway:observability": schemaOf(without(OBSERVABILITY_SHAPE, "target")),
             "slipway:secrets": secretsSchema(),
         },

@@ -14,8 +14,9 @@
 // - DB_NODE_SIZES: the four basic db-s sizes on which several public cost tables agree
 //   ($15 / $30 / $60 / $120 per node). DigitalOcean's own databases pricing page was not among
 //   the stored copies: a size missing here is "not in the price list", never guessed.
-// - VALKEY: seed 002 only ("a standalone Managed Valkey ... an additional $15/mo"). Slipway has no
-//   Valkey component yet; kept so a future one prices from here.
+// - VALKEY: seed 002 only ("a standalone Managed Valkey ... an additional $15/mo"): the price of
+//   one node of the smallest size (db-s-1vcpu-1gb, ManagedCache's default). Other sizes are "not
+//   in the price list", never guessed.
 // Seed 002 bills two apps-s-1vcpu-1gb at ~$20, i.e. $10 each, the price the list gives the
 // -fixed size (and the legacy basic-xs had); the list prices apps-s-1vcpu-1gb at $12, so the
 // seed's configuration is $31 here, not its ~$27 (test/unit/prices.test.ts shows both).
@@ -59,8 +60,9 @@ export const DB_NODE_SIZES: Readonly<Record<string, number>> = {
     "db-s-4vcpu-8gb": 120,
 };
 
-/** A managed Valkey on its smallest size. */
+/** A managed Valkey node of the smallest size, `VALKEY_SIZE` (ManagedCache's `do.size` default). */
 export const VALKEY = 15;
+export const VALKEY_SIZE = "db-s-1vcpu-1gb";
 
 export const PRICE_SOURCES: Readonly<Record<"APP_SIZES" | "DEV_DATABASE" | "DB_NODE_SIZES" | "VALKEY", PriceSource>> = {
     APP_SIZES: LABS, DEV_DATABASE: LABS, DB_NODE_SIZES: DB_TABLES, VALKEY: SEED_002,
@@ -103,6 +105,12 @@ export function dbClusterCost(size: string, nodes: number): MonthlyCost {
     const unit = DB_NODE_SIZES[size];
     if (unit === undefined) return notEstimated(`no price for database size ${size} in the price list`);
     return { usd: round(nodes * unit), items: [item(`Managed PostgreSQL ${size} node`, nodes, unit)] };
+}
+
+/** A Managed Valkey cluster of `nodes` nodes of `size`; only the smallest size is in the price list. */
+export function valkeyClusterCost(size: string, nodes: number): MonthlyCost {
+    if (size !== VALKEY_SIZE) return notEstimated(`no price for Valkey size ${size} in the price list`);
+    return { usd: round(nodes * VALKEY), items: [item(`Managed Valkey ${size} node`, nodes, VALKEY)] };
 }
 
 /**

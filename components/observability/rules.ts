@@ -159,6 +159,27 @@ function runtimeRules(a: NormalizedAlerts): AlertRule[] {
     ];
 }
 
+/** Share of maxmemory past which the cache alert warns. */
+export const CACHE_MEMORY_RATIO = 0.9;
+
+/**
+ * A cache's redis exporter (ManagedCache's sidecar, or any redis_exporter scraped): the server it
+ * reads is unreachable (the exporter answers, so `up` stays 1 and only `redis_up` says so), or its
+ * memory is near `maxmemory`, where keys are evicted (or, under noeviction, writes fail). No
+ * maxmemory (0) never warns.
+ */
+function cacheRules(a: NormalizedAlerts): AlertRule[] {
+    return [
+        rule("SlipwayCacheDown", "critical", a.for.targetDown, "redis_up == 0",
+            `The cache scraped by ${SERVICE} is down`,
+            `The exporter {{ $labels.instance }} of ${SERVICE} has not reached its Valkey/Redis server for ${a.for.targetDown} minutes; services read from their database meanwhile.`),
+        rule("SlipwayCacheMemoryNearLimit", "warning", a.for.runtime,
+            `redis_memory_used_bytes / (redis_memory_max_bytes > 0) > ${CACHE_MEMORY_RATIO}`,
+            `The cache scraped by ${SERVICE} uses more than ${percent(CACHE_MEMORY_RATIO)} of its maxmemory`,
+            `{{ $labels.instance }} of ${SERVICE} has used {{ $value | humanizePercentage }} of its maxmemory for ${a.for.runtime} minutes: keys are being evicted (under noeviction, writes fail). Raise maxMemoryMb or the node size.`),
+    ];
+}
+
 /**
  * The rule groups. Production: every rule, warning and critical (both fire past the critical
  * line; Alertmanager's inhibition keeps one notification). Dev: the criticals only, with the dev
@@ -180,6 +201,7 @@ export function alertRules(a: NormalizedAlerts): { groups: RuleGroup[] } {
         },
         { name: "slipway-targets", rules: [targetDownRule(a), replicasRule(a)] },
         { name: "slipway-runtime", rules: runtimeRules(a) },
+        { name: "slipway-cache", rules: cacheRules(a) },
     ];
     const keep = (r: AlertRule) => a.profile === "production" || r.labels.severity === "critical";
     return { groups: groups.map(g => ({ ...g, rules: g.rules.filter(keep) })).filter(g => g.rules.length) };

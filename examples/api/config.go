@@ -14,6 +14,7 @@ import (
 type Config struct {
 	Port          int
 	DatabaseURL   string
+	RedisURL      string
 	SentryDSN     string
 	ServiceName   string
 	Environment   string
@@ -89,6 +90,11 @@ func LoadConfig(getenv func(string) string, readFile func(string) ([]byte, error
 		return c, err
 	} else if src != "" {
 		c.Sources["DATABASE_URL"] = src
+	}
+	if c.RedisURL, src, err = secretValue(getenv, readFile, "REDIS_URL"); err != nil {
+		return c, err
+	} else if src != "" {
+		c.Sources["REDIS_URL"] = src
 	}
 	if c.SentryDSN, src, err = secretValue(getenv, readFile, "SENTRY_DSN"); err != nil {
 		return c, err

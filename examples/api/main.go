@@ -71,6 +71,13 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, ln net.Listener) 
 		defer s.Close()
 	}
 	app := NewApp(store, logger)
+	if cfg.RedisURL != "" {
+		c, err := NewRESP(cfg.RedisURL, CacheTimeout)
+		if err != nil {
+			return err
+		}
+		app.UseCache(c)
+	}
 	migrated := make(chan struct{})
 	if store != nil {
 		go func() { defer close(migrated); app.connect(ctx) }()

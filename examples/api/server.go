@@ -34,6 +34,9 @@ type App struct {
 	draining atomic.Bool
 	metrics  *Metrics
 	registry *prometheus.Registry
+	// cache is nil without REDIS_URL (see UseCache).
+	cache        Cache
+	cacheResults *prometheus.CounterVec
 }
 
 // LatencyBuckets are the request histogram's upper bounds, in seconds. Every latency alert
@@ -260,6 +263,7 @@ func (a *App) createItem(w http.ResponseWriter, r *http.Request) {
 		a.storeFailed(w, r, err)
 		return
 	}
+	a.forgetItems(r)
 	w.Header().Set("Location", fmt.Sprintf("/v1/items/%d", it.ID))
 	writeJSON(w, http.StatusCreated, it)
 }
@@ -269,6 +273,13 @@ func (a *App) listItems(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	limit := 50
+	var state cacheState
+	if a.cache != nil && !r.URL.Query().Has("limit") {
+		var served bool
+		if served, state = a.cachedItems(w, r); served {
+			return
+		}
+	}
 	if s := r.URL.Query().Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 500 {
@@ -284,6 +295,10 @@ func (a *App) listItems(w http.ResponseWriter, r *http.Request) {
 	}
 	if items == nil {
 		items = []Item{}
+	}
+	if state != "" {
+		a.storeItems(w, r, state, map[string]any{"items": items})
+		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 }

@@ -85,7 +85,7 @@ describe("dev stack on a real engine: failures and cleanup", function () {
     });
 
     it("leaves no secret in any log, then removes every container, network and volume it created", async () => {
-        const secrets = [generatedSecret(s.resources, "db-password"), generatedSecret(s.resources, "secrets-session-secret")];
+        const secrets = [generatedSecret(s.resources, "db-password"), generatedSecret(s.resources, "secrets-session-secret"), generatedSecret(s.resources, "cache-password")];
         for (const [logical, name] of s.h.containers) {
             const logs = await s.h.logs(name, 100_000);
             for (const x of secrets) assert.ok(!logs.includes(x), `${logical} logs a secret`);

@@ -47,6 +47,7 @@ describe("dev stack through ssh:// to a real sshd: deploy, traffic, rollout, des
             database: await registry.push(images.SLIPWAY_IMAGE_POSTGRES!, "acme/postgres", "15"),
             gateway: await registry.push(images.SLIPWAY_IMAGE_CADDY!, "acme/caddy", "2.10.2"),
             prometheus: await registry.push(images.SLIPWAY_IMAGE_PROMETHEUS!, "acme/prometheus", "2.42"),
+            cache: await registry.push(images.SLIPWAY_IMAGE_VALKEY!, "acme/valkey", "8"),
         };
         releaseRef = await registry.push(releaseImage(images), "acme/api", "1.0.1");
         s = await deployDevStack({

@@ -31,6 +31,8 @@ export const C = {
     db: "db-server",
     backup: "db-backup",
     prometheus: "observability-prometheus",
+    cache: "cache-server",
+    cacheExporter: "cache-exporter",
 } as const;
 
 const labelsOf = (r: RecordedResource): Record<string, string> =>
@@ -74,7 +76,7 @@ export interface TestFigures {
      */
     engine?: { host: string; ssh?: Record<string, unknown>; registries?: { host: string; username: string; token: string }[] };
     /** The other images by registry reference (a remote engine refuses the stack's `slipway/*:local` ones). */
-    images?: { database: string; gateway: string; prometheus: string };
+    images?: { database: string; gateway: string; prometheus: string; cache: string };
 }
 
 /**
@@ -111,6 +113,7 @@ export function overridesFor(f: TestFigures): Record<string, unknown> {
         (out["slipway:gateway"] as Record<string, unknown>).image = f.images.gateway;
         const obs = cfg["slipway:observability"];
         out["slipway:observability"] = { ...obs, prometheus: { ...obs.prometheus, image: f.images.prometheus } };
+        out["slipway:cache"] = { ...cfg["slipway:cache"], image: f.images.cache, metrics: { image: f.images.cache } };
     }
     if (f.apiImage) {
         const services = cfg["slipway:services"];
@@ -175,9 +178,9 @@ function runScript(args: string[]): string {
 /** dockerd up (started when none answers) and every image the dev stack names, built or cached. */
 export function ensureEngineAndImages(): SlipwayImages {
     runScript(["scripts/ensure-dockerd.sh"]);
-    runScript(["scripts/build-images.sh", "postgres", "caddy", "prometheus", "api"]);
+    runScript(["scripts/build-images.sh", "postgres", "caddy", "prometheus", "api", "valkey"]);
     const env = readImagesEnv();
-    for (const k of ["SLIPWAY_IMAGE_POSTGRES", "SLIPWAY_IMAGE_CADDY", "SLIPWAY_IMAGE_PROMETHEUS", "SLIPWAY_IMAGE_API"] as const) {
+    for (const k of ["SLIPWAY_IMAGE_POSTGRES", "SLIPWAY_IMAGE_CADDY", "SLIPWAY_IMAGE_PROMETHEUS", "SLIPWAY_IMAGE_API", "SLIPWAY_IMAGE_VALKEY"] as const) {
         if (!env[k]) throw new Error(`build-images.sh wrote no ${k} to images.env`);
     }
     return env;
@@ -190,6 +193,7 @@ export function imageMapFor(env: SlipwayImages): Record<string, string> {
         "slipway/caddy:local": env.SLIPWAY_IMAGE_CADDY!,
         "slipway/prometheus:local": env.SLIPWAY_IMAGE_PROMETHEUS!,
         "slipway/example-api:local": env.SLIPWAY_IMAGE_API!,
+        "slipway/valkey:local": env.SLIPWAY_IMAGE_VALKEY!,
     };
 }
 
@@ -410,6 +414,8 @@ export function percentile(xs: number[], q: number): number {
 export async function runLoad(o: {
     port: number; paths: string[]; concurrency: number; ratePerSec: number;
     minRequests: number; maxRequests: number; maxMs: number; until?: Promise<unknown>;
+    /** Sees every reply (e.g. to count a header's values). */
+    onReply?: (path: string, reply: Reply) => void;
 }): Promise<LoadResult> {
     let untilDone = !o.until;
     o.until?.then(() => { untilDone = true; }, () => { untilDone = true; });
@@ -432,6 +438,7 @@ export async function runLoad(o: {
                     return request(o.port, "GET", p, { timeoutMs: 15_000 }); // a fresh connection
                 });
                 r.latenciesMs.push(res.ms);
+                o.onReply?.(p, res);
                 if (res.status >= 200 && res.status < 300) r.ok++;
                 else r.failures.push({ at: Date.now() - t0, path: p, status: res.status });
             } catch (e) {

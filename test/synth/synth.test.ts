@@ -30,6 +30,7 @@ const PLANTED = {
     ALERTS_SLACK_WEBHOOK: "https://hooks.slack.example/PLANTED/webhook",
 };
 const DB_PASSWORD = "PLANTED-db-password-7d2e";
+const CACHE_PASSWORD = "PLANTED cache \"pass\" 9b1f";
 
 describe("npm run synth", function () {
     this.timeout(300_000);
@@ -154,7 +155,12 @@ describe("npm run synth", function () {
 
     describe("dev (docker)", () => {
         let files: Record<string, string>;
-        before(() => { files = ok(runSynth("dev", ["--set", 'database={"version":"16","image":"slipway/postgres:local","password":{"secret":"dbPassword"}}', "--secret", `dbPassword=${DB_PASSWORD}`])); });
+        before(() => {
+            files = ok(runSynth("dev", [
+                "--set", 'database={"version":"16","image":"slipway/postgres:local","password":{"secret":"dbPassword"}}', "--secret", `dbPassword=${DB_PASSWORD}`,
+                "--set", 'cache={"image":"slipway/valkey:local","metrics":{"image":"slipway/valkey:local"},"password":{"secret":"cachePassword"}}', "--secret", `cachePassword=${CACHE_PASSWORD}`,
+            ]));
+        });
 
         it("writes the gateway's Caddy JSON, the alert rules and the Prometheus config", () => {
             assert.deepStrictEqual(Object.keys(files).sort(), ["alert-rules.yml", "caddy.json", "grafana-dashboard.json", "outputs.json", "prometheus.yml", "resources.json"]);
@@ -162,10 +168,19 @@ describe("npm run synth", function () {
             assert.ok(caddy.apps.http.servers, "caddy.json is Caddy's native JSON");
         });
 
-        it("leaks neither the database password nor generated secrets", () => {
+        it("leaks neither the database password, the cache password (a { secret } reference) nor generated secrets", () => {
             for (const [name, content] of Object.entries(files)) {
                 assert.ok(!content.includes(DB_PASSWORD) && !content.includes(encodeURIComponent(DB_PASSWORD)), `${name} contains the DB password`);
+                for (const v of [CACHE_PASSWORD, encodeURIComponent(CACHE_PASSWORD), JSON.stringify(CACHE_PASSWORD).slice(1, -1), "PLANTED cache"]) {
+                    assert.ok(!content.includes(v), `${name} contains the cache password`);
+                }
             }
+            // The reference reached the cache: its uploads, the one place the value goes, are a secret.
+            const all = JSON.parse(files["resources.json"]!) as { type: string; name: string; inputs: Record<string, unknown> }[];
+            const server = all.find(r => r.name === "cache-server")!;
+            const uploads = server.inputs.uploads as { file: string; content: string }[];
+            assert.deepEqual(uploads.map(u => [u.file, u.content]), [["/run/secrets/valkey-auth.conf", "[secret]"], ["/run/secrets/REDIS_PASSWORD", "[secret]"]]);
+            assert.ok(!all.some(r => r.type === "random:index/randomPassword:RandomPassword" && r.name === "cache-password"), "a given password generates none");
             const resources = JSON.parse(files["resources.json"]!) as { type: string; inputs: Record<string, unknown> }[];
             const containers = resources.filter(r => r.type === "docker:index/container:Container");
             assert.ok(containers.length >= 4);

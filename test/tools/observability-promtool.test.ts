@@ -129,7 +129,7 @@ describe("Observability rules under promtool", function () {
         assert.ok(r.ok, r.out);
         const names = alertNames(a);
         const present = YAML.parse(fs.readFileSync(path.join(dir, RULES_RELATIVE_PATH), "utf8")).groups.flatMap((g: { rules: { alert: string }[] }) => g.rules.map(x => x.alert));
-        assert.deepEqual(present, ["SlipwayLatencyP95Critical", "SlipwayErrorRateCritical", "SlipwayGatewayErrorRateCritical", "SlipwayReplicasMissing"]);
+        assert.deepEqual(present, ["SlipwayLatencyP95Critical", "SlipwayErrorRateCritical", "SlipwayGatewayErrorRateCritical", "SlipwayReplicasMissing", "SlipwayCacheDown"]);
         assert.ok(names.length > present.length);
     });
 

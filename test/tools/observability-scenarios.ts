@@ -4,7 +4,7 @@
 // alerts follow from that truth, not from the rule's expression. Every scenario asserts the whole
 // set of alerts firing at its evaluation time (every rule in the file, most of them quiet).
 import type { NormalizedAlerts } from "../../components/observability/normalize";
-import { alertRules, AlertRule, GATEWAY_JOB, GATEWAY_METRICS, REPLICAS_LABEL } from "../../components/observability/rules";
+import { alertRules, AlertRule, CACHE_MEMORY_RATIO, GATEWAY_JOB, GATEWAY_METRICS, REPLICAS_LABEL } from "../../components/observability/rules";
 
 type Labels = Record<string, string>;
 interface Series { series: string; values: string }
@@ -222,6 +222,38 @@ export function scenarios(a: NormalizedAlerts): Scenario[] {
                     { alert: "SlipwayMemoryHigh", labels: { job: "api", instance: "api-1:8080" }, value: a.residentMemoryMiB * mib + 1 },
                 ],
             }],
+        });
+    }
+
+    // ---- cache: the exporter answers (up 1) while its server is down; memory against maxmemory ----
+    {
+        const job = "cache-metrics";
+        const max = 100 * 1024 * 1024;
+        const redisUp = (instance: string, v: number): Series => ({ series: sel("redis_up", { job, instance }), values: constant(v, E) });
+        const mem = (instance: string, used: number, limit: number): Series[] => [
+            { series: sel("redis_memory_used_bytes", { job, instance }), values: constant(used, E) },
+            { series: sel("redis_memory_max_bytes", { job, instance }), values: constant(limit, E) },
+        ];
+        const above = Math.round(max * (CACHE_MEMORY_RATIO + 0.05));
+        out.push({
+            name: "cache down, cache memory",
+            series: [
+                redisUp("down:9121", 0), redisUp("up:9121", 1),
+                ...mem("above:9121", above, max),
+                ...mem("on-the-line:9121", Math.round(max * CACHE_MEMORY_RATIO), max),
+                // No maxmemory: nothing to be near.
+                ...mem("unlimited:9121", max, 0),
+            ],
+            checks: [
+                {
+                    minute: E, note: "a server the exporter cannot reach; memory just above the line, on it, and without a limit",
+                    firing: [
+                        { alert: "SlipwayCacheDown", labels: { job, instance: "down:9121" }, value: 0 },
+                        { alert: "SlipwayCacheMemoryNearLimit", labels: { job, instance: "above:9121" }, value: above / max },
+                    ],
+                },
+                { minute: Math.min(F.targetDown, F.runtime) - 1, firing: [], note: "nothing before for:" },
+            ],
         });
     }
 

@@ -119,7 +119,11 @@ describe("Observability alerts (issue 10)", () => {
                 SlipwayLatencyP95Warning: "7m", SlipwayLatencyP95Critical: "7m", SlipwayErrorRateWarning: "7m", SlipwayErrorRateCritical: "7m",
                 SlipwayLatencyBucketMissing: "7m", SlipwayRequestRateDrop: "15m", SlipwayRequestRateSpike: "15m",
                 SlipwayTargetDown: "1m", SlipwayReplicasMissing: "5m", SlipwayGoroutinesHigh: "60m", SlipwayMemoryHigh: "60m",
+                // The cache's: down follows targetDown, memory the runtime rules.
+                SlipwayCacheDown: "1m", SlipwayCacheMemoryNearLimit: "60m",
             });
+            assert.equal(r.SlipwayCacheDown!.expr, "redis_up == 0");
+            assert.equal(r.SlipwayCacheMemoryNearLimit!.expr, "redis_memory_used_bytes / (redis_memory_max_bytes > 0) > 0.9");
             assert.equal(m.forMinutes, 7);
         });
 
@@ -161,17 +165,17 @@ describe("Observability alerts (issue 10)", () => {
             assert.deepEqual(dev.for, { latency: 15, errorRate: 15, targetDown: 10, replicas: 15, requestRate: 30, runtime: 30 });
             const rules = alertRules({ ...dev, gateway: true }).groups.flatMap(g => g.rules);
             assert.deepEqual(rules.map(r => [r.alert, r.for]), [
-                ["SlipwayLatencyP95Critical", "15m"], ["SlipwayErrorRateCritical", "15m"], ["SlipwayGatewayErrorRateCritical", "15m"], ["SlipwayReplicasMissing", "15m"],
+                ["SlipwayLatencyP95Critical", "15m"], ["SlipwayErrorRateCritical", "15m"], ["SlipwayGatewayErrorRateCritical", "15m"], ["SlipwayReplicasMissing", "15m"], ["SlipwayCacheDown", "10m"],
             ]);
             assert.equal(norm({ alerts: { profile: "production" } }, false).alerts.profile, "production");
             assert.equal(norm({ alerts: { profile: "dev" } }, true).alerts.profile, "dev");
-            assert.equal(alertNames(dev).length, 13, "alertNames lists every rule whatever the profile");
+            assert.equal(alertNames(dev).length, 15, "alertNames lists every rule whatever the profile");
         });
 
         it("match the golden rules of both profiles byte for byte", () => {
             golden("observability-rules.production.yml", rulesYaml(norm().alerts));
             golden("observability-rules.yml", rulesYaml(norm({ prometheus: { scrape: ["node-exporter:9100", { name: "worker", port: 9100 }] } }, false).alerts));
-            assert.ok(YAML.parse(rulesYaml(norm().alerts)).groups.length === 3);
+            assert.ok(YAML.parse(rulesYaml(norm().alerts)).groups.length === 4, "http, targets, runtime, cache");
         });
 
         it("refuse unknown `for:` families, a bad profile, and out-of-range request-rate arguments", () => {

@@ -43,8 +43,9 @@ describe("dev stack: Prometheus scrapes each linked service's replicas on its ow
         assert.equal(s.targets.length, 2);
         assert.ok(s.targets.every(t => t.endsWith(":3000")), s.targets.join(", "));
         assert.equal(s.labels.job, "api");
-        // The gateway's own metrics (its internal listener) are a job of their own, not a service.
-        assert.deepEqual(s.prometheusJobs, ["prometheus", "linked-services", "gateway"]);
+        // The gateway's own metrics (its internal listener) are a job of their own, not a service;
+        // so is the cache's exporter (the dev stack has a slipway:cache block).
+        assert.deepEqual(s.prometheusJobs, ["prometheus", "linked-services", "gateway", "cache-metrics"]);
     });
 
     it("also when the observability block does not mention prometheus at all", () => {

@@ -55,8 +55,8 @@ const CROSS_CHECKS: StackCase[] = [
         set: { gateway: { image: "slipway/caddy:local", publishPort: 8080, routes: [{ pathPrefix: "/", service: "web" }] } },
         component: dev, path: "slipway:gateway.routes[0].service", problem: /"web" is not a service of this stack/, fix: /use one of api/ },
     // ApiService x the stack's blocks (stack/plan.ts)
-    { name: "a link to a block the stack does not define", set: { services: service({ link: ["database", "cache"] }) },
-        component: dev, path: "slipway:services.api.link[1]", problem: /"cache" is not defined in this stack/, fix: /link only to/ },
+    { name: "a link to a block the stack does not define", set: { services: service({ link: ["database", "queue"] }) },
+        component: dev, path: "slipway:services.api.link[1]", problem: /"queue" is not defined in this stack/, fix: /link only to/ },
     { name: "secrets: picking a key slipway:secrets does not define", set: { services: service({ secrets: ["STRIPE_KEY"] }) },
         component: dev, path: "slipway:services.api.secrets[0]", problem: /"STRIPE_KEY" is not defined in slipway:secrets/, fix: /SESSION_SECRET/ },
 ];

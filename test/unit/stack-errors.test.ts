@@ -13,8 +13,8 @@ const cases: Case[] = [
     },
     {
         name: "a link to a block the stack does not have",
-        stack: "dev", set: { services: { api: { image: "slipway/example-api:local", link: ["cache"] } } },
-        expect: /Stack "dev": slipway:services\.api\.link\[0\]: "cache" is not defined in this stack\. Fix: link only to database, secrets, observability/,
+        stack: "dev", set: { services: { api: { image: "slipway/example-api:local", link: ["queue"] } } },
+        expect: /Stack "dev": slipway:services\.api\.link\[0\]: "queue" is not defined in this stack\. Fix: link only to database, secrets, observability, cache/,
     },
     {
         name: "a secret key the secrets block does not define",

@@ -22,6 +22,8 @@ export interface SlipwayImages {
     SLIPWAY_IMAGE_PEBBLE?: string;
     SLIPWAY_IMAGE_PGBACKUP?: string;
     SLIPWAY_IMAGE_VERSITYGW?: string;
+    /** Valkey 8 and the redis exporter (ManagedCache). */
+    SLIPWAY_IMAGE_VALKEY?: string;
 }
 
 export function readImagesEnv(file = path.join(cacheDir(), "images.env")): SlipwayImages {
@@ -34,7 +36,7 @@ export function readImagesEnv(file = path.join(cacheDir(), "images.env")): Slipw
     return out;
 }
 
-export type ImageName = "base" | "postgres" | "caddy" | "prometheus" | "alertmanager" | "api" | "pebble" | "pgbackup" | "versitygw" | "go";
+export type ImageName = "base" | "postgres" | "caddy" | "prometheus" | "alertmanager" | "api" | "pebble" | "pgbackup" | "versitygw" | "valkey" | "go";
 
 /**
  * Make sure the engine runs and the named images exist: runs scripts/ensure-dockerd.sh and
