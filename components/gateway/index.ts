@@ -6,7 +6,7 @@ import { unknownTarget } from "../core/target";
 import type { AppContributor, AppPart } from "../targets/app-spec";
 import type { GatewayArgs } from "./args";
 import type { GatewayDockerResources } from "./docker";
-import { checkGatewayDocker, createGatewayDocker } from "./docker";
+import { checkGatewayDocker, createGatewayDocker, jwtSecrets } from "./docker";
 import type { GatewayDoAppResources } from "./do-app";
 import { checkGatewayDoApp, createGatewayDoApp } from "./do-app";
 import { gatewayMetricsTarget } from "./caddy-config";
@@ -20,6 +20,7 @@ export type {
     GatewayAccessLogArgs, GatewayAcmeArgs, GatewayArgs, GatewayCloudflareArgs, GatewayCorsArgs, GatewayImageBuild, GatewayImageBuildArgs, GatewayJwtArgs,
     GatewayPublicMetricsArgs, GatewayRateLimitArgs, GatewayRouteArgs, GatewaySecurityHeadersArgs, GatewayTransform, GatewayUpstreamArgs,
 } from "./args";
+export type { GatewayJwtAlgorithm } from "./args";
 
 /** The resources a Gateway created (`transform` changes how they are made). */
 export interface GatewayNodes {
@@ -109,7 +110,7 @@ export class Gateway extends pulumi.ComponentResource implements AppContributor 
         switch (args.target.kind) {
             case "docker": {
                 const upstreams = args.routes.map(r => r.service).filter((x): x is typeof x & pulumi.Resource => pulumi.Resource.isInstance(x));
-                const d = createGatewayDocker(name, this, n, args.target, args.image, upstreams, args.transform, metricsToken);
+                const d = createGatewayDocker(name, this, n, args.target, args.image, upstreams, args.transform, metricsToken, jwtSecrets(n, args.routes));
                 this.nodes = {
                     image: d.image, container: d.container, loader: d.loader,
                     configVolume: d.configVolume, dataVolume: d.dataVolume, logVolume: d.logVolume,
