@@ -16,8 +16,10 @@ const CONTAINER = "docker:index/container:Container";
 const ISS = "https://auth.example.com/";
 const JWKS = "https://auth.example.com/.well-known/jwks.json";
 // Generated per run: no key material in the repository.
-const pub = (type: "rsa" | "ec" | "ed25519", namedCurve?: string) =>
-    generateKeyPairSync(type as "rsa", { modulusLength: 2048, namedCurve } as never).publicKey.export({ type: "spki", format: "pem" }).toString();
+const pub = (type: "rsa" | "ec" | "ed25519", namedCurve?: string): string => {
+    const opts = { modulusLength: 2048, namedCurve, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } };
+    return (generateKeyPairSync as (t: string, o: unknown) => { publicKey: string })(type, opts).publicKey;
+};
 const RSA_PEM = pub("rsa");
 const SECRET = "a-shared-hmac-secret-of-forty-bytes-0123";
 
