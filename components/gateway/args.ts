@@ -176,8 +176,8 @@ export interface GatewayUpstreamArgs {
 
 /**
  * Build the Gateway's Caddy image on the target engine from `docker/caddy/Dockerfile`, which ships
- * in this package: Caddy and the rate-limit module at the versions of `docker/caddy/versions.env`,
- * compiled in a Go build stage, on Debian bookworm. The engine pulls the two base images and the
+ * in this package: Caddy and the rate-limit module at the versions of `docker/caddy/versions.env`
+ * and Slipway's JWT module (`docker/caddy/jwtauth`), compiled in a Go build stage, on Debian bookworm. The engine pulls the two base images and the
  * build fetches Go modules, so it needs Docker Hub and proxy.golang.org, or the args below.
  */
 export interface GatewayImageBuildArgs {
@@ -357,7 +357,8 @@ export interface GatewayArgs {
      * engine instead (a `docker.Image`, never pushed): for an engine that pulls from Docker Hub but
      * not from GHCR, or before the first release (see the README's image table).
      *
-     * Any other image must have `caddy` on PATH and `wget` for the health check, and let uid 10002
+     * Any other image must have `caddy` on PATH and `wget` for the health check (and, for routes
+     * with `jwt`, Slipway's `http.handlers.slipway_jwt`, else Caddy refuses the config), and let uid 10002
      * write /data, /config and /var/log/caddy. A reference (`repo:tag` or `repo@sha256:...`), not
      * an image id: the gateway resolves it with a `docker.RemoteImage` (a local image of that name
      * is used as is, otherwise it is pulled) and runs Caddy on the resulting id, so an unchanged
