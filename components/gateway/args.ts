@@ -24,10 +24,19 @@ export type GatewayJwtAlgorithm =
  * API Shield JWT validation where the plan has it.
  */
 export interface GatewayJwtArgs {
-    /** The `iss` every token must carry. @example `"https://auth.example.com/"` */
-    issuer: string;
-    /** The `aud` tokens for this API carry (a token for another API of the same issuer is refused). @example `"shop-api"` */
-    audience: string;
+    /**
+     * The `iss` every token must carry. Required with `jwksUrl` and `publicKey` (an issuer's keys
+     * sign tokens for every API it serves); optional with `hmacSecret` (tokens without `iss`, as in
+     * seed 003, then pass on the secret alone).
+     * @default none (required unless hmacSecret) @example `"https://auth.example.com/"`
+     */
+    issuer?: string;
+    /**
+     * The `aud` tokens for this API carry, so a token for another API of the same issuer is
+     * refused. Required and optional as `issuer`.
+     * @default none (required unless hmacSecret) @example `"shop-api"`
+     */
+    audience?: string;
     /**
      * Accepted `alg` values; each must suit the key source (HS* only with `hmacSecret`).
      * @default `["RS256","ES256"]` with jwksUrl, the key's own with publicKey (RSA: RS256, P-256: ES256, Ed25519: EdDSA), `["HS256"]` with hmacSecret

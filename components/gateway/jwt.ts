@@ -32,8 +32,9 @@ export type NormalizedJwtKeys =
     | { kind: "hmac"; secretName: string; routeIndex: number };
 
 export interface NormalizedJwt {
-    issuer: string;
-    audience: string;
+    /** Not checked when undefined (only with an HMAC secret). */
+    issuer?: string;
+    audience?: string;
     /** Sorted. */
     algorithms: GatewayJwtAlgorithm[];
     keys: NormalizedJwtKeys;
@@ -60,22 +61,29 @@ function seconds(s: unknown): number | undefined {
 }
 
 /**
- * A route's `jwt`, checked: issuer and audience, exactly one key source, algorithms that suit it
+ * A route's `jwt`, checked: exactly one key source, issuer and audience (optional only with an
+ * HMAC secret, which nobody but the issuer and the gateway holds), algorithms that suit it
  * (the key type decides, so HS* only with an HMAC secret), a JWKS URL that is https (or http to a
  * loopback address or a one-label name: a container on the stack's own network), and claim
  * headers the gateway does not own.
  */
 export function normalizeJwt(ctx: ErrorContext, path: string, routeIndex: number, prefix: string, j: GatewayJwtArgs): NormalizedJwt {
-    for (const k of ["issuer", "audience"] as const) {
-        if (typeof j[k] !== "string" || !PRINTABLE.test(j[k]) || j[k].trim() !== j[k]) {
-            invalid(ctx, `${path}.${k}`, `must be a non-empty string without control characters or surrounding spaces, got ${JSON.stringify(j[k])}`,
-                k === "issuer" ? `set it to the token issuer's "iss", e.g. "https://auth.example.com/"` : `set it to the "aud" your tokens carry for this API, e.g. "shop-api"`);
-        }
-    }
     const sources = (["jwksUrl", "publicKey", "hmacSecret"] as const).filter(k => j[k] !== undefined);
     if (sources.length !== 1) {
         invalid(ctx, path, sources.length ? `sets ${sources.join(" and ")}; the keys must come from one place` : "has no key source",
             "set exactly one of jwksUrl (the issuer's published keys), publicKey (a PEM public key) or hmacSecret (a shared secret)");
+    }
+    for (const k of ["issuer", "audience"] as const) {
+        const example = k === "issuer" ? `"https://auth.example.com/"` : `"shop-api"`;
+        if (j[k] === undefined && sources[0] !== "hmacSecret") {
+            // A public key verifies what its issuer minted for every API it serves; iss and aud make a token this route's.
+            invalid(ctx, `${path}.${k}`, `is required with ${sources[0]}: the issuer's keys also sign tokens meant for other APIs`,
+                `set it to the "${k === "issuer" ? "iss" : "aud"}" your tokens carry for this API, e.g. ${example}`);
+        }
+        if (j[k] !== undefined && (typeof j[k] !== "string" || !PRINTABLE.test(j[k]) || j[k].trim() !== j[k])) {
+            invalid(ctx, `${path}.${k}`, `must be a non-empty string without control characters or surrounding spaces, got ${JSON.stringify(j[k])}`,
+                `set it to the "${k === "issuer" ? "iss" : "aud"}" your tokens carry, e.g. ${example}`);
+        }
     }
     const keys = normalizeKeys(ctx, path, routeIndex, prefix, j);
     const algorithms = normalizeAlgorithms(ctx, `${path}.algorithms`, j.algorithms, keys, j.publicKey);
@@ -213,8 +221,8 @@ function normalizeForwardClaims(ctx: ErrorContext, path: string, given: Record<s
 /** `http.handlers.slipway_jwt` (docker/caddy/jwtauth/jwtauth.go documents each field). */
 export interface CaddyJwtAuth {
     handler: "slipway_jwt";
-    issuer: string;
-    audience: string;
+    issuer?: string;
+    audience?: string;
     algorithms: string[];
     leeway: string;
     forward_claims?: Record<string, string>;
@@ -226,13 +234,9 @@ export interface CaddyJwtAuth {
 
 /** The `slipway_jwt` handler for one route; `secretDir` holds the HMAC secret files. */
 export function jwtHandler(j: NormalizedJwt, secretDir: string = JWT_DEFAULTS.secretDir): CaddyJwtAuth {
-    const h: CaddyJwtAuth = {
-        handler: "slipway_jwt",
-        issuer: j.issuer,
-        audience: j.audience,
-        algorithms: j.algorithms,
-        leeway: j.clockSkew,
-    };
+    const h: CaddyJwtAuth = { handler: "slipway_jwt", algorithms: j.algorithms, leeway: j.clockSkew };
+    if (j.issuer !== undefined) h.issuer = j.issuer;
+    if (j.audience !== undefined) h.audience = j.audience;
     if (Object.keys(j.forwardClaims).length) h.forward_claims = j.forwardClaims;
     if (j.keys.kind === "jwks") Object.assign(h, { jwks_url: j.keys.url, jwks_refresh: j.keys.refresh });
     else if (j.keys.kind === "publicKey") h.public_key_pem = j.keys.pem;

@@ -72,7 +72,7 @@ const ROUTE_SHAPE = shape.object<GatewayRouteArgs>({
         hmacSecret: shape.input("a shared HMAC secret of at least 32 bytes (a secret)"),
         forwardClaims: shape.record(shape.string(undefined, "a header name"), "claim name to request header"),
         clockSkew: shape.string(undefined, "leeway for exp/nbf/iat, e.g. 30s"),
-    }, ["issuer", "audience"], "JWT validation at the edge (docker)"),
+    }, [], "JWT validation at the edge (docker)"),
 }, ["pathPrefix", "service"]);
 
 const RATE_LIMIT_SHAPE = shape.object<GatewayRateLimitArgs>({

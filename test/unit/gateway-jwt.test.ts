@@ -65,6 +65,11 @@ describe("Gateway routes[].jwt", () => {
             assert.ok(!JSON.stringify(h).includes(SECRET));
         });
 
+        it("lets an HMAC route leave out issuer and audience (seed 003's tokens: sub, email, exp), and then checks neither", () => {
+            const h = handlers({ hmacSecret: SECRET })[0]![0]!;
+            assert.equal("issuer" in h || "audience" in h, false);
+        });
+
         it("allows plain http for a JWKS on loopback or a container of the stack's network only", () => {
             for (const url of ["http://127.0.0.1:9000/jwks", "http://localhost/jwks", "http://[::1]:81/k", "http://auth:8080/jwks"]) {
                 assert.equal(handlers({ issuer: ISS, audience: "a", jwksUrl: url })[0]![0]!.jwks_url, url);
@@ -99,7 +104,8 @@ describe("Gateway routes[].jwt", () => {
             ["two claims into one header", { issuer: ISS, audience: "a", jwksUrl: JWKS, forwardClaims: { sub: "X-User", uid: "x-user" } }, `${P}.forwardClaims.uid`, /as sub does/, /its own header/],
             ["a leeway over 5m", { issuer: ISS, audience: "a", jwksUrl: JWKS, clockSkew: "1h" }, `${P}.clockSkew`, /not a leeway up to 5m/, /"30s"/],
             ["an unknown key", { issuer: ISS, audience: "a", jwksURL: JWKS }, `${P}.jwksURL`, /is not a known setting/, /did you mean "jwksUrl"\?/],
-            ["audience missing", { issuer: ISS, jwksUrl: JWKS }, `${P}.audience`, /is missing/, /add audience/],
+            ["audience missing with a JWKS", { issuer: ISS, jwksUrl: JWKS }, `${P}.audience`, /is required with jwksUrl: the issuer's keys also sign tokens meant for other APIs/, /"aud"/],
+            ["issuer missing with a public key", { audience: "a", publicKey: RSA_PEM }, `${P}.issuer`, /is required with publicKey/, /"iss"/],
         ];
         for (const [name, jwt, path, problem, fix] of cases) {
             it(`refuses ${name}`, async () => {

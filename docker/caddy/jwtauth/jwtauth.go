@@ -40,10 +40,11 @@ const (
 
 // Handler is the `http.handlers.slipway_jwt` module. Exactly one key source must be set.
 type Handler struct {
-	// Issuer the token's `iss` must equal.
-	Issuer string `json:"issuer"`
-	// Audience the token's `aud` must contain.
-	Audience string `json:"audience"`
+	// Issuer the token's `iss` must equal. Required with public keys; optional (not checked when
+	// empty) with an HMAC secret, which only the issuer and this gateway hold.
+	Issuer string `json:"issuer,omitempty"`
+	// Audience the token's `aud` must contain. Required and optional as Issuer.
+	Audience string `json:"audience,omitempty"`
 	// Algorithms the token's `alg` must be one of; each must suit the key source.
 	Algorithms []string `json:"algorithms"`
 
@@ -107,14 +108,19 @@ func (h *Handler) setup(parent context.Context) error {
 	if h.Leeway != nil {
 		leeway = time.Duration(*h.Leeway)
 	}
-	h.parser = jwt.NewParser(
+	opts := []jwt.ParserOption{
 		jwt.WithValidMethods(h.Algorithms),
-		jwt.WithIssuer(h.Issuer),
-		jwt.WithAudience(h.Audience),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(leeway),
-	)
+	}
+	if h.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(h.Issuer))
+	}
+	if h.Audience != "" {
+		opts = append(opts, jwt.WithAudience(h.Audience))
+	}
+	h.parser = jwt.NewParser(opts...)
 	return nil
 }
 
@@ -128,9 +134,6 @@ func (h *Handler) Cleanup() error {
 
 // check refuses a config that could accept forged tokens or never accept any.
 func (h *Handler) check() error {
-	if h.Issuer == "" || h.Audience == "" {
-		return errors.New("slipway_jwt: issuer and audience are required")
-	}
 	sources := 0
 	for _, s := range []string{h.JWKSURL, h.PublicKeyPEM, h.HMACSecretFile} {
 		if s != "" {
@@ -144,6 +147,11 @@ func (h *Handler) check() error {
 		return errors.New("slipway_jwt: algorithms is empty")
 	}
 	hmacKey := h.HMACSecretFile != ""
+	// A public key verifies tokens its issuer minted for every API it serves: iss and aud are
+	// what make one of them this route's.
+	if !hmacKey && (h.Issuer == "" || h.Audience == "") {
+		return errors.New("slipway_jwt: issuer and audience are required with jwks_url and public_key_pem")
+	}
 	for _, a := range h.Algorithms {
 		fam, ok := algFamily[a]
 		if !ok {

@@ -240,6 +240,16 @@ func TestHMACSecretFile(t *testing.T) {
 	if r := serve(t, h, map[string]string{"Authorization": "Bearer " + sign(t, jwt.SigningMethodRS256, rsaKey(t), claims(nil), "")}); r.status != 401 {
 		t.Fatalf("RS256 on an HMAC route: %d", r.status)
 	}
+	// Seed 003's tokens: HS256 with sub, email and exp only. Without issuer and audience set, the
+	// secret alone decides; with them set, such a token is refused.
+	bare := sign(t, jwt.SigningMethodHS256, []byte(b64(secret)), jwt.MapClaims{"sub": "user-42", "email": "u@example.com", "exp": time.Now().Add(time.Hour).Unix()}, "")
+	if r := serve(t, h, map[string]string{"Authorization": "Bearer " + bare}); r.status != 401 {
+		t.Fatalf("a token without iss/aud on a route that names them: %d", r.status)
+	}
+	open := provision(t, &Handler{Algorithms: []string{"HS256"}, HMACSecretFile: file})
+	if r := serve(t, open, map[string]string{"Authorization": "Bearer " + bare}); r.status != 200 {
+		t.Fatalf("seed-003 token on a route without issuer/audience: %d %v", r.status, r.body)
+	}
 	short := filepath.Join(dir, "short")
 	_ = os.WriteFile(short, []byte("too-short"), 0o400)
 	if err := (&Handler{Issuer: iss, Audience: aud, Algorithms: []string{"HS256"}, HMACSecretFile: short}).setup(context.Background()); err == nil || !strings.Contains(err.Error(), "at least 32") {
@@ -261,7 +271,7 @@ func TestConfigChecks(t *testing.T) {
 		{"RS with a secret", Handler{Issuer: iss, Audience: aud, Algorithms: []string{"RS256"}, HMACSecretFile: "/x"}, "does not suit the key source"},
 		{"two sources", Handler{Issuer: iss, Audience: aud, Algorithms: []string{"RS256"}, PublicKeyPEM: pub, JWKSURL: "https://x/"}, "exactly one"},
 		{"no source", Handler{Issuer: iss, Audience: aud, Algorithms: []string{"RS256"}}, "exactly one"},
-		{"no audience", Handler{Issuer: iss, Algorithms: []string{"RS256"}, PublicKeyPEM: pub}, "required"},
+		{"no audience with a public key", Handler{Issuer: iss, Algorithms: []string{"RS256"}, PublicKeyPEM: pub}, "required with jwks_url"},
 		{"no algorithms", Handler{Issuer: iss, Audience: aud, PublicKeyPEM: pub}, "empty"},
 		{"private key", Handler{Issuer: iss, Audience: aud, Algorithms: []string{"RS256"}, PublicKeyPEM: priv}, "PUBLIC KEY only"},
 		{"ES256 on an RSA key", Handler{Issuer: iss, Audience: aud, Algorithms: []string{"ES256"}, PublicKeyPEM: pub}, "does not suit the public key"},
