@@ -177,8 +177,8 @@ export interface GatewayDockerResources {
  * its loader still exists and pushes nothing: Caddy keeps the newer config. Replace that loader
  * (`pulumi up --replace <its URN>`) to push it again.
  *
- * Caddy is replaced (delete-before-create, ports) only for an image, port, TLS on/off, JWT HMAC secret or access-log
- * file change; expect a gap of a few seconds then. The first deploy with this layout replaces a
+ * Caddy is replaced (delete-before-create, ports) only for an image, port, TLS on/off, JWT HMAC
+ * secret or access-log file change; expect a gap of a few seconds then. The first deploy with this layout replaces a
  * Caddy of the previous one (admin off, config as an upload) once, and serves nothing on the
  * edge until the loader has pushed.
  *
