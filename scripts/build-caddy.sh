@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Build a Caddy binary that includes the rate-limit module (github.com/mholt/caddy-ratelimit),
-# which stock Caddy lacks and which the Gateway's JSON config needs (`http.handlers.rate_limit`).
+# Build a Caddy binary that includes the rate-limit module (github.com/mholt/caddy-ratelimit) and
+# Slipway's JWT handler (docker/caddy/jwtauth), which stock Caddy lacks and which the Gateway's JSON
+# config needs (`http.handlers.rate_limit`, `http.handlers.slipway_jwt`).
 #
 # Interface (other scripts rely on it): the LAST line on stdout is the absolute path of the
 # binary. Progress and build output go to stderr. Exit non-zero on any failure.
 #
 # The binary is cached under ${SLIPWAY_CACHE:-$HOME/.cache/slipway}/caddy-<hash>/caddy, where
-# <hash> covers this script, the pinned versions and recipe (docker/caddy) and the Go toolchain. A second run
+# <hash> covers this script, the pinned versions and recipe (docker/caddy), the JWT handler's source
+# (not its tests) and the Go toolchain. A second run
 # only hashes and checks the file. Versions are pinned rather than @latest because the module
 # proxy reachable here refuses version lists, and a cache key must mean one exact binary.
 set -euo pipefail
@@ -25,11 +27,18 @@ command -v go >/dev/null 2>&1 || { log "Go is not installed (need go >= 1.24 on 
 
 cache_root="${SLIPWAY_CACHE:-$HOME/.cache/slipway}"
 script_path="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
-hash="$({ cat "$script_path" "$VERSIONS" "$RECIPE"; go version; go env GOOS GOARCH; } | sha256sum | cut -c1-16)"
+JWT_SRC="$REPO/docker/caddy/jwtauth"
+jwt_files() { find "$JWT_SRC" -maxdepth 1 -type f \( -name '*.go' ! -name '*_test.go' -o -name go.mod -o -name go.sum \) | LC_ALL=C sort; }
+hash="$({ cat "$script_path" "$VERSIONS" "$RECIPE"; jwt_files | while read -r f; do echo "${f#"$JWT_SRC"/}"; cat "$f"; done; go version; go env GOOS GOARCH; } | sha256sum | cut -c1-16)"
 out_dir="$cache_root/caddy-$hash"
 bin="$out_dir/caddy"
 
-usable() { [ -x "$bin" ] && "$bin" list-modules 2>/dev/null | grep -qx 'http.handlers.rate_limit'; }
+usable() {
+    [ -x "$bin" ] || return 1
+    local mods
+    mods="$("$bin" list-modules 2>/dev/null)" || return 1
+    grep -qx 'http.handlers.rate_limit' <<<"$mods" && grep -qx 'http.handlers.slipway_jwt' <<<"$mods"
+}
 
 if usable; then
     echo "$bin"
@@ -45,7 +54,7 @@ if usable; then
     exit 0
 fi
 
-log "building caddy $CADDY_VERSION with $RATELIMIT_MODULE@$RATELIMIT_VERSION (a few minutes the first time)"
+log "building caddy $CADDY_VERSION with $RATELIMIT_MODULE@$RATELIMIT_VERSION and $JWT_MODULE (a few minutes the first time)"
 tmp="$out_dir/caddy.tmp.$$"
 trap 'rm -f "$tmp"' EXIT
 # Its own Go build cache: build-images.sh puts it into the Go toolchain image (images/go), so the
@@ -53,7 +62,7 @@ trap 'rm -f "$tmp"' EXIT
 GOCACHE="$cache_root/caddy-gocache" sh "$RECIPE" "$VERSIONS" "$tmp" "$cache_root/tools/xcaddy-$XCADDY_VERSION"
 mv -f "$tmp" "$bin"
 if ! usable; then
-    log "built $bin but it does not list http.handlers.rate_limit"
+    log "built $bin but it does not list http.handlers.rate_limit and http.handlers.slipway_jwt"
     exit 1
 fi
 log "built $("$bin" version)"

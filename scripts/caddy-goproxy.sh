@@ -19,7 +19,8 @@ CACHE="${SLIPWAY_CACHE:-$HOME/.cache/slipway}"
 log() { echo "caddy-goproxy: $*" >&2; }
 command -v go >/dev/null 2>&1 || { log "Go is not installed"; exit 1; }
 
-hash="$({ cat "$0" "$REPO/docker/caddy/versions.env" "$REPO/docker/caddy/build.sh"; go version; } | sha256sum | cut -c1-16)"
+# The JWT handler's go.mod and go.sum decide which of its dependencies the build fetches.
+hash="$({ cat "$0" "$REPO/docker/caddy/versions.env" "$REPO/docker/caddy/build.sh" "$REPO/docker/caddy/jwtauth/go.mod" "$REPO/docker/caddy/jwtauth/go.sum"; go version; } | sha256sum | cut -c1-16)"
 out="$CACHE/caddy-goproxy-$hash"
 if [ -f "$out/.complete" ]; then echo "$out"; exit 0; fi
 

@@ -30,5 +30,6 @@ phase "unit, component, synth, preview-comment tests"; run npm run --silent test
 phase "real tools: Caddy, promtool, Postgres (and Go, npm run build)"; run npm run --silent test:tools
 phase "stack program through @pulumi/pulumi's run entry (fake engine)"; run npm run --silent test:program
 phase "example API (go test)";     (cd examples/api && run go test ./...)
+phase "Caddy JWT module (go test)"; (cd docker/caddy/jwtauth && GOFLAGS=-mod=mod run go test ./...)
 phase "package: npm pack + example consumer"; run npm run --silent test:package
 phase "real Docker engine (images are built once, then cached)"; run npm run --silent test:integration

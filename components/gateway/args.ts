@@ -6,17 +6,73 @@ import type { Target } from "../core/target";
 import type { GatewayDockerTransform } from "./transforms/docker";
 import type { GatewayDoAppTransform } from "./transforms/do-app";
 
+/** Signature algorithms the gateway verifies. `none` is never accepted. */
+export type GatewayJwtAlgorithm =
+    | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "ES512" | "EdDSA" | "HS256" | "HS384" | "HS512";
+
 /**
- * Reserved for JWT validation at the edge (seed: "JWT validation at the gateway"). Setting it
- * today is an error, so a stack cannot believe tokens are checked when they are not.
+ * JWT validation at the edge (docker target; seed: "JWT validation at the gateway"): a request to
+ * the route passes only with `Authorization: Bearer <token>` whose signature verifies and whose
+ * `iss`, `aud`, `exp`, `nbf` and `iat` hold. Anything else is answered `401` with a JSON body
+ * (`{"error":"invalid_token","error_description":"the token has expired"}`) and
+ * `WWW-Authenticate: Bearer realm="api", error="invalid_token", ...` (no error code when no token
+ * was sent, as RFC 6750 asks), and never reaches the service. Set exactly one key source:
+ * `jwksUrl`, `publicKey` or `hmacSecret`. The key's type decides what it verifies, so an RSA key
+ * never checks an HS256 token. The service still sees `Authorization` and may check the token again.
+ *
+ * On do-app there is no such hook in App Platform: validate in the service, or use Cloudflare's
+ * API Shield JWT validation where the plan has it.
  */
 export interface GatewayJwtArgs {
-    /** Token issuer (`iss`). @default none @example `"https://auth.example.com/"` */
-    issuer: string;
-    /** Where the signing keys are published. @default none @example `"https://auth.example.com/.well-known/jwks.json"` */
-    jwksUrl: string;
-    /** Expected audience (`aud`). @default none @example `"shop-api"` */
+    /**
+     * The `iss` every token must carry. Required with `jwksUrl` and `publicKey` (an issuer's keys
+     * sign tokens for every API it serves); optional with `hmacSecret` (tokens without `iss`, as in
+     * seed 003, then pass on the secret alone).
+     * @default none (required unless hmacSecret) @example `"https://auth.example.com/"`
+     */
+    issuer?: string;
+    /**
+     * The `aud` tokens for this API carry, so a token for another API of the same issuer is
+     * refused. Required and optional as `issuer`.
+     * @default none (required unless hmacSecret) @example `"shop-api"`
+     */
     audience?: string;
+    /**
+     * Accepted `alg` values; each must suit the key source (HS* only with `hmacSecret`).
+     * @default `["RS256","ES256"]` with jwksUrl, the key's own with publicKey (RSA: RS256, P-256: ES256, Ed25519: EdDSA), `["HS256"]` with hmacSecret
+     * @example `["RS256","PS256"]`
+     */
+    algorithms?: GatewayJwtAlgorithm[];
+    /**
+     * Where the issuer publishes its signing keys (RSA, EC, Ed25519). https; plain http only to a
+     * loopback address or a one-label name (a container on the stack's own network).
+     * @default none @example `"https://auth.example.com/.well-known/jwks.json"`
+     */
+    jwksUrl?: string;
+    /**
+     * How often the gateway fetches the JWKS again: a removed key stops verifying within this
+     * time. A token with a `kid` the gateway does not know also fetches it, at most once per 30 s.
+     * @default `"15m"` @example `"5m"`
+     */
+    jwksRefresh?: string;
+    /** A PEM public key (`-----BEGIN PUBLIC KEY-----`), not a secret: it goes into the config. @default none @example `"-----BEGIN PUBLIC KEY-----\n..."` */
+    publicKey?: string;
+    /**
+     * A shared HMAC secret (at least 32 bytes), used as its bytes. A secret: on docker it reaches
+     * Caddy as the file `/run/secrets/JWT_SECRET_<hash of the route prefix>`, never the config; a
+     * new secret replaces the Caddy container.
+     * @default none @example `pulumi.secret(process.env.JWT_SECRET!)`
+     */
+    hmacSecret?: pulumi.Input<string>;
+    /**
+     * Claims the service receives as request headers, claim → header. Headers of these names that
+     * the client sent are always removed first, so a client cannot claim to be someone.
+     * Strings pass as they are, numbers and booleans as text, anything else as JSON.
+     * @default `{ sub: "X-User-Id" }` @example `{ sub: "X-User-Id", scope: "X-User-Scope" }`
+     */
+    forwardClaims?: Record<string, string>;
+    /** Leeway for `exp`, `nbf` and `iat` against clock skew, up to 5m. @default `"30s"` @example `"0s"` */
+    clockSkew?: string;
 }
 
 export interface GatewayRouteArgs {
@@ -35,7 +91,11 @@ export interface GatewayRouteArgs {
     stripPrefix?: boolean;
     /** Name of a zone in `rateLimits` that this route counts against. @default none (not limited) @example `"general"` */
     rateLimit?: string;
-    /** Not supported yet: setting it is an error. See {@link GatewayJwtArgs}. @default none @example (reserved) */
+    /**
+     * Require a valid JWT on this route (docker target; refused on do-app). See {@link GatewayJwtArgs}.
+     * @default none (no token needed)
+     * @example `{ issuer: "https://auth.example.com/", audience: "shop-api", jwksUrl: "https://auth.example.com/.well-known/jwks.json" }`
+     */
     jwt?: GatewayJwtArgs;
 }
 
@@ -125,8 +185,8 @@ export interface GatewayUpstreamArgs {
 
 /**
  * Build the Gateway's Caddy image on the target engine from `docker/caddy/Dockerfile`, which ships
- * in this package: Caddy and the rate-limit module at the versions of `docker/caddy/versions.env`,
- * compiled in a Go build stage, on Debian bookworm. The engine pulls the two base images and the
+ * in this package: Caddy and the rate-limit module at the versions of `docker/caddy/versions.env`
+ * and Slipway's JWT module (`docker/caddy/jwtauth`), compiled in a Go build stage, on Debian bookworm. The engine pulls the two base images and the
  * build fetches Go modules, so it needs Docker Hub and proxy.golang.org, or the args below.
  */
 export interface GatewayImageBuildArgs {
@@ -370,7 +430,8 @@ export interface GatewayArgs {
      * engine instead (a `docker.Image`, never pushed): for an engine that pulls from Docker Hub but
      * not from GHCR, or before the first release (see the README's image table).
      *
-     * Any other image must have `caddy` on PATH and `wget` for the health check, and let uid 10002
+     * Any other image must have `caddy` on PATH and `wget` for the health check (and, for routes
+     * with `jwt`, Slipway's `http.handlers.slipway_jwt`, else Caddy refuses the config), and let uid 10002
      * write /data, /config and /var/log/caddy. A reference (`repo:tag` or `repo@sha256:...`), not
      * an image id: the gateway resolves it with a `docker.RemoteImage` (a local image of that name
      * is used as is, otherwise it is pulled) and runs Caddy on the resulting id, so an unchanged

@@ -15,7 +15,8 @@
 //      read past the limit, and an upstream that answers without reading the body never does
 //      one: a 30 MB body to a 10 MB gateway would pass); then request_body caps what is read;
 //   6. encode: zstd/gzip, wrapping the proxy;
-//   7. the service routes, longest prefix first, terminal;
+//   7. the service routes, longest prefix first, terminal; a route with `jwt` checks the token
+//      first (slipway_jwt, docker/caddy/jwtauth: 401 JSON + WWW-Authenticate, claims as headers);
 //   8. 404 JSON for anything else.
 // Errors (413, 429, 502...) bypass deferred headers, so the server's `errors` routes set the
 // same headers again, immediately, and answer with a small JSON body.
@@ -32,6 +33,7 @@ import { NormalizedGateway, NormalizedRateLimitZone, NormalizedRoute, RateLimitK
 import { CLIENT_IP_HEADER } from "./cloudflare-normalize";
 import { CLIENT_IP_PLACEHOLDER, CaddyClientIpFields, REMOTE_HOST_PLACEHOLDER, clientIpServerFields } from "./client-ip";
 import { CaddyTlsConnectionPolicy, originLockPolicies } from "./origin-lock";
+import { CaddyJwtAuth, jwtHandler } from "./jwt";
 
 // ---- the subset of Caddy's JSON schema this module emits ------------------------------------
 
@@ -130,7 +132,7 @@ export interface CaddyMetricsHandler {
 
 export type CaddyHandler =
     | CaddyHeadersHandler | CaddyStaticResponse | CaddyRequestBody | CaddyErrorHandler | CaddyRateLimit
-    | CaddyEncode | CaddyRewrite | CaddyReverseProxy | CaddySubroute | CaddyMetricsHandler;
+    | CaddyEncode | CaddyRewrite | CaddyReverseProxy | CaddySubroute | CaddyMetricsHandler | CaddyJwtAuth;
 
 export interface CaddyRoute {
     match?: CaddyMatcherSet[];
@@ -226,6 +228,8 @@ export interface CaddyBuildOptions {
     storageRoot?: string;
     /** Directory of the ACME CA root files (`acme.caRoot`), which the config loader writes. @default `"/config/acme"` */
     acmeCaRootDir?: string;
+    /** Directory of the routes' JWT HMAC secret files. @default `"/run/secrets"` */
+    jwtSecretDir?: string;
     /** Replace a service's dial addresses (tests point them at a local upstream). */
     dial?: (service: ServiceEndpoint) => string[];
 }
@@ -406,9 +410,10 @@ function corsRoutes(n: NormalizedGateway, deferred: boolean): CaddyRoute[] {
     return deferred ? [preflight, actual] : [actual];
 }
 
-function proxyRoute(n: NormalizedGateway, r: NormalizedRoute, dial: (e: ServiceEndpoint) => string[]): CaddyRoute {
+function proxyRoute(n: NormalizedGateway, r: NormalizedRoute, dial: (e: ServiceEndpoint) => string[], jwtSecretDir?: string): CaddyRoute {
     const u = n.upstream;
-    const handle: CaddyHandler[] = [];
+    // The token is checked before anything else of the route, so a refused request never reaches the service.
+    const handle: CaddyHandler[] = r.jwt ? [jwtHandler(r.jwt, jwtSecretDir)] : [];
     if (r.stripPrefix && r.pathPrefix !== "/") handle.push({ handler: "rewrite", strip_path_prefix: r.pathPrefix });
     handle.push({
         handler: "reverse_proxy",
@@ -591,7 +596,7 @@ export function buildCaddyConfig(n: NormalizedGateway, opts: CaddyBuildOptions =
  * they land on every answer), the metrics path guard, CORS, rate limits, the body limit,
  * compression, the routes, and a JSON 404 for any path no route claims.
  */
-function handlingRoutes(n: NormalizedGateway, dial: NonNullable<CaddyBuildOptions["dial"]>, tokenFile: string): CaddyRoute[] {
+function handlingRoutes(n: NormalizedGateway, dial: NonNullable<CaddyBuildOptions["dial"]>, tokenFile: string, jwtSecretDir?: string): CaddyRoute[] {
     const inner: CaddyRoute[] = [{ handle: [{ handler: "headers", response: { ...securityHeaders(n), deferred: true } }] }];
     inner.push(metricsGuard(n, tokenFile));
     inner.push(...corsRoutes(n, true));
@@ -610,7 +615,7 @@ function handlingRoutes(n: NormalizedGateway, dial: NonNullable<CaddyBuildOption
         for (const e of [...n.compression].sort()) encodings[e] = {};
         inner.push({ handle: [{ handler: "encode", encodings, prefer: [...n.compression] }] });
     }
-    inner.push(...n.routes.map(r => proxyRoute(n, r, dial)));
+    inner.push(...n.routes.map(r => proxyRoute(n, r, dial, jwtSecretDir)));
     inner.push(notFound());
     return inner;
 }
@@ -618,7 +623,7 @@ function handlingRoutes(n: NormalizedGateway, dial: NonNullable<CaddyBuildOption
 /** The public server: the handling routes (behind a host matcher when there are domains) and JSON error answers. */
 function edgeServer(n: NormalizedGateway, opts: CaddyBuildOptions, httpPort: number, httpsPort: number): CaddyServer {
     const tlsOn = n.tls !== "off";
-    const inner = handlingRoutes(n, opts.dial ?? dialAddresses, opts.metricsTokenFile ?? CONTAINER.metricsTokenFile);
+    const inner = handlingRoutes(n, opts.dial ?? dialAddresses, opts.metricsTokenFile ?? CONTAINER.metricsTokenFile, opts.jwtSecretDir);
     const routes: CaddyRoute[] = n.domains.length
         // Host matchers are also how automatic HTTPS learns which names need certificates.
         ? [{ match: [{ host: [...n.domains].sort() }], handle: [{ handler: "subroute", routes: inner }], terminal: true },

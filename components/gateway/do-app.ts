@@ -89,6 +89,12 @@ export function checkGatewayDoApp(name: string, args: GatewayArgs & { target: Do
         invalid(ctx, "tls", `App Platform always serves HTTPS with its own certificates; ${JSON.stringify(n.tls)} cannot apply`,
             "remove tls on the do-app target");
     }
+    args.routes.forEach((r, i) => {
+        if (r.jwt !== undefined) {
+            invalid(ctx, `routes[${i}].jwt`, "App Platform has no hook to check tokens before the service, so the gateway cannot validate JWTs on do-app",
+                "remove jwt and validate tokens in the service, or turn on Cloudflare API Shield's JWT validation for the zone where the plan has it");
+        }
+    });
     if (args.acme !== undefined) {
         invalid(ctx, "acme", "App Platform and Cloudflare obtain and renew the certificates of the domains themselves; no ACME CA can be chosen",
             "remove acme on the do-app target");

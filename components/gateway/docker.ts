@@ -9,6 +9,7 @@ import { DockerTarget } from "../core/target";
 import { Transform, transform } from "../core/transform";
 import { acmeCaRootFile, buildBootstrapConfig, buildCaddyConfig, configRevision, CONTAINER, renderCaddyJson } from "./caddy-config";
 import type { GatewayArgs } from "./args";
+import { JWT_DEFAULTS } from "./jwt";
 import type { GatewayDockerTransform } from "./transforms/docker";
 import { checkGatewayDockerCloudflare } from "./cloudflare-docker";
 
@@ -177,8 +178,8 @@ export interface GatewayDockerResources {
  * its loader still exists and pushes nothing: Caddy keeps the newer config. Replace that loader
  * (`pulumi up --replace <its URN>`) to push it again.
  *
- * Caddy is replaced (delete-before-create, ports) only for an image, port, TLS on/off or access-log
- * file change; expect a gap of a few seconds then. The first deploy with this layout replaces a
+ * Caddy is replaced (delete-before-create, ports) only for an image, port, TLS on/off, JWT HMAC
+ * secret or access-log file change; expect a gap of a few seconds then. The first deploy with this layout replaces a
  * Caddy of the previous one (admin off, config as an upload) once, and serves nothing on the
  * edge until the loader has pushed.
  *
@@ -201,6 +202,7 @@ export function createGatewayDocker(
     upstreams: pulumi.Resource[] = [],
     t: GatewayDockerTransform = {},
     metricsToken?: pulumi.Input<string>,
+    jwtSecretFiles: JwtSecretFile[] = [],
 ): GatewayDockerResources {
     const labelMap: Record<string, string> = { ...target.labels, "slipway.component": "Gateway", "slipway.name": name };
     const b: Build = { name, n, target, labelMap, opts: { parent, provider: target.provider }, t };
@@ -209,7 +211,7 @@ export function createGatewayDocker(
     const bootstrapJson = renderCaddyJson(buildBootstrapConfig());
     const v = caddyVolumes(b);
     const { image: img, imageRef } = caddyImage(b, normalizeGatewayImage({ kind: "Gateway", name }, image));
-    const container = caddyContainer(b, imageRef, v, bootstrapJson);
+    const container = caddyContainer(b, imageRef, v, bootstrapJson, jwtSecretFiles);
     const loader = configLoader(b, imageRef, v.configVolume, caddyJson, revision, [container, ...upstreams], metricsToken);
     return {
         image: img, container, loader, configVolume: v.configVolume, dataVolume: v.dataVolume, logVolume: v.logVolume,
@@ -328,8 +330,26 @@ function caddyPorts(n: NormalizedGateway, target: DockerTarget): docker.types.in
     return ports;
 }
 
-/** Caddy itself, started on the constant bootstrap config; the loader pushes the real one. */
-function caddyContainer(b: Build, imageRef: pulumi.Output<string>, v: CaddyVolumes, bootstrapJson: string): docker.Container {
+/** A route's JWT HMAC secret, as Caddy receives it: `/run/secrets/<name>`. */
+export interface JwtSecretFile {
+    name: string;
+    value: pulumi.Input<string>;
+}
+
+/** The HMAC secrets of the routes with `jwt.hmacSecret`, named as the Caddy config names their files. */
+export function jwtSecrets(n: NormalizedGateway, routes: GatewayArgs["routes"]): JwtSecretFile[] {
+    return n.routes.flatMap(r => r.jwt?.keys.kind === "hmac"
+        ? [{ name: r.jwt.keys.secretName, value: routes[r.jwt.keys.routeIndex]!.jwt!.hmacSecret! }]
+        : []);
+}
+
+/**
+ * Caddy itself, started on the constant bootstrap config; the loader pushes the real one. The
+ * routes' JWT HMAC secrets are files of its own, `/run/secrets/<name>` (root-owned 0444, like every
+ * secret on docker), which the slipway_jwt handler reads when a config loads: so a new secret
+ * replaces this container, and the config, its revision and the autosave only name the file.
+ */
+function caddyContainer(b: Build, imageRef: pulumi.Output<string>, v: CaddyVolumes, bootstrapJson: string, jwtSecretFiles: JwtSecretFile[]): docker.Container {
     return new docker.Container(...transform(b.t.container, `${b.name}-caddy`, {
         image: imageRef,
         // Both set, so the result is `caddy run ...` whatever the image's own ENTRYPOINT/CMD
@@ -337,7 +357,10 @@ function caddyContainer(b: Build, imageRef: pulumi.Output<string>, v: CaddyVolum
         // /config, --resume loads it and ignores --config.
         entrypoints: ["caddy"],
         command: ["run", "--config", CONTAINER.bootstrapPath, "--resume"],
-        uploads: [{ file: CONTAINER.bootstrapPath, content: bootstrapJson, permissions: "0444" }],
+        uploads: [
+            { file: CONTAINER.bootstrapPath, content: bootstrapJson, permissions: "0444" },
+            ...jwtSecretFiles.map(s => ({ file: `${JWT_DEFAULTS.secretDir}/${s.name}`, content: pulumi.secret(s.value), permissions: "0444" })),
+        ],
         user: CADDY_USER,
         capabilities: capabilitySet({ drop: ["ALL"] }),
         securityOpts: ["no-new-privileges:true"],

@@ -6,7 +6,7 @@ import { unknownTarget } from "../core/target";
 import type { AppContributor, AppPart } from "../targets/app-spec";
 import type { GatewayArgs } from "./args";
 import type { GatewayDockerResources } from "./docker";
-import { checkGatewayDocker, createGatewayDocker } from "./docker";
+import { checkGatewayDocker, createGatewayDocker, jwtSecrets } from "./docker";
 import type { GatewayDoAppResources } from "./do-app";
 import { checkGatewayDoApp, createGatewayDoApp } from "./do-app";
 import { createGatewayDockerCloudflare } from "./cloudflare-docker";
@@ -24,6 +24,7 @@ export type {
     GatewayCloudflarePlan, GatewayOriginLockArgs,
 } from "./args";
 export { CLOUDFLARE_IPV4_RANGES, CLOUDFLARE_IPV6_RANGES, CLOUDFLARE_ORIGIN_PULL_CA } from "./cloudflare-data";
+export type { GatewayJwtAlgorithm } from "./args";
 
 /** The resources a Gateway created (`transform` changes how they are made). */
 export interface GatewayNodes {
@@ -120,7 +121,7 @@ export class Gateway extends pulumi.ComponentResource implements AppContributor 
                 const cf = args.cloudflare && createGatewayDockerCloudflare(name, this, n, args.cloudflare, args.transform, metricsToken, n.production);
                 // Cloudflare presents its client certificate before Caddy's config requires one.
                 if (cf?.originPulls) upstreams.push(cf.originPulls);
-                const d = createGatewayDocker(name, this, n, args.target, args.image, upstreams, args.transform, metricsToken);
+                const d = createGatewayDocker(name, this, n, args.target, args.image, upstreams, args.transform, metricsToken, jwtSecrets(n, args.routes));
                 this.nodes = {
                     image: d.image, container: d.container, loader: d.loader,
                     configVolume: d.configVolume, dataVolume: d.dataVolume, logVolume: d.logVolume,

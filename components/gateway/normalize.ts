@@ -14,6 +14,7 @@ import type {
     GatewayOriginLockArgs, GatewayPublicMetricsArgs, GatewayRateLimitArgs, GatewayRouteArgs, GatewaySecurityHeadersArgs, GatewayTransform, GatewayUpstreamArgs,
 } from "./args";
 import { NormalizedCloudflare, normalizeCloudflare } from "./cloudflare-normalize";
+import { JWT_ALGORITHMS, normalizeJwt, NormalizedJwt } from "./jwt";
 import { PUBLISHED_CADDY_IMAGE } from "./published-image";
 
 export const DEFAULTS = {
@@ -63,8 +64,17 @@ const ROUTE_SHAPE = shape.object<GatewayRouteArgs>({
     service: shape.program("the ApiService (a stack file names one of its services; the stack maps the name)"),
     stripPrefix: shape.bool("remove the prefix before proxying"),
     rateLimit: shape.string(undefined, "a zone of rateLimits"),
-    // Not required inside: setting jwt at all is refused with the reason (not supported yet).
-    jwt: shape.object<GatewayJwtArgs>({ issuer: shape.string(), jwksUrl: shape.string(), audience: shape.string() }, [], "reserved: refused until supported"),
+    jwt: shape.object<GatewayJwtArgs>({
+        issuer: shape.string(undefined, "the iss every token must carry"),
+        audience: shape.string(undefined, "the aud tokens for this API carry"),
+        algorithms: shape.list(shape.string(JWT_ALGORITHMS)),
+        jwksUrl: shape.string(undefined, "the issuer's JWKS URL (https)"),
+        jwksRefresh: shape.string(undefined, "how often the JWKS is fetched again, e.g. 15m"),
+        publicKey: shape.string(undefined, "a PEM public key"),
+        hmacSecret: shape.input("a shared HMAC secret of at least 32 bytes (a secret)"),
+        forwardClaims: shape.record(shape.string(undefined, "a header name"), "claim name to request header"),
+        clockSkew: shape.string(undefined, "leeway for exp/nbf/iat, e.g. 30s"),
+    }, [], "JWT validation at the edge (docker)"),
 }, ["pathPrefix", "service"]);
 
 const RATE_LIMIT_SHAPE = shape.object<GatewayRateLimitArgs>({
@@ -201,6 +211,8 @@ export interface NormalizedRoute {
     service: ServiceEndpoint;
     stripPrefix: boolean;
     rateLimit?: string;
+    /** JWT validation before the proxy (docker only; do-app refuses it). */
+    jwt?: NormalizedJwt;
 }
 
 export interface NormalizedCors {
@@ -595,16 +607,13 @@ function normalizeRoutes(ctx: ErrorContext, routeArgs: GatewayArgs["routes"], zo
         if (r.stripPrefix !== undefined && typeof r.stripPrefix !== "boolean") {
             invalid(ctx, `${path}.stripPrefix`, "must be true or false", "remove it, or set true to drop the prefix before proxying");
         }
-        if (r.jwt !== undefined) {
-            invalid(ctx, `${path}.jwt`, "JWT validation at the edge is not supported yet",
-                "validate tokens in the service for now and remove jwt from the route");
-        }
+        const jwt = r.jwt === undefined ? undefined : normalizeJwt(ctx, `${path}.jwt`, i, prefix, r.jwt);
         if (r.rateLimit !== undefined && !zones.has(r.rateLimit)) {
             const known = [...zones.keys()];
             invalid(ctx, `${path}.rateLimit`, `names the zone ${JSON.stringify(r.rateLimit)}, which rateLimits does not define`,
                 known.length ? `use one of ${known.join(", ")}, or add it to rateLimits` : `define it in rateLimits, e.g. rateLimits: { ${r.rateLimit}: { events: 100, window: "1m" } }`);
         }
-        return { pathPrefix: prefix, service, stripPrefix: r.stripPrefix ?? false, rateLimit: r.rateLimit };
+        return { pathPrefix: prefix, service, stripPrefix: r.stripPrefix ?? false, rateLimit: r.rateLimit, ...(jwt ? { jwt } : {}) };
     });
     return routes.sort((a, b) => b.pathPrefix.length - a.pathPrefix.length || a.pathPrefix.localeCompare(b.pathPrefix));
 }

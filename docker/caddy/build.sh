@@ -1,5 +1,6 @@
 #!/bin/sh
-# Build Caddy with the rate-limit module from docker/caddy/versions.env: xcaddy built from its
+# Build Caddy with the rate-limit module from docker/caddy/versions.env and Slipway's JWT handler
+# from ./jwtauth beside versions.env: xcaddy built from its
 # pinned module (not `go install xcaddy@version`, which also reads the module's version list, which
 # some module proxies refuse), then `xcaddy build`. The Dockerfile's build stage runs this; scripts/
 # build-caddy.sh runs the same file on the host, so the tests' binary and the image's are one recipe.
@@ -17,7 +18,12 @@ if [ ! -x "$tools/xcaddy" ]; then
     (cd "$src" && go build -o "$tools/xcaddy" github.com/caddyserver/xcaddy/cmd/xcaddy) >&2
     rm -rf "$src"
 fi
-echo "build.sh: building caddy $CADDY_VERSION with $RATELIMIT_MODULE@$RATELIMIT_VERSION" >&2
-# xcaddy works in a temp dir of its own; CGO off gives a static binary.
-"$tools/xcaddy" build "$CADDY_VERSION" --with "$RATELIMIT_MODULE@$RATELIMIT_VERSION" --output "$out" >&2
-"$out" list-modules | grep -qx 'http.handlers.rate_limit' || { echo "build.sh: $out lacks http.handlers.rate_limit" >&2; exit 1; }
+jwt_src="$(cd "$(dirname "$versions")/jwtauth" && pwd)"
+echo "build.sh: building caddy $CADDY_VERSION with $RATELIMIT_MODULE@$RATELIMIT_VERSION and $JWT_MODULE ($jwt_src)" >&2
+# xcaddy works in a temp dir of its own; CGO off gives a static binary. `module=dir` builds the
+# JWT handler from its local source (a replace directive). The version v0.0.0 is only a name for
+# that replacement: without one, `go get` asks the module proxy for the latest version first.
+"$tools/xcaddy" build "$CADDY_VERSION" --with "$RATELIMIT_MODULE@$RATELIMIT_VERSION" --with "$JWT_MODULE@v0.0.0=$jwt_src" --output "$out" >&2
+for m in http.handlers.rate_limit http.handlers.slipway_jwt; do
+    "$out" list-modules | grep -qx "$m" || { echo "build.sh: $out lacks $m" >&2; exit 1; }
+done

@@ -37,6 +37,7 @@ describe("package: npm pack -> another team's project", function () {
             "dist/components/testing/recorder.js", "dist/components/testing/fakes.js",
             // What `image: { build: true }` builds on a stranger's engine: the Dockerfile and all it reads.
             "docker/caddy/Dockerfile", "docker/caddy/versions.env", "docker/caddy/build.sh",
+            "docker/caddy/jwtauth/go.mod", "docker/caddy/jwtauth/go.sum", "docker/caddy/jwtauth/jwtauth.go", "docker/caddy/jwtauth/keys.go",
             "policy/PulumiPolicy.yaml", "policy/package.json", "dist/policy/index.js", "dist/policy/rules/docker.js"]) {
             assert.ok(entries.includes(f), `${f} missing from the tarball; it has:\n${entries.join("\n")}`);
         }
@@ -54,7 +55,7 @@ describe("package: npm pack -> another team's project", function () {
         const bad = entries.filter(e =>
             /^(test|out|node_modules|examples|scripts|stack|images|bench)\//.test(e) ||
             /(^|\/)\.pulumi-state(\/|$)/.test(e) || /(^|\/)node_modules\//.test(e) ||
-            (e.endsWith(".ts") && !e.endsWith(".d.ts")) || /\.test\.(js|d\.ts)$/.test(e) || /^Pulumi\..*yaml$/.test(e));
+            (e.endsWith(".ts") && !e.endsWith(".d.ts")) || /\.test\.(js|d\.ts)$/.test(e) || /_test\.go$/.test(e) || /^Pulumi\..*yaml$/.test(e));
         assert.deepEqual(bad, [], `the tarball should not contain:\n${bad.join("\n")}`);
     });
 

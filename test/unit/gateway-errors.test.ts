@@ -188,10 +188,10 @@ describe("Gateway bad input", () => {
         await rejects(await dockerTarget("prod", true), {}, "tls", /HTTPS only/, /tls: "internal"/);
     });
 
-    it("rejects JWT until it is implemented", async () => {
+    it("rejects a JWT route without a key source (the rest: gateway-jwt.test.ts)", async () => {
         await rejects(await dockerTarget(), {
-            routes: [{ pathPrefix: "/v1", service: svc(), jwt: { issuer: "https://auth.example.com/", jwksUrl: "https://auth.example.com/jwks" } }],
-        }, "routes[0].jwt", /not supported yet/, /validate tokens in the service/);
+            routes: [{ pathPrefix: "/v1", service: svc(), jwt: { issuer: "https://auth.example.com/", audience: "api" } }],
+        }, "routes[0].jwt", /has no key source/, /exactly one of jwksUrl/);
     });
 
     it("rejects upstream timing that cannot work", async () => {

@@ -29,7 +29,12 @@ const CA_PEM = fs.readFileSync(path.join(ROOT, "test", "fixtures", "acme", "priv
  */
 const FULL = {
     routes: [
-        { pathPrefix: "/v1", service: "api", stripPrefix: false, rateLimit: "general", jwt: { issuer: "https://auth.example.com/", jwksUrl: "https://auth.example.com/jwks", audience: "api" } },
+        { pathPrefix: "/v1", service: "api", stripPrefix: false, rateLimit: "general", jwt: {
+            issuer: "https://auth.example.com/", audience: "api", algorithms: ["RS256"], jwksUrl: "https://auth.example.com/jwks", jwksRefresh: "5m",
+            // Every key source, for the paths; acceptedOn keeps one.
+            publicKey: "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n", hmacSecret: "s".repeat(32),
+            forwardClaims: { sub: "X-User-Id", general: "X-Claim-General" }, clockSkew: "30s",
+        } },
     ],
     domains: ["api.example.com"],
     tls: "auto",
@@ -62,10 +67,13 @@ const FULL = {
     publicMetrics: { path: "/metrics", allowWithToken: TOKEN },
 };
 
-/** FULL without what a target refuses on meaning (JWT is refused on both until it is supported). */
+/** FULL without what a target refuses on meaning (one JWT key source on docker; no JWT on do-app). */
 function acceptedOn(on: On): Record<string, unknown> {
     const b = clone(FULL) as Record<string, unknown> & typeof FULL;
-    delete (b.routes[0] as { jwt?: unknown }).jwt;
+    const route = b.routes[0] as { jwt?: { publicKey?: string; hmacSecret?: string } };
+    delete route.jwt!.publicKey;
+    delete route.jwt!.hmacSecret;
+    if (on === "do-app") delete route.jwt;
     if (on === "docker") {
         // Everything: docker takes the whole cloudflare block too.
     } else {
@@ -245,11 +253,11 @@ describe("Gateway strict Args (issue 9)", () => {
         const typed = all.filter(p => p.shape.kind !== "program");
         const keyed = all.filter(p => p.key !== undefined);
 
-        it("covers every property path: 85 typed (3 program-only: target, routes[0].service, transform), 79 keys; FULL sets each typed one", () => {
-            assert.equal(all.length, 88);
-            assert.equal(typed.length, 85);
+        it("covers every property path: 93 typed (3 program-only: target, routes[0].service, transform), 85 keys; FULL sets each typed one", () => {
+            assert.equal(all.length, 96);
+            assert.equal(typed.length, 93);
             assert.deepEqual(all.filter(p => p.shape.kind === "program").map(p => p.path), ["target", "routes[0].service", "transform"]);
-            assert.equal(keyed.length, 79);
+            assert.equal(keyed.length, 85);
             for (const p of typed) assert.notEqual(getAt(FULL, p.path), undefined, `FULL does not set ${p.path}`);
         });
 
