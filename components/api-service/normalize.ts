@@ -215,6 +215,12 @@ export function normalizeApiService(name: string, args: ApiServiceInput): Neutra
     for (const [key, value] of Object.entries(isMapping(givenEnv) ? givenEnv : {})) {
         if (value === null) invalid(ctx, `env.${key}`, `${key} has no value`, `give ${key} a value or leave it out`);
     }
+    // A command line where an argv is expected: say how to split it (the shape would wrap it whole).
+    const givenCommand: unknown = (args as { migrate?: { command?: unknown } } | undefined)?.migrate?.command;
+    if (typeof givenCommand === "string") {
+        invalid(ctx, "migrate.command", `must be a list (the program and each argument), got the string ${JSON.stringify(givenCommand)}`,
+            `split it into its words, e.g. ${JSON.stringify(givenCommand.trim().split(/\s+/))}; for shell syntax use ["/bin/sh", "-c", ${JSON.stringify(givenCommand)}]`);
+    }
     // Types before meaning: an unknown key or a value of the wrong type, anywhere, is named first.
     checkShape(ctx, API_SERVICE_SHAPE, args ?? null);
     checkTargetAndName(ctx, name, args.target);
