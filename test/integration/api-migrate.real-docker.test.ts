@@ -85,7 +85,7 @@ describe("ApiService migrate on a real engine: once per release, after a dump, b
     it("the first release: dump, then one migration, then the replicas; an unchanged stack never runs it again", async () => {
         const { backup, migration } = await ranBeforeReplicas(deployed);
         assert.equal(await sql("SELECT count(*) FROM migration_runs"), "1");
-        assert.match(await dumpOf(backup), /^\/backups\/app-\d{8}T\d{6}Z-before-[0-9a-f]{8}\.dump$/);
+        assert.match(await dumpOf(backup), /^\/backups\/db-\d{8}T\d{6}Z-before-[0-9a-f]{8}\.dump$/);
         // The job carries the replicas' hardening and none of their network aliases.
         const job = await h.inspect(h.containers.get(migration)!);
         assert.equal(job.Config.User, "10001:10001");
