@@ -172,7 +172,8 @@ function releaseStep(
     name: string, n: NormalizedApiService, m: NonNullable<NormalizedApiService["migrate"]>, target: DockerTarget, release: string,
     shared: docker.ContainerArgs, after: pulumi.Resource[], opts: pulumi.CustomResourceOptions,
 ): { migration: docker.Container; backups: docker.Container[] } {
-    const job = { attach: true, logs: true, mustRun: false };
+    // restart "no": the provider's default, written out as the engine reports it.
+    const job = { attach: true, logs: true, mustRun: false, restart: "no" };
     const parts = m.backupFirst
         ? n.links.flatMap(({ link }) => (link.docker?.backupBeforeMigration ? [link.docker.backupBeforeMigration] : []))
         : [];

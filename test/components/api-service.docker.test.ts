@@ -253,7 +253,7 @@ describe("ApiService on docker", () => {
             const release = m!.name.slice("api-migrate-".length);
             assert.equal(m!.name, `api-migrate-${release}`);
             const j = m!.inputs as Record<string, any>, r = replica(rec, 1).inputs as Record<string, any>;
-            assert.deepEqual([j.attach, j.logs, j.mustRun, j.rm, j.restart], [true, true, false, undefined, undefined]);
+            assert.deepEqual([j.attach, j.logs, j.mustRun, j.rm, j.restart], [true, true, false, undefined, "no"]);
             assert.deepEqual(j.entrypoints, ["timeout", "-k", "10", "120"]);
             assert.deepEqual(j.command, MIGRATE.command);
             for (const k of ["image", "envs", "uploads", "user", "securityOpts", "capabilities", "memory", "memorySwap", "cpus", "readOnly"]) {

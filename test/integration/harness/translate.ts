@@ -447,6 +447,8 @@ export function planContainer(r: RecordedResource, inputs: Record<string, any>, 
     const retries = i.get<number>("maxRetryCount");
     if (restart !== undefined) host.RestartPolicy = { Name: restart, MaximumRetryCount: retries ?? 0 };
     else if (retries !== undefined) throw new UnsupportedInputError(id, ["maxRetryCount"], "without restart");
+    // The provider's schema defaults restart to "no" and always sends it (resourceDockerContainerCreate).
+    else host.RestartPolicy = { Name: "no", MaximumRetryCount: 0 };
     const logDriver = i.get<string>("logDriver");
     const logOpts = i.get<Record<string, string>>("logOpts");
     if (logDriver !== undefined || logOpts !== undefined) host.LogConfig = { Type: logDriver ?? "json-file", Config: logOpts ?? {} };
