@@ -33,7 +33,8 @@ describe("ApiService migrate on a real engine: once per release, after a dump, b
         const base = overridesFor({ publishPort: port, rateLimits: TEST_RATE_LIMITS, backup: TEST_BACKUP });
         const services = devStackFile()["slipway:services"];
         const migrate = { ...services.api.migrate, backupFirst: true, ...(api.migrate as object | undefined) };
-        return recordStack({ dir: ROOT, stack: STACK, overrides: { ...base, "slipway:services": { ...services, api: { ...services.api, ...api, migrate } } } });
+        const volumes = [{ name: "scratch", path: "/var/lib/api/scratch" }];
+        return recordStack({ dir: ROOT, stack: STACK, overrides: { ...base, "slipway:services": { ...services, api: { ...services.api, volumes, ...api, migrate } } } });
     };
     /** SQL through the backup sidecar, which has psql and the credentials (PGPASSFILE). */
     const sql = async (q: string, db?: string): Promise<string> => {
@@ -91,6 +92,11 @@ describe("ApiService migrate on a real engine: once per release, after a dump, b
         assert.equal(job.Config.User, "10001:10001");
         assert.deepEqual(job.HostConfig.CapDrop, ["ALL"]);
         assert.deepEqual(Object.values(job.NetworkSettings.Networks).flatMap((n: any) => (n.Aliases ?? []).filter((a: string) => a.startsWith("api"))), []);
+        // The service's named volume is in every replica and in the migration.
+        for (const logical of [migration, ...apiReplicas(deployed.resources).map(r => r.name)]) {
+            const mounts = (await h.inspect(h.containers.get(logical)!)).Mounts.map((m: any) => `${m.Type} ${m.Destination} ${m.RW}`);
+            assert.ok(mounts.includes("volume /var/lib/api/scratch true"), `${logical}: ${mounts}`);
+        }
         // Preview, refresh, preview, up: nothing to do, and the migration did not run again.
         const again = await record({});
         assert.deepEqual(h.preview(again.resources).filter(x => x.op !== "same"), []);
