@@ -28,6 +28,36 @@ export interface HealthcheckArgs {
     startPeriodSeconds?: number;
 }
 
+export interface MigrateArgs {
+    /**
+     * The migration's full argv, run from the release's image (its ENTRYPOINT is replaced, so
+     * name the program). Docker runs it under the image's `timeout`, so the image needs coreutils
+     * or busybox; App Platform runs it as the PRE_DEPLOY job's `run_command`.
+     * @example `["/usr/local/bin/api", "migrate"]`
+     */
+    command: string[];
+    /** Docker: seconds before the migration is stopped and counts as failed (1 to 3600). @default `600` @example `120` */
+    timeoutSeconds?: number;
+    /**
+     * Docker: dump every linked database (pg_dump, checked readable with pg_restore --list) into its
+     * backup volume, beside the scheduled dumps and off-site when configured, before the migration
+     * starts; a failed dump stops the release. On App Platform the managed database's point-in-time
+     * recovery covers it (no dump is taken).
+     * @default `true` on a production target when a linked database has backups, otherwise `false`
+     * @example `false`
+     */
+    backupFirst?: boolean;
+}
+
+export interface VolumeArgs {
+    /** Docker volume name within the stack: 1 to 32 lowercase letters, digits, hyphens. @example `"uploads"` */
+    name: string;
+    /** Absolute mount path in the replicas. @example `"/var/lib/app/uploads"` */
+    path: string;
+    /** Mount read-only. @default `false` @example `true` */
+    readOnly?: boolean;
+}
+
 export interface ApiServiceArgs {
     /** Where the service runs. @example `host.target` */
     target: Target;
@@ -150,6 +180,25 @@ export interface ApiServiceArgs {
      * @example `"env"`
      */
     secretDelivery?: "file" | "env";
+    /**
+     * A release step: the command runs once per release, in a one-shot container (Docker) or a
+     * PRE_DEPLOY job (App Platform) of the release's image, before the new replicas start. On
+     * Docker a non-zero exit fails `pulumi up` with the job's last log lines while the old
+     * replicas keep serving; a new release (image or settings) runs it again, an unchanged one never.
+     * @default none (the image migrates itself, if at all)
+     * @example `{ command: ["/usr/local/bin/api", "migrate"], timeoutSeconds: 300 }`
+     */
+    migrate?: MigrateArgs;
+    /**
+     * Docker: named volumes mounted into every replica (and the migration), protected and kept
+     * when the stack is deleted in production. A fresh volume is root-owned unless the image has
+     * the path (Docker copies its owner and files in), so create the directory in the image as
+     * the service's user. Refused on App Platform, which has no volumes: use object storage
+     * (DigitalOcean Spaces) for files.
+     * @default `[]`
+     * @example `[{ name: "uploads", path: "/var/lib/app/uploads" }]`
+     */
+    volumes?: VolumeArgs[];
     /**
      * Transform how this component creates its underlying resources, for what the args above do
      * not cover: per child, args merged over the component's (shallow), or a function editing

@@ -8,7 +8,7 @@ import { transform } from "../core/transform";
 import type { ApiServiceDoAppTransform } from "./transforms/do-app";
 
 export type { ApiServiceDoAppTransform } from "./transforms/do-app";
-import type { AppEnvSpec, AppPart, AppServiceAlertSpec, AppServiceLogDestinationSpec, AppServiceSpec } from "../targets/app-spec";
+import type { AppEnvSpec, AppJobSpec, AppPart, AppServiceAlertSpec, AppServiceLogDestinationSpec, AppServiceSpec } from "../targets/app-spec";
 import { DO_INSTANCE_SIZES, DO_LEGACY_INSTANCE_SIZES, DoImage, DoInstanceSize, parseDoImage, pickInstanceSize, sizeOf } from "./images";
 import { ApiServiceInput, DEFAULTS, ImageSource, NeutralApiService, NormalizedApiService } from "./normalize";
 
@@ -59,7 +59,30 @@ export function apiServiceAppSpec(name: string, n: NormalizedApiService, target:
         logDestinations: n.logDestinations.length ? n.logDestinations : undefined,
     };
     const [, transformed] = transform(t.service, name, service, {});
-    return { owner: source, services: [transformed] };
+    return { owner: source, services: [transformed], ...(n.migrate ? { jobs: [migrationJob(name, n, n.migrate, image, envs)] } : {}) };
+}
+
+/**
+ * `migrate` on App Platform: a PRE_DEPLOY job of the same image and env, which App Platform runs
+ * before it rolls out the new version and whose failure aborts the deploy (the old version keeps
+ * serving). No dump is taken: the managed database's point-in-time recovery covers the moment
+ * before the migration.
+ */
+function migrationJob(name: string, n: NormalizedApiService, m: NonNullable<NormalizedApiService["migrate"]>, image: AppServiceSpec["image"], envs: AppEnvSpec[]): AppJobSpec {
+    return {
+        name: `${name}-migrate`,
+        kind: "PRE_DEPLOY",
+        image,
+        runCommand: m.command.map(shellQuote).join(" "),
+        instanceCount: 1,
+        instanceSizeSlug: n.instanceSize,
+        envs: envs.length ? envs : undefined,
+    };
+}
+
+/** One argv element for App Platform's run_command, which a shell splits. */
+function shellQuote(arg: string): string {
+    return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Its App Platform price: instances × the size's list price. */
@@ -128,6 +151,13 @@ function refuseDockerOnly(ctx: ErrorContext, args: ApiServiceInput, n: NeutralAp
     }
     if (args.readOnlyRootFilesystem) {
         invalid(ctx, "readOnlyRootFilesystem", "is not available on App Platform", "pass it only on the docker target");
+    }
+    if (n.volumes?.length) {
+        invalid(ctx, "volumes", "App Platform has no volumes: an instance's disk is lost on every deploy and restart",
+            "keep files in object storage (DigitalOcean Spaces, S3 API) and give the service its keys through SecretsSync; pass volumes only on the docker target");
+    }
+    if (n.migrate && `${ctx.name}-migrate`.length > 32) {
+        invalid(ctx, "migrate", `the PRE_DEPLOY job would be named "${ctx.name}-migrate", longer than App Platform's 32 characters`, "use a service name of at most 24 characters");
     }
     if (n.stopSignal !== "SIGTERM") {
         invalid(ctx, "stopSignal", `App Platform always stops instances with SIGTERM, not ${n.stopSignal}`,

@@ -8,6 +8,7 @@ import { capabilitySet, goDuration, jsonFileLogs, labelList, memoryLimit } from 
 import { refuseLocalOnlyImage } from "../core/registries";
 import { DockerTarget } from "../core/target";
 import { Transform, transform } from "../core/transform";
+import type { BackupBeforeMigration } from "../core/link";
 import type { ApiServiceDockerTransform } from "./transforms/docker";
 import {
     ApiServiceInput, DEFAULTS, ImageSource, NeutralApiService, NormalizedApiService, SECRETS_DIR, envEntries, envKeyClaims,
@@ -21,6 +22,12 @@ export interface ApiServiceDockerResources {
     containers: docker.Container[];
     /** The release the replicas belong to (see {@link releaseOf}). */
     release: string;
+    /** `migrate`: this release's one-shot migration container. */
+    migration?: docker.Container;
+    /** `migrate.backupFirst`: one dump job per linked database, run before the migration. */
+    backups: docker.Container[];
+    /** `volumes`, in the order given. */
+    volumes: docker.Volume[];
 }
 
 // Inputs the provider updates in place (no restart), so they do not make a new release.
@@ -61,13 +68,38 @@ export function createApiServiceDocker(
     const opts = { parent, provider: target.provider };
     const { image, imageRef } = dockerImage(name, n.source, target, opts, t.image);
     const after = n.links.flatMap(({ link }) => link.docker?.dependsOn ?? []);
-    const replicaOpts = after.length ? { ...opts, dependsOn: after } : opts;
     const { envs, uploads } = dockerEnv(n);
     const hc = n.healthcheck;
     // Long enough for the start period plus every retry, so `wait` fails for a real reason only.
     const waitTimeout = Math.max(60, hc.startPeriodSeconds + (hc.intervalSeconds + hc.timeoutSeconds) * (hc.retries + 1));
 
     const release = releaseOf(n);
+    const volumes = serviceVolumes(name, n, target, opts);
+    const mounts = volumes.length
+        ? volumes.map((v, k) => ({ volumeName: v.name, containerPath: n.volumes![k]!.path, ...(n.volumes![k]!.readOnly ? { readOnly: true } : {}) }))
+        : undefined;
+    // What every container of the release shares with the replicas: image, env, secret files,
+    // volumes and the hardening.
+    const shared: docker.ContainerArgs = {
+        image: imageRef,
+        envs,
+        uploads: uploads.length ? uploads : undefined,
+        volumes: mounts,
+        ...memoryLimit(n.memoryMiB),
+        cpus: String(n.cpus),
+        ...jsonFileLogs(n.logs.maxSize, n.logs.maxFiles),
+        user: `${n.uid}:${n.gid}`,
+        securityOpts: ["no-new-privileges:true"],
+        capabilities: capabilitySet({ drop: ["ALL"] }),
+        readOnly: n.readOnlyRootFilesystem,
+        // A read-only root still needs a scratch directory for most runtimes.
+        tmpfs: n.readOnlyRootFilesystem ? { "/tmp": "rw,noexec,nosuid,size=64m" } : undefined,
+    };
+    const { migration, backups } = n.migrate
+        ? releaseStep(name, n, n.migrate, target, release, shared, after, opts)
+        : { migration: undefined, backups: [] };
+    const replicaDeps = [...after, ...(migration ? [migration] : [])];
+    const replicaOpts = replicaDeps.length ? { ...opts, dependsOn: replicaDeps } : opts;
     const containers: docker.Container[] = [];
     for (let i = 1; i <= n.replicas; i++) {
         const labels: Record<string, string> = {
@@ -81,8 +113,10 @@ export function createApiServiceDocker(
             image: imageRef,
             envs,
             uploads: uploads.length ? uploads : undefined,
+            ...(mounts ? { volumes: mounts } : {}),
             networksAdvanced: [{ name: target.networkName, aliases: [name, `${name}-${i}`] }],
-            labels: labelList(labels),
+            // The migration's exit code: read from its outputs, so a failed one stops the replicas here.
+            labels: migration ? [...labelList(labels), { label: "slipway.migration-exit-code", value: exitedZero(name, "migration", migration, release) }] : labelList(labels),
             healthcheck: {
                 tests: hc.command,
                 interval: goDuration(hc.intervalSeconds),
@@ -111,7 +145,87 @@ export function createApiServiceDocker(
     }
     const hosts = replicaHosts(name, n.replicas);
     for (const { link } of n.links) link.docker?.scrape?.addTargets({ service: name, hosts, port: n.port, release }, containers);
-    return { image, containers, release };
+    return { image, containers, release, migration, backups, volumes };
+}
+
+/**
+ * `volumes`: one named Docker volume each, `<prefix>-<service>-<name>`. Kept in production: a
+ * protected volume survives a replace or a deleted stack, for a human to decide.
+ */
+function serviceVolumes(name: string, n: NormalizedApiService, target: DockerTarget, opts: pulumi.CustomResourceOptions): docker.Volume[] {
+    const keep = { protect: target.production, retainOnDelete: target.production };
+    return (n.volumes ?? []).map(v => new docker.Volume(`${name}-volume-${v.name}`, {
+        name: `${target.namePrefix}-${name}-${v.name}`,
+        labels: labelList({ ...target.labels, "slipway.component": "ApiService", "slipway.name": name, "slipway.role": "volume", "slipway.volume": v.name }),
+    }, { ...opts, ...keep }));
+}
+
+/**
+ * The release step (see `ApiServiceArgs.migrate`): with `backupFirst`, one dump job per linked
+ * database that takes backups, then the migration, each a one-shot container that the create
+ * waits for (`attach`). Their logical names carry the release: a new release runs them again
+ * (created during the update, the old ones deleted at its end), an unchanged one never. The
+ * provider does not fail a job that exits non-zero (facts sheet, "A container that exits"), so
+ * each next step reads the previous one's exit code from its outputs (`exitedZero`).
+ */
+function releaseStep(
+    name: string, n: NormalizedApiService, m: NonNullable<NormalizedApiService["migrate"]>, target: DockerTarget, release: string,
+    shared: docker.ContainerArgs, after: pulumi.Resource[], opts: pulumi.CustomResourceOptions,
+): { migration: docker.Container; backups: docker.Container[] } {
+    // restart "no": the provider's default, written out as the engine reports it.
+    const job = { attach: true, logs: true, mustRun: false, restart: "no" };
+    const parts = m.backupFirst
+        ? n.links.flatMap(({ link }) => (link.docker?.backupBeforeMigration ? [link.docker.backupBeforeMigration] : []))
+        : [];
+    const backups = parts.map((b: BackupBeforeMigration) => {
+        const p = b.job(release, m.timeoutSeconds);
+        return new docker.Container(`${name}-backup-${b.database}-${release}`, {
+            image: p.image,
+            entrypoints: p.entrypoints,
+            envs: p.envs,
+            uploads: p.uploads,
+            volumes: p.volumes,
+            networksAdvanced: [{ name: target.networkName }],
+            labels: labelList({ ...p.labels, "slipway.release": release, "slipway.for": name }),
+            ...memoryLimit(p.memoryMiB),
+            ...jsonFileLogs(),
+            user: p.user,
+            securityOpts: ["no-new-privileges:true"],
+            capabilities: capabilitySet({ drop: ["ALL"] }),
+            ...job,
+        }, after.length ? { ...opts, dependsOn: after } : opts);
+    });
+    const labels = labelList({ ...target.labels, "slipway.component": "ApiService", "slipway.name": name, "slipway.release": release, "slipway.role": "migration" });
+    const migration = new docker.Container(`${name}-migrate-${release}`, {
+        ...shared,
+        // No service aliases: the job must never receive the service's traffic.
+        networksAdvanced: [{ name: target.networkName }],
+        labels: backups.length
+            ? [...labels, ...backups.map((b, k) => ({ label: `slipway.backup-exit-code.${parts[k]!.database}`, value: exitedZero(name, `dump of ${parts[k]!.database}`, b, release) }))]
+            : labels,
+        // `timeout` from the image bounds the run: the provider's wait has no timeout of its own.
+        entrypoints: ["timeout", "-k", "10", String(m.timeoutSeconds)],
+        command: m.command,
+        ...job,
+    }, { ...opts, dependsOn: [...after, ...backups] });
+    return { migration, backups };
+}
+
+/**
+ * A job's exit code, for the next step's input: "0", or the update stops with the job's last
+ * log lines. Unknown in a preview while the job is new; undefined only under mocks without outputs.
+ */
+function exitedZero(name: string, what: string, job: docker.Container, release: string): pulumi.Output<string> {
+    return pulumi.all([job.exitCode, job.containerLogs, job.urn]).apply(([code, logs, urn]) => {
+        if (code === undefined || code === null || code === 0) return String(code ?? "unknown");
+        const last = String(logs ?? "").trimEnd().split("\n").slice(-30).join("\n").slice(-4000);
+        const why = code === 124 || code === 137 ? `was stopped after its timeout (exit code ${code})` : `exited with code ${code}`;
+        throw new pulumi.ResourceError(
+            `ApiService "${name}": the ${what} of release ${release} ${why}, so the release stopped there: the new replicas were not ` +
+            `created and the old ones keep serving. Last log lines:\n${last || "(no output)"}\n` +
+            `Fix the cause and deploy again (a new image is a new release); to run this release's ${what} again as it is: pulumi up --replace '${urn}'`,
+            job, true);
+    });
 }
 
 /** Per-replica aliases: a stopped replica's name stops resolving, which a scraper sees as down. */
@@ -135,7 +249,23 @@ export function checkApiServiceDocker(name: string, args: ApiServiceInput, n: Ne
             `set secretDelivery: "env", or readOnlyRootFilesystem: false`);
     }
     // Same keys in the same order as normalize made them: releaseOf hashes this object.
-    return { ...n, healthcheck: { ...n.healthcheck, intervalSeconds: n.healthcheck.intervalSeconds ?? DEFAULTS.dockerIntervalSeconds } };
+    return {
+        ...n, healthcheck: { ...n.healthcheck, intervalSeconds: n.healthcheck.intervalSeconds ?? DEFAULTS.dockerIntervalSeconds },
+        ...(n.migrate ? { migrate: { ...n.migrate, backupFirst: backupFirst(ctx, n, args.target.production) } } : {}),
+    };
+}
+
+/**
+ * `migrate.backupFirst`: on by default in production when a linked database takes backups; asked
+ * for explicitly, it needs one (there would be nowhere to put the dump).
+ */
+function backupFirst(ctx: ErrorContext, n: NeutralApiService, production: boolean): boolean {
+    const dumps = n.links.filter(({ link }) => link.docker?.backupBeforeMigration);
+    if (n.migrate?.backupFirst === true && !dumps.length) {
+        invalid(ctx, "migrate.backupFirst", "is true, but no linked ManagedDatabase takes backups on this target, so there is nowhere to keep the dump",
+            "link the ManagedDatabase and give it backup: { ... } (on by default in production), or set backupFirst: false");
+    }
+    return n.migrate?.backupFirst ?? (production && dumps.length > 0);
 }
 
 function checkBuildContext(ctx: ErrorContext, b: Extract<ImageSource, { kind: "build" }>): void {

@@ -13,7 +13,7 @@ import { ApiServiceInput, NormalizedApiService, normalizeApiService, serviceEndp
 
 export { BuildArgs, HealthcheckArgs, DEFAULTS as API_SERVICE_DEFAULTS, parseMemory, normalizeApiService, serviceEndpoint } from "./normalize";
 export { DO_INSTANCE_SIZES, parseDoImage, pickInstanceSize } from "./images";
-export type { ApiServiceArgs, ApiServiceTransform } from "./args";
+export type { ApiServiceArgs, ApiServiceTransform, MigrateArgs, VolumeArgs } from "./args";
 
 /** The resources an ApiService created (`transform` changes how they are made). */
 export interface ApiServiceNodes {
@@ -21,6 +21,12 @@ export interface ApiServiceNodes {
     readonly image?: ApiServiceDockerResources["image"];
     /** docker: one `docker.Container` per replica, replica i at `[i - 1]`; empty on do-app. */
     readonly containers: readonly ApiServiceDockerResources["containers"][number][];
+    /** docker, with `migrate`: this release's one-shot migration container. */
+    readonly migration?: ApiServiceDockerResources["migration"];
+    /** docker, with `migrate.backupFirst`: the dump jobs run before the migration. */
+    readonly backups?: readonly ApiServiceDockerResources["backups"][number][];
+    /** docker: the named volumes of `volumes`. */
+    readonly volumes?: readonly ApiServiceDockerResources["volumes"][number][];
 }
 
 /**
@@ -65,7 +71,7 @@ export class ApiService extends pulumi.ComponentResource implements Routable, Ap
                 const r = createApiServiceDocker(name, this, n, args.target, args.transform);
                 this.containers = r.containers;
                 this.image = r.image;
-                this.nodes = { image: r.image, containers: r.containers };
+                this.nodes = { image: r.image, containers: r.containers, migration: r.migration, backups: r.backups, volumes: r.volumes };
                 break;
             }
             case "do-app":

@@ -5,7 +5,7 @@ import { Link, isLinkable } from "../core/link";
 import { DO_NAME, ENV_KEY } from "../core/naming";
 import { ServiceEndpoint } from "../core/service";
 import { Shape, checkShape, shape, unknownKeyFix } from "../core/shape";
-import type { ApiServiceArgs, ApiServiceTransform, BuildArgs, HealthcheckArgs } from "./args";
+import type { ApiServiceArgs, ApiServiceTransform, BuildArgs, HealthcheckArgs, MigrateArgs, VolumeArgs } from "./args";
 
 export type { BuildArgs, HealthcheckArgs } from "./args";
 import { Target } from "../core/target";
@@ -39,6 +39,7 @@ export const DEFAULTS = {
     logMaxSize: "10m",
     logMaxFiles: 3,
     secretDelivery: "file",
+    migrateTimeoutSeconds: 600,
     /** Seed 002 runs its API on this size; also what `memory`/`cpus` defaults fit on DO. */
     instanceSize: "apps-s-1vcpu-1gb",
 } as const;
@@ -104,6 +105,16 @@ export const API_SERVICE_SHAPE: Shape = shape.object<ApiServiceArgs>({
     link: shape.program("the components whose env this service receives"),
     release: shape.string(undefined, "docker: names this release's replicas, e.g. a short git sha"),
     secretDelivery: shape.string(SECRET_DELIVERIES, "docker: secrets as files or env"),
+    migrate: shape.object<MigrateArgs>({
+        command: shape.list(shape.string(undefined, "one argument"), "the migration's full argv, e.g. [/usr/local/bin/api, migrate]"),
+        timeoutSeconds: shape.int("docker: 1 to 3600"),
+        backupFirst: shape.bool("docker: dump the linked databases before the migration"),
+    }, ["command"], "a release step run once per release, before the new replicas start"),
+    volumes: shape.list(shape.object<VolumeArgs>({
+        name: shape.string(undefined, "1 to 32 lowercase letters, digits, hyphens"),
+        path: shape.string(undefined, "absolute mount path, e.g. /var/lib/app/uploads"),
+        readOnly: shape.bool("mount read-only"),
+    }, ["name", "path"]), "docker: named volumes mounted into the replicas"),
     transform: shape.object<ApiServiceTransform>({
         image: child("docker: the image"),
         container: child("docker: every replica's container"),
@@ -150,12 +161,19 @@ export interface NormalizedApiService {
     secretDelivery: typeof SECRET_DELIVERIES[number];
     /** docker: the release the replicas are named by; undefined = derived from the settings. */
     release?: string;
+    /** The release step; `backupFirst` undefined until the target's check decides it. Absent without `migrate`. */
+    migrate?: Migrate;
+    /** docker: named volumes (absent when none). */
+    volumes?: Volume[];
     /** do-app only: one of DO_INSTANCE_SIZES (images.ts), chosen by the do-app check. */
     instanceSize?: string;
     /** do-app only (empty on docker): what the links give the service, merged by the do-app check. */
     alerts: AppServiceAlertSpec[];
     logDestinations: AppServiceLogDestinationSpec[];
 }
+
+export interface Migrate { command: string[]; timeoutSeconds: number; backupFirst?: boolean }
+export interface Volume { name: string; path: string; readOnly: boolean }
 
 export interface Healthcheck { command: string[]; intervalSeconds: number; timeoutSeconds: number; retries: number; startPeriodSeconds: number }
 
@@ -197,6 +215,12 @@ export function normalizeApiService(name: string, args: ApiServiceInput): Neutra
     for (const [key, value] of Object.entries(isMapping(givenEnv) ? givenEnv : {})) {
         if (value === null) invalid(ctx, `env.${key}`, `${key} has no value`, `give ${key} a value or leave it out`);
     }
+    // A command line where an argv is expected: say how to split it (the shape would wrap it whole).
+    const givenCommand: unknown = (args as { migrate?: { command?: unknown } } | undefined)?.migrate?.command;
+    if (typeof givenCommand === "string") {
+        invalid(ctx, "migrate.command", `must be a list (the program and each argument), got the string ${JSON.stringify(givenCommand)}`,
+            `split it into its words, e.g. ${JSON.stringify(givenCommand.trim().split(/\s+/))}; for shell syntax use ["/bin/sh", "-c", ${JSON.stringify(givenCommand)}]`);
+    }
     // Types before meaning: an unknown key or a value of the wrong type, anywhere, is named first.
     checkShape(ctx, API_SERVICE_SHAPE, args ?? null);
     checkTargetAndName(ctx, name, args.target);
@@ -221,15 +245,70 @@ export function normalizeApiService(name: string, args: ApiServiceInput): Neutra
         invalid(ctx, "release", `${JSON.stringify(args.release)} is not a release name`,
             "use 1 to 16 lowercase letters, digits and hyphens, e.g. a short git sha \"3f9a2c1\"");
     }
-    // Key order is part of the docker release hash (releaseOf): keep it.
+    const migrate = args.migrate === undefined ? undefined : normalizeMigrate(ctx, args.migrate);
+    const volumes = normalizeVolumes(ctx, args.volumes ?? [], readOnlyRootFilesystem);
+    // Key order is part of the docker release hash (releaseOf): keep it. The release step and the
+    // volumes are left out when unset, so a service without them keeps its release.
     return {
         name, source, replicas, port, healthPath, readyPath, healthcheck, waitForHealthy, restart, memoryMiB, cpus, uid, gid,
         readOnlyRootFilesystem, stopSignal, stopGracePeriodSeconds, logs, env, links, secretDelivery, release: args.release,
+        ...(migrate ? { migrate } : {}), ...(volumes.length ? { volumes } : {}),
         alerts: [], logDestinations: [],
     };
 }
 
 const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** `migrate`: an argv (never a shell string: the target decides how to run it) and a bounded timeout. */
+function normalizeMigrate(ctx: ErrorContext, m: MigrateArgs): Migrate {
+    if (m.command.length === 0 || m.command.length > 64 || m.command.some(a => a === "" || a.includes("\0"))) {
+        invalid(ctx, "migrate.command", `${JSON.stringify(m.command)} is not a command`,
+            `give the program and its arguments as a list of 1 to 64 non-empty strings, e.g. ["/usr/local/bin/api", "migrate"]`);
+    }
+    const timeoutSeconds = requireInt(ctx, "migrate.timeoutSeconds", m.timeoutSeconds ?? DEFAULTS.migrateTimeoutSeconds, 1, 3600);
+    return { command: [...m.command], timeoutSeconds, ...(m.backupFirst !== undefined ? { backupFirst: m.backupFirst } : {}) };
+}
+
+const VOLUME_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+/** Where a volume would hide what the container needs: the secret files, the kernel's file systems, the root. */
+const RESERVED_PATHS = ["/proc", "/sys", "/dev", SECRETS_DIR];
+
+/**
+ * `volumes`: names unique and Docker-safe, paths absolute, normalised and distinct, none over
+ * (or above) the secret files or the kernel's file systems. Checked on every target, so a
+ * program moves unchanged; do-app then refuses any volume at all.
+ */
+function normalizeVolumes(ctx: ErrorContext, given: VolumeArgs[], readOnlyRoot: boolean): Volume[] {
+    const names = new Map<string, number>();
+    const paths = new Map<string, number>();
+    return given.map((v, i) => {
+        const at = (k: string) => `volumes[${i}].${k}`;
+        if (!VOLUME_NAME.test(v.name)) {
+            invalid(ctx, at("name"), `${JSON.stringify(v.name)} is not a volume name`, `use 1 to 32 lowercase letters, digits and hyphens, starting with a letter or digit, e.g. "uploads"`);
+        }
+        if (names.has(v.name)) invalid(ctx, at("name"), `"${v.name}" is also the name of volumes[${names.get(v.name)}]`, "give each volume its own name");
+        names.set(v.name, i);
+        if (!v.path.startsWith("/")) {
+            invalid(ctx, at("path"), `${JSON.stringify(v.path)} is not an absolute path`, `start it with "/", e.g. "/${v.path.replace(/^\.?\/*/, "")}"`);
+        }
+        if (v.path === "/" || v.path.endsWith("/") || v.path.split("/").slice(1).some(p => p === "" || p === "." || p === "..") || /[\s:,]/.test(v.path)) {
+            invalid(ctx, at("path"), `${JSON.stringify(v.path)} is not a plain mount path`,
+                `write a normalised absolute path below "/" without a trailing "/", ".", "..", spaces, ":" or ",", e.g. "/var/lib/app/uploads"`);
+        }
+        const within = (a: string, b: string) => a === b || a.startsWith(`${b}/`);
+        const reserved = RESERVED_PATHS.find(r => within(v.path, r) || within(r, v.path));
+        if (reserved) {
+            invalid(ctx, at("path"), `"${v.path}" would ${within(v.path, reserved) ? "sit inside" : "hide"} ${reserved}${reserved === SECRETS_DIR ? ", where the secret files are written" : ", which the container needs"}`,
+                "mount the volume elsewhere, e.g. under /var/lib/<service>");
+        }
+        if (readOnlyRoot && within(v.path, "/tmp")) {
+            invalid(ctx, at("path"), `"${v.path}" is on the tmpfs a read-only root filesystem gets at /tmp`, "mount the volume outside /tmp");
+        }
+        if (paths.has(v.path)) invalid(ctx, at("path"), `"${v.path}" is also the path of volumes[${paths.get(v.path)}]: two volumes cannot be mounted on one path`, "give each volume its own path");
+        paths.set(v.path, i);
+        return { name: v.name, path: v.path, readOnly: v.readOnly ?? false };
+    });
+}
 
 /**
  * `transform` before the shape, in the wording every component shares (its keys name child

@@ -46,6 +46,33 @@ export interface DockerLinkSection {
      * the replicas with them.
      */
     readonly dependsOn?: readonly pulumi.Resource[];
+    /**
+     * A database's dump before a migration (ManagedDatabase with backups): the service runs it as
+     * a one-shot container of its own, once per release, before its migration. Typed parts, so the
+     * volume, image and credentials stay the database's.
+     */
+    readonly backupBeforeMigration?: BackupBeforeMigration;
+}
+
+/** The one-shot dump job a database hands a service with a `migrate` step (docker). */
+export interface BackupBeforeMigration {
+    /** Who takes it, for messages and the job's logical name, e.g. `db`. */
+    readonly database: string;
+    /** The container's parts for a release (the dump's name carries it), bounded by `timeoutSeconds`. */
+    job(release: string, timeoutSeconds: number): DockerJobParts;
+}
+
+/** What a one-shot container needs beyond the hardening every Slipway container gets. */
+export interface DockerJobParts {
+    readonly image: pulumi.Input<string>;
+    readonly entrypoints: string[];
+    readonly envs: pulumi.Input<string>[];
+    readonly uploads: { file: string; content: pulumi.Input<string>; permissions: string; owner?: string; group?: string }[];
+    readonly volumes: { volumeName: pulumi.Input<string>; containerPath: string }[];
+    /** Numeric `uid:gid`; root (the image default) when unset. */
+    readonly user?: string;
+    readonly labels: Record<string, string>;
+    readonly memoryMiB: number;
 }
 
 /** Where a service's replicas answer on Docker, handed to a scraper once they are declared. */

@@ -6,13 +6,14 @@ import { ErrorContext, invalid, requireInt } from "../core/errors";
 import { refuseLocalOnlyImage } from "../core/registries";
 import { DockerTarget } from "../core/target";
 import { transform } from "../core/transform";
+import type { BackupBeforeMigration, DockerJobParts } from "../core/link";
 import type { DatabaseConnection, ManagedDatabaseArgs } from "./args";
 import type { ManagedDatabaseDockerTransform } from "./transforms/docker";
 
 export type { ManagedDatabaseDockerTransform } from "./transforms/docker";
 import { DEFAULTS, ManagedDatabaseBase, ManagedDatabaseDockerSettings, NormalizedManagedDatabase } from "./normalize";
 import { OFFSITE_IMAGE, checkOffsite, offsiteEnv, offsiteUploads } from "./offsite";
-import { backupHealthcheck, backupMaxAgeSeconds, backupScript, initScript, passwordKey, pgpassLine, postgresUrl } from "./scripts";
+import { backupHealthcheck, backupMaxAgeSeconds, backupScript, initScript, passwordKey, pgpassLine, postgresUrl, preMigrationDumpScript } from "./scripts";
 
 const DATA_DIR = "/var/lib/postgresql/data";
 const SECRETS = "/run/secrets";
@@ -68,7 +69,7 @@ interface Build {
 export function createManagedDatabaseDocker(
     name: string, parent: pulumi.ComponentResource, n: NormalizedManagedDatabase, target: DockerTarget,
     givenPassword?: pulumi.Input<string>, t: ManagedDatabaseDockerTransform = {},
-): { connection: DatabaseConnection; nodes: ManagedDatabaseDockerNodes } {
+): { connection: DatabaseConnection; nodes: ManagedDatabaseDockerNodes; backupBeforeMigration?: BackupBeforeMigration } {
     if (!n.docker) throw new Error(`ManagedDatabase "${name}": createManagedDatabaseDocker needs a database validated for docker (validateManagedDatabase)`);
     const b: Build = {
         name, parent, n, d: n.docker, target,
@@ -107,6 +108,7 @@ export function createManagedDatabaseDocker(
     return {
         connection,
         nodes: { image, container: server, volume, backup: backup?.container, backupVolume: backup?.volume, backupImage: backup?.image, passwords: b.passwords },
+        backupBeforeMigration: backup?.beforeMigration,
     };
 }
 
@@ -189,7 +191,7 @@ function serverContainer(b: Build, image: docker.RemoteImage, volume: docker.Vol
 /** The backup sidecar and its volume. Dumps (`pg_dump -Fc`) restore into a newer major, so backups outlive a version change. */
 function backupSidecar(
     b: Build, backup: NonNullable<ManagedDatabaseDockerSettings["backup"]>, image: docker.RemoteImage, server: docker.Container, pw: pulumi.Output<string>,
-): { container: docker.Container; volume: docker.Volume; image?: docker.RemoteImage } {
+): { container: docker.Container; volume: docker.Volume; image?: docker.RemoteImage; beforeMigration: BackupBeforeMigration } {
     const { name, n, target } = b;
     const opts = { parent: b.parent, provider: target.provider };
     const backups = new docker.Volume(...transform(b.t.backupVolume, `${name}-backups`, {
@@ -202,6 +204,34 @@ function backupSidecar(
     // them keeps its resources as they were.
     const own = backup.image === b.d.image ? undefined
         : new docker.RemoteImage(...transform(b.t.backupImage, `${name}-backup-image`, { name: backup.image, keepLocally: true }, opts));
+    // What the sidecar and the dump before a migration share: the server, the credentials, the
+    // volume and the off-site settings, so both write the same dumps to the same places.
+    const connectionEnv = [
+        ...(backup.offsite ? offsiteEnv(backup.offsite) : []),
+        `PGDATABASE=${n.database}`,
+        `PGHOST=${name}`,
+        `PGPASSFILE=${SECRETS}/pgpass`,
+        `PGPORT=5432`,
+        `PGUSER=${n.user}`,
+    ];
+    const uploads = [
+        { file: `${SECRETS}/pgpass`, content: pulumi.secret(pw.apply(p => pgpassLine(n.user, p))), permissions: "0600", owner: "0", group: "0" },
+        ...(backup.offsite ? offsiteUploads(backup.offsite) : []),
+    ];
+    const volumes = [{ volumeName: backups.name, containerPath: "/backups" }];
+    const beforeMigration: BackupBeforeMigration = {
+        database: name,
+        job: (release, timeoutSeconds): DockerJobParts => ({
+            image: (own ?? image).imageId,
+            // coreutils' timeout is in every Debian-based Postgres image; -k: SIGKILL 10 s after SIGTERM.
+            entrypoints: ["timeout", "-k", "10", String(timeoutSeconds), "/bin/sh", "-c", preMigrationDumpScript()],
+            envs: [`BACKUP_DIR=/backups`, `BACKUP_TAG=${release}`, ...connectionEnv],
+            uploads,
+            volumes,
+            labels: { ...b.base, "slipway.role": "backup-before-migration" },
+            memoryMiB: 256,
+        }),
+    };
     const container = new docker.Container(...transform(b.t.backup, `${name}-backup`, {
         image: (own ?? image).imageId,
         entrypoints: ["/bin/sh", "-c", backupScript()],
@@ -211,21 +241,13 @@ function backupSidecar(
             `BACKUP_INTERVAL_SECONDS=${intervalSeconds}`,
             `BACKUP_KEEP=${backup.keep}`,
             `BACKUP_MAX_AGE_SECONDS=${maxAge}`,
-            ...(backup.offsite ? offsiteEnv(backup.offsite) : []),
-            `PGDATABASE=${n.database}`,
-            `PGHOST=${name}`,
-            `PGPASSFILE=${SECRETS}/pgpass`,
-            `PGPORT=5432`,
-            `PGUSER=${n.user}`,
+            ...connectionEnv,
         ],
         // Runs as root (the image default) because a fresh named volume's root is root-owned,
         // but a root without capabilities: it only writes its own files on that volume and
         // reads its own (root-owned) secret files.
-        uploads: [
-            { file: `${SECRETS}/pgpass`, content: pulumi.secret(pw.apply(p => pgpassLine(n.user, p))), permissions: "0600", owner: "0", group: "0" },
-            ...(backup.offsite ? offsiteUploads(backup.offsite) : []),
-        ],
-        volumes: [{ volumeName: backups.name, containerPath: "/backups" }],
+        uploads,
+        volumes,
         networksAdvanced: [{ name: target.networkName }],
         // Healthy while the last successful dump (and upload) is at most one interval (plus time
         // for the dump) old, unhealthy at once when a round failed. The probe itself grants the
@@ -245,7 +267,7 @@ function backupSidecar(
             "slipway.backup.interval-minutes": String(backup.intervalMinutes), "slipway.backup.keep": String(backup.keep),
         }),
     }, { ...opts, dependsOn: [server] }));
-    return { container, volume: backups, image: own };
+    return { container, volume: backups, image: own, beforeMigration };
 }
 
 function requireImageRef(ctx: ErrorContext, path: string, image: unknown, example: string): asserts image is string {

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MonthlyCost, targetCost } from "../core/prices";
 import { managedDatabaseMonthlyCost } from "./do-app";
 import { plainEnv } from "../core/env";
-import { Link, LinkRequest, Linkable } from "../core/link";
+import { BackupBeforeMigration, Link, LinkRequest, Linkable } from "../core/link";
 import { describe } from "../core/errors";
 import { unknownTarget } from "../core/target";
 import type { AppContributor, AppPart } from "../targets/app-spec";
@@ -81,6 +81,7 @@ export class ManagedDatabase extends pulumi.ComponentResource implements Linkabl
     /** USD per month with its line items (components/core/prices.ts); on docker the host's price covers it. */
     readonly monthlyCost: pulumi.Output<MonthlyCost>;
     private readonly n: NormalizedManagedDatabase;
+    private readonly backupBeforeMigration?: BackupBeforeMigration;
 
     constructor(name: string, args: ManagedDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         const n = validateManagedDatabase(name, args);
@@ -92,6 +93,7 @@ export class ManagedDatabase extends pulumi.ComponentResource implements Linkabl
             case "docker": {
                 const built = createManagedDatabaseDocker(name, this, n, args.target, args.password, args.transform);
                 c = built.connection;
+                this.backupBeforeMigration = built.backupBeforeMigration;
                 this.nodes = { ...built.nodes, schemaUsers: [] };
                 break;
             }
@@ -122,7 +124,7 @@ export class ManagedDatabase extends pulumi.ComponentResource implements Linkabl
 
     /** See {@link databaseLink}. */
     link({ service }: LinkRequest): Link {
-        return databaseLink(this.n, this, service, this.nodes.container);
+        return databaseLink(this.n, this, service, this.nodes.container, this.backupBeforeMigration);
     }
 }
 
@@ -131,14 +133,18 @@ export class ManagedDatabase extends pulumi.ComponentResource implements Linkabl
  * out on purpose: the URL already carries it and one secret is easier to rotate than two.
  * A service named like one of `schemas` gets that schema's role instead of the main one.
  */
-function databaseLink(n: NormalizedManagedDatabase, c: DatabaseConnection, service: string, server?: pulumi.Resource): Link {
+function databaseLink(
+    n: NormalizedManagedDatabase, c: DatabaseConnection, service: string, server?: pulumi.Resource, backupBeforeMigration?: BackupBeforeMigration,
+): Link {
     const schema = n.schemas.find(s => s.name === service);
     // Already secret, and one object per URL: App Platform merges equal secrets by identity.
     const url = schema ? c.schemaUrls[schema.name]! : c.poolUrl ?? c.url;
     return {
         // docker: created after a healthy server, by dependsOn rather than through an output, so
         // a server replacement leaves the linked replicas alone.
-        docker: server ? { dependsOn: [server] } : undefined,
+        docker: server || backupBeforeMigration
+            ? { ...(server ? { dependsOn: [server] } : {}), ...(backupBeforeMigration ? { backupBeforeMigration } : {}) }
+            : undefined,
         env: [
             { key: "DATABASE_URL", value: url, secret: true },
             plainEnv("PGDATABASE", c.database),
@@ -160,5 +166,9 @@ export function managedDatabaseLinkStandIn(name: string, n: NormalizedManagedDat
         host: plain, port: plain, database: plain, user: plain, password: secret, url: secret,
         schemaUrls: Object.fromEntries(n.schemas.map(s => [s.name, secret])),
     };
-    return { linkLabel: describe({ kind: "ManagedDatabase", name }), link: ({ service }) => databaseLink(n, c, service) };
+    // The same answer to "does it take a dump before a migration?" as the real one, for the service's checks.
+    const backup: BackupBeforeMigration | undefined = n.docker?.backup
+        ? { database: name, job: () => { throw new Error("preflight stand-in: no backup job"); } }
+        : undefined;
+    return { linkLabel: describe({ kind: "ManagedDatabase", name }), link: ({ service }) => databaseLink(n, c, service, undefined, backup) };
 }

@@ -94,20 +94,12 @@ export function s3Function(): string[] {
 }
 
 /**
- * The backup sidecar's loop: wait for the server, `pg_dump -Fc` to a temporary name, rename on
- * success (so a half-written dump never counts) and record the time in `BACKUP_MARKER`, keep the
- * newest `BACKUP_KEEP` dumps, sleep. With BACKUP_S3_BUCKET set, each dump is also encrypted with
- * `age -r BACKUP_AGE_RECIPIENT` and uploaded as `<prefix><dump name>.age`, keeping the newest
- * BACKUP_OFFSITE_KEEP there. A failed step writes its reason to `FAILED_MARKER` (and the log), which
- * the health probe reports at once. Connection settings come from PGHOST/PGUSER/PGDATABASE/
- * PGPASSFILE; timing from BACKUP_INTERVAL_SECONDS, BACKUP_KEEP and BACKUP_DIR, so tests can run it fast.
+ * `fail`, `stamp` and `offsite <dump>`: encrypt with age, upload, then apply the off-site
+ * retention; 0 when the copy is in the bucket. Shared by the sidecar's loop and the dump before a
+ * migration, so both put their dumps in the same place under the same names.
  */
-export function backupScript(): string {
+function offsiteFunction(): string[] {
     return [
-        "set -u",
-        'dir="${BACKUP_DIR:-/backups}"',
-        'mkdir -p "$dir"',
-        ...s3Function(),
         `fail() { echo "slipway-backup: $*" >&2; printf '%s\\n' "$*" >"$dir/${FAILED_MARKER}"; }`,
         `stamp() { date -u +%s >"$dir/$1.tmp" && mv -f "$dir/$1.tmp" "$dir/$1"; }`,
         // Encrypt, upload, then apply the off-site retention; 0 when the copy is in the bucket.
@@ -126,6 +118,25 @@ export function backupScript(): string {
         '  s3 lsf --files-only --include "${PGDATABASE}-*.dump.age" "$remote" | sort -r | tail -n +$((BACKUP_OFFSITE_KEEP + 1)) \\',
         '    | while read -r old; do s3 deletefile "$remote$old" && echo "slipway-backup: deleted off-site $BACKUP_S3_PREFIX$old"; done',
         "}",
+    ];
+}
+
+/**
+ * The backup sidecar's loop: wait for the server, `pg_dump -Fc` to a temporary name, rename on
+ * success (so a half-written dump never counts) and record the time in `BACKUP_MARKER`, keep the
+ * newest `BACKUP_KEEP` dumps, sleep. With BACKUP_S3_BUCKET set, each dump is also encrypted with
+ * `age -r BACKUP_AGE_RECIPIENT` and uploaded as `<prefix><dump name>.age`, keeping the newest
+ * BACKUP_OFFSITE_KEEP there. A failed step writes its reason to `FAILED_MARKER` (and the log), which
+ * the health probe reports at once. Connection settings come from PGHOST/PGUSER/PGDATABASE/
+ * PGPASSFILE; timing from BACKUP_INTERVAL_SECONDS, BACKUP_KEEP and BACKUP_DIR, so tests can run it fast.
+ */
+export function backupScript(): string {
+    return [
+        "set -u",
+        'dir="${BACKUP_DIR:-/backups}"',
+        'mkdir -p "$dir"',
+        ...s3Function(),
+        ...offsiteFunction(),
         `rm -f "$dir/${FAILED_MARKER}"`,
         `stamp ${STARTED_MARKER}`,
         "while :; do",
@@ -139,6 +150,32 @@ export function backupScript(): string {
         '  ls -1 "$dir"/*.dump 2>/dev/null | sort -r | tail -n +$((BACKUP_KEEP + 1)) | while read -r old; do rm -f "$old"; done',
         '  sleep "$BACKUP_INTERVAL_SECONDS"',
         "done",
+        "",
+    ].join("\n");
+}
+
+/**
+ * The dump before a migration (ApiService `migrate.backupFirst`), a one-shot run with the
+ * sidecar's settings: wait for the server, `pg_dump -Fc` to a temporary name, check it reads back
+ * with `pg_restore --list`, then give it the sidecar's name pattern with `-before-<BACKUP_TAG>`
+ * (so it sorts, rotates and goes off-site with the scheduled dumps) and, with BACKUP_S3_BUCKET,
+ * upload it. Any failure exits non-zero, which stops the release before its migration.
+ */
+export function preMigrationDumpScript(): string {
+    return [
+        "set -u",
+        'dir="${BACKUP_DIR:-/backups}"',
+        'mkdir -p "$dir"',
+        ...s3Function(),
+        ...offsiteFunction(),
+        "until pg_isready -q; do sleep 1; done",
+        'f="$dir/${PGDATABASE}-$(date -u +%Y%m%dT%H%M%SZ)-before-${BACKUP_TAG}.dump"',
+        'pg_dump -Fc -f "$f.partial" || { rm -f "$f.partial"; echo "slipway-backup: pg_dump failed before the migration of release $BACKUP_TAG" >&2; exit 1; }',
+        'pg_restore --list "$f.partial" >"$f.list" || { rm -f "$f.partial" "$f.list"; echo "slipway-backup: the dump before release $BACKUP_TAG does not read back (pg_restore --list failed)" >&2; exit 1; }',
+        'n="$(grep -c "^[0-9]" "$f.list" || true)"; rm -f "$f.list"',
+        'mv "$f.partial" "$f"',
+        'echo "slipway-backup: wrote $f before the migration of release $BACKUP_TAG ($n entries, read back with pg_restore --list)"',
+        'if [ -n "${BACKUP_S3_BUCKET:-}" ]; then offsite "$f" || exit 1; fi',
         "",
     ].join("\n");
 }

@@ -10,6 +10,7 @@ export type AppIngressRuleSpec = digitalocean.types.input.AppSpecIngressRule;
 export type AppDomainSpec = digitalocean.types.input.AppSpecDomainName;
 export type AppAlertSpec = digitalocean.types.input.AppSpecAlert;
 export type AppSpec = digitalocean.types.input.AppSpec;
+export type AppJobSpec = digitalocean.types.input.AppSpecJob;
 
 /**
  * One component's contribution to the single DigitalOcean App, built by the component's own
@@ -20,6 +21,8 @@ export interface AppPart {
     /** Who contributed it, e.g. `ApiService "api"`: for messages only, never matched. */
     readonly owner: string;
     readonly services?: AppServiceSpec[];
+    /** Jobs (a service's PRE_DEPLOY migration): components like services, in the same name space. */
+    readonly jobs?: AppJobSpec[];
     readonly databases?: AppDatabaseSpec[];
     /** App-level envs (every component sees them). Service secrets land here too: see DoApp. */
     readonly envs?: AppEnvSpec[];
@@ -77,6 +80,7 @@ export function mergeAppSpecParts(appName: string, region: string, parts: readon
         owners.set(key, source);
     };
     const services: AppServiceSpec[] = [];
+    const jobs: AppJobSpec[] = [];
     const databases: AppDatabaseSpec[] = [];
     const envs: AppEnvSpec[] = [];
     const rules: AppIngressRuleSpec[] = [];
@@ -95,6 +99,16 @@ export function mergeAppSpecParts(appName: string, region: string, parts: readon
                 const prev = secretOwners.get(key);
                 if (prev?.value === value) return; // the same secret, linked to two services
                 claim("app env", key, part.owner, `services[${i}].envs.${key}`);
+                secretOwners.set(key, { value, owner: part.owner });
+                envs.push({ key, value: pulumi.secret(value as pulumi.Input<string>), type: "SECRET", scope: "RUN_TIME" });
+            }));
+        });
+        part.jobs?.forEach((j, i) => {
+            claim("component", j.name, part.owner, `jobs[${i}].name`);
+            jobs.push(hoistSecrets(j, shared, (key, value) => {
+                const prev = secretOwners.get(key);
+                if (prev?.value === value) return; // the service's own secret, already at the App level
+                claim("app env", key, part.owner, `jobs[${i}].envs.${key}`);
                 secretOwners.set(key, { value, owner: part.owner });
                 envs.push({ key, value: pulumi.secret(value as pulumi.Input<string>), type: "SECRET", scope: "RUN_TIME" });
             }));
@@ -123,6 +137,7 @@ export function mergeAppSpecParts(appName: string, region: string, parts: readon
         region,
         services: services.sort(byName(s => s.name as string)),
     };
+    if (jobs.length) spec.jobs = jobs.sort(byName(j => j.name as string));
     if (databases.length) spec.databases = databases.sort(byName(d => d.name as string));
     if (envs.length) spec.envs = envs.sort(byName(e => e.key as string));
     if (rules.length) {
@@ -142,7 +157,7 @@ export function mergeAppSpecParts(appName: string, region: string, parts: readon
  * every component of the App: the price is that `secrets.pick(...)` narrows what a service is
  * declared to use, not what App Platform lets it read (use separate Apps to isolate).
  */
-function hoistSecrets(service: AppServiceSpec, shared: ReadonlySet<string>, hoist: (key: string, value: unknown) => void): AppServiceSpec {
+function hoistSecrets<T extends AppServiceSpec | AppJobSpec>(service: T, shared: ReadonlySet<string>, hoist: (key: string, value: unknown) => void): T {
     const envs = (service.envs ?? []) as AppEnvSpec[];
     const moving = (e: AppEnvSpec) => e.type === "SECRET" && shared.has(e.key as string);
     if (!envs.some(moving)) return service;
@@ -158,7 +173,7 @@ function hoistSecrets(service: AppServiceSpec, shared: ReadonlySet<string>, hois
  */
 function hoistable(parts: readonly AppPart[]): Set<string> {
     const values = new Map<string, Set<unknown>>();
-    for (const s of parts.flatMap(p => p.services ?? [])) {
+    for (const s of parts.flatMap(p => [...(p.services ?? []), ...(p.jobs ?? [])])) {
         for (const e of (s.envs ?? []) as AppEnvSpec[]) {
             if (e.type === "SECRET") values.set(e.key as string, (values.get(e.key as string) ?? new Set()).add(e.value));
         }

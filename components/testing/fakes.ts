@@ -21,6 +21,9 @@ export function fakeProviderOutputs(r: MockResourceArgs): Record<string, unknown
             for (let k = 0; s.length < len; k++) s += digest(h, String(k));
             return { result: s.slice(0, len) };
         }
+        case "docker:index/container:Container":
+            // A one-shot job (`attach`) that succeeded: the provider sets exitCode once it exited.
+            return (r.inputs as { attach?: boolean }).attach ? { exitCode: 0, containerLogs: "" } : undefined;
         case "docker:index/remoteImage:RemoteImage":
             return { imageId: `sha256:${h}`, repoDigest: `${i.name}@sha256:${h}` };
         case "docker:index/image:Image":

@@ -22,6 +22,9 @@ func main() {
 		os.Exit(2)
 	}
 	logger := newLogger(cfg)
+	if len(os.Args) > 1 && os.Args[1] == "migrate" {
+		os.Exit(runMigrate(cfg, logger))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
@@ -51,7 +54,7 @@ func newLogger(cfg Config) *slog.Logger {
 
 // run serves on ln until ctx is cancelled, then drains: /ready turns 503, the listener closes,
 // in-flight requests get cfg.ShutdownGrace to finish. It returns nil on a clean drain.
-// startupHold bounds how long a starting replica holds connections back while it migrates.
+// startupHold bounds how long a starting replica holds connections back while it waits for the schema.
 const startupHold = 10 * time.Second
 
 func run(ctx context.Context, cfg Config, logger *slog.Logger, ln net.Listener) error {
@@ -94,7 +97,7 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, ln net.Listener) 
 	}
 	served := make(chan error, 1)
 	go func() {
-		// Accept only once migrated (bounded, so /health still answers with the database down):
+		// Accept only once the schema is there (bounded, so /health still answers with the database down):
 		// a new replica shares its network aliases with the serving ones during a rollout, and
 		// must not answer 503 to traffic it gets before it is ready. Connections made meanwhile
 		// wait in the listen backlog instead of failing.
@@ -128,17 +131,18 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, ln net.Listener) 
 	return nil
 }
 
-// connect retries migrations until the database answers, so the process starts (and /health
-// answers) while Postgres is still booting or down. Backoff doubles up to 5 s.
+// connect waits until the database answers with the schema migrated (by the release's `api migrate`,
+// never by a replica), so the process starts (and /health answers) while Postgres is still booting
+// or down. Backoff doubles up to 5 s.
 func (a *App) connect(ctx context.Context) {
 	delay := 250 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := a.store.Migrate(actx)
+		err := a.store.SchemaReady(actx)
 		cancel()
 		if err == nil {
 			a.dbState.Store(dbReady)
-			a.log.Info("database ready; migrations applied", "attempts", attempt)
+			a.log.Info("database ready; schema migrated", "attempts", attempt)
 			return
 		}
 		if ctx.Err() != nil {

@@ -24,6 +24,7 @@ var ErrNotFound = errors.New("not found")
 // handler tests.
 type Store interface {
 	Migrate(ctx context.Context) error
+	SchemaReady(ctx context.Context) error
 	Ping(ctx context.Context) error
 	Create(ctx context.Context, name string) (Item, error)
 	List(ctx context.Context, limit int) ([]Item, error)

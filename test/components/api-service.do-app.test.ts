@@ -113,4 +113,27 @@ describe("ApiService on do-app", () => {
         assert.strictEqual(s.instanceCount, 1);
         assert.strictEqual(s.healthCheck.periodSeconds, 30);
     });
+
+    it("runs migrate as a PRE_DEPLOY job of the same image and env, valid against DigitalOcean's schema, with secrets at the App level", async () => {
+        const { svc } = await build({ migrate: { command: ["/usr/local/bin/api", "migrate", "--note", "it's 1"], backupFirst: true } });
+        const spec = await valueOf(pulumi.output(mergeAppSpecParts("shop-api", "fra", [svc.appPart!])));
+        const api = toApiSpec(spec) as any;
+        assert.deepEqual(appSpecErrors(api), []);
+        assert.equal(api.jobs.length, 1);
+        const job = api.jobs[0];
+        assert.equal(job.kind, "PRE_DEPLOY");
+        assert.equal(job.name, "api-migrate");
+        assert.deepEqual(job.image, api.services[0].image);
+        // A shell splits run_command: the argument with a space and a quote survives as one word.
+        assert.equal(job.run_command, `/usr/local/bin/api migrate --note 'it'\\''s 1'`);
+        assert.deepEqual(job.envs.map((e: any) => e.key), api.services[0].envs.map((e: any) => e.key));
+        // The secret is where the service's is: once, at the App level, never in the job.
+        assert.ok(!JSON.stringify(job).includes(PLAINTEXT));
+        assert.deepEqual(api.envs.filter((e: any) => e.key === "DB_PASSWORD").map((e: any) => e.type), ["SECRET"]);
+    });
+
+    it("has no job without migrate", async () => {
+        const { svc } = await build();
+        assert.equal(svc.appPart!.jobs, undefined);
+    });
 });

@@ -227,4 +227,86 @@ describe("ApiService on docker", () => {
         const i = (redact(inputs.envs, true) as string[]).findIndex(e => e.startsWith("SENTRY_DSN="));
         assert.ok(secretAlong(inputs, ["envs", i]));
     });
+
+    describe("migrate and volumes (issue 16)", () => {
+        const MIGRATE = { command: ["/usr/local/bin/api", "migrate"], timeoutSeconds: 120 };
+        /** A database that hands over a dump job, as ManagedDatabase with backups does. */
+        const db = (): Linkable => ({
+            linkLabel: "fake db",
+            link: () => ({
+                docker: {
+                    backupBeforeMigration: {
+                        database: "db",
+                        job: (release: string, timeoutSeconds: number) => ({
+                            image: "sha256:pg", entrypoints: ["timeout", String(timeoutSeconds), "/bin/sh", "-c", "dump"], envs: [`BACKUP_TAG=${release}`],
+                            uploads: [], volumes: [{ volumeName: "db-backups", containerPath: "/backups" }], labels: { "slipway.role": "backup-before-migration" }, memoryMiB: 256,
+                        }),
+                    },
+                },
+            }),
+        });
+        const jobs = () => rec.ofType(CONTAINER).filter(c => /^api-(migrate|backup-db)-[0-9a-f]{8}$/.test(c.name));
+
+        it("runs the migration once per release in a one-shot container of the replicas' image, env and hardening; replicas wait for it", async () => {
+            await build({ migrate: MIGRATE, replicas: 2 });
+            const [m] = jobs();
+            const release = m!.name.slice("api-migrate-".length);
+            assert.equal(m!.name, `api-migrate-${release}`);
+            const j = m!.inputs as Record<string, any>, r = replica(rec, 1).inputs as Record<string, any>;
+            assert.deepEqual([j.attach, j.logs, j.mustRun, j.rm, j.restart], [true, true, false, undefined, "no"]);
+            assert.deepEqual(j.entrypoints, ["timeout", "-k", "10", "120"]);
+            assert.deepEqual(j.command, MIGRATE.command);
+            for (const k of ["image", "envs", "uploads", "user", "securityOpts", "capabilities", "memory", "memorySwap", "cpus", "readOnly"]) {
+                assert.deepEqual(redact(j[k], true), redact(r[k], true), k);
+            }
+            assert.deepEqual(j.networksAdvanced, [{ name: "slipway-dev-net" }], "no service aliases: it never gets traffic");
+            assert.equal(j.healthcheck, undefined);
+            for (const i of [1, 2]) {
+                assert.ok(replica(rec, i).options.dependsOn.includes(m!.urn), `replica ${i} waits for the migration`);
+                const labels = Object.fromEntries((replica(rec, i).inputs.labels as any[]).map(l => [l.label, l.value]));
+                assert.equal(labels["slipway.migration-exit-code"], "0");
+                assert.ok(replica(rec, i).propertyDependencies?.labels?.includes(m!.urn), "the label is read from the migration's outputs");
+            }
+        });
+
+        it("dumps each linked database first in production (backupFirst's default), not in dev", async () => {
+            await build({ migrate: MIGRATE, link: [db()] }, true);
+            const backup = jobs().find(c => c.name.startsWith("api-backup-db-"))!;
+            const migration = jobs().find(c => c.name.startsWith("api-migrate-"))!;
+            assert.ok(backup, jobs().map(c => c.name).join());
+            assert.equal(backup.name.slice(-8), migration.name.slice(-8), "same release");
+            assert.deepEqual((backup.inputs as any).envs, [`BACKUP_TAG=${migration.name.slice(-8)}`]);
+            assert.deepEqual([(backup.inputs as any).attach, (backup.inputs as any).mustRun], [true, false]);
+            assert.ok(migration.options.dependsOn.includes(backup.urn));
+            assert.ok(migration.propertyDependencies?.labels?.includes(backup.urn), "the migration reads the dump's exit code");
+            rec.clear();
+            await build({ migrate: MIGRATE, link: [db()] }, false);
+            assert.deepEqual(jobs().map(c => c.name.replace(/[0-9a-f]{8}$/, "<r>")), ["api-migrate-<r>"]);
+        });
+
+        it("mounts named volumes into replicas and the migration, protected and retained in production", async () => {
+            await build({ migrate: MIGRATE, volumes: [{ name: "uploads", path: "/var/lib/app/uploads" }, { name: "seed", path: "/srv/seed", readOnly: true }] }, true);
+            const vols = rec.ofType("docker:index/volume:Volume");
+            assert.deepEqual(vols.map(v => [v.name, (v.inputs as any).name, v.options.protect, v.options.retainOnDelete]), [
+                ["api-volume-uploads", "slipway-dev-api-uploads", true, true],
+                ["api-volume-seed", "slipway-dev-api-seed", true, true],
+            ]);
+            const mounts = [{ volumeName: "slipway-dev-api-uploads", containerPath: "/var/lib/app/uploads" }, { volumeName: "slipway-dev-api-seed", containerPath: "/srv/seed", readOnly: true }];
+            assert.deepEqual((replica(rec, 1).inputs as any).volumes, mounts);
+            assert.deepEqual((jobs()[0]!.inputs as any).volumes, mounts);
+            rec.clear();
+            await build({ volumes: [{ name: "uploads", path: "/data" }] }, false);
+            assert.deepEqual(rec.ofType("docker:index/volume:Volume").map(v => [v.options.protect ?? false, v.options.retainOnDelete ?? false]), [[false, false]]);
+        });
+
+        it("keeps the release of a service without migrate or volumes", async () => {
+            const { releaseOf } = await import("../../components/api-service/docker");
+            const { validateApiService } = await import("../../components/api-service");
+            const target = await dockerTarget("dev");
+            const plain = validateApiService("api", { target, image: "ghcr.io/acme/api:1.4.2" });
+            assert.ok(!("migrate" in plain) && !("volumes" in plain));
+            const migrating = validateApiService("api", { target, image: "ghcr.io/acme/api:1.4.2", migrate: MIGRATE });
+            assert.notEqual(releaseOf(migrating), releaseOf(plain), "adding a release step is a new release");
+        });
+    });
 });

@@ -170,6 +170,30 @@ describe("ManagedDatabase on docker", () => {
         assert.ok(b.options.dependsOn.includes(rec.get(CONTAINER, "db-server").urn), "backups start after the server");
     });
 
+    it("hands a linked service with migrate a dump job on the sidecar's image, volume, credentials and settings (issue 16)", async () => {
+        const db = await build({ version: "16" }, true);
+        const { ApiService } = await import("../../components/api-service");
+        const target = await dockerTarget("prod", true);
+        new ApiService("api", { target, image: "ghcr.io/acme/api:1.4.2", link: [db], migrate: { command: ["/app/migrate"], timeoutSeconds: 90 } });
+        await rec.settle();
+        const sidecar = rec.get(CONTAINER, "db-backup");
+        const job = rec.ofType(CONTAINER).find(c => /^api-backup-db-[0-9a-f]{8}$/.test(c.name))!;
+        assert.ok(job, "backupFirst is on by default in production");
+        const release = job.name.slice(-8);
+        assert.equal(job.inputs.image, sidecar.inputs.image);
+        assert.deepEqual(job.inputs.volumes, sidecar.inputs.volumes, "the dump lands beside the scheduled ones");
+        assert.deepEqual(uploadsOf(job), uploadsOf(sidecar));
+        const envs = job.inputs.envs as string[];
+        assert.deepEqual(envs.filter(e => /^PG/.test(e)), (sidecar.inputs.envs as string[]).filter(e => /^PG/.test(e)));
+        assert.ok(envs.includes(`BACKUP_TAG=${release}`));
+        const entry = job.inputs.entrypoints as string[];
+        assert.deepEqual(entry.slice(0, 6), ["timeout", "-k", "10", "90", "/bin/sh", "-c"]);
+        assert.match(entry[6]!, /pg_dump -Fc/);
+        assert.match(entry[6]!, /pg_restore --list/);
+        assert.equal(labels(job)["slipway.role"], "backup-before-migration");
+        assert.ok(job.options.dependsOn.includes(rec.get(CONTAINER, "db-server").urn), "after a healthy server");
+    });
+
     it("has no backup sidecar in dev unless asked, and honours the interval", async () => {
         await build();
         assert.equal(rec.ofType(CONTAINER).filter(r => r.name === "db-backup").length, 0);

@@ -1,4 +1,4 @@
-// Real-engine checks of two ApiService decisions, on the project's own base image (debootstrap,
+// Real-engine checks of three ApiService decisions, on the project's own base image (debootstrap,
 // busybox; no pulls). The engine and the image are made here; a failure to make them fails the test.
 // Containers run with --network none: all traffic stays on the container's own loopback.
 import { strict as assert } from "assert";
@@ -71,5 +71,22 @@ describe("ApiService decisions against a real Docker engine", function () {
         assert.strictEqual(writable.status, 0, `control: a writable container accepts the upload (${writable.stderr})`);
         assert.notStrictEqual(cp.status, 0);
         assert.match(cp.stderr, /read-only/i);
+    });
+
+    it("mounts a named volume on a read-only root, even where the image has no such directory, which is why volumes never refuse readOnlyRootFilesystem", () => {
+        const vol = `slipway-test-ro-${process.pid}`;
+        const run = (user: string, script: string) => docker(["run", "--rm", "--read-only", "--network", "none", "--user", user, "--cap-drop", "ALL",
+            "--security-opt", "no-new-privileges:true", "-v", `${vol}:/var/lib/app/uploads`, IMAGE, "sh", "-c", script]);
+        try {
+            const root = run("0:0", "touch /var/lib/app/uploads/by-root && ! touch /elsewhere 2>/dev/null && echo ok");
+            assert.strictEqual(root.status, 0, root.stderr);
+            assert.strictEqual(root.stdout.trim(), "ok", "the volume is writable, the root file system is not");
+            // A fresh volume on a path the image lacks is root-owned: the README tells users to create it in the image.
+            const user = run("10001:10001", "stat -c %u /var/lib/app/uploads; touch /var/lib/app/uploads/by-user 2>/dev/null && echo wrote || echo refused");
+            assert.strictEqual(user.status, 0, user.stderr);
+            assert.deepEqual(user.stdout.trim().split("\n"), ["0", "refused"]);
+        } finally {
+            docker(["volume", "rm", "-f", vol], 20_000);
+        }
     });
 });

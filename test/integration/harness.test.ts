@@ -39,6 +39,17 @@ function selfTestStack(runId: string): RecordedResource[] {
         securityOpts: ["no-new-privileges:true"], wait: true, waitTimeout: 120, mustRun: true,
     });
     const apiEnv = ["DATABASE_URL_FILE=/run/secrets/DATABASE_URL", "OTEL_SERVICE_NAME=selftest-api", "PORT=8080"];
+    // The release step: a one-shot `api migrate` (the API never migrates on boot), waited for by
+    // the create (`attach`), its exit code an output (`mustRun: false`).
+    const migrate = res(TYPES.container, "api-migrate", {
+        image: `sha256:${"0".repeat(64)}`, // replaced below, as api-1's
+        envs: apiEnv,
+        uploads: [{ file: "/run/secrets/DATABASE_URL", content: secret(`postgres://app:${PG_PASSWORD}@db:5432/app?sslmode=disable`), permissions: "0444" }],
+        networksAdvanced: [{ name: net }],
+        command: ["migrate"],
+        labels, user: "10001:10001", securityOpts: ["no-new-privileges:true"],
+        attach: true, logs: true, mustRun: false,
+    }, [db.urn]);
     const api = res(TYPES.container, "api-1", {
         image: `sha256:${"0".repeat(64)}`, // replaced below by the id the fakes give the RemoteImage
         envs: apiEnv,
@@ -51,11 +62,11 @@ function selfTestStack(runId: string): RecordedResource[] {
         capabilities: { drops: ["ALL"] }, securityOpts: ["no-new-privileges:true"],
         memory: 128, cpus: "0.5", restart: "unless-stopped", stopSignal: "SIGTERM", stopTimeout: 10, destroyGraceSeconds: 10,
         wait: true, waitTimeout: 60, mustRun: true,
-    }, [db.urn]);
+    }, [db.urn, migrate.urn]);
     return [
         res(TYPES.network, "net", { name: net, driver: "bridge", labels }),
         res(TYPES.volume, "pgdata", { name: vol, labels }),
-        image, api, db, // api registered before db on purpose: dependsOn must order them
+        image, api, migrate, db, // api registered before db on purpose: dependsOn must order them
     ];
 }
 
@@ -64,7 +75,7 @@ function wireImageId(rs: RecordedResource[]) {
     const { fakeProviderOutputs } = require("../../components/testing/fakes");
     const img = rs.find(r => r.type === TYPES.remoteImage)!;
     const id = fakeProviderOutputs({ type: img.type, name: img.name, inputs: img.inputs }).imageId;
-    rs.find(r => r.name === "api-1")!.inputs.image = id;
+    for (const r of rs.filter(x => x.name === "api-1" || x.name === "api-migrate")) r.inputs.image = id;
 }
 
 function call(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
@@ -91,11 +102,12 @@ describe("integration harness: translation (no engine)", () => {
         wireImageId(rs);
         const a = planResources(rs, opts), b = planResources(rs, opts);
         assert.deepEqual(a.containers.map(c => c.name), b.containers.map(c => c.name));
-        assert.deepEqual(a.containers.map(c => c.logical), ["db", "api-1"]);
+        assert.deepEqual(a.containers.map(c => c.logical), ["db", "api-migrate", "api-1"]);
         assert.match(a.containers[0]!.name, /^slipway-t-db-[0-9a-f]{7}$/);
         assert.equal(a.containers[0]!.body.Image, "local/pg:1");
-        assert.equal(a.containers[1]!.body.Image, "local/api:1");
-        const api = a.containers[1]!;
+        assert.deepEqual([a.containers[1]!.attach, a.containers[1]!.logs, a.containers[1]!.mustRun], [true, true, false]);
+        assert.equal(a.containers[2]!.body.Image, "local/api:1");
+        const api = a.containers[2]!;
         assert.equal(api.body.HostConfig.Memory, 128 * 1024 * 1024);
         assert.equal(api.body.HostConfig.NanoCpus, 5e8);
         assert.equal(api.body.Healthcheck.Interval, 1e9);
@@ -150,13 +162,17 @@ describe("integration harness: self-test on a real Docker engine", function () {
         wireImageId(stack);
         const t0 = Date.now();
         const r = await h.apply(stack);
-        assert.deepEqual(r.containers.map(c => c.logical), ["db", "api-1"]);
-        for (const c of r.containers) assert.ok(c.healthyMs !== undefined && c.healthyMs > 0, `${c.logical} awaited healthy`);
-        const times = await h.waitHealthy(r.containers.map(c => c.name), 60_000);
+        assert.deepEqual(r.containers.map(c => c.logical), ["db", "api-migrate", "api-1"]);
+        const services = r.containers.filter(c => c.logical !== "api-migrate");
+        for (const c of services) assert.ok(c.healthyMs !== undefined && c.healthyMs > 0, `${c.logical} awaited healthy`);
+        // The job ran to its end before the replica was created, and stays (exited) for its exit code.
+        assert.equal(r.containers[1]!.exitCode, 0);
+        assert.match(await h.logs(h.containers.get("api-migrate")!, 50), /schema applied/);
+        const times = await h.waitHealthy(services.map(c => c.name), 60_000);
         assert.equal(Object.keys(times).length, 2);
-        console.log(`      apply to all healthy: ${Date.now() - t0} ms (db ${r.containers[0]!.healthyMs} ms, api ${r.containers[1]!.healthyMs} ms)`);
+        console.log(`      apply to all healthy: ${Date.now() - t0} ms (db ${r.containers[0]!.healthyMs} ms, api ${r.containers[2]!.healthyMs} ms)`);
         const owned = await h.owned();
-        assert.equal(owned.containers.length, 2);
+        assert.equal(owned.containers.length, 3);
         assert.deepEqual(owned.networks, [`slipway-selftest-${h.runId}-net`]);
         assert.deepEqual(owned.volumes, [`slipway-selftest-${h.runId}-pgdata`]);
         apiPort = await h.portOf(h.containers.get("api-1")!, 8080);
@@ -213,7 +229,7 @@ describe("integration harness: self-test on a real Docker engine", function () {
         const oldId = (await h.inspect(oldName)).Id;
         const withSwap = stack.map(r => r.type === TYPES.container ? { ...r, inputs: { ...r.inputs, memorySwap: r.inputs.memory } } : r);
         const u = await h.up(withSwap);
-        assert.deepEqual(u.steps.filter(x => x.type === TYPES.container).map(x => `${x.op} ${x.logical} ${x.changed ?? ""}`).sort(),
+        assert.deepEqual(u.steps.filter(x => x.type === TYPES.container && x.op !== "same").map(x => `${x.op} ${x.logical} ${x.changed ?? ""}`).sort(),
             ["update api-1 memorySwap", "update db memorySwap"]);
         assert.equal((await h.inspect(oldName)).Id, oldId);
         assert.deepEqual(await h.drift(), []);
@@ -294,7 +310,7 @@ describe("integration harness: self-test on a real Docker engine", function () {
 
     it("cleanup removes every container, network and volume of the run", async () => {
         const removed = await h.cleanup();
-        assert.deepEqual(removed, { containers: 2, networks: 1, volumes: 1 });
+        assert.deepEqual(removed, { containers: 3, networks: 1, volumes: 1 });
         assert.deepEqual(await h.owned(), { containers: [], networks: [], volumes: [] });
     });
 });

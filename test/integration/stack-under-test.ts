@@ -45,7 +45,7 @@ export function containersOf(rs: RecordedResource[], component: string, name: st
 
 /** The API's replicas in a recording, ordered by replica number. */
 export function apiReplicas(rs: RecordedResource[], service = "api"): RecordedResource[] {
-    return containersOf(rs, "ApiService", service).sort((a, b) => Number(labelsOf(a)["slipway.replica"]) - Number(labelsOf(b)["slipway.replica"]));
+    return containersOf(rs, "ApiService", service).filter(r => labelsOf(r)["slipway.replica"] !== undefined).sort((a, b) => Number(labelsOf(a)["slipway.replica"]) - Number(labelsOf(b)["slipway.replica"]));
 }
 
 /** The full Caddy config the Gateway loads (the JSON upload that carries the HTTP apps). */
@@ -257,7 +257,8 @@ export async function deployDevStack(opts: { runId?: string; budgetMs?: number; 
     const t0 = Date.now();
     const applied = await h.apply(recorded.resources);
     const left = (opts.budgetMs ?? 60_000) - (Date.now() - t0);
-    await h.waitHealthy(applied.containers.map(c => c.name), Math.max(left, 1));
+    // One-shot jobs (a migration) have exited by now; the create already waited for them.
+    await h.waitHealthy(applied.containers.filter(c => c.exitCode === undefined).map(c => c.name), Math.max(left, 1));
     const timeToHealthyMs = Date.now() - t0;
     // When each got there, from the engine's own record: the first passing probe, or the start.
     const healthyAt: Record<string, number> = {};

@@ -130,3 +130,72 @@ describe("ApiService bad input", () => {
             /log destination "logtail" is set by both link\[0\] \(A\) and link\[1\] \(B\)/, /unique name/);
     });
 });
+
+describe("ApiService bad input: migrate and volumes (issue 16)", () => {
+    let rec: Recorder;
+    beforeEach(async () => { rec = await freshRecorder(); });
+
+    async function rejects(target: Target, args: Record<string, unknown>, path: string, problem: RegExp, fix: RegExp, name = "api") {
+        const { ApiService } = await import("../../components/api-service");
+        return expectConfigError(rec, () => new ApiService(name, { target, image: "ghcr.io/acme/api:1.0.0", ...args } as any),
+            { component: `ApiService "${name}"`, path, problem, fix });
+    }
+    const migrate = (m: Record<string, unknown>) => ({ migrate: { command: ["/usr/local/bin/api", "migrate"], ...m } });
+
+    it("refuses a migrate command given as one string, and says how to split it", async () => {
+        await rejects(await dockerTarget(), migrate({ command: "api migrate --all" }), "migrate.command",
+            /must be a list .*got the string "api migrate --all"/, /\["api","migrate","--all"\].*\/bin\/sh/);
+    });
+
+    it("refuses an empty command, an empty argument, and a migrate without command", async () => {
+        await rejects(await dockerTarget(), migrate({ command: [] }), "migrate.command", /\[\] is not a command/, /1 to 64 non-empty strings/);
+        await rejects(await dockerTarget(), migrate({ command: ["/usr/local/bin/api", ""] }), "migrate.command", /is not a command/, /non-empty/);
+        await rejects(await dockerTarget(), { migrate: { timeoutSeconds: 60 } }, "migrate.command", /is missing/, /add command/);
+    });
+
+    it("refuses a timeout of 0, above an hour, or not a number; and an unknown key", async () => {
+        await rejects(await dockerTarget(), migrate({ timeoutSeconds: 0 }), "migrate.timeoutSeconds", /0/, /1.*3600/);
+        await rejects(await dockerTarget(), migrate({ timeoutSeconds: 7200 }), "migrate.timeoutSeconds", /7200/, /1.*3600/);
+        await rejects(await dockerTarget(), migrate({ timeoutSeconds: "60" }), "migrate.timeoutSeconds", /must be a number/, /without quotes/);
+        await rejects(await dockerTarget(), migrate({ timeout: 60 }), "migrate.timeout", /not a known setting/, /timeoutSeconds/);
+    });
+
+    it("refuses backupFirst: true when no linked database takes backups", async () => {
+        await rejects(await dockerTarget(), migrate({ backupFirst: true }), "migrate.backupFirst", /no linked ManagedDatabase takes backups/, /backup: \{ \.\.\. \}.*backupFirst: false/);
+    });
+
+    it("refuses a volume path that is not absolute, or not a plain path", async () => {
+        await rejects(await dockerTarget(), { volumes: [{ name: "uploads", path: "data/uploads" }] }, "volumes[0].path", /not an absolute path/, /"\/data\/uploads"/);
+        await rejects(await dockerTarget(), { volumes: [{ name: "uploads", path: "/var/../etc" }] }, "volumes[0].path", /not a plain mount path/, /normalised absolute path/);
+        await rejects(await dockerTarget(), { volumes: [{ name: "uploads", path: "/" }] }, "volumes[0].path", /not a plain mount path/, /below "\/"/);
+    });
+
+    it("refuses two volumes on one path, and two volumes of one name", async () => {
+        await rejects(await dockerTarget(), { volumes: [{ name: "a", path: "/data" }, { name: "b", path: "/data" }] }, "volumes[1].path",
+            /also the path of volumes\[0\].*one path/, /its own path/);
+        await rejects(await dockerTarget(), { volumes: [{ name: "a", path: "/data" }, { name: "a", path: "/cache" }] }, "volumes[1].name",
+            /also the name of volumes\[0\]/, /its own name/);
+    });
+
+    it("refuses volume names Docker or the stack cannot carry", async () => {
+        await rejects(await dockerTarget(), { volumes: [{ name: "Uploads_1", path: "/data" }] }, "volumes[0].name", /"Uploads_1" is not a volume name/, /lowercase/);
+        await rejects(await dockerTarget(), { volumes: [{ name: "uploads" }] }, "volumes[0].path", /is missing/, /add path/);
+        await rejects(await dockerTarget(), { volumes: { name: "uploads", path: "/data" } }, "volumes", /must be a list/, /list/);
+    });
+
+    it("refuses a volume over or above the secret files, and on the kernel's file systems", async () => {
+        await rejects(await dockerTarget(), { volumes: [{ name: "run", path: "/run" }] }, "volumes[0].path", /would hide \/run\/secrets, where the secret files/, /elsewhere/);
+        await rejects(await dockerTarget(), { volumes: [{ name: "s", path: "/run/secrets/extra" }] }, "volumes[0].path", /sit inside \/run\/secrets/, /elsewhere/);
+        await rejects(await dockerTarget(), { volumes: [{ name: "p", path: "/proc/x" }] }, "volumes[0].path", /sit inside \/proc/, /elsewhere/);
+        await rejects(await dockerTarget(), { readOnlyRootFilesystem: true, secretDelivery: "env", volumes: [{ name: "t", path: "/tmp" }] }, "volumes[0].path",
+            /tmpfs a read-only root filesystem gets at \/tmp/, /outside \/tmp/);
+    });
+
+    it("refuses volumes on App Platform, pointing at object storage", async () => {
+        await rejects(await doTarget(), { volumes: [{ name: "uploads", path: "/data" }] }, "volumes", /App Platform has no volumes/, /Spaces/);
+    });
+
+    it("refuses a migrate on App Platform whose PRE_DEPLOY job name would be too long", async () => {
+        await rejects(await doTarget(), migrate({}), "migrate", /"orders-fulfilment-service-migrate".*32/, /at most 24/, "orders-fulfilment-service");
+    });
+});

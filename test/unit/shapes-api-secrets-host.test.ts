@@ -118,6 +118,8 @@ const API_ALL: Block = {
     env: { GO_ENV: "production" },
     release: "3f9a2c1",
     secretDelivery: "env",
+    migrate: { command: ["/usr/local/bin/api", "migrate"], timeoutSeconds: 300, backupFirst: false },
+    volumes: [{ name: "uploads", path: "/var/lib/app/uploads", readOnly: false }],
     transform: {},
 };
 /** What each target accepts in meaning too: docker with an image, docker with a build, do-app. */
@@ -125,7 +127,7 @@ const without = (b: Block, ...keys: string[]) => Object.fromEntries(Object.entri
 const API_VALID: { on: On; block: Block }[] = [
     { on: "docker", block: without(API_ALL, "build") },
     { on: "docker", block: without(API_ALL, "image") },
-    { on: "do-app", block: without(API_ALL, "build", "user", "allowRoot", "readOnlyRootFilesystem") },
+    { on: "do-app", block: without(API_ALL, "build", "user", "allowRoot", "readOnlyRootFilesystem", "volumes") },
 ];
 
 const SECRETS_ALL: Block = {
@@ -332,7 +334,7 @@ describe("ApiService, SecretsSync and DockerHost: strict Args (issue 9)", () => 
     ];
 
     describe("the JSON Schema and the constructor agree, key by key", () => {
-        const EXPECTED = { api: { typed: 36, keyed: 38 }, secrets: { typed: 19, keyed: 19 }, host: { typed: 20, keyed: 21 } };
+        const EXPECTED = { api: { typed: 46, keyed: 46 }, secrets: { typed: 19, keyed: 19 }, host: { typed: 20, keyed: 21 } };
         for (const subject of SUBJECTS) {
             const { which, shape, all } = subject;
             const own = pathsOf(shape, NONE);

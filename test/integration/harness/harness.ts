@@ -29,6 +29,8 @@ export interface CreatedContainer {
     id: string;
     /** Set when the container was awaited healthy (its `wait` input). */
     healthyMs?: number;
+    /** A job (`attach`): the exit code it ended with, as the provider's `exitCode` output. */
+    exitCode?: number;
 }
 
 /** What the engine did to one resource in one `up`, with when (ms since the up started). */
@@ -80,6 +82,9 @@ interface Deployed {
      * input, creates in its default "bridge" mode and connects the networks after.
      */
     modeOfFirstNetwork?: boolean;
+    /** A job (`attach`): its `exitCode` and `containerLogs` outputs. */
+    exitCode?: number;
+    logs?: string;
     generation: number;
 }
 
@@ -253,6 +258,7 @@ export class DockerHarness {
             done.set(c.urn, Promise.all(deps).then(async () => {
                 if (failure) throw new Error("skipped: an earlier step failed");
                 try {
+                    this.refuseAfterFailedJob(c);
                     await this.containerStep(c, revealedNew.get(c.urn)!, ops.get(c.urn)!, step, at, result);
                 } catch (e) {
                     failure ??= e;
@@ -278,6 +284,24 @@ export class DockerHarness {
             st.endMs = at();
         }
         return result;
+    }
+
+    /**
+     * The program's check of a job's `exitCode` (the provider succeeds whatever the exit code;
+     * facts sheet, "A container that exits"): a resource with an input built from the outputs of a
+     * job that exited non-zero is never registered, because that input's callback throws, and the
+     * `up` fails with the job's exit code and last log lines. The harness cannot run the
+     * program's callbacks, so it stops there itself.
+     */
+    private refuseAfterFailedJob(c: ContainerSpec): void {
+        for (const [input, deps] of Object.entries(c.propertyDependencies)) {
+            for (const dep of deps) {
+                const job = this.state.get(dep);
+                if (job?.exitCode === undefined || job.exitCode === 0) continue;
+                const last = (job.logs ?? "").trimEnd().split("\n").slice(-20).join("\n");
+                throw new Error(`harness: ${c.logical} not registered: its input ${input} reads job ${job.logical}, which exited with code ${job.exitCode}; last log lines:\n${last}`);
+            }
+        }
     }
 
     private async containerStep(c: ContainerSpec, inputs: Record<string, any>, planned: { op: Step["op"]; changed: string[] },
@@ -435,7 +459,9 @@ export class DockerHarness {
         const out: CreatedContainer = { logical: c.logical, name: c.name, id: created.Id };
         if (c.start) {
             await this.engine.request("POST", `/containers/${created.Id}/start`, { ok: [304] });
-            if (c.wait) {
+            if (c.attach) {
+                await this.runJob(c, d, out);
+            } else if (c.wait) {
                 const t = await this.waitHealthy([c.name], c.waitTimeoutMs);
                 out.healthyMs = t[c.name];
             } else if (c.mustRun) {
@@ -448,9 +474,28 @@ export class DockerHarness {
         return out;
     }
 
+    /**
+     * The provider's `attach`: wait for the exit (no timeout of its own), keep the logs and the exit
+     * code as outputs. `mustRun: true` then fails the create and removes the container, whatever
+     * the exit code ("container exited immediately"); `mustRun: false` succeeds whatever it is.
+     */
+    private async runJob(c: ContainerSpec, d: Deployed, out: CreatedContainer): Promise<void> {
+        const r = await this.engine.request("POST", `/containers/${d.id}/wait?condition=not-running`, { timeoutMs: 60 * 60_000 });
+        const code = Number(JSON.parse(r.bytes.toString("utf8")).StatusCode);
+        if (c.mustRun) {
+            await this.engine.request("DELETE", `/containers/${d.id}?v=1&force=1`, { ok: [404] });
+            this.state.delete(c.urn);
+            throw new Error(`harness: ${c.logical}: container exited immediately (exit ${code}; mustRun: true deletes a stopped container)`);
+        }
+        d.exitCode = code;
+        out.exitCode = code;
+        if (c.logs) d.logs = await this.engine.logs(d.id!, 100_000);
+    }
+
     /** The provider's destroy: a graceful stop only when destroyGraceSeconds > 0, then a forced remove. */
     private async destroyContainer(d: Deployed): Promise<void> {
-        const grace = d.spec?.destroyGraceSeconds ?? 0;
+        // With `attach` the provider skips the stop and force-removes at once.
+        const grace = d.spec?.attach ? 0 : d.spec?.destroyGraceSeconds ?? 0;
         if (grace > 0) await this.engine.request("POST", `/containers/${d.id}/stop?t=${grace}`, { ok: [304, 404], timeoutMs: (grace + 30) * 1000 });
         await this.engine.request("DELETE", `/containers/${d.id}?v=1&force=1`, { ok: [404] });
         this.state.delete(d.urn);

@@ -88,6 +88,15 @@ export interface ContainerSpec {
     wait: boolean;
     waitTimeoutMs: number;
     mustRun: boolean;
+    /** The provider's `attach`: the create waits until the container exits (a one-shot job). */
+    attach: boolean;
+    /** With `attach`: the logs become the `containerLogs` output. */
+    logs: boolean;
+    /**
+     * Inputs built from other resources' outputs (the recording's property dependencies), by
+     * input name: the dependents of a job's `exitCode` are what the harness holds back when it failed.
+     */
+    propertyDependencies: Record<string, string[]>;
     /**
      * The provider's `destroyGraceSeconds`: when > 0, a destroy first stops the container with this
      * timeout (stop signal, then SIGKILL); when 0 or unset it is force-removed (SIGKILL) at once.
@@ -438,6 +447,8 @@ export function planContainer(r: RecordedResource, inputs: Record<string, any>, 
     const retries = i.get<number>("maxRetryCount");
     if (restart !== undefined) host.RestartPolicy = { Name: restart, MaximumRetryCount: retries ?? 0 };
     else if (retries !== undefined) throw new UnsupportedInputError(id, ["maxRetryCount"], "without restart");
+    // The provider's schema defaults restart to "no" and always sends it (resourceDockerContainerCreate).
+    else host.RestartPolicy = { Name: "no", MaximumRetryCount: 0 };
     const logDriver = i.get<string>("logDriver");
     const logOpts = i.get<Record<string, string>>("logOpts");
     if (logDriver !== undefined || logOpts !== undefined) host.LogConfig = { Type: logDriver ?? "json-file", Config: logOpts ?? {} };
@@ -458,7 +469,11 @@ export function planContainer(r: RecordedResource, inputs: Record<string, any>, 
             (host.PortBindings[key] ??= []).push({ HostIp: p.ip, HostPort: p.external !== undefined ? String(p.external) : "" });
         }
     }
-    i.onlyFalse("publishAllPorts", "privileged", "tty", "stdinOpen", "attach", "logs", "rm");
+    i.onlyFalse("publishAllPorts", "privileged", "tty", "stdinOpen", "rm");
+    // A one-shot job: the create waits for the exit and keeps the logs (facts sheet, "A container that exits").
+    const attach = i.get<boolean>("attach") ?? false;
+    const logs = i.get<boolean>("logs") ?? false;
+    if (logs && !attach) throw new UnsupportedInputError(id, ["logs"], "without attach (the provider collects logs only while attached)");
 
     // Storage. Volume names the stack fixed are mapped like the volumes themselves.
     const volName = (n: string) => names.volNames.get(n) ?? n;
@@ -532,8 +547,8 @@ export function planContainer(r: RecordedResource, inputs: Record<string, any>, 
     i.done();
     return {
         logical: r.name, urn: r.urn, name, body, extraNetworks, uploads, start, wait,
-        waitTimeoutMs: waitTimeout * 1000, mustRun, destroyGraceSeconds: grace ?? 0,
-        hasHealthcheck, dependsOn: r.options.dependsOn ?? [],
+        waitTimeoutMs: waitTimeout * 1000, mustRun, attach, logs, destroyGraceSeconds: grace ?? 0,
+        hasHealthcheck, dependsOn: r.options.dependsOn ?? [], propertyDependencies: r.propertyDependencies ?? {},
     };
 }
 
