@@ -14,7 +14,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import type { GatewayArgs } from "../components/gateway";
-import { buildCaddyConfig, CaddyConfig } from "../components/gateway/caddy-config";
+import { buildCaddyConfig, CaddyConfig, CaddyRoute } from "../components/gateway/caddy-config";
 import { normalizeGateway, NormalizedGateway } from "../components/gateway/normalize";
 import type { Target } from "../components/core/target";
 import { CaddyProc, caddyBinary, freePort, startCaddy } from "./caddy-procs";
@@ -35,8 +35,20 @@ export interface GatewayVariant {
     ablation?: boolean;
 }
 
-const edge = (c: CaddyConfig) => c.apps.http.servers.edge;
 const clone = (c: CaddyConfig): CaddyConfig => JSON.parse(JSON.stringify(c));
+
+/** An ablation: the config without the non-terminal routes (of the edge's handling chain) that run `handler`. */
+function without(handler: string): (c: CaddyConfig) => CaddyConfig {
+    return c => {
+        const x = clone(c);
+        const strip = (routes: CaddyRoute[]): CaddyRoute[] => routes
+            .filter(r => r.terminal || !r.handle.some(h => h.handler === handler))
+            .map(r => ({ ...r, handle: r.handle.map(h => (h.handler === "subroute" ? { ...h, routes: strip(h.routes) } : h)) }));
+        const edge = x.apps.http.servers.edge!;
+        edge.routes = strip(edge.routes);
+        return x;
+    };
+}
 
 /** The configs measured against bare Caddy. Add a feature as one more entry (with `vs: "gateway"`). */
 export const GATEWAY_VARIANTS: GatewayVariant[] = [
@@ -47,6 +59,10 @@ export const GATEWAY_VARIANTS: GatewayVariant[] = [
         name: "  without log and metrics", args: b => ({ ...b, accessLog: false }), vs: "gateway", ablation: true,
         config: c => { const x = clone(c); delete x.apps.http.metrics; return x; },
     },
+    { name: "  without headers handlers", config: without("headers"), vs: "gateway", ablation: true },
+    { name: "  without rate_limit", config: without("rate_limit"), vs: "gateway", ablation: true },
+    { name: "  without encode", config: without("encode"), vs: "gateway", ablation: true },
+    { name: "  without request_body", config: without("request_body"), vs: "gateway", ablation: true },
 ];
 
 /** The dev stack's Gateway block (Pulumi.dev.yaml), its routes pointing at services named as in the file. */
@@ -70,7 +86,7 @@ export function neverRefusing(n: NormalizedGateway): NormalizedGateway {
 
 interface Ports { port: number; health: number; metrics: number }
 
-function gatewayConfig(v: GatewayVariant, dir: string, upstream: string, p: Ports): CaddyConfig {
+export function gatewayConfig(v: GatewayVariant, dir: string, upstream: string, p: Ports): CaddyConfig {
     const base = devGatewayArgs();
     const n = neverRefusing(normalizeGateway("gateway", v.args ? v.args(base) : base));
     if (n.accessLog?.file) n.accessLog.file = path.join(dir, "access.log");
@@ -101,7 +117,7 @@ function bareConfig(dir: string, upstream: string, port: number): object {
 }
 
 /** The static upstream both proxy to: a small JSON body, as the API's health answer is. */
-function upstreamConfig(dir: string, port: number): object {
+export function upstreamConfig(dir: string, port: number): object {
     return {
         admin: { listen: `unix/${path.join(dir, "admin.sock")}` },
         storage: { module: "file_system", root: path.join(dir, "data") },
@@ -118,13 +134,33 @@ function upstreamConfig(dir: string, port: number): object {
     };
 }
 
+export interface GatewayRow {
+    name: string;
+    rps: number[];
+    median: number;
+    /** Median over the rounds of this round's req/s over bare Caddy's. */
+    ratio: number;
+    cpuUs: number;
+    vsRatio?: number;
+    vs?: string;
+}
+
 export interface GatewayFigures {
-    rows: { name: string; rps: number[]; median: number; ratio: number; vsRatio?: number; vs?: string }[];
+    rows: GatewayRow[];
     bare: number[];
+    /** Caddy's CPU time per request (user + system), microseconds, median over the rounds. */
+    bareCpuUs: number;
     rounds: number;
     seconds: number;
     connections: number;
     reloads: ReloadResult;
+}
+
+/** User + system CPU time of a process so far, ms (from /proc/<pid>/stat, in clock ticks of 10 ms). */
+function cpuMs(p: CaddyProc): number {
+    const stat = fs.readFileSync(`/proc/${p.proc.pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10;
 }
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
@@ -156,24 +192,30 @@ export async function benchGateway(o: { rounds?: number; seconds?: number; conne
         // Warm up each (connections, the first rate-limit keys, the upstream's pool), unmeasured.
         for (const t of targets) wrk(wrkBin, `http://127.0.0.1:${t.proc.port}${reqPath}`, { seconds: 1, connections });
         const rps = new Map<string, number[]>(targets.map(t => [t.name, []]));
+        const cpu = new Map<string, number[]>(targets.map(t => [t.name, []]));
         for (let r = 0; r < rounds; r++) {
             for (let k = 0; k < targets.length; k++) {
                 const t = targets[(r + k) % targets.length]!;
+                const before = cpuMs(t.proc);
                 const run = wrk(wrkBin, `http://127.0.0.1:${t.proc.port}${reqPath}`, { seconds, connections });
                 if (run.non2xx || run.socketErrors) {
                     throw new Error(`${t.name.trim()}: ${run.non2xx} non-2xx answers and ${run.socketErrors} socket errors in ${run.requests} requests: the figure would not measure the gateway (a rate limit refusing?)`);
                 }
                 rps.get(t.name)!.push(run.rps);
+                cpu.get(t.name)!.push(((cpuMs(t.proc) - before) * 1000) / run.requests);
             }
         }
         const bareRps = rps.get("bare")!;
-        const bareMedian = median(bareRps);
+        const bareCpu = median(cpu.get("bare")!);
+        // Each round's ratio pairs runs seconds apart, so a neighbour's load on this shared machine
+        // moves both; the median of those ratios is the figure.
+        const paired = (xs: number[], ys: number[]) => median(xs.map((x, i) => x / ys[i]!));
         const rows = variants.map(v => {
             const xs = rps.get(v.name)!;
-            return { name: v.name, rps: xs, median: median(xs), ratio: median(xs) / bareMedian, vs: v.vs };
+            return { name: v.name, rps: xs, median: median(xs), ratio: paired(xs, bareRps), cpuUs: median(cpu.get(v.name)!), vs: v.vs } as GatewayRow;
         }).map((row, _, all) => {
             const base = all.find(x => x.name === row.vs);
-            return base ? { ...row, vsRatio: row.median / base.median } : row;
+            return base ? { ...row, vsRatio: paired(row.rps, base.rps) } : row;
         });
         // Reloads: the gateway config (first variant) on its own process, a non-retrying client at concurrency 8.
         const dir = path.join(tmp, "reloads");
@@ -183,7 +225,7 @@ export async function benchGateway(o: { rounds?: number; seconds?: number; conne
         const gw = await startCaddy(bin, "gateway-reloads", dir, cfg, p.port);
         procs.push(gw);
         const reloads = await reloadResets(bin, gw, cfg, { reloads: 10, concurrency: 8 });
-        return { rows, bare: bareRps, rounds, seconds, connections, reloads };
+        return { rows, bare: bareRps, bareCpuUs: bareCpu, rounds, seconds, connections, reloads };
     } finally {
         for (const p of procs.reverse()) await p.stop().catch(() => undefined);
         fs.rmSync(tmp, { recursive: true, force: true });
@@ -193,9 +235,9 @@ export async function benchGateway(o: { rounds?: number; seconds?: number; conne
 export function gatewayTable(f: GatewayFigures): string {
     const k = (x: number) => `${(x / 1000).toFixed(2)}k`;
     const rows = [
-        ["config", "req/s (median)", "rounds (req/s)", "vs bare Caddy", "vs its base"],
-        ["bare Caddy", k(median(f.bare)), f.bare.map(k).join(" "), "1.00×", "-"],
-        ...f.rows.map(r => [r.name, k(r.median), r.rps.map(k).join(" "), `${r.ratio.toFixed(2)}×`, r.vsRatio ? `${r.vsRatio.toFixed(2)}× ${r.vs}` : "-"]),
+        ["config", "req/s (median)", "rounds (req/s)", "Caddy CPU/req", "vs bare Caddy", "vs its base"],
+        ["bare Caddy", k(median(f.bare)), f.bare.map(k).join(" "), `${f.bareCpuUs.toFixed(0)} µs`, "1.00×", "-"],
+        ...f.rows.map(r => [r.name, k(r.median), r.rps.map(k).join(" "), `${r.cpuUs.toFixed(0)} µs`, `${r.ratio.toFixed(2)}×`, r.vsRatio ? `${r.vsRatio.toFixed(2)}× ${r.vs}` : "-"]),
     ];
     const w = rows[0]!.map((_, i) => Math.max(...rows.map(r => r[i]!.length)));
     const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(w[i]!)).join(" | ")} |`;
@@ -204,7 +246,7 @@ export function gatewayTable(f: GatewayFigures): string {
     return [
         `Gateway vs bare Caddy: wrk, ${f.rounds} rounds of ${f.seconds} s, ${f.connections} connections, order rotated, 127.0.0.1; same static upstream`,
         line(rows[0]!), `|${w.map(n => "-".repeat(n + 2)).join("|")}|`, ...rows.slice(1).map(line),
-        `gateway / bare Caddy: ${g.ratio.toFixed(2)}× (target ≥ 0.95)`,
+        `gateway / bare Caddy: ${g.ratio.toFixed(2)}× req/s (median of the rounds' ratios; target ≥ 0.95); CPU per request ${(g.cpuUs / f.bareCpuUs).toFixed(2)}× bare's`,
         `reloads: ${rl.reloads} gateway reloads under a non-retrying client (GET and POST, concurrency ${rl.concurrency}): ` +
         `${rl.failed} failed of ${rl.sent} (${rl.perReload.join(", ")} per reload; target 0)` +
         (rl.examples.length ? `; e.g. ${rl.examples.slice(0, 3).join("; ")}` : ""),

@@ -25,11 +25,17 @@ command -v go >/dev/null 2>&1 || { log "Go is not installed (need go >= 1.24 on 
 
 cache_root="${SLIPWAY_CACHE:-$HOME/.cache/slipway}"
 script_path="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
-hash="$({ cat "$script_path" "$VERSIONS" "$RECIPE"; go version; go env GOOS GOARCH; } | sha256sum | cut -c1-16)"
+# The local modules (docker/caddy/*/ with a go.mod) are part of the recipe.
+hash="$({ cat "$script_path" "$VERSIONS" "$RECIPE"; find "$REPO/docker/caddy" -mindepth 2 -type f | LC_ALL=C sort | xargs cat; go version; go env GOOS GOARCH; } | sha256sum | cut -c1-16)"
 out_dir="$cache_root/caddy-$hash"
 bin="$out_dir/caddy"
 
-usable() { [ -x "$bin" ] && "$bin" list-modules 2>/dev/null | grep -qx 'http.handlers.rate_limit'; }
+usable() {
+    [ -x "$bin" ] || return 1
+    local mods
+    mods="$("$bin" list-modules 2>/dev/null)" || return 1
+    grep -qx 'http.handlers.rate_limit' <<<"$mods" && grep -qx 'caddy.listeners.slipway_handoff' <<<"$mods"
+}
 
 if usable; then
     echo "$bin"
@@ -53,7 +59,7 @@ trap 'rm -f "$tmp"' EXIT
 GOCACHE="$cache_root/caddy-gocache" sh "$RECIPE" "$VERSIONS" "$tmp" "$cache_root/tools/xcaddy-$XCADDY_VERSION"
 mv -f "$tmp" "$bin"
 if ! usable; then
-    log "built $bin but it does not list http.handlers.rate_limit"
+    log "built $bin but it does not list http.handlers.rate_limit and caddy.listeners.slipway_handoff"
     exit 1
 fi
 log "built $("$bin" version)"

@@ -139,6 +139,8 @@ export interface CaddyServer {
     logs?: { default_logger_name: string };
     read_header_timeout?: string;
     idle_timeout?: string;
+    /** Caddy puts the TLS handshake before these when TLS is on. */
+    listener_wrappers?: { wrapper: "slipway_handoff" }[];
 }
 
 export interface CaddyLog {
@@ -609,7 +611,10 @@ function edgeServer(n: NormalizedGateway, opts: CaddyBuildOptions, httpPort: num
         // Host matchers are also how automatic HTTPS learns which names need certificates.
         ? [{ match: [{ host: [...n.domains].sort() }], handle: [{ handler: "subroute", routes: inner }], terminal: true },
             { handle: [immediateHeaders(n), ...notFound().handle], terminal: true }]
-        : inner;
+        // One subroute without domains too: Caddy instruments only the server's own routes'
+        // handlers (a subroute provisions its routes without metrics), so the metrics cost one
+        // observation per request, with the status the client got, instead of one per handler.
+        : [{ handle: [{ handler: "subroute", routes: inner }], terminal: true }];
     const edge: CaddyServer = {
         listen: [`${opts.bindHost ?? ""}:${tlsOn ? httpsPort : httpPort}`],
         routes,
@@ -627,6 +632,9 @@ function edgeServer(n: NormalizedGateway, opts: CaddyBuildOptions, httpPort: num
         },
         read_header_timeout: "10s",
         idle_timeout: "2m",
+        // A reload hands idle keep-alive connections to the new config's server instead of closing
+        // them under a client's next request (docker/caddy/handoff, built into the Gateway's Caddy).
+        listener_wrappers: [{ wrapper: "slipway_handoff" }],
     };
     if (!tlsOn) edge.automatic_https = { disable: true };
     if (n.accessLog) edge.logs = { default_logger_name: ACCESS_LOGGER };

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Build Caddy with the rate-limit module from docker/caddy/versions.env: xcaddy built from its
+# Build Caddy with the rate-limit module from docker/caddy/versions.env and Slipway's own listener
+# wrapper (handoff/, a local module: connections handed to the new config on a reload): xcaddy built from its
 # pinned module (not `go install xcaddy@version`, which also reads the module's version list, which
 # some module proxies refuse), then `xcaddy build`. The Dockerfile's build stage runs this; scripts/
 # build-caddy.sh runs the same file on the host, so the tests' binary and the image's are one recipe.
@@ -7,6 +8,7 @@
 #   build.sh <versions.env> <output binary> <xcaddy dir>
 set -eu
 versions="$1" out="$2" tools="$3"
+here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck disable=SC1090
 . "$versions"
 export CGO_ENABLED=0 GOFLAGS=-mod=mod
@@ -19,5 +21,8 @@ if [ ! -x "$tools/xcaddy" ]; then
 fi
 echo "build.sh: building caddy $CADDY_VERSION with $RATELIMIT_MODULE@$RATELIMIT_VERSION" >&2
 # xcaddy works in a temp dir of its own; CGO off gives a static binary.
-"$tools/xcaddy" build "$CADDY_VERSION" --with "$RATELIMIT_MODULE@$RATELIMIT_VERSION" --output "$out" >&2
-"$out" list-modules | grep -qx 'http.handlers.rate_limit' || { echo "build.sh: $out lacks http.handlers.rate_limit" >&2; exit 1; }
+"$tools/xcaddy" build "$CADDY_VERSION" --with "$RATELIMIT_MODULE@$RATELIMIT_VERSION" \
+    --with "slipway.local/handoff@v0.0.0=$here/handoff" --output "$out" >&2
+for m in http.handlers.rate_limit caddy.listeners.slipway_handoff; do
+    "$out" list-modules | grep -qx "$m" || { echo "build.sh: $out lacks $m" >&2; exit 1; }
+done
