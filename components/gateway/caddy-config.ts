@@ -260,14 +260,14 @@ export const CONTAINER = {
 /**
  * Caddy's own request metrics, as Caddy 2.10 exports them on the internal `metrics` listener
  * (`<gateway>:2020`, any path). Series, each with `server` (`edge`, or the internal `health` and
- * `metrics`) and `handler` (the Caddy handler: `reverse_proxy` is what reached a service; the
- * outermost handler of a route chain, `subroute` with domains and `headers` without, sees every
- * request once, with the status the client got):
+ * `metrics`) and `handler`: on the edge always `subroute`, the one handler Caddy instruments
+ * there (the edge's chain is a subroute, whose own handlers Caddy never instruments), so each
+ * request is observed once, with the status the client got, whatever handler answered it:
  * - `caddy_http_requests_total`, `caddy_http_request_errors_total`, `caddy_http_requests_in_flight`
  *   (labels server, handler);
  * - `caddy_http_request_duration_seconds` (round trip) and `caddy_http_response_duration_seconds`
  *   (time to first byte), histograms with labels server, handler, code, method: a service that
- *   cannot be reached is `handler="reverse_proxy", code="502"` (or 503 once health checks took it out);
+ *   cannot be reached is `code="502"` (or 503 once health checks took it out);
  * - `caddy_http_request_size_bytes`, `caddy_http_response_size_bytes` (same labels);
  * - `caddy_reverse_proxy_upstreams_healthy{upstream="api-1:8080"}` (1 or 0).
  *

@@ -3,7 +3,8 @@
 // the gateway dropped on a connection it was closing is a lost write no client may replay.
 import * as http from "http";
 
-export interface NoRetryRequest { method: "GET" | "POST"; path: string; body?: string }
+/** `body` may depend on the request's sequence number (e.g. a unique name per POST). */
+export interface NoRetryRequest { method: "GET" | "POST"; path: string; body?: string | ((seq: number) => string) }
 
 export interface NoRetryFailure { at: number; method: string; path: string; status?: number; error?: string; reusedSocket?: boolean }
 
@@ -16,9 +17,10 @@ export interface NoRetryResult {
     durationMs: number;
 }
 
-function once(port: number, agent: http.Agent, r: NoRetryRequest, timeoutMs: number): Promise<{ status: number; reusedSocket: boolean }> {
+function once(port: number, agent: http.Agent, r: NoRetryRequest, seq: number, timeoutMs: number): Promise<{ status: number; reusedSocket: boolean }> {
+    const body = typeof r.body === "function" ? r.body(seq) : r.body;
     return new Promise((resolve, reject) => {
-        const headers: Record<string, string | number> = r.body === undefined ? {} : { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(r.body) };
+        const headers: Record<string, string | number> = body === undefined ? {} : { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) };
         const req = http.request({ host: "127.0.0.1", port, method: r.method, path: r.path, headers, agent, timeout: timeoutMs }, res => {
             res.resume();
             res.on("end", () => resolve({ status: res.statusCode!, reusedSocket: req.reusedSocket }));
@@ -26,7 +28,7 @@ function once(port: number, agent: http.Agent, r: NoRetryRequest, timeoutMs: num
         });
         req.on("timeout", () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
         req.on("error", e => reject(Object.assign(e, { reusedSocket: req.reusedSocket })));
-        req.end(r.body);
+        req.end(body);
     });
 }
 
@@ -45,9 +47,10 @@ export async function noRetryLoad(o: {
     const more = () => r.sent < o.maxRequests && Date.now() - t0 < o.maxMs && !o.stop();
     const worker = async () => {
         while (more()) {
-            const q = o.requests[r.sent++ % o.requests.length]!;
+            const seq = r.sent++;
+            const q = o.requests[seq % o.requests.length]!;
             try {
-                const res = await once(o.port, agent, q, o.timeoutMs ?? 15_000);
+                const res = await once(o.port, agent, q, seq, o.timeoutMs ?? 15_000);
                 if (res.status >= 200 && res.status < 300) { r.ok++; r.okBy[q.method] = (r.okBy[q.method] ?? 0) + 1; }
                 else r.failures.push({ at: Date.now() - t0, method: q.method, path: q.path, status: res.status, reusedSocket: res.reusedSocket });
             } catch (e) {
