@@ -7,14 +7,15 @@
  *
  *   npm run bench                      the dev stack bench, then this one
  *   BENCH=gateway npm run bench        this one only
- *   BENCH_GATEWAY_ROUNDS=8 BENCH_GATEWAY_SECONDS=2 BENCH_GATEWAY_ABLATIONS=1   (what each part costs)
+ *   BENCH_GATEWAY_ROUNDS=8 BENCH_GATEWAY_SECONDS=2 BENCH_GATEWAY_ABLATIONS=1   (what each part costs;
+ *   or name parts: BENCH_GATEWAY_ABLATIONS="access log,headers")
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import type { GatewayArgs } from "../components/gateway";
-import { buildCaddyConfig, CaddyConfig, CaddyRoute } from "../components/gateway/caddy-config";
+import { buildCaddyConfig, CaddyConfig, CaddyHandler, CaddyHeadersHandler, CaddyReverseProxy, CaddyRoute } from "../components/gateway/caddy-config";
 import { normalizeGateway, NormalizedGateway } from "../components/gateway/normalize";
 import type { Target } from "../components/core/target";
 import { CaddyProc, caddyBinary, freePort, startCaddy } from "./caddy-procs";
@@ -36,6 +37,10 @@ export interface GatewayVariant {
 }
 
 const clone = (c: CaddyConfig): CaddyConfig => JSON.parse(JSON.stringify(c));
+const edgeHandlersOf = (c: CaddyConfig): CaddyHandler[] => {
+    const flat = (routes: CaddyRoute[]): CaddyHandler[] => routes.flatMap(r => r.handle).flatMap(h => (h.handler === "subroute" ? [h, ...flat(h.routes)] : [h]));
+    return flat(c.apps.http.servers.edge!.routes);
+};
 
 /** An ablation: the config without the non-terminal routes (of the edge's handling chain) that run `handler`. */
 function without(handler: string): (c: CaddyConfig) => CaddyConfig {
@@ -59,7 +64,34 @@ export const GATEWAY_VARIANTS: GatewayVariant[] = [
         name: "  without log and metrics", args: b => ({ ...b, accessLog: false }), vs: "gateway", ablation: true,
         config: c => { const x = clone(c); delete x.apps.http.metrics; return x; },
     },
+    {
+        name: "  runtime log drops request", vs: "gateway", ablation: true,
+        config: c => {
+            const x = clone(c);
+            const d = x.logging.logs.default! as unknown as Record<string, unknown>;
+            d.encoder = { format: "filter", wrap: { format: "json" }, fields: { request: { filter: "delete" } } };
+            return x;
+        },
+    },
+    {
+        name: "  one log core (all on stdout)", vs: "gateway", ablation: true,
+        config: c => { const x = clone(c); x.logging.logs = { default: { writer: { output: "stdout" }, encoder: { format: "json" } } }; return x; },
+    },
     { name: "  without headers handlers", config: without("headers"), vs: "gateway", ablation: true },
+    {
+        name: "  headers in the proxy, Via deferred", vs: "gateway", ablation: true,
+        config: c => {
+            const x = clone(c);
+            const hs = edgeHandlersOf(x);
+            const sec = hs.find(h => h.handler === "headers" && h.response?.deferred && h.response.set)! as CaddyHeadersHandler;
+            const set = sec.response!.set!;
+            sec.response = { delete: ["Via"], deferred: true };
+            for (const p of hs.filter(h => h.handler === "reverse_proxy") as CaddyReverseProxy[]) {
+                (p.headers as { response?: object }).response = { set, delete: ["Server"] };
+            }
+            return x;
+        },
+    },
     { name: "  without rate_limit", config: without("rate_limit"), vs: "gateway", ablation: true },
     { name: "  without encode", config: without("encode"), vs: "gateway", ablation: true },
     { name: "  without request_body", config: without("request_body"), vs: "gateway", ablation: true },
@@ -166,7 +198,7 @@ function cpuMs(p: CaddyProc): number {
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
 
 /** Measure every variant and bare Caddy, rounds with the order rotated; then the reload figure. */
-export async function benchGateway(o: { rounds?: number; seconds?: number; connections?: number; ablations?: boolean; path?: string } = {}): Promise<GatewayFigures> {
+export async function benchGateway(o: { rounds?: number; seconds?: number; connections?: number; ablations?: boolean | string; path?: string } = {}): Promise<GatewayFigures> {
     const rounds = o.rounds ?? 8, seconds = o.seconds ?? 2, connections = o.connections ?? 8, reqPath = o.path ?? "/health";
     const wrkBin = ensureWrk();
     const bin = caddyBinary();
@@ -176,7 +208,10 @@ export async function benchGateway(o: { rounds?: number; seconds?: number; conne
         const upPort = await freePort();
         procs.push(await startCaddy(bin, "upstream", path.join(tmp, "upstream"), upstreamConfig(path.join(tmp, "upstream"), upPort), upPort));
         const upstream = `127.0.0.1:${upPort}`;
-        const variants = GATEWAY_VARIANTS.filter(v => o.ablations || !v.ablation);
+        // `ablations`: true for all, or a comma-separated list of name parts.
+        const wanted = (v: GatewayVariant) => !v.ablation || o.ablations === true
+            || (typeof o.ablations === "string" && o.ablations.split(",").some(part => v.name.includes(part)));
+        const variants = GATEWAY_VARIANTS.filter(wanted);
         const targets: { name: string; proc: CaddyProc }[] = [];
         const barePort = await freePort();
         targets.push({ name: "bare", proc: await startCaddy(bin, "bare", path.join(tmp, "bare"), bareConfig(path.join(tmp, "bare"), upstream, barePort), barePort) });
@@ -253,10 +288,16 @@ export function gatewayTable(f: GatewayFigures): string {
     ].join("\n");
 }
 
+/** BENCH_GATEWAY_ABLATIONS: "1" for every ablation, or name parts, comma-separated ("log,metrics"). */
+export function ablationsFromEnv(): boolean | string {
+    const a = process.env.BENCH_GATEWAY_ABLATIONS;
+    return a === "1" ? true : a ? a : false;
+}
+
 if (require.main === module) {
     benchGateway({
         rounds: Number(process.env.BENCH_GATEWAY_ROUNDS ?? 8), seconds: Number(process.env.BENCH_GATEWAY_SECONDS ?? 2),
-        ablations: process.env.BENCH_GATEWAY_ABLATIONS === "1",
+        ablations: ablationsFromEnv(),
     }).then(f => {
         console.log(gatewayTable(f));
         process.exitCode = f.rows[0]!.ratio >= 0.95 && f.reloads.failed === 0 ? 0 : 1;

@@ -19,7 +19,7 @@ CACHE="${SLIPWAY_CACHE:-$HOME/.cache/slipway}"
 log() { echo "caddy-goproxy: $*" >&2; }
 command -v go >/dev/null 2>&1 || { log "Go is not installed"; exit 1; }
 
-hash="$({ cat "$0" "$REPO/docker/caddy/versions.env" "$REPO/docker/caddy/build.sh"; go version; } | sha256sum | cut -c1-16)"
+hash="$({ cat "$0" "$REPO/docker/caddy/versions.env" "$REPO/docker/caddy/build.sh"; find "$REPO/docker/caddy" -mindepth 2 -type f | LC_ALL=C sort | xargs cat; go version; } | sha256sum | cut -c1-16)"
 out="$CACHE/caddy-goproxy-$hash"
 if [ -f "$out/.complete" ]; then echo "$out"; exit 0; fi
 

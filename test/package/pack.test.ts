@@ -36,7 +36,7 @@ describe("package: npm pack -> another team's project", function () {
             "dist/components/testing/index.js", "dist/components/testing/index.d.ts",
             "dist/components/testing/recorder.js", "dist/components/testing/fakes.js",
             // What `image: { build: true }` builds on a stranger's engine: the Dockerfile and all it reads.
-            "docker/caddy/Dockerfile", "docker/caddy/versions.env", "docker/caddy/build.sh",
+            "docker/caddy/Dockerfile", "docker/caddy/versions.env", "docker/caddy/build.sh", "docker/caddy/handoff/go.mod", "docker/caddy/handoff/handoff.go",
             "policy/PulumiPolicy.yaml", "policy/package.json", "dist/policy/index.js", "dist/policy/rules/docker.js"]) {
             assert.ok(entries.includes(f), `${f} missing from the tarball; it has:\n${entries.join("\n")}`);
         }
