@@ -299,7 +299,26 @@ func (c *conn) handOver() {
 	}
 }
 
+// shutdownRace bounds how long a close that may come from a server shutting down waits for the
+// shutdown to close the listener: net/http marks itself shutting down a moment before it closes
+// its listeners, and a connection that finishes a response in between is closed by its own
+// goroutine (without `Connection: close`, or dropping a request it just read).
+const shutdownRace = 100 * time.Millisecond
+
 func (c *conn) Close() error {
+	c.mu.Lock()
+	eligible := !c.gone && !c.pending && !c.announced && !c.failed && !c.overflow
+	c.mu.Unlock()
+	if eligible && !c.l.isClosed() {
+		// Outside shutdowns net/http closes a connection it did not announce closing only on an
+		// idle timeout or for an HTTP/1.0 client: waiting costs those a moment, nothing else.
+		t := time.NewTimer(shutdownRace)
+		select {
+		case <-c.l.closed:
+		case <-t.C:
+		}
+		t.Stop()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gone || c.pending {
