@@ -135,7 +135,7 @@ async function all() {
             ablations: ablationsFromEnv(),
         });
         console.log(`\n${gatewayTable(f)}`);
-        gatewayOk = f.rows[0]!.ratio >= 0.95 && f.reloads.failed === 0;
+        gatewayOk = f.rows[0]!.ratio >= 0.95 && f.reloads[0]!.failed === 0;
     }
     if (which === "all" || which === "stack") await main();
     if (!gatewayOk) process.exitCode = 1;

@@ -73,6 +73,10 @@ export const GATEWAY_VARIANTS: GatewayVariant[] = [
             return x;
         },
     },
+    {
+        name: "  without the handoff listener", vs: "gateway", ablation: true,
+        config: c => { const x = clone(c); delete x.apps.http.servers.edge!.listener_wrappers; return x; },
+    },
     { name: "  without access log", args: b => ({ ...b, accessLog: false }), vs: "gateway", ablation: true },
     { name: "  without HTTP metrics", config: c => { const x = clone(c); delete x.apps.http.metrics; return x; }, vs: "gateway", ablation: true },
     {
