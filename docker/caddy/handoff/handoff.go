@@ -194,15 +194,16 @@ type conn struct {
 	net.Conn
 	l *listener
 
-	mu        sync.Mutex
-	replay    []byte // bytes to return before reading the socket (handed over with the connection)
-	unheard   []byte // bytes read since the last write: a request not answered yet
-	overflow  bool   // unheard exceeded replayLimit
-	reading   bool   // a Read is blocked on the socket
-	announced bool   // the last response said Connection: close
-	failed    bool   // a read or write failed
-	pending   bool   // Close asked while a Read was blocked: hand over when it returns
-	gone      bool   // handed over or closed: this wrapper must not touch the socket again
+	mu           sync.Mutex
+	replay       []byte // bytes to return before reading the socket (handed over with the connection)
+	unheard      []byte // bytes read since the last write: a request not answered yet
+	overflow     bool   // unheard exceeded replayLimit
+	reading      bool   // a Read is blocked on the socket
+	announced    bool   // the last response said Connection: close, or its request asked for the close
+	clientCloses bool   // the last request asked for the close (Connection: close, or HTTP/1.0 without keep-alive)
+	failed       bool   // a read or write failed
+	pending      bool   // Close asked while a Read was blocked: hand over when it returns
+	gone         bool   // handed over or closed: this wrapper must not touch the socket again
 }
 
 func (c *conn) Read(b []byte) (int, error) {
@@ -267,6 +268,9 @@ func (c *conn) Write(b []byte) (int, error) {
 		return 0, errHandedOver
 	}
 	// an answer: what was read so far was heard
+	if len(c.unheard) > 0 {
+		c.clientCloses = requestCloses(c.unheard)
+	}
 	c.unheard = c.unheard[:0]
 	c.overflow = false
 	if bytes.HasPrefix(b, []byte("HTTP/1.")) {
@@ -274,7 +278,8 @@ func (c *conn) Write(b []byte) (int, error) {
 		if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 {
 			head = b[:i+2]
 		}
-		c.announced = bytes.Contains(head, connectionClose)
+		// a client that asked to close (or speaks HTTP/1.0) expects the end of the connection
+		c.announced = c.clientCloses || bytes.Contains(head, connectionClose)
 	}
 	c.mu.Unlock()
 	n, err := c.Conn.Write(b)
@@ -364,6 +369,24 @@ func (c *conn) SetWriteDeadline(t time.Time) error {
 		return nil
 	}
 	return c.Conn.SetWriteDeadline(t)
+}
+
+// requestCloses reports whether an HTTP/1.x request (its first bytes) asks the server to close
+// the connection after the answer.
+func requestCloses(req []byte) bool {
+	end := bytes.Index(req, []byte("\r\n\r\n"))
+	if end < 0 {
+		end = len(req)
+	}
+	head := bytes.ToLower(req[:end])
+	line := head
+	if i := bytes.Index(head, []byte("\r\n")); i >= 0 {
+		line = head[:i]
+	}
+	if bytes.Contains(head, []byte("\r\nconnection: close")) {
+		return true
+	}
+	return bytes.HasSuffix(line, []byte("http/1.0")) && !bytes.Contains(head, []byte("\r\nconnection: keep-alive"))
 }
 
 func isTimeout(err error) bool {
