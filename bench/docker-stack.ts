@@ -9,10 +9,14 @@
  *   load, during rollout the same load while `pulumi up` rolls out a new API image (as the
  *                        harness runs it: the engine's and the real provider's semantics)
  *   load, gateway change the same load while `pulumi up` changes a gateway rate limit
+ *   gateway vs bare Caddy the Gateway's generated config against bare Caddy, same upstream, with
+ *                        wrk, and the requests a non-retrying client loses to 10 reloads
+ *                        (bench/gateway.ts; `BENCH=gateway` runs only that, `BENCH=stack` skips it)
  *
  * Everything created carries the harness run label and is removed at the end, also on failure.
  */
 import { randomBytes } from "crypto";
+import { ablationsFromEnv, benchGateway, gatewayTable } from "./gateway";
 import { Engine, RUN_LABEL, SlipwayImages, cleanupRun } from "../test/integration/harness";
 import {
     DeployedStack, LoadResult, deployDevStack, ensureEngineAndImages, LOAD, recordFigures, recordRelease, releaseImage, runLoad, underLoad,
@@ -122,4 +126,19 @@ async function main() {
     }
 }
 
-main().catch(e => { console.error(e); process.exitCode = 1; });
+async function all() {
+    const which = process.env.BENCH ?? "all";
+    let gatewayOk = true;
+    if (which === "all" || which === "gateway") {
+        const f = await benchGateway({
+            rounds: Number(process.env.BENCH_GATEWAY_ROUNDS ?? 8), seconds: Number(process.env.BENCH_GATEWAY_SECONDS ?? 2),
+            ablations: ablationsFromEnv(),
+        });
+        console.log(`\n${gatewayTable(f)}`);
+        gatewayOk = f.rows[0]!.ratio >= 0.95 && f.reloads[0]!.failed === 0;
+    }
+    if (which === "all" || which === "stack") await main();
+    if (!gatewayOk) process.exitCode = 1;
+}
+
+all().catch(e => { console.error(e); process.exitCode = 1; });

@@ -19,8 +19,8 @@ CACHE="${SLIPWAY_CACHE:-$HOME/.cache/slipway}"
 log() { echo "caddy-goproxy: $*" >&2; }
 command -v go >/dev/null 2>&1 || { log "Go is not installed"; exit 1; }
 
-# The JWT handler's go.mod and go.sum decide which of its dependencies the build fetches.
-hash="$({ cat "$0" "$REPO/docker/caddy/versions.env" "$REPO/docker/caddy/build.sh" "$REPO/docker/caddy/jwtauth/go.mod" "$REPO/docker/caddy/jwtauth/go.sum"; go version; } | sha256sum | cut -c1-16)"
+# The local modules' go.mod and go.sum decide which of their dependencies the build fetches.
+hash="$({ cat "$0" "$REPO/docker/caddy/versions.env" "$REPO/docker/caddy/build.sh"; find "$REPO/docker/caddy" -mindepth 2 -type f \( -name go.mod -o -name go.sum \) | LC_ALL=C sort | xargs cat; go version; } | sha256sum | cut -c1-16)"
 out="$CACHE/caddy-goproxy-$hash"
 if [ -f "$out/.complete" ]; then echo "$out"; exit 0; fi
 

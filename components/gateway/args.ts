@@ -424,7 +424,8 @@ export interface GatewayArgs {
     /** Host port for HTTPS (docker, TLS on). @default `443` @example `8443` */
     publishHttpsPort?: number;
     /**
-     * The Caddy image: Caddy with the rate-limit module (stock Caddy images lack it). By default
+     * The Caddy image: Caddy with the rate-limit module and Slipway's connection handoff for
+     * reloads (`docker/caddy/handoff`; stock Caddy images lack both). By default
      * the image this package's release workflow publishes from `docker/caddy/Dockerfile`, pinned by
      * digest; `{ build: true }` builds that same Dockerfile, shipped in the package, on the target
      * engine instead (a `docker.Image`, never pushed): for an engine that pulls from Docker Hub but

@@ -150,6 +150,8 @@ export interface CaddyServer extends Partial<CaddyClientIpFields> {
     logs?: { default_logger_name: string };
     read_header_timeout?: string;
     idle_timeout?: string;
+    /** Caddy puts the TLS handshake before these when TLS is on. */
+    listener_wrappers?: { wrapper: "slipway_handoff" }[];
 }
 
 export interface CaddyLog {
@@ -271,14 +273,14 @@ export const CONTAINER = {
 /**
  * Caddy's own request metrics, as Caddy 2.10 exports them on the internal `metrics` listener
  * (`<gateway>:2020`, any path). Series, each with `server` (`edge`, or the internal `health` and
- * `metrics`) and `handler` (the Caddy handler: `reverse_proxy` is what reached a service; the
- * outermost handler of a route chain, `subroute` with domains and `headers` without, sees every
- * request once, with the status the client got):
+ * `metrics`) and `handler`: on the edge always `subroute`, the one handler Caddy instruments
+ * there (the edge's chain is a subroute, whose own handlers Caddy never instruments), so each
+ * request is observed once, with the status the client got, whatever handler answered it:
  * - `caddy_http_requests_total`, `caddy_http_request_errors_total`, `caddy_http_requests_in_flight`
  *   (labels server, handler);
  * - `caddy_http_request_duration_seconds` (round trip) and `caddy_http_response_duration_seconds`
  *   (time to first byte), histograms with labels server, handler, code, method: a service that
- *   cannot be reached is `handler="reverse_proxy", code="502"` (or 503 once health checks took it out);
+ *   cannot be reached is `code="502"` (or 503 once health checks took it out);
  * - `caddy_http_request_size_bytes`, `caddy_http_response_size_bytes` (same labels);
  * - `caddy_reverse_proxy_upstreams_healthy{upstream="api-1:8080"}` (1 or 0).
  *
@@ -628,7 +630,10 @@ function edgeServer(n: NormalizedGateway, opts: CaddyBuildOptions, httpPort: num
         // Host matchers are also how automatic HTTPS learns which names need certificates.
         ? [{ match: [{ host: [...n.domains].sort() }], handle: [{ handler: "subroute", routes: inner }], terminal: true },
             { handle: [immediateHeaders(n), ...notFound().handle], terminal: true }]
-        : inner;
+        // One subroute without domains too: Caddy instruments only the server's own routes'
+        // handlers (a subroute provisions its routes without metrics), so the metrics cost one
+        // observation per request, with the status the client got, instead of one per handler.
+        : [{ handle: [{ handler: "subroute", routes: inner }], terminal: true }];
     const edge: CaddyServer = {
         listen: [`${opts.bindHost ?? ""}:${tlsOn ? httpsPort : httpPort}`],
         routes,
@@ -646,6 +651,9 @@ function edgeServer(n: NormalizedGateway, opts: CaddyBuildOptions, httpPort: num
         },
         read_header_timeout: "10s",
         idle_timeout: "2m",
+        // A reload hands idle keep-alive connections to the new config's server instead of closing
+        // them under a client's next request (docker/caddy/handoff, built into the Gateway's Caddy).
+        listener_wrappers: [{ wrapper: "slipway_handoff" }],
     };
     if (!tlsOn) edge.automatic_https = { disable: true };
     if (n.accessLog) edge.logs = { default_logger_name: ACCESS_LOGGER };

@@ -28,3 +28,12 @@ export function freePort(): Promise<number> {
         });
     });
 }
+
+/**
+ * Every handler of the edge server's routes, subroutes flattened (the edge's chain is one
+ * subroute, behind a host matcher when the gateway has domains).
+ */
+export function edgeHandlers(config: any): any[] {
+    const flat = (routes: any[]): any[] => routes.flatMap(r => r.handle).flatMap((h: any) => (h.handler === "subroute" ? [h, ...flat(h.routes)] : [h]));
+    return flat(config.apps.http.servers.edge.routes);
+}

@@ -5,6 +5,7 @@ import * as path from "path";
 import * as zlib from "zlib";
 import { synth } from "../../cli/synth";
 import { TYPES } from "./harness";
+import { edgeHandlers } from "../helpers/caddy";
 import {
     C, DeployedStack, ROOT, STACK, devStackFile, eventually, gatewayConfig, generatedSecret, isSecretValue, overridesFor, request, sharedStack, sleep, uploadOf, zoneClock,
 } from "./stack-under-test";
@@ -23,8 +24,7 @@ function caddyConfig(s: DeployedStack): any {
 
 /** The security headers the config sets on every response, and the ones it deletes. */
 function securityHeaders(s: DeployedStack): { set: Record<string, string>; del: string[] } {
-    const routes = caddyConfig(s).apps.http.servers.edge.routes as any[];
-    const h = routes.flatMap(r => r.handle).find((x: any) => x.handler === "headers" && x.response?.deferred && x.response?.delete);
+    const h = edgeHandlers(caddyConfig(s)).find((x: any) => x.handler === "headers" && x.response?.deferred && x.response?.delete);
     assert.ok(h, "the generated config has a security-headers handler");
     const set = Object.fromEntries(Object.entries(h.response.set as Record<string, string[]>).map(([k, v]) => [k, v[0]!]));
     return { set, del: h.response.delete };
@@ -91,7 +91,7 @@ describe("dev stack on a real engine: up, traffic and edge", function () {
     });
 
     it("answers 413 to a body over the configured limit, whatever the upstream does with it, and passes one under it", async () => {
-        const limit = (caddyConfig(s).apps.http.servers.edge.routes as any[]).flatMap(r => r.handle).find((x: any) => x.handler === "request_body").max_size as number;
+        const limit = edgeHandlers(caddyConfig(s)).find((x: any) => x.handler === "request_body").max_size as number;
         assert.equal(limit, 10_000_000); // Pulumi.dev.yaml: maxBodySize 10MB
         // /v1/slow answers without reading the body: only the gateway can refuse it.
         const body = { headers: { "Content-Type": "application/octet-stream" }, timeoutMs: 30_000, expectContinue: true };
@@ -164,7 +164,7 @@ describe("dev stack on a real engine: up, traffic and edge", function () {
 
     it("rate limits a zone: (burst+1)th request in the window gets 429 with Retry-After, and passes after it", async () => {
         // The zone as compiled into Caddy: `burst` events per `window × burst / events`.
-        const rl = (caddyConfig(s).apps.http.servers.edge.routes as any[]).flatMap(r => r.handle).find((x: any) => x.handler === "rate_limit").rate_limits.writes;
+        const rl = edgeHandlers(caddyConfig(s)).find((x: any) => x.handler === "rate_limit").rate_limits.writes;
         const z = s.figures.rateLimits.writes!;
         assert.equal(rl.max_events, z.burst);
         const windowMs = Number(/^(\d+)s$/.exec(rl.window)![1]) * 1000;

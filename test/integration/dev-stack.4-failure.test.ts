@@ -2,11 +2,12 @@ import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import { RUN_LABEL, TYPES } from "./harness";
 import { C, DeployedStack, eventually, gatewayConfig, generatedSecret, request, sharedStack, sleep, teardownShared } from "./stack-under-test";
+import { edgeHandlers } from "../helpers/caddy";
 
 /** The gateway's upstream health settings, from the generated Caddy config. */
 function upstreamHealth(s: DeployedStack): any {
     const cfg = gatewayConfig(s.resources);
-    return (cfg.apps.http.servers.edge.routes as any[]).flatMap(r => r.handle).find((h: any) => h.handler === "reverse_proxy").health_checks;
+    return edgeHandlers(cfg).find((h: any) => h.handler === "reverse_proxy").health_checks;
 }
 
 /**

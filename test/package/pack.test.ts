@@ -38,6 +38,7 @@ describe("package: npm pack -> another team's project", function () {
             // What `image: { build: true }` builds on a stranger's engine: the Dockerfile and all it reads.
             "docker/caddy/Dockerfile", "docker/caddy/versions.env", "docker/caddy/build.sh",
             "docker/caddy/jwtauth/go.mod", "docker/caddy/jwtauth/go.sum", "docker/caddy/jwtauth/jwtauth.go", "docker/caddy/jwtauth/keys.go",
+            "docker/caddy/handoff/go.mod", "docker/caddy/handoff/handoff.go",
             "policy/PulumiPolicy.yaml", "policy/package.json", "dist/policy/index.js", "dist/policy/rules/docker.js"]) {
             assert.ok(entries.includes(f), `${f} missing from the tarball; it has:\n${entries.join("\n")}`);
         }

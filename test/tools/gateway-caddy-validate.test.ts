@@ -12,7 +12,7 @@ import * as zlib from "zlib";
 import { acmeCaRootFile, buildBootstrapConfig, buildCaddyConfig, CADDY_METRICS, CaddyBuildOptions, renderCaddyJson } from "../../components/gateway/caddy-config";
 import { normalizeGateway } from "../../components/gateway/normalize";
 import type { GatewayArgs } from "../../components/gateway";
-import { caddyBinary, freePort } from "../helpers/caddy";
+import { caddyBinary, edgeHandlers, freePort } from "../helpers/caddy";
 import { domainArgs, localArgs, plainDocker, publicDocker, svc } from "../unit/gateway-fixtures";
 
 
@@ -107,7 +107,7 @@ describe("Gateway on a real Caddy", function () {
         it("is a real check: Caddy refuses a zone the module cannot load", () => {
             const n = normalizeGateway("edge", localArgs(plainDocker()));
             const c = buildCaddyConfig(n, { storageRoot: path.join(tmp, "bad") }) as unknown as { apps: { http: { servers: { edge: { routes: { handle: { handler: string; rate_limits?: Record<string, { window: string }> }[] }[] } } } } };
-            const rl = c.apps.http.servers.edge.routes.flatMap(r => r.handle).find(h => h.handler === "rate_limit")!;
+            const rl = edgeHandlers(c).find(h => h.handler === "rate_limit")!;
             rl.rate_limits!.general!.window = "0s";
             const file = path.join(tmp, "bad.json");
             fs.writeFileSync(file, JSON.stringify(c));
@@ -304,7 +304,7 @@ describe("Gateway on a real Caddy", function () {
             assert.ok(!stderr.includes(TOKEN), `not in Caddy's own log:\n${stderr.split("\n").filter(l => l.includes(TOKEN)).join("\n")}`);
         });
 
-        it("serves Caddy's own metrics on the internal listener only: per handler and status, upstream failures included", async () => {
+        it("serves Caddy's own metrics on the internal listener only: once per request, by status, upstream failures included", async () => {
             // Caddy keeps trying other replicas for tryDuration (5s) before it gives up.
             const dead = await request(port, "/dead/x", { timeoutMs: 20_000 });
             assert.ok([502, 503].includes(dead.status), `a dead upstream: ${dead.status}`);
@@ -314,11 +314,14 @@ describe("Gateway on a real Caddy", function () {
             const text = m.body.toString();
             const series = (name: string, labels: Record<string, string>) => text.split("\n").filter(l => l.startsWith(`${name}{`)
                 && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
-            assert.ok(series("caddy_http_request_duration_seconds_bucket", { server: "edge", handler: "reverse_proxy", code: "200", le: "0.005" }).length > 0, text.slice(0, 3000));
-            assert.ok(series("caddy_http_request_duration_seconds_bucket", { server: "edge", handler: "reverse_proxy", code: String(dead.status) }).length > 0,
+            assert.ok(series("caddy_http_request_duration_seconds_bucket", { server: "edge", handler: "subroute", code: "200", le: "0.005" }).length > 0, text.slice(0, 3000));
+            assert.ok(series("caddy_http_request_duration_seconds_bucket", { server: "edge", handler: "subroute", code: String(dead.status) }).length > 0,
                 "the failed upstream shows at the edge, by status");
+            // One instrumented handler on the edge: each request is observed once, not once per handler it ran through.
+            const handlers = new Set(series("caddy_http_requests_total", { server: "edge" }).map(l => /handler="([^"]+)"/.exec(l)![1]));
+            assert.deepEqual([...handlers], ["subroute"]);
             // The buckets Caddy exports are the ones documented for latency rules.
-            const les = series("caddy_http_request_duration_seconds_bucket", { server: "edge", handler: "reverse_proxy", code: "200", method: "GET" })
+            const les = series("caddy_http_request_duration_seconds_bucket", { server: "edge", handler: "subroute", code: "200", method: "GET" })
                 .map(l => /le="([^"]+)"/.exec(l)![1]!).filter(le => le !== "+Inf").map(Number);
             assert.deepEqual([...new Set(les)].sort((a, b) => a - b), [...CADDY_METRICS.durationBuckets]);
             assert.ok(series("caddy_http_requests_total", { server: "edge" }).length > 0);

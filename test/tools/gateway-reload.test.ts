@@ -13,7 +13,7 @@ import { buildBootstrapConfig, buildCaddyConfig, CaddyBuildOptions, CaddyConfig,
 import { loaderScript } from "../../components/gateway/docker";
 import { normalizeGateway } from "../../components/gateway/normalize";
 import type { GatewayArgs } from "../../components/gateway";
-import { caddyBinary, freePort } from "../helpers/caddy";
+import { caddyBinary, edgeHandlers, freePort } from "../helpers/caddy";
 import { plainDocker, svc } from "../unit/gateway-fixtures";
 
 
@@ -204,7 +204,7 @@ describe("Gateway config reload on a real Caddy (admin on a unix socket)", funct
         files.c = write("c.json", render(argsC()));
         // Caddy refuses this one: the rate limiter's window must be positive.
         const invalid = render(argsB()) as unknown as { apps: { http: { servers: { edge: { routes: { handle: { handler: string; rate_limits?: Record<string, { window: string }> }[] }[] } } } } };
-        invalid.apps.http.servers.edge.routes.flatMap(r => r.handle).find(h => h.handler === "rate_limit")!.rate_limits!.general!.window = "0s";
+        edgeHandlers(invalid).find(h => h.handler === "rate_limit")!.rate_limits!.general!.window = "0s";
         files.invalid = write("invalid.json", invalid);
         await startCaddy();
     });

@@ -1,0 +1,330 @@
+/**
+ * The Gateway's Caddy config against bare Caddy, same binary, same static upstream, same run:
+ * requests per second with wrk, several rounds with the order rotated, loopback only. Each entry
+ * of {@link GATEWAY_VARIANTS} is one more config measured in every round: a Gateway feature that
+ * costs per request (a client-IP header, a token check) is an entry whose `args` turn it on, and
+ * its row also shows its ratio to the config it extends (`vs`).
+ *
+ *   npm run bench                      the dev stack bench, then this one
+ *   BENCH=gateway npm run bench        this one only
+ *   BENCH_GATEWAY_ROUNDS=8 BENCH_GATEWAY_SECONDS=2 BENCH_GATEWAY_ABLATIONS=1   (what each part costs;
+ *   or name parts: BENCH_GATEWAY_ABLATIONS="access log,headers")
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import type { GatewayArgs } from "../components/gateway";
+import { buildCaddyConfig, CaddyConfig, CaddyHandler, CaddyHeadersHandler, CaddyReverseProxy, CaddyRoute } from "../components/gateway/caddy-config";
+import { normalizeGateway, NormalizedGateway } from "../components/gateway/normalize";
+import type { Target } from "../components/core/target";
+import { CaddyProc, caddyBinary, freePort, startCaddy } from "./caddy-procs";
+import { reloadResets, ReloadResult } from "./gateway-reloads";
+import { ensureWrk, wrk } from "./wrk";
+
+const ROOT = path.join(__dirname, "..");
+
+export interface GatewayVariant {
+    name: string;
+    /** The Gateway's Args from the dev stack's (a feature turned on is a spread over `base`). */
+    args?: (base: GatewayArgs) => GatewayArgs;
+    /** An ablation: the generated config with one part removed, to see what that part costs. */
+    config?: (c: CaddyConfig) => CaddyConfig;
+    /** The variant this one extends: its row also prints the ratio to it. */
+    vs?: string;
+    /** Only with BENCH_GATEWAY_ABLATIONS=1. */
+    ablation?: boolean;
+    /** Also count the requests lost to 10 reloads of this variant (the first variant's always are). */
+    reloads?: boolean;
+}
+
+const clone = (c: CaddyConfig): CaddyConfig => JSON.parse(JSON.stringify(c));
+const edgeHandlersOf = (c: CaddyConfig): CaddyHandler[] => {
+    const flat = (routes: CaddyRoute[]): CaddyHandler[] => routes.flatMap(r => r.handle).flatMap(h => (h.handler === "subroute" ? [h, ...flat(h.routes)] : [h]));
+    return flat(c.apps.http.servers.edge!.routes);
+};
+
+/** An ablation: the config without the non-terminal routes (of the edge's handling chain) that run `handler`. */
+function without(handler: string): (c: CaddyConfig) => CaddyConfig {
+    return c => {
+        const x = clone(c);
+        const strip = (routes: CaddyRoute[]): CaddyRoute[] => routes
+            .filter(r => r.terminal || !r.handle.some(h => h.handler === handler))
+            .map(r => ({ ...r, handle: r.handle.map(h => (h.handler === "subroute" ? { ...h, routes: strip(h.routes) } : h)) }));
+        const edge = x.apps.http.servers.edge!;
+        edge.routes = strip(edge.routes);
+        return x;
+    };
+}
+
+/** The configs measured against bare Caddy. Add a feature as one more entry (with `vs: "gateway"`). */
+export const GATEWAY_VARIANTS: GatewayVariant[] = [
+    { name: "gateway" },
+    {
+        // The config before issue 15: the edge's handlers as the server's own routes (Caddy then
+        // instruments each one), and no handoff listener.
+        name: "  as before (per-handler metrics, no handoff)", vs: "gateway", ablation: true, reloads: true,
+        config: c => {
+            const x = clone(c);
+            const edge = x.apps.http.servers.edge!;
+            const only = edge.routes.length === 1 ? edge.routes[0]!.handle[0]! : undefined;
+            if (only?.handler === "subroute" && !edge.routes[0]!.match) edge.routes = only.routes;
+            delete edge.listener_wrappers;
+            return x;
+        },
+    },
+    {
+        name: "  without the handoff listener", vs: "gateway", ablation: true,
+        config: c => { const x = clone(c); delete x.apps.http.servers.edge!.listener_wrappers; return x; },
+    },
+    { name: "  without access log", args: b => ({ ...b, accessLog: false }), vs: "gateway", ablation: true },
+    { name: "  without HTTP metrics", config: c => { const x = clone(c); delete x.apps.http.metrics; return x; }, vs: "gateway", ablation: true },
+    {
+        name: "  without log and metrics", args: b => ({ ...b, accessLog: false }), vs: "gateway", ablation: true,
+        config: c => { const x = clone(c); delete x.apps.http.metrics; return x; },
+    },
+    {
+        name: "  runtime log drops request", vs: "gateway", ablation: true,
+        config: c => {
+            const x = clone(c);
+            const d = x.logging.logs.default! as unknown as Record<string, unknown>;
+            d.encoder = { format: "filter", wrap: { format: "json" }, fields: { request: { filter: "delete" } } };
+            return x;
+        },
+    },
+    {
+        name: "  one log core (all on stdout)", vs: "gateway", ablation: true,
+        config: c => { const x = clone(c); x.logging.logs = { default: { writer: { output: "stdout" }, encoder: { format: "json" } } }; return x; },
+    },
+    { name: "  without headers handlers", config: without("headers"), vs: "gateway", ablation: true },
+    {
+        name: "  headers in the proxy, Via deferred", vs: "gateway", ablation: true,
+        config: c => {
+            const x = clone(c);
+            const hs = edgeHandlersOf(x);
+            const sec = hs.find(h => h.handler === "headers" && h.response?.deferred && h.response.set)! as CaddyHeadersHandler;
+            const set = sec.response!.set!;
+            sec.response = { delete: ["Via"], deferred: true };
+            for (const p of hs.filter(h => h.handler === "reverse_proxy") as CaddyReverseProxy[]) {
+                (p.headers as { response?: object }).response = { set, delete: ["Server"] };
+            }
+            return x;
+        },
+    },
+    { name: "  without rate_limit", config: without("rate_limit"), vs: "gateway", ablation: true },
+    { name: "  without encode", config: without("encode"), vs: "gateway", ablation: true },
+    { name: "  without request_body", config: without("request_body"), vs: "gateway", ablation: true },
+];
+
+/** The dev stack's Gateway block (Pulumi.dev.yaml), its routes pointing at services named as in the file. */
+export function devGatewayArgs(): GatewayArgs {
+    const cfg = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")).config;
+    const { routes, ...gw } = cfg["slipway:gateway"];
+    const target = { kind: "docker", production: false, environment: "dev", publishAddress: "127.0.0.1" } as unknown as Target;
+    const service = (name: string) => ({ endpoint: { name, port: 8080, replicas: 2, dialHosts: [`${name}-1`, `${name}-2`], healthPath: "/health", readyPath: "/ready" } });
+    return { ...gw, target, routes: routes.map((r: { service: string }) => ({ ...r, service: service(r.service) })) };
+}
+
+/**
+ * Zones that never refuse the bench's one client, with rings of the size the dev stack's zones
+ * have: caddy-ratelimit keeps `max_events` timestamps per key, so a limit lifted to millions would
+ * measure that ring, not the gateway. The window is shortened instead (below the 1 s users may
+ * set, hence after normalize): 150 events per 1 ms is 150,000 requests per second.
+ */
+export function neverRefusing(n: NormalizedGateway): NormalizedGateway {
+    return { ...n, rateLimits: n.rateLimits.map(z => ({ ...z, events: 150, burst: 150, windowMs: 1 })) };
+}
+
+interface Ports { port: number; health: number; metrics: number }
+
+export function gatewayConfig(v: GatewayVariant, dir: string, upstream: string, p: Ports): CaddyConfig {
+    const base = devGatewayArgs();
+    const n = neverRefusing(normalizeGateway("gateway", v.args ? v.args(base) : base));
+    if (n.accessLog?.file) n.accessLog.file = path.join(dir, "access.log");
+    const c = buildCaddyConfig(n, {
+        bindHost: "127.0.0.1", httpPort: p.port, healthListen: `127.0.0.1:${p.health}`, metricsListen: `127.0.0.1:${p.metrics}`,
+        adminSocket: path.join(dir, "admin.sock"), storageRoot: path.join(dir, "data"), acmeCaRootDir: path.join(dir, "acme"),
+        metricsTokenFile: path.join(dir, "metrics-token"), dial: () => [upstream],
+    });
+    return v.config ? v.config(c) : c;
+}
+
+/** Bare Caddy: one reverse_proxy to the same upstream, nothing else (no log, no metrics, no headers). */
+function bareConfig(dir: string, upstream: string, port: number): object {
+    return {
+        admin: { listen: `unix/${path.join(dir, "admin.sock")}` },
+        storage: { module: "file_system", root: path.join(dir, "data") },
+        apps: {
+            http: {
+                servers: {
+                    bare: {
+                        listen: [`127.0.0.1:${port}`], automatic_https: { disable: true },
+                        routes: [{ handle: [{ handler: "reverse_proxy", upstreams: [{ dial: upstream }] }] }],
+                    },
+                },
+            },
+        },
+    };
+}
+
+/** The static upstream both proxy to: a small JSON body, as the API's health answer is. */
+export function upstreamConfig(dir: string, port: number): object {
+    return {
+        admin: { listen: `unix/${path.join(dir, "admin.sock")}` },
+        storage: { module: "file_system", root: path.join(dir, "data") },
+        apps: {
+            http: {
+                servers: {
+                    upstream: {
+                        listen: [`127.0.0.1:${port}`], automatic_https: { disable: true },
+                        routes: [{ handle: [{ handler: "static_response", status_code: 200, headers: { "Content-Type": ["application/json"] }, body: '{"status":"ok"}\n' }] }],
+                    },
+                },
+            },
+        },
+    };
+}
+
+export interface GatewayRow {
+    name: string;
+    rps: number[];
+    median: number;
+    /** Median over the rounds of this round's req/s over bare Caddy's. */
+    ratio: number;
+    cpuUs: number;
+    vsRatio?: number;
+    vs?: string;
+}
+
+export interface GatewayFigures {
+    rows: GatewayRow[];
+    bare: number[];
+    /** Caddy's CPU time per request (user + system), microseconds, median over the rounds. */
+    bareCpuUs: number;
+    rounds: number;
+    seconds: number;
+    connections: number;
+    /** The gateway's first, then those of variants marked `reloads`. */
+    reloads: (ReloadResult & { name: string })[];
+}
+
+/** User + system CPU time of a process so far, ms (from /proc/<pid>/stat, in clock ticks of 10 ms). */
+function cpuMs(p: CaddyProc): number {
+    const stat = fs.readFileSync(`/proc/${p.proc.pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
+
+/** Measure every variant and bare Caddy, rounds with the order rotated; then the reload figure. */
+export async function benchGateway(o: { rounds?: number; seconds?: number; connections?: number; ablations?: boolean | string; path?: string } = {}): Promise<GatewayFigures> {
+    const rounds = o.rounds ?? 8, seconds = o.seconds ?? 2, connections = o.connections ?? 8, reqPath = o.path ?? "/health";
+    const wrkBin = ensureWrk();
+    const bin = caddyBinary();
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-bench-gw-"));
+    const procs: CaddyProc[] = [];
+    try {
+        const upPort = await freePort();
+        procs.push(await startCaddy(bin, "upstream", path.join(tmp, "upstream"), upstreamConfig(path.join(tmp, "upstream"), upPort), upPort));
+        const upstream = `127.0.0.1:${upPort}`;
+        // `ablations`: true for all, or a comma-separated list of name parts.
+        const wanted = (v: GatewayVariant) => !v.ablation || o.ablations === true
+            || (typeof o.ablations === "string" && o.ablations.split(",").some(part => v.name.includes(part)));
+        const variants = GATEWAY_VARIANTS.filter(wanted);
+        const targets: { name: string; proc: CaddyProc }[] = [];
+        const barePort = await freePort();
+        targets.push({ name: "bare", proc: await startCaddy(bin, "bare", path.join(tmp, "bare"), bareConfig(path.join(tmp, "bare"), upstream, barePort), barePort) });
+        procs.push(targets[0]!.proc);
+        for (const [i, v] of variants.entries()) {
+            const dir = path.join(tmp, `gw${i}`);
+            fs.mkdirSync(dir, { recursive: true });
+            const p: Ports = { port: await freePort(), health: await freePort(), metrics: await freePort() };
+            const proc = await startCaddy(bin, v.name.trim(), dir, gatewayConfig(v, dir, upstream, p), p.port);
+            procs.push(proc);
+            targets.push({ name: v.name, proc });
+        }
+        // Warm up each (connections, the first rate-limit keys, the upstream's pool), unmeasured.
+        for (const t of targets) wrk(wrkBin, `http://127.0.0.1:${t.proc.port}${reqPath}`, { seconds: 1, connections });
+        const rps = new Map<string, number[]>(targets.map(t => [t.name, []]));
+        const cpu = new Map<string, number[]>(targets.map(t => [t.name, []]));
+        for (let r = 0; r < rounds; r++) {
+            for (let k = 0; k < targets.length; k++) {
+                const t = targets[(r + k) % targets.length]!;
+                const before = cpuMs(t.proc);
+                const run = wrk(wrkBin, `http://127.0.0.1:${t.proc.port}${reqPath}`, { seconds, connections });
+                if (run.non2xx || run.socketErrors) {
+                    throw new Error(`${t.name.trim()}: ${run.non2xx} non-2xx answers and ${run.socketErrors} socket errors in ${run.requests} requests: the figure would not measure the gateway (a rate limit refusing?)`);
+                }
+                rps.get(t.name)!.push(run.rps);
+                cpu.get(t.name)!.push(((cpuMs(t.proc) - before) * 1000) / run.requests);
+            }
+        }
+        const bareRps = rps.get("bare")!;
+        const bareCpu = median(cpu.get("bare")!);
+        // Each round's ratio pairs runs seconds apart, so a neighbour's load on this shared machine
+        // moves both; the median of those ratios is the figure.
+        const paired = (xs: number[], ys: number[]) => median(xs.map((x, i) => x / ys[i]!));
+        const rows = variants.map(v => {
+            const xs = rps.get(v.name)!;
+            return { name: v.name, rps: xs, median: median(xs), ratio: paired(xs, bareRps), cpuUs: median(cpu.get(v.name)!), vs: v.vs } as GatewayRow;
+        }).map((row, _, all) => {
+            const base = all.find(x => x.name === row.vs);
+            return base ? { ...row, vsRatio: paired(row.rps, base.rps) } : row;
+        });
+        // Reloads: the gateway config (and any variant marked `reloads`), each on a process of its
+        // own, under a non-retrying client at concurrency 8.
+        const reloads: GatewayFigures["reloads"] = [];
+        for (const [i, v] of variants.entries()) {
+            if (i > 0 && !v.reloads) continue;
+            const dir = path.join(tmp, `reloads${i}`);
+            fs.mkdirSync(dir, { recursive: true });
+            const p: Ports = { port: await freePort(), health: await freePort(), metrics: await freePort() };
+            const cfg = gatewayConfig(v, dir, upstream, p);
+            const gw = await startCaddy(bin, `reloads of ${v.name.trim()}`, dir, cfg, p.port);
+            procs.push(gw);
+            reloads.push({ name: v.name.trim(), ...(await reloadResets(bin, gw, cfg, { reloads: 10, concurrency: 8 })) });
+            await gw.stop();
+        }
+        return { rows, bare: bareRps, bareCpuUs: bareCpu, rounds, seconds, connections, reloads };
+    } finally {
+        for (const p of procs.reverse()) await p.stop().catch(() => undefined);
+        fs.rmSync(tmp, { recursive: true, force: true });
+    }
+}
+
+export function gatewayTable(f: GatewayFigures): string {
+    const k = (x: number) => `${(x / 1000).toFixed(2)}k`;
+    const rows = [
+        ["config", "req/s (median)", "rounds (req/s)", "Caddy CPU/req", "vs bare Caddy", "vs its base"],
+        ["bare Caddy", k(median(f.bare)), f.bare.map(k).join(" "), `${f.bareCpuUs.toFixed(0)} µs`, "1.00×", "-"],
+        ...f.rows.map(r => [r.name, k(r.median), r.rps.map(k).join(" "), `${r.cpuUs.toFixed(0)} µs`, `${r.ratio.toFixed(2)}×`, r.vsRatio ? `${r.vsRatio.toFixed(2)}× ${r.vs}` : "-"]),
+    ];
+    const w = rows[0]!.map((_, i) => Math.max(...rows.map(r => r[i]!.length)));
+    const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(w[i]!)).join(" | ")} |`;
+    const g = f.rows[0]!;
+    return [
+        `Gateway vs bare Caddy: wrk, ${f.rounds} rounds of ${f.seconds} s, ${f.connections} connections, order rotated, 127.0.0.1; same static upstream`,
+        line(rows[0]!), `|${w.map(n => "-".repeat(n + 2)).join("|")}|`, ...rows.slice(1).map(line),
+        `gateway / bare Caddy: ${g.ratio.toFixed(2)}× req/s (median of the rounds' ratios; target ≥ 0.95); CPU per request ${(g.cpuUs / f.bareCpuUs).toFixed(2)}× bare's`,
+        ...f.reloads.map(rl => `reloads, ${rl.name}: ${rl.reloads} reloads under a non-retrying client (GET and POST, concurrency ${rl.concurrency}): ` +
+            `${rl.failed} failed of ${rl.sent} (${rl.perReload.join(", ")} per reload; target 0)` +
+            (rl.examples.length ? `; e.g. ${rl.examples.slice(0, 3).join("; ")}` : "")),
+    ].join("\n");
+}
+
+/** BENCH_GATEWAY_ABLATIONS: "1" for every ablation, or name parts, comma-separated ("log,metrics"). */
+export function ablationsFromEnv(): boolean | string {
+    const a = process.env.BENCH_GATEWAY_ABLATIONS;
+    return a === "1" ? true : a ? a : false;
+}
+
+if (require.main === module) {
+    benchGateway({
+        rounds: Number(process.env.BENCH_GATEWAY_ROUNDS ?? 8), seconds: Number(process.env.BENCH_GATEWAY_SECONDS ?? 2),
+        ablations: ablationsFromEnv(),
+    }).then(f => {
+        console.log(gatewayTable(f));
+        process.exitCode = f.rows[0]!.ratio >= 0.95 && f.reloads[0]!.failed === 0 ? 0 : 1;
+    }, e => { console.error(e); process.exitCode = 1; });
+}
