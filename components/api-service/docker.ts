@@ -110,10 +110,7 @@ export function createApiServiceDocker(
             "slipway.replica": String(i),
         };
         const args: docker.ContainerArgs = {
-            image: imageRef,
-            envs,
-            uploads: uploads.length ? uploads : undefined,
-            ...(mounts ? { volumes: mounts } : {}),
+            ...shared,
             networksAdvanced: [{ name: target.networkName, aliases: [name, `${name}-${i}`] }],
             // The migration's exit code: read from its outputs, so a failed one stops the replicas here.
             labels: migration ? [...labelList(labels), { label: "slipway.migration-exit-code", value: exitedZero(name, "migration", migration, release) }] : labelList(labels),
@@ -127,15 +124,6 @@ export function createApiServiceDocker(
             wait: n.waitForHealthy,
             waitTimeout: n.waitForHealthy ? waitTimeout : undefined,
             restart: n.restart,
-            ...memoryLimit(n.memoryMiB),
-            cpus: String(n.cpus),
-            ...jsonFileLogs(n.logs.maxSize, n.logs.maxFiles),
-            user: `${n.uid}:${n.gid}`,
-            securityOpts: ["no-new-privileges:true"],
-            capabilities: capabilitySet({ drop: ["ALL"] }),
-            readOnly: n.readOnlyRootFilesystem,
-            // A read-only root still needs a scratch directory for most runtimes.
-            tmpfs: n.readOnlyRootFilesystem ? { "/tmp": "rw,noexec,nosuid,size=64m" } : undefined,
             stopSignal: n.stopSignal,
             stopTimeout: n.stopGracePeriodSeconds,
             destroyGraceSeconds: n.stopGracePeriodSeconds,
