@@ -68,6 +68,9 @@ func (c *tokenCache) drop(k [32]byte) {
 // put makes room first: expired entries go, then (a flood of distinct valid tokens) an eighth of
 // the rest, so the scan runs once per max/8 insertions at worst.
 func (c *tokenCache) put(k [32]byte, e *cachedToken, now time.Time) {
+	if c.max <= 0 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= c.max {

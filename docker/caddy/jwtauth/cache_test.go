@@ -1,6 +1,13 @@
 package jwtauth
 
 import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -132,4 +139,29 @@ func TestCacheIsBounded(t *testing.T) {
 	if serve(t, h, bearerOf(last)); h.cache.hits.Load() != 1 {
 		t.Fatalf("the newest token is not cached (%d hits)", h.cache.hits.Load())
 	}
+}
+
+// go test -bench . -run XXX: what the handler costs per request with a cached token, and without the cache.
+func BenchmarkValidToken(b *testing.B) {
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	pubPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	h := &Handler{Issuer: iss, Audience: aud, Algorithms: []string{"RS256"}, PublicKeyPEM: pubPEM, ForwardClaims: map[string]string{"sub": "X-User-Id"}}
+	if err := h.setup(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	tok, _ := jwt.NewWithClaims(jwt.SigningMethodRS256, claims(nil)).SignedString(key)
+	next := nextFunc(func(http.ResponseWriter, *http.Request) error { return nil })
+	run := func(b *testing.B) {
+		req := httptest.NewRequest("GET", "/v1/x", nil)
+		rec := httptest.NewRecorder()
+		for i := 0; i < b.N; i++ {
+			req.Header.Set("Authorization", "Bearer "+tok)
+			if err := h.ServeHTTP(rec, req, next); err != nil || rec.Code != 200 {
+				b.Fatal(err, rec.Code)
+			}
+		}
+	}
+	b.Run("cached", run)
+	b.Run("uncached", func(b *testing.B) { h.cache = newTokenCache(0); run(b) })
 }
