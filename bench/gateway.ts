@@ -280,7 +280,7 @@ function cpuMs(p: CaddyProc): number {
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
 
-/** Measure every variant and bare Caddy, rounds with the order rotated; then the reload figure. */
+/** Measure every variant and bare Caddy, rounds with the order rotated (and reversed every other round); then the reload figure. */
 export async function benchGateway(o: { rounds?: number; seconds?: number; connections?: number; ablations?: boolean | string; path?: string } = {}): Promise<GatewayFigures> {
     const rounds = o.rounds ?? 8, seconds = o.seconds ?? 2, connections = o.connections ?? 8, reqPath = o.path ?? "/health";
     const wrkBin = ensureWrk();
@@ -314,7 +314,9 @@ export async function benchGateway(o: { rounds?: number; seconds?: number; conne
         const cpu = new Map<string, number[]>(targets.map(t => [t.name, []]));
         for (let r = 0; r < rounds; r++) {
             for (let k = 0; k < targets.length; k++) {
-                const t = targets[(r + k) % targets.length]!;
+                // Rotated, and reversed every other round: a plain rotation keeps each config after the
+                // same neighbour in every round, whose after-load (GC, log writes) it would always pay.
+                const t = targets[(r + (r % 2 ? targets.length - 1 - k : k)) % targets.length]!;
                 const before = cpuMs(t.proc);
                 const run = wrk(wrkBin, `http://127.0.0.1:${t.proc.port}${reqPath}`, { seconds, connections, headers });
                 if (run.non2xx || run.socketErrors) {
@@ -368,7 +370,7 @@ export function gatewayTable(f: GatewayFigures): string {
     const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(w[i]!)).join(" | ")} |`;
     const g = f.rows[0]!;
     return [
-        `Gateway vs bare Caddy: wrk, ${f.rounds} rounds of ${f.seconds} s, ${f.connections} connections, order rotated, 127.0.0.1; same static upstream`,
+        `Gateway vs bare Caddy: wrk, ${f.rounds} rounds of ${f.seconds} s, ${f.connections} connections, order rotated and reversed every other round, 127.0.0.1; same static upstream`,
         line(rows[0]!), `|${w.map(n => "-".repeat(n + 2)).join("|")}|`, ...rows.slice(1).map(line),
         `gateway / bare Caddy: ${g.ratio.toFixed(2)}× req/s (median of the rounds' ratios; target ≥ 0.95); CPU per request ${(g.cpuUs / f.bareCpuUs).toFixed(2)}× bare's`,
         ...f.rows.filter(r => r.within !== undefined).map(r =>
