@@ -27,10 +27,14 @@ export function parseWrk(out: string): WrkRun {
     };
 }
 
-/** One run of `seconds` at `connections` on one thread, against a loopback URL only. */
-export function wrk(bin: string, url: string, o: { seconds: number; connections: number; threads?: number }): WrkRun {
+/** One run of `seconds` at `connections` on one thread, against a loopback URL only; `headers` on every request. */
+export function wrk(bin: string, url: string, o: { seconds: number; connections: number; threads?: number; headers?: Record<string, string> }): WrkRun {
     if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(url)) throw new Error(`wrk: loopback URLs only, got ${url}`);
-    const r = spawnSync(bin, ["-t", String(o.threads ?? 1), "-c", String(o.connections), "-d", `${o.seconds}s`, "--timeout", "5s", url],
+    const headers = Object.entries(o.headers ?? {}).flatMap(([k, v]) => {
+        if (!/^[A-Za-z0-9-]+$/.test(k) || /[\r\n]/.test(v)) throw new Error(`wrk: header ${JSON.stringify(k)} is not a header line`);
+        return ["-H", `${k}: ${v}`];
+    });
+    const r = spawnSync(bin, ["-t", String(o.threads ?? 1), "-c", String(o.connections), "-d", `${o.seconds}s`, "--timeout", "5s", ...headers, url],
         { encoding: "utf8", timeout: (o.seconds + 30) * 1000 });
     if (r.status !== 0) throw new Error(`wrk failed (${r.status}): ${r.stdout}${r.stderr}`);
     return parseWrk(r.stdout);

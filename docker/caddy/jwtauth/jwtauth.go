@@ -68,10 +68,21 @@ type Handler struct {
 	// Realm named in WWW-Authenticate. Default "api".
 	Realm string `json:"realm,omitempty"`
 
-	keys   keySource
-	parser *jwt.Parser
-	cancel context.CancelFunc
-	logger *zap.Logger
+	keys      keySource
+	parser    *jwt.Parser
+	validator *jwt.Validator
+	leeway    time.Duration
+	cache     *tokenCache
+	now       func() time.Time // tests set a clock; time.Now otherwise
+	cancel    context.CancelFunc
+	logger    *zap.Logger
+}
+
+func (h *Handler) clock() time.Time {
+	if h.now != nil {
+		return h.now()
+	}
+	return time.Now()
 }
 
 // CaddyModule returns the Caddy module information.
@@ -108,11 +119,13 @@ func (h *Handler) setup(parent context.Context) error {
 	if h.Leeway != nil {
 		leeway = time.Duration(*h.Leeway)
 	}
+	h.leeway = leeway
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods(h.Algorithms),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(leeway),
+		jwt.WithTimeFunc(h.clock),
 	}
 	if h.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(h.Issuer))
@@ -121,6 +134,9 @@ func (h *Handler) setup(parent context.Context) error {
 		opts = append(opts, jwt.WithAudience(h.Audience))
 	}
 	h.parser = jwt.NewParser(opts...)
+	// The same checks for a cached token (cache.go) as the parser makes on a fresh one.
+	h.validator = jwt.NewValidator(opts...)
+	h.cache = newTokenCache(cacheMaxEntries)
 	return nil
 }
 
@@ -179,8 +195,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if !ok {
 		return h.refuse(w, "", "a bearer token is required")
 	}
-	claims := jwt.MapClaims{}
-	if _, err := h.parser.ParseWithClaims(raw, claims, h.keys.keyfunc(r.Context())); err != nil {
+	claims, err := h.verify(r.Context(), raw)
+	if err != nil {
 		h.logger.Debug("token refused", zap.String("reason", reason(err)), zap.Error(err))
 		return h.refuse(w, "invalid_token", reason(err))
 	}
