@@ -33,6 +33,8 @@ const ordersArgs: ApiServiceArgs = {
     replicas: config.getNumber("replicas") ?? 2,
     port: 8080,
     link: [db, secrets, observability],
+    // The image's own migration command: run once per release, before its replicas start.
+    migrate: { command: ["/usr/local/bin/api", "migrate"] },
 };
 const orders = new ApiService("orders", ordersArgs);
 
