@@ -211,40 +211,23 @@ export function gatewayConfig(v: GatewayVariant, dir: string, upstream: string, 
     return v.config ? v.config(c) : c;
 }
 
-/** Bare Caddy: one reverse_proxy to the same upstream, nothing else (no log, no metrics, no headers). */
-function bareConfig(dir: string, upstream: string, port: number): object {
+/** A one-server Caddy on 127.0.0.1:`port` with its admin socket and storage under `dir`, serving `handler`. */
+function oneServerConfig(dir: string, name: string, port: number, handler: object): object {
     return {
         admin: { listen: `unix/${path.join(dir, "admin.sock")}` },
         storage: { module: "file_system", root: path.join(dir, "data") },
-        apps: {
-            http: {
-                servers: {
-                    bare: {
-                        listen: [`127.0.0.1:${port}`], automatic_https: { disable: true },
-                        routes: [{ handle: [{ handler: "reverse_proxy", upstreams: [{ dial: upstream }] }] }],
-                    },
-                },
-            },
-        },
+        apps: { http: { servers: { [name]: { listen: [`127.0.0.1:${port}`], automatic_https: { disable: true }, routes: [{ handle: [handler] }] } } } },
     };
+}
+
+/** Bare Caddy: one reverse_proxy to the same upstream, nothing else (no log, no metrics, no headers). */
+function bareConfig(dir: string, upstream: string, port: number): object {
+    return oneServerConfig(dir, "bare", port, { handler: "reverse_proxy", upstreams: [{ dial: upstream }] });
 }
 
 /** The static upstream both proxy to: a small JSON body, as the API's health answer is. */
 export function upstreamConfig(dir: string, port: number): object {
-    return {
-        admin: { listen: `unix/${path.join(dir, "admin.sock")}` },
-        storage: { module: "file_system", root: path.join(dir, "data") },
-        apps: {
-            http: {
-                servers: {
-                    upstream: {
-                        listen: [`127.0.0.1:${port}`], automatic_https: { disable: true },
-                        routes: [{ handle: [{ handler: "static_response", status_code: 200, headers: { "Content-Type": ["application/json"] }, body: '{"status":"ok"}\n' }] }],
-                    },
-                },
-            },
-        },
-    };
+    return oneServerConfig(dir, "upstream", port, { handler: "static_response", status_code: 200, headers: { "Content-Type": ["application/json"] }, body: '{"status":"ok"}\n' });
 }
 
 export interface GatewayRow {
