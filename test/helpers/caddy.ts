@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as net from "net";
 import * as path from "path";
 
@@ -36,4 +37,21 @@ export function freePort(): Promise<number> {
 export function edgeHandlers(config: any): any[] {
     const flat = (routes: any[]): any[] => routes.flatMap(r => r.handle).flatMap((h: any) => (h.handler === "subroute" ? [h, ...flat(h.routes)] : [h]));
     return flat(config.apps.http.servers.edge.routes);
+}
+
+export interface Reply { status: number; headers: http.IncomingHttpHeaders; body: string }
+
+/** One GET to 127.0.0.1:`port` on a fresh connection (no keep-alive between calls), 5 s at most. */
+export function loopbackGet(port: number, p: string, headers: Record<string, string> = {}): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+        const req = http.request({ host: "127.0.0.1", port, path: p, headers, agent: false, timeout: 5000 }, res => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", c => { body += c; });
+            res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+        });
+        req.on("timeout", () => req.destroy(new Error(`timeout on ${p}`)));
+        req.on("error", reject);
+        req.end();
+    });
 }

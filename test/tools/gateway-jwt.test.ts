@@ -13,24 +13,10 @@ import * as path from "path";
 import { buildCaddyConfig, renderCaddyJson } from "../../components/gateway/caddy-config";
 import { jwtSecretName } from "../../components/gateway/jwt";
 import { normalizeGateway } from "../../components/gateway/normalize";
-import { caddyBinary, freePort } from "../helpers/caddy";
+import { caddyBinary, freePort, loopbackGet as get } from "../helpers/caddy";
 import { plainDocker, svc } from "../unit/gateway-fixtures";
 
-interface Reply { status: number; headers: http.IncomingHttpHeaders; body: string }
 
-function get(port: number, p: string, headers: Record<string, string> = {}): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-        const req = http.request({ host: "127.0.0.1", port, path: p, headers, agent: false, timeout: 5000 }, res => {
-            let body = "";
-            res.setEncoding("utf8");
-            res.on("data", c => { body += c; });
-            res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-        });
-        req.on("timeout", () => req.destroy(new Error(`timeout on ${p}`)));
-        req.on("error", reject);
-        req.end();
-    });
-}
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 const b64 = (b: Buffer | string) => Buffer.from(b).toString("base64url");

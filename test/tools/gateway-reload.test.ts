@@ -13,11 +13,10 @@ import { buildBootstrapConfig, buildCaddyConfig, CaddyBuildOptions, CaddyConfig,
 import { loaderScript } from "../../components/gateway/docker";
 import { normalizeGateway } from "../../components/gateway/normalize";
 import type { GatewayArgs } from "../../components/gateway";
-import { caddyBinary, edgeHandlers, freePort } from "../helpers/caddy";
+import { caddyBinary, edgeHandlers, freePort, loopbackGet as getWith, Reply } from "../helpers/caddy";
 import { plainDocker, svc } from "../unit/gateway-fixtures";
 
 
-interface Reply { status: number; headers: http.IncomingHttpHeaders; body: string }
 
 function get(port: number, p: string, agent: http.Agent | false = false): Promise<Reply> {
     return new Promise((resolve, reject) => {
@@ -33,19 +32,6 @@ function get(port: number, p: string, agent: http.Agent | false = false): Promis
     });
 }
 
-function getWith(port: number, p: string, headers: Record<string, string>): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-        const req = http.request({ host: "127.0.0.1", port, path: p, headers, agent: false, timeout: 5000 }, res => {
-            let body = "";
-            res.setEncoding("utf8");
-            res.on("data", c => { body += c; });
-            res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-        });
-        req.on("timeout", () => req.destroy(new Error(`timeout on ${p}`)));
-        req.on("error", reject);
-        req.end();
-    });
-}
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
