@@ -181,7 +181,7 @@ function releaseStep(
             securityOpts: ["no-new-privileges:true"],
             capabilities: capabilitySet({ drop: ["ALL"] }),
             ...job,
-        }, after.length ? { ...opts, dependsOn: after } : opts);
+        }, { ...jobOpts(opts), ...(after.length ? { dependsOn: after } : {}) });
     });
     const labels = labelList({ ...target.labels, "slipway.component": "ApiService", "slipway.name": name, "slipway.release": release, "slipway.role": "migration" });
     const migration = new docker.Container(`${name}-migrate-${release}`, {
@@ -195,8 +195,16 @@ function releaseStep(
         entrypoints: ["timeout", "-k", "10", String(m.timeoutSeconds)],
         command: m.command,
         ...job,
-    }, { ...opts, dependsOn: [...after, ...backups] });
+    }, { ...jobOpts(opts), dependsOn: [...after, ...backups] });
     return { migration, backups };
+}
+
+/**
+ * A job's output (`containerLogs`) is whatever the job printed, a connection string a tool echoes
+ * included, so the engine keeps it a secret in the state. Only a failure shows its last lines.
+ */
+function jobOpts(opts: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
+    return { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "containerLogs"] };
 }
 
 /**
@@ -204,7 +212,8 @@ function releaseStep(
  * log lines. Unknown in a preview while the job is new; undefined only under mocks without outputs.
  */
 function exitedZero(name: string, what: string, job: docker.Container, release: string): pulumi.Output<string> {
-    return pulumi.all([job.exitCode, job.containerLogs, job.urn]).apply(([code, logs, urn]) => {
+    // The logs are a secret (jobOpts); the code this returns is not, and only a failure's message shows them.
+    return pulumi.all([job.exitCode, pulumi.unsecret(job.containerLogs), job.urn]).apply(([code, logs, urn]) => {
         if (code === undefined || code === null || code === 0) return String(code ?? "unknown");
         const last = String(logs ?? "").trimEnd().split("\n").slice(-30).join("\n").slice(-4000);
         const why = code === 124 || code === 137 ? `was stopped after its timeout (exit code ${code})` : `exited with code ${code}`;

@@ -32,6 +32,8 @@ export interface RecordedResource {
         replaceOnChanges: string[];
         dependsOn: string[];
         provider?: string;
+        /** Outputs the engine stores as secrets whatever the provider returns (absent in hand-made records). */
+        additionalSecretOutputs?: string[];
     };
     /**
      * Per input key, the URNs of the resources whose outputs its value was built from (the
@@ -149,6 +151,7 @@ export class Recorder {
                             replaceOnChanges: req.getReplaceonchangesList(),
                             dependsOn: req.getDependenciesList(),
                             provider: req.getProvider() || undefined,
+                            additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
                         },
                         propertyDependencies: propertyDependenciesOf(req),
                         ...aliasesOf(req),

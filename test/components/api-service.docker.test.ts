@@ -4,6 +4,8 @@ import { plainEnv } from "../../components/core/env";
 import { Linkable, LinkRequest, ScrapeTargets } from "../../components/core/link";
 import { Recorder, isSecretValue, redact, secretness, valueOf } from "../../components/testing/recorder";
 import { dockerTarget, freshRecorder } from "../helpers/harness";
+import * as rpc from "@pulumi/pulumi/runtime/rpc";
+import { fakeProviderOutputs } from "../../components/testing/fakes";
 
 const CONTAINER = "docker:index/container:Container";
 const PLAINTEXT = "s3cr3t-Pa55word-for-tests";
@@ -266,6 +268,27 @@ describe("ApiService on docker", () => {
                 const labels = Object.fromEntries((replica(rec, i).inputs.labels as any[]).map(l => [l.label, l.value]));
                 assert.equal(labels["slipway.migration-exit-code"], "0");
                 assert.ok(replica(rec, i).propertyDependencies?.labels?.includes(m!.urn), "the label is read from the migration's outputs");
+            }
+        });
+
+        it("keeps what a job prints a secret in the state, and the exit code the next step reads plain", async () => {
+            // The engine with additionalSecretOutputs hands the job's logs back as a secret; mocks
+            // do not apply it, so this recorder returns them that way itself.
+            const printed = "postgres://app:hunter2@db:5432/app";
+            rec = await Recorder.start({
+                outputs: a => (a.inputs.attach ? { exitCode: 0, containerLogs: { [rpc.specialSigKey]: rpc.specialSecretSig, value: printed } } : fakeProviderOutputs(a)),
+            });
+            try {
+                await build({ migrate: MIGRATE, link: [db()] }, true);
+                assert.equal(jobs().length, 2);
+                for (const j of jobs()) assert.deepEqual(j.options.additionalSecretOutputs, ["containerLogs"], j.name);
+                for (const r of [replica(rec, 1), jobs().find(c => c.name.startsWith("api-migrate-"))!]) {
+                    const labels = (r.wire.labels as { label: string; value: unknown }[]).filter(l => /exit-code/.test(l.label));
+                    assert.ok(labels.length > 0 && labels.every(l => l.value === "0"), `${r.name}: ${JSON.stringify(labels)}`);
+                }
+                assert.ok(!JSON.stringify(rec.resources.map(r => r.wire)).includes("hunter2"));
+            } finally {
+                rec = await freshRecorder();
             }
         });
 
