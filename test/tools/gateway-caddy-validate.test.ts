@@ -1,5 +1,5 @@
-// The generated JSON against a real Caddy (built with the rate-limit module by
-// scripts/build-caddy.sh): `caddy validate` on several configs, then a running Caddy on
+// The generated JSON against a real Caddy (built with the rate-limit module and Slipway's handlers,
+// slipway_edge included, by scripts/build-caddy.sh): `caddy validate` on several configs, then a running Caddy on
 // 127.0.0.1 in front of a tiny Node upstream, checked from the outside.
 import { strict as assert } from "assert";
 import { ChildProcess, spawn, spawnSync } from "child_process";
@@ -9,7 +9,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
-import { acmeCaRootFile, buildBootstrapConfig, buildCaddyConfig, CADDY_METRICS, CaddyBuildOptions, renderCaddyJson } from "../../components/gateway/caddy-config";
+import { acmeCaRootFile, buildBootstrapConfig, buildCaddyConfig, CaddyBuildOptions, EDGE_METRICS, renderCaddyJson } from "../../components/gateway/caddy-config";
 import { normalizeGateway } from "../../components/gateway/normalize";
 import type { GatewayArgs } from "../../components/gateway";
 import { caddyBinary, edgeHandlers, freePort } from "../helpers/caddy";
@@ -200,7 +200,7 @@ describe("Gateway on a real Caddy", function () {
             await new Promise(r => upstream?.close(r));
         });
 
-        it("proxies with edge headers set, the upstream's overridden, and no Server", async () => {
+        it("proxies with edge headers set, the upstream's overridden, and no Server; the upstream gets X-Request-ID and X-Real-IP", async () => {
             const r = await request(port, "/v1/things?x=1");
             assert.equal(r.status, 200, r.body.toString());
             assert.equal(json(r).url, "/v1/things?x=1");
@@ -214,6 +214,7 @@ describe("Gateway on a real Caddy", function () {
             const up = seen.at(-1)!;
             assert.match(String(r.headers["x-request-id"]), /^[0-9a-f-]{36}$/);
             assert.equal(up.headers["x-request-id"], r.headers["x-request-id"], "the upstream sees the id the client gets");
+            assert.equal(up.headers["x-real-ip"], "127.0.0.1", "no trusted proxy: the connection's address");
             assert.equal(up.headers["x-forwarded-for"], "127.0.0.1");
             assert.equal(up.headers["x-forwarded-proto"], "http");
         });
@@ -304,28 +305,41 @@ describe("Gateway on a real Caddy", function () {
             assert.ok(!stderr.includes(TOKEN), `not in Caddy's own log:\n${stderr.split("\n").filter(l => l.includes(TOKEN)).join("\n")}`);
         });
 
-        it("serves Caddy's own metrics on the internal listener only: once per request, by status, upstream failures included", async () => {
+        it("serves the gateway's metrics on the internal listener only: once per request, by status, errors and upstream failures included", async () => {
+            const metrics = async () => {
+                const m = await request(metricsPort, "/metrics");
+                assert.equal(m.status, 200);
+                return m.body.toString();
+            };
+            const samples = (text: string, name: string, labels: Record<string, string>) => text.split("\n").filter(l => l.startsWith(`${name}{`)
+                && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+            const count = (text: string, labels: Record<string, string>) =>
+                samples(text, `${EDGE_METRICS.requestDuration}_count`, labels).reduce((sum, l) => sum + Number(l.split(" ").at(-1)), 0);
+            const before = await metrics();
             // Caddy keeps trying other replicas for tryDuration (5s) before it gives up.
             const dead = await request(port, "/dead/x", { timeoutMs: 20_000 });
             assert.ok([502, 503].includes(dead.status), `a dead upstream: ${dead.status}`);
             await request(port, "/v1/seen");
-            const m = await request(metricsPort, "/metrics");
-            assert.equal(m.status, 200);
-            const text = m.body.toString();
-            const series = (name: string, labels: Record<string, string>) => text.split("\n").filter(l => l.startsWith(`${name}{`)
-                && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
-            assert.ok(series("caddy_http_request_duration_seconds_bucket", { server: "edge", handler: "subroute", code: "200", le: "0.005" }).length > 0, text.slice(0, 3000));
-            assert.ok(series("caddy_http_request_duration_seconds_bucket", { server: "edge", handler: "subroute", code: String(dead.status) }).length > 0,
-                "the failed upstream shows at the edge, by status");
-            // One instrumented handler on the edge: each request is observed once, not once per handler it ran through.
-            const handlers = new Set(series("caddy_http_requests_total", { server: "edge" }).map(l => /handler="([^"]+)"/.exec(l)![1]));
-            assert.deepEqual([...handlers], ["subroute"]);
-            // The buckets Caddy exports are the ones documented for latency rules.
-            const les = series("caddy_http_request_duration_seconds_bucket", { server: "edge", handler: "subroute", code: "200", method: "GET" })
-                .map(l => /le="([^"]+)"/.exec(l)![1]!).filter(le => le !== "+Inf").map(Number);
-            assert.deepEqual([...new Set(les)].sort((a, b) => a - b), [...CADDY_METRICS.durationBuckets]);
-            assert.ok(series("caddy_http_requests_total", { server: "edge" }).length > 0);
-            assert.ok(series("caddy_reverse_proxy_upstreams_healthy", {}).length > 0);
+            // Methods no other test uses, so the counts below are this test's own.
+            for (let i = 0; i < 3; i++) assert.equal((await request(port, "/nope-counted", { method: "PATCH" })).status, 404);
+            assert.equal((await request(port, "/v1/too-big", { method: "PUT", body: Buffer.alloc(2000, 97) })).status, 413);
+            await request(port, "/nope-counted", { method: "FROB" });
+            const text = await metrics();
+            const d = (labels: Record<string, string>) => count(text, labels) - count(before, labels);
+            assert.equal(d({ code: "404", method: "PATCH" }), 3, "each request counted once, not once per handler it ran through");
+            assert.equal(d({ code: "413", method: "PUT" }), 1, "an error route's answer, with its real status");
+            assert.equal(d({ code: String(dead.status), method: "GET" }), 1, "the failed upstream, by the status the client got");
+            assert.ok(d({ code: "200", method: "GET" }) >= 1);
+            assert.equal(d({ method: "OTHER" }), 1, "an unknown method is OTHER: clients add no series");
+            assert.ok(!text.includes('method="FROB"'));
+            // The buckets slipway_edge exports are the ones documented for latency rules, and its series have code and method only.
+            const buckets = samples(text, `${EDGE_METRICS.requestDuration}_bucket`, { code: "200", method: "GET" });
+            const les = buckets.map(l => /le="([^"]+)"/.exec(l)![1]!).filter(le => le !== "+Inf").map(Number);
+            assert.deepEqual([...new Set(les)].sort((a, b) => a - b), [...EDGE_METRICS.durationBuckets]);
+            assert.deepEqual(/\{([^}]*)\}/.exec(buckets[0]!)![1]!.split(",").map(kv => kv.split("=")[0]).sort(), ["code", "le", "method"]);
+            assert.match(text, new RegExp(`^${EDGE_METRICS.inFlight} 0$`, "m"), "the in-flight gauge is back to 0 once every request (errors included) ended");
+            assert.ok(!text.includes("caddy_http_"), "Caddy's own HTTP metrics are off");
+            assert.ok(samples(text, "caddy_reverse_proxy_upstreams_healthy", {}).length > 0);
             assert.ok(!/host="/.test(text), "no per-host label (clients choose Host)");
             assert.equal((await request(metricsPort, "/anything")).status, 200, "any path: Prometheus's metrics_path does not matter");
             // The public listener does not serve them: /metrics there is the guarded path.
@@ -350,21 +364,43 @@ describe("Gateway on a real Caddy", function () {
             assert.equal((await request(port, "/v1/other")).status, 200, "/v1 is another zone and excludes /v1/limited");
         });
 
-        it("writes JSON access log lines to stdout and to the file", async () => {
-            await request(port, "/nope-logged");
+        it("writes JSON access log lines to stdout and to the file, within the flush interval, 5xx as errors", async () => {
+            const r = await request(port, "/nope-logged?x=1", { headers: { "User-Agent": "slipway-test", Cookie: "session=secret-cookie" } });
             const deadline = Date.now() + 5000;
-            const find = (text: string) => text.split("\n").filter(Boolean).map(l => JSON.parse(l)).find(l => l.request?.uri === "/nope-logged");
+            const find = (text: string, uri: string) => text.split("\n").filter(Boolean).map(l => JSON.parse(l)).find(l => l.request?.uri === uri);
             const file = path.join(tmp, "logs", "access.log");
-            while ((!find(stdout) || !fs.existsSync(file) || !find(fs.readFileSync(file, "utf8"))) && Date.now() < deadline) {
-                await new Promise(r => setTimeout(r, 100));
+            // Buffered, flushed at least every 250 ms with no further traffic: a bounded wait well above it.
+            while ((!find(stdout, "/nope-logged?x=1") || !fs.existsSync(file) || !find(fs.readFileSync(file, "utf8"), "/nope-logged?x=1")) && Date.now() < deadline) {
+                await new Promise(res => setTimeout(res, 100));
             }
-            const line = find(stdout);
+            const line = find(stdout, "/nope-logged?x=1");
             assert.ok(line, `no access line on stdout:\n${stdout.slice(-2000)}`);
-            assert.equal(line.logger, "http.log.access.access");
-            assert.equal(line.status, 404);
+            assert.equal(line.logger, "http.log.access");
+            assert.equal(line.level, "info");
             assert.equal(line.msg, "handled request");
-            assert.ok(find(fs.readFileSync(file, "utf8")), "the file log has the line too");
-            assert.ok(!/"uri":"\/nope-logged"/.test(stderr), "access lines stay out of the runtime log");
+            assert.equal(line.status, 404);
+            assert.equal(line.size, r.body.length);
+            assert.equal(line.request_id, r.headers["x-request-id"], "the id the client got");
+            assert.equal(typeof line.ts, "number");
+            assert.ok(line.duration >= 0 && line.duration < 5);
+            assert.equal(line.bytes_read, 0);
+            assert.deepEqual(
+                { remote_ip: line.request.remote_ip, client_ip: line.request.client_ip, method: line.request.method, proto: line.request.proto, host: line.request.host },
+                { remote_ip: "127.0.0.1", client_ip: "127.0.0.1", method: "GET", proto: "HTTP/1.1", host: `127.0.0.1:${port}` });
+            assert.match(line.request.remote_port, /^\d+$/);
+            assert.deepEqual(line.request.headers["User-Agent"], ["slipway-test"]);
+            assert.deepEqual(line.request.headers.Cookie, ["REDACTED"]);
+            assert.equal(line.resp_headers, undefined);
+            assert.ok(find(fs.readFileSync(file, "utf8"), "/nope-logged?x=1"), "the file log has the line too");
+            assert.ok(!/"uri":"\/nope-logged/.test(stderr), "access lines stay out of the runtime log");
+            assert.ok(!stdout.includes("secret-cookie"));
+            // The dead upstream's request (the metrics test): an error line with the status the client got.
+            const dead = find(stdout, "/dead/x");
+            assert.ok(dead, "the 5xx was logged");
+            assert.equal(dead.level, "error");
+            assert.ok([502, 503].includes(dead.status));
+            // The 413 answered by the error routes (the metrics test): logged with its real status.
+            assert.equal(find(stdout, "/v1/too-big").status, 413);
         });
     });
 });
