@@ -402,5 +402,14 @@ describe("Gateway on a real Caddy", function () {
             // The 413 answered by the error routes (the metrics test): logged with its real status.
             assert.equal(find(stdout, "/v1/too-big").status, 413);
         });
+
+        it("logs the URI the client sent, not the one a route rewrote (as Caddy's access log did)", async () => {
+            // A route that strips its prefix: the service sees /uri-marker, the log must say /strip/uri-marker.
+            assert.equal(json(await request(port, "/strip/uri-marker")).url, "/uri-marker");
+            const uris = () => stdout.split("\n").filter(Boolean).map(l => JSON.parse(l).request?.uri as string);
+            const deadline = Date.now() + 5000;
+            while (!uris().some(u => u?.endsWith("/uri-marker")) && Date.now() < deadline) await new Promise(res => setTimeout(res, 100));
+            assert.deepEqual(uris().filter(u => u?.endsWith("/uri-marker")), ["/strip/uri-marker"]);
+        });
     });
 });
