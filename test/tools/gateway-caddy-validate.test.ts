@@ -117,6 +117,73 @@ describe("Gateway on a real Caddy", function () {
         });
     });
 
+    describe("the access log's buffer (slipway_edge)", () => {
+        // The Gateway always writes flush_interval 250ms; here the test stretches it to an hour (an
+        // edit of the generated JSON), so a line can only reach the file by a reload or a stop.
+        let caddy: ChildProcess | undefined;
+        let port: number;
+        let dir: string;
+        const file = () => path.join(dir, "access.log");
+        const lines = () => (fs.existsSync(file()) ? fs.readFileSync(file(), "utf8").split("\n").filter(Boolean).map(l => JSON.parse(l).request.uri as string) : []);
+        const waitFor = async (what: () => boolean, ms: number) => {
+            const deadline = Date.now() + ms;
+            while (!what() && Date.now() < deadline) await new Promise(r => setTimeout(r, 100));
+            return what();
+        };
+        let cfgFile: string;
+        let socket: string;
+
+        before(async () => {
+            dir = path.join(tmp, "buffer");
+            fs.mkdirSync(dir);
+            port = await freePort();
+            const health = await freePort();
+            socket = path.join(dir, "admin.sock");
+            const n = normalizeGateway("edge", { target: plainDocker(), routes: [{ pathPrefix: "/v1", service: svc("api") }], accessLog: { stdout: false, file: file() } });
+            const c = buildCaddyConfig(n, {
+                bindHost: "127.0.0.1", httpPort: port, httpsPort: await freePort(), healthListen: `127.0.0.1:${health}`, metricsListen: `127.0.0.1:${await freePort()}`,
+                storageRoot: path.join(dir, "data"), adminSocket: socket, dial: () => ["127.0.0.1:9"], // never dialled: the requests here match no route
+            });
+            const edge = c.apps.http.servers.edge!.routes[0]!.handle[0]!;
+            assert.ok(edge.handler === "slipway_edge" && !("finish" in edge) && edge.access_log?.flush_interval === "250ms");
+            edge.access_log!.flush_interval = "1h";
+            cfgFile = path.join(dir, "caddy.json");
+            fs.writeFileSync(cfgFile, renderCaddyJson(c));
+            caddy = spawn(bin, ["run", "--config", cfgFile], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, XDG_CONFIG_HOME: dir, XDG_DATA_HOME: dir } });
+            const deadline = Date.now() + 15_000;
+            for (;;) {
+                try { if ((await request(health, "/healthz")).status === 200) break; } catch { /* not up yet */ }
+                if (caddy.exitCode !== null || Date.now() > deadline) throw new Error("Caddy did not start");
+                await new Promise(r => setTimeout(r, 100));
+            }
+        });
+
+        after(async () => {
+            if (caddy && caddy.exitCode === null) {
+                const exited = new Promise(r => caddy!.once("exit", r));
+                caddy.kill("SIGKILL");
+                await exited;
+            }
+        });
+
+        it("holds lines in memory until the flush interval, and writes them on a config reload", async () => {
+            assert.equal((await request(port, "/before-reload")).status, 404);
+            assert.equal(await waitFor(() => lines().includes("/before-reload"), 1500), false, "buffered: not written within 1.5 s of an hour's interval");
+            const r = spawnSync(bin, ["reload", "--force", "--config", cfgFile, "--address", `unix/${socket}`], { encoding: "utf8", timeout: 30_000, env: { ...process.env, XDG_CONFIG_HOME: dir, XDG_DATA_HOME: dir } });
+            assert.equal(r.status, 0, r.stdout + r.stderr);
+            assert.ok(await waitFor(() => lines().includes("/before-reload"), 5000), `written on the reload: ${JSON.stringify(lines())}`);
+        });
+
+        it("writes them when Caddy stops (SIGTERM)", async () => {
+            assert.equal((await request(port, "/before-stop")).status, 404);
+            assert.equal(await waitFor(() => lines().includes("/before-stop"), 1000), false, "buffered");
+            const exited = new Promise(r => caddy!.once("exit", r));
+            caddy!.kill("SIGTERM");
+            await exited;
+            assert.deepEqual(lines(), ["/before-reload", "/before-stop"], "each line once, none lost");
+        });
+    });
+
     describe("serving", () => {
         let caddy: ChildProcess | undefined;
         let upstream: http.Server;
