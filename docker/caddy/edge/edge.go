@@ -135,6 +135,8 @@ type record struct {
 	start    time.Time
 	id       string
 	bodyRead *countingBody
+	// The access log's `request` object, written when the request arrived.
+	request *[]byte
 }
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
@@ -143,6 +145,9 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		return finish(w, r, next)
 	}
 	rec := &record{edge: e, start: time.Now()}
+	if e.log != nil {
+		rec.request = e.log.begin(r)
+	}
 	if e.requestID != "" || e.log != nil {
 		repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 		if repl != nil {
@@ -210,7 +215,7 @@ func (rec *record) done(r *http.Request, ww *writer, err error) {
 		e.metrics.observe(status, r.Method, d)
 	}
 	if e.log != nil {
-		e.log.write(r, rec, status, ww.size, d)
+		e.log.write(rec, status, ww.size, d)
 	}
 }
 
