@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -320,6 +321,38 @@ func TestTheFlushIntervalBoundsHowLongALineWaits(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatal("the line never reached the file without an unload")
+}
+
+func TestABodyOverTheLimitIsRefusedUnreadOrWhenReadPastIt(t *testing.T) {
+	e, ctx, _ := provisioned(t, func(e *Edge) { e.MaxRequestBodyBytes = 10; e.AccessLog = nil })
+	reached := 0
+	readAll := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		reached++
+		_, err := io.ReadAll(r.Body)
+		return err
+	})
+	status := func(body string, declared bool) int {
+		rr := httptest.NewRecorder()
+		r := request("POST", "/v1/items", rr)
+		r.Body = io.NopCloser(strings.NewReader(body))
+		r.ContentLength = -1
+		if declared {
+			r.ContentLength = int64(len(body))
+		}
+		return statusOf(e.ServeHTTP(rr, r, readAll))
+	}
+	if got := status("0123456789", true); got != 200 {
+		t.Errorf("a body at the limit: %d", got)
+	}
+	if got := status("0123456789x", true); got != 413 || reached != 1 {
+		t.Errorf("a declared body over the limit: %d, next reached %d times (want once: the first request)", got, reached)
+	}
+	if got := status(strings.Repeat("x", 100), false); got != 413 || reached != 2 {
+		t.Errorf("a chunked body over the limit: %d", got)
+	}
+	if n := histogramCount(t, ctx, "413", "POST"); n != 2 {
+		t.Errorf("413 observed %d times", n)
+	}
 }
 
 func TestAFinishingInstanceTakesNoSettings(t *testing.T) {
