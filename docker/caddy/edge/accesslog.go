@@ -80,29 +80,35 @@ func (l *accessLogger) close() error {
 
 var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
-func (l *accessLogger) write(r *http.Request, rec *record, status int, size int64, d time.Duration) {
+// begin writes the request as it arrived, before any handler rewrites its URI or headers (a JWT
+// check replaces claim headers, a route strips a prefix): Caddy's access log records the same.
+func (l *accessLogger) begin(r *http.Request) *[]byte {
 	bp := linePool.Get().(*[]byte)
-	line := appendLine((*bp)[:0], r, rec, status, size, d, time.Now())
+	*bp = appendRequest((*bp)[:0], r)
+	return bp
+}
+
+func (l *accessLogger) write(rec *record, status int, size int64, d time.Duration) {
+	bp := linePool.Get().(*[]byte)
+	line := appendLine((*bp)[:0], *rec.request, rec, status, size, d, time.Now())
 	for _, s := range l.sinks {
 		s.add(line)
 	}
-	if cap(line) <= 64<<10 {
-		*bp = line
+	put(bp, line)
+	put(rec.request, *rec.request)
+	rec.request = nil
+}
+
+func put(bp *[]byte, b []byte) {
+	if cap(b) <= 64<<10 {
+		*bp = b
 		linePool.Put(bp)
 	}
 }
 
-// appendLine is the access log's JSON line: Caddy's field names where Caddy has the field.
-func appendLine(b []byte, r *http.Request, rec *record, status int, size int64, d time.Duration, now time.Time) []byte {
-	level := "info"
-	if status >= 500 {
-		level = "error"
-	}
-	b = append(b, `{"level":"`...)
-	b = append(b, level...)
-	b = append(b, `","ts":`...)
-	b = strconv.AppendFloat(b, float64(now.UnixMicro())/1e6, 'f', 6, 64)
-	b = append(b, `,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":`...)
+// appendRequest is the line's `request` object, with Caddy's field names.
+func appendRequest(b []byte, r *http.Request) []byte {
+	b = append(b, `{"remote_ip":`...)
 	host, port, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host, port = r.RemoteAddr, ""
@@ -121,7 +127,7 @@ func appendLine(b []byte, r *http.Request, rec *record, status int, size int64, 
 	b = append(b, `,"uri":`...)
 	b = appendString(b, r.RequestURI)
 	b = append(b, `,"headers":`...)
-	b = appendHeaders(b, r.Header, rec.edge)
+	b = appendHeaders(b, r.Header)
 	if r.TLS != nil {
 		b = append(b, `,"tls":{"version":`...)
 		b = strconv.AppendUint(b, uint64(r.TLS.Version), 10)
@@ -129,14 +135,23 @@ func appendLine(b []byte, r *http.Request, rec *record, status int, size int64, 
 		b = appendString(b, r.TLS.ServerName)
 		b = append(b, '}')
 	}
-	b = append(b, `},"request_id":`...)
-	b = appendString(b, rec.id)
-	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-		if user, _ := repl.GetString("http.auth.user.id"); user != "" {
-			b = append(b, `,"user_id":`...)
-			b = appendString(b, user)
-		}
+	return append(b, '}')
+}
+
+// appendLine is the access log's JSON line: Caddy's field names where Caddy has the field.
+func appendLine(b []byte, request []byte, rec *record, status int, size int64, d time.Duration, now time.Time) []byte {
+	level := "info"
+	if status >= 500 {
+		level = "error"
 	}
+	b = append(b, `{"level":"`...)
+	b = append(b, level...)
+	b = append(b, `","ts":`...)
+	b = strconv.AppendFloat(b, float64(now.UnixMicro())/1e6, 'f', 6, 64)
+	b = append(b, `,"logger":"http.log.access","msg":"handled request","request":`...)
+	b = append(b, request...)
+	b = append(b, `,"request_id":`...)
+	b = appendString(b, rec.id)
 	b = append(b, `,"bytes_read":`...)
 	var read int64
 	if rec.bodyRead != nil {
@@ -156,14 +171,11 @@ func appendLine(b []byte, r *http.Request, rec *record, status int, size int64, 
 var redacted = map[string]bool{"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true}
 
 // appendHeaders writes the request's headers as Caddy does ({"Name":["v", ...]}), credentials
-// redacted, the headers this handler set for the upstream left out (they are not the client's).
-func appendHeaders(b []byte, h http.Header, e *Edge) []byte {
+// redacted.
+func appendHeaders(b []byte, h http.Header) []byte {
 	b = append(b, '{')
 	first := true
 	for k, vs := range h {
-		if k == e.requestID || k == e.clientIP {
-			continue
-		}
 		if !first {
 			b = append(b, ',')
 		}

@@ -47,6 +47,9 @@ type Edge struct {
 	ResponseHeaders http.Header `json:"response_headers,omitempty"`
 	// Removed from every response.
 	StripResponseHeaders []string `json:"strip_response_headers,omitempty"`
+	// Refuse a request body larger than this with 413: at once when Content-Length says so (the
+	// body is never read), else when a handler reads past it (a chunked body). 0: no limit.
+	MaxRequestBodyBytes int64 `json:"max_request_body_bytes,omitempty"`
 	// Observe every request in `slipway_gateway_*` metrics (Caddy's metrics registry).
 	Metrics bool `json:"metrics,omitempty"`
 	// Write one JSON line per request.
@@ -75,10 +78,13 @@ func (Edge) CaddyModule() caddy.ModuleInfo {
 // Provision resolves the headers, registers the metrics and opens the log writers.
 func (e *Edge) Provision(ctx caddy.Context) error {
 	if e.Finish {
-		if e.RequestIDHeader != "" || e.ClientIPHeader != "" || len(e.ResponseHeaders) > 0 || len(e.StripResponseHeaders) > 0 || e.Metrics || e.AccessLog != nil || e.ErrorRoutes {
+		if e.RequestIDHeader != "" || e.ClientIPHeader != "" || len(e.ResponseHeaders) > 0 || len(e.StripResponseHeaders) > 0 || e.Metrics || e.AccessLog != nil || e.ErrorRoutes || e.MaxRequestBodyBytes != 0 {
 			return errors.New("slipway_edge: a finishing instance (finish: true) takes no other setting; it uses the primary instance's")
 		}
 		return nil
+	}
+	if e.MaxRequestBodyBytes < 0 {
+		return errors.New("slipway_edge: max_request_body_bytes must be 0 (no limit) or more")
 	}
 	for k, vs := range e.ResponseHeaders {
 		if strings.ContainsAny(k, "{}") || strings.Contains(strings.Join(vs, ""), "{") {
@@ -135,6 +141,8 @@ type record struct {
 	start    time.Time
 	id       string
 	bodyRead *countingBody
+	// The access log's `request` object, written when the request arrived.
+	request *[]byte
 }
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
@@ -143,6 +151,9 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		return finish(w, r, next)
 	}
 	rec := &record{edge: e, start: time.Now()}
+	if e.log != nil {
+		rec.request = e.log.begin(r)
+	}
 	if e.requestID != "" || e.log != nil {
 		repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 		if repl != nil {
@@ -167,12 +178,40 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		defer e.metrics.inFlight.Dec()
 	}
 	ww := &writer{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, rec: rec}
-	err := next.ServeHTTP(ww, r)
+	err := e.limitBody(ww, r)
+	if err == nil {
+		err = next.ServeHTTP(ww, r)
+	}
 	if err != nil && e.ErrorRoutes {
 		return err // the finishing instance records the error response
 	}
 	rec.done(r, ww, err)
 	return err
+}
+
+// limitBody refuses a declared body over the limit and bounds an undeclared one.
+func (e *Edge) limitBody(w http.ResponseWriter, r *http.Request) error {
+	max := e.MaxRequestBodyBytes
+	if max == 0 || r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	if r.ContentLength > max {
+		return caddyhttp.Error(http.StatusRequestEntityTooLarge, fmt.Errorf("request body of %d bytes is over the limit of %d", r.ContentLength, max))
+	}
+	r.Body = tooLarge{http.MaxBytesReader(w, r.Body, max)}
+	return nil
+}
+
+// tooLarge makes reading past the limit a 413 handler error (as Caddy's request_body does).
+type tooLarge struct{ io.ReadCloser }
+
+func (b tooLarge) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = caddyhttp.Error(http.StatusRequestEntityTooLarge, err)
+	}
+	return n, err
 }
 
 // finish is the finishing instance: the error response of a request the primary began.
@@ -210,7 +249,7 @@ func (rec *record) done(r *http.Request, ww *writer, err error) {
 		e.metrics.observe(status, r.Method, d)
 	}
 	if e.log != nil {
-		e.log.write(r, rec, status, ww.size, d)
+		e.log.write(rec, status, ww.size, d)
 	}
 }
 

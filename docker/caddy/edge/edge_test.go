@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -166,8 +167,29 @@ func TestHeadersAreSetOnceAndTheUpstreamSeesTheRequestID(t *testing.T) {
 	if fmt.Sprint(hdrs["Authorization"]) != "[REDACTED]" {
 		t.Errorf("Authorization logged as %v", hdrs["Authorization"])
 	}
-	if _, ok := hdrs["X-Request-Id"]; ok {
-		t.Errorf("the edge's own X-Request-ID logged as a client header: %v", hdrs)
+	if fmt.Sprint(hdrs["X-Request-Id"]) != "[forged-by-client]" {
+		t.Errorf("the log shows X-Request-ID %v, not what the client sent", hdrs["X-Request-Id"])
+	}
+}
+
+func TestTheLogRecordsTheRequestAsItArrivedNotAsTheChainRewroteIt(t *testing.T) {
+	e, _, file := provisioned(t, nil)
+	rr := httptest.NewRecorder()
+	r := request("GET", "/api/v1/items", rr)
+	r.Header.Set("X-User-Id", "admin")
+	rewrite := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		// What a JWT check and a prefix-stripping route do to the request before the proxy.
+		r.Header.Set("X-User-Id", "user-42")
+		r.Header.Set("X-Added", "by-the-gateway")
+		r.RequestURI = "/v1/items"
+		r.URL.Path = "/v1/items"
+		return nil
+	})
+	_ = e.ServeHTTP(rr, r, rewrite)
+	req := logLines(t, e, file)[0]["request"].(map[string]any)
+	hdrs := req["headers"].(map[string]any)
+	if req["uri"] != "/api/v1/items" || fmt.Sprint(hdrs["X-User-Id"]) != "[admin]" || hdrs["X-Added"] != nil {
+		t.Errorf("logged %v", req)
 	}
 }
 
@@ -299,6 +321,38 @@ func TestTheFlushIntervalBoundsHowLongALineWaits(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatal("the line never reached the file without an unload")
+}
+
+func TestABodyOverTheLimitIsRefusedUnreadOrWhenReadPastIt(t *testing.T) {
+	e, ctx, _ := provisioned(t, func(e *Edge) { e.MaxRequestBodyBytes = 10; e.AccessLog = nil })
+	reached := 0
+	readAll := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		reached++
+		_, err := io.ReadAll(r.Body)
+		return err
+	})
+	status := func(body string, declared bool) int {
+		rr := httptest.NewRecorder()
+		r := request("POST", "/v1/items", rr)
+		r.Body = io.NopCloser(strings.NewReader(body))
+		r.ContentLength = -1
+		if declared {
+			r.ContentLength = int64(len(body))
+		}
+		return statusOf(e.ServeHTTP(rr, r, readAll))
+	}
+	if got := status("0123456789", true); got != 200 {
+		t.Errorf("a body at the limit: %d", got)
+	}
+	if got := status("0123456789x", true); got != 413 || reached != 1 {
+		t.Errorf("a declared body over the limit: %d, next reached %d times (want once: the first request)", got, reached)
+	}
+	if got := status(strings.Repeat("x", 100), false); got != 413 || reached != 2 {
+		t.Errorf("a chunked body over the limit: %d", got)
+	}
+	if n := histogramCount(t, ctx, "413", "POST"); n != 2 {
+		t.Errorf("413 observed %d times", n)
+	}
 }
 
 func TestAFinishingInstanceTakesNoSettings(t *testing.T) {
