@@ -88,8 +88,9 @@ function withoutEdge(c: CaddyConfig): CaddyConfig {
 }
 
 // The config before slipway_edge (docker/caddy/edge), rebuilt part by part from today's, so one run
-// shows what each part gained: Caddy's access logger, Caddy's HTTP metrics, and a deferred
-// `headers` handler plus the proxy's request headers. Each takes its part out of slipway_edge.
+// shows what each part gained: Caddy's access logger, Caddy's HTTP metrics, a deferred `headers`
+// handler plus the proxy's request headers, and the body-limit routes. Each takes its part out of
+// slipway_edge.
 const CADDY_ACCESS_LOGGER = "http.log.access.access";
 
 /** Caddy's access logger (server `logs`, two log cores with include/exclude) instead of slipway_edge's. */
@@ -141,9 +142,45 @@ function caddyHeaders(c: CaddyConfig): CaddyConfig {
     return x;
 }
 
-/** All three: the config as it was before slipway_edge (which is then left with nothing to do, so removed). */
+/**
+ * An RE2 pattern matching exactly the decimal integers above `max` (leading zeros allowed, as Go's
+ * HTTP server parses Content-Length): more digits, or as many with a larger digit after a common
+ * prefix. The Gateway's 413 route matched Content-Length with it before slipway_edge.
+ */
+export function integerAbove(max: number): string {
+    const d = String(Math.floor(max));
+    const alts = [`[1-9][0-9]{${d.length},}`];
+    for (let i = 0; i < d.length; i++) {
+        const digit = Number(d[i]);
+        if (digit === 9) continue;
+        const rest = d.length - i - 1;
+        alts.push(`${d.slice(0, i)}[${digit + 1}-9]${rest ? `[0-9]{${rest}}` : ""}`);
+    }
+    return `^0*(?:${alts.join("|")})$`;
+}
+
+/**
+ * Caddy's body limit instead of slipway_edge's: a 413 route on a declared Content-Length over the
+ * limit, then `request_body`, right before compression and the routes (after the rate limiter).
+ */
+function caddyBodyLimit(c: CaddyConfig): CaddyConfig {
+    const x = clone(c);
+    const h = edgeOf(x);
+    const max = h.max_request_body_bytes;
+    delete h.max_request_body_bytes;
+    if (!max) return x;
+    const sub = x.apps.http.servers.edge!.routes.flatMap(r => r.handle).find(y => y.handler === "subroute");
+    if (sub?.handler !== "subroute") throw new Error("bench: the edge has no subroute");
+    const at = sub.routes.findIndex(r => r.handle.some(y => ["encode", "reverse_proxy", "rewrite", "slipway_jwt"].includes(y.handler)));
+    sub.routes.splice(at, 0,
+        { match: [{ header_regexp: { "Content-Length": { pattern: integerAbove(max) } } }], handle: [{ handler: "error", status_code: 413 }] },
+        { handle: [{ handler: "request_body", max_size: max }] });
+    return x;
+}
+
+/** All four: the config as it was before slipway_edge (which is then left with nothing to do, so removed). */
 function beforeEdge(c: CaddyConfig): CaddyConfig {
-    return withoutEdge(caddyHeaders(caddyMetrics(caddyAccessLog(c))));
+    return withoutEdge(caddyBodyLimit(caddyHeaders(caddyMetrics(caddyAccessLog(c)))));
 }
 
 // Issue 17's edge features. The key pair and the token are made for this run (no key in the
@@ -207,10 +244,11 @@ export const GATEWAY_VARIANTS: GatewayVariant[] = [
     { name: "with Cloudflare client IP", args: cloudflareInFront, vs: "gateway", within: ISSUE17_BUDGET },
     { name: "with JWT (RS256 static key)", args: jwtOnEveryRoute, vs: "gateway", within: ISSUE17_BUDGET },
     { name: "with Cloudflare client IP and JWT", args: b => jwtOnEveryRoute(cloudflareInFront(b)), vs: "gateway", within: ISSUE17_BUDGET },
-    { name: "  as before (Caddy's log, metrics and headers handlers)", config: beforeEdge, vs: "gateway", ablation: true },
+    { name: "  as before (Caddy's log, metrics, headers and body-limit handlers)", config: beforeEdge, vs: "gateway", ablation: true },
     { name: "  as before: Caddy's access log", config: caddyAccessLog, vs: "gateway", ablation: true },
     { name: "  as before: Caddy's HTTP metrics", config: caddyMetrics, vs: "gateway", ablation: true },
     { name: "  as before: headers handlers", config: caddyHeaders, vs: "gateway", ablation: true },
+    { name: "  as before: 413 route and request_body", config: caddyBodyLimit, vs: "gateway", ablation: true },
     {
         // The config before issue 15: before slipway_edge, with the edge's handlers as the server's
         // own routes (Caddy then instruments each one), and no handoff listener.
@@ -235,10 +273,10 @@ export const GATEWAY_VARIANTS: GatewayVariant[] = [
         name: "  without slipway_edge's headers", vs: "gateway", ablation: true,
         config: editEdge(h => { for (const k of ["response_headers", "strip_response_headers", "request_id_header", "client_ip_header"] as const) delete h[k]; }),
     },
-    { name: "  without slipway_edge (no log, metrics, headers)", config: withoutEdge, vs: "gateway", ablation: true },
+    { name: "  without slipway_edge's body limit", config: editEdge(h => { delete h.max_request_body_bytes; }), vs: "gateway", ablation: true },
+    { name: "  without slipway_edge (no log, metrics, headers, body limit)", config: withoutEdge, vs: "gateway", ablation: true },
     { name: "  without rate_limit", config: without("rate_limit"), vs: "gateway", ablation: true },
     { name: "  without encode", config: without("encode"), vs: "gateway", ablation: true },
-    { name: "  without request_body", config: without("request_body"), vs: "gateway", ablation: true },
 ];
 
 /** The dev stack's Gateway block (Pulumi.dev.yaml), its routes pointing at services named as in the file. */

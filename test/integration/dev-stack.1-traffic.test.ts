@@ -89,7 +89,7 @@ describe("dev stack on a real engine: up, traffic and edge", function () {
     });
 
     it("answers 413 to a body over the configured limit, whatever the upstream does with it, and passes one under it", async () => {
-        const limit = edgeHandlers(caddyConfig(s)).find((x: any) => x.handler === "request_body").max_size as number;
+        const limit = edgeHandlers(caddyConfig(s)).find((x: any) => x.handler === "slipway_edge" && x.max_request_body_bytes).max_request_body_bytes as number;
         assert.equal(limit, 10_000_000); // Pulumi.dev.yaml: maxBodySize 10MB
         // /v1/slow answers without reading the body: only the gateway can refuse it.
         const body = { headers: { "Content-Type": "application/octet-stream" }, timeoutMs: 30_000, expectContinue: true };
@@ -99,7 +99,7 @@ describe("dev stack on a real engine: up, traffic and edge", function () {
         assert.equal(over.headers["x-content-type-options"], "nosniff");
         // Under the limit it is proxied. (Kept small: a multi-MB body the upstream never reads makes
         // the upstream close mid-upload, which Caddy reports as 502 and counts against the replica;
-        // the exact boundary is covered by the unit test of the Content-Length pattern.)
+        // the exact boundary is covered on a real Caddy by test/tools/gateway-caddy-validate.test.ts.)
         const under = await request(s.port, "GET", "/v1/slow?ms=0", { ...body, body: Buffer.alloc(200_000, 97) });
         assert.equal(under.status, 200, under.text.slice(0, 200));
     });

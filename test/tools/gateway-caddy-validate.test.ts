@@ -286,14 +286,32 @@ describe("Gateway on a real Caddy", function () {
             assert.equal(up.headers["x-forwarded-proto"], "http");
         });
 
-        it("answers 413 past the body limit and passes bodies under it", async () => {
+        it("answers 413 past the body limit and passes bodies under it, at the exact bound, declared or chunked", async () => {
+            const before = seen.length;
             const big = await request(port, "/v1/upload", { method: "POST", body: Buffer.alloc(2000, 97), headers: { "Content-Type": "text/plain" } });
             assert.equal(big.status, 413);
+            assert.deepEqual(json(big), { error: "Request Entity Too Large" });
             assert.equal(big.headers["x-frame-options"], "DENY", "error responses carry the edge headers too");
             assert.equal(big.headers.server, undefined);
-            const small = await request(port, "/v1/upload", { method: "POST", body: Buffer.alloc(500, 97), headers: { "Content-Type": "text/plain" } });
+            assert.match(String(big.headers["x-request-id"]), /^[0-9a-f-]{36}$/);
+            // maxBodySize "1KB" is 1000 bytes: the bound passes, one more is refused before the service sees it.
+            const post = (n: number, chunked = false) => request(port, "/v1/upload", {
+                method: "POST", body: Buffer.alloc(n, 97), headers: { "Content-Type": "text/plain", ...(chunked && { "Transfer-Encoding": "chunked" }) },
+            });
+            assert.equal((await post(1001)).status, 413);
+            assert.equal(seen.length, before, "a declared body over the limit never reaches the service");
+            const exact = await post(1000);
+            assert.equal(exact.status, 200);
+            assert.equal(json(exact).bytes, 1000);
+            const small = await post(500);
             assert.equal(small.status, 200);
             assert.equal(json(small).bytes, 500);
+            // No Content-Length: the limit holds while the body is read.
+            assert.equal((await post(1000, true)).status, 200);
+            assert.equal(json(await post(1000, true)).bytes, 1000);
+            const chunked = await post(5000, true);
+            assert.equal(chunked.status, 413, chunked.body.toString());
+            assert.ok(seen.every(x => x.bytes <= 1000), "the service never read past the limit");
         });
 
         it("compresses with gzip or zstd as the client asks", async () => {

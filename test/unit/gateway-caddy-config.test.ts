@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import {
     buildBootstrapConfig, buildCaddyConfig, caddyRateLimit, CaddyConfig, CaddyEdgeHandler, CaddyHandler, CaddyRoute, configRevision, CONTAINER, dialAddresses,
-    integerAbove, renderCaddyJson,
+    renderCaddyJson,
 } from "../../components/gateway/caddy-config";
 import { normalizeGateway } from "../../components/gateway/normalize";
 import { domainArgs, localArgs, plainDocker, publicDocker, svc } from "./gateway-fixtures";
@@ -59,18 +59,12 @@ describe("Gateway Caddy JSON", () => {
         assert.deepEqual(same[0].trusted_roots_pem_files, issuer.trusted_roots_pem_files, "line endings do not make a new file");
     });
 
-    it("refuses a declared Content-Length over maxBodySize before any upstream sees the request", () => {
-        for (const max of [1, 9, 99, 190, 1_048_576, 10_000_000]) {
-            const re = new RegExp(integerAbove(max));
-            for (const v of [0, 1, max - 1, max, max + 1, max + 9, max * 10, 10 ** String(max).length, 2 * max + 7]) {
-                for (const text of [String(v), `000${v}`]) assert.equal(re.test(text), v > max, `${text} vs ${max}`);
-            }
-            assert.ok(!re.test("") && !re.test("1e9") && !re.test(`${max + 1} `));
-        }
-        const routes = edgeRoutes(buildCaddyConfig(local));
-        const i = routes.findIndex(r => r.handle[0]!.handler === "error");
-        assert.deepEqual(routes[i]!.handle, [{ handler: "error", status_code: 413 }]);
-        assert.equal(routes[i + 1]!.handle[0]!.handler, "request_body");
+    it("limits the body in slipway_edge, before anything else of the chain (the real-Caddy test sends the bodies)", () => {
+        assert.equal(edgeHandler(buildCaddyConfig(local)).max_request_body_bytes, 10_000_000, "the default 10MB");
+        const small = buildCaddyConfig(normalizeGateway("edge", { ...localArgs(plainDocker()), maxBodySize: "1KiB" }));
+        assert.equal(edgeHandler(small).max_request_body_bytes, 1024);
+        const order = handlers(small).map(h => h.handler);
+        assert.ok(!order.includes("request_body") && !order.includes("error"), "no body-limit handlers of Caddy's left");
     });
 
     it("does not depend on the order routes and zones were given in", () => {
@@ -98,14 +92,13 @@ describe("Gateway Caddy JSON", () => {
         assert.ok(proxied(buildCaddyConfig(local)).every(r => r.terminal === true));
     });
 
-    it("limits before reading the body, and both before compressing and proxying", () => {
+    it("limits the rate before compressing and proxying", () => {
         const order = handlers(buildCaddyConfig(local)).map(h => h.handler);
         const first = (h: CaddyHandler["handler"]) => order.indexOf(h);
         assert.equal(edgeHandler(buildCaddyConfig(local)).handler, "slipway_edge", "slipway_edge wraps everything");
         assert.ok(!order.includes("slipway_edge"), "once per request");
         assert.ok(first("static_response") < first("rate_limit"), "CORS preflight is answered before the limiter");
-        assert.ok(first("rate_limit") < first("request_body"));
-        assert.ok(first("request_body") < first("encode"));
+        assert.ok(first("rate_limit") < first("encode"));
         assert.ok(first("encode") < first("reverse_proxy"));
         assert.equal(edgeRoutes(buildCaddyConfig(local)).at(-1)!.handle[0]!.handler, "static_response");
         assert.equal((edgeRoutes(buildCaddyConfig(local)).at(-1)!.handle[0] as { status_code: number }).status_code, 404);
