@@ -8,7 +8,7 @@
  *   npm run bench                      the dev stack bench, then this one
  *   BENCH=gateway npm run bench        this one only
  *   BENCH_GATEWAY_ROUNDS=8 BENCH_GATEWAY_SECONDS=2 BENCH_GATEWAY_ABLATIONS=1   (what each part costs;
- *   or name parts: BENCH_GATEWAY_ABLATIONS="access log,headers")
+ *   or name parts: BENCH_GATEWAY_ABLATIONS="access log,as before")
  */
 import { generateKeyPairSync, sign } from "crypto";
 import * as fs from "fs";
@@ -16,7 +16,10 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import type { GatewayArgs } from "../components/gateway";
-import { buildCaddyConfig, CaddyConfig, CaddyHandler, CaddyHeadersHandler, CaddyReverseProxy, CaddyRoute } from "../components/gateway/caddy-config";
+import {
+    buildCaddyConfig, CaddyConfig, CaddyEdgeHandler, CaddyHandler, CaddyLog, CaddyReverseProxy, CaddyRoute, EDGE_HEADERS,
+} from "../components/gateway/caddy-config";
+import { CLIENT_IP_PLACEHOLDER, REMOTE_HOST_PLACEHOLDER } from "../components/gateway/client-ip";
 import { normalizeGateway, NormalizedGateway } from "../components/gateway/normalize";
 import { CLOUDFLARE_IPV4_RANGES, CLOUDFLARE_IPV6_RANGES } from "../components/gateway/cloudflare-data";
 import { CLIENT_IP_HEADER } from "../components/gateway/cloudflare-normalize";
@@ -62,6 +65,124 @@ function without(handler: string): (c: CaddyConfig) => CaddyConfig {
     };
 }
 
+/** The primary slipway_edge instance (the edge server's first route), for ablations to edit. */
+function edgeOf(c: CaddyConfig): CaddyEdgeHandler {
+    const h = c.apps.http.servers.edge!.routes[0]!.handle[0]!;
+    if (h.handler !== "slipway_edge" || "finish" in h) throw new Error("bench: the edge server does not start with slipway_edge");
+    return h;
+}
+
+/** An ablation that edits the primary slipway_edge instance of a copy. */
+function editEdge(edit: (h: CaddyEdgeHandler) => void): (c: CaddyConfig) => CaddyConfig {
+    return c => { const x = clone(c); edit(edgeOf(x)); return x; };
+}
+
+/** The edge server without slipway_edge at all (primary and finishing instances): what it costs in total. */
+function withoutEdge(c: CaddyConfig): CaddyConfig {
+    const x = clone(c);
+    const edge = x.apps.http.servers.edge!;
+    edgeOf(x);
+    edge.routes = edge.routes.slice(1);
+    edge.errors!.routes = edge.errors!.routes.filter(r => !r.handle.some(h => h.handler === "slipway_edge"));
+    return x;
+}
+
+// The config before slipway_edge (docker/caddy/edge), rebuilt part by part from today's, so one run
+// shows what each part gained: Caddy's access logger, Caddy's HTTP metrics, a deferred `headers`
+// handler plus the proxy's request headers, and the body-limit routes. Each takes its part out of
+// slipway_edge.
+const CADDY_ACCESS_LOGGER = "http.log.access.access";
+
+/** Caddy's access logger (server `logs`, two log cores with include/exclude) instead of slipway_edge's. */
+function caddyAccessLog(c: CaddyConfig): CaddyConfig {
+    const x = clone(c);
+    const h = edgeOf(x);
+    const writers = h.access_log?.writers ?? [];
+    delete h.access_log;
+    if (!writers.length) return x;
+    x.apps.http.servers.edge!.logs = { default_logger_name: "access" };
+    const logs: Record<string, CaddyLog> = { default: { ...x.logging.logs.default!, exclude: [CADDY_ACCESS_LOGGER] } };
+    for (const w of writers) {
+        logs[w.output === "file" ? "access_file" : "access_stdout"] = { writer: w, encoder: { format: "json" }, include: [CADDY_ACCESS_LOGGER] };
+    }
+    x.logging.logs = logs;
+    return x;
+}
+
+/** Caddy's own HTTP metrics (app level, no host label) instead of slipway_edge's. */
+function caddyMetrics(c: CaddyConfig): CaddyConfig {
+    const x = clone(c);
+    delete edgeOf(x).metrics;
+    x.apps.http.metrics = {};
+    return x;
+}
+
+/**
+ * Caddy's headers handlers instead of slipway_edge's headers: the response headers deferred first
+ * in the edge's chain, again (immediate) in the terminal error route and the unknown-host 404, and
+ * X-Real-IP / X-Request-ID set by every reverse_proxy.
+ */
+function caddyHeaders(c: CaddyConfig): CaddyConfig {
+    const x = clone(c);
+    const h = edgeOf(x);
+    const edge = x.apps.http.servers.edge!;
+    const set = { ...h.response_headers, [h.request_id_header ?? EDGE_HEADERS.requestId]: ["{http.request.uuid}"] };
+    const response = { set, ...(h.strip_response_headers && { delete: h.strip_response_headers }) };
+    const clientIp = edge.trusted_proxies ? CLIENT_IP_PLACEHOLDER : REMOTE_HOST_PLACEHOLDER;
+    for (const k of ["response_headers", "strip_response_headers", "request_id_header", "client_ip_header"] as const) delete h[k];
+    const sub = edge.routes.flatMap(r => r.handle).find(y => y.handler === "subroute");
+    if (sub?.handler !== "subroute") throw new Error("bench: the edge has no subroute");
+    sub.routes.unshift({ handle: [{ handler: "headers", response: { ...response, deferred: true } }] });
+    const immediate: CaddyHandler = { handler: "headers", response };
+    const terminal = (routes: CaddyRoute[]) => routes.filter(r => r.terminal && r.handle[0]?.handler === "static_response");
+    for (const r of [...terminal(edge.routes), ...terminal(edge.errors!.routes)]) r.handle.unshift(immediate);
+    for (const p of edgeHandlersOf(x).filter(y => y.handler === "reverse_proxy") as CaddyReverseProxy[]) {
+        p.headers = { request: { set: { [EDGE_HEADERS.clientIp]: [clientIp], [EDGE_HEADERS.requestId]: ["{http.request.uuid}"] } } };
+    }
+    return x;
+}
+
+/**
+ * An RE2 pattern matching exactly the decimal integers above `max` (leading zeros allowed, as Go's
+ * HTTP server parses Content-Length): more digits, or as many with a larger digit after a common
+ * prefix. The Gateway's 413 route matched Content-Length with it before slipway_edge.
+ */
+export function integerAbove(max: number): string {
+    const d = String(Math.floor(max));
+    const alts = [`[1-9][0-9]{${d.length},}`];
+    for (let i = 0; i < d.length; i++) {
+        const digit = Number(d[i]);
+        if (digit === 9) continue;
+        const rest = d.length - i - 1;
+        alts.push(`${d.slice(0, i)}[${digit + 1}-9]${rest ? `[0-9]{${rest}}` : ""}`);
+    }
+    return `^0*(?:${alts.join("|")})$`;
+}
+
+/**
+ * Caddy's body limit instead of slipway_edge's: a 413 route on a declared Content-Length over the
+ * limit, then `request_body`, right before compression and the routes (after the rate limiter).
+ */
+function caddyBodyLimit(c: CaddyConfig): CaddyConfig {
+    const x = clone(c);
+    const h = edgeOf(x);
+    const max = h.max_request_body_bytes;
+    delete h.max_request_body_bytes;
+    if (!max) return x;
+    const sub = x.apps.http.servers.edge!.routes.flatMap(r => r.handle).find(y => y.handler === "subroute");
+    if (sub?.handler !== "subroute") throw new Error("bench: the edge has no subroute");
+    const at = sub.routes.findIndex(r => r.handle.some(y => ["encode", "reverse_proxy", "rewrite", "slipway_jwt"].includes(y.handler)));
+    sub.routes.splice(at, 0,
+        { match: [{ header_regexp: { "Content-Length": { pattern: integerAbove(max) } } }], handle: [{ handler: "error", status_code: 413 }] },
+        { handle: [{ handler: "request_body", max_size: max }] });
+    return x;
+}
+
+/** All four: the config as it was before slipway_edge (which is then left with nothing to do, so removed). */
+function beforeEdge(c: CaddyConfig): CaddyConfig {
+    return withoutEdge(caddyBodyLimit(caddyHeaders(caddyMetrics(caddyAccessLog(c)))));
+}
+
 // Issue 17's edge features. The key pair and the token are made for this run (no key in the
 // repository); the token is valid for an hour, longer than any run.
 const EDGE_ISSUER = "https://auth.bench.invalid/", EDGE_AUDIENCE = "slipway-bench";
@@ -90,8 +211,9 @@ export function benchHeaders(): Record<string, string> {
  * Cloudflare in front: the docker target also requires domains, `tls: "auto"` and (by default) the
  * origin lock with `cloudflare` (checkGatewayDocker, not run here), which a plain-HTTP loopback bench
  * cannot have. The args still go through normalizeGateway and buildCaddyConfig, so the edge server
- * gets the generated `trusted_proxies` + `client_ip_headers` and the rate-limit keys, X-Real-IP and
- * the access log read `{http.vars.client_ip}`: the per-request work of the feature. Cloudflare's
+ * gets the generated `trusted_proxies` + `client_ip_headers`, and the rate-limit keys read
+ * `{http.vars.client_ip}` (slipway_edge's X-Real-IP and access log read Caddy's client_ip var in
+ * every config): the per-request work of the feature. Cloudflare's
  * published ranges come first and the bench's stand-in proxy (127.0.0.1/32) last, so Caddy's
  * trusted-proxy scan per request is as long as in production. Not measured: TLS and the origin
  * lock's client certificate, which are per connection, and the Cloudflare rules, which run at
@@ -122,12 +244,17 @@ export const GATEWAY_VARIANTS: GatewayVariant[] = [
     { name: "with Cloudflare client IP", args: cloudflareInFront, vs: "gateway", within: ISSUE17_BUDGET },
     { name: "with JWT (RS256 static key)", args: jwtOnEveryRoute, vs: "gateway", within: ISSUE17_BUDGET },
     { name: "with Cloudflare client IP and JWT", args: b => jwtOnEveryRoute(cloudflareInFront(b)), vs: "gateway", within: ISSUE17_BUDGET },
+    { name: "  as before (Caddy's log, metrics, headers and body-limit handlers)", config: beforeEdge, vs: "gateway", ablation: true },
+    { name: "  as before: Caddy's access log", config: caddyAccessLog, vs: "gateway", ablation: true },
+    { name: "  as before: Caddy's HTTP metrics", config: caddyMetrics, vs: "gateway", ablation: true },
+    { name: "  as before: headers handlers", config: caddyHeaders, vs: "gateway", ablation: true },
+    { name: "  as before: 413 route and request_body", config: caddyBodyLimit, vs: "gateway", ablation: true },
     {
-        // The config before issue 15: the edge's handlers as the server's own routes (Caddy then
-        // instruments each one), and no handoff listener.
-        name: "  as before (per-handler metrics, no handoff)", vs: "gateway", ablation: true, reloads: true,
+        // The config before issue 15: before slipway_edge, with the edge's handlers as the server's
+        // own routes (Caddy then instruments each one), and no handoff listener.
+        name: "  as before issue 15 (per-handler metrics, no handoff)", vs: "gateway", ablation: true, reloads: true,
         config: c => {
-            const x = clone(c);
+            const x = beforeEdge(c);
             const edge = x.apps.http.servers.edge!;
             const only = edge.routes.length === 1 ? edge.routes[0]!.handle[0]! : undefined;
             if (only?.handler === "subroute" && !edge.routes[0]!.match) edge.routes = only.routes;
@@ -139,43 +266,17 @@ export const GATEWAY_VARIANTS: GatewayVariant[] = [
         name: "  without the handoff listener", vs: "gateway", ablation: true,
         config: c => { const x = clone(c); delete x.apps.http.servers.edge!.listener_wrappers; return x; },
     },
-    { name: "  without access log", args: b => ({ ...b, accessLog: false }), vs: "gateway", ablation: true },
-    { name: "  without HTTP metrics", config: c => { const x = clone(c); delete x.apps.http.metrics; return x; }, vs: "gateway", ablation: true },
+    { name: "  without slipway_edge's access log", args: b => ({ ...b, accessLog: false }), vs: "gateway", ablation: true },
+    { name: "  without slipway_edge's metrics", config: editEdge(h => { delete h.metrics; }), vs: "gateway", ablation: true },
+    { name: "  without slipway_edge's log and metrics", args: b => ({ ...b, accessLog: false }), config: editEdge(h => { delete h.metrics; }), vs: "gateway", ablation: true },
     {
-        name: "  without log and metrics", args: b => ({ ...b, accessLog: false }), vs: "gateway", ablation: true,
-        config: c => { const x = clone(c); delete x.apps.http.metrics; return x; },
+        name: "  without slipway_edge's headers", vs: "gateway", ablation: true,
+        config: editEdge(h => { for (const k of ["response_headers", "strip_response_headers", "request_id_header", "client_ip_header"] as const) delete h[k]; }),
     },
-    {
-        name: "  runtime log drops request", vs: "gateway", ablation: true,
-        config: c => {
-            const x = clone(c);
-            const d = x.logging.logs.default! as unknown as Record<string, unknown>;
-            d.encoder = { format: "filter", wrap: { format: "json" }, fields: { request: { filter: "delete" } } };
-            return x;
-        },
-    },
-    {
-        name: "  one log core (all on stdout)", vs: "gateway", ablation: true,
-        config: c => { const x = clone(c); x.logging.logs = { default: { writer: { output: "stdout" }, encoder: { format: "json" } } }; return x; },
-    },
-    { name: "  without headers handlers", config: without("headers"), vs: "gateway", ablation: true },
-    {
-        name: "  headers in the proxy, Via deferred", vs: "gateway", ablation: true,
-        config: c => {
-            const x = clone(c);
-            const hs = edgeHandlersOf(x);
-            const sec = hs.find(h => h.handler === "headers" && h.response?.deferred && h.response.set)! as CaddyHeadersHandler;
-            const set = sec.response!.set!;
-            sec.response = { delete: ["Via"], deferred: true };
-            for (const p of hs.filter(h => h.handler === "reverse_proxy") as CaddyReverseProxy[]) {
-                (p.headers as { response?: object }).response = { set, delete: ["Server"] };
-            }
-            return x;
-        },
-    },
+    { name: "  without slipway_edge's body limit", config: editEdge(h => { delete h.max_request_body_bytes; }), vs: "gateway", ablation: true },
+    { name: "  without slipway_edge (no log, metrics, headers, body limit)", config: withoutEdge, vs: "gateway", ablation: true },
     { name: "  without rate_limit", config: without("rate_limit"), vs: "gateway", ablation: true },
     { name: "  without encode", config: without("encode"), vs: "gateway", ablation: true },
-    { name: "  without request_body", config: without("request_body"), vs: "gateway", ablation: true },
 ];
 
 /** The dev stack's Gateway block (Pulumi.dev.yaml), its routes pointing at services named as in the file. */

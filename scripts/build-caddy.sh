@@ -27,7 +27,7 @@ command -v go >/dev/null 2>&1 || { log "Go is not installed (need go >= 1.24 on 
 
 cache_root="${SLIPWAY_CACHE:-$HOME/.cache/slipway}"
 script_path="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
-# The local modules (docker/caddy/*/: the JWT handler, the reload handoff) are part of the recipe; their Go tests are not.
+# The local modules (docker/caddy/*/: the JWT handler, the reload handoff, the edge handler) are part of the recipe; their Go tests are not.
 local_files() { find "$REPO/docker/caddy" -mindepth 2 -type f ! -name '*_test.go' | LC_ALL=C sort; }
 hash="$({ cat "$script_path" "$VERSIONS" "$RECIPE"; local_files | while read -r f; do echo "${f#"$REPO"/}"; cat "$f"; done; go version; go env GOOS GOARCH; } | sha256sum | cut -c1-16)"
 out_dir="$cache_root/caddy-$hash"
@@ -37,7 +37,7 @@ usable() {
     [ -x "$bin" ] || return 1
     local mods
     mods="$("$bin" list-modules 2>/dev/null)" || return 1
-    grep -qx 'http.handlers.rate_limit' <<<"$mods" && grep -qx 'http.handlers.slipway_jwt' <<<"$mods" && grep -qx 'caddy.listeners.slipway_handoff' <<<"$mods"
+    grep -qx 'http.handlers.rate_limit' <<<"$mods" && grep -qx 'http.handlers.slipway_jwt' <<<"$mods" && grep -qx 'caddy.listeners.slipway_handoff' <<<"$mods" && grep -qx 'http.handlers.slipway_edge' <<<"$mods"
 }
 
 if usable; then
@@ -62,7 +62,7 @@ trap 'rm -f "$tmp"' EXIT
 GOCACHE="$cache_root/caddy-gocache" sh "$RECIPE" "$VERSIONS" "$tmp" "$cache_root/tools/xcaddy-$XCADDY_VERSION"
 mv -f "$tmp" "$bin"
 if ! usable; then
-    log "built $bin but it does not list http.handlers.rate_limit, http.handlers.slipway_jwt and caddy.listeners.slipway_handoff"
+    log "built $bin but it does not list http.handlers.rate_limit, http.handlers.slipway_jwt, caddy.listeners.slipway_handoff and http.handlers.slipway_edge"
     exit 1
 fi
 log "built $("$bin" version)"

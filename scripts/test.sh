@@ -31,5 +31,6 @@ phase "real tools: Caddy, promtool, Postgres (and Go, npm run build)"; run npm r
 phase "stack program through @pulumi/pulumi's run entry (fake engine)"; run npm run --silent test:program
 phase "example API (go test)";     (cd examples/api && run go test ./...)
 phase "Caddy JWT module (go test)"; (cd docker/caddy/jwtauth && GOFLAGS=-mod=mod run go test ./...)
+phase "Caddy edge module (go test)"; (cd docker/caddy/edge && GOFLAGS=-mod=mod run go test ./...)
 phase "package: npm pack + example consumer"; run npm run --silent test:package
 phase "real Docker engine (images are built once, then cached)"; run npm run --silent test:integration

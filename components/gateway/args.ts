@@ -411,7 +411,13 @@ export interface GatewayArgs {
     maxBodySize?: string;
     /** Response encodings, in preference order; `[]` turns compression off (docker only). @default `["zstd","gzip"]` @example `["gzip"]` */
     compression?: ("zstd" | "gzip")[];
-    /** JSON access logs, or false for none. @default `{ stdout: true }` @example `{ stdout: true, file: "/var/log/caddy/access.log" }` */
+    /**
+     * JSON access logs, or false for none. Lines are buffered and written at least every 250 ms
+     * and when Caddy stops or reloads, so a crash (SIGKILL) can lose up to the last 250 ms, as with
+     * nginx's `access_log ... buffer= flush=`.
+     * @default `{ stdout: true }`
+     * @example `{ stdout: true, file: "/var/log/caddy/access.log" }`
+     */
     accessLog?: GatewayAccessLogArgs | false;
     /**
      * Load balancing and health checking of the service replicas (docker; App Platform balances its own instances).

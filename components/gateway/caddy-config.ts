@@ -1,32 +1,40 @@
 // Caddy's native JSON, built from typed objects (no Caddyfile, no templates), from the same
 // NormalizedGateway that do-app.ts turns into App Platform ingress rules.
 //
-// Handler order inside the edge server (each route is non-terminal until the service routes):
+// The edge server's first route is Slipway's own handler, `slipway_edge` (docker/caddy/edge), in
+// front of everything else, unknown hosts included: it gives each request its X-Request-ID (on
+// the upstream request and the response) and X-Real-IP (Caddy's `client_ip`, so the Cloudflare
+// case needs no other path), sets the security headers on every response over whatever the
+// upstream sent and strips Server/Via, counts the request in the gateway's metrics and writes the
+// access log line, all with one ResponseWriter wrapper. It also enforces `maxBodySize` before
+// anything else runs: a declared Content-Length over it is a 413 without reading the body (an
+// upstream that answers without reading would otherwise let a 30 MB body through a 10 MB
+// gateway), and a chunked body read past it is a 413 too. It replaces Caddy's access log, Caddy's
+// HTTP metrics, a deferred `headers` handler, the proxy's request headers and the body-limit
+// routes, which together cost about a quarter of the gateway's throughput.
+//
+// Handler order inside the edge's subroute (each route is non-terminal until the service routes):
 //   0. the metrics path (`publicMetrics.path`, default /metrics, and below it): a JSON 404 unless
 //      the request carries `Authorization: Bearer <token>` and a token is configured (see
 //      `metricsGuard`); the token is read from a file in the config volume, never from this JSON;
-//   1. headers: security headers, X-Request-ID and `-Server`, all `deferred` so they are applied
-//      when the response is written, over whatever the upstream sent;
-//   2. CORS preflight: answered here with 204, never reaches a service (nor the rate limiter);
-//   3. CORS response headers for allowed origins;
-//   4. rate_limit: one handler, one zone per configured limit, each zone matching exactly the
+//   1. CORS preflight: answered here with 204, never reaches a service (nor the rate limiter);
+//   2. CORS response headers for allowed origins;
+//   3. rate_limit: one handler, one zone per configured limit, each zone matching exactly the
 //      requests its routes own (longest prefix wins, so longer routes are excluded);
-//   5. 413 at once for a declared Content-Length over the limit (request_body alone only fails a
-//      read past the limit, and an upstream that answers without reading the body never does
-//      one: a 30 MB body to a 10 MB gateway would pass); then request_body caps what is read;
-//   6. encode: zstd/gzip, wrapping the proxy;
-//   7. the service routes, longest prefix first, terminal; a route with `jwt` checks the token
+//   4. encode: zstd/gzip, wrapping the proxy;
+//   5. the service routes, longest prefix first, terminal; a route with `jwt` checks the token
 //      first (slipway_jwt, docker/caddy/jwtauth: 401 JSON + WWW-Authenticate, claims as headers);
-//   8. 404 JSON for anything else.
-// Errors (413, 429, 502...) bypass deferred headers, so the server's `errors` routes set the
-// same headers again, immediately, and answer with a small JSON body.
+//   6. 404 JSON for anything else.
+// Errors (413, 429, 502...) leave the chain as Go errors: the server's `errors` routes start with
+// slipway_edge's finishing instance (the same response headers, the real status in the metrics
+// and the log), then the CORS headers, then a small JSON body.
 //
 // Behind Cloudflare (`cloudflare`), the edge server believes `CF-Connecting-IP` from Cloudflare's
 // ranges only and keys, forwards and logs the client address (client-ip.ts), and with the origin
 // lock requires Cloudflare's client certificate on HTTPS (origin-lock.ts).
 //
 // Besides the edge, two internal servers that are never published on the host: `health` (the
-// container healthcheck) and `metrics`, Caddy's own Prometheus metrics for the stack's network.
+// container healthcheck) and `metrics`, the gateway's Prometheus metrics for the stack's network.
 import { createHash } from "crypto";
 import type { ServiceEndpoint } from "../core/service";
 import { NormalizedGateway, NormalizedRateLimitZone, NormalizedRoute, RateLimitKey, sortKeys } from "./normalize";
@@ -69,12 +77,13 @@ export interface CaddyStaticResponse {
     body?: string;
 }
 
+/** Not generated since slipway_edge (`max_request_body_bytes`); bench/ rebuilds the old config with it. */
 export interface CaddyRequestBody {
     handler: "request_body";
     max_size: number;
 }
 
-/** Fails the request with a status; the server's `errors` routes write the response. */
+/** Fails the request with a status; the server's `errors` routes write the response. (Not generated since slipway_edge; bench/.) */
 export interface CaddyErrorHandler {
     handler: "error";
     status_code: number;
@@ -116,7 +125,8 @@ export interface CaddyReverseProxy {
         active: { uri: string; interval: string; timeout: string; expect_status: number };
         passive: { fail_duration: string; max_fails: number; unhealthy_status: number[] };
     };
-    headers: { request: CaddyHeaderOps };
+    /** Unset by the gateway (slipway_edge sets X-Request-ID and X-Real-IP); kept for configs built around it (bench/). */
+    headers?: { request: CaddyHeaderOps };
     transport: { protocol: "http"; dial_timeout: string; response_header_timeout: string };
 }
 
@@ -130,9 +140,52 @@ export interface CaddyMetricsHandler {
     handler: "metrics";
 }
 
+/** A Caddy log writer module (`caddy.logging.writers.*`): the forms the gateway uses. */
+export type CaddyLogWriter =
+    | { output: "stdout" | "stderr" }
+    | { output: "file"; filename: string; roll_size_mb: number; roll_keep: number; roll_keep_days: number };
+
+/** slipway_edge's access log: JSON lines, buffered, to Caddy's own writer modules. */
+export interface CaddyEdgeAccessLog {
+    writers: CaddyLogWriter[];
+    /** How long a line may wait in the buffer (a Go duration). @default `"250ms"` in the module */
+    flush_interval?: string;
+    /** @default `65536` in the module */
+    buffer_bytes?: number;
+}
+
+/**
+ * `http.handlers.slipway_edge` (docker/caddy/edge), the primary instance: the edge server's first
+ * handler. Every field is optional; an absent one turns its part off.
+ */
+export interface CaddyEdgeHandler {
+    handler: "slipway_edge";
+    /** Set on the upstream request and the response to Caddy's `{http.request.uuid}`. */
+    request_id_header?: string;
+    /** Set on the upstream request to Caddy's `client_ip` var (trusted_proxies honoured). */
+    client_ip_header?: string;
+    /** Set on every response, replacing the upstream's values. */
+    response_headers?: HeaderMap;
+    strip_response_headers?: string[];
+    /** 413 for a larger declared body (unread) or a chunked one read past it; before the rest of the chain. */
+    max_request_body_bytes?: number;
+    /** `slipway_gateway_request_duration_seconds{code,method}` and `slipway_gateway_requests_in_flight`. */
+    metrics?: boolean;
+    access_log?: CaddyEdgeAccessLog;
+    /** The server's error routes start with {@link CaddyEdgeFinish}: errors are left to it. */
+    error_routes?: boolean;
+}
+
+/** slipway_edge's finishing instance, the first route of the server's `errors.routes` (non-terminal). */
+export interface CaddyEdgeFinish {
+    handler: "slipway_edge";
+    finish: true;
+}
+
 export type CaddyHandler =
     | CaddyHeadersHandler | CaddyStaticResponse | CaddyRequestBody | CaddyErrorHandler | CaddyRateLimit
-    | CaddyEncode | CaddyRewrite | CaddyReverseProxy | CaddySubroute | CaddyMetricsHandler | CaddyJwtAuth;
+    | CaddyEncode | CaddyRewrite | CaddyReverseProxy | CaddySubroute | CaddyMetricsHandler | CaddyJwtAuth
+    | CaddyEdgeHandler | CaddyEdgeFinish;
 
 export interface CaddyRoute {
     match?: CaddyMatcherSet[];
@@ -147,6 +200,7 @@ export interface CaddyServer extends Partial<CaddyClientIpFields> {
     routes: CaddyRoute[];
     errors?: { routes: CaddyRoute[] };
     automatic_https?: { disable: boolean };
+    /** Caddy's own access logger: off in the gateway (slipway_edge logs); kept for configs built around it (bench/). */
     logs?: { default_logger_name: string };
     read_header_timeout?: string;
     idle_timeout?: string;
@@ -155,7 +209,7 @@ export interface CaddyServer extends Partial<CaddyClientIpFields> {
 }
 
 export interface CaddyLog {
-    writer: { output: "stdout" | "stderr" } | { output: "file"; filename: string; roll_size_mb: number; roll_keep: number; roll_keep_days: number };
+    writer: CaddyLogWriter;
     encoder: { format: "json" };
     include?: string[];
     exclude?: string[];
@@ -201,7 +255,10 @@ export interface CaddyConfig {
             http_port: number;
             https_port: number;
             grace_period: string;
-            /** Turns on request metrics for every handler of every server (Caddy 2.10: app level, not per server). */
+            /**
+             * Caddy's own request metrics for every handler of every server (Caddy 2.10: app level).
+             * Off in the gateway (slipway_edge counts); kept for configs built around it (bench/).
+             */
             metrics?: { per_host?: boolean };
             servers: Record<string, CaddyServer>;
         };
@@ -220,7 +277,7 @@ export interface CaddyBuildOptions {
     httpsPort?: number;
     /** Internal health listener for the container health check. @default `"127.0.0.1:9180"` */
     healthListen?: string;
-    /** Internal listener serving Caddy's own metrics (the stack's network, never the host). @default `":2020"` */
+    /** Internal listener serving the gateway's metrics (the stack's network, never the host). @default `":2020"` */
     metricsListen?: string;
     /** The file holding the public metrics path's bearer token. @default `"/config/secrets/metrics-token"` */
     metricsTokenFile?: string;
@@ -250,7 +307,7 @@ export const CONTAINER = {
     configDir: "/config",
     /** In the config volume, so the loader reaches it by mounting the volume; no network path exists. */
     adminSocket: "/config/admin.sock",
-    /** Caddy's own metrics, on every interface of the container: reachable as `<gateway>:2020` on the stack's network, published nowhere. */
+    /** The gateway's metrics (Caddy's registry), on every interface of the container: reachable as `<gateway>:2020` on the stack's network, published nowhere. */
     metricsPort: 2020,
     /**
      * The public metrics path's bearer token, in the config volume (mode 0400, Caddy's uid). The
@@ -271,37 +328,31 @@ export const CONTAINER = {
 } as const;
 
 /**
- * Caddy's own request metrics, as Caddy 2.10 exports them on the internal `metrics` listener
- * (`<gateway>:2020`, any path). Series, each with `server` (`edge`, or the internal `health` and
- * `metrics`) and `handler`: on the edge always `subroute`, the one handler Caddy instruments
- * there (the edge's chain is a subroute, whose own handlers Caddy never instruments), so each
- * request is observed once, with the status the client got, whatever handler answered it:
- * - `caddy_http_requests_total`, `caddy_http_request_errors_total`, `caddy_http_requests_in_flight`
- *   (labels server, handler);
- * - `caddy_http_request_duration_seconds` (round trip) and `caddy_http_response_duration_seconds`
- *   (time to first byte), histograms with labels server, handler, code, method: a service that
- *   cannot be reached is `code="502"` (or 503 once health checks took it out);
- * - `caddy_http_request_size_bytes`, `caddy_http_response_size_bytes` (same labels);
- * - `caddy_reverse_proxy_upstreams_healthy{upstream="api-1:8080"}` (1 or 0).
- *
- * No `host` label: Caddy 2.10's `per_host` labels every request with the Host header the client
- * sent, unknown hosts included, so any client could add series without bound; a gateway's domains
- * all share one route table, so the label would tell nothing the `edge` server does not.
- * Counters restart at zero on every config reload (a new registry per config): `rate()` and
- * `increase()` treat that as a counter reset.
+ * The gateway's request metrics, which slipway_edge registers in Caddy's metrics registry and the
+ * internal `metrics` listener serves (`<gateway>:2020`, any path). Each request is observed once,
+ * at the edge, with the status the client got, whatever answered it (a service, a refusal of the
+ * gateway's, or an error route):
+ * - `slipway_gateway_request_duration_seconds{code,method}`, a histogram of the round trip: its
+ *   `_count` counts requests by status, so a service that cannot be reached is `code="502"` (or
+ *   503 once health checks took it out). `method` is one of the standard methods or `OTHER`, so
+ *   clients cannot add series; there is no `host` label for the same reason;
+ * - `slipway_gateway_requests_in_flight`, a gauge;
+ * - `caddy_reverse_proxy_upstreams_healthy{upstream="api-1:8080"}` (1 or 0), from the proxy.
+ * Caddy's own `caddy_http_*` request metrics are off (no `apps.http.metrics`): they cost a
+ * ResponseWriter wrapper and several observations per request. Counters restart at zero on every
+ * config reload (a new registry per config): `rate()` and `increase()` treat that as a reset.
  */
-export const CADDY_METRICS = {
+export const EDGE_METRICS = {
     port: CONTAINER.metricsPort,
+    requestDuration: "slipway_gateway_request_duration_seconds",
+    inFlight: "slipway_gateway_requests_in_flight",
+    /** The status label of the duration histogram. */
+    statusLabel: "code",
     /**
-     * Buckets (upper bounds, seconds) of both duration histograms: client_golang's `DefBuckets`,
-     * hard-coded in Caddy 2.10 (modules/caddyhttp/metrics.go), not configurable. 0.5 s is a bound;
-     * 2 s is not (unlike the example API's own histogram), so `histogram_quantile` puts a 2 s
-     * threshold by linear interpolation between the 1 and 2.5 buckets; `le="2.5"` is the nearest
-     * exact bound for a share-over-threshold rule.
+     * Buckets (upper bounds, seconds) of the duration histogram, fixed in docker/caddy/edge: the
+     * example API's own, so a 0.5 s and a 2 s threshold are both exact bounds.
      */
-    durationBuckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as readonly number[],
-    /** Buckets (bytes) of both size histograms: `ExponentialBuckets(256, 4, 8)`, 256 B to 4 MiB. */
-    sizeBuckets: [256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304] as readonly number[],
+    durationBuckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 2.5, 5, 10] as readonly number[],
 } as const;
 
 /** The scrape address of a docker Gateway's own metrics on the stack's network: its alias (the logical name) and the internal port. */
@@ -312,8 +363,8 @@ export function gatewayMetricsTarget(gatewayName: string): string {
 /** Reloads drain the old server instances for this long; the same in both configs. */
 const GRACE_PERIOD = "10s";
 
-const ACCESS_LOGGER = "access";
-const ACCESS_LOGGER_FULL = `http.log.access.${ACCESS_LOGGER}`;
+/** How long slipway_edge may hold an access-log line before writing it (also on config unload). */
+export const ACCESS_LOG_FLUSH_INTERVAL = "250ms";
 const JSON_TYPE = { "Content-Type": ["application/json"] };
 
 /** Path patterns for a prefix: the prefix itself and everything below it, segment-wise. */
@@ -361,13 +412,41 @@ function zoneMatch(z: NormalizedRateLimitZone): CaddyMatcherSet[] {
     });
 }
 
-function securityHeaders(n: NormalizedGateway): { set: HeaderMap; delete?: string[] } {
-    const set: HeaderMap = {};
-    for (const [k, v] of Object.entries(n.securityHeaders)) set[k] = [v];
-    set["X-Request-ID"] = ["{http.request.uuid}"];
+/** The headers the gateway owns on the upstream request and the response. */
+export const EDGE_HEADERS = { requestId: "X-Request-ID", clientIp: "X-Real-IP" } as const;
+
+/**
+ * The primary slipway_edge instance. The client address is always Caddy's `client_ip` var: without
+ * trusted proxies it is the connection's address, behind Cloudflare the one its ranges vouch for.
+ */
+export function edgeHandler(n: NormalizedGateway): CaddyEdgeHandler {
+    const response: HeaderMap = {};
+    for (const [k, v] of Object.entries(n.securityHeaders)) response[k] = [v];
+    const h: CaddyEdgeHandler = {
+        handler: "slipway_edge",
+        request_id_header: EDGE_HEADERS.requestId,
+        client_ip_header: EDGE_HEADERS.clientIp,
+        response_headers: sortKeys(response),
+        max_request_body_bytes: n.maxBodyBytes,
+        metrics: true,
+        error_routes: true,
+    };
     // reverse_proxy adds `Via: 1.1 Caddy`, which names the software as much as Server does.
-    return n.stripServerHeader ? { set: sortKeys(set), delete: ["Server", "Via"] } : { set: sortKeys(set) };
+    if (n.stripServerHeader) h.strip_response_headers = ["Server", "Via"];
+    if (n.accessLog) h.access_log = { writers: accessLogWriters(n.accessLog), flush_interval: ACCESS_LOG_FLUSH_INTERVAL };
+    return h;
 }
+
+/** The access log's destinations: stdout and/or a file Caddy's writer rolls. */
+function accessLogWriters(a: NonNullable<NormalizedGateway["accessLog"]>): CaddyLogWriter[] {
+    const writers: CaddyLogWriter[] = [];
+    if (a.stdout) writers.push({ output: "stdout" });
+    if (a.file) writers.push({ output: "file", filename: a.file, roll_size_mb: a.rollSizeMb, roll_keep: a.rollKeep, roll_keep_days: a.rollKeepDays });
+    return writers;
+}
+
+/** The first error route: finishes what the primary began (headers, metrics, log) for an error answer. */
+const EDGE_FINISH: CaddyRoute = { handle: [{ handler: "slipway_edge", finish: true }] };
 
 function corsResponseHeaders(n: NormalizedGateway): HeaderMap {
     const c = n.cors!;
@@ -434,8 +513,8 @@ function proxyRoute(n: NormalizedGateway, r: NormalizedRoute, dial: (e: ServiceE
             passive: { fail_duration: u.failDuration, max_fails: u.maxFails, unhealthy_status: [502, 504] },
         },
         // X-Forwarded-For/-Proto/-Host are set by reverse_proxy itself (client values are replaced,
-        // except from a trusted proxy: behind Cloudflare, its X-Forwarded-For is appended to).
-        headers: { request: { set: { "X-Real-IP": [clientAddress(n)], "X-Request-ID": ["{http.request.uuid}"] } } },
+        // except from a trusted proxy: behind Cloudflare, its X-Forwarded-For is appended to);
+        // X-Real-IP and X-Request-ID by slipway_edge.
         transport: { protocol: "http", dial_timeout: u.dialTimeout, response_header_timeout: u.responseHeaderTimeout },
     });
     return { match: [{ path: prefixPatterns(r.pathPrefix) }], handle, terminal: true };
@@ -470,28 +549,6 @@ function metricsGuard(n: NormalizedGateway, tokenFile: string): CaddyRoute {
     };
 }
 
-/** Immediate (not deferred) edge headers, for responses produced outside the main chain. */
-function immediateHeaders(n: NormalizedGateway): CaddyHeadersHandler {
-    return { handler: "headers", response: securityHeaders(n) };
-}
-
-/**
- * An RE2 pattern matching exactly the decimal integers above `max` (leading zeros allowed, as Go's
- * HTTP server parses Content-Length): more digits, or as many with a larger digit after a common
- * prefix.
- */
-export function integerAbove(max: number): string {
-    const d = String(Math.floor(max));
-    const alts = [`[1-9][0-9]{${d.length},}`];
-    for (let i = 0; i < d.length; i++) {
-        const digit = Number(d[i]);
-        if (digit === 9) continue;
-        const rest = d.length - i - 1;
-        alts.push(`${d.slice(0, i)}[${digit + 1}-9]${rest ? `[0-9]{${rest}}` : ""}`);
-    }
-    return `^0*(?:${alts.join("|")})$`;
-}
-
 /** The admin block both configs share. */
 export function caddyAdmin(socket: string = CONTAINER.adminSocket): CaddyAdmin {
     if (!socket.startsWith("/")) throw new Error(`caddyAdmin: the admin socket must be an absolute path, got ${JSON.stringify(socket)}`);
@@ -509,7 +566,7 @@ function healthServer(listen: string): CaddyServer {
 }
 
 /**
- * The internal listener that serves Caddy's metrics (see {@link CADDY_METRICS}) on any path, so
+ * The internal listener that serves Caddy's metrics registry (see {@link EDGE_METRICS}) on any path, so
  * Prometheus's `metrics_path` does not matter. Not published on the host: reachable from the
  * stack's network only, where Prometheus runs.
  */
@@ -571,14 +628,13 @@ export function buildCaddyConfig(n: NormalizedGateway, opts: CaddyBuildOptions =
         // The same block as the bootstrap's: the loader pushes the next config through this socket.
         admin: caddyAdmin(opts.adminSocket),
         storage: { module: "file_system", root: opts.storageRoot ?? CONTAINER.storageRoot },
-        logging: { logs: caddyLogs(n) },
+        // Caddy's runtime log only: the access log is slipway_edge's.
+        logging: { logs: { default: runtimeLog() } },
         apps: {
             http: {
                 http_port: httpPort,
                 https_port: httpsPort,
                 grace_period: GRACE_PERIOD,
-                // Handler metrics without a host label: see CADDY_METRICS.
-                metrics: {},
                 servers: {
                     edge: edgeServer(n, opts, httpPort, httpsPort),
                     health: healthServer(opts.healthListen ?? CONTAINER.healthListen),
@@ -594,13 +650,12 @@ export function buildCaddyConfig(n: NormalizedGateway, opts: CaddyBuildOptions =
 }
 
 /**
- * What every request to a served host goes through, in order: security headers (deferred, so
- * they land on every answer), the metrics path guard, CORS, rate limits, the body limit,
- * compression, the routes, and a JSON 404 for any path no route claims.
+ * What every request to a served host goes through, in order (after slipway_edge and its body
+ * limit): the metrics path guard, CORS, rate limits, compression, the routes, and a JSON 404 for
+ * any path no route claims.
  */
 function handlingRoutes(n: NormalizedGateway, dial: NonNullable<CaddyBuildOptions["dial"]>, tokenFile: string, jwtSecretDir?: string): CaddyRoute[] {
-    const inner: CaddyRoute[] = [{ handle: [{ handler: "headers", response: { ...securityHeaders(n), deferred: true } }] }];
-    inner.push(metricsGuard(n, tokenFile));
+    const inner: CaddyRoute[] = [metricsGuard(n, tokenFile)];
     inner.push(...corsRoutes(n, true));
     if (n.rateLimits.length) {
         const zones: Record<string, CaddyRateLimitZone> = {};
@@ -610,8 +665,6 @@ function handlingRoutes(n: NormalizedGateway, dial: NonNullable<CaddyBuildOption
         }
         inner.push({ handle: [{ handler: "rate_limit", rate_limits: zones }] });
     }
-    inner.push({ match: [{ header_regexp: { "Content-Length": { pattern: integerAbove(n.maxBodyBytes) } } }], handle: [{ handler: "error", status_code: 413 }] });
-    inner.push({ handle: [{ handler: "request_body", max_size: n.maxBodyBytes }] });
     if (n.compression.length) {
         const encodings: CaddyEncode["encodings"] = {};
         for (const e of [...n.compression].sort()) encodings[e] = {};
@@ -626,25 +679,25 @@ function handlingRoutes(n: NormalizedGateway, dial: NonNullable<CaddyBuildOption
 function edgeServer(n: NormalizedGateway, opts: CaddyBuildOptions, httpPort: number, httpsPort: number): CaddyServer {
     const tlsOn = n.tls !== "off";
     const inner = handlingRoutes(n, opts.dial ?? dialAddresses, opts.metricsTokenFile ?? CONTAINER.metricsTokenFile, opts.jwtSecretDir);
-    const routes: CaddyRoute[] = n.domains.length
-        // Host matchers are also how automatic HTTPS learns which names need certificates.
-        ? [{ match: [{ host: [...n.domains].sort() }], handle: [{ handler: "subroute", routes: inner }], terminal: true },
-            { handle: [immediateHeaders(n), ...notFound().handle], terminal: true }]
-        // One subroute without domains too: Caddy instruments only the server's own routes'
-        // handlers (a subroute provisions its routes without metrics), so the metrics cost one
-        // observation per request, with the status the client got, instead of one per handler.
-        : [{ handle: [{ handler: "subroute", routes: inner }], terminal: true }];
+    // slipway_edge first, outside the host matcher, so an unknown host's 404 has the headers and
+    // is counted and logged too. Host matchers are also how automatic HTTPS learns which names
+    // need certificates, so they stay on the server's own routes.
+    const routes: CaddyRoute[] = [{ handle: [edgeHandler(n)] }];
+    if (n.domains.length) {
+        routes.push({ match: [{ host: [...n.domains].sort() }], handle: [{ handler: "subroute", routes: inner }], terminal: true }, notFound());
+    } else {
+        // The same subroute without domains, so both cases have one shape.
+        routes.push({ handle: [{ handler: "subroute", routes: inner }], terminal: true });
+    }
     const edge: CaddyServer = {
         listen: [`${opts.bindHost ?? ""}:${tlsOn ? httpsPort : httpPort}`],
         routes,
         errors: {
             routes: [
+                EDGE_FINISH,
                 ...corsRoutes(n, false),
                 {
-                    handle: [
-                        immediateHeaders(n),
-                        { handler: "static_response", status_code: "{http.error.status_code}", headers: JSON_TYPE, body: '{"error":"{http.error.status_text}"}\n' },
-                    ],
+                    handle: [{ handler: "static_response", status_code: "{http.error.status_code}", headers: JSON_TYPE, body: '{"error":"{http.error.status_text}"}\n' }],
                     terminal: true,
                 },
             ],
@@ -656,26 +709,9 @@ function edgeServer(n: NormalizedGateway, opts: CaddyBuildOptions, httpPort: num
         listener_wrappers: [{ wrapper: "slipway_handoff" }],
     };
     if (!tlsOn) edge.automatic_https = { disable: true };
-    if (n.accessLog) edge.logs = { default_logger_name: ACCESS_LOGGER };
     if (n.cloudflare) Object.assign(edge, clientIpServerFields(n.cloudflare.trustedProxies, CLIENT_IP_HEADER));
     if (n.cloudflare?.originLock && tlsOn) edge.tls_connection_policies = originLockPolicies(n.cloudflare.originLock.clientCaPems);
     return edge;
-}
-
-/** Caddy's own log to stderr, and the access log (JSON lines) to stdout and/or a rolled file. */
-function caddyLogs(n: NormalizedGateway): Record<string, CaddyLog> {
-    const logs: Record<string, CaddyLog> = {
-        default: { ...runtimeLog(), exclude: [ACCESS_LOGGER_FULL] },
-    };
-    if (n.accessLog?.stdout) logs.access_stdout = { writer: { output: "stdout" }, encoder: { format: "json" }, include: [ACCESS_LOGGER_FULL] };
-    if (n.accessLog?.file) {
-        logs.access_file = {
-            writer: { output: "file", filename: n.accessLog.file, roll_size_mb: n.accessLog.rollSizeMb, roll_keep: n.accessLog.rollKeep, roll_keep_days: n.accessLog.rollKeepDays },
-            encoder: { format: "json" },
-            include: [ACCESS_LOGGER_FULL],
-        };
-    }
-    return logs;
 }
 
 /** Stable JSON: object keys sorted (arrays keep their meaningful order), 2-space indent, final newline. */

@@ -189,9 +189,9 @@ export interface GatewayDockerResources {
  * loader has no network at all; it mounts the config volume writable, as the one that writes the
  * metrics token file there (see `publicMetrics`).
  *
- * Metrics: Caddy also serves its own metrics on an internal listener, `:2020` in the container,
+ * Metrics: Caddy also serves the gateway's metrics on an internal listener, `:2020` in the container,
  * reachable as `${name}:2020` on the target's network and published on no host port (see
- * `CADDY_METRICS`). That listener has no token: anything on the stack's network may read it.
+ * `EDGE_METRICS`). That listener has no token: anything on the stack's network may read it.
  */
 export function createGatewayDocker(
     name: string,

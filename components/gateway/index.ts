@@ -14,7 +14,7 @@ import type { GatewayDockerCloudflareResources } from "./cloudflare-docker";
 import { gatewayMetricsTarget } from "./caddy-config";
 import { METRICS_TOKEN_FIX, NormalizedGateway, metricsTokenProblem, normalizeGateway } from "./normalize";
 
-export { buildCaddyConfig, renderCaddyJson, CADDY_METRICS, gatewayMetricsTarget } from "./caddy-config";
+export { buildCaddyConfig, renderCaddyJson, EDGE_METRICS, gatewayMetricsTarget } from "./caddy-config";
 export type { CaddyConfig, CaddyBuildOptions } from "./caddy-config";
 export { normalizeGateway, DEFAULTS as GATEWAY_DEFAULTS, GATEWAY_SHAPE } from "./normalize";
 export type { NormalizedGateway } from "./normalize";
@@ -98,9 +98,9 @@ export class Gateway extends pulumi.ComponentResource implements AppContributor 
     /** do-app with `cloudflare`: the records a `CloudflareEdge` points at the App. */
     readonly edgeRecords?: readonly EdgeRecord[];
     /**
-     * Docker: where Prometheus scrapes Caddy's own metrics, `<name>:2020` (the container's alias on
-     * the stack's network; the port is published nowhere). Request counts and durations per server,
-     * handler, status code and method; upstream health per replica. See `CADDY_METRICS` for the
+     * Docker: where Prometheus scrapes the gateway's metrics, `<name>:2020` (the container's alias on
+     * the stack's network; the port is published nowhere). Request counts and durations per status
+     * code and method, requests in flight; upstream health per replica. See `EDGE_METRICS` for the
      * series and the histogram buckets. `gatewayMetricsTarget(name)` gives the same address before the
      * Gateway exists (an Observability built first). Undefined on do-app (no Caddy).
      */

@@ -9,11 +9,12 @@ export type Profile = "dev" | "production";
 
 export { GATEWAY_JOB };
 /**
- * The gateway's request counter with a status label. Caddy's `caddy_http_requests_total` has no
- * `code`; its duration histogram does, so its `_count` counts requests by status. Its buckets are
- * Prometheus' defaults (no 2 s bound), so no latency rule reads it.
+ * The gateway's request counter with a status label: the `_count` of slipway_edge's duration
+ * histogram (docker/caddy/edge), which counts requests by `code`. Unlike Caddy's, that histogram
+ * has a 2 s bound, so a gateway latency rule could read exact bucket shares; none does yet (the
+ * latency rules read the services' own histograms).
  */
-export const GATEWAY_METRICS = { requests: "caddy_http_request_duration_seconds_count", statusLabel: "code" } as const;
+export const GATEWAY_METRICS = { requests: "slipway_gateway_request_duration_seconds_count", statusLabel: "code" } as const;
 /** The target label a linked service's target file carries: the replica count it declares. */
 export const REPLICAS_LABEL = "replicas";
 /** The largest replica count the replicas rule covers: ApiService's own upper bound. */

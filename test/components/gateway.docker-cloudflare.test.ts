@@ -139,7 +139,10 @@ describe("Gateway on docker behind Cloudflare", () => {
         const json = gw.caddyJson!;
         assert.doesNotMatch(json, /remote\.host/, "nothing keys on the proxy's address");
         assert.match(json, /"key": "\{http\.vars\.client_ip\}"/);
-        assert.match(json, /"X-Real-IP": \[\s*"\{http\.vars\.client_ip\}"\s*\]/);
+        // slipway_edge sets X-Real-IP from Caddy's client_ip var, which the fields above make the CF-Connecting-IP address.
+        assert.equal(edge.routes[0].handle[0].handler, "slipway_edge");
+        assert.equal(edge.routes[0].handle[0].client_ip_header, "X-Real-IP");
+        assert.doesNotMatch(json, /"X-Real-IP": \[/, "no placeholder of its own that could read another address");
         rec.clear();
         const own = await build({ trustedProxies: ["10.20.0.0/16", "2001:DB8:1::/48"] });
         assert.deepEqual(caddy(own).apps.http.servers.edge.trusted_proxies.ranges, ["10.20.0.0/16", "2001:db8:1::/48"]);

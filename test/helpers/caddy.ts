@@ -7,7 +7,7 @@ import * as path from "path";
 
 const ROOT = path.join(__dirname, "..", "..");
 
-/** Build (or find cached) Caddy with the rate-limit module. A failed build FAILS the suite, with the script's output. */
+/** Build (or find cached) Caddy with the rate-limit module and Slipway's handlers (docker/caddy/*). A failed build FAILS the suite, with the script's output. */
 export function caddyBinary(): string {
     const r = spawnSync("bash", [path.join(ROOT, "scripts", "build-caddy.sh")], { encoding: "utf8", timeout: 15 * 60_000 });
     if (r.status !== 0) {
@@ -31,8 +31,8 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Every handler of the edge server's routes, subroutes flattened (the edge's chain is one
- * subroute, behind a host matcher when the gateway has domains).
+ * Every handler of the edge server's routes, subroutes flattened (slipway_edge first, then the
+ * edge's chain in one subroute, behind a host matcher when the gateway has domains).
  */
 export function edgeHandlers(config: any): any[] {
     const flat = (routes: any[]): any[] => routes.flatMap(r => r.handle).flatMap((h: any) => (h.handler === "subroute" ? [h, ...flat(h.routes)] : [h]));

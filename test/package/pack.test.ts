@@ -39,6 +39,7 @@ describe("package: npm pack -> another team's project", function () {
             "docker/caddy/Dockerfile", "docker/caddy/versions.env", "docker/caddy/build.sh",
             "docker/caddy/jwtauth/go.mod", "docker/caddy/jwtauth/go.sum", "docker/caddy/jwtauth/jwtauth.go", "docker/caddy/jwtauth/keys.go",
             "docker/caddy/handoff/go.mod", "docker/caddy/handoff/handoff.go",
+            "docker/caddy/edge/go.mod", "docker/caddy/edge/go.sum", "docker/caddy/edge/edge.go", "docker/caddy/edge/accesslog.go", "docker/caddy/edge/metrics.go",
             "policy/PulumiPolicy.yaml", "policy/package.json", "dist/policy/index.js", "dist/policy/rules/docker.js"]) {
             assert.ok(entries.includes(f), `${f} missing from the tarball; it has:\n${entries.join("\n")}`);
         }

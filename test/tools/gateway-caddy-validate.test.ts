@@ -1,5 +1,5 @@
-// The generated JSON against a real Caddy (built with the rate-limit module by
-// scripts/build-caddy.sh): `caddy validate` on several configs, then a running Caddy on
+// The generated JSON against a real Caddy (built with the rate-limit module and Slipway's handlers,
+// slipway_edge included, by scripts/build-caddy.sh): `caddy validate` on several configs, then a running Caddy on
 // 127.0.0.1 in front of a tiny Node upstream, checked from the outside.
 import { strict as assert } from "assert";
 import { ChildProcess, spawn, spawnSync } from "child_process";
@@ -9,7 +9,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
-import { acmeCaRootFile, buildBootstrapConfig, buildCaddyConfig, CADDY_METRICS, CaddyBuildOptions, renderCaddyJson } from "../../components/gateway/caddy-config";
+import { acmeCaRootFile, buildBootstrapConfig, buildCaddyConfig, CaddyBuildOptions, EDGE_METRICS, renderCaddyJson } from "../../components/gateway/caddy-config";
 import { normalizeGateway } from "../../components/gateway/normalize";
 import type { GatewayArgs } from "../../components/gateway";
 import { caddyBinary, edgeHandlers, freePort } from "../helpers/caddy";
@@ -117,6 +117,73 @@ describe("Gateway on a real Caddy", function () {
         });
     });
 
+    describe("the access log's buffer (slipway_edge)", () => {
+        // The Gateway always writes flush_interval 250ms; here the test stretches it to an hour (an
+        // edit of the generated JSON), so a line can only reach the file by a reload or a stop.
+        let caddy: ChildProcess | undefined;
+        let port: number;
+        let dir: string;
+        const file = () => path.join(dir, "access.log");
+        const lines = () => (fs.existsSync(file()) ? fs.readFileSync(file(), "utf8").split("\n").filter(Boolean).map(l => JSON.parse(l).request.uri as string) : []);
+        const waitFor = async (what: () => boolean, ms: number) => {
+            const deadline = Date.now() + ms;
+            while (!what() && Date.now() < deadline) await new Promise(r => setTimeout(r, 100));
+            return what();
+        };
+        let cfgFile: string;
+        let socket: string;
+
+        before(async () => {
+            dir = path.join(tmp, "buffer");
+            fs.mkdirSync(dir);
+            port = await freePort();
+            const health = await freePort();
+            socket = path.join(dir, "admin.sock");
+            const n = normalizeGateway("edge", { target: plainDocker(), routes: [{ pathPrefix: "/v1", service: svc("api") }], accessLog: { stdout: false, file: file() } });
+            const c = buildCaddyConfig(n, {
+                bindHost: "127.0.0.1", httpPort: port, httpsPort: await freePort(), healthListen: `127.0.0.1:${health}`, metricsListen: `127.0.0.1:${await freePort()}`,
+                storageRoot: path.join(dir, "data"), adminSocket: socket, dial: () => ["127.0.0.1:9"], // never dialled: the requests here match no route
+            });
+            const edge = c.apps.http.servers.edge!.routes[0]!.handle[0]!;
+            assert.ok(edge.handler === "slipway_edge" && !("finish" in edge) && edge.access_log?.flush_interval === "250ms");
+            edge.access_log!.flush_interval = "1h";
+            cfgFile = path.join(dir, "caddy.json");
+            fs.writeFileSync(cfgFile, renderCaddyJson(c));
+            caddy = spawn(bin, ["run", "--config", cfgFile], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, XDG_CONFIG_HOME: dir, XDG_DATA_HOME: dir } });
+            const deadline = Date.now() + 15_000;
+            for (;;) {
+                try { if ((await request(health, "/healthz")).status === 200) break; } catch { /* not up yet */ }
+                if (caddy.exitCode !== null || Date.now() > deadline) throw new Error("Caddy did not start");
+                await new Promise(r => setTimeout(r, 100));
+            }
+        });
+
+        after(async () => {
+            if (caddy && caddy.exitCode === null) {
+                const exited = new Promise(r => caddy!.once("exit", r));
+                caddy.kill("SIGKILL");
+                await exited;
+            }
+        });
+
+        it("holds lines in memory until the flush interval, and writes them on a config reload", async () => {
+            assert.equal((await request(port, "/before-reload")).status, 404);
+            assert.equal(await waitFor(() => lines().includes("/before-reload"), 1500), false, "buffered: not written within 1.5 s of an hour's interval");
+            const r = spawnSync(bin, ["reload", "--force", "--config", cfgFile, "--address", `unix/${socket}`], { encoding: "utf8", timeout: 30_000, env: { ...process.env, XDG_CONFIG_HOME: dir, XDG_DATA_HOME: dir } });
+            assert.equal(r.status, 0, r.stdout + r.stderr);
+            assert.ok(await waitFor(() => lines().includes("/before-reload"), 5000), `written on the reload: ${JSON.stringify(lines())}`);
+        });
+
+        it("writes them when Caddy stops (SIGTERM)", async () => {
+            assert.equal((await request(port, "/before-stop")).status, 404);
+            assert.equal(await waitFor(() => lines().includes("/before-stop"), 1000), false, "buffered");
+            const exited = new Promise(r => caddy!.once("exit", r));
+            caddy!.kill("SIGTERM");
+            await exited;
+            assert.deepEqual(lines(), ["/before-reload", "/before-stop"], "each line once, none lost");
+        });
+    });
+
     describe("serving", () => {
         let caddy: ChildProcess | undefined;
         let upstream: http.Server;
@@ -200,7 +267,7 @@ describe("Gateway on a real Caddy", function () {
             await new Promise(r => upstream?.close(r));
         });
 
-        it("proxies with edge headers set, the upstream's overridden, and no Server", async () => {
+        it("proxies with edge headers set, the upstream's overridden, and no Server; the upstream gets X-Request-ID and X-Real-IP", async () => {
             const r = await request(port, "/v1/things?x=1");
             assert.equal(r.status, 200, r.body.toString());
             assert.equal(json(r).url, "/v1/things?x=1");
@@ -214,18 +281,37 @@ describe("Gateway on a real Caddy", function () {
             const up = seen.at(-1)!;
             assert.match(String(r.headers["x-request-id"]), /^[0-9a-f-]{36}$/);
             assert.equal(up.headers["x-request-id"], r.headers["x-request-id"], "the upstream sees the id the client gets");
+            assert.equal(up.headers["x-real-ip"], "127.0.0.1", "no trusted proxy: the connection's address");
             assert.equal(up.headers["x-forwarded-for"], "127.0.0.1");
             assert.equal(up.headers["x-forwarded-proto"], "http");
         });
 
-        it("answers 413 past the body limit and passes bodies under it", async () => {
+        it("answers 413 past the body limit and passes bodies under it, at the exact bound, declared or chunked", async () => {
+            const before = seen.length;
             const big = await request(port, "/v1/upload", { method: "POST", body: Buffer.alloc(2000, 97), headers: { "Content-Type": "text/plain" } });
             assert.equal(big.status, 413);
+            assert.deepEqual(json(big), { error: "Request Entity Too Large" });
             assert.equal(big.headers["x-frame-options"], "DENY", "error responses carry the edge headers too");
             assert.equal(big.headers.server, undefined);
-            const small = await request(port, "/v1/upload", { method: "POST", body: Buffer.alloc(500, 97), headers: { "Content-Type": "text/plain" } });
+            assert.match(String(big.headers["x-request-id"]), /^[0-9a-f-]{36}$/);
+            // maxBodySize "1KB" is 1000 bytes: the bound passes, one more is refused before the service sees it.
+            const post = (n: number, chunked = false) => request(port, "/v1/upload", {
+                method: "POST", body: Buffer.alloc(n, 97), headers: { "Content-Type": "text/plain", ...(chunked && { "Transfer-Encoding": "chunked" }) },
+            });
+            assert.equal((await post(1001)).status, 413);
+            assert.equal(seen.length, before, "a declared body over the limit never reaches the service");
+            const exact = await post(1000);
+            assert.equal(exact.status, 200);
+            assert.equal(json(exact).bytes, 1000);
+            const small = await post(500);
             assert.equal(small.status, 200);
             assert.equal(json(small).bytes, 500);
+            // No Content-Length: the limit holds while the body is read.
+            assert.equal((await post(1000, true)).status, 200);
+            assert.equal(json(await post(1000, true)).bytes, 1000);
+            const chunked = await post(5000, true);
+            assert.equal(chunked.status, 413, chunked.body.toString());
+            assert.ok(seen.every(x => x.bytes <= 1000), "the service never read past the limit");
         });
 
         it("compresses with gzip or zstd as the client asks", async () => {
@@ -304,28 +390,41 @@ describe("Gateway on a real Caddy", function () {
             assert.ok(!stderr.includes(TOKEN), `not in Caddy's own log:\n${stderr.split("\n").filter(l => l.includes(TOKEN)).join("\n")}`);
         });
 
-        it("serves Caddy's own metrics on the internal listener only: once per request, by status, upstream failures included", async () => {
+        it("serves the gateway's metrics on the internal listener only: once per request, by status, errors and upstream failures included", async () => {
+            const metrics = async () => {
+                const m = await request(metricsPort, "/metrics");
+                assert.equal(m.status, 200);
+                return m.body.toString();
+            };
+            const samples = (text: string, name: string, labels: Record<string, string>) => text.split("\n").filter(l => l.startsWith(`${name}{`)
+                && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+            const count = (text: string, labels: Record<string, string>) =>
+                samples(text, `${EDGE_METRICS.requestDuration}_count`, labels).reduce((sum, l) => sum + Number(l.split(" ").at(-1)), 0);
+            const before = await metrics();
             // Caddy keeps trying other replicas for tryDuration (5s) before it gives up.
             const dead = await request(port, "/dead/x", { timeoutMs: 20_000 });
             assert.ok([502, 503].includes(dead.status), `a dead upstream: ${dead.status}`);
             await request(port, "/v1/seen");
-            const m = await request(metricsPort, "/metrics");
-            assert.equal(m.status, 200);
-            const text = m.body.toString();
-            const series = (name: string, labels: Record<string, string>) => text.split("\n").filter(l => l.startsWith(`${name}{`)
-                && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
-            assert.ok(series("caddy_http_request_duration_seconds_bucket", { server: "edge", handler: "subroute", code: "200", le: "0.005" }).length > 0, text.slice(0, 3000));
-            assert.ok(series("caddy_http_request_duration_seconds_bucket", { server: "edge", handler: "subroute", code: String(dead.status) }).length > 0,
-                "the failed upstream shows at the edge, by status");
-            // One instrumented handler on the edge: each request is observed once, not once per handler it ran through.
-            const handlers = new Set(series("caddy_http_requests_total", { server: "edge" }).map(l => /handler="([^"]+)"/.exec(l)![1]));
-            assert.deepEqual([...handlers], ["subroute"]);
-            // The buckets Caddy exports are the ones documented for latency rules.
-            const les = series("caddy_http_request_duration_seconds_bucket", { server: "edge", handler: "subroute", code: "200", method: "GET" })
-                .map(l => /le="([^"]+)"/.exec(l)![1]!).filter(le => le !== "+Inf").map(Number);
-            assert.deepEqual([...new Set(les)].sort((a, b) => a - b), [...CADDY_METRICS.durationBuckets]);
-            assert.ok(series("caddy_http_requests_total", { server: "edge" }).length > 0);
-            assert.ok(series("caddy_reverse_proxy_upstreams_healthy", {}).length > 0);
+            // Methods no other test uses, so the counts below are this test's own.
+            for (let i = 0; i < 3; i++) assert.equal((await request(port, "/nope-counted", { method: "PATCH" })).status, 404);
+            assert.equal((await request(port, "/v1/too-big", { method: "PUT", body: Buffer.alloc(2000, 97) })).status, 413);
+            await request(port, "/nope-counted", { method: "FROB" });
+            const text = await metrics();
+            const d = (labels: Record<string, string>) => count(text, labels) - count(before, labels);
+            assert.equal(d({ code: "404", method: "PATCH" }), 3, "each request counted once, not once per handler it ran through");
+            assert.equal(d({ code: "413", method: "PUT" }), 1, "an error route's answer, with its real status");
+            assert.equal(d({ code: String(dead.status), method: "GET" }), 1, "the failed upstream, by the status the client got");
+            assert.ok(d({ code: "200", method: "GET" }) >= 1);
+            assert.equal(d({ method: "OTHER" }), 1, "an unknown method is OTHER: clients add no series");
+            assert.ok(!text.includes('method="FROB"'));
+            // The buckets slipway_edge exports are the ones documented for latency rules, and its series have code and method only.
+            const buckets = samples(text, `${EDGE_METRICS.requestDuration}_bucket`, { code: "200", method: "GET" });
+            const les = buckets.map(l => /le="([^"]+)"/.exec(l)![1]!).filter(le => le !== "+Inf").map(Number);
+            assert.deepEqual([...new Set(les)].sort((a, b) => a - b), [...EDGE_METRICS.durationBuckets]);
+            assert.deepEqual(/\{([^}]*)\}/.exec(buckets[0]!)![1]!.split(",").map(kv => kv.split("=")[0]).sort(), ["code", "le", "method"]);
+            assert.match(text, new RegExp(`^${EDGE_METRICS.inFlight} 0$`, "m"), "the in-flight gauge is back to 0 once every request (errors included) ended");
+            assert.ok(!text.includes("caddy_http_"), "Caddy's own HTTP metrics are off");
+            assert.ok(samples(text, "caddy_reverse_proxy_upstreams_healthy", {}).length > 0);
             assert.ok(!/host="/.test(text), "no per-host label (clients choose Host)");
             assert.equal((await request(metricsPort, "/anything")).status, 200, "any path: Prometheus's metrics_path does not matter");
             // The public listener does not serve them: /metrics there is the guarded path.
@@ -350,21 +449,52 @@ describe("Gateway on a real Caddy", function () {
             assert.equal((await request(port, "/v1/other")).status, 200, "/v1 is another zone and excludes /v1/limited");
         });
 
-        it("writes JSON access log lines to stdout and to the file", async () => {
-            await request(port, "/nope-logged");
+        it("writes JSON access log lines to stdout and to the file, within the flush interval, 5xx as errors", async () => {
+            const r = await request(port, "/nope-logged?x=1", { headers: { "User-Agent": "slipway-test", Cookie: "session=secret-cookie" } });
             const deadline = Date.now() + 5000;
-            const find = (text: string) => text.split("\n").filter(Boolean).map(l => JSON.parse(l)).find(l => l.request?.uri === "/nope-logged");
+            const find = (text: string, uri: string) => text.split("\n").filter(Boolean).map(l => JSON.parse(l)).find(l => l.request?.uri === uri);
             const file = path.join(tmp, "logs", "access.log");
-            while ((!find(stdout) || !fs.existsSync(file) || !find(fs.readFileSync(file, "utf8"))) && Date.now() < deadline) {
-                await new Promise(r => setTimeout(r, 100));
+            // Buffered, flushed at least every 250 ms with no further traffic: a bounded wait well above it.
+            while ((!find(stdout, "/nope-logged?x=1") || !fs.existsSync(file) || !find(fs.readFileSync(file, "utf8"), "/nope-logged?x=1")) && Date.now() < deadline) {
+                await new Promise(res => setTimeout(res, 100));
             }
-            const line = find(stdout);
+            const line = find(stdout, "/nope-logged?x=1");
             assert.ok(line, `no access line on stdout:\n${stdout.slice(-2000)}`);
-            assert.equal(line.logger, "http.log.access.access");
-            assert.equal(line.status, 404);
+            assert.equal(line.logger, "http.log.access");
+            assert.equal(line.level, "info");
             assert.equal(line.msg, "handled request");
-            assert.ok(find(fs.readFileSync(file, "utf8")), "the file log has the line too");
-            assert.ok(!/"uri":"\/nope-logged"/.test(stderr), "access lines stay out of the runtime log");
+            assert.equal(line.status, 404);
+            assert.equal(line.size, r.body.length);
+            assert.equal(line.request_id, r.headers["x-request-id"], "the id the client got");
+            assert.equal(typeof line.ts, "number");
+            assert.ok(line.duration >= 0 && line.duration < 5);
+            assert.equal(line.bytes_read, 0);
+            assert.deepEqual(
+                { remote_ip: line.request.remote_ip, client_ip: line.request.client_ip, method: line.request.method, proto: line.request.proto, host: line.request.host },
+                { remote_ip: "127.0.0.1", client_ip: "127.0.0.1", method: "GET", proto: "HTTP/1.1", host: `127.0.0.1:${port}` });
+            assert.match(line.request.remote_port, /^\d+$/);
+            assert.deepEqual(line.request.headers["User-Agent"], ["slipway-test"]);
+            assert.deepEqual(line.request.headers.Cookie, ["REDACTED"]);
+            assert.equal(line.resp_headers, undefined);
+            assert.ok(find(fs.readFileSync(file, "utf8"), "/nope-logged?x=1"), "the file log has the line too");
+            assert.ok(!/"uri":"\/nope-logged/.test(stderr), "access lines stay out of the runtime log");
+            assert.ok(!stdout.includes("secret-cookie"));
+            // The dead upstream's request (the metrics test): an error line with the status the client got.
+            const dead = find(stdout, "/dead/x");
+            assert.ok(dead, "the 5xx was logged");
+            assert.equal(dead.level, "error");
+            assert.ok([502, 503].includes(dead.status));
+            // The 413 answered by the error routes (the metrics test): logged with its real status.
+            assert.equal(find(stdout, "/v1/too-big").status, 413);
+        });
+
+        it("logs the URI the client sent, not the one a route rewrote (as Caddy's access log did)", async () => {
+            // A route that strips its prefix: the service sees /uri-marker, the log must say /strip/uri-marker.
+            assert.equal(json(await request(port, "/strip/uri-marker")).url, "/uri-marker");
+            const uris = () => stdout.split("\n").filter(Boolean).map(l => JSON.parse(l).request?.uri as string);
+            const deadline = Date.now() + 5000;
+            while (!uris().some(u => u?.endsWith("/uri-marker")) && Date.now() < deadline) await new Promise(res => setTimeout(res, 100));
+            assert.deepEqual(uris().filter(u => u?.endsWith("/uri-marker")), ["/strip/uri-marker"]);
         });
     });
 });

@@ -52,6 +52,7 @@ describe("Gateway JWT validation on a real Caddy (issue 17)", function () {
     let jwksServer: http.Server;
     let port: number;
     let stderr = "";
+    let stdout = "";
     let jwks: { keys: unknown[] } = { keys: [] };
     let jwksFetches = 0;
     const seen: { url: string; headers: http.IncomingHttpHeaders }[] = [];
@@ -105,10 +106,12 @@ describe("Gateway JWT validation on a real Caddy (issue 17)", function () {
             dial: () => [`127.0.0.1:${upPort}`],
         })));
         caddy = spawn(bin, ["run", "--config", file], {
-            stdio: ["ignore", "ignore", "pipe"],
+            stdio: ["ignore", "pipe", "pipe"],
             env: { ...process.env, XDG_CONFIG_HOME: path.join(tmp, "config"), XDG_DATA_HOME: path.join(tmp, "data") },
         });
         caddy.stderr!.on("data", d => { stderr += d; });
+        // The access log (stdout, slipway_edge).
+        caddy.stdout!.on("data", d => { stdout += d; });
         const deadline = Date.now() + 30_000;
         for (;;) {
             try { if ((await get(healthPort, "/healthz")).status === 200) break; } catch { /* not up yet */ }
@@ -181,6 +184,18 @@ describe("Gateway JWT validation on a real Caddy (issue 17)", function () {
         const r = await get(port, "/open/x", { "X-User-Id": "admin" });
         assert.equal(r.status, 200);
         assert.equal(seen.at(-1)!.headers["x-user-id"], "admin");
+    });
+
+    it("logs the headers the client sent, not the claims the gateway forwarded in their place", async () => {
+        const r = await get(port, "/v1/log-marker", { Authorization: `Bearer ${jwt(RS(), claims(), a.priv)}`, "X-User-Id": "admin" });
+        assert.equal(r.status, 200);
+        assert.equal(seen.at(-1)!.headers["x-user-id"], "user-42");
+        const line = () => stdout.split("\n").filter(Boolean).map(l => JSON.parse(l)).find(l => l.request?.uri === "/v1/log-marker");
+        const deadline = Date.now() + 5000;
+        while (!line() && Date.now() < deadline) await sleep(100);
+        assert.ok(line(), "logged");
+        assert.deepEqual(line().request.headers.Authorization, ["REDACTED"]);
+        assert.deepEqual(line().request.headers["X-User-Id"], ["admin"], "what arrived, as Caddy's access log recorded it");
     });
 
     it(`follows a JWKS key rotation within the refresh period (${REFRESH_S}s): the new kid passes, the removed one stops`, async () => {

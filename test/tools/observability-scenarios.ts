@@ -152,7 +152,7 @@ export function scenarios(a: NormalizedAlerts): Scenario[] {
         if (ratio > a.errorRateCritical) firing.push({ alert: `${prefix}Critical`, labels: svc(job), value: bad / total });
         const series = gateway
             ? [["502", bad], ["200", total - bad]].map(([code, n]) => ({
-                series: sel(GATEWAY_METRICS.requests, { job, [GATEWAY_METRICS.statusLabel]: String(code), handler: "subroute", method: "GET", server: "edge" }),
+                series: sel(GATEWAY_METRICS.requests, { job, [GATEWAY_METRICS.statusLabel]: String(code), method: "GET" }),
                 values: counter(n as number, E),
             }))
             : [["500", bad], ["200", total - bad]].map(([status, n]) => ({

@@ -2,8 +2,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import {
-    buildBootstrapConfig, buildCaddyConfig, caddyRateLimit, CaddyConfig, CaddyHandler, CaddyRoute, configRevision, CONTAINER, dialAddresses,
-    integerAbove, renderCaddyJson,
+    buildBootstrapConfig, buildCaddyConfig, caddyRateLimit, CaddyConfig, CaddyEdgeHandler, CaddyHandler, CaddyRoute, configRevision, CONTAINER, dialAddresses,
+    renderCaddyJson,
 } from "../../components/gateway/caddy-config";
 import { normalizeGateway } from "../../components/gateway/normalize";
 import { domainArgs, localArgs, plainDocker, publicDocker, svc } from "./gateway-fixtures";
@@ -17,10 +17,21 @@ function golden(file: string, actual: string) {
     assert.equal(actual, fs.readFileSync(p, "utf8"), `${file} changed: review the diff, then UPDATE_GOLDEN=1`);
 }
 
+/** The routes inside the edge's subroute (behind the host matcher when there are domains). */
 const edgeRoutes = (c: CaddyConfig): CaddyRoute[] => {
-    const routes = c.apps.http.servers.edge!.routes;
-    const sub = routes[0]!.handle[0]!;
-    return sub.handler === "subroute" ? sub.routes : routes;
+    const sub = c.apps.http.servers.edge!.routes.flatMap(r => r.handle).find(h => h.handler === "subroute");
+    assert.ok(sub && sub.handler === "subroute");
+    return sub.routes;
+};
+/** The primary slipway_edge instance: the edge server's first route, in front of every host. */
+const edgeHandler = (c: CaddyConfig): CaddyEdgeHandler => {
+    const first = c.apps.http.servers.edge!.routes[0]!;
+    assert.equal(first.match, undefined, "before any host matcher");
+    assert.equal(first.terminal, undefined, "non-terminal: it wraps what follows");
+    assert.equal(first.handle.length, 1);
+    const h = first.handle[0]!;
+    assert.ok(h.handler === "slipway_edge" && !("finish" in h));
+    return h;
 };
 const handlers = (c: CaddyConfig): CaddyHandler[] => edgeRoutes(c).flatMap(r => r.handle);
 const proxied = (c: CaddyConfig) => edgeRoutes(c).filter(r => r.handle.some(h => h.handler === "reverse_proxy"));
@@ -48,18 +59,12 @@ describe("Gateway Caddy JSON", () => {
         assert.deepEqual(same[0].trusted_roots_pem_files, issuer.trusted_roots_pem_files, "line endings do not make a new file");
     });
 
-    it("refuses a declared Content-Length over maxBodySize before any upstream sees the request", () => {
-        for (const max of [1, 9, 99, 190, 1_048_576, 10_000_000]) {
-            const re = new RegExp(integerAbove(max));
-            for (const v of [0, 1, max - 1, max, max + 1, max + 9, max * 10, 10 ** String(max).length, 2 * max + 7]) {
-                for (const text of [String(v), `000${v}`]) assert.equal(re.test(text), v > max, `${text} vs ${max}`);
-            }
-            assert.ok(!re.test("") && !re.test("1e9") && !re.test(`${max + 1} `));
-        }
-        const routes = edgeRoutes(buildCaddyConfig(local));
-        const i = routes.findIndex(r => r.handle[0]!.handler === "error");
-        assert.deepEqual(routes[i]!.handle, [{ handler: "error", status_code: 413 }]);
-        assert.equal(routes[i + 1]!.handle[0]!.handler, "request_body");
+    it("limits the body in slipway_edge, before anything else of the chain (the real-Caddy test sends the bodies)", () => {
+        assert.equal(edgeHandler(buildCaddyConfig(local)).max_request_body_bytes, 10_000_000, "the default 10MB");
+        const small = buildCaddyConfig(normalizeGateway("edge", { ...localArgs(plainDocker()), maxBodySize: "1KiB" }));
+        assert.equal(edgeHandler(small).max_request_body_bytes, 1024);
+        const order = handlers(small).map(h => h.handler);
+        assert.ok(!order.includes("request_body") && !order.includes("error"), "no body-limit handlers of Caddy's left");
     });
 
     it("does not depend on the order routes and zones were given in", () => {
@@ -87,29 +92,56 @@ describe("Gateway Caddy JSON", () => {
         assert.ok(proxied(buildCaddyConfig(local)).every(r => r.terminal === true));
     });
 
-    it("limits before reading the body, and both before compressing and proxying", () => {
+    it("limits the rate before compressing and proxying", () => {
         const order = handlers(buildCaddyConfig(local)).map(h => h.handler);
         const first = (h: CaddyHandler["handler"]) => order.indexOf(h);
-        assert.equal(order[0], "headers", "security headers wrap everything");
+        assert.equal(edgeHandler(buildCaddyConfig(local)).handler, "slipway_edge", "slipway_edge wraps everything");
+        assert.ok(!order.includes("slipway_edge"), "once per request");
         assert.ok(first("static_response") < first("rate_limit"), "CORS preflight is answered before the limiter");
-        assert.ok(first("rate_limit") < first("request_body"));
-        assert.ok(first("request_body") < first("encode"));
+        assert.ok(first("rate_limit") < first("encode"));
         assert.ok(first("encode") < first("reverse_proxy"));
         assert.equal(edgeRoutes(buildCaddyConfig(local)).at(-1)!.handle[0]!.handler, "static_response");
         assert.equal((edgeRoutes(buildCaddyConfig(local)).at(-1)!.handle[0] as { status_code: number }).status_code, 404);
     });
 
-    it("applies the edge headers deferred, so they override the upstream's, and strips Server", () => {
-        const h = handlers(buildCaddyConfig(local))[0]!;
-        assert.equal(h.handler, "headers");
-        if (h.handler !== "headers") return;
-        assert.equal(h.response!.deferred, true);
-        assert.deepEqual(h.response!.delete, ["Server", "Via"]);
-        assert.equal(h.response!.set!["X-Frame-Options"]![0], "DENY");
-        assert.equal(h.response!.set!["Strict-Transport-Security"]![0], "max-age=31536000; includeSubDomains");
-        const noStrip = normalizeGateway("edge", { ...localArgs(plainDocker()), securityHeaders: { stripServer: false, hsts: false } });
-        const h2 = handlers(buildCaddyConfig(noStrip))[0]!;
-        assert.ok(h2.handler === "headers" && h2.response!.delete === undefined && !("Strict-Transport-Security" in h2.response!.set!));
+    it("sets the security headers, X-Request-ID and X-Real-IP in slipway_edge, and strips Server and Via", () => {
+        const h = edgeHandler(buildCaddyConfig(local));
+        assert.equal(h.request_id_header, "X-Request-ID");
+        assert.equal(h.client_ip_header, "X-Real-IP");
+        assert.deepEqual(h.strip_response_headers, ["Server", "Via"]);
+        assert.deepEqual(h.response_headers!["X-Frame-Options"], ["DENY"]);
+        assert.deepEqual(h.response_headers!["Strict-Transport-Security"], ["max-age=31536000; includeSubDomains"]);
+        assert.ok(!("X-Request-ID" in h.response_headers!), "the request id is request_id_header's, not a fixed header");
+        assert.equal(h.metrics, true);
+        assert.equal(h.error_routes, true);
+        const noStrip = edgeHandler(buildCaddyConfig(normalizeGateway("edge", { ...localArgs(plainDocker()), securityHeaders: { stripServer: false, hsts: false } })));
+        assert.equal(noStrip.strip_response_headers, undefined);
+        assert.ok(!("Strict-Transport-Security" in noStrip.response_headers!));
+    });
+
+    it("leaves X-Real-IP and X-Request-ID to slipway_edge: the proxy sets no request headers of its own", () => {
+        for (const c of [buildCaddyConfig(local), buildCaddyConfig(domains)]) {
+            for (const r of proxied(c)) {
+                const p = r.handle.find(h => h.handler === "reverse_proxy");
+                assert.ok(p && p.handler === "reverse_proxy" && p.headers === undefined);
+            }
+        }
+    });
+
+    it("finishes error answers with slipway_edge first, then CORS, then the JSON body, without a headers handler of its own", () => {
+        const errors = buildCaddyConfig(local).apps.http.servers.edge!.errors!.routes;
+        assert.deepEqual(errors[0], { handle: [{ handler: "slipway_edge", finish: true }] }, "non-terminal, no matcher: every error");
+        assert.ok(errors.slice(1, -1).every(r => r.match?.[0]?.header?.Origin), "CORS headers for allowed origins");
+        assert.deepEqual(errors.at(-1)!.handle.map(h => h.handler), ["static_response"]);
+        assert.equal(errors.at(-1)!.terminal, true);
+    });
+
+    it("answers an unknown host with a JSON 404 behind the same slipway_edge", () => {
+        const routes = buildCaddyConfig(domains).apps.http.servers.edge!.routes;
+        assert.deepEqual(routes.map(r => r.handle[0]!.handler), ["slipway_edge", "subroute", "static_response"]);
+        assert.deepEqual(routes[1]!.match, [{ host: ["api.example.com", "api.example.net"] }]);
+        assert.equal((routes[2]!.handle[0] as { status_code: number }).status_code, 404);
+        assert.equal(routes[2]!.match, undefined);
     });
 
     it("gives each zone exactly the requests its routes own", () => {
@@ -169,7 +201,7 @@ describe("Gateway Caddy JSON", () => {
         const d = buildCaddyConfig(domains);
         assert.deepEqual(d.apps.http.servers.edge!.listen, [":8443"]);
         assert.equal(d.apps.http.servers.edge!.automatic_https, undefined);
-        assert.deepEqual(d.apps.http.servers.edge!.routes[0]!.match, [{ host: ["api.example.com", "api.example.net"] }]);
+        assert.deepEqual(d.apps.http.servers.edge!.routes[1]!.match, [{ host: ["api.example.com", "api.example.net"] }], "behind slipway_edge");
         assert.deepEqual(d.apps.tls!.automation.policies, [{ subjects: ["api.example.com", "api.example.net"], issuers: [{ module: "acme", email: "ops@example.com" }] }]);
         const internal = buildCaddyConfig(normalizeGateway("edge", { ...domainArgs(plainDocker()), email: undefined, tls: "internal" }));
         assert.deepEqual(internal.apps.tls!.automation.policies[0]!.issuers, [{ module: "internal" }]);
@@ -202,14 +234,24 @@ describe("Gateway Caddy JSON", () => {
         assert.equal(configRevision(""), "e3b0c44298", "sha256 of the empty string");
     });
 
-    it("logs access as JSON to stdout (and a file when set)", () => {
+    it("logs access through slipway_edge to stdout (and a rolled file when set), flushed every 250 ms; Caddy's own logger stays off", () => {
         const d = buildCaddyConfig(domains);
-        assert.deepEqual(d.apps.http.servers.edge!.logs, { default_logger_name: "access" });
-        assert.deepEqual(d.logging.logs.access_stdout, { writer: { output: "stdout" }, encoder: { format: "json" }, include: ["http.log.access.access"] });
-        assert.equal((d.logging.logs.access_file!.writer as { filename: string }).filename, "/var/log/caddy/access.log");
+        assert.deepEqual(edgeHandler(d).access_log, {
+            writers: [{ output: "stdout" }, { output: "file", filename: "/var/log/caddy/access.log", roll_size_mb: 100, roll_keep: 5, roll_keep_days: 30 }],
+            flush_interval: "250ms",
+        });
+        assert.equal(d.apps.http.servers.edge!.logs, undefined, "no Caddy access logger");
+        assert.deepEqual(d.logging.logs, { default: { writer: { output: "stderr" }, encoder: { format: "json" } } }, "Caddy's runtime log on stderr, nothing else");
+        const fileOnly = buildCaddyConfig(normalizeGateway("edge", { ...domainArgs(publicDocker(true)), accessLog: { stdout: false, file: "/logs/a.log" } }));
+        assert.deepEqual(edgeHandler(fileOnly).access_log!.writers.map(w => w.output), ["file"]);
         const quiet = buildCaddyConfig(normalizeGateway("edge", { ...localArgs(plainDocker()), accessLog: false }));
-        assert.equal(quiet.apps.http.servers.edge!.logs, undefined);
+        assert.equal(edgeHandler(quiet).access_log, undefined);
         assert.deepEqual(Object.keys(quiet.logging.logs), ["default"]);
+    });
+
+    it("drops Caddy's own HTTP metrics: slipway_edge counts each request once", () => {
+        assert.equal(buildCaddyConfig(local).apps.http.metrics, undefined);
+        assert.equal(buildCaddyConfig(domains).apps.http.metrics, undefined);
     });
 
     it("compresses with the configured encodings, or not at all", () => {

@@ -1,22 +1,24 @@
 // Issue 10, pure: the public metrics path (refused, or open with a bearer token) in the Caddy JSON
-// and the Cloudflare rule, the loader's token file, and Caddy's own internal metrics listener.
+// and the Cloudflare rule, the loader's token file, and the gateway's internal metrics listener.
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    buildBootstrapConfig, buildCaddyConfig, CADDY_METRICS, CaddyConfig, CaddyMatcherSet, CaddyRoute, CONTAINER, gatewayMetricsTarget, renderCaddyJson,
+    buildBootstrapConfig, buildCaddyConfig, EDGE_METRICS, CaddyConfig, CaddyMatcherSet, CaddyRoute, CONTAINER, gatewayMetricsTarget, renderCaddyJson,
 } from "../../components/gateway/caddy-config";
 import { metricsPathExpression, metricsRule, rulesets } from "../../components/gateway/cloudflare";
 import { loaderScript } from "../../components/gateway/docker";
 import { DEFAULTS, metricsTokenProblem, normalizeGateway } from "../../components/gateway/normalize";
+import { GATEWAY_METRICS } from "../../components/observability/rules";
 import { domainArgs, localArgs, plainDocker, publicDocker } from "./gateway-fixtures";
 
 const TOKEN = "Zm9vYmFyLXNjcmFwZS10b2tlbi0wMTIzNDU2Nzg5";
 const TOKEN_FILE = CONTAINER.metricsTokenFile;
 
+/** The routes inside the edge's subroute, behind slipway_edge (and the host matcher with domains). */
 const edgeRoutes = (c: CaddyConfig): CaddyRoute[] => {
-    const routes = c.apps.http.servers.edge!.routes;
-    const sub = routes[0]!.handle[0]!;
-    return sub.handler === "subroute" ? sub.routes : routes;
+    const sub = c.apps.http.servers.edge!.routes.flatMap(r => r.handle).find(h => h.handler === "subroute");
+    assert.ok(sub && sub.handler === "subroute");
+    return sub.routes;
 };
 
 interface Req { path: string; headers?: Record<string, string> }
@@ -43,7 +45,7 @@ function matches(sets: CaddyMatcherSet[] | undefined, req: Req, files: Record<st
 
 /** Where a request ends in the edge's routes: the 404 guard, or on past it toward the service routes. */
 function fate(c: CaddyConfig, req: Req, files: Record<string, string> = {}): "refused" | "passed" {
-    const guard = edgeRoutes(c)[1]!;
+    const guard = edgeRoutes(c)[0]!;
     return matches(guard.match, req, files) ? "refused" : "passed";
 }
 
@@ -52,21 +54,21 @@ describe("Gateway metrics (issue 10)", () => {
         const closed = buildCaddyConfig(normalizeGateway("edge", localArgs(plainDocker())));
         const open = buildCaddyConfig(normalizeGateway("edge", { ...localArgs(plainDocker()), publicMetrics: { allowWithToken: pulumi.secret(TOKEN) } }));
 
-        it("is a JSON 404 right after the security headers, before CORS, rate limits and routing", () => {
+        it("is a JSON 404 first in the subroute (behind slipway_edge), before CORS, rate limits and routing", () => {
             for (const c of [closed, open, buildCaddyConfig(normalizeGateway("edge", domainArgs(publicDocker(true))))]) {
+                assert.equal(c.apps.http.servers.edge!.routes[0]!.handle[0]!.handler, "slipway_edge");
                 const routes = edgeRoutes(c);
-                assert.equal(routes[0]!.handle[0]!.handler, "headers");
-                const guard = routes[1]!;
+                const guard = routes[0]!;
                 assert.equal(guard.terminal, true);
                 assert.deepEqual(guard.handle, [{ handler: "static_response", status_code: 404, headers: { "Content-Type": ["application/json"] }, body: '{"error":"Not Found"}\n' }],
                     "the same answer as an unknown path: it does not say the path exists");
                 assert.ok(guard.match!.every(m => JSON.stringify(m.path) === JSON.stringify(["/metrics", "/metrics/*"])));
-                assert.ok(routes.slice(2).some(r => r.handle.some(h => h.handler === "rate_limit")));
+                assert.ok(routes.slice(1).some(r => r.handle.some(h => h.handler === "rate_limit")));
             }
         });
 
         it("refuses everyone without a token: no header opens it", () => {
-            assert.deepEqual(edgeRoutes(closed)[1]!.match, [{ path: ["/metrics", "/metrics/*"] }]);
+            assert.deepEqual(edgeRoutes(closed)[0]!.match, [{ path: ["/metrics", "/metrics/*"] }]);
             for (const req of [
                 { path: "/metrics" }, { path: "/metrics/x" }, { path: "/METRICS" },
                 { path: "/metrics", headers: { Authorization: `Bearer ${TOKEN}` } },
@@ -76,7 +78,7 @@ describe("Gateway metrics (issue 10)", () => {
         });
 
         it("with a token, lets exactly `Authorization: Bearer <token>` through, read from the token file", () => {
-            assert.deepEqual(edgeRoutes(open)[1]!.match, [
+            assert.deepEqual(edgeRoutes(open)[0]!.match, [
                 { path: ["/metrics", "/metrics/*"], not: [{ header: { Authorization: [`Bearer {file.${TOKEN_FILE}}`] } }] },
                 { path: ["/metrics", "/metrics/*"], vars: { [`{file.${TOKEN_FILE}}`]: [""] } },
             ]);
@@ -101,16 +103,18 @@ describe("Gateway metrics (issue 10)", () => {
         it("guards another path when asked, and tests read the token from a file of their own", () => {
             const c = buildCaddyConfig(normalizeGateway("edge", { ...localArgs(plainDocker()), publicMetrics: { path: "/internal/metrics/", allowWithToken: TOKEN } }),
                 { metricsTokenFile: "/tmp/t/token" });
-            assert.deepEqual(edgeRoutes(c)[1]!.match![1], { path: ["/internal/metrics", "/internal/metrics/*"], vars: { "{file./tmp/t/token}": [""] } });
+            assert.deepEqual(edgeRoutes(c)[0]!.match![1], { path: ["/internal/metrics", "/internal/metrics/*"], vars: { "{file./tmp/t/token}": [""] } });
             assert.equal(fate(c, { path: "/metrics" }), "passed", "only the configured path is guarded");
         });
     });
 
-    describe("Caddy's own metrics", () => {
+    describe("the gateway's own metrics", () => {
         const c = buildCaddyConfig(normalizeGateway("edge", localArgs(plainDocker())));
 
-        it("turns on handler metrics without a host label (clients choose Host)", () => {
-            assert.deepEqual(c.apps.http.metrics, {});
+        it("are slipway_edge's (no host label: clients choose Host), with Caddy's HTTP metrics off", () => {
+            const edge = c.apps.http.servers.edge!.routes[0]!.handle[0]!;
+            assert.ok(edge.handler === "slipway_edge" && !("finish" in edge) && edge.metrics === true);
+            assert.equal(c.apps.http.metrics, undefined);
         });
 
         it("serves them on an internal listener, :2020 on any path, with no TLS", () => {
@@ -121,12 +125,14 @@ describe("Gateway metrics (issue 10)", () => {
             assert.deepEqual(Object.keys(buildBootstrapConfig().apps.http.servers), ["health"], "the bootstrap (Caddy's own inputs) is unchanged");
         });
 
-        it("is scraped at <gateway>:2020 and documents Caddy 2.10's histogram buckets", () => {
+        it("are scraped at <gateway>:2020; the 5xx rules read the histogram's count by code", () => {
             assert.equal(gatewayMetricsTarget("gateway"), "gateway:2020");
-            assert.equal(CADDY_METRICS.port, 2020);
-            // client_golang DefBuckets and ExponentialBuckets(256, 4, 8), as Caddy 2.10 hard-codes them.
-            assert.deepEqual(CADDY_METRICS.durationBuckets, [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
-            assert.deepEqual(CADDY_METRICS.sizeBuckets, Array.from({ length: 8 }, (_, i) => 256 * 4 ** i));
+            assert.equal(EDGE_METRICS.port, 2020);
+            assert.equal(GATEWAY_METRICS.requests, `${EDGE_METRICS.requestDuration}_count`);
+            assert.equal(GATEWAY_METRICS.statusLabel, EDGE_METRICS.statusLabel);
+            // Sorted, and a 0.5 s and a 2 s bound, as the example API's histogram (the real-Caddy test reads them back).
+            assert.deepEqual([...EDGE_METRICS.durationBuckets].sort((a, b) => a - b), EDGE_METRICS.durationBuckets);
+            assert.ok(EDGE_METRICS.durationBuckets.includes(0.5) && EDGE_METRICS.durationBuckets.includes(2));
         });
     });
 

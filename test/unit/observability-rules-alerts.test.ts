@@ -156,7 +156,7 @@ describe("Observability alerts (issue 10)", () => {
             assert.ok(!alertRules(norm().alerts).groups.flatMap(g => g.rules).some(r => r.alert.startsWith("SlipwayGateway")));
             const r = rulesByName({ ...norm().alerts, gateway: true });
             assert.equal(r.SlipwayGatewayErrorRateCritical!.expr,
-                'sum by (job) (rate(caddy_http_request_duration_seconds_count{job="gateway",code=~"5.."}[5m])) / sum by (job) (rate(caddy_http_request_duration_seconds_count{job="gateway"}[5m])) > 0.05');
+                'sum by (job) (rate(slipway_gateway_request_duration_seconds_count{job="gateway",code=~"5.."}[5m])) / sum by (job) (rate(slipway_gateway_request_duration_seconds_count{job="gateway"}[5m])) > 0.05');
         });
 
         it("default to the dev profile off production: criticals only, each with a longer `for:`", () => {

@@ -1,0 +1,333 @@
+package edge
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+// AccessLog writes one JSON line per request to Caddy log writers (stdout, a rolled file, ...).
+type AccessLog struct {
+	// Caddy log writer modules (`caddy.logging.writers.*`), e.g. {"output": "stdout"} or
+	// {"output": "file", "filename": "...", "roll_size_mb": 100}.
+	WritersRaw []json.RawMessage `json:"writers,omitempty" caddy:"namespace=caddy.logging.writers inline_key=output"`
+	// Lines wait in a buffer at most this long (default 250ms). A crash can lose this window; a
+	// config unload (reload, shutdown) flushes.
+	FlushInterval caddy.Duration `json:"flush_interval,omitempty"`
+	// A buffer this full is written at once (default 64 KiB).
+	BufferBytes int `json:"buffer_bytes,omitempty"`
+}
+
+const (
+	defaultFlushInterval = 250 * time.Millisecond
+	defaultBufferBytes   = 64 << 10
+)
+
+type accessLogger struct {
+	sinks []*sink
+}
+
+func (a *AccessLog) open(ctx caddy.Context) (*accessLogger, error) {
+	if len(a.WritersRaw) == 0 {
+		return nil, errors.New("no writers")
+	}
+	mods, err := ctx.LoadModule(a, "WritersRaw")
+	if err != nil {
+		return nil, err
+	}
+	flush := time.Duration(a.FlushInterval)
+	if flush <= 0 {
+		flush = defaultFlushInterval
+	}
+	size := a.BufferBytes
+	if size <= 0 {
+		size = defaultBufferBytes
+	}
+	l := &accessLogger{}
+	for _, m := range mods.([]any) {
+		wo, ok := m.(caddy.WriterOpener)
+		if !ok {
+			l.close()
+			return nil, fmt.Errorf("%T is not a log writer", m)
+		}
+		s, err := acquireSink(wo, flush, size)
+		if err != nil {
+			l.close()
+			return nil, fmt.Errorf("opening %s: %w", wo, err)
+		}
+		l.sinks = append(l.sinks, s)
+	}
+	return l, nil
+}
+
+func (l *accessLogger) close() error {
+	var errs []error
+	for _, s := range l.sinks {
+		errs = append(errs, s.release())
+	}
+	l.sinks = nil
+	return errors.Join(errs...)
+}
+
+var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// begin writes the request as it arrived, before any handler rewrites its URI or headers (a JWT
+// check replaces claim headers, a route strips a prefix): Caddy's access log records the same.
+func (l *accessLogger) begin(r *http.Request) *[]byte {
+	bp := linePool.Get().(*[]byte)
+	*bp = appendRequest((*bp)[:0], r)
+	return bp
+}
+
+func (l *accessLogger) write(rec *record, status int, size int64, d time.Duration) {
+	bp := linePool.Get().(*[]byte)
+	line := appendLine((*bp)[:0], *rec.request, rec, status, size, d, time.Now())
+	for _, s := range l.sinks {
+		s.add(line)
+	}
+	put(bp, line)
+	put(rec.request, *rec.request)
+	rec.request = nil
+}
+
+func put(bp *[]byte, b []byte) {
+	if cap(b) <= 64<<10 {
+		*bp = b
+		linePool.Put(bp)
+	}
+}
+
+// appendRequest is the line's `request` object, with Caddy's field names.
+func appendRequest(b []byte, r *http.Request) []byte {
+	b = append(b, `{"remote_ip":`...)
+	host, port, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host, port = r.RemoteAddr, ""
+	}
+	b = appendString(b, host)
+	b = append(b, `,"remote_port":`...)
+	b = appendString(b, port)
+	b = append(b, `,"client_ip":`...)
+	b = appendString(b, clientIP(r))
+	b = append(b, `,"proto":`...)
+	b = appendString(b, r.Proto)
+	b = append(b, `,"method":`...)
+	b = appendString(b, r.Method)
+	b = append(b, `,"host":`...)
+	b = appendString(b, r.Host)
+	b = append(b, `,"uri":`...)
+	b = appendString(b, r.RequestURI)
+	b = append(b, `,"headers":`...)
+	b = appendHeaders(b, r.Header)
+	if r.TLS != nil {
+		b = append(b, `,"tls":{"version":`...)
+		b = strconv.AppendUint(b, uint64(r.TLS.Version), 10)
+		b = append(b, `,"server_name":`...)
+		b = appendString(b, r.TLS.ServerName)
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+// appendLine is the access log's JSON line: Caddy's field names where Caddy has the field.
+func appendLine(b []byte, request []byte, rec *record, status int, size int64, d time.Duration, now time.Time) []byte {
+	level := "info"
+	if status >= 500 {
+		level = "error"
+	}
+	b = append(b, `{"level":"`...)
+	b = append(b, level...)
+	b = append(b, `","ts":`...)
+	b = strconv.AppendFloat(b, float64(now.UnixMicro())/1e6, 'f', 6, 64)
+	b = append(b, `,"logger":"http.log.access","msg":"handled request","request":`...)
+	b = append(b, request...)
+	b = append(b, `,"request_id":`...)
+	b = appendString(b, rec.id)
+	b = append(b, `,"bytes_read":`...)
+	var read int64
+	if rec.bodyRead != nil {
+		read = rec.bodyRead.n
+	}
+	b = strconv.AppendInt(b, read, 10)
+	b = append(b, `,"duration":`...)
+	b = strconv.AppendFloat(b, d.Seconds(), 'f', 9, 64)
+	b = append(b, `,"size":`...)
+	b = strconv.AppendInt(b, size, 10)
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	return append(b, "}\n"...)
+}
+
+// redacted are the request headers whose values never reach the log (as Caddy's access log).
+var redacted = map[string]bool{"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true}
+
+// appendHeaders writes the request's headers as Caddy does ({"Name":["v", ...]}), credentials
+// redacted.
+func appendHeaders(b []byte, h http.Header) []byte {
+	b = append(b, '{')
+	first := true
+	for k, vs := range h {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendString(b, k)
+		b = append(b, ":["...)
+		if redacted[k] {
+			b = append(b, `"REDACTED"`...)
+		} else {
+			for i, v := range vs {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendString(b, v)
+			}
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString writes s as a JSON string: control characters, quotes and backslashes escaped,
+// invalid UTF-8 as U+FFFD (a header is bytes; a log line must stay valid JSON).
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < 0x80 {
+			i++
+			continue
+		}
+		if c < 0x80 {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// sink is one writer's buffer, shared by every edge instance (old and new config during a
+// reload) that writes to the same destination, so their lines never interleave mid-line.
+type sink struct {
+	key   string
+	w     io.WriteCloser
+	limit int
+
+	mu   sync.Mutex
+	buf  []byte
+	refs int
+	stop chan struct{}
+	done chan struct{}
+}
+
+var (
+	sinksMu sync.Mutex
+	sinks   = map[string]*sink{}
+)
+
+func acquireSink(wo caddy.WriterOpener, flush time.Duration, limit int) (*sink, error) {
+	sinksMu.Lock()
+	defer sinksMu.Unlock()
+	key := wo.WriterKey()
+	if s := sinks[key]; s != nil {
+		s.mu.Lock()
+		s.refs++
+		s.mu.Unlock()
+		return s, nil
+	}
+	w, err := wo.OpenWriter()
+	if err != nil {
+		return nil, err
+	}
+	s := &sink{key: key, w: w, limit: limit, buf: make([]byte, 0, limit+4096), refs: 1, stop: make(chan struct{}), done: make(chan struct{})}
+	sinks[key] = s
+	go s.flushEvery(flush)
+	return s, nil
+}
+
+func (s *sink) add(line []byte) {
+	s.mu.Lock()
+	s.buf = append(s.buf, line...)
+	if len(s.buf) >= s.limit {
+		s.flushLocked()
+	}
+	s.mu.Unlock()
+}
+
+func (s *sink) flushLocked() {
+	if len(s.buf) == 0 {
+		return
+	}
+	_, _ = s.w.Write(s.buf) // a log that cannot be written must not fail the request
+	s.buf = s.buf[:0]
+}
+
+func (s *sink) flushEvery(d time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			s.mu.Lock()
+			s.flushLocked()
+			s.mu.Unlock()
+		case <-s.stop:
+			return
+		}
+	}
+}
+
+// release drops one user; the last flushes and closes the writer.
+func (s *sink) release() error {
+	sinksMu.Lock()
+	defer sinksMu.Unlock()
+	s.mu.Lock()
+	s.refs--
+	last := s.refs == 0
+	s.flushLocked()
+	s.mu.Unlock()
+	if !last {
+		return nil
+	}
+	delete(sinks, s.key)
+	close(s.stop)
+	<-s.done
+	return s.w.Close()
+}

@@ -1,0 +1,349 @@
+// Package edge is the Gateway's per-request edge work in one Caddy handler
+// (`http.handlers.slipway_edge`): the request id, the client address for the upstream, the
+// security response headers, the edge's HTTP metrics and the access log.
+//
+// Caddy has a handler or a setting for each of these, and each pays on every request for its
+// generality: the access logger JSON-encodes the whole request (every header) once per log output
+// when the request starts, then writes one line per request with its own syscall; the HTTP
+// metrics build label maps and look up six metric children per request; every `headers` handler
+// runs the placeholder replacer over each value. Measured with the Gateway's config (bench/
+// gateway.ts) those four took a third of the throughput of bare Caddy. Here the headers are
+// resolved once at provision, the metric children once per (status, method), the log line is
+// written field by field into a pooled buffer and flushed in batches (as nginx's `access_log ...
+// buffer= flush=`), and one ResponseWriter wrapper serves all of it.
+//
+// A request that ends in a handler error (a 429, a 413, a 502) is answered by the server's error
+// routes after this handler has returned; with `error_routes` the primary instance leaves it to a
+// finishing instance (`finish: true`) at the start of those routes, which applies the same headers
+// and records the error response's real status and size.
+package edge
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+func init() {
+	caddy.RegisterModule(Edge{})
+}
+
+// Edge is the handler module. See the package documentation.
+type Edge struct {
+	// Set on the upstream request and on the response, to Caddy's `{http.request.uuid}` (one id per
+	// request, the one Caddy's placeholders and error routes see too).
+	RequestIDHeader string `json:"request_id_header,omitempty"`
+	// Set on the upstream request to Caddy's client address (the peer, or what a trusted proxy's
+	// header says when the server has `trusted_proxies` and `client_ip_headers`).
+	ClientIPHeader string `json:"client_ip_header,omitempty"`
+	// Set on every response, replacing what the upstream sent. Values are literal (no placeholders).
+	ResponseHeaders http.Header `json:"response_headers,omitempty"`
+	// Removed from every response.
+	StripResponseHeaders []string `json:"strip_response_headers,omitempty"`
+	// Refuse a request body larger than this with 413: at once when Content-Length says so (the
+	// body is never read), else when a handler reads past it (a chunked body). 0: no limit.
+	MaxRequestBodyBytes int64 `json:"max_request_body_bytes,omitempty"`
+	// Observe every request in `slipway_gateway_*` metrics (Caddy's metrics registry).
+	Metrics bool `json:"metrics,omitempty"`
+	// Write one JSON line per request.
+	AccessLog *AccessLog `json:"access_log,omitempty"`
+	// The server's error routes start with a finishing instance: leave errored requests to it.
+	ErrorRoutes bool `json:"error_routes,omitempty"`
+	// This is the finishing instance in the server's error routes (no other field is read).
+	Finish bool `json:"finish,omitempty"`
+
+	setHeaders   [][2]any // canonical key, value slice
+	stripHeaders []string
+	requestID    string
+	clientIP     string
+	metrics      *edgeMetrics
+	log          *accessLogger
+}
+
+// CaddyModule returns the Caddy module information.
+func (Edge) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.slipway_edge",
+		New: func() caddy.Module { return new(Edge) },
+	}
+}
+
+// Provision resolves the headers, registers the metrics and opens the log writers.
+func (e *Edge) Provision(ctx caddy.Context) error {
+	if e.Finish {
+		if e.RequestIDHeader != "" || e.ClientIPHeader != "" || len(e.ResponseHeaders) > 0 || len(e.StripResponseHeaders) > 0 || e.Metrics || e.AccessLog != nil || e.ErrorRoutes || e.MaxRequestBodyBytes != 0 {
+			return errors.New("slipway_edge: a finishing instance (finish: true) takes no other setting; it uses the primary instance's")
+		}
+		return nil
+	}
+	if e.MaxRequestBodyBytes < 0 {
+		return errors.New("slipway_edge: max_request_body_bytes must be 0 (no limit) or more")
+	}
+	for k, vs := range e.ResponseHeaders {
+		if strings.ContainsAny(k, "{}") || strings.Contains(strings.Join(vs, ""), "{") {
+			return fmt.Errorf("slipway_edge: response header %q: values are literal, placeholders are not replaced", k)
+		}
+		// A full slice (len == cap): a later Header().Add appends to a copy, never into this one.
+		v := append([]string(nil), vs...)
+		e.setHeaders = append(e.setHeaders, [2]any{http.CanonicalHeaderKey(k), v[:len(v):len(v)]})
+	}
+	for _, k := range e.StripResponseHeaders {
+		e.stripHeaders = append(e.stripHeaders, http.CanonicalHeaderKey(k))
+	}
+	e.requestID = canonicalOrEmpty(e.RequestIDHeader)
+	e.clientIP = canonicalOrEmpty(e.ClientIPHeader)
+	if e.Metrics {
+		m, err := registerMetrics(ctx.GetMetricsRegistry())
+		if err != nil {
+			return fmt.Errorf("slipway_edge: metrics: %w", err)
+		}
+		e.metrics = m
+	}
+	if e.AccessLog != nil {
+		l, err := e.AccessLog.open(ctx)
+		if err != nil {
+			return fmt.Errorf("slipway_edge: access_log: %w", err)
+		}
+		e.log = l
+	}
+	return nil
+}
+
+// Cleanup flushes and releases the access log's writers.
+func (e *Edge) Cleanup() error {
+	if e.log != nil {
+		return e.log.close()
+	}
+	return nil
+}
+
+func canonicalOrEmpty(k string) string {
+	if k == "" {
+		return ""
+	}
+	return http.CanonicalHeaderKey(k)
+}
+
+// stateVar is the request variable under which the primary instance leaves its record for the
+// finishing instance.
+const stateVar = "slipway_edge"
+
+// record is one request's observation, from the primary instance to the finishing one.
+type record struct {
+	edge     *Edge
+	start    time.Time
+	id       string
+	bodyRead *countingBody
+	// The access log's `request` object, written when the request arrived.
+	request *[]byte
+}
+
+// ServeHTTP implements caddyhttp.MiddlewareHandler.
+func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if e.Finish {
+		return finish(w, r, next)
+	}
+	rec := &record{edge: e, start: time.Now()}
+	if e.log != nil {
+		rec.request = e.log.begin(r)
+	}
+	if e.requestID != "" || e.log != nil {
+		repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+		if repl != nil {
+			rec.id, _ = repl.GetString("http.request.uuid")
+		}
+	}
+	if e.requestID != "" {
+		r.Header[e.requestID] = []string{rec.id}
+	}
+	if e.clientIP != "" {
+		r.Header[e.clientIP] = []string{clientIP(r)}
+	}
+	if e.log != nil && r.Body != nil && r.Body != http.NoBody {
+		rec.bodyRead = &countingBody{ReadCloser: r.Body}
+		r.Body = rec.bodyRead
+	}
+	if e.ErrorRoutes {
+		caddyhttp.SetVar(r.Context(), stateVar, rec)
+	}
+	if e.metrics != nil {
+		e.metrics.inFlight.Inc()
+		defer e.metrics.inFlight.Dec()
+	}
+	ww := &writer{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, rec: rec}
+	err := e.limitBody(ww, r)
+	if err == nil {
+		err = next.ServeHTTP(ww, r)
+	}
+	if err != nil && e.ErrorRoutes {
+		return err // the finishing instance records the error response
+	}
+	rec.done(r, ww, err)
+	return err
+}
+
+// limitBody refuses a declared body over the limit and bounds an undeclared one.
+func (e *Edge) limitBody(w http.ResponseWriter, r *http.Request) error {
+	max := e.MaxRequestBodyBytes
+	if max == 0 || r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	if r.ContentLength > max {
+		return caddyhttp.Error(http.StatusRequestEntityTooLarge, fmt.Errorf("request body of %d bytes is over the limit of %d", r.ContentLength, max))
+	}
+	r.Body = tooLarge{http.MaxBytesReader(w, r.Body, max)}
+	return nil
+}
+
+// tooLarge makes reading past the limit a 413 handler error (as Caddy's request_body does).
+type tooLarge struct{ io.ReadCloser }
+
+func (b tooLarge) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = caddyhttp.Error(http.StatusRequestEntityTooLarge, err)
+	}
+	return n, err
+}
+
+// finish is the finishing instance: the error response of a request the primary began.
+func finish(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	rec, _ := caddyhttp.GetVar(r.Context(), stateVar).(*record)
+	if rec == nil {
+		return next.ServeHTTP(w, r)
+	}
+	if m := rec.edge.metrics; m != nil {
+		m.inFlight.Inc()
+		defer m.inFlight.Dec()
+	}
+	ww := &writer{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, rec: rec}
+	err := next.ServeHTTP(ww, r)
+	if err == nil && ww.status == 0 {
+		// The error routes wrote nothing: the server answers the original error's status.
+		var he caddyhttp.HandlerError
+		if herr, ok := r.Context().Value(caddyhttp.ErrorCtxKey).(error); ok && errors.As(herr, &he) && he.StatusCode != 0 {
+			ww.status = he.StatusCode
+		}
+	}
+	rec.done(r, ww, err)
+	return err
+}
+
+// done records the request in the metrics and the access log.
+func (rec *record) done(r *http.Request, ww *writer, err error) {
+	status := ww.status
+	if status == 0 {
+		status = statusOf(err)
+	}
+	e := rec.edge
+	d := time.Since(rec.start)
+	if e.metrics != nil {
+		e.metrics.observe(status, r.Method, d)
+	}
+	if e.log != nil {
+		e.log.write(rec, status, ww.size, d)
+	}
+}
+
+// clientIP is Caddy's client address (trusted proxies and their headers applied), else the peer's.
+func clientIP(r *http.Request) string {
+	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok && ip != "" {
+		return ip
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// statusOf is the status a request that wrote no header ends with: Go's implicit 200, or the
+// status of the handler error the server answers.
+func statusOf(err error) int {
+	if err == nil {
+		return http.StatusOK
+	}
+	var he caddyhttp.HandlerError
+	if errors.As(err, &he) && he.StatusCode != 0 {
+		return he.StatusCode
+	}
+	return http.StatusInternalServerError
+}
+
+// writer applies the response headers once, when the final status is written, and counts what
+// the client is sent.
+type writer struct {
+	*caddyhttp.ResponseWriterWrapper
+	rec    *record
+	status int
+	size   int64
+}
+
+func (w *writer) WriteHeader(status int) {
+	if w.status != 0 {
+		return
+	}
+	// 1xx other than 101 are interim: the final header comes later.
+	if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
+		w.ResponseWriter.WriteHeader(status)
+		return
+	}
+	w.status = status
+	e := w.rec.edge
+	h := w.ResponseWriter.Header()
+	for _, k := range e.stripHeaders {
+		delete(h, k)
+	}
+	for _, kv := range e.setHeaders {
+		h[kv[0].(string)] = kv[1].([]string)
+	}
+	if e.requestID != "" {
+		h[e.requestID] = []string{w.rec.id}
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *writer) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.size += int64(n)
+	return n, err
+}
+
+// ReadFrom keeps the underlying writer's sendfile/splice path and still counts the bytes.
+func (w *writer) ReadFrom(r io.Reader) (int64, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := w.ResponseWriterWrapper.ReadFrom(r)
+	w.size += n
+	return n, err
+}
+
+// countingBody counts the request body bytes a handler read (the log's bytes_read).
+type countingBody struct {
+	io.ReadCloser
+	n int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	return n, err
+}
+
+var (
+	_ caddy.Provisioner           = (*Edge)(nil)
+	_ caddy.CleanerUpper          = (*Edge)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Edge)(nil)
+)
