@@ -443,7 +443,7 @@ export interface GatewayArgs {
      * an image id: the gateway resolves it with a `docker.RemoteImage` (a local image of that name
      * is used as is, otherwise it is pulled) and runs Caddy on the resulting id, so an unchanged
      * image never replaces Caddy. A `docker.Image`'s `imageName` works too.
-     * @default the published `ghcr.io/<owner>/slipway-caddy:<caddy>-ratelimit-<module>@sha256:...` (components/gateway/published-image.ts)
+     * @default the published `ghcr.io/<owner>/slipway-caddy:<caddy>-ratelimit-<module>-slipway-<hash>@sha256:...` (components/gateway/published-image.ts)
      * @example `{ build: true }`
      * @example `"ghcr.io/acme/caddy-ratelimit:2.10.2"`
      */

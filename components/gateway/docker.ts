@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { capabilitySet, goDuration, jsonFileLogs, labelList, memoryLimit } from "../core/docker";
@@ -242,6 +243,32 @@ export function caddyVersions(dir: string): Record<string, string> {
 }
 
 /**
+ * The tag of the Caddy image built from `dir` (scripts/caddy-image-tag.sh, which the release
+ * workflow runs, prints the same): versions.env's Caddy and rate-limit versions, then a hash of
+ * Slipway's own modules (`<dir>/<module>/`, tests excluded), which the generated config needs as
+ * this package wrote them. Per file in byte order of its path: the path, a newline, its bytes.
+ */
+export function caddyImageTag(dir: string): string {
+    const files: string[] = [];
+    const walk = (abs: string, rel: string): void => {
+        for (const e of fs.readdirSync(abs, { withFileTypes: true })) {
+            const r = rel ? `${rel}/${e.name}` : e.name;
+            if (e.isDirectory()) walk(path.join(abs, e.name), r);
+            else if (rel && !e.name.endsWith("_test.go")) files.push(r);
+        }
+    };
+    walk(dir, "");
+    const h = createHash("sha256");
+    for (const f of files.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))) {
+        h.update(`${f}\n`);
+        h.update(fs.readFileSync(path.join(dir, f)));
+    }
+    const v = caddyVersions(dir);
+    const bare = (x?: string) => x?.replace(/^v/, "");
+    return `${bare(v.CADDY_VERSION)}-ratelimit-${bare(v.RATELIMIT_VERSION)}-slipway-${h.digest("hex").slice(0, 8)}`;
+}
+
+/**
  * The Caddy image, and what the containers run: always the image *id* (RemoteImage's `imageId`,
  * a local Image's `repoDigest`). The provider keeps the id in state, so a tag here would differ on
  * every run and replace Caddy on every `up`; an unchanged image never replaces it.
@@ -254,10 +281,9 @@ function caddyImage(b: Build, source: GatewayImageSource): { image: docker.Remot
     }
     // checkGatewayDocker made sure the folder is there.
     const dir = caddyDockerfileDir()!;
-    const v = caddyVersions(dir);
     const args: docker.ImageArgs = {
-        // A local name: skipPush, so it never leaves the engine. The versions say what is inside.
-        imageName: `slipway-caddy:${v.CADDY_VERSION?.replace(/^v/, "")}-ratelimit-${v.RATELIMIT_VERSION?.replace(/^v/, "")}`,
+        // A local name: skipPush, so it never leaves the engine. The tag says what is inside.
+        imageName: `slipway-caddy:${caddyImageTag(dir)}`,
         // The Dockerfile is the context's own (the provider's default, <context>/Dockerfile).
         build: { context: dir, args: Object.keys(source.args).length ? source.args : undefined, platform: source.platform },
         skipPush: true,

@@ -1,6 +1,7 @@
 // Where the Gateway's Caddy comes from on docker: the published image by default, or a build of the
 // Dockerfile the package ships (`image: { build }`), which a stranger's engine can always make.
 import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { fakeProviderOutputs } from "../../components/testing/fakes";
@@ -38,10 +39,9 @@ describe("Gateway image on docker", () => {
         assert.equal(build.args, undefined, "no args: the Dockerfile's defaults (Docker Hub and proxy.golang.org)");
         assert.equal(img.inputs.skipPush, true, "built for this engine, never pushed");
         assert.equal(img.inputs.registry, undefined);
-        // The local tag says what is inside: versions.env's Caddy and module versions.
-        const versions = fs.readFileSync(path.join(DOCKERFILE_DIR, "versions.env"), "utf8");
-        const caddy = /^CADDY_VERSION=v(\S+)$/m.exec(versions)![1], module = /^RATELIMIT_VERSION=v(\S+)$/m.exec(versions)![1];
-        assert.equal(img.inputs.imageName, `slipway-caddy:${caddy}-ratelimit-${module}`);
+        // The local tag says what is inside: versions.env's Caddy and module versions, and Slipway's modules' hash.
+        const tag = execFileSync("bash", [path.join(DOCKERFILE_DIR, "..", "..", "scripts", "caddy-image-tag.sh")], { encoding: "utf8" }).trim();
+        assert.equal(img.inputs.imageName, `slipway-caddy:${tag}`);
         // The provider's repoDigest (a local image's id): an unchanged build never replaces Caddy.
         const ref = outputsOf(img).repoDigest;
         const runs = rec.ofType(CONTAINER).map(c => [c.name, c.inputs.image]);

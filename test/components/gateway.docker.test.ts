@@ -20,8 +20,8 @@ const LOADER_NAME = /^edge-config-[0-9a-f]{10}$/;
 const VERSIONS = Object.fromEntries(fs.readFileSync(path.resolve(__dirname, "../../docker/caddy/versions.env"), "utf8")
     .split("\n").map(l => /^([A-Z_]+)=(\S+)$/.exec(l.trim())).filter(m => m !== null).map(m => [m[1]!, m[2]!]));
 const tagOf = (v: string | undefined) => (v ?? "missing").replace(/^v/, "").replace(/\./g, "\\.");
-/** ghcr.io/<owner>/slipway-caddy:<caddy>-ratelimit-<module>, by digest once a release has run. */
-const PUBLISHED = new RegExp(`^ghcr\\.io/[a-z0-9-]+/slipway-caddy:${tagOf(VERSIONS.CADDY_VERSION)}-ratelimit-${tagOf(VERSIONS.RATELIMIT_VERSION)}(@sha256:[0-9a-f]{64})?$`);
+/** ghcr.io/<owner>/slipway-caddy:<caddy>-ratelimit-<module>-slipway-<modules hash>, by digest once a release has run. */
+const PUBLISHED = new RegExp(`^ghcr\\.io/[a-z0-9-]+/slipway-caddy:${tagOf(VERSIONS.CADDY_VERSION)}-ratelimit-${tagOf(VERSIONS.RATELIMIT_VERSION)}-slipway-[0-9a-f]{8}(@sha256:[0-9a-f]{64})?$`);
 
 describe("Gateway on docker", () => {
     let rec: Recorder;
