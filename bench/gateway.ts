@@ -178,9 +178,16 @@ function caddyBodyLimit(c: CaddyConfig): CaddyConfig {
     return x;
 }
 
-/** All four: the config as it was before slipway_edge (which is then left with nothing to do, so removed). */
+/** Caddy's runtime log with its own JSON encoder, which encodes a logger's With objects at once (no slipway_deferred). */
+function eagerRuntimeLog(c: CaddyConfig): CaddyConfig {
+    const x = clone(c);
+    x.logging.logs.default = { ...x.logging.logs.default!, encoder: { format: "json" } };
+    return x;
+}
+
+/** All five: the config as it was before slipway_edge (which is then left with nothing to do, so removed). */
 function beforeEdge(c: CaddyConfig): CaddyConfig {
-    return withoutEdge(caddyBodyLimit(caddyHeaders(caddyMetrics(caddyAccessLog(c)))));
+    return withoutEdge(caddyBodyLimit(caddyHeaders(caddyMetrics(caddyAccessLog(eagerRuntimeLog(c))))));
 }
 
 // Issue 17's edge features. The key pair and the token are made for this run (no key in the
@@ -244,11 +251,12 @@ export const GATEWAY_VARIANTS: GatewayVariant[] = [
     { name: "with Cloudflare client IP", args: cloudflareInFront, vs: "gateway", within: ISSUE17_BUDGET },
     { name: "with JWT (RS256 static key)", args: jwtOnEveryRoute, vs: "gateway", within: ISSUE17_BUDGET },
     { name: "with Cloudflare client IP and JWT", args: b => jwtOnEveryRoute(cloudflareInFront(b)), vs: "gateway", within: ISSUE17_BUDGET },
-    { name: "  as before (Caddy's log, metrics, headers and body-limit handlers)", config: beforeEdge, vs: "gateway", ablation: true },
+    { name: "  as before (Caddy's log, metrics, headers and body-limit handlers, eager runtime log)", config: beforeEdge, vs: "gateway", ablation: true },
     { name: "  as before: Caddy's access log", config: caddyAccessLog, vs: "gateway", ablation: true },
     { name: "  as before: Caddy's HTTP metrics", config: caddyMetrics, vs: "gateway", ablation: true },
     { name: "  as before: headers handlers", config: caddyHeaders, vs: "gateway", ablation: true },
     { name: "  as before: 413 route and request_body", config: caddyBodyLimit, vs: "gateway", ablation: true },
+    { name: "  as before: runtime log encodes With at once", config: eagerRuntimeLog, vs: "gateway", ablation: true },
     {
         // The config before issue 15: before slipway_edge, with the edge's handlers as the server's
         // own routes (Caddy then instruments each one), and no handoff listener.

@@ -37,7 +37,7 @@ usable() {
     [ -x "$bin" ] || return 1
     local mods
     mods="$("$bin" list-modules 2>/dev/null)" || return 1
-    grep -qx 'http.handlers.rate_limit' <<<"$mods" && grep -qx 'http.handlers.slipway_jwt' <<<"$mods" && grep -qx 'caddy.listeners.slipway_handoff' <<<"$mods" && grep -qx 'http.handlers.slipway_edge' <<<"$mods"
+    grep -qx 'http.handlers.rate_limit' <<<"$mods" && grep -qx 'http.handlers.slipway_jwt' <<<"$mods" && grep -qx 'caddy.listeners.slipway_handoff' <<<"$mods" && grep -qx 'http.handlers.slipway_edge' <<<"$mods" && grep -qx 'caddy.logging.encoders.slipway_deferred' <<<"$mods"
 }
 
 if usable; then

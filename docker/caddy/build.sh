@@ -29,6 +29,6 @@ echo "build.sh: building caddy $CADDY_VERSION with $RATELIMIT_MODULE@$RATELIMIT_
 # that replacement: without one, `go get` asks the module proxy for the latest version first.
 "$tools/xcaddy" build "$CADDY_VERSION" --with "$RATELIMIT_MODULE@$RATELIMIT_VERSION" --with "$JWT_MODULE@v0.0.0=$jwt_src" \
     --with "slipway.local/handoff@v0.0.0=$handoff_src" --with "slipway.local/edge@v0.0.0=$edge_src" --output "$out" >&2
-for m in http.handlers.rate_limit http.handlers.slipway_jwt caddy.listeners.slipway_handoff http.handlers.slipway_edge; do
+for m in http.handlers.rate_limit http.handlers.slipway_jwt caddy.listeners.slipway_handoff http.handlers.slipway_edge caddy.logging.encoders.slipway_deferred; do
     "$out" list-modules | grep -qx "$m" || { echo "build.sh: $out lacks $m" >&2; exit 1; }
 done

@@ -24,7 +24,7 @@ describe("Gateway bench variants", () => {
     ];
 
     it("rebuilds the config before slipway_edge byte for byte (Caddy's access log, HTTP metrics, headers and body-limit handlers)", () => {
-        const before = variant("as before (Caddy's log, metrics, headers and body-limit handlers)");
+        const before = variant("as before (Caddy's log, metrics, headers and body-limit handlers, eager runtime log)");
         for (const [file, build] of configs) {
             assert.equal(renderCaddyJson(before(build())), fs.readFileSync(path.join(BEFORE, file), "utf8"), file);
         }
@@ -52,6 +52,10 @@ describe("Gateway bench variants", () => {
             assert.ok(!("response_headers" in edge(headers)) && !("request_id_header" in edge(headers)) && edge(headers).metrics === true, file);
             const body = variant("as before: 413 route and request_body")(build());
             assert.ok(!("max_request_body_bytes" in edge(body)) && renderCaddyJson(body).includes('"request_body"') && edge(body).metrics === true, file);
+            const eager = variant("as before: runtime log encodes With at once")(build());
+            assert.deepEqual(eager.logging.logs.default!.encoder, { format: "json" }, file);
+            assert.equal(build().logging.logs.default!.encoder.format, "slipway_deferred", file);
+            assert.equal(renderCaddyJson({ ...eager, logging: build().logging }), today, `${file}: only the runtime log's encoder`);
             const c = build();
             for (const v of GATEWAY_VARIANTS) v.config?.(c);
             assert.equal(renderCaddyJson(c), today, "the variants edit copies");

@@ -241,7 +241,8 @@ describe("Gateway Caddy JSON", () => {
             flush_interval: "250ms",
         });
         assert.equal(d.apps.http.servers.edge!.logs, undefined, "no Caddy access logger");
-        assert.deepEqual(d.logging.logs, { default: { writer: { output: "stderr" }, encoder: { format: "json" } } }, "Caddy's runtime log on stderr, nothing else");
+        assert.deepEqual(d.logging.logs, { default: { writer: { output: "stderr" }, encoder: { format: "slipway_deferred", wrap: { format: "json" } } } },
+            "Caddy's runtime log on stderr (JSON, With objects encoded when written), nothing else");
         const fileOnly = buildCaddyConfig(normalizeGateway("edge", { ...domainArgs(publicDocker(true)), accessLog: { stdout: false, file: "/logs/a.log" } }));
         assert.deepEqual(edgeHandler(fileOnly).access_log!.writers.map(w => w.output), ["file"]);
         const quiet = buildCaddyConfig(normalizeGateway("edge", { ...localArgs(plainDocker()), accessLog: false }));
