@@ -166,11 +166,11 @@ describe("workflows", () => {
         assert.ok(pkg.files.includes("docker/"), "the package ships docker/pgbackup");
     });
 
-    it("release-images.yml: builds docker/caddy, pushes to GHCR under versions.env's tag, and its rewrite pins the Gateway's default by digest", () => {
+    it("release-images.yml: builds docker/caddy, pushes to GHCR under scripts/caddy-image-tag.sh's tag, and its rewrite pins the Gateway's default by digest", () => {
         const { wf } = load("release-images.yml");
         assert.deepStrictEqual(Object.keys(wf.on).sort(), ["release", "workflow_dispatch"]);
         const job = wf.jobs.caddy!;
-        const name = step(job, s => /versions\.env/.test(s.run ?? ""), "naming the image");
+        const name = step(job, s => /scripts\/caddy-image-tag\.sh/.test(s.run ?? ""), "naming the image");
         assert.match(name.run ?? "", /ghcr\.io\/\$owner\/slipway-caddy/);
         const push = step(job, s => /buildx build/.test(s.run ?? ""), "building and pushing");
         assert.match(push.run ?? "", /--push\b.*docker\/caddy$/ms, "the Dockerfile the package ships");
