@@ -185,9 +185,18 @@ function eagerRuntimeLog(c: CaddyConfig): CaddyConfig {
     return x;
 }
 
-/** All five: the config as it was before slipway_edge (which is then left with nothing to do, so removed). */
+/** Caddy's own HTTP→HTTPS redirects (a server of its making, outside the access log and metrics) instead of the Gateway's redirect server. */
+function caddyRedirects(c: CaddyConfig): CaddyConfig {
+    const x = clone(c);
+    if (!x.apps.http.servers.redirects) return x;
+    delete x.apps.http.servers.redirects;
+    delete x.apps.http.servers.edge!.automatic_https;
+    return x;
+}
+
+/** All six: the config as it was before slipway_edge (which is then left with nothing to do, so removed). */
 function beforeEdge(c: CaddyConfig): CaddyConfig {
-    return withoutEdge(caddyBodyLimit(caddyHeaders(caddyMetrics(caddyAccessLog(eagerRuntimeLog(c))))));
+    return withoutEdge(caddyBodyLimit(caddyHeaders(caddyMetrics(caddyAccessLog(eagerRuntimeLog(caddyRedirects(c)))))));
 }
 
 // Issue 17's edge features. The key pair and the token are made for this run (no key in the

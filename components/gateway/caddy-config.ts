@@ -75,6 +75,8 @@ export interface CaddyStaticResponse {
     status_code: number | string;
     headers?: HeaderMap;
     body?: string;
+    /** Close the connection after the response (Caddy's own HTTP→HTTPS redirects do). */
+    close?: boolean;
 }
 
 /** Not generated since slipway_edge (`max_request_body_bytes`); bench/ rebuilds the old config with it. */
@@ -199,7 +201,8 @@ export interface CaddyServer extends Partial<CaddyClientIpFields> {
     tls_connection_policies?: CaddyTlsConnectionPolicy[];
     routes: CaddyRoute[];
     errors?: { routes: CaddyRoute[] };
-    automatic_https?: { disable: boolean };
+    /** `disable_redirects`: the Gateway serves its own HTTP→HTTPS redirects (redirectServer), observed by slipway_edge. */
+    automatic_https?: { disable?: boolean; disable_redirects?: boolean };
     /** Caddy's own access logger: off in the gateway (slipway_edge logs); kept for configs built around it (bench/). */
     logs?: { default_logger_name: string };
     read_header_timeout?: string;
@@ -646,6 +649,7 @@ export function buildCaddyConfig(n: NormalizedGateway, opts: CaddyBuildOptions =
                 grace_period: GRACE_PERIOD,
                 servers: {
                     edge: edgeServer(n, opts, httpPort, httpsPort),
+                    ...(n.tls !== "off" ? { redirects: redirectServer(n, opts, httpPort) } : {}),
                     health: healthServer(opts.healthListen ?? CONTAINER.healthListen),
                     metrics: metricsServer(opts.metricsListen ?? `:${CONTAINER.metricsPort}`),
                 },
@@ -717,10 +721,34 @@ function edgeServer(n: NormalizedGateway, opts: CaddyBuildOptions, httpPort: num
         // them under a client's next request (docker/caddy/handoff, built into the Gateway's Caddy).
         listener_wrappers: [{ wrapper: "slipway_handoff" }],
     };
-    if (!tlsOn) edge.automatic_https = { disable: true };
+    edge.automatic_https = tlsOn ? { disable_redirects: true } : { disable: true };
     if (n.cloudflare) Object.assign(edge, clientIpServerFields(n.cloudflare.trustedProxies, CLIENT_IP_HEADER));
     if (n.cloudflare?.originLock && tlsOn) edge.tls_connection_policies = originLockPolicies(n.cloudflare.originLock.clientCaPems);
     return edge;
+}
+
+/**
+ * With TLS, plain HTTP on the HTTP port: a 308 to https for the Gateway's domains (to the published
+ * HTTPS port), the JSON 404 for any other host, both through slipway_edge so they are counted and
+ * logged like every other answer. Caddy would add the same redirects on a server of its own that
+ * the access log and metrics never see. ACME's HTTP challenges are answered before any route.
+ */
+function redirectServer(n: NormalizedGateway, opts: CaddyBuildOptions, httpPort: number): CaddyServer {
+    // No error routes on this server, and nothing here reads a body.
+    const { error_routes: _errorRoutes, max_request_body_bytes: _maxBody, ...edge } = edgeHandler(n);
+    const port = n.publishPorts.https === undefined || n.publishPorts.https === 443 ? "" : `:${n.publishPorts.https}`;
+    const routes: CaddyRoute[] = [{ handle: [edge] }];
+    if (n.domains.length) {
+        routes.push({
+            match: [{ host: [...n.domains].sort() }],
+            handle: [{ handler: "static_response", status_code: 308, headers: { Location: [`https://{http.request.host}${port}{http.request.uri}`] }, close: true }],
+            terminal: true,
+        });
+    }
+    routes.push(notFound());
+    const server: CaddyServer = { listen: [`${opts.bindHost ?? ""}:${httpPort}`], routes, read_header_timeout: "10s", idle_timeout: "2m" };
+    if (n.cloudflare) Object.assign(server, clientIpServerFields(n.cloudflare.trustedProxies, CLIENT_IP_HEADER));
+    return server;
 }
 
 /** Stable JSON: object keys sorted (arrays keep their meaningful order), 2-space indent, final newline. */

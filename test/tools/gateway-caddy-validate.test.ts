@@ -184,6 +184,65 @@ describe("Gateway on a real Caddy", function () {
         });
     });
 
+    describe("plain HTTP with TLS on", () => {
+        let caddy: ChildProcess | undefined;
+        let httpPort: number;
+        let metricsPort: number;
+        let dir: string;
+        const logLines = () => fs.readFileSync(path.join(dir, "access.log"), "utf8").split("\n").filter(Boolean).map(l => JSON.parse(l));
+
+        before(async () => {
+            dir = path.join(tmp, "redirects");
+            fs.mkdirSync(dir);
+            [httpPort, metricsPort] = [await freePort(), await freePort()];
+            const health = await freePort();
+            // A local CA: no ACME, nothing leaves the machine. The published HTTPS port is not 443.
+            const n = normalizeGateway("edge", {
+                ...domainArgs(plainDocker()), email: undefined, tls: "internal", publishPort: 8080, publishHttpsPort: 8443,
+                accessLog: { stdout: false, file: path.join(dir, "access.log") },
+            });
+            const c = buildCaddyConfig(n, {
+                bindHost: "127.0.0.1", httpPort, httpsPort: await freePort(), healthListen: `127.0.0.1:${health}`, metricsListen: `127.0.0.1:${metricsPort}`,
+                storageRoot: path.join(dir, "data"), adminSocket: path.join(dir, "admin.sock"), dial: () => ["127.0.0.1:9"],
+            });
+            (c.apps.http.servers.redirects!.routes[0]!.handle[0] as { access_log: { flush_interval: string } }).access_log.flush_interval = "50ms";
+            fs.writeFileSync(path.join(dir, "caddy.json"), renderCaddyJson(c));
+            caddy = spawn(bin, ["run", "--config", path.join(dir, "caddy.json")], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, XDG_CONFIG_HOME: dir, XDG_DATA_HOME: dir } });
+            const deadline = Date.now() + 30_000;
+            for (;;) {
+                try { if ((await request(health, "/healthz")).status === 200) break; } catch { /* not up yet */ }
+                if (caddy.exitCode !== null || Date.now() > deadline) throw new Error("Caddy did not start");
+                await new Promise(r => setTimeout(r, 100));
+            }
+        });
+
+        after(async () => {
+            if (caddy && caddy.exitCode === null) {
+                const exited = new Promise(r => caddy!.once("exit", r));
+                caddy.kill("SIGKILL");
+                await exited;
+            }
+        });
+
+        it("redirects a domain to https on the published port, 404s another host, and counts and logs both", async () => {
+            const r = await request(httpPort, "/v1/core/a?x=1", { headers: { Host: "api.example.com" } });
+            assert.equal(r.status, 308);
+            assert.equal(r.headers.location, "https://api.example.com:8443/v1/core/a?x=1");
+            assert.match(String(r.headers["x-request-id"]), /^[0-9a-f-]{36}$/);
+            assert.ok(r.headers["strict-transport-security"], "the security headers, as on every answer");
+            const other = await request(httpPort, "/v1/core/a", { headers: { Host: "evil.example" } });
+            assert.equal(other.status, 404);
+            assert.deepEqual(json(other), { error: "Not Found" });
+            const text = (await request(metricsPort, "/metrics")).body.toString("utf8");
+            for (const code of ["308", "404"]) {
+                assert.match(text, new RegExp(`^slipway_gateway_request_duration_seconds_count\\{code="${code}",method="GET"\\} 1$`, "m"), text.slice(0, 2000));
+            }
+            const deadline = Date.now() + 5000;
+            while (logLines().length < 2 && Date.now() < deadline) await new Promise(res => setTimeout(res, 50));
+            assert.deepEqual(logLines().map(l => [l.request.host, l.request.uri, l.status]), [["api.example.com", "/v1/core/a?x=1", 308], ["evil.example", "/v1/core/a", 404]]);
+        });
+    });
+
     describe("serving", () => {
         let caddy: ChildProcess | undefined;
         let upstream: http.Server;

@@ -200,7 +200,13 @@ describe("Gateway Caddy JSON", () => {
         assert.equal(l.apps.tls, undefined);
         const d = buildCaddyConfig(domains);
         assert.deepEqual(d.apps.http.servers.edge!.listen, [":8443"]);
-        assert.equal(d.apps.http.servers.edge!.automatic_https, undefined);
+        assert.deepEqual(d.apps.http.servers.edge!.automatic_https, { disable_redirects: true }, "HTTPS on, Caddy's own redirects off");
+        assert.equal(l.apps.http.servers.redirects, undefined, "no HTTP-port server of ours without TLS");
+        const redirects = d.apps.http.servers.redirects!;
+        assert.deepEqual(redirects.listen, [":8080"], "the HTTP port, which Caddy would otherwise take for its redirects");
+        assert.equal(redirects.routes[0]!.handle[0]!.handler, "slipway_edge", "redirects are counted and logged");
+        assert.deepEqual(redirects.routes[1]!.match, [{ host: ["api.example.com", "api.example.net"] }]);
+        assert.deepEqual((redirects.routes[1]!.handle[0] as { headers?: unknown }).headers, { Location: ["https://{http.request.host}{http.request.uri}"] }, "published on 443: no port");
         assert.deepEqual(d.apps.http.servers.edge!.routes[1]!.match, [{ host: ["api.example.com", "api.example.net"] }], "behind slipway_edge");
         assert.deepEqual(d.apps.tls!.automation.policies, [{ subjects: ["api.example.com", "api.example.net"], issuers: [{ module: "acme", email: "ops@example.com" }] }]);
         const internal = buildCaddyConfig(normalizeGateway("edge", { ...domainArgs(plainDocker()), email: undefined, tls: "internal" }));
