@@ -391,3 +391,32 @@ func TestJWKSDownAtStartDoesNotFailProvision(t *testing.T) {
 		t.Fatalf("got %d", r.status)
 	}
 }
+
+func TestAJWKSRedirectNeverLeavesHTTPS(t *testing.T) {
+	req := func(u string) *http.Request {
+		r, err := http.NewRequest("GET", u, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	start := []*http.Request{req("https://idp.example/.well-known/jwks.json")}
+	if err := noDowngrade(req("https://keys.idp.example/jwks.json"), start); err != nil {
+		t.Errorf("an https to https move refused: %v", err)
+	}
+	if err := noDowngrade(req("http://keys.idp.example/jwks.json"), start); err == nil {
+		t.Error("an https to http redirect followed")
+	}
+	// A later hop counts too: https, then https, then http.
+	if err := noDowngrade(req("http://x.example/"), append(start, req("https://keys.idp.example/jwks.json"))); err == nil {
+		t.Error("a downgrade on the second hop followed")
+	}
+	plain := []*http.Request{req("http://idp.internal/jwks.json")}
+	if err := noDowngrade(req("http://idp2.internal/jwks.json"), plain); err != nil {
+		t.Errorf("a URL that was plain HTTP to begin with may move on plain HTTP: %v", err)
+	}
+	many := []*http.Request{start[0], start[0], start[0], start[0], start[0]}
+	if err := noDowngrade(req("https://idp.example/again"), many); err == nil {
+		t.Error("a sixth redirect followed")
+	}
+}

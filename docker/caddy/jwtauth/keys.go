@@ -142,7 +142,7 @@ func (h *Handler) newJWKS(ctx context.Context) (keySource, error) {
 	}
 	url := h.JWKSURL
 	kf, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{url}, keyfunc.Override{
-		Client:      &http.Client{Timeout: jwksFetchTimeout},
+		Client:      &http.Client{Timeout: jwksFetchTimeout, CheckRedirect: noDowngrade},
 		HTTPTimeout: jwksFetchTimeout,
 		// Also bounds the fetch an unknown kid triggers; a wait longer than this fails at once
 		// (rate.Limiter.Wait knows the delay up front), so made-up kids never hold requests.
@@ -159,6 +159,22 @@ func (h *Handler) newJWKS(ctx context.Context) (keySource, error) {
 		return nil, fmt.Errorf("slipway_jwt: JWKS %s: %w", url, err)
 	}
 	return jwksKeys{kf}, nil
+}
+
+// maxJWKSRedirects bounds the redirects a JWK Set fetch follows.
+const maxJWKSRedirects = 5
+
+// noDowngrade follows a JWK Set URL's redirects (an identity provider may move it), but never from
+// https to another scheme: keys fetched over plain HTTP could be anyone's, and every token they
+// verify would be forgeable by whoever sits on that path.
+func noDowngrade(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxJWKSRedirects {
+		return fmt.Errorf("slipway_jwt: JWKS: stopped after %d redirects", len(via))
+	}
+	if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
+		return fmt.Errorf("slipway_jwt: JWKS: refusing the redirect from %s to %s (https to %s)", via[len(via)-1].URL.Redacted(), req.URL.Redacted(), req.URL.Scheme)
+	}
+	return nil
 }
 
 func (j jwksKeys) keyfunc(ctx context.Context) jwt.Keyfunc {
