@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
@@ -54,4 +54,31 @@ export function loopbackGet(port: number, p: string, headers: Record<string, str
         req.on("error", reject);
         req.end();
     });
+}
+
+/**
+ * `caddy run` on a config file, its data and config under `dir`, resolved once the health listener
+ * on 127.0.0.1:`healthPort` answers /healthz (bounded); rejects if Caddy exits first.
+ */
+export async function runCaddy(bin: string, cfgFile: string, dir: string, healthPort: number, timeoutMs = 30_000): Promise<ChildProcess> {
+    const caddy = spawn(bin, ["run", "--config", cfgFile], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, XDG_CONFIG_HOME: dir, XDG_DATA_HOME: dir } });
+    let stderr = "";
+    caddy.stderr!.on("data", d => { stderr = (stderr + d).slice(-4000); });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        try { if ((await loopbackGet(healthPort, "/healthz")).status === 200) return caddy; } catch { /* not up yet */ }
+        if (caddy.exitCode !== null || Date.now() > deadline) {
+            await killCaddy(caddy);
+            throw new Error(`Caddy did not start within ${timeoutMs} ms:\n${stderr}`);
+        }
+        await new Promise(r => setTimeout(r, 100));
+    }
+}
+
+/** SIGKILL a Caddy this test started, and wait for it to exit. */
+export async function killCaddy(caddy: ChildProcess | undefined): Promise<void> {
+    if (!caddy || caddy.exitCode !== null || caddy.signalCode !== null) return;
+    const exited = new Promise(r => caddy.once("exit", r));
+    caddy.kill("SIGKILL");
+    await exited;
 }

@@ -12,7 +12,7 @@ import * as zlib from "zlib";
 import { acmeCaRootFile, buildBootstrapConfig, buildCaddyConfig, CaddyBuildOptions, EDGE_METRICS, renderCaddyJson } from "../../components/gateway/caddy-config";
 import { normalizeGateway } from "../../components/gateway/normalize";
 import type { GatewayArgs } from "../../components/gateway";
-import { caddyBinary, edgeHandlers, freePort } from "../helpers/caddy";
+import { caddyBinary, edgeHandlers, freePort, killCaddy, runCaddy } from "../helpers/caddy";
 import { domainArgs, localArgs, plainDocker, publicDocker, svc } from "../unit/gateway-fixtures";
 
 
@@ -149,22 +149,10 @@ describe("Gateway on a real Caddy", function () {
             edge.access_log!.flush_interval = "1h";
             cfgFile = path.join(dir, "caddy.json");
             fs.writeFileSync(cfgFile, renderCaddyJson(c));
-            caddy = spawn(bin, ["run", "--config", cfgFile], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, XDG_CONFIG_HOME: dir, XDG_DATA_HOME: dir } });
-            const deadline = Date.now() + 15_000;
-            for (;;) {
-                try { if ((await request(health, "/healthz")).status === 200) break; } catch { /* not up yet */ }
-                if (caddy.exitCode !== null || Date.now() > deadline) throw new Error("Caddy did not start");
-                await new Promise(r => setTimeout(r, 100));
-            }
+            caddy = await runCaddy(bin, cfgFile, dir, health);
         });
 
-        after(async () => {
-            if (caddy && caddy.exitCode === null) {
-                const exited = new Promise(r => caddy!.once("exit", r));
-                caddy.kill("SIGKILL");
-                await exited;
-            }
-        });
+        after(() => killCaddy(caddy));
 
         it("holds lines in memory until the flush interval, and writes them on a config reload", async () => {
             assert.equal((await request(port, "/before-reload")).status, 404);
@@ -207,22 +195,10 @@ describe("Gateway on a real Caddy", function () {
             });
             (c.apps.http.servers.redirects!.routes[0]!.handle[0] as { access_log: { flush_interval: string } }).access_log.flush_interval = "50ms";
             fs.writeFileSync(path.join(dir, "caddy.json"), renderCaddyJson(c));
-            caddy = spawn(bin, ["run", "--config", path.join(dir, "caddy.json")], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, XDG_CONFIG_HOME: dir, XDG_DATA_HOME: dir } });
-            const deadline = Date.now() + 30_000;
-            for (;;) {
-                try { if ((await request(health, "/healthz")).status === 200) break; } catch { /* not up yet */ }
-                if (caddy.exitCode !== null || Date.now() > deadline) throw new Error("Caddy did not start");
-                await new Promise(r => setTimeout(r, 100));
-            }
+            caddy = await runCaddy(bin, path.join(dir, "caddy.json"), dir, health);
         });
 
-        after(async () => {
-            if (caddy && caddy.exitCode === null) {
-                const exited = new Promise(r => caddy!.once("exit", r));
-                caddy.kill("SIGKILL");
-                await exited;
-            }
-        });
+        after(() => killCaddy(caddy));
 
         it("redirects a domain to https on the published port, 404s another host, and counts and logs both", async () => {
             const r = await request(httpPort, "/v1/core/a?x=1", { headers: { Host: "api.example.com" } });
