@@ -56,20 +56,39 @@ export function loopbackGet(port: number, p: string, headers: Record<string, str
     });
 }
 
+/** Where a test's Caddy keeps its state, and what the test reads from it. */
+export interface RunCaddyOptions {
+    /** XDG_CONFIG_HOME and XDG_DATA_HOME (autosave, certificates). */
+    configDir: string;
+    dataDir: string;
+    /** Serves /healthz on 127.0.0.1:healthPort once the config is loaded. */
+    healthPort: number;
+    /** Caddy's stdout (where slipway_edge's access log goes with `output: stdout`). Ignored without. */
+    onStdout?: (chunk: string) => void;
+    /** Caddy's runtime log; its last 4,000 characters go into the error if Caddy does not start. */
+    onStderr?: (chunk: string) => void;
+    timeoutMs?: number;
+}
+
 /**
- * `caddy run` on a config file, its data and config under `dir`, resolved once the health listener
- * on 127.0.0.1:`healthPort` answers /healthz (bounded); rejects if Caddy exits first.
+ * `caddy run` on a config file, resolved once the health listener answers /healthz (bounded);
+ * rejects, with Caddy's last log lines, if Caddy exits or does not answer in time.
  */
-export async function runCaddy(bin: string, cfgFile: string, dir: string, healthPort: number, timeoutMs = 30_000): Promise<ChildProcess> {
-    const caddy = spawn(bin, ["run", "--config", cfgFile], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, XDG_CONFIG_HOME: dir, XDG_DATA_HOME: dir } });
-    let stderr = "";
-    caddy.stderr!.on("data", d => { stderr = (stderr + d).slice(-4000); });
+export async function runCaddy(bin: string, cfgFile: string, o: RunCaddyOptions): Promise<ChildProcess> {
+    const caddy = spawn(bin, ["run", "--config", cfgFile], {
+        stdio: ["ignore", o.onStdout ? "pipe" : "ignore", "pipe"],
+        env: { ...process.env, XDG_CONFIG_HOME: o.configDir, XDG_DATA_HOME: o.dataDir },
+    });
+    let tail = "";
+    caddy.stderr!.on("data", d => { tail = (tail + d).slice(-4000); o.onStderr?.(String(d)); });
+    if (o.onStdout) caddy.stdout!.on("data", d => o.onStdout!(String(d)));
+    const timeoutMs = o.timeoutMs ?? 30_000;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-        try { if ((await loopbackGet(healthPort, "/healthz")).status === 200) return caddy; } catch { /* not up yet */ }
+        try { if ((await loopbackGet(o.healthPort, "/healthz")).status === 200) return caddy; } catch { /* not up yet */ }
         if (caddy.exitCode !== null || Date.now() > deadline) {
             await killCaddy(caddy);
-            throw new Error(`Caddy did not start within ${timeoutMs} ms:\n${stderr}`);
+            throw new Error(`Caddy did not start within ${timeoutMs} ms:\n${tail}`);
         }
         await new Promise(r => setTimeout(r, 100));
     }

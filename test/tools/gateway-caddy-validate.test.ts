@@ -149,7 +149,7 @@ describe("Gateway on a real Caddy", function () {
             edge.access_log!.flush_interval = "1h";
             cfgFile = path.join(dir, "caddy.json");
             fs.writeFileSync(cfgFile, renderCaddyJson(c));
-            caddy = await runCaddy(bin, cfgFile, dir, health);
+            caddy = await runCaddy(bin, cfgFile, { configDir: dir, dataDir: dir, healthPort: health });
         });
 
         after(() => killCaddy(caddy));
@@ -195,7 +195,7 @@ describe("Gateway on a real Caddy", function () {
             });
             (c.apps.http.servers.redirects!.routes[0]!.handle[0] as { access_log: { flush_interval: string } }).access_log.flush_interval = "50ms";
             fs.writeFileSync(path.join(dir, "caddy.json"), renderCaddyJson(c));
-            caddy = await runCaddy(bin, path.join(dir, "caddy.json"), dir, health);
+            caddy = await runCaddy(bin, path.join(dir, "caddy.json"), { configDir: dir, dataDir: dir, healthPort: health });
         });
 
         after(() => killCaddy(caddy));

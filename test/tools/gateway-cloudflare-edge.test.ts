@@ -10,7 +10,7 @@
 //    another CA, gets no HTTP answer; one with a certificate signed by the test CA is served.
 // Every request goes to 127.0.0.1; 127.0.0.2 is only a source address on the loopback interface.
 import { strict as assert } from "assert";
-import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
+import { ChildProcess, execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
@@ -20,7 +20,7 @@ import * as path from "path";
 import { buildCaddyConfig, renderCaddyJson } from "../../components/gateway/caddy-config";
 import { normalizeGateway } from "../../components/gateway/normalize";
 import type { GatewayArgs } from "../../components/gateway";
-import { caddyBinary, freePort } from "../helpers/caddy";
+import { caddyBinary, freePort, runCaddy } from "../helpers/caddy";
 import { plainDocker, svc } from "../unit/gateway-fixtures";
 
 const ZONE = "023e105f4ecef8ad9ca31a8372d0c353";
@@ -124,18 +124,9 @@ describe("Gateway behind Cloudflare on a real Caddy", function () {
             dial: () => [`127.0.0.1:${upPort}`],
         })));
         let stderr = "";
-        const caddy = spawn(bin, ["run", "--config", file], {
-            stdio: ["ignore", "ignore", "pipe"],
-            env: { ...process.env, XDG_CONFIG_HOME: path.join(dir, "config"), XDG_DATA_HOME: path.join(dir, "data") },
-        });
-        running.push(caddy);
-        caddy.stderr!.on("data", d => { stderr += d; });
-        const deadline = Date.now() + 30_000;
-        for (;;) {
-            try { if ((await get(ports.health, "/healthz")).status === 200) break; } catch { /* not up yet */ }
-            if (caddy.exitCode !== null || Date.now() > deadline) throw new Error(`Caddy did not start:\n${stderr}`);
-            await new Promise(r => setTimeout(r, 100));
-        }
+        running.push(await runCaddy(bin, file, {
+            configDir: path.join(dir, "config"), dataDir: path.join(dir, "data"), healthPort: ports.health, onStderr: d => { stderr += d; },
+        }));
         return { ...ports, stderr: () => stderr };
     }
 

@@ -3,7 +3,7 @@
 // JWKS served by the test on 127.0.0.1. Keys are generated here; tokens are signed by hand (RFC 7515),
 // so the test does not share a JWT library with the module it checks.
 import { strict as assert } from "assert";
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess } from "child_process";
 import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign as cryptoSign } from "crypto";
 import * as fs from "fs";
 import * as http from "http";
@@ -13,7 +13,7 @@ import * as path from "path";
 import { buildCaddyConfig, renderCaddyJson } from "../../components/gateway/caddy-config";
 import { jwtSecretName } from "../../components/gateway/jwt";
 import { normalizeGateway } from "../../components/gateway/normalize";
-import { caddyBinary, freePort, loopbackGet as get } from "../helpers/caddy";
+import { caddyBinary, freePort, killCaddy, loopbackGet as get, runCaddy } from "../helpers/caddy";
 import { plainDocker, svc } from "../unit/gateway-fixtures";
 
 
@@ -105,27 +105,15 @@ describe("Gateway JWT validation on a real Caddy (issue 17)", function () {
             adminSocket: path.join(tmp, "config", "admin.sock"), jwtSecretDir: secretDir,
             dial: () => [`127.0.0.1:${upPort}`],
         })));
-        caddy = spawn(bin, ["run", "--config", file], {
-            stdio: ["ignore", "pipe", "pipe"],
-            env: { ...process.env, XDG_CONFIG_HOME: path.join(tmp, "config"), XDG_DATA_HOME: path.join(tmp, "data") },
+        caddy = await runCaddy(bin, file, {
+            configDir: path.join(tmp, "config"), dataDir: path.join(tmp, "data"), healthPort,
+            onStderr: d => { stderr += d; },
+            onStdout: d => { stdout += d; }, // the access log (slipway_edge, output stdout)
         });
-        caddy.stderr!.on("data", d => { stderr += d; });
-        // The access log (stdout, slipway_edge).
-        caddy.stdout!.on("data", d => { stdout += d; });
-        const deadline = Date.now() + 30_000;
-        for (;;) {
-            try { if ((await get(healthPort, "/healthz")).status === 200) break; } catch { /* not up yet */ }
-            if (caddy.exitCode !== null || Date.now() > deadline) throw new Error(`Caddy did not start:\n${stderr}`);
-            await sleep(100);
-        }
     });
 
     after(async () => {
-        if (caddy && caddy.exitCode === null) {
-            const exited = new Promise(r => caddy!.once("exit", r));
-            caddy.kill("SIGKILL");
-            await exited;
-        }
+        await killCaddy(caddy);
         await Promise.all([upstream, jwksServer].map(s => new Promise(r => s?.close(r))));
         if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
     });
