@@ -321,6 +321,14 @@ export interface GatewayAccessLogArgs {
     stdout?: boolean;
     /** Also write JSON lines to this file (rolled at 100 MB, 5 kept, 30 days), on a volume. Docker only. @default none @example `"/var/log/caddy/access.log"` */
     file?: string;
+    /**
+     * Request headers whose values the log shows as `["REDACTED"]`: credentials a client sends in a
+     * header of its own. Added to the defaults, never instead of them; `Authorization`,
+     * `Proxy-Authorization`, `Cookie` and `Set-Cookie` are always redacted.
+     * @default `X-Api-Key`, `Api-Key`, `X-Auth-Token`, and every header a rate-limit zone is keyed by (`key: "header:<Name>"`)
+     * @example `["X-Partner-Token"]`
+     */
+    redactHeaders?: string[];
 }
 
 /**

@@ -154,6 +154,8 @@ export interface CaddyEdgeAccessLog {
     flush_interval?: string;
     /** @default `65536` in the module */
     buffer_bytes?: number;
+    /** Request headers logged as ["REDACTED"], besides Authorization, Proxy-Authorization, Cookie and Set-Cookie (always). */
+    redact_headers?: string[];
 }
 
 /**
@@ -437,7 +439,10 @@ export function edgeHandler(n: NormalizedGateway): CaddyEdgeHandler {
     };
     // reverse_proxy adds `Via: 1.1 Caddy`, which names the software as much as Server does.
     if (n.stripServerHeader) h.strip_response_headers = ["Server", "Via"];
-    if (n.accessLog) h.access_log = { writers: accessLogWriters(n.accessLog), flush_interval: ACCESS_LOG_FLUSH_INTERVAL };
+    if (n.accessLog) {
+        h.access_log = { writers: accessLogWriters(n.accessLog), flush_interval: ACCESS_LOG_FLUSH_INTERVAL };
+        if (n.accessLog.redactHeaders.length) h.access_log.redact_headers = n.accessLog.redactHeaders;
+    }
     return h;
 }
 

@@ -108,7 +108,7 @@ const ACME_SHAPE = shape.object<GatewayAcmeArgs>({
     caRoot: shape.string(undefined, "PEM of the root(s) the ACME server's HTTPS certificate chains to"),
 });
 
-const ACCESS_LOG_SHAPE = shape.object<GatewayAccessLogArgs>({ stdout: shape.bool(), file: shape.string() });
+const ACCESS_LOG_SHAPE = shape.object<GatewayAccessLogArgs>({ stdout: shape.bool(), file: shape.string(), redactHeaders: shape.list(shape.string(undefined, "a header name")) });
 
 const UPSTREAM_SHAPE = shape.object<GatewayUpstreamArgs>({
     healthInterval: shape.string(), healthTimeout: shape.string(), failDuration: shape.string(), maxFails: shape.int(),
@@ -239,6 +239,8 @@ export interface NormalizedUpstream {
 export interface NormalizedAccessLog {
     stdout: boolean;
     file?: string;
+    /** Headers logged as ["REDACTED"] besides those slipway_edge always redacts: sorted, lowercase, no duplicates. */
+    redactHeaders: string[];
     rollSizeMb: number;
     rollKeep: number;
     rollKeepDays: number;
@@ -373,7 +375,7 @@ export function normalizeGateway(name: string, args: GatewayArgs): NormalizedGat
         maxBodyBytes: normalizeMaxBodySize(ctx, args.maxBodySize),
         maxBodySizeExplicit: args.maxBodySize !== undefined,
         compression: normalizeCompression(ctx, args.compression),
-        accessLog: normalizeAccessLog(ctx, args.accessLog),
+        accessLog: normalizeAccessLog(ctx, args.accessLog, rateLimits),
         upstream: normalizeUpstream(ctx, args.upstream),
         publishPorts: normalizePublishPorts(ctx, args, tls),
         publicMetrics: normalizePublicMetrics(ctx, args.publicMetrics, target.production),
@@ -827,7 +829,10 @@ function isOrigin(o: unknown): boolean {
     return isHostname(host!) && host === host!.toLowerCase();
 }
 
-function normalizeAccessLog(ctx: ErrorContext, a: GatewayArgs["accessLog"]): NormalizedAccessLog | undefined {
+/** Credential headers common enough to redact without being told (slipway_edge always redacts Authorization, Proxy-Authorization, Cookie and Set-Cookie). */
+export const REDACTED_BY_DEFAULT = ["Api-Key", "X-Api-Key", "X-Auth-Token"] as const;
+
+function normalizeAccessLog(ctx: ErrorContext, a: GatewayArgs["accessLog"], zones: readonly NormalizedRateLimitZone[]): NormalizedAccessLog | undefined {
     if (a === false) return undefined;
     const v = a ?? {};
     if (typeof v !== "object" || v === null) invalid(ctx, "accessLog", "must be an object or false", "use { stdout: true } or false");
@@ -838,9 +843,19 @@ function normalizeAccessLog(ctx: ErrorContext, a: GatewayArgs["accessLog"]): Nor
     }
     const stdout = v.stdout ?? DEFAULTS.accessLog.stdout;
     if (!stdout && v.file === undefined) invalid(ctx, "accessLog", "logs nowhere (stdout is off and no file is set)", "use accessLog: false to turn logging off");
+    const own = v.redactHeaders ?? [];
+    if (!Array.isArray(own)) invalid(ctx, "accessLog.redactHeaders", "must be a list of header names", `use e.g. ["X-Partner-Token"]`);
+    own.forEach((h, i) => {
+        if (typeof h !== "string" || !HEADER_NAME.test(h)) {
+            invalid(ctx, `accessLog.redactHeaders[${i}]`, `${JSON.stringify(h)} is not a header name`, `use the name alone, e.g. "X-Partner-Token" (letters, digits and "-")`);
+        }
+    });
+    // A header a zone counts requests by identifies the client: a key, as good as a password.
+    const keyed = zones.flatMap(z => (z.key.kind === "header" ? [z.key.header] : []));
     return {
         stdout,
         file: v.file,
+        redactHeaders: [...new Set([...REDACTED_BY_DEFAULT, ...keyed, ...own].map(h => h.toLowerCase()))].sort(),
         rollSizeMb: DEFAULTS.accessLog.rollSizeMb,
         rollKeep: DEFAULTS.accessLog.rollKeep,
         rollKeepDays: DEFAULTS.accessLog.rollKeepDays,

@@ -267,7 +267,7 @@ describe("Gateway on a real Caddy", function () {
                 rateLimits: { general: { events: 1000, window: "1m" }, tight: { events: 2, window: "1m", burst: 3 } },
                 cors: { allowOrigins: ["https://app.example.com"], allowCredentials: true },
                 maxBodySize: "1KB",
-                accessLog: { stdout: true, file: path.join(tmp, "logs", "access.log") },
+                accessLog: { stdout: true, file: path.join(tmp, "logs", "access.log"), redactHeaders: ["X-Partner-Token"] },
             });
             const file = path.join(tmp, "serve.json");
             fs.writeFileSync(file, renderCaddyJson(buildCaddyConfig(n, {
@@ -485,7 +485,9 @@ describe("Gateway on a real Caddy", function () {
         });
 
         it("writes JSON access log lines to stdout and to the file, within the flush interval, 5xx as errors", async () => {
-            const r = await request(port, "/nope-logged?x=1", { headers: { "User-Agent": "slipway-test", Cookie: "session=secret-cookie" } });
+            const r = await request(port, "/nope-logged?x=1", {
+                headers: { "User-Agent": "slipway-test", Cookie: "session=secret-cookie", "X-Api-Key": "secret-api-key", "X-Partner-Token": "secret-partner", "X-Api-Version": "2" },
+            });
             const deadline = Date.now() + 5000;
             const find = (text: string, uri: string) => text.split("\n").filter(Boolean).map(l => JSON.parse(l)).find(l => l.request?.uri === uri);
             const file = path.join(tmp, "logs", "access.log");
@@ -510,6 +512,10 @@ describe("Gateway on a real Caddy", function () {
             assert.match(line.request.remote_port, /^\d+$/);
             assert.deepEqual(line.request.headers["User-Agent"], ["slipway-test"]);
             assert.deepEqual(line.request.headers.Cookie, ["REDACTED"]);
+            assert.deepEqual(line.request.headers["X-Api-Key"], ["REDACTED"], "a default credential header");
+            assert.deepEqual(line.request.headers["X-Partner-Token"], ["REDACTED"], "one the stack named");
+            assert.deepEqual(line.request.headers["X-Api-Version"], ["2"], "others as sent");
+            assert.ok(!/secret-(api-key|partner)/.test(stdout + fs.readFileSync(file, "utf8")), "no credential in either log");
             assert.equal(line.resp_headers, undefined);
             assert.ok(find(fs.readFileSync(file, "utf8"), "/nope-logged?x=1"), "the file log has the line too");
             assert.ok(!/"uri":"\/nope-logged/.test(stderr), "access lines stay out of the runtime log");

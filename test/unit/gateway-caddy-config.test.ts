@@ -240,11 +240,24 @@ describe("Gateway Caddy JSON", () => {
         assert.equal(configRevision(""), "e3b0c44298", "sha256 of the empty string");
     });
 
+    it("redacts in the access log every header a zone counts clients by, and the ones the stack names, besides the defaults", () => {
+        const base = domainArgs(publicDocker(true));
+        const n = normalizeGateway("edge", {
+            ...base,
+            rateLimits: { ...base.rateLimits, core: { events: 100, window: "1m", key: "header:X-Client-Id" } },
+            accessLog: { file: "/var/log/caddy/access.log", redactHeaders: ["X-Partner-Token", "x-api-key"] },
+        });
+        assert.deepEqual(edgeHandler(buildCaddyConfig(n)).access_log!.redact_headers,
+            ["api-key", "x-api-key", "x-auth-token", "x-client-id", "x-partner-token"], "sorted, each once, whatever the case it was written in");
+    });
+
     it("logs access through slipway_edge to stdout (and a rolled file when set), flushed every 250 ms; Caddy's own logger stays off", () => {
         const d = buildCaddyConfig(domains);
         assert.deepEqual(edgeHandler(d).access_log, {
             writers: [{ output: "stdout" }, { output: "file", filename: "/var/log/caddy/access.log", roll_size_mb: 100, roll_keep: 5, roll_keep_days: 30 }],
             flush_interval: "250ms",
+            // The defaults; the "partner" zone counts by X-Api-Key, one of them.
+            redact_headers: ["api-key", "x-api-key", "x-auth-token"],
         });
         assert.equal(d.apps.http.servers.edge!.logs, undefined, "no Caddy access logger");
         assert.deepEqual(d.logging.logs, { default: { writer: { output: "stderr" }, encoder: { format: "slipway_deferred", wrap: { format: "json" } } } },

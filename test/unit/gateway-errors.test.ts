@@ -40,6 +40,12 @@ describe("Gateway bad input", () => {
         await rejects(t, { domains: ["api.example.com", "api.example.com"] }, "domains[1]", /twice/, /once/);
     });
 
+    it("rejects an access-log redaction that is not a header name", async () => {
+        const t = await dockerTarget();
+        await rejects(t, { accessLog: { redactHeaders: ["X-Api-Key", "X Partner: Token"] } }, "accessLog.redactHeaders[1]", /is not a header name/, /the name alone/);
+        await rejects(t, { accessLog: { redactHeaders: "X-Api-Key" } }, "accessLog.redactHeaders", /list/, /.+/);
+    });
+
     it("rejects duplicate routes, also after trailing-slash normalisation", async () => {
         const t = await dockerTarget();
         const routes = [{ pathPrefix: "/v1/core", service: svc() }, { pathPrefix: "/v1/core/", service: svc("other") }];

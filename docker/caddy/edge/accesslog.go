@@ -25,6 +25,9 @@ type AccessLog struct {
 	FlushInterval caddy.Duration `json:"flush_interval,omitempty"`
 	// A buffer this full is written at once (default 64 KiB).
 	BufferBytes int `json:"buffer_bytes,omitempty"`
+	// Request headers logged as ["REDACTED"], besides Authorization, Proxy-Authorization, Cookie
+	// and Set-Cookie (always): API keys and other credentials a client sends in its own header.
+	RedactHeaders []string `json:"redact_headers,omitempty"`
 }
 
 const (
@@ -33,7 +36,8 @@ const (
 )
 
 type accessLogger struct {
-	sinks []*sink
+	sinks  []*sink
+	redact map[string]bool
 }
 
 func (a *AccessLog) open(ctx caddy.Context) (*accessLogger, error) {
@@ -52,7 +56,16 @@ func (a *AccessLog) open(ctx caddy.Context) (*accessLogger, error) {
 	if size <= 0 {
 		size = defaultBufferBytes
 	}
-	l := &accessLogger{}
+	l := &accessLogger{redact: map[string]bool{}}
+	for k := range alwaysRedacted {
+		l.redact[k] = true
+	}
+	for _, k := range a.RedactHeaders {
+		if k == "" {
+			return nil, errors.New("redact_headers: an empty header name")
+		}
+		l.redact[http.CanonicalHeaderKey(k)] = true
+	}
 	for _, m := range mods.([]any) {
 		wo, ok := m.(caddy.WriterOpener)
 		if !ok {
@@ -84,7 +97,7 @@ var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b
 // check replaces claim headers, a route strips a prefix): Caddy's access log records the same.
 func (l *accessLogger) begin(r *http.Request) *[]byte {
 	bp := linePool.Get().(*[]byte)
-	*bp = appendRequest((*bp)[:0], r)
+	*bp = appendRequest((*bp)[:0], r, l.redact)
 	return bp
 }
 
@@ -107,7 +120,7 @@ func put(bp *[]byte, b []byte) {
 }
 
 // appendRequest is the line's `request` object, with Caddy's field names.
-func appendRequest(b []byte, r *http.Request) []byte {
+func appendRequest(b []byte, r *http.Request, redact map[string]bool) []byte {
 	b = append(b, `{"remote_ip":`...)
 	host, port, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -127,7 +140,7 @@ func appendRequest(b []byte, r *http.Request) []byte {
 	b = append(b, `,"uri":`...)
 	b = appendString(b, r.RequestURI)
 	b = append(b, `,"headers":`...)
-	b = appendHeaders(b, r.Header)
+	b = appendHeaders(b, r.Header, redact)
 	if r.TLS != nil {
 		b = append(b, `,"tls":{"version":`...)
 		b = strconv.AppendUint(b, uint64(r.TLS.Version), 10)
@@ -167,12 +180,12 @@ func appendLine(b []byte, request []byte, rec *record, status int, size int64, d
 	return append(b, "}\n"...)
 }
 
-// redacted are the request headers whose values never reach the log (as Caddy's access log).
-var redacted = map[string]bool{"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true}
+// alwaysRedacted are the request headers whose values never reach the log (as Caddy's access log).
+var alwaysRedacted = map[string]bool{"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true}
 
 // appendHeaders writes the request's headers as Caddy does ({"Name":["v", ...]}), credentials
 // redacted.
-func appendHeaders(b []byte, h http.Header) []byte {
+func appendHeaders(b []byte, h http.Header, redact map[string]bool) []byte {
 	b = append(b, '{')
 	first := true
 	for k, vs := range h {
@@ -182,7 +195,7 @@ func appendHeaders(b []byte, h http.Header) []byte {
 		first = false
 		b = appendString(b, k)
 		b = append(b, ":["...)
-		if redacted[k] {
+		if redact[k] {
 			b = append(b, `"REDACTED"`...)
 		} else {
 			for i, v := range vs {

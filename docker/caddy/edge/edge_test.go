@@ -34,6 +34,7 @@ func provisioned(t *testing.T, mutate func(e *Edge)) (*Edge, caddy.Context, stri
 		AccessLog: &AccessLog{
 			WritersRaw:    []json.RawMessage{json.RawMessage(fmt.Sprintf(`{"output":"file","filename":%q}`, logFile))},
 			FlushInterval: caddy.Duration(time.Hour), // the tests flush by Cleanup
+			RedactHeaders: []string{"x-api-key"},
 		},
 	}
 	if mutate != nil {
@@ -124,6 +125,8 @@ func TestHeadersAreSetOnceAndTheUpstreamSeesTheRequestID(t *testing.T) {
 	r := request("POST", "/v1/items?x=1", rr)
 	r.Header.Set("X-Request-ID", "forged-by-client")
 	r.Header.Set("Authorization", "Bearer secret-token")
+	r.Header.Set("X-Api-Key", "k-123")
+	r.Header.Set("X-Api-Version", "2")
 	var seen http.Header
 	if err := e.ServeHTTP(rr, r, upstream(&seen)); err != nil {
 		t.Fatal(err)
@@ -164,8 +167,11 @@ func TestHeadersAreSetOnceAndTheUpstreamSeesTheRequestID(t *testing.T) {
 		t.Errorf("request fields %v", req)
 	}
 	hdrs := req["headers"].(map[string]any)
-	if fmt.Sprint(hdrs["Authorization"]) != "[REDACTED]" {
-		t.Errorf("Authorization logged as %v", hdrs["Authorization"])
+	if fmt.Sprint(hdrs["Authorization"]) != "[REDACTED]" || fmt.Sprint(hdrs["X-Api-Key"]) != "[REDACTED]" {
+		t.Errorf("credentials logged as %v and %v", hdrs["Authorization"], hdrs["X-Api-Key"])
+	}
+	if fmt.Sprint(hdrs["X-Api-Version"]) != "[2]" {
+		t.Errorf("a header not listed was redacted too: %v", hdrs["X-Api-Version"])
 	}
 	if fmt.Sprint(hdrs["X-Request-Id"]) != "[forged-by-client]" {
 		t.Errorf("the log shows X-Request-ID %v, not what the client sent", hdrs["X-Request-Id"])
