@@ -41,10 +41,10 @@ export function edgeHandlers(config: any): any[] {
 
 export interface Reply { status: number; headers: http.IncomingHttpHeaders; body: string }
 
-/** One GET to 127.0.0.1:`port` on a fresh connection (no keep-alive between calls), 5 s at most. */
-export function loopbackGet(port: number, p: string, headers: Record<string, string> = {}): Promise<Reply> {
+/** One GET to 127.0.0.1:`port`, 5 s at most: on a fresh connection, or on `agent`'s keep-alive ones. */
+export function loopbackGet(port: number, p: string, headers: Record<string, string> = {}, agent: http.Agent | false = false): Promise<Reply> {
     return new Promise((resolve, reject) => {
-        const req = http.request({ host: "127.0.0.1", port, path: p, headers, agent: false, timeout: 5000 }, res => {
+        const req = http.request({ host: "127.0.0.1", port, path: p, headers, agent, timeout: 5000 }, res => {
             let body = "";
             res.setEncoding("utf8");
             res.on("data", c => { body += c; });

@@ -18,20 +18,8 @@ import { plainDocker, svc } from "../unit/gateway-fixtures";
 
 
 
-function get(port: number, p: string, agent: http.Agent | false = false): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-        const req = http.request({ host: "127.0.0.1", port, path: p, agent, timeout: 5000 }, res => {
-            let body = "";
-            res.setEncoding("utf8");
-            res.on("data", c => { body += c; });
-            res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-        });
-        req.on("timeout", () => req.destroy(new Error(`timeout on ${p}`)));
-        req.on("error", reject);
-        req.end();
-    });
-}
-
+/** A GET on a fresh connection, or on `agent`'s keep-alive ones (the load below). */
+const get = (port: number, p: string, agent: http.Agent | false = false): Promise<Reply> => getWith(port, p, {}, agent);
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
