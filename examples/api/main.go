@@ -52,8 +52,8 @@ func newLogger(cfg Config) *slog.Logger {
 	return l
 }
 
-// run serves on ln until ctx is cancelled, then drains: /ready turns 503, the listener closes,
-// in-flight requests get cfg.ShutdownGrace to finish. It returns nil on a clean drain.
+// run serves on ln until ctx is cancelled, then drains: the listener closes, in-flight requests
+// get cfg.ShutdownGrace to finish. It returns nil on a clean drain.
 // startupHold bounds how long a starting replica holds connections back while it waits for the schema.
 const startupHold = 10 * time.Second
 
@@ -115,20 +115,29 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, ln net.Listener) 
 	case <-ctx.Done():
 	}
 	logger.Info("shutdown signal received; draining", "grace_ms", cfg.ShutdownGrace.Milliseconds())
-	app.draining.Store(true)
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
-	defer cancel()
-	err := srv.Shutdown(sctx)
+	err := drain(srv, cfg.ShutdownGrace)
 	<-migrated
-	if errors.Is(err, context.DeadlineExceeded) {
-		_ = srv.Close()
-		return fmt.Errorf("requests still in flight after the %s grace period; closed them", cfg.ShutdownGrace)
-	}
 	if err != nil {
 		return err
 	}
 	logger.Info("stopped cleanly")
 	return nil
+}
+
+// drain closes the listener and idle connections, then lets every request already accepted finish
+// with its real answer. Readiness does not turn 503 first: a connection that was mid-request when
+// the signal came is still served, and its /ready would then fail a client for no reason. Nothing
+// needs the signal either: the gateway's connections fail over once the listener closes, and a
+// platform (App Platform, Kubernetes) has taken the replica out of routing before it signals.
+func drain(srv *http.Server, grace time.Duration) error {
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		_ = srv.Close()
+		return fmt.Errorf("requests still in flight after the %s grace period; closed them", grace)
+	}
+	return err
 }
 
 // connect waits until the database answers with the schema migrated (by the release's `api migrate`,

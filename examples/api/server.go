@@ -31,7 +31,6 @@ type App struct {
 	store    Store
 	log      *slog.Logger
 	dbState  atomic.Int32
-	draining atomic.Bool
 	metrics  *Metrics
 	registry *prometheus.Registry
 	// cache is nil without REDIS_URL (see UseCache).
@@ -202,12 +201,8 @@ func (a *App) health(w http.ResponseWriter, _ *http.Request) {
 }
 
 // ready says whether this replica can serve traffic: the database answers within a short timeout
-// and the process is not shutting down.
+// (a draining replica still answers: see drain).
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {
-	if a.draining.Load() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting down"})
-		return
-	}
 	switch a.dbState.Load() {
 	case dbNotConfigured:
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database not configured"})

@@ -393,7 +393,8 @@ export interface LoadResult {
      * application; RFC 9112 9.3.1 lets a client retry it, and Go's, curl's and browsers' clients do.
      */
     retried: number;
-    failures: { at: number; path: string; status?: number; error?: string }[];
+    /** With what the reply said (its start) and the gateway's request id, so a failure names its source. */
+    failures: { at: number; path: string; status?: number; body?: string; requestId?: string; error?: string }[];
     latenciesMs: number[];
     durationMs: number;
     p50: number;
@@ -441,7 +442,7 @@ export async function runLoad(o: {
                 r.latenciesMs.push(res.ms);
                 o.onReply?.(p, res);
                 if (res.status >= 200 && res.status < 300) r.ok++;
-                else r.failures.push({ at: Date.now() - t0, path: p, status: res.status });
+                else r.failures.push({ at: Date.now() - t0, path: p, status: res.status, body: res.text.slice(0, 160), requestId: String(res.headers["x-request-id"] ?? "") });
             } catch (e) {
                 r.failures.push({ at: Date.now() - t0, path: p, error: (e as Error).message });
             }
