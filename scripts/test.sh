@@ -32,5 +32,6 @@ phase "stack program through @pulumi/pulumi's run entry (fake engine)"; run npm 
 phase "example API (go test)";     (cd examples/api && run go test ./...)
 phase "Caddy JWT module (go test)"; (cd docker/caddy/jwtauth && GOFLAGS=-mod=mod run go test ./...)
 phase "Caddy edge module (go test)"; (cd docker/caddy/edge && GOFLAGS=-mod=mod run go test ./...)
+phase "Caddy handoff module (go test)"; (cd docker/caddy/handoff && GOFLAGS=-mod=mod run go test ./...)
 phase "package: npm pack + example consumer"; run npm run --silent test:package
 phase "real Docker engine (images are built once, then cached)"; run npm run --silent test:integration

@@ -3,7 +3,9 @@ package edge
 import (
 	"bytes"
 	"encoding/json"
+	"sync"
 	"testing"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -20,7 +22,7 @@ func (c counted) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 
 func TestAnObjectGivenToWithIsEncodedOnlyWhenAnEntryIsWritten(t *testing.T) {
 	var out bytes.Buffer
-	enc := &Deferred{Encoder: zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())}
+	enc := &Deferred{base: zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())}
 	logger := zap.New(zapcore.NewCore(enc, zapcore.AddSync(&out), zapcore.InfoLevel))
 	n := 0
 	withReq := logger.With(zap.String("upstream", "api-1:8080"), zap.Object("request", counted{&n}))
@@ -52,4 +54,54 @@ func TestAnObjectGivenToWithIsEncodedOnlyWhenAnEntryIsWritten(t *testing.T) {
 	if !bytes.Contains(out.Bytes(), []byte(`"request"`)) || !bytes.Contains(out.Bytes(), []byte(`"extra"`)) {
 		t.Errorf("the child lost an object: %s", out.String())
 	}
+}
+
+// Clones share the wrapped encoder: siblings written from many goroutines each show only their
+// own fields (any kind, and a namespace), and the root stays empty.
+func TestSiblingsShareTheWrappedEncoderWithoutSharingFields(t *testing.T) {
+	var out lockedBuffer
+	enc := &Deferred{base: zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())}
+	root := zap.New(zapcore.NewCore(enc, zapcore.AddSync(&out), zapcore.InfoLevel))
+	done := make(chan struct{})
+	for i := 0; i < 8; i++ {
+		go func(i int) {
+			defer func() { done <- struct{}{} }()
+			for j := 0; j < 50; j++ {
+				root.With(zap.Int("worker", i), zap.Duration("d", time.Duration(j)), zap.Namespace("ns"), zap.Bool("in_ns", true)).Info("x")
+			}
+		}(i)
+	}
+	for i := 0; i < 8; i++ {
+		<-done
+	}
+	lines := bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n"))
+	if len(lines) != 400 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	for _, l := range lines {
+		var line map[string]any
+		if err := json.Unmarshal(l, &line); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		ns, _ := line["ns"].(map[string]any)
+		if _, ok := line["worker"].(float64); !ok || ns["in_ns"] != true || bytes.Count(l, []byte(`"worker"`)) != 1 {
+			t.Fatalf("line %s", l)
+		}
+	}
+	out.Reset()
+	root.Info("root")
+	if bytes.Contains(out.Bytes(), []byte(`"worker"`)) {
+		t.Fatalf("a child's field reached the root: %s", out.Bytes())
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.Buffer.Write(p)
 }

@@ -59,12 +59,18 @@ type Edge struct {
 	// This is the finishing instance in the server's error routes (no other field is read).
 	Finish bool `json:"finish,omitempty"`
 
-	setHeaders   [][2]any // canonical key, value slice
+	setHeaders   []headerValue
 	stripHeaders []string
 	requestID    string
 	clientIP     string
 	metrics      *edgeMetrics
 	log          *accessLogger
+}
+
+// headerValue is a response header resolved at provision: its canonical key and a full slice.
+type headerValue struct {
+	key    string
+	values []string
 }
 
 // CaddyModule returns the Caddy module information.
@@ -92,7 +98,7 @@ func (e *Edge) Provision(ctx caddy.Context) error {
 		}
 		// A full slice (len == cap): a later Header().Add appends to a copy, never into this one.
 		v := append([]string(nil), vs...)
-		e.setHeaders = append(e.setHeaders, [2]any{http.CanonicalHeaderKey(k), v[:len(v):len(v)]})
+		e.setHeaders = append(e.setHeaders, headerValue{http.CanonicalHeaderKey(k), v[:len(v):len(v)]})
 	}
 	for _, k := range e.StripResponseHeaders {
 		e.stripHeaders = append(e.stripHeaders, http.CanonicalHeaderKey(k))
@@ -302,8 +308,8 @@ func (w *writer) WriteHeader(status int) {
 	for _, k := range e.stripHeaders {
 		delete(h, k)
 	}
-	for _, kv := range e.setHeaders {
-		h[kv[0].(string)] = kv[1].([]string)
+	for _, hv := range e.setHeaders {
+		h[hv.key] = hv.values
 	}
 	if e.requestID != "" {
 		h[e.requestID] = []string{w.rec.id}

@@ -372,21 +372,33 @@ func (c *conn) SetWriteDeadline(t time.Time) error {
 }
 
 // requestCloses reports whether an HTTP/1.x request (its first bytes) asks the server to close
-// the connection after the answer.
+// the connection after the answer: a Connection header with the close token, or HTTP/1.0 without
+// keep-alive. It scans the head in place, with no copy: it runs on every response.
 func requestCloses(req []byte) bool {
-	end := bytes.Index(req, []byte("\r\n\r\n"))
-	if end < 0 {
-		end = len(req)
+	if end := bytes.Index(req, []byte("\r\n\r\n")); end >= 0 {
+		req = req[:end]
 	}
-	head := bytes.ToLower(req[:end])
-	line := head
-	if i := bytes.Index(head, []byte("\r\n")); i >= 0 {
-		line = head[:i]
+	line, rest, _ := bytes.Cut(req, []byte("\r\n"))
+	http10 := len(line) >= 8 && bytes.EqualFold(line[len(line)-8:], []byte("HTTP/1.0"))
+	keepAlive := false
+	for len(rest) > 0 {
+		var field []byte
+		field, rest, _ = bytes.Cut(rest, []byte("\r\n"))
+		name, value, ok := bytes.Cut(field, []byte(":"))
+		if !ok || !bytes.EqualFold(name, []byte("Connection")) {
+			continue
+		}
+		for len(value) > 0 {
+			var token []byte
+			token, value, _ = bytes.Cut(value, []byte(","))
+			token = bytes.TrimSpace(token)
+			if bytes.EqualFold(token, []byte("close")) {
+				return true
+			}
+			keepAlive = keepAlive || bytes.EqualFold(token, []byte("keep-alive"))
+		}
 	}
-	if bytes.Contains(head, []byte("\r\nconnection: close")) {
-		return true
-	}
-	return bytes.HasSuffix(line, []byte("http/1.0")) && !bytes.Contains(head, []byte("\r\nconnection: keep-alive"))
+	return http10 && !keepAlive
 }
 
 func isTimeout(err error) bool {
