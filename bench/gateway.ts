@@ -87,6 +87,23 @@ function withoutEdge(c: CaddyConfig): CaddyConfig {
     return x;
 }
 
+/**
+ * The route a `/health` request takes, with nothing else: what is left when routing, CORS, rate
+ * limits and compression cost nothing. With `edge: false`, slipway_edge goes too (and the finishing
+ * instance in the error routes). These rows bound what moving more work into slipway_edge could gain.
+ */
+function proxyOnly(edge: boolean): (c: CaddyConfig) => CaddyConfig {
+    return c => {
+        const x = edge ? clone(c) : withoutEdge(c);
+        const server = x.apps.http.servers.edge!;
+        const routes = server.routes.flatMap(r => r.handle).flatMap(h => (h.handler === "subroute" ? h.routes : []));
+        const proxy = routes.find(r => r.handle.some(h => h.handler === "reverse_proxy") && r.match?.some(m => m.path?.includes("/*")));
+        if (!proxy) throw new Error("bench: no catch-all proxy route");
+        server.routes = [...(edge ? [server.routes[0]!] : []), { handle: proxy.handle }];
+        return x;
+    };
+}
+
 // The config before slipway_edge (docker/caddy/edge), rebuilt part by part from today's, so one run
 // shows what each part gained: Caddy's access logger, Caddy's HTTP metrics, a deferred `headers`
 // handler plus the proxy's request headers, and the body-limit routes. Each takes its part out of
@@ -294,6 +311,8 @@ export const GATEWAY_VARIANTS: GatewayVariant[] = [
     { name: "  without slipway_edge (no log, metrics, headers, body limit)", config: withoutEdge, vs: "gateway", ablation: true },
     { name: "  without rate_limit", config: without("rate_limit"), vs: "gateway", ablation: true },
     { name: "  without encode", config: without("encode"), vs: "gateway", ablation: true },
+    { name: "  floor: slipway_edge straight to the proxy (no routes, CORS, rate limits, encode)", config: proxyOnly(true), vs: "gateway", ablation: true },
+    { name: "  floor: the gateway's proxy handler alone", config: proxyOnly(false), vs: "gateway", ablation: true },
 ];
 
 /** The dev stack's Gateway block (Pulumi.dev.yaml), its routes pointing at services named as in the file. */
