@@ -96,9 +96,10 @@ function proxyOnly(edge: boolean): (c: CaddyConfig) => CaddyConfig {
     return c => {
         const x = edge ? clone(c) : withoutEdge(c);
         const server = x.apps.http.servers.edge!;
-        const routes = server.routes.flatMap(r => r.handle).flatMap(h => (h.handler === "subroute" ? h.routes : []));
-        const proxy = routes.find(r => r.handle.some(h => h.handler === "reverse_proxy") && r.match?.some(m => m.path?.includes("/*")));
-        if (!proxy) throw new Error("bench: no catch-all proxy route");
+        const all = (routes: CaddyRoute[]): CaddyRoute[] => routes.flatMap(r => [r, ...all(r.handle.flatMap(h => (h.handler === "subroute" ? h.routes : [])))]);
+        const proxies = all(server.routes).filter(r => r.handle.some(h => h.handler === "reverse_proxy"));
+        const proxy = proxies.find(r => r.match?.some(m => m.path?.includes("/*"))) ?? proxies[0];
+        if (!proxy) throw new Error("bench: the edge server has no proxy route");
         server.routes = [...(edge ? [server.routes[0]!] : []), { handle: proxy.handle }];
         return x;
     };

@@ -329,6 +329,14 @@ export interface GatewayAccessLogArgs {
      * @example `["X-Partner-Token"]`
      */
     redactHeaders?: string[];
+    /**
+     * Query parameters whose values the log's `uri` shows as `REDACTED`: credentials sent in a URL
+     * (a token in a link, a signed URL's signature). Names match in any case. Added to the
+     * defaults, never instead of them; `access_token` is always redacted.
+     * @default `api_key`, `apikey`, `auth`, `client_secret`, `code`, `id_token`, `password`, `refresh_token`, `secret`, `sig`, `signature`, `token`, `x-amz-credential`, `x-amz-security-token`, `x-amz-signature`
+     * @example `["partner_key"]`
+     */
+    redactQuery?: string[];
 }
 
 /**

@@ -156,6 +156,8 @@ export interface CaddyEdgeAccessLog {
     buffer_bytes?: number;
     /** Request headers logged as ["REDACTED"], besides Authorization, Proxy-Authorization, Cookie and Set-Cookie (always). */
     redact_headers?: string[];
+    /** Query parameters whose values the uri shows as REDACTED, besides access_token (always). */
+    redact_query?: string[];
 }
 
 /**
@@ -442,6 +444,7 @@ export function edgeHandler(n: NormalizedGateway): CaddyEdgeHandler {
     if (n.accessLog) {
         h.access_log = { writers: accessLogWriters(n.accessLog), flush_interval: ACCESS_LOG_FLUSH_INTERVAL };
         if (n.accessLog.redactHeaders.length) h.access_log.redact_headers = n.accessLog.redactHeaders;
+        if (n.accessLog.redactQuery.length) h.access_log.redact_query = n.accessLog.redactQuery;
     }
     return h;
 }

@@ -108,7 +108,10 @@ const ACME_SHAPE = shape.object<GatewayAcmeArgs>({
     caRoot: shape.string(undefined, "PEM of the root(s) the ACME server's HTTPS certificate chains to"),
 });
 
-const ACCESS_LOG_SHAPE = shape.object<GatewayAccessLogArgs>({ stdout: shape.bool(), file: shape.string(), redactHeaders: shape.list(shape.string(undefined, "a header name")) });
+const ACCESS_LOG_SHAPE = shape.object<GatewayAccessLogArgs>({
+    stdout: shape.bool(), file: shape.string(),
+    redactHeaders: shape.list(shape.string(undefined, "a header name")), redactQuery: shape.list(shape.string(undefined, "a query parameter name")),
+});
 
 const UPSTREAM_SHAPE = shape.object<GatewayUpstreamArgs>({
     healthInterval: shape.string(), healthTimeout: shape.string(), failDuration: shape.string(), maxFails: shape.int(),
@@ -241,6 +244,8 @@ export interface NormalizedAccessLog {
     file?: string;
     /** Headers logged as ["REDACTED"] besides those slipway_edge always redacts: sorted, lowercase, no duplicates. */
     redactHeaders: string[];
+    /** Query parameters logged as REDACTED besides access_token (slipway_edge always): sorted, lowercase, no duplicates. */
+    redactQuery: string[];
     rollSizeMb: number;
     rollKeep: number;
     rollKeepDays: number;
@@ -832,6 +837,19 @@ function isOrigin(o: unknown): boolean {
 /** Credential headers common enough to redact without being told (slipway_edge always redacts Authorization, Proxy-Authorization, Cookie and Set-Cookie). */
 export const REDACTED_BY_DEFAULT = ["Api-Key", "X-Api-Key", "X-Auth-Token"] as const;
 
+/**
+ * Query parameters that carry credentials often enough to redact without being told: API keys and
+ * tokens in links, OAuth's code and client secret, S3-style presigned URLs (slipway_edge always
+ * redacts access_token). A country `code` is hidden too: a log loses a little, never a secret.
+ */
+export const REDACTED_QUERY_BY_DEFAULT = [
+    "api_key", "apikey", "auth", "client_secret", "code", "id_token", "password", "refresh_token", "secret", "sig", "signature", "token",
+    "x-amz-credential", "x-amz-security-token", "x-amz-signature",
+] as const;
+
+/** A query parameter name as a URL carries it: no separator, space or escape. */
+const QUERY_NAME = /^[A-Za-z0-9._~-]+$/;
+
 function normalizeAccessLog(ctx: ErrorContext, a: GatewayArgs["accessLog"], zones: readonly NormalizedRateLimitZone[]): NormalizedAccessLog | undefined {
     if (a === false) return undefined;
     const v = a ?? {};
@@ -850,12 +868,20 @@ function normalizeAccessLog(ctx: ErrorContext, a: GatewayArgs["accessLog"], zone
             invalid(ctx, `accessLog.redactHeaders[${i}]`, `${JSON.stringify(h)} is not a header name`, `use the name alone, e.g. "X-Partner-Token" (letters, digits and "-")`);
         }
     });
+    const query = v.redactQuery ?? [];
+    if (!Array.isArray(query)) invalid(ctx, "accessLog.redactQuery", "must be a list of query parameter names", `use e.g. ["partner_key"]`);
+    query.forEach((q, i) => {
+        if (typeof q !== "string" || !QUERY_NAME.test(q)) {
+            invalid(ctx, `accessLog.redactQuery[${i}]`, `${JSON.stringify(q)} is not a query parameter name`, `use the name alone, e.g. "partner_key" for ?partner_key=... (letters, digits, ".", "_", "~" and "-")`);
+        }
+    });
     // A header a zone counts requests by identifies the client: a key, as good as a password.
     const keyed = zones.flatMap(z => (z.key.kind === "header" ? [z.key.header] : []));
     return {
         stdout,
         file: v.file,
         redactHeaders: [...new Set([...REDACTED_BY_DEFAULT, ...keyed, ...own].map(h => h.toLowerCase()))].sort(),
+        redactQuery: [...new Set([...REDACTED_QUERY_BY_DEFAULT, ...query].map(q => q.toLowerCase()))].sort(),
         rollSizeMb: DEFAULTS.accessLog.rollSizeMb,
         rollKeep: DEFAULTS.accessLog.rollKeep,
         rollKeepDays: DEFAULTS.accessLog.rollKeepDays,

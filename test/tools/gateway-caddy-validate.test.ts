@@ -267,7 +267,7 @@ describe("Gateway on a real Caddy", function () {
                 rateLimits: { general: { events: 1000, window: "1m" }, tight: { events: 2, window: "1m", burst: 3 } },
                 cors: { allowOrigins: ["https://app.example.com"], allowCredentials: true },
                 maxBodySize: "1KB",
-                accessLog: { stdout: true, file: path.join(tmp, "logs", "access.log"), redactHeaders: ["X-Partner-Token"] },
+                accessLog: { stdout: true, file: path.join(tmp, "logs", "access.log"), redactHeaders: ["X-Partner-Token"], redactQuery: ["partner_key"] },
             });
             const file = path.join(tmp, "serve.json");
             fs.writeFileSync(file, renderCaddyJson(buildCaddyConfig(n, {
@@ -485,17 +485,19 @@ describe("Gateway on a real Caddy", function () {
         });
 
         it("writes JSON access log lines to stdout and to the file, within the flush interval, 5xx as errors", async () => {
-            const r = await request(port, "/nope-logged?x=1", {
+            const r = await request(port, "/nope-logged?x=1&token=secret-query-token&Partner_Key=secret-query-partner&access_token=secret-query-bearer", {
                 headers: { "User-Agent": "slipway-test", Cookie: "session=secret-cookie", "X-Api-Key": "secret-api-key", "X-Partner-Token": "secret-partner", "X-Api-Version": "2" },
             });
+            // A default (token), one the stack named (in another case), and access_token (always).
+            const LOGGED_URI = "/nope-logged?x=1&token=REDACTED&Partner_Key=REDACTED&access_token=REDACTED";
             const deadline = Date.now() + 5000;
             const find = (text: string, uri: string) => text.split("\n").filter(Boolean).map(l => JSON.parse(l)).find(l => l.request?.uri === uri);
             const file = path.join(tmp, "logs", "access.log");
             // Buffered, flushed at least every 250 ms with no further traffic: a bounded wait well above it.
-            while ((!find(stdout, "/nope-logged?x=1") || !fs.existsSync(file) || !find(fs.readFileSync(file, "utf8"), "/nope-logged?x=1")) && Date.now() < deadline) {
+            while ((!find(stdout, LOGGED_URI) || !fs.existsSync(file) || !find(fs.readFileSync(file, "utf8"), LOGGED_URI)) && Date.now() < deadline) {
                 await new Promise(res => setTimeout(res, 100));
             }
-            const line = find(stdout, "/nope-logged?x=1");
+            const line = find(stdout, LOGGED_URI);
             assert.ok(line, `no access line on stdout:\n${stdout.slice(-2000)}`);
             assert.equal(line.logger, "http.log.access");
             assert.equal(line.level, "info");
@@ -515,9 +517,9 @@ describe("Gateway on a real Caddy", function () {
             assert.deepEqual(line.request.headers["X-Api-Key"], ["REDACTED"], "a default credential header");
             assert.deepEqual(line.request.headers["X-Partner-Token"], ["REDACTED"], "one the stack named");
             assert.deepEqual(line.request.headers["X-Api-Version"], ["2"], "others as sent");
-            assert.ok(!/secret-(api-key|partner)/.test(stdout + fs.readFileSync(file, "utf8")), "no credential in either log");
+            assert.ok(!/secret-(api-key|partner|query)/.test(stdout + fs.readFileSync(file, "utf8")), "no credential in either log");
             assert.equal(line.resp_headers, undefined);
-            assert.ok(find(fs.readFileSync(file, "utf8"), "/nope-logged?x=1"), "the file log has the line too");
+            assert.ok(find(fs.readFileSync(file, "utf8"), LOGGED_URI), "the file log has the line too");
             assert.ok(!/"uri":"\/nope-logged/.test(stderr), "access lines stay out of the runtime log");
             assert.ok(!stdout.includes("secret-cookie"));
             // The dead upstream's request (the metrics test): an error line with the status the client got.

@@ -5,7 +5,7 @@ import {
     buildBootstrapConfig, buildCaddyConfig, caddyRateLimit, CaddyConfig, CaddyEdgeHandler, CaddyHandler, CaddyRoute, configRevision, CONTAINER, dialAddresses,
     renderCaddyJson,
 } from "../../components/gateway/caddy-config";
-import { normalizeGateway } from "../../components/gateway/normalize";
+import { normalizeGateway, REDACTED_QUERY_BY_DEFAULT } from "../../components/gateway/normalize";
 import { domainArgs, localArgs, plainDocker, publicDocker, svc } from "./gateway-fixtures";
 
 const GOLDEN = path.join(__dirname, "..", "golden");
@@ -245,10 +245,12 @@ describe("Gateway Caddy JSON", () => {
         const n = normalizeGateway("edge", {
             ...base,
             rateLimits: { ...base.rateLimits, core: { events: 100, window: "1m", key: "header:X-Client-Id" } },
-            accessLog: { file: "/var/log/caddy/access.log", redactHeaders: ["X-Partner-Token", "x-api-key"] },
+            accessLog: { file: "/var/log/caddy/access.log", redactHeaders: ["X-Partner-Token", "x-api-key"], redactQuery: ["Partner_Key", "token"] },
         });
-        assert.deepEqual(edgeHandler(buildCaddyConfig(n)).access_log!.redact_headers,
+        const log = edgeHandler(buildCaddyConfig(n)).access_log!;
+        assert.deepEqual(log.redact_headers,
             ["api-key", "x-api-key", "x-auth-token", "x-client-id", "x-partner-token"], "sorted, each once, whatever the case it was written in");
+        assert.deepEqual(log.redact_query, [...REDACTED_QUERY_BY_DEFAULT, "partner_key"].sort(), "the stack's query parameters added to the defaults, each once");
     });
 
     it("logs access through slipway_edge to stdout (and a rolled file when set), flushed every 250 ms; Caddy's own logger stays off", () => {
@@ -258,6 +260,10 @@ describe("Gateway Caddy JSON", () => {
             flush_interval: "250ms",
             // The defaults; the "partner" zone counts by X-Api-Key, one of them.
             redact_headers: ["api-key", "x-api-key", "x-auth-token"],
+            redact_query: [
+                "api_key", "apikey", "auth", "client_secret", "code", "id_token", "password", "refresh_token", "secret", "sig", "signature", "token",
+                "x-amz-credential", "x-amz-security-token", "x-amz-signature",
+            ],
         });
         assert.equal(d.apps.http.servers.edge!.logs, undefined, "no Caddy access logger");
         assert.deepEqual(d.logging.logs, { default: { writer: { output: "stderr" }, encoder: { format: "slipway_deferred", wrap: { format: "json" } } } },

@@ -46,6 +46,12 @@ describe("Gateway bad input", () => {
         await rejects(t, { accessLog: { redactHeaders: "X-Api-Key" } }, "accessLog.redactHeaders", /list/, /.+/);
     });
 
+    it("rejects a query redaction that is not a parameter name", async () => {
+        const t = await dockerTarget();
+        await rejects(t, { accessLog: { redactQuery: ["token", "?partner_key="] } }, "accessLog.redactQuery[1]", /is not a query parameter name/, /"partner_key" for \?partner_key=/);
+        await rejects(t, { accessLog: { redactQuery: "token" } }, "accessLog.redactQuery", /list/, /.+/);
+    });
+
     it("rejects duplicate routes, also after trailing-slash normalisation", async () => {
         const t = await dockerTarget();
         const routes = [{ pathPrefix: "/v1/core", service: svc() }, { pathPrefix: "/v1/core/", service: svc("other") }];

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -28,6 +30,9 @@ type AccessLog struct {
 	// Request headers logged as ["REDACTED"], besides Authorization, Proxy-Authorization, Cookie
 	// and Set-Cookie (always): API keys and other credentials a client sends in its own header.
 	RedactHeaders []string `json:"redact_headers,omitempty"`
+	// Query parameters whose values the log's uri shows as REDACTED, besides access_token (always:
+	// RFC 6750's bearer token in a URL). Names match in any case, percent-encoded or not.
+	RedactQuery []string `json:"redact_query,omitempty"`
 }
 
 const (
@@ -36,8 +41,9 @@ const (
 )
 
 type accessLogger struct {
-	sinks  []*sink
-	redact map[string]bool
+	sinks       []*sink
+	redact      map[string]bool
+	redactQuery map[string]bool // lowercase names
 }
 
 func (a *AccessLog) open(ctx caddy.Context) (*accessLogger, error) {
@@ -56,7 +62,7 @@ func (a *AccessLog) open(ctx caddy.Context) (*accessLogger, error) {
 	if size <= 0 {
 		size = defaultBufferBytes
 	}
-	l := &accessLogger{redact: map[string]bool{}}
+	l := &accessLogger{redact: map[string]bool{}, redactQuery: map[string]bool{"access_token": true}}
 	for k := range alwaysRedacted {
 		l.redact[k] = true
 	}
@@ -65,6 +71,12 @@ func (a *AccessLog) open(ctx caddy.Context) (*accessLogger, error) {
 			return nil, errors.New("redact_headers: an empty header name")
 		}
 		l.redact[http.CanonicalHeaderKey(k)] = true
+	}
+	for _, k := range a.RedactQuery {
+		if k == "" {
+			return nil, errors.New("redact_query: an empty parameter name")
+		}
+		l.redactQuery[strings.ToLower(k)] = true
 	}
 	for _, m := range mods.([]any) {
 		wo, ok := m.(caddy.WriterOpener)
@@ -97,7 +109,7 @@ var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b
 // check replaces claim headers, a route strips a prefix): Caddy's access log records the same.
 func (l *accessLogger) begin(r *http.Request) *[]byte {
 	bp := linePool.Get().(*[]byte)
-	*bp = appendRequest((*bp)[:0], r, l.redact)
+	*bp = appendRequest((*bp)[:0], r, l.redact, l.redactQuery)
 	return bp
 }
 
@@ -120,7 +132,7 @@ func put(bp *[]byte, b []byte) {
 }
 
 // appendRequest is the line's `request` object, with Caddy's field names.
-func appendRequest(b []byte, r *http.Request, redact map[string]bool) []byte {
+func appendRequest(b []byte, r *http.Request, redact, redactQuery map[string]bool) []byte {
 	b = append(b, `{"remote_ip":`...)
 	host, port, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -138,7 +150,7 @@ func appendRequest(b []byte, r *http.Request, redact map[string]bool) []byte {
 	b = append(b, `,"host":`...)
 	b = appendString(b, r.Host)
 	b = append(b, `,"uri":`...)
-	b = appendString(b, r.RequestURI)
+	b = appendString(b, redactURI(r.RequestURI, redactQuery))
 	b = append(b, `,"headers":`...)
 	b = appendHeaders(b, r.Header, redact)
 	if r.TLS != nil {
@@ -149,6 +161,52 @@ func appendRequest(b []byte, r *http.Request, redact map[string]bool) []byte {
 		b = append(b, '}')
 	}
 	return append(b, '}')
+}
+
+// redactURI is uri with the values of the named query parameters replaced by REDACTED: a token in a
+// URL (?access_token=, a signed link's signature) is as secret as one in a header. A URI without a
+// parameter to redact comes back as it was, without a copy.
+func redactURI(uri string, names map[string]bool) string {
+	q := strings.IndexByte(uri, '?')
+	if q < 0 || len(names) == 0 {
+		return uri
+	}
+	var out []byte // nil until a parameter is redacted
+	start := q + 1
+	for i := start; i <= len(uri); i++ {
+		if i < len(uri) && uri[i] != '&' {
+			continue
+		}
+		param := uri[start:i]
+		name, _, hasValue := strings.Cut(param, "=")
+		switch {
+		case hasValue && names[queryName(name)]:
+			if out == nil {
+				out = append(make([]byte, 0, len(uri)+8), uri[:start]...)
+			}
+			out = append(append(out, name...), "=REDACTED"...)
+		case out != nil:
+			out = append(out, param...)
+		}
+		if out != nil && i < len(uri) {
+			out = append(out, '&')
+		}
+		start = i + 1
+	}
+	if out == nil {
+		return uri
+	}
+	return string(out)
+}
+
+// queryName is a parameter name as a server reads it: unescaped, in lower case.
+func queryName(raw string) string {
+	if strings.ContainsAny(raw, "%+") {
+		if u, err := url.QueryUnescape(raw); err == nil {
+			raw = u
+		}
+	}
+	return strings.ToLower(raw)
 }
 
 // appendLine is the access log's JSON line: Caddy's field names where Caddy has the field.

@@ -35,6 +35,7 @@ func provisioned(t *testing.T, mutate func(e *Edge)) (*Edge, caddy.Context, stri
 			WritersRaw:    []json.RawMessage{json.RawMessage(fmt.Sprintf(`{"output":"file","filename":%q}`, logFile))},
 			FlushInterval: caddy.Duration(time.Hour), // the tests flush by Cleanup
 			RedactHeaders: []string{"x-api-key"},
+			RedactQuery:   []string{"Signature"},
 		},
 	}
 	if mutate != nil {
@@ -122,7 +123,7 @@ func label(m *dto.Metric, name string) string {
 func TestHeadersAreSetOnceAndTheUpstreamSeesTheRequestID(t *testing.T) {
 	e, ctx, file := provisioned(t, nil)
 	rr := httptest.NewRecorder()
-	r := request("POST", "/v1/items?x=1", rr)
+	r := request("POST", "/v1/items?x=1&ACCESS_TOKEN=tok-123&signature=sig-456", rr)
 	r.Header.Set("X-Request-ID", "forged-by-client")
 	r.Header.Set("Authorization", "Bearer secret-token")
 	r.Header.Set("X-Api-Key", "k-123")
@@ -163,7 +164,7 @@ func TestHeadersAreSetOnceAndTheUpstreamSeesTheRequestID(t *testing.T) {
 	if l["status"] != 201.0 || l["size"] != 8.0 || l["request_id"] != id || l["level"] != "info" || l["logger"] != "http.log.access" {
 		t.Errorf("log line %v", l)
 	}
-	if req["method"] != "POST" || req["uri"] != "/v1/items?x=1" || req["remote_ip"] != "192.0.2.10" || req["remote_port"] != "41234" || req["client_ip"] != "192.0.2.10" {
+	if req["method"] != "POST" || req["uri"] != "/v1/items?x=1&ACCESS_TOKEN=REDACTED&signature=REDACTED" || req["remote_ip"] != "192.0.2.10" || req["remote_port"] != "41234" || req["client_ip"] != "192.0.2.10" {
 		t.Errorf("request fields %v", req)
 	}
 	hdrs := req["headers"].(map[string]any)
@@ -369,5 +370,32 @@ func TestAFinishingInstanceTakesNoSettings(t *testing.T) {
 	}
 	if err := (&Edge{ResponseHeaders: http.Header{"X-Id": {"{http.request.uuid}"}}}).Provision(ctx); err == nil {
 		t.Error("a placeholder in a literal header value provisioned")
+	}
+}
+
+func TestRedactURI(t *testing.T) {
+	names := map[string]bool{"access_token": true, "sig": true}
+	for _, c := range []struct{ in, want string }{
+		{"/v1/items", "/v1/items"},
+		{"/v1/items?page=2", "/v1/items?page=2"},
+		{"/v1/items?access_token=abc", "/v1/items?access_token=REDACTED"},
+		{"/v1/items?page=2&Access_Token=abc&sort=name", "/v1/items?page=2&Access_Token=REDACTED&sort=name"},
+		{"/f?sig=1&sig=2", "/f?sig=REDACTED&sig=REDACTED"},
+		{"/f?access%5Ftoken=abc&x=%26", "/f?access%5Ftoken=REDACTED&x=%26"},
+		{"/f?sig&x=1", "/f?sig&x=1"},                   // no value: nothing to hide
+		{"/f?signature=1", "/f?signature=1"},           // names match whole
+		{"/f?x=access_token=1", "/f?x=access_token=1"}, // a value that looks like a name
+		{"/f?sig=", "/f?sig=REDACTED"},
+		{"/f?", "/f?"},
+		{"/f?&&sig=a&", "/f?&&sig=REDACTED&"},
+	} {
+		if got := redactURI(c.in, names); got != c.want {
+			t.Errorf("redactURI(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	// A URI with nothing to redact is not copied: this runs on every request.
+	uri := "/v1/items?page=2&sort=name"
+	if n := testing.AllocsPerRun(100, func() { redactURI(uri, names) }); n != 0 {
+		t.Errorf("%v allocations for a URI with nothing to redact", n)
 	}
 }
