@@ -94,6 +94,14 @@ function caRootFileCommands(f: NonNullable<LoaderScriptOptions["caRootFile"]>): 
  * No `--force`: when Caddy already runs this exact config (it resumed it from its autosave after a
  * replace), Caddy answers "config is unchanged" and nothing is reloaded.
  */
+/**
+ * What the loader says when Caddy does not know one of Slipway's modules: the image is stock Caddy,
+ * or was built from another Slipway version's docker/caddy (its tag names the modules' hash).
+ */
+export const MISSING_MODULES_HINT = "the Gateway's Caddy image lacks Slipway's Caddy modules (slipway_edge, slipway_jwt, slipway_handoff, " +
+    "slipway_deferred) as this version of Slipway writes them: use the Gateway's default image, `image: { build: true }`, " +
+    "or an image built from this version's docker/caddy/Dockerfile (scripts/caddy-image-tag.sh names its tag)";
+
 export function loaderScript(o: LoaderScriptOptions): string {
     if (!Number.isInteger(o.attempts) || o.attempts < 1) throw new Error(`loaderScript: attempts must be a whole number >= 1, got ${o.attempts}`);
     if (!(o.delaySeconds > 0)) throw new Error(`loaderScript: delaySeconds must be > 0, got ${o.delaySeconds}`);
@@ -124,6 +132,9 @@ export function loaderScript(o: LoaderScriptOptions): string {
         "      break",
         "    fi",
         "    printf '%s\\n' \"$out\" >&2",
+        "    case \"$out\" in",
+        `      *'unknown module: '*'.slipway_'*) log ${sq(MISSING_MODULES_HINT)} >&2 ;;`,
+        "    esac",
         "    case \"$out\" in",
         "      *'responded with error: HTTP 4'*) log 'Caddy rejected this config and keeps serving the previous one' >&2; break ;;",
         "    esac",

@@ -10,7 +10,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { buildBootstrapConfig, buildCaddyConfig, CaddyBuildOptions, CaddyConfig, renderCaddyJson } from "../../components/gateway/caddy-config";
-import { loaderScript } from "../../components/gateway/docker";
+import { loaderScript, MISSING_MODULES_HINT } from "../../components/gateway/docker";
 import { normalizeGateway } from "../../components/gateway/normalize";
 import type { GatewayArgs } from "../../components/gateway";
 import { caddyBinary, edgeHandlers, freePort, loopbackGet as getWith, Reply } from "../helpers/caddy";
@@ -92,7 +92,7 @@ describe("Gateway config reload on a real Caddy (admin on a unix socket)", funct
     let metricsPort: number;
     let buildOpts: CaddyBuildOptions;
     let env: NodeJS.ProcessEnv;
-    const files: Record<"bootstrap" | "a" | "b" | "c" | "invalid", string> = { bootstrap: "", a: "", b: "", c: "", invalid: "" };
+    const files: Record<"bootstrap" | "a" | "b" | "c" | "invalid" | "unknownModule", string> = { bootstrap: "", a: "", b: "", c: "", invalid: "", unknownModule: "" };
 
     const argsA = (): GatewayArgs => ({
         target: plainDocker(),
@@ -180,6 +180,10 @@ describe("Gateway config reload on a real Caddy (admin on a unix socket)", funct
         const invalid = render(argsB()) as unknown as { apps: { http: { servers: { edge: { routes: { handle: { handler: string; rate_limits?: Record<string, { window: string }> }[] }[] } } } } };
         edgeHandlers(invalid).find(h => h.handler === "rate_limit")!.rate_limits!.general!.window = "0s";
         files.invalid = write("invalid.json", invalid);
+        // What an image without this version's modules meets: a Slipway handler Caddy does not know.
+        const unknown = render(argsB()) as unknown as { apps: { http: { servers: { edge: { routes: { handle: { handler: string }[] }[] } } } } };
+        unknown.apps.http.servers.edge.routes[0]!.handle[0]!.handler = "slipway_from_a_newer_version";
+        files.unknownModule = write("unknown-module.json", unknown);
         await startCaddy();
     });
 
@@ -322,6 +326,21 @@ describe("Gateway config reload on a real Caddy (admin on a unix socket)", funct
         const v3 = await get(port, "/v3/x");
         assert.equal(v3.status, 200, "C keeps serving");
         assert.equal(v3.headers["referrer-policy"], "no-referrer");
+    });
+
+    it("names the image as the cause when Caddy does not know a Slipway module, and gives up at once", async () => {
+        const marker = path.join(tmp, "marker-unknown-module");
+        const out = await loader(files.unknownModule, marker).idle();
+        assert.match(out, /unknown module: http\.handlers\.slipway_from_a_newer_version/, "Caddy's own answer");
+        assert.ok(out.includes(MISSING_MODULES_HINT), out);
+        assert.match(out, /Caddy rejected this config and keeps serving the previous one/);
+        assert.ok(!fs.existsSync(marker));
+        assert.equal((await get(port, "/v3/x")).status, 200, "C keeps serving");
+    });
+
+    it("says nothing of modules when Caddy rejects a config for another reason", async () => {
+        const out = await loader(files.invalid, path.join(tmp, "marker-invalid-2")).idle();
+        assert.ok(!out.includes(MISSING_MODULES_HINT), out);
     });
 
     it("retries a socket that does not answer a bounded number of times, then gives up without a marker", async () => {
