@@ -82,6 +82,14 @@ function caRootFileCommands(f: NonNullable<LoaderScriptOptions["caRootFile"]>): 
 }
 
 /**
+ * What the loader says when Caddy does not know one of Slipway's modules: the image is stock Caddy,
+ * or was built from another Slipway version's docker/caddy (its tag names the modules' hash).
+ */
+export const MISSING_MODULES_HINT = "the Gateway's Caddy image lacks Slipway's Caddy modules (slipway_edge, slipway_jwt, slipway_handoff, " +
+    "slipway_deferred) as this version of Slipway writes them: use the Gateway's default image, `image: { build: true }`, " +
+    "or an image built from this version's docker/caddy/Dockerfile (scripts/caddy-image-tag.sh names its tag)";
+
+/**
  * The config loader's program (POSIX sh; `caddy` on PATH). Unless its marker exists, it first
  * installs or removes the metrics token file (`tokenFile`; a failure there pushes nothing), then runs
  * `caddy reload` until Caddy takes the config: a connection failure (Caddy not up yet) is retried up
@@ -94,14 +102,6 @@ function caRootFileCommands(f: NonNullable<LoaderScriptOptions["caRootFile"]>): 
  * No `--force`: when Caddy already runs this exact config (it resumed it from its autosave after a
  * replace), Caddy answers "config is unchanged" and nothing is reloaded.
  */
-/**
- * What the loader says when Caddy does not know one of Slipway's modules: the image is stock Caddy,
- * or was built from another Slipway version's docker/caddy (its tag names the modules' hash).
- */
-export const MISSING_MODULES_HINT = "the Gateway's Caddy image lacks Slipway's Caddy modules (slipway_edge, slipway_jwt, slipway_handoff, " +
-    "slipway_deferred) as this version of Slipway writes them: use the Gateway's default image, `image: { build: true }`, " +
-    "or an image built from this version's docker/caddy/Dockerfile (scripts/caddy-image-tag.sh names its tag)";
-
 export function loaderScript(o: LoaderScriptOptions): string {
     if (!Number.isInteger(o.attempts) || o.attempts < 1) throw new Error(`loaderScript: attempts must be a whole number >= 1, got ${o.attempts}`);
     if (!(o.delaySeconds > 0)) throw new Error(`loaderScript: delaySeconds must be > 0, got ${o.delaySeconds}`);
