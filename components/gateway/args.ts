@@ -323,7 +323,7 @@ export interface GatewayAccessLogArgs {
     file?: string;
     /**
      * Request headers whose values the log shows as `["REDACTED"]`: credentials a client sends in a
-     * header of its own. Added to the defaults, never instead of them; `Authorization`,
+     * header of its own. Caddy's runtime log hides them too, in the requests it writes. Added to the defaults, never instead of them; `Authorization`,
      * `Proxy-Authorization`, `Cookie` and `Set-Cookie` are always redacted.
      * @default `X-Api-Key`, `Api-Key`, `X-Auth-Token`, and every header a rate-limit zone is keyed by (`key: "header:<Name>"`)
      * @example `["X-Partner-Token"]`
@@ -331,7 +331,8 @@ export interface GatewayAccessLogArgs {
     redactHeaders?: string[];
     /**
      * Query parameters whose values the log's `uri` shows as `REDACTED`: credentials sent in a URL
-     * (a token in a link, a signed URL's signature). Names match in any case. Added to the
+     * (a token in a link, a signed URL's signature), here and in Caddy's runtime log. Names match in
+     * any case. Added to the
      * defaults, never instead of them; `access_token` is always redacted.
      * @default `api_key`, `apikey`, `auth`, `client_secret`, `code`, `id_token`, `password`, `refresh_token`, `secret`, `sig`, `signature`, `token`, `x-amz-credential`, `x-amz-security-token`, `x-amz-signature`
      * @example `["partner_key"]`

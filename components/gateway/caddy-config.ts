@@ -37,7 +37,7 @@
 // container healthcheck) and `metrics`, the gateway's Prometheus metrics for the stack's network.
 import { createHash } from "crypto";
 import type { ServiceEndpoint } from "../core/service";
-import { NormalizedGateway, NormalizedRateLimitZone, NormalizedRoute, RateLimitKey, sortKeys } from "./normalize";
+import { NormalizedGateway, NormalizedRateLimitZone, NormalizedRoute, RateLimitKey, runtimeLogRedaction, sortKeys } from "./normalize";
 import { CLIENT_IP_HEADER } from "./cloudflare-normalize";
 import { CLIENT_IP_PLACEHOLDER, CaddyClientIpFields, REMOTE_HOST_PLACEHOLDER, clientIpServerFields } from "./client-ip";
 import { CaddyTlsConnectionPolicy, originLockPolicies } from "./origin-lock";
@@ -215,10 +215,20 @@ export interface CaddyServer extends Partial<CaddyClientIpFields> {
     listener_wrappers?: { wrapper: "slipway_handoff" }[];
 }
 
+/** `caddy.logging.encoders.slipway_deferred` (docker/caddy/edge/deferred.go). */
+export interface CaddyDeferredEncoder {
+    format: "slipway_deferred";
+    wrap: { format: "json" };
+    /** Request headers written as ["REDACTED"], besides Authorization, Proxy-Authorization, Cookie and Set-Cookie (always). */
+    redact_headers?: string[];
+    /** Query parameters whose values a written `uri` shows as REDACTED, besides access_token (always). */
+    redact_query?: string[];
+}
+
 export interface CaddyLog {
     writer: CaddyLogWriter;
     /** `slipway_deferred` (docker/caddy/edge) encodes a logger's With objects only when it writes. */
-    encoder: { format: "json" } | { format: "slipway_deferred"; wrap: { format: "json" } };
+    encoder: { format: "json" } | CaddyDeferredEncoder;
     include?: string[];
     exclude?: string[];
 }
@@ -595,7 +605,12 @@ const runtimeLog = (): CaddyLog => ({ writer: { output: "stderr" }, encoder: { f
  * Gateway's throughput (bench/gateway.ts). The bootstrap config keeps plain JSON: it is among the
  * container's inputs, and Caddy never proxies on it.
  */
-const deferredRuntimeLog = (): CaddyLog => ({ writer: { output: "stderr" }, encoder: { format: "slipway_deferred", wrap: { format: "json" } } });
+const deferredRuntimeLog = (n: NormalizedGateway): CaddyLog => {
+    // Caddy writes a request into a line about it (an upstream that broke a response off, a failed
+    // error route): the encoder hides there what the access log hides.
+    const r = runtimeLogRedaction(n);
+    return { writer: { output: "stderr" }, encoder: { format: "slipway_deferred", wrap: { format: "json" }, redact_headers: r.headers, redact_query: r.query } };
+};
 
 /**
  * What the Caddy container starts on: constant for a given socket and health listener, so no route,
@@ -649,7 +664,7 @@ export function buildCaddyConfig(n: NormalizedGateway, opts: CaddyBuildOptions =
         admin: caddyAdmin(opts.adminSocket),
         storage: { module: "file_system", root: opts.storageRoot ?? CONTAINER.storageRoot },
         // Caddy's runtime log only: the access log is slipway_edge's.
-        logging: { logs: { default: deferredRuntimeLog() } },
+        logging: { logs: { default: deferredRuntimeLog(n) } },
         apps: {
             http: {
                 http_port: httpPort,

@@ -850,6 +850,26 @@ export const REDACTED_QUERY_BY_DEFAULT = [
 /** A query parameter name as a URL carries it: no separator, space or escape. */
 const QUERY_NAME = /^[A-Za-z0-9._~-]+$/;
 
+/** The request headers and query parameters a log hides (lower case, sorted): the defaults, the zones' key headers, and the user's own. */
+export interface LogRedaction { headers: string[]; query: string[] }
+
+function logRedaction(zones: readonly NormalizedRateLimitZone[], headers: readonly string[] = [], query: readonly string[] = []): LogRedaction {
+    // A header a zone counts requests by identifies the client: a key, as good as a password.
+    const keyed = zones.flatMap(z => (z.key.kind === "header" ? [z.key.header] : []));
+    return {
+        headers: [...new Set([...REDACTED_BY_DEFAULT, ...keyed, ...headers].map(h => h.toLowerCase()))].sort(),
+        query: [...new Set([...REDACTED_QUERY_BY_DEFAULT, ...query].map(q => q.toLowerCase()))].sort(),
+    };
+}
+
+/**
+ * What Caddy's runtime log hides in the requests it writes: the access log's lists, or the defaults
+ * when the access log is off (a runtime line about a failed request is written either way).
+ */
+export function runtimeLogRedaction(n: Pick<NormalizedGateway, "accessLog" | "rateLimits">): LogRedaction {
+    return n.accessLog ? { headers: n.accessLog.redactHeaders, query: n.accessLog.redactQuery } : logRedaction(n.rateLimits);
+}
+
 function normalizeAccessLog(ctx: ErrorContext, a: GatewayArgs["accessLog"], zones: readonly NormalizedRateLimitZone[]): NormalizedAccessLog | undefined {
     if (a === false) return undefined;
     const v = a ?? {};
@@ -875,13 +895,12 @@ function normalizeAccessLog(ctx: ErrorContext, a: GatewayArgs["accessLog"], zone
             invalid(ctx, `accessLog.redactQuery[${i}]`, `${JSON.stringify(q)} is not a query parameter name`, `use the name alone, e.g. "partner_key" for ?partner_key=... (letters, digits, ".", "_", "~" and "-")`);
         }
     });
-    // A header a zone counts requests by identifies the client: a key, as good as a password.
-    const keyed = zones.flatMap(z => (z.key.kind === "header" ? [z.key.header] : []));
+    const redaction = logRedaction(zones, own, query);
     return {
         stdout,
         file: v.file,
-        redactHeaders: [...new Set([...REDACTED_BY_DEFAULT, ...keyed, ...own].map(h => h.toLowerCase()))].sort(),
-        redactQuery: [...new Set([...REDACTED_QUERY_BY_DEFAULT, ...query].map(q => q.toLowerCase()))].sort(),
+        redactHeaders: redaction.headers,
+        redactQuery: redaction.query,
         rollSizeMb: DEFAULTS.accessLog.rollSizeMb,
         rollKeep: DEFAULTS.accessLog.rollKeep,
         rollKeepDays: DEFAULTS.accessLog.rollKeepDays,

@@ -234,6 +234,13 @@ describe("Gateway on a real Caddy", function () {
                 let bytes = 0;
                 req.on("data", c => { bytes += c.length; });
                 req.on("end", () => {
+                    if (req.url!.startsWith("/v1/broken")) {
+                        // A response broken off midway: Caddy logs it, with the request, to its runtime log.
+                        res.writeHead(200, { "Content-Type": "application/json", "Content-Length": "1000" });
+                        res.write("{\"partial\":");
+                        setTimeout(() => res.destroy(), 50);
+                        return;
+                    }
                     seen.push({ method: req.method!, url: req.url!, headers: req.headers, bytes });
                     res.setHeader("Server", "node-upstream");
                     res.setHeader("X-Frame-Options", "SAMEORIGIN");
@@ -529,6 +536,23 @@ describe("Gateway on a real Caddy", function () {
             assert.ok([502, 503].includes(dead.status));
             // The 413 answered by the error routes (the metrics test): logged with its real status.
             assert.equal(find(stdout, "/v1/too-big").status, 413);
+        });
+
+        it("hides credentials in the requests Caddy writes to its runtime log, as the access log does", async () => {
+            await assert.rejects(request(port, "/v1/broken?page=2&token=secret-runtime-token&access_token=secret-runtime-bearer", {
+                headers: { "X-Api-Key": "secret-runtime-api-key", "X-Partner-Token": "secret-runtime-partner", Authorization: "Bearer secret-runtime-auth", "X-Api-Version": "2" },
+            }), "Caddy aborts the client's response when the upstream's broke off");
+            const deadline = Date.now() + 5000;
+            const aborted = () => stderr.split("\n").filter(l => l.includes("aborting with incomplete response")).map(l => JSON.parse(l));
+            while (!aborted().length && Date.now() < deadline) await new Promise(res => setTimeout(res, 100));
+            const line = aborted()[0];
+            assert.ok(line, `no runtime line about the broken response:\n${stderr.slice(-2000)}`);
+            assert.equal(line.request.uri, "/v1/broken?page=2&token=REDACTED&access_token=REDACTED");
+            assert.deepEqual(line.request.headers["X-Api-Key"], ["REDACTED"], "a default credential header");
+            assert.deepEqual(line.request.headers["X-Partner-Token"], ["REDACTED"], "one the stack named");
+            assert.deepEqual(line.request.headers.Authorization, ["REDACTED"]);
+            assert.deepEqual(line.request.headers["X-Api-Version"], ["2"], "others as sent");
+            assert.ok(!stderr.includes("secret-runtime"), `a credential reached the runtime log:\n${stderr.split("\n").filter(l => l.includes("secret-runtime")).join("\n")}`);
         });
 
         it("logs the URI the client sent, not the one a route rewrote (as Caddy's access log did)", async () => {

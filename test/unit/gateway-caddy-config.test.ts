@@ -251,6 +251,18 @@ describe("Gateway Caddy JSON", () => {
         assert.deepEqual(log.redact_headers,
             ["api-key", "x-api-key", "x-auth-token", "x-client-id", "x-partner-token"], "sorted, each once, whatever the case it was written in");
         assert.deepEqual(log.redact_query, [...REDACTED_QUERY_BY_DEFAULT, "partner_key"].sort(), "the stack's query parameters added to the defaults, each once");
+        const runtime = buildCaddyConfig(n).logging.logs.default!.encoder;
+        assert.deepEqual(runtime, { format: "slipway_deferred", wrap: { format: "json" }, redact_headers: log.redact_headers, redact_query: log.redact_query },
+            "Caddy's runtime log hides in the requests it writes what the access log hides");
+    });
+
+    it("hides credentials in the runtime log's requests when the access log is off too", () => {
+        const base = domainArgs(publicDocker(true));
+        const n = normalizeGateway("edge", { ...base, rateLimits: { ...base.rateLimits, core: { events: 100, window: "1m", key: "header:X-Client-Id" } }, accessLog: false });
+        const runtime = buildCaddyConfig(n).logging.logs.default!.encoder;
+        assert.ok(runtime.format === "slipway_deferred");
+        assert.deepEqual(runtime.redact_headers, ["api-key", "x-api-key", "x-auth-token", "x-client-id"], "the defaults and the zones' key headers");
+        assert.deepEqual(runtime.redact_query, [...REDACTED_QUERY_BY_DEFAULT].sort());
     });
 
     it("logs access through slipway_edge to stdout (and a rolled file when set), flushed every 250 ms; Caddy's own logger stays off", () => {
@@ -266,8 +278,9 @@ describe("Gateway Caddy JSON", () => {
             ],
         });
         assert.equal(d.apps.http.servers.edge!.logs, undefined, "no Caddy access logger");
-        assert.deepEqual(d.logging.logs, { default: { writer: { output: "stderr" }, encoder: { format: "slipway_deferred", wrap: { format: "json" } } } },
-            "Caddy's runtime log on stderr (JSON, With objects encoded when written), nothing else");
+        const { redact_headers, redact_query } = edgeHandler(d).access_log!;
+        assert.deepEqual(d.logging.logs, { default: { writer: { output: "stderr" }, encoder: { format: "slipway_deferred", wrap: { format: "json" }, redact_headers, redact_query } } },
+            "Caddy's runtime log on stderr (JSON, With objects encoded when written, redacted as the access log), nothing else");
         const fileOnly = buildCaddyConfig(normalizeGateway("edge", { ...domainArgs(publicDocker(true)), accessLog: { stdout: false, file: "/logs/a.log" } }));
         assert.deepEqual(edgeHandler(fileOnly).access_log!.writers.map(w => w.output), ["file"]);
         const quiet = buildCaddyConfig(normalizeGateway("edge", { ...localArgs(plainDocker()), accessLog: false }));

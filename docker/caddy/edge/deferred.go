@@ -27,11 +27,19 @@ func init() {
 // request in Caddy is written, if at all, before the request moves on. A clone shares the wrapped
 // encoder, which nothing but EncodeEntry touches (it encodes into a copy of its own), and copies
 // only the list of fields: a With costs two small allocations, not a JSON encoder's copy.
+//
+// A written entry's request is redacted as slipway_edge's access log redacts it (redact.go).
 type Deferred struct {
-	base zapcore.Encoder
+	base   zapcore.Encoder
+	redact *logRedaction
 
 	// The encoder that writes entries, e.g. {"format": "json"}. Required.
 	WrappedRaw json.RawMessage `json:"wrap,omitempty" caddy:"namespace=caddy.logging.encoders inline_key=format"`
+	// Request headers written as ["REDACTED"], besides Authorization, Proxy-Authorization, Cookie
+	// and Set-Cookie (always).
+	RedactHeaders []string `json:"redact_headers,omitempty"`
+	// Query parameters whose values a written `uri` shows as REDACTED, besides access_token (always).
+	RedactQuery []string `json:"redact_query,omitempty"`
 
 	fields []zapcore.Field
 }
@@ -57,7 +65,13 @@ func (d *Deferred) Provision(ctx caddy.Context) error {
 	if !ok {
 		return fmt.Errorf("slipway_deferred: %T is not a log encoder", mod)
 	}
+	for _, k := range append(append([]string(nil), d.RedactHeaders...), d.RedactQuery...) {
+		if k == "" {
+			return errors.New("slipway_deferred: redact_headers and redact_query take names, not empty strings")
+		}
+	}
 	d.base = enc
+	d.redact = newLogRedaction(d.RedactHeaders, d.RedactQuery)
 	return nil
 }
 
@@ -71,16 +85,19 @@ func (d *Deferred) ConfigureDefaultFormat(wo caddy.WriterOpener) error {
 
 // Clone shares the wrapped encoder and copies the list of fields kept so far.
 func (d *Deferred) Clone() zapcore.Encoder {
-	return &Deferred{base: d.base, fields: d.fields[:len(d.fields):len(d.fields)]}
+	return &Deferred{base: d.base, redact: d.redact, fields: d.fields[:len(d.fields):len(d.fields)]}
 }
 
-// EncodeEntry encodes the kept fields, then the entry's own.
+// EncodeEntry encodes the kept fields, then the entry's own, redacted.
 func (d *Deferred) EncodeEntry(e zapcore.Entry, fields []zapcore.Field) (*buffer.Buffer, error) {
-	if len(d.fields) == 0 {
-		return d.base.EncodeEntry(e, fields)
+	all := fields
+	if len(d.fields) > 0 {
+		all = make([]zapcore.Field, 0, len(d.fields)+len(fields))
+		all = append(append(all, d.fields...), fields...)
 	}
-	all := make([]zapcore.Field, 0, len(d.fields)+len(fields))
-	all = append(append(all, d.fields...), fields...)
+	if d.redact != nil {
+		all = d.redact.fields(all)
+	}
 	return d.base.EncodeEntry(e, all)
 }
 

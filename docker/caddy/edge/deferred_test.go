@@ -2,11 +2,16 @@ package edge
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
@@ -104,4 +109,65 @@ func (b *lockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.Buffer.Write(p)
+}
+
+// Caddy writes the request into its runtime lines (an upstream that broke off a response, a failed
+// error route); those lines hide what the access log hides, in With fields and an entry's own.
+func TestRuntimeLinesRedactTheRequestAsTheAccessLogDoes(t *testing.T) {
+	var out bytes.Buffer
+	enc := &Deferred{base: zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), redact: newLogRedaction([]string{"x-partner-key"}, []string{"Sig"})}
+	logger := zap.New(zapcore.NewCore(enc, zapcore.AddSync(&out), zapcore.InfoLevel))
+	r := httptest.NewRequest("GET", "/v1/items?access_token=tok1&page=2&sig=s3cr3t", nil)
+	r.Header.Set("X-Partner-Key", "pk-live")
+	r.Header.Set("Authorization", "Bearer tok2")
+	r.Header.Set("Accept", "application/json")
+	req := caddyhttp.LoggableHTTPRequest{Request: r}
+	logger.With(zap.Object("request", req)).Warn("aborting with incomplete response")
+	logger.Error("error handling handler error", zap.Object("request", req), zap.String("uri", r.RequestURI))
+	lines := bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n"))
+	if len(lines) != 2 {
+		t.Fatalf("want 2 lines, got %q", out.String())
+	}
+	for _, secret := range []string{"tok1", "tok2", "s3cr3t", "pk-live"} {
+		if bytes.Contains(out.Bytes(), []byte(secret)) {
+			t.Errorf("%q reached the runtime log: %s", secret, out.String())
+		}
+	}
+	for _, l := range lines {
+		var line struct {
+			URI     string `json:"uri"`
+			Request struct {
+				URI     string              `json:"uri"`
+				Headers map[string][]string `json:"headers"`
+			} `json:"request"`
+		}
+		if err := json.Unmarshal(l, &line); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		if want := "/v1/items?access_token=REDACTED&page=2&sig=REDACTED"; line.Request.URI != want {
+			t.Errorf("request.uri %q, want %q", line.Request.URI, want)
+		}
+		if h := line.Request.Headers; h["X-Partner-Key"][0] != "REDACTED" || h["Authorization"][0] != "REDACTED" || h["Accept"][0] != "application/json" {
+			t.Errorf("headers %v", h)
+		}
+	}
+	if !bytes.Contains(lines[1], []byte(`"uri":"/v1/items?access_token=REDACTED&page=2&sig=REDACTED"`)) {
+		t.Errorf("an entry's own uri field kept its query: %s", lines[1])
+	}
+}
+
+// Provisioned from JSON as the Gateway writes it, the encoder redacts without being told about
+// access_token, and refuses an empty name.
+func TestDeferredTakesItsRedactionFromItsConfig(t *testing.T) {
+	d := &Deferred{RedactHeaders: []string{"X-Partner-Key"}, RedactQuery: []string{""}}
+	d.redact = newLogRedaction(d.RedactHeaders, nil)
+	if !d.redact.query["access_token"] || !d.redact.headers["X-Partner-Key"] || !d.redact.headers["Cookie"] {
+		t.Errorf("redaction %+v", d.redact)
+	}
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	defer cancel()
+	d.WrappedRaw = json.RawMessage(`{"format":"json"}`)
+	if err := d.Provision(ctx); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("an empty query name: %v", err)
+	}
 }
