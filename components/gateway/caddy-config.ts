@@ -13,7 +13,8 @@
 // HTTP metrics, a deferred `headers` handler, the proxy's request headers and the body-limit
 // routes, which together cost about a quarter of the gateway's throughput.
 //
-// Handler order inside the edge's subroute (each route is non-terminal until the service routes):
+// The edge server's routes after slipway_edge (and, with domains, a JSON 404 for any other host);
+// each is non-terminal until the service routes:
 //   0. the metrics path (`publicMetrics.path`, default /metrics, and below it): a JSON 404 unless
 //      the request carries `Authorization: Bearer <token>` and a token is configured (see
 //      `metricsGuard`); the token is read from a file in the config volume, never from this JSON;
@@ -132,6 +133,7 @@ export interface CaddyReverseProxy {
     transport: { protocol: "http"; dial_timeout: string; response_header_timeout: string };
 }
 
+/** Unused by the gateway (its chain is the server's own routes); kept for configs built around it (bench/). */
 export interface CaddySubroute {
     handler: "subroute";
     routes: CaddyRoute[];
@@ -166,7 +168,7 @@ export interface CaddyEdgeAccessLog {
  */
 export interface CaddyEdgeHandler {
     handler: "slipway_edge";
-    /** Set on the upstream request and the response to Caddy's `{http.request.uuid}`. */
+    /** Set on the upstream request and the response to a random (version 4) UUID per request, the access log's `request_id`. */
     request_id_header?: string;
     /** Set on the upstream request to Caddy's `client_ip` var (trusted_proxies honoured). */
     client_ip_header?: string;
@@ -542,6 +544,16 @@ function proxyRoute(n: NormalizedGateway, r: NormalizedRoute, dial: (e: ServiceE
     return { match: [{ path: prefixPatterns(r.pathPrefix) }], handle, terminal: true };
 }
 
+/**
+ * With domains: a route that only names them, since automatic HTTPS learns which names to certify
+ * from host matchers on a server's own routes, then a JSON 404 for any other host.
+ */
+function hostRoutes(n: NormalizedGateway): CaddyRoute[] {
+    if (!n.domains.length) return [];
+    const host: CaddyMatcherSet = { host: [...n.domains].sort() };
+    return [{ match: [host], handle: [] }, { ...notFound(), match: [{ not: [host] }] }];
+}
+
 function notFound(): CaddyRoute {
     return { handle: [{ handler: "static_response", status_code: 404, headers: JSON_TYPE, body: '{"error":"Not Found"}\n' }], terminal: true };
 }
@@ -711,20 +723,18 @@ function handlingRoutes(n: NormalizedGateway, dial: NonNullable<CaddyBuildOption
     return inner;
 }
 
-/** The public server: the handling routes (behind a host matcher when there are domains) and JSON error answers. */
+/**
+ * The public server: slipway_edge, then the handling routes as the server's own routes, and JSON
+ * error answers. Not in a `subroute`: Caddy compiles a subroute's routes into a handler chain on
+ * every request (one closure per route), which cost about a tenth of the gateway's CPU per request
+ * (bench/gateway.ts); the server's routes are compiled once per config.
+ */
 function edgeServer(n: NormalizedGateway, opts: CaddyBuildOptions, httpPort: number, httpsPort: number): CaddyServer {
     const tlsOn = n.tls !== "off";
     const inner = handlingRoutes(n, opts.dial ?? dialAddresses, opts.metricsTokenFile ?? CONTAINER.metricsTokenFile, opts.jwtSecretDir);
-    // slipway_edge first, outside the host matcher, so an unknown host's 404 has the headers and
-    // is counted and logged too. Host matchers are also how automatic HTTPS learns which names
-    // need certificates, so they stay on the server's own routes.
-    const routes: CaddyRoute[] = [{ handle: [edgeHandler(n)] }];
-    if (n.domains.length) {
-        routes.push({ match: [{ host: [...n.domains].sort() }], handle: [{ handler: "subroute", routes: inner }], terminal: true }, notFound());
-    } else {
-        // The same subroute without domains, so both cases have one shape.
-        routes.push({ handle: [{ handler: "subroute", routes: inner }], terminal: true });
-    }
+    // slipway_edge first, before the host check, so an unknown host's 404 has the headers and is
+    // counted and logged too.
+    const routes: CaddyRoute[] = [{ handle: [edgeHandler(n)] }, ...hostRoutes(n), ...inner];
     const edge: CaddyServer = {
         listen: [`${opts.bindHost ?? ""}:${tlsOn ? httpsPort : httpPort}`],
         routes,

@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
 import * as path from "path";
+import type { CaddyConfig, CaddyRoute } from "../../components/gateway/caddy-config";
 
 const ROOT = path.join(__dirname, "..", "..");
 
@@ -31,8 +32,8 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Every handler of the edge server's routes, subroutes flattened (slipway_edge first, then the
- * edge's chain in one subroute, behind a host matcher when the gateway has domains).
+ * Every handler of the edge server's routes (slipway_edge first, then, with domains, the host
+ * check, then the edge's chain), any subroute flattened.
  */
 export function edgeHandlers(config: any): any[] {
     const flat = (routes: any[]): any[] => routes.flatMap(r => r.handle).flatMap((h: any) => (h.handler === "subroute" ? [h, ...flat(h.routes)] : [h]));
@@ -100,4 +101,17 @@ export async function killCaddy(caddy: ChildProcess | undefined): Promise<void> 
     const exited = new Promise(r => caddy.once("exit", r));
     caddy.kill("SIGKILL");
     await exited;
+}
+
+/**
+ * The edge's handling chain (metrics guard, CORS, rate limits, encode, the services, the 404): the
+ * edge server's own routes after slipway_edge and, with domains, the two host routes.
+ */
+export function chainRoutes(c: CaddyConfig): CaddyRoute[] {
+    const [first, ...rest] = c.apps.http.servers.edge!.routes;
+    assert.equal(first?.handle[0]?.handler, "slipway_edge", "the edge server starts with slipway_edge");
+    const hostOnly = (r: CaddyRoute) => !!r.match?.some(m => m.host || m.not?.some(n => n.host));
+    const start = rest.findIndex(r => !hostOnly(r));
+    assert.ok(start <= 2 && rest.slice(0, start).every(hostOnly), "at most the two host routes before the chain");
+    return rest.slice(start);
 }

@@ -6,6 +6,7 @@ import {
     renderCaddyJson,
 } from "../../components/gateway/caddy-config";
 import { normalizeGateway, REDACTED_QUERY_BY_DEFAULT } from "../../components/gateway/normalize";
+import { chainRoutes } from "../helpers/caddy";
 import { domainArgs, localArgs, plainDocker, publicDocker, svc } from "./gateway-fixtures";
 
 const GOLDEN = path.join(__dirname, "..", "golden");
@@ -17,12 +18,8 @@ function golden(file: string, actual: string) {
     assert.equal(actual, fs.readFileSync(p, "utf8"), `${file} changed: review the diff, then UPDATE_GOLDEN=1`);
 }
 
-/** The routes inside the edge's subroute (behind the host matcher when there are domains). */
-const edgeRoutes = (c: CaddyConfig): CaddyRoute[] => {
-    const sub = c.apps.http.servers.edge!.routes.flatMap(r => r.handle).find(h => h.handler === "subroute");
-    assert.ok(sub && sub.handler === "subroute");
-    return sub.routes;
-};
+/** The edge's handling chain: the edge server's routes after slipway_edge (and the host routes with domains). */
+const edgeRoutes = chainRoutes;
 /** The primary slipway_edge instance: the edge server's first route, in front of every host. */
 const edgeHandler = (c: CaddyConfig): CaddyEdgeHandler => {
     const first = c.apps.http.servers.edge!.routes[0]!;
@@ -136,12 +133,22 @@ describe("Gateway Caddy JSON", () => {
         assert.equal(errors.at(-1)!.terminal, true);
     });
 
-    it("answers an unknown host with a JSON 404 behind the same slipway_edge", () => {
+    it("answers an unknown host with a JSON 404 behind the same slipway_edge, and names the domains on a route of the server's own", () => {
         const routes = buildCaddyConfig(domains).apps.http.servers.edge!.routes;
-        assert.deepEqual(routes.map(r => r.handle[0]!.handler), ["slipway_edge", "subroute", "static_response"]);
-        assert.deepEqual(routes[1]!.match, [{ host: ["api.example.com", "api.example.net"] }]);
+        const host = { host: ["api.example.com", "api.example.net"] };
+        assert.equal(routes[0]!.handle[0]!.handler, "slipway_edge");
+        assert.deepEqual(routes[1], { match: [host], handle: [] }, "automatic HTTPS reads the names from a host matcher on the server's routes");
+        assert.deepEqual(routes[2]!.match, [{ not: [host] }]);
+        assert.equal(routes[2]!.terminal, true);
         assert.equal((routes[2]!.handle[0] as { status_code: number }).status_code, 404);
-        assert.equal(routes[2]!.match, undefined);
+        assert.deepEqual(routes.slice(3), chainRoutes(buildCaddyConfig(domains)));
+        assert.deepEqual(buildCaddyConfig(local).apps.http.servers.edge!.routes.slice(1), chainRoutes(buildCaddyConfig(local)), "no host routes without domains");
+    });
+
+    it("puts the chain on the server's own routes, never in a subroute (Caddy compiles a subroute on every request)", () => {
+        for (const c of [buildCaddyConfig(local), buildCaddyConfig(domains)]) {
+            assert.ok(!JSON.stringify(c.apps.http.servers.edge).includes('"subroute"'));
+        }
     });
 
     it("gives each zone exactly the requests its routes own", () => {

@@ -35,7 +35,7 @@ const args = (jwt: Jwt, target = plainDocker()) => ({
 function handlers(jwt: Jwt, opts = {}): { handler: string; [k: string]: unknown }[][] {
     type Route = { match?: { path?: string[] }[]; handle: { handler: string; routes?: Route[] }[] };
     const c = buildCaddyConfig(normalizeGateway("edge", args(jwt) as never), opts) as unknown as { apps: { http: { servers: { edge: { routes: Route[] } } } } };
-    // The edge's chain sits in a subroute (one metrics observation per request): its routes, flattened.
+    // Every route of the edge server, any subroute flattened.
     const flat = (routes: Route[]): Route[] => routes.flatMap(r => [r, ...flat(r.handle.flatMap(h => (h.handler === "subroute" ? h.routes ?? [] : [])))]);
     return flat(c.apps.http.servers.edge.routes).filter(r => r.match?.[0]?.path?.[0]?.startsWith("/v1")).map(r => r.handle as never);
 }

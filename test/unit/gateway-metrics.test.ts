@@ -9,17 +9,14 @@ import { metricsPathExpression, metricsRule, rulesets } from "../../components/g
 import { loaderScript } from "../../components/gateway/docker";
 import { DEFAULTS, metricsTokenProblem, normalizeGateway } from "../../components/gateway/normalize";
 import { GATEWAY_METRICS } from "../../components/observability/rules";
+import { chainRoutes } from "../helpers/caddy";
 import { domainArgs, localArgs, plainDocker, publicDocker } from "./gateway-fixtures";
 
 const TOKEN = "Zm9vYmFyLXNjcmFwZS10b2tlbi0wMTIzNDU2Nzg5";
 const TOKEN_FILE = CONTAINER.metricsTokenFile;
 
-/** The routes inside the edge's subroute, behind slipway_edge (and the host matcher with domains). */
-const edgeRoutes = (c: CaddyConfig): CaddyRoute[] => {
-    const sub = c.apps.http.servers.edge!.routes.flatMap(r => r.handle).find(h => h.handler === "subroute");
-    assert.ok(sub && sub.handler === "subroute");
-    return sub.routes;
-};
+/** The edge's handling chain: the edge server's routes after slipway_edge (and the host routes with domains). */
+const edgeRoutes = chainRoutes;
 
 interface Req { path: string; headers?: Record<string, string> }
 

@@ -19,6 +19,8 @@
 package edge
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -37,8 +39,9 @@ func init() {
 
 // Edge is the handler module. See the package documentation.
 type Edge struct {
-	// Set on the upstream request and on the response, to Caddy's `{http.request.uuid}` (one id per
-	// request, the one Caddy's placeholders and error routes see too).
+	// Set on the upstream request and on the response, to a random (version 4) UUID made for the
+	// request, which the access log records too. Not Caddy's `{http.request.uuid}`, which no part of
+	// the Gateway's config reads: that one costs a walk through the replacer and four allocations.
 	RequestIDHeader string `json:"request_id_header,omitempty"`
 	// Set on the upstream request to Caddy's client address (the peer, or what a trusted proxy's
 	// header says when the server has `trusted_proxies` and `client_ip_headers`).
@@ -141,7 +144,9 @@ func canonicalOrEmpty(k string) string {
 // finishing instance.
 const stateVar = "slipway_edge"
 
-// record is one request's observation, from the primary instance to the finishing one.
+// record is one request's observation, from the primary instance to the finishing one. It holds
+// the primary's response writer and the one-value header slices too: one allocation per request
+// instead of five.
 type record struct {
 	edge     *Edge
 	start    time.Time
@@ -149,6 +154,19 @@ type record struct {
 	bodyRead *countingBody
 	// The access log's `request` object, written when the request arrived.
 	request *[]byte
+
+	ww      writer
+	wrapper caddyhttp.ResponseWriterWrapper
+	idValue [1]string // X-Request-ID's value on the request
+	respID  [1]string // and on the response (its own: a handler may edit either in place)
+	ipValue [1]string // X-Real-IP's value
+}
+
+// one is a header value backed by a record's array: full (len == cap), so a later Add appends to
+// a copy, never into the record.
+func one(a *[1]string, v string) []string {
+	a[0] = v
+	return a[:1:1]
 }
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
@@ -161,16 +179,13 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		rec.request = e.log.begin(r)
 	}
 	if e.requestID != "" || e.log != nil {
-		repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-		if repl != nil {
-			rec.id, _ = repl.GetString("http.request.uuid")
-		}
+		rec.id = newRequestID()
 	}
 	if e.requestID != "" {
-		r.Header[e.requestID] = []string{rec.id}
+		r.Header[e.requestID] = one(&rec.idValue, rec.id)
 	}
 	if e.clientIP != "" {
-		r.Header[e.clientIP] = []string{clientIP(r)}
+		r.Header[e.clientIP] = one(&rec.ipValue, clientIP(r))
 	}
 	if e.log != nil && r.Body != nil && r.Body != http.NoBody {
 		rec.bodyRead = &countingBody{ReadCloser: r.Body}
@@ -183,7 +198,9 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		e.metrics.inFlight.Inc()
 		defer e.metrics.inFlight.Dec()
 	}
-	ww := &writer{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, rec: rec}
+	rec.wrapper.ResponseWriter = w
+	rec.ww = writer{ResponseWriterWrapper: &rec.wrapper, rec: rec}
+	ww := &rec.ww
 	err := e.limitBody(ww, r)
 	if err == nil {
 		err = next.ServeHTTP(ww, r)
@@ -259,6 +276,22 @@ func (rec *record) done(r *http.Request, ww *writer, err error) {
 	}
 }
 
+// newRequestID is a random (version 4) UUID in its usual text form, with one allocation.
+func newRequestID() string {
+	var u [16]byte
+	_, _ = rand.Read(u[:]) // never fails: crypto/rand crashes the program rather than return short
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	var b [36]byte
+	hex.Encode(b[0:8], u[0:4])
+	hex.Encode(b[9:13], u[4:6])
+	hex.Encode(b[14:18], u[6:8])
+	hex.Encode(b[19:23], u[8:10])
+	hex.Encode(b[24:36], u[10:16])
+	b[8], b[13], b[18], b[23] = '-', '-', '-', '-'
+	return string(b[:])
+}
+
 // clientIP is Caddy's client address (trusted proxies and their headers applied), else the peer's.
 func clientIP(r *http.Request) string {
 	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok && ip != "" {
@@ -312,7 +345,7 @@ func (w *writer) WriteHeader(status int) {
 		h[hv.key] = hv.values
 	}
 	if e.requestID != "" {
-		h[e.requestID] = []string{w.rec.id}
+		h[e.requestID] = one(&w.rec.respID, w.rec.id)
 	}
 	w.ResponseWriter.WriteHeader(status)
 }

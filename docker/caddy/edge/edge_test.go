@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -397,5 +398,56 @@ func TestRedactURI(t *testing.T) {
 	uri := "/v1/items?page=2&sort=name"
 	if n := testing.AllocsPerRun(100, func() { redactURI(uri, names) }); n != 0 {
 		t.Errorf("%v allocations for a URI with nothing to redact", n)
+	}
+}
+
+// nopWriter is a ResponseWriter that keeps nothing but its header map.
+type nopWriter struct{ h http.Header }
+
+func (w nopWriter) Header() http.Header       { return w.h }
+func (nopWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (nopWriter) WriteHeader(int)             {}
+
+// The edge runs on every request: its own allocations (the record, the request id, the log line's
+// buffers from a pool) stay few. Each allocation costs CPU and adds to the garbage collector's work.
+func TestAProxiedRequestCostsTheEdgeFewAllocations(t *testing.T) {
+	e, _, logFile := provisioned(t, nil)
+	w := nopWriter{h: http.Header{}}
+	const runs = 200
+	reqs := make([]*http.Request, runs+1)
+	for i := range reqs {
+		reqs[i] = request("GET", "/v1/items?page=2", w)
+		reqs[i].Header.Set("User-Agent", "wrk")
+	}
+	contentType, body := []string{"application/json"}, []byte(`{"status":"ok"}`)
+	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header()["Content-Type"] = contentType
+		w.WriteHeader(200)
+		_, err := w.Write(body)
+		return err
+	})
+	i := 0
+	n := testing.AllocsPerRun(runs, func() {
+		_ = e.ServeHTTP(w, reqs[i], next)
+		i++
+	})
+	// The record (which holds the response writer and the header values) and the id's text.
+	if n > 2 && !raceEnabled {
+		t.Errorf("%v allocations per request, want at most 2", n)
+	}
+	if lines := logLines(t, e, logFile); len(lines) != runs+1 {
+		t.Errorf("%d log lines for %d requests", len(lines), runs+1)
+	}
+}
+
+func TestRequestIDsAreRandomVersion4UUIDs(t *testing.T) {
+	re := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	seen := map[string]bool{}
+	for i := 0; i < 10000; i++ {
+		id := newRequestID()
+		if !re.MatchString(id) || seen[id] {
+			t.Fatalf("id %d: %q (a repeat: %v)", i, id, seen[id])
+		}
+		seen[id] = true
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -401,9 +402,13 @@ func requestCloses(req []byte) bool {
 	return http10 && !keepAlive
 }
 
+// isTimeout runs on every request (net/http ends its background read with a past deadline), so
+// it asks the error directly before unwrapping: errors.As would allocate its target each time.
 func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	if ne, ok := err.(net.Error); ok {
+		return ne.Timeout()
+	}
+	return errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 // Interface guards

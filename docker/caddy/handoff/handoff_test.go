@@ -1,6 +1,12 @@
 package handoff
 
-import "testing"
+import (
+	"errors"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+)
 
 func TestRequestCloses(t *testing.T) {
 	for _, c := range []struct {
@@ -33,5 +39,41 @@ func TestRequestClosesDoesNotAllocate(t *testing.T) {
 	req := []byte("GET /v1/items HTTP/1.1\r\nHost: api.example.com\r\nUser-Agent: wrk\r\nAccept: */*\r\nConnection: keep-alive\r\n\r\n")
 	if n := testing.AllocsPerRun(100, func() { requestCloses(req) }); n != 0 {
 		t.Fatalf("%v allocations per call", n)
+	}
+}
+
+// A read ended by a past deadline (net/http ending its background read, on every request) is a
+// timeout, found without allocating; a reset connection is not one.
+func TestIsTimeoutOnRealConnections(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			time.Sleep(200 * time.Millisecond)
+			c.(*net.TCPConn).SetLinger(0)
+			c.Close() // a reset
+		}
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Unix(1, 0))
+	_, timeout := c.Read(make([]byte, 1))
+	if !isTimeout(timeout) || !isTimeout(fmt.Errorf("wrapped: %w", timeout)) {
+		t.Fatalf("a past deadline: %v", timeout)
+	}
+	if n := testing.AllocsPerRun(100, func() { isTimeout(timeout) }); n != 0 {
+		t.Errorf("%v allocations per call", n)
+	}
+	c.SetReadDeadline(time.Time{})
+	_, reset := c.Read(make([]byte, 1))
+	if reset == nil || isTimeout(reset) || isTimeout(errors.New("EOF")) {
+		t.Errorf("a reset or an EOF taken for a timeout: %v", reset)
 	}
 }
