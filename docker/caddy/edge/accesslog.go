@@ -107,9 +107,9 @@ var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b
 
 // begin writes the request as it arrived, before any handler rewrites its URI or headers (a JWT
 // check replaces claim headers, a route strips a prefix): Caddy's access log records the same.
-func (l *accessLogger) begin(r *http.Request) *[]byte {
+func (l *accessLogger) begin(r *http.Request, clientIP string) *[]byte {
 	bp := linePool.Get().(*[]byte)
-	*bp = appendRequest((*bp)[:0], r, l.redact, l.redactQuery)
+	*bp = appendRequest((*bp)[:0], r, clientIP, l.redact, l.redactQuery)
 	return bp
 }
 
@@ -132,7 +132,7 @@ func put(bp *[]byte, b []byte) {
 }
 
 // appendRequest is the line's `request` object, with Caddy's field names.
-func appendRequest(b []byte, r *http.Request, redact, redactQuery map[string]bool) []byte {
+func appendRequest(b []byte, r *http.Request, clientIP string, redact, redactQuery map[string]bool) []byte {
 	b = append(b, `{"remote_ip":`...)
 	host, port, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -142,7 +142,7 @@ func appendRequest(b []byte, r *http.Request, redact, redactQuery map[string]boo
 	b = append(b, `,"remote_port":`...)
 	b = appendString(b, port)
 	b = append(b, `,"client_ip":`...)
-	b = appendString(b, clientIP(r))
+	b = appendString(b, clientIP)
 	b = append(b, `,"proto":`...)
 	b = appendString(b, r.Proto)
 	b = append(b, `,"method":`...)

@@ -175,8 +175,12 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		return finish(w, r, next)
 	}
 	rec := &record{edge: e, start: time.Now()}
+	var ip string // a walk up the request's context chain: once
+	if e.clientIP != "" || e.log != nil {
+		ip = clientIP(r)
+	}
 	if e.log != nil {
-		rec.request = e.log.begin(r)
+		rec.request = e.log.begin(r, ip)
 	}
 	if e.requestID != "" || e.log != nil {
 		rec.id = newRequestID()
@@ -185,7 +189,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		r.Header[e.requestID] = one(&rec.idValue, rec.id)
 	}
 	if e.clientIP != "" {
-		r.Header[e.clientIP] = one(&rec.ipValue, clientIP(r))
+		r.Header[e.clientIP] = one(&rec.ipValue, ip)
 	}
 	if e.log != nil && r.Body != nil && r.Body != http.NoBody {
 		rec.bodyRead = &countingBody{ReadCloser: r.Body}
