@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import {
-    buildBootstrapConfig, buildCaddyConfig, caddyRateLimit, CaddyConfig, CaddyEdgeHandler, CaddyHandler, CaddyRoute, configRevision, CONTAINER, dialAddresses,
+    buildBootstrapConfig, buildCaddyConfig, caddyRateLimit, CaddyConfig, CaddyEdgeHandler, CaddyHandler, configRevision, CONTAINER, dialAddresses,
     renderCaddyJson,
 } from "../../components/gateway/caddy-config";
 import { normalizeGateway, REDACTED_QUERY_BY_DEFAULT } from "../../components/gateway/normalize";

@@ -3,7 +3,7 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    buildBootstrapConfig, buildCaddyConfig, EDGE_METRICS, CaddyConfig, CaddyMatcherSet, CaddyRoute, CONTAINER, gatewayMetricsTarget, renderCaddyJson,
+    buildBootstrapConfig, buildCaddyConfig, EDGE_METRICS, CaddyConfig, CaddyMatcherSet, CONTAINER, gatewayMetricsTarget, renderCaddyJson,
 } from "../../components/gateway/caddy-config";
 import { metricsPathExpression, metricsRule, rulesets } from "../../components/gateway/cloudflare";
 import { loaderScript } from "../../components/gateway/docker";
