@@ -146,7 +146,7 @@ const stateVar = "slipway_edge"
 
 // record is one request's observation, from the primary instance to the finishing one. It holds
 // the primary's response writer and the one-value header slices too: one allocation per request
-// instead of five.
+// instead of six (record, writer, wrapper, and three header values).
 type record struct {
 	edge     *Edge
 	start    time.Time
