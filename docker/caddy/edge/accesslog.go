@@ -41,9 +41,8 @@ const (
 )
 
 type accessLogger struct {
-	sinks       []*sink
-	redact      map[string]bool
-	redactQuery map[string]bool // lowercase names
+	sinks  []*sink
+	redact *logRedaction // the same names Caddy's runtime log hides (redact.go)
 }
 
 func (a *AccessLog) open(ctx caddy.Context) (*accessLogger, error) {
@@ -62,22 +61,17 @@ func (a *AccessLog) open(ctx caddy.Context) (*accessLogger, error) {
 	if size <= 0 {
 		size = defaultBufferBytes
 	}
-	l := &accessLogger{redact: map[string]bool{}, redactQuery: map[string]bool{"access_token": true}}
-	for k := range alwaysRedacted {
-		l.redact[k] = true
-	}
 	for _, k := range a.RedactHeaders {
 		if k == "" {
 			return nil, errors.New("redact_headers: an empty header name")
 		}
-		l.redact[http.CanonicalHeaderKey(k)] = true
 	}
 	for _, k := range a.RedactQuery {
 		if k == "" {
 			return nil, errors.New("redact_query: an empty parameter name")
 		}
-		l.redactQuery[strings.ToLower(k)] = true
 	}
+	l := &accessLogger{redact: newLogRedaction(a.RedactHeaders, a.RedactQuery)}
 	for _, m := range mods.([]any) {
 		wo, ok := m.(caddy.WriterOpener)
 		if !ok {
@@ -109,7 +103,7 @@ var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b
 // check replaces claim headers, a route strips a prefix): Caddy's access log records the same.
 func (l *accessLogger) begin(r *http.Request, clientIP string) *[]byte {
 	bp := linePool.Get().(*[]byte)
-	*bp = appendRequest((*bp)[:0], r, clientIP, l.redact, l.redactQuery)
+	*bp = appendRequest((*bp)[:0], r, clientIP, l.redact)
 	return bp
 }
 
@@ -132,7 +126,7 @@ func put(bp *[]byte, b []byte) {
 }
 
 // appendRequest is the line's `request` object, with Caddy's field names.
-func appendRequest(b []byte, r *http.Request, clientIP string, redact, redactQuery map[string]bool) []byte {
+func appendRequest(b []byte, r *http.Request, clientIP string, redact *logRedaction) []byte {
 	b = append(b, `{"remote_ip":`...)
 	host, port, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -150,9 +144,9 @@ func appendRequest(b []byte, r *http.Request, clientIP string, redact, redactQue
 	b = append(b, `,"host":`...)
 	b = appendString(b, r.Host)
 	b = append(b, `,"uri":`...)
-	b = appendString(b, redactURI(r.RequestURI, redactQuery))
+	b = appendString(b, redactURI(r.RequestURI, redact.query))
 	b = append(b, `,"headers":`...)
-	b = appendHeaders(b, r.Header, redact)
+	b = appendHeaders(b, r.Header, redact.headers)
 	if r.TLS != nil {
 		b = append(b, `,"tls":{"version":`...)
 		b = strconv.AppendUint(b, uint64(r.TLS.Version), 10)
