@@ -338,6 +338,16 @@ export interface GatewayAccessLogArgs {
      * @example `["partner_key"]`
      */
     redactQuery?: string[];
+    /**
+     * Log one in this many successful requests (status below 400) to a service's health or ready
+     * path, at the path clients reach it through the routes (not behind a `jwt` check): uptime
+     * monitors and load balancers poll those all day. Such a line carries `"sampled_1_in": N`;
+     * a failed check is always logged, and the metrics count every request. `1` logs them all.
+     * Docker only (App Platform keeps its own request logs).
+     * @default `100`
+     * @example `1`
+     */
+    sampleHealthChecks?: number;
 }
 
 /**

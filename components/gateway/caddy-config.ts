@@ -130,7 +130,7 @@ export interface CaddyReverseProxy {
     };
     /** Unset by the gateway (slipway_edge sets X-Request-ID and X-Real-IP); kept for configs built around it (bench/). */
     headers?: { request: CaddyHeaderOps };
-    transport: { protocol: "http"; dial_timeout: string; response_header_timeout: string };
+    transport: { protocol: "http"; dial_timeout: string; response_header_timeout: string; compression: false };
 }
 
 /** Unused by the gateway (its chain is the server's own routes); kept for configs built around it (bench/). */
@@ -160,6 +160,8 @@ export interface CaddyEdgeAccessLog {
     redact_headers?: string[];
     /** Query parameters whose values the uri shows as REDACTED, besides access_token (always). */
     redact_query?: string[];
+    /** Successful requests to these exact paths are logged one in `log_every` (the line says `"sampled_1_in"`); failed ones always. */
+    health_checks?: { paths: string[]; log_every: number };
 }
 
 /**
@@ -451,12 +453,17 @@ export function edgeHandler(n: NormalizedGateway): CaddyEdgeHandler {
         metrics: true,
         error_routes: true,
     };
+    // The upstream's Date goes (Go's server then stamps its own, as nginx's proxy does): with the
+    // security headers and X-Request-ID, keeping it made the response's header map outgrow the
+    // eight entries Go keeps in one map group, a larger map twice per response (set, then cloned).
     // reverse_proxy adds `Via: 1.1 Caddy`, which names the software as much as Server does.
-    if (n.stripServerHeader) h.strip_response_headers = ["Server", "Via"];
+    h.strip_response_headers = n.stripServerHeader ? ["Date", "Server", "Via"] : ["Date"];
     if (n.accessLog) {
         h.access_log = { writers: accessLogWriters(n.accessLog), flush_interval: ACCESS_LOG_FLUSH_INTERVAL };
         if (n.accessLog.redactHeaders.length) h.access_log.redact_headers = n.accessLog.redactHeaders;
         if (n.accessLog.redactQuery.length) h.access_log.redact_query = n.accessLog.redactQuery;
+        const hc = n.accessLog.healthChecks;
+        if (hc) h.access_log.health_checks = { paths: hc.paths, log_every: hc.logEvery };
     }
     return h;
 }
@@ -539,7 +546,10 @@ function proxyRoute(n: NormalizedGateway, r: NormalizedRoute, dial: (e: ServiceE
         // X-Forwarded-For/-Proto/-Host are set by reverse_proxy itself (client values are replaced,
         // except from a trusted proxy: behind Cloudflare, its X-Forwarded-For is appended to);
         // X-Real-IP and X-Request-ID by slipway_edge.
-        transport: { protocol: "http", dial_timeout: u.dialTimeout, response_header_timeout: u.responseHeaderTimeout },
+        // compression: false forwards the client's Accept-Encoding as it came. Go's transport would
+        // otherwise ask the service for gzip whenever the client did not, and unzip the answer
+        // again here: CPU on both ends to save bytes on a host-local network.
+        transport: { protocol: "http", dial_timeout: u.dialTimeout, response_header_timeout: u.responseHeaderTimeout, compression: false },
     });
     return { match: [{ path: prefixPatterns(r.pathPrefix) }], handle, terminal: true };
 }

@@ -48,7 +48,7 @@ export const DEFAULTS = {
         responseHeaderTimeout: "30s",
         healthCheck: "health" as const,
     },
-    accessLog: { stdout: true, rollSizeMb: 100, rollKeep: 5, rollKeepDays: 30 },
+    accessLog: { stdout: true, rollSizeMb: 100, rollKeep: 5, rollKeepDays: 30, sampleHealthChecks: 100 },
     rateLimitKey: "ip",
     /** `wafManagedRuleset` is "none" on the Free plan (the default), "cloudflare" on the paid ones (cloudflare-normalize.ts). */
     cloudflare: { manageZone: true, wafManagedRuleset: "none" as const, plan: "free" as const },
@@ -111,6 +111,7 @@ const ACME_SHAPE = shape.object<GatewayAcmeArgs>({
 const ACCESS_LOG_SHAPE = shape.object<GatewayAccessLogArgs>({
     stdout: shape.bool(), file: shape.string(),
     redactHeaders: shape.list(shape.string(undefined, "a header name")), redactQuery: shape.list(shape.string(undefined, "a query parameter name")),
+    sampleHealthChecks: shape.int("log one in this many successful health checks"),
 });
 
 const UPSTREAM_SHAPE = shape.object<GatewayUpstreamArgs>({
@@ -249,6 +250,8 @@ export interface NormalizedAccessLog {
     rollSizeMb: number;
     rollKeep: number;
     rollKeepDays: number;
+    /** Successful health checks logged one in `logEvery`, at these paths (sorted); absent when every one is logged. */
+    healthChecks?: { paths: string[]; logEvery: number };
 }
 
 export interface NormalizedPublicMetrics {
@@ -380,7 +383,7 @@ export function normalizeGateway(name: string, args: GatewayArgs): NormalizedGat
         maxBodyBytes: normalizeMaxBodySize(ctx, args.maxBodySize),
         maxBodySizeExplicit: args.maxBodySize !== undefined,
         compression: normalizeCompression(ctx, args.compression),
-        accessLog: normalizeAccessLog(ctx, args.accessLog, rateLimits),
+        accessLog: normalizeAccessLog(ctx, args.accessLog, rateLimits, routes),
         upstream: normalizeUpstream(ctx, args.upstream),
         publishPorts: normalizePublishPorts(ctx, args, tls),
         publicMetrics: normalizePublicMetrics(ctx, args.publicMetrics, target.production),
@@ -870,7 +873,9 @@ export function runtimeLogRedaction(n: Pick<NormalizedGateway, "accessLog" | "ra
     return n.accessLog ? { headers: n.accessLog.redactHeaders, query: n.accessLog.redactQuery } : logRedaction(n.rateLimits);
 }
 
-function normalizeAccessLog(ctx: ErrorContext, a: GatewayArgs["accessLog"], zones: readonly NormalizedRateLimitZone[]): NormalizedAccessLog | undefined {
+function normalizeAccessLog(
+    ctx: ErrorContext, a: GatewayArgs["accessLog"], zones: readonly NormalizedRateLimitZone[], routes: readonly NormalizedRoute[],
+): NormalizedAccessLog | undefined {
     if (a === false) return undefined;
     const v = a ?? {};
     if (typeof v !== "object" || v === null) invalid(ctx, "accessLog", "must be an object or false", "use { stdout: true } or false");
@@ -896,6 +901,8 @@ function normalizeAccessLog(ctx: ErrorContext, a: GatewayArgs["accessLog"], zone
         }
     });
     const redaction = logRedaction(zones, own, query);
+    const logEvery = requireInt(ctx, "accessLog.sampleHealthChecks", v.sampleHealthChecks ?? DEFAULTS.accessLog.sampleHealthChecks, 1, 1_000_000);
+    const paths = healthCheckPaths(routes);
     return {
         stdout,
         file: v.file,
@@ -904,7 +911,26 @@ function normalizeAccessLog(ctx: ErrorContext, a: GatewayArgs["accessLog"], zone
         rollSizeMb: DEFAULTS.accessLog.rollSizeMb,
         rollKeep: DEFAULTS.accessLog.rollKeep,
         rollKeepDays: DEFAULTS.accessLog.rollKeepDays,
+        ...(logEvery > 1 && paths.length > 0 && { healthChecks: { paths, logEvery } }),
     };
+}
+
+/**
+ * Where clients reach the services' health and ready endpoints through the gateway: the path itself,
+ * or under the route's prefix when the route strips it, if that route is the one serving it (a
+ * longer prefix may own the path instead). A route with a token check is left out: its checks are
+ * logged whole, and slipway_edge rebuilds a skipped request only from headers no other handler edits.
+ */
+export function healthCheckPaths(routes: readonly NormalizedRoute[]): string[] {
+    const owner = (path: string) => routes.find(r => underPrefix(path, r.pathPrefix)); // longest prefix first
+    const paths = new Set<string>();
+    for (const r of routes.filter(x => !x.jwt)) {
+        for (const p of [r.service.healthPath, r.service.readyPath]) {
+            const reached = r.stripPrefix && r.pathPrefix !== "/" ? r.pathPrefix + p : p;
+            if (!reached.includes("?") && owner(reached) === r) paths.add(reached);
+        }
+    }
+    return [...paths].sort();
 }
 
 function normalizeUpstream(ctx: ErrorContext, u: GatewayArgs["upstream"]): NormalizedUpstream {

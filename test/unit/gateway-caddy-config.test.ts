@@ -2,9 +2,10 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import {
-    buildBootstrapConfig, buildCaddyConfig, caddyRateLimit, CaddyConfig, CaddyEdgeHandler, CaddyHandler, configRevision, CONTAINER, dialAddresses,
-    renderCaddyJson,
+    buildBootstrapConfig, buildCaddyConfig, caddyRateLimit, CaddyConfig, CaddyEdgeHandler, CaddyHandler, CaddyReverseProxy, configRevision, CONTAINER,
+    dialAddresses, renderCaddyJson,
 } from "../../components/gateway/caddy-config";
+import type { GatewayArgs } from "../../components/gateway";
 import { normalizeGateway, REDACTED_QUERY_BY_DEFAULT } from "../../components/gateway/normalize";
 import { chainRoutes } from "../helpers/caddy";
 import { domainArgs, localArgs, plainDocker, publicDocker, svc } from "./gateway-fixtures";
@@ -101,18 +102,18 @@ describe("Gateway Caddy JSON", () => {
         assert.equal((edgeRoutes(buildCaddyConfig(local)).at(-1)!.handle[0] as { status_code: number }).status_code, 404);
     });
 
-    it("sets the security headers, X-Request-ID and X-Real-IP in slipway_edge, and strips Server and Via", () => {
+    it("sets the security headers, X-Request-ID and X-Real-IP in slipway_edge, and strips Server and Via (and the upstream's Date)", () => {
         const h = edgeHandler(buildCaddyConfig(local));
         assert.equal(h.request_id_header, "X-Request-ID");
         assert.equal(h.client_ip_header, "X-Real-IP");
-        assert.deepEqual(h.strip_response_headers, ["Server", "Via"]);
+        assert.deepEqual(h.strip_response_headers, ["Date", "Server", "Via"], "Go's server stamps its own Date");
         assert.deepEqual(h.response_headers!["X-Frame-Options"], ["DENY"]);
         assert.deepEqual(h.response_headers!["Strict-Transport-Security"], ["max-age=31536000; includeSubDomains"]);
         assert.ok(!("X-Request-ID" in h.response_headers!), "the request id is request_id_header's, not a fixed header");
         assert.equal(h.metrics, true);
         assert.equal(h.error_routes, true);
         const noStrip = edgeHandler(buildCaddyConfig(normalizeGateway("edge", { ...localArgs(plainDocker()), securityHeaders: { stripServer: false, hsts: false } })));
-        assert.equal(noStrip.strip_response_headers, undefined);
+        assert.deepEqual(noStrip.strip_response_headers, ["Date"]);
         assert.ok(!("Strict-Transport-Security" in noStrip.response_headers!));
     });
 
@@ -283,6 +284,8 @@ describe("Gateway Caddy JSON", () => {
                 "api_key", "apikey", "auth", "client_secret", "code", "id_token", "password", "refresh_token", "secret", "sig", "signature", "token",
                 "x-amz-credential", "x-amz-security-token", "x-amz-signature",
             ],
+            // "/" routes to web, whose checks are /health and /ready
+            health_checks: { paths: ["/health", "/ready"], log_every: 100 },
         });
         assert.equal(d.apps.http.servers.edge!.logs, undefined, "no Caddy access logger");
         const { redact_headers, redact_query } = edgeHandler(d).access_log!;
@@ -293,6 +296,29 @@ describe("Gateway Caddy JSON", () => {
         const quiet = buildCaddyConfig(normalizeGateway("edge", { ...localArgs(plainDocker()), accessLog: false }));
         assert.equal(edgeHandler(quiet).access_log, undefined);
         assert.deepEqual(Object.keys(quiet.logging.logs), ["default"]);
+    });
+
+    it("samples successful health checks at the paths clients reach them through the routes", () => {
+        const sampled = (args: GatewayArgs) => edgeHandler(buildCaddyConfig(normalizeGateway("edge", args))).access_log?.health_checks;
+        // /v1 and /v1/waitlist do not cover the api's /health; /media/ strips its prefix, so media's
+        // checks are reached under it
+        assert.deepEqual(sampled(localArgs(plainDocker())), { paths: ["/media/health", "/media/ready"], log_every: 100 });
+        const api = svc("api");
+        const routes = [
+            { pathPrefix: "/", service: api },
+            { pathPrefix: "/health", service: svc("status"), stripPrefix: false }, // a longer prefix owns /health: not api's check
+            { pathPrefix: "/admin", service: svc("admin"), stripPrefix: true, jwt: { jwksUrl: "https://auth.example.com/.well-known/jwks.json", issuer: "https://auth.example.com/", audience: "admin" } },
+        ];
+        assert.deepEqual(sampled({ ...localArgs(plainDocker()), rateLimits: {}, routes }), { paths: ["/health", "/ready"], log_every: 100 },
+            "/health is the status service's own (its /health), /ready api's; /admin/* checks sit behind a token and are logged whole");
+        assert.deepEqual(sampled({ ...localArgs(plainDocker()), accessLog: { sampleHealthChecks: 20 } })?.log_every, 20);
+        assert.equal(sampled({ ...localArgs(plainDocker()), accessLog: { sampleHealthChecks: 1 } }), undefined, "1: every check logged");
+        assert.equal(sampled({ ...localArgs(plainDocker()), rateLimits: {}, routes: [{ pathPrefix: "/v1", service: api }] }), undefined, "no check reachable");
+    });
+
+    it("forwards the client's Accept-Encoding as it came: no gzip asked of a service to be unzipped here", () => {
+        const proxies = edgeRoutes(buildCaddyConfig(local)).flatMap(r => r.handle).filter(h => h.handler === "reverse_proxy") as CaddyReverseProxy[];
+        assert.ok(proxies.length > 0 && proxies.every(p => p.transport.compression === false));
     });
 
     it("drops Caddy's own HTTP metrics: slipway_edge counts each request once", () => {

@@ -52,6 +52,13 @@ describe("Gateway bad input", () => {
         await rejects(t, { accessLog: { redactQuery: "token" } }, "accessLog.redactQuery", /list/, /.+/);
     });
 
+    it("rejects a health-check sample that is not a whole number from 1", async () => {
+        const t = await dockerTarget();
+        await rejects(t, { accessLog: { sampleHealthChecks: 0 } }, "accessLog.sampleHealthChecks", /0/, /1/);
+        await rejects(t, { accessLog: { sampleHealthChecks: 2.5 } }, "accessLog.sampleHealthChecks", /2\.5/, /.+/);
+        await rejects(t, { accessLog: { sampleHealthChecks: "100" } }, "accessLog.sampleHealthChecks", /.+/, /.+/);
+    });
+
     it("rejects duplicate routes, also after trailing-slash normalisation", async () => {
         const t = await dockerTarget();
         const routes = [{ pathPrefix: "/v1/core", service: svc() }, { pathPrefix: "/v1/core/", service: svc("other") }];

@@ -51,7 +51,7 @@ const FULL = {
     },
     maxBodySize: "10MB",
     compression: ["gzip"],
-    accessLog: { stdout: true, file: "/var/log/caddy/access.log", redactHeaders: ["X-Partner-Token"], redactQuery: ["partner_key"] },
+    accessLog: { stdout: true, file: "/var/log/caddy/access.log", redactHeaders: ["X-Partner-Token"], redactQuery: ["partner_key"], sampleHealthChecks: 10 },
     upstream: {
         healthInterval: "10s", healthTimeout: "5s", failDuration: "30s", maxFails: 3, tryDuration: "5s", tryInterval: "250ms",
         dialTimeout: "5s", responseHeaderTimeout: "30s", healthCheck: "health",
@@ -253,11 +253,11 @@ describe("Gateway strict Args (issue 9)", () => {
         const typed = all.filter(p => p.shape.kind !== "program");
         const keyed = all.filter(p => p.key !== undefined);
 
-        it("covers every property path: 97 typed (3 program-only: target, routes[0].service, transform), 87 keys; FULL sets each typed one", () => {
-            assert.equal(all.length, 100);
-            assert.equal(typed.length, 97);
+        it("covers every property path: 98 typed (3 program-only: target, routes[0].service, transform), 88 keys; FULL sets each typed one", () => {
+            assert.equal(all.length, 101);
+            assert.equal(typed.length, 98);
             assert.deepEqual(all.filter(p => p.shape.kind === "program").map(p => p.path), ["target", "routes[0].service", "transform"]);
-            assert.equal(keyed.length, 87);
+            assert.equal(keyed.length, 88);
             for (const p of typed) assert.notEqual(getAt(FULL, p.path), undefined, `FULL does not set ${p.path}`);
         });
 

@@ -11,10 +11,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 // AccessLog writes one JSON line per request to Caddy log writers (stdout, a rolled file, ...).
@@ -33,6 +35,19 @@ type AccessLog struct {
 	// Query parameters whose values the log's uri shows as REDACTED, besides access_token (always:
 	// RFC 6750's bearer token in a URL). Names match in any case, percent-encoded or not.
 	RedactQuery []string `json:"redact_query,omitempty"`
+	// Successful health checks reach the log one in so many (monitors and load balancers poll
+	// them all day); failed ones always do.
+	HealthChecks *HealthCheckSampling `json:"health_checks,omitempty"`
+}
+
+// HealthCheckSampling names the paths of health checks and how many of their successful requests
+// (status below 400) one log line stands for. The line says so (`"sampled_1_in": N`), so a
+// count of requests from the log can be corrected; the metrics see every request.
+type HealthCheckSampling struct {
+	// Request paths, exact (as the client sent them, before any rewrite).
+	Paths []string `json:"paths"`
+	// One in this many is logged: the first, then every LogEvery-th. 1 logs all.
+	LogEvery uint64 `json:"log_every"`
 }
 
 const (
@@ -43,6 +58,10 @@ const (
 type accessLogger struct {
 	sinks  []*sink
 	redact *logRedaction // the same names Caddy's runtime log hides (redact.go)
+
+	healthPaths map[string]bool
+	logEvery    uint64
+	healthSeen  atomic.Uint64
 }
 
 func (a *AccessLog) open(ctx caddy.Context) (*accessLogger, error) {
@@ -72,6 +91,18 @@ func (a *AccessLog) open(ctx caddy.Context) (*accessLogger, error) {
 		}
 	}
 	l := &accessLogger{redact: newLogRedaction(a.RedactHeaders, a.RedactQuery)}
+	if hc := a.HealthChecks; hc != nil {
+		if hc.LogEvery < 1 || len(hc.Paths) == 0 {
+			return nil, errors.New("health_checks: needs paths and a log_every of 1 or more")
+		}
+		l.healthPaths, l.logEvery = map[string]bool{}, hc.LogEvery
+		for _, p := range hc.Paths {
+			if !strings.HasPrefix(p, "/") {
+				return nil, fmt.Errorf("health_checks: %q is not a path", p)
+			}
+			l.healthPaths[p] = true
+		}
+	}
 	for _, m := range mods.([]any) {
 		wo, ok := m.(caddy.WriterOpener)
 		if !ok {
@@ -99,15 +130,45 @@ func (l *accessLogger) close() error {
 
 var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
+// sample is how many successful requests this one's line would stand for: 0 when it is not a
+// health check, LogEvery when it is the one logged, and skipped when it is one of the others (whose
+// line is written only if it fails).
+func (l *accessLogger) sample(r *http.Request) (every uint64, skipped bool) {
+	if l.logEvery == 0 || !l.healthPaths[r.URL.Path] {
+		return 0, false
+	}
+	return l.logEvery, (l.healthSeen.Add(1)-1)%l.logEvery != 0
+}
+
 // begin writes the request as it arrived, before any handler rewrites its URI or headers (a JWT
 // check replaces claim headers, a route strips a prefix): Caddy's access log records the same.
 func (l *accessLogger) begin(r *http.Request, clientIP string) *[]byte {
 	bp := linePool.Get().(*[]byte)
-	*bp = appendRequest((*bp)[:0], r, clientIP, l.redact)
+	*bp = appendRequest((*bp)[:0], r, r.RequestURI, clientIP, l.redact)
 	return bp
 }
 
-func (l *accessLogger) write(rec *record, status int, size int64, d time.Duration) {
+// late is the `request` object of a skipped health check that failed, written when it ended: the
+// URI as it arrived (Caddy keeps it), the headers this handler replaced as the client sent them.
+// Health paths behind a token check are never skipped (the Gateway leaves them out), so no other
+// handler has edited the request's headers.
+func (l *accessLogger) late(r *http.Request, rec *record) *[]byte {
+	uri := r.RequestURI
+	if orig, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok && orig.RequestURI != "" {
+		uri = orig.RequestURI
+	}
+	bp := linePool.Get().(*[]byte)
+	*bp = appendRequest((*bp)[:0], r, uri, rec.ip, l.redact, rec.replaced[:]...)
+	return bp
+}
+
+func (l *accessLogger) write(rec *record, r *http.Request, status int, size int64, d time.Duration) {
+	if rec.request == nil {
+		if status < 400 {
+			return // a successful health check the sample skips
+		}
+		rec.request = l.late(r, rec)
+	}
 	bp := linePool.Get().(*[]byte)
 	line := appendLine((*bp)[:0], *rec.request, rec, status, size, d, time.Now())
 	for _, s := range l.sinks {
@@ -125,8 +186,9 @@ func put(bp *[]byte, b []byte) {
 	}
 }
 
-// appendRequest is the line's `request` object, with Caddy's field names.
-func appendRequest(b []byte, r *http.Request, clientIP string, redact *logRedaction) []byte {
+// appendRequest is the line's `request` object, with Caddy's field names; `arrived` gives the
+// client's values of headers a handler replaced since.
+func appendRequest(b []byte, r *http.Request, uri, clientIP string, redact *logRedaction, arrived ...arrivedHeader) []byte {
 	b = append(b, `{"remote_ip":`...)
 	host, port, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -144,9 +206,9 @@ func appendRequest(b []byte, r *http.Request, clientIP string, redact *logRedact
 	b = append(b, `,"host":`...)
 	b = appendString(b, r.Host)
 	b = append(b, `,"uri":`...)
-	b = appendString(b, redactURI(r.RequestURI, redact.query))
+	b = appendString(b, redactURI(uri, redact.query))
 	b = append(b, `,"headers":`...)
-	b = appendHeaders(b, r.Header, redact.headers)
+	b = appendHeaders(b, r.Header, redact.headers, arrived)
 	if r.TLS != nil {
 		b = append(b, `,"tls":{"version":`...)
 		b = strconv.AppendUint(b, uint64(r.TLS.Version), 10)
@@ -229,18 +291,33 @@ func appendLine(b []byte, request []byte, rec *record, status int, size int64, d
 	b = strconv.AppendInt(b, size, 10)
 	b = append(b, `,"status":`...)
 	b = strconv.AppendInt(b, int64(status), 10)
+	if rec.sample > 0 && status < 400 {
+		b = append(b, `,"sampled_1_in":`...)
+		b = strconv.AppendUint(b, rec.sample, 10)
+	}
 	return append(b, "}\n"...)
 }
 
 // alwaysRedacted are the request headers whose values never reach the log (as Caddy's access log).
 var alwaysRedacted = map[string]bool{"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true}
 
+// arrivedHeader is a request header a handler replaced, with the client's values (nil: none).
+type arrivedHeader struct {
+	key    string
+	values []string
+}
+
 // appendHeaders writes the request's headers as Caddy does ({"Name":["v", ...]}), credentials
-// redacted.
-func appendHeaders(b []byte, h http.Header, redact map[string]bool) []byte {
+// redacted, those in `arrived` with the client's values.
+func appendHeaders(b []byte, h http.Header, redact map[string]bool, arrived []arrivedHeader) []byte {
 	b = append(b, '{')
 	first := true
 	for k, vs := range h {
+		if a := find(arrived, k); a != nil {
+			if vs = a.values; len(vs) == 0 {
+				continue
+			}
+		}
 		if !first {
 			b = append(b, ',')
 		}
@@ -260,6 +337,15 @@ func appendHeaders(b []byte, h http.Header, redact map[string]bool) []byte {
 		b = append(b, ']')
 	}
 	return append(b, '}')
+}
+
+func find(arrived []arrivedHeader, key string) *arrivedHeader {
+	for i := range arrived {
+		if arrived[i].key == key {
+			return &arrived[i]
+		}
+	}
+	return nil
 }
 
 const hexDigits = "0123456789abcdef"

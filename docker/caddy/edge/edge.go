@@ -152,8 +152,13 @@ type record struct {
 	start    time.Time
 	id       string
 	bodyRead *countingBody
-	// The access log's `request` object, written when the request arrived.
+	// The access log's `request` object, written when the request arrived; nil for a health check
+	// the sample skips, whose line is written only if it fails, from the fields below.
 	request *[]byte
+	// A health check's LogEvery (0 for other requests): the line of a successful one says so.
+	sample   uint64
+	ip       string
+	replaced [2]arrivedHeader // X-Request-ID and X-Real-IP as the client sent them
 
 	ww      writer
 	wrapper caddyhttp.ResponseWriterWrapper
@@ -180,7 +185,13 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		ip = clientIP(r)
 	}
 	if e.log != nil {
-		rec.request = e.log.begin(r, ip)
+		var skipped bool
+		if rec.sample, skipped = e.log.sample(r); skipped {
+			rec.ip = ip
+			rec.replaced = [2]arrivedHeader{{e.requestID, r.Header[e.requestID]}, {e.clientIP, r.Header[e.clientIP]}}
+		} else {
+			rec.request = e.log.begin(r, ip)
+		}
 	}
 	if e.requestID != "" || e.log != nil {
 		rec.id = newRequestID()
@@ -276,7 +287,7 @@ func (rec *record) done(r *http.Request, ww *writer, err error) {
 		e.metrics.observe(status, r.Method, d)
 	}
 	if e.log != nil {
-		e.log.write(rec, status, ww.size, d)
+		e.log.write(rec, r, status, ww.size, d)
 	}
 }
 

@@ -331,6 +331,82 @@ func TestTheFlushIntervalBoundsHowLongALineWaits(t *testing.T) {
 	t.Fatal("the line never reached the file without an unload")
 }
 
+func TestSuccessfulHealthChecksAreLoggedOneInNAndCountedAll(t *testing.T) {
+	e, ctx, file := provisioned(t, func(e *Edge) {
+		e.AccessLog.HealthChecks = &HealthCheckSampling{Paths: []string{"/health", "/ready"}, LogEvery: 3}
+	})
+	ok := caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error { _, err := w.Write([]byte("ok")); return err })
+	for i := 0; i < 7; i++ {
+		rr := httptest.NewRecorder()
+		_ = e.ServeHTTP(rr, request("GET", "/health", rr), ok)
+		if len(rr.Header().Get("X-Request-ID")) != 36 {
+			t.Fatalf("a skipped health check lost its response headers: %v", rr.Header())
+		}
+	}
+	rr := httptest.NewRecorder()
+	_ = e.ServeHTTP(rr, request("GET", "/healthz", rr), ok) // not a health path: always logged
+	if n := histogramCount(t, ctx, "200", "GET"); n != 8 {
+		t.Errorf("the metrics saw %d requests, want all 8", n)
+	}
+	var got []string
+	for _, l := range logLines(t, e, file) {
+		got = append(got, fmt.Sprintf("%v %v", l["request"].(map[string]any)["uri"], l["sampled_1_in"]))
+	}
+	// the 1st, 4th and 7th health check, each standing for 3; the other path without the field
+	if want := "/health 3,/health 3,/health 3,/healthz <nil>"; strings.Join(got, ",") != want {
+		t.Errorf("lines %v, want %s", got, want)
+	}
+}
+
+func TestAFailedHealthCheckIsLoggedAsItArrivedEvenWhenTheSampleSkippedIt(t *testing.T) {
+	e, _, file := provisioned(t, func(e *Edge) {
+		e.AccessLog.HealthChecks = &HealthCheckSampling{Paths: []string{"/api/health"}, LogEvery: 100}
+	})
+	ok := caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil })
+	rr := httptest.NewRecorder()
+	_ = e.ServeHTTP(rr, request("GET", "/api/health", rr), ok) // the first: logged, as one of 100
+	rr = httptest.NewRecorder()
+	r := request("GET", "/api/health?access_token=t0ken-value", rr)
+	r.Header.Set("X-Request-ID", "from-the-client")
+	r.Header.Set("X-Api-Key", "k3y")
+	failing := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		r.RequestURI, r.URL.Path = "/health?access_token=t0ken-value", "/health" // a route strips its prefix
+		w.WriteHeader(503)
+		return nil
+	})
+	_ = e.ServeHTTP(rr, r, failing)
+	lines := logLines(t, e, file)
+	if len(lines) != 2 {
+		t.Fatalf("%d lines, want the first check and the failed one: %v", len(lines), lines)
+	}
+	failed := lines[1]
+	req := failed["request"].(map[string]any)
+	hdrs := req["headers"].(map[string]any)
+	if failed["status"] != 503.0 || failed["sampled_1_in"] != nil || failed["request_id"] != rr.Header().Get("X-Request-ID") {
+		t.Errorf("failed check logged as %v", failed)
+	}
+	if req["uri"] != "/api/health?access_token=REDACTED" || req["client_ip"] != "192.0.2.10" {
+		t.Errorf("request logged as %v, want the URI as it arrived, redacted", req)
+	}
+	if fmt.Sprint(hdrs["X-Request-Id"]) != "[from-the-client]" || hdrs["X-Real-Ip"] != nil || fmt.Sprint(hdrs["X-Api-Key"]) != "[REDACTED]" {
+		t.Errorf("headers logged as %v, want the client's", hdrs)
+	}
+	if raw, _ := os.ReadFile(file); strings.Contains(string(raw), "t0ken-value") || strings.Contains(string(raw), "k3y") {
+		t.Error("a secret reached the log")
+	}
+}
+
+func TestHealthCheckSamplingNeedsPathsAndARate(t *testing.T) {
+	for _, hc := range []*HealthCheckSampling{{Paths: []string{"/health"}}, {LogEvery: 10}, {Paths: []string{"health"}, LogEvery: 10}} {
+		ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+		e := &Edge{AccessLog: &AccessLog{WritersRaw: []json.RawMessage{json.RawMessage(`{"output":"discard"}`)}, HealthChecks: hc}}
+		if err := e.Provision(ctx); err == nil || !strings.Contains(err.Error(), "health_checks") {
+			t.Errorf("%+v: provisioned (%v)", hc, err)
+		}
+		cancel()
+	}
+}
+
 func TestABodyOverTheLimitIsRefusedUnreadOrWhenReadPastIt(t *testing.T) {
 	e, ctx, _ := provisioned(t, func(e *Edge) { e.MaxRequestBodyBytes = 10; e.AccessLog = nil })
 	reached := 0
