@@ -195,16 +195,16 @@ type conn struct {
 	net.Conn
 	l *listener
 
-	mu           sync.Mutex
-	replay       []byte // bytes to return before reading the socket (handed over with the connection)
-	unheard      []byte // bytes read since the last write: a request not answered yet
-	overflow     bool   // unheard exceeded replayLimit
-	reading      bool   // a Read is blocked on the socket
-	announced    bool   // the last response said Connection: close, or its request asked for the close
-	clientCloses bool   // the last request asked for the close (Connection: close, or HTTP/1.0 without keep-alive)
-	failed       bool   // a read or write failed
-	pending      bool   // Close asked while a Read was blocked: hand over when it returns
-	gone         bool   // handed over or closed: this wrapper must not touch the socket again
+	mu        sync.Mutex
+	replay    []byte // bytes to return before reading the socket (handed over with the connection)
+	unheard   []byte // bytes read since the last write: a request not answered yet
+	answered  []byte // the last answered request's bytes (swapped with unheard, never copied)
+	overflow  bool   // unheard exceeded replayLimit
+	reading   bool   // a Read is blocked on the socket
+	announced bool   // the last response said Connection: close
+	failed    bool   // a read or write failed
+	pending   bool   // Close asked while a Read was blocked: hand over when it returns
+	gone      bool   // handed over or closed: this wrapper must not touch the socket again
 }
 
 func (c *conn) Read(b []byte) (int, error) {
@@ -268,9 +268,10 @@ func (c *conn) Write(b []byte) (int, error) {
 		c.mu.Unlock()
 		return 0, errHandedOver
 	}
-	// an answer: what was read so far was heard
+	// An answer: what was read so far was heard. Whether that request asked for the close is read
+	// only when the connection closes (closes), not on every response.
 	if len(c.unheard) > 0 {
-		c.clientCloses = requestCloses(c.unheard)
+		c.answered, c.unheard = c.unheard, c.answered
 	}
 	c.unheard = c.unheard[:0]
 	c.overflow = false
@@ -279,8 +280,7 @@ func (c *conn) Write(b []byte) (int, error) {
 		if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 {
 			head = b[:i+2]
 		}
-		// a client that asked to close (or speaks HTTP/1.0) expects the end of the connection
-		c.announced = c.clientCloses || bytes.Contains(head, connectionClose)
+		c.announced = bytes.Contains(head, connectionClose)
 	}
 	c.mu.Unlock()
 	n, err := c.Conn.Write(b)
@@ -313,7 +313,7 @@ const shutdownRace = 100 * time.Millisecond
 
 func (c *conn) Close() error {
 	c.mu.Lock()
-	eligible := !c.gone && !c.pending && !c.announced && !c.failed && !c.overflow
+	eligible := !c.gone && !c.pending && !c.closes() && !c.failed && !c.overflow
 	c.mu.Unlock()
 	if eligible && !c.l.isClosed() {
 		// Outside shutdowns net/http closes a connection it did not announce closing only on an
@@ -330,7 +330,7 @@ func (c *conn) Close() error {
 	if c.gone || c.pending {
 		return nil
 	}
-	if !c.l.isClosed() || c.announced || c.failed || c.overflow {
+	if !c.l.isClosed() || c.closes() || c.failed || c.overflow {
 		c.gone = true
 		return c.Conn.Close()
 	}
@@ -343,6 +343,13 @@ func (c *conn) Close() error {
 	}
 	c.handOver()
 	return nil
+}
+
+// closes reports whether the end of the connection was announced (mu held): by the last response's
+// Connection: close, or by its request (a client that asked to close, or speaks HTTP/1.0 without
+// keep-alive, expects the end of the connection).
+func (c *conn) closes() bool {
+	return c.announced || requestCloses(c.answered)
 }
 
 func (c *conn) SetDeadline(t time.Time) error {
@@ -374,7 +381,7 @@ func (c *conn) SetWriteDeadline(t time.Time) error {
 
 // requestCloses reports whether an HTTP/1.x request (its first bytes) asks the server to close
 // the connection after the answer: a Connection header with the close token, or HTTP/1.0 without
-// keep-alive. It scans the head in place, with no copy: it runs on every response.
+// keep-alive. It scans the head in place, with no copy.
 func requestCloses(req []byte) bool {
 	if end := bytes.Index(req, []byte("\r\n\r\n")); end >= 0 {
 		req = req[:end]

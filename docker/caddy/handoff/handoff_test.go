@@ -3,6 +3,7 @@ package handoff
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"testing"
 	"time"
@@ -75,5 +76,50 @@ func TestIsTimeoutOnRealConnections(t *testing.T) {
 	_, reset := c.Read(make([]byte, 1))
 	if reset == nil || isTimeout(reset) || isTimeout(errors.New("EOF")) {
 		t.Errorf("a reset or an EOF taken for a timeout: %v", reset)
+	}
+}
+
+// A connection whose server shuts down goes to the newer config's server, unless its last request
+// asked for the end of the connection (read only at the close, not on every response).
+func TestOnlyAClientThatDidNotAskToCloseIsHandedOver(t *testing.T) {
+	for i, tc := range []struct {
+		request string
+		handed  bool
+	}{
+		{"GET / HTTP/1.1\r\nHost: a\r\n\r\n", true},
+		{"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", false},
+		{"GET / HTTP/1.0\r\nHost: a\r\n\r\n", false},
+		{"GET / HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\n\r\n", true},
+	} {
+		key := fmt.Sprintf("test/handover-%d", i)
+		old := &listener{key: key, closed: make(chan struct{}), handed: make(chan net.Conn, 1)}
+		newer := &listener{key: key, closed: make(chan struct{}), handed: make(chan net.Conn, 1)}
+		registryMu.Lock()
+		newest[key] = newer
+		registryMu.Unlock()
+		server, client := net.Pipe()
+		c := &conn{Conn: server, l: old}
+		go func() {
+			_, _ = client.Write([]byte(tc.request))
+			_, _ = io.ReadAll(client)
+		}()
+		buf := make([]byte, 512)
+		if _, err := c.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Write([]byte("HTTP/1.1 204 No Content\r\n\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		close(old.closed) // the old config's server shuts down
+		_ = c.Close()
+		handed := len(newer.handed) == 1
+		if handed != tc.handed {
+			t.Errorf("%q: handed over %v, want %v", tc.request, handed, tc.handed)
+		}
+		client.Close()
+		server.Close()
+		registryMu.Lock()
+		delete(newest, key)
+		registryMu.Unlock()
 	}
 }
