@@ -241,6 +241,12 @@ describe("Gateway on a real Caddy", function () {
                         setTimeout(() => res.destroy(), 50);
                         return;
                     }
+                    if (req.url!.includes("fail=503")) {
+                        // A health check that fails: the service says it is not ready.
+                        res.writeHead(503, { "Content-Type": "application/json" });
+                        res.end('{"status":"draining"}');
+                        return;
+                    }
                     seen.push({ method: req.method!, url: req.url!, headers: req.headers, bytes });
                     res.setHeader("Server", "node-upstream");
                     res.setHeader("X-Frame-Options", "SAMEORIGIN");
@@ -489,6 +495,21 @@ describe("Gateway on a real Caddy", function () {
             assert.equal(limited!.headers["access-control-allow-origin"], "https://app.example.com", "a browser can read the 429");
             assert.equal(limited!.headers["x-frame-options"], "DENY");
             assert.equal((await request(port, "/v1/other")).status, 200, "/v1 is another zone and excludes /v1/limited");
+        });
+
+        it("logs one in 100 successful health checks, saying so, and a failed one always, as it arrived", async () => {
+            // "/strip" strips its prefix: the other service's /health and /ready are reached under it.
+            for (let i = 0; i < 5; i++) assert.equal((await request(port, `/strip/health?n=${i}`)).status, 200);
+            const failed = await request(port, "/strip/ready?fail=503", { headers: { "X-Request-ID": "from-the-client" } });
+            assert.equal(failed.status, 503);
+            const checks = () => stdout.split("\n").filter(Boolean).map(l => JSON.parse(l)).filter(l => /^\/strip\/(health|ready)/.test(l.request?.uri ?? ""));
+            const deadline = Date.now() + 5000;
+            while (!checks().some(l => l.status === 503) && Date.now() < deadline) await new Promise(res => setTimeout(res, 100));
+            assert.deepEqual(checks().map(l => [l.request.uri, l.status, l.sampled_1_in]), [["/strip/health?n=0", 200, 100], ["/strip/ready?fail=503", 503, undefined]],
+                "the first success stands for 100; the failure is logged with the URI before the prefix strip");
+            const line = checks()[1];
+            assert.deepEqual(line.request.headers["X-Request-Id"], ["from-the-client"], "the client's header, not the one the gateway set");
+            assert.equal(line.request_id, failed.headers["x-request-id"]);
         });
 
         it("writes JSON access log lines to stdout and to the file, within the flush interval, 5xx as errors", async () => {
