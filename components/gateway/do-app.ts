@@ -116,6 +116,10 @@ export function checkGatewayDoApp(name: string, args: GatewayArgs & { target: Do
     if (n.accessLog?.file !== undefined) {
         invalid(ctx, "accessLog.file", "App Platform has no writable log files; access logs are its runtime logs", "remove accessLog.file on do-app");
     }
+    if (typeof args.accessLog === "object" && args.accessLog.sampleHealthChecks !== undefined) {
+        invalid(ctx, "accessLog.sampleHealthChecks", "App Platform logs the requests itself; no access log of the gateway's is there to sample",
+            "remove accessLog.sampleHealthChecks on do-app");
+    }
     checkCloudflare(ctx, args.cloudflare, n.domains);
     if (n.rateLimits.length && n.cloudflare?.edgeRateLimits === false) {
         invalid(ctx, "cloudflare.edgeRateLimits", "is false, and on do-app Cloudflare's rules are the only rate limits (App Platform has none)",

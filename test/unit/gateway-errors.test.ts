@@ -232,11 +232,12 @@ describe("Gateway bad input", () => {
             }, "rateLimits.general.window", /not one/, /"10s", "1m", "2m", "5m", "10m", "1h"/);
         });
 
-        it("rejects what App Platform cannot do: body limit, TLS mode, log files, no compression", async () => {
+        it("rejects what App Platform cannot do: body limit, TLS mode, log files, log sampling, no compression", async () => {
             const t = await doTarget();
             await rejects(t, { maxBodySize: "1MB" }, "maxBodySize", /no request body limit at the origin/, /enforce the limit in the service/);
             await rejects(t, { domains: ["api.example.com"], cloudflare: { zoneId: ZONE }, tls: "internal" }, "tls", /always serves HTTPS/, /remove tls/);
             await rejects(t, { accessLog: { file: "/var/log/caddy/access.log" } }, "accessLog.file", /no writable log files/, /remove accessLog.file/);
+            await rejects(t, { accessLog: { sampleHealthChecks: 10 } }, "accessLog.sampleHealthChecks", /logs the requests itself/, /remove accessLog.sampleHealthChecks/);
             await rejects(t, { compression: [] }, "compression", /always compresses/, /remove compression/);
         });
 
