@@ -265,6 +265,11 @@ function upstreamGzip(c: CaddyConfig): CaddyConfig {
     return x;
 }
 
+/** X-Forwarded-Host sent upstream again (reverse_proxy sets it to the Host it passes on anyway). */
+function forwardedHost(c: CaddyConfig): CaddyConfig {
+    return editEdge(h => { delete h.omit_forwarded_host; })(c);
+}
+
 /** All of them: the config as it was before slipway_edge (which is then left with nothing to do, so removed). */
 function beforeEdge(c: CaddyConfig): CaddyConfig {
     return withoutEdge(caddyBodyLimit(caddyHeaders(caddyMetrics(caddyAccessLog(eagerRuntimeLog(caddyRedirects(inSubroute(upstreamGzip(upstreamDate(c))))))))));
@@ -343,6 +348,7 @@ export const GATEWAY_VARIANTS: GatewayVariant[] = [
     { name: "  as before: the chain in a subroute (compiled per request)", config: inSubroute, vs: "gateway", ablation: true },
     { name: "  as before: the upstream's Date passed on", config: upstreamDate, vs: "gateway", ablation: true },
     { name: "  as before: gzip asked of the upstream", config: upstreamGzip, vs: "gateway", ablation: true },
+    { name: "  as before: X-Forwarded-Host sent upstream", config: forwardedHost, vs: "gateway", ablation: true },
     { name: "  as before: every health check logged", args: b => ({ ...b, accessLog: { sampleHealthChecks: 1 } }), vs: "gateway", ablation: true },
     {
         // The config before issue 15: before slipway_edge, with the edge's handlers as the server's

@@ -5,4 +5,4 @@
 // `image: { build: true }` (GatewayArgs.image) instead. The tag names Slipway's own Caddy modules'
 // sources (scripts/caddy-image-tag.sh): the generated config needs them as this package wrote them,
 // and test/unit/caddy-image-tag.test.ts fails when they change and this line does not.
-export const PUBLISHED_CADDY_IMAGE = "ghcr.io/slipway/slipway-caddy:2.10.2-ratelimit-0.1.0-slipway-b226585c";
+export const PUBLISHED_CADDY_IMAGE = "ghcr.io/slipway/slipway-caddy:2.10.2-ratelimit-0.1.0-slipway-1ba55c1d";

@@ -106,6 +106,7 @@ describe("Gateway Caddy JSON", () => {
         const h = edgeHandler(buildCaddyConfig(local));
         assert.equal(h.request_id_header, "X-Request-ID");
         assert.equal(h.client_ip_header, "X-Real-IP");
+        assert.equal(h.omit_forwarded_host, true, "Host goes through unchanged: X-Forwarded-Host would repeat it");
         assert.deepEqual(h.strip_response_headers, ["Date", "Server", "Via"], "Go's server stamps its own Date");
         assert.deepEqual(h.response_headers!["X-Frame-Options"], ["DENY"]);
         assert.deepEqual(h.response_headers!["Strict-Transport-Security"], ["max-age=31536000; includeSubDomains"]);

@@ -46,6 +46,10 @@ type Edge struct {
 	// Set on the upstream request to Caddy's client address (the peer, or what a trusted proxy's
 	// header says when the server has `trusted_proxies` and `client_ip_headers`).
 	ClientIPHeader string `json:"client_ip_header,omitempty"`
+	// Send no X-Forwarded-Host upstream: the request's header is set to nil, which Caddy's reverse
+	// proxy (as Go's) reads as "omit", so it neither passes on a client's value nor sets its own.
+	// With the Host passed through unchanged it only repeated Host, and cost every hop a header.
+	OmitForwardedHost bool `json:"omit_forwarded_host,omitempty"`
 	// Set on every response, replacing what the upstream sent. Values are literal (no placeholders).
 	ResponseHeaders http.Header `json:"response_headers,omitempty"`
 	// Removed from every response.
@@ -87,7 +91,7 @@ func (Edge) CaddyModule() caddy.ModuleInfo {
 // Provision resolves the headers, registers the metrics and opens the log writers.
 func (e *Edge) Provision(ctx caddy.Context) error {
 	if e.Finish {
-		if e.RequestIDHeader != "" || e.ClientIPHeader != "" || len(e.ResponseHeaders) > 0 || len(e.StripResponseHeaders) > 0 || e.Metrics || e.AccessLog != nil || e.ErrorRoutes || e.MaxRequestBodyBytes != 0 {
+		if e.RequestIDHeader != "" || e.ClientIPHeader != "" || e.OmitForwardedHost || len(e.ResponseHeaders) > 0 || len(e.StripResponseHeaders) > 0 || e.Metrics || e.AccessLog != nil || e.ErrorRoutes || e.MaxRequestBodyBytes != 0 {
 			return errors.New("slipway_edge: a finishing instance (finish: true) takes no other setting; it uses the primary instance's")
 		}
 		return nil
@@ -140,6 +144,8 @@ func canonicalOrEmpty(k string) string {
 	return http.CanonicalHeaderKey(k)
 }
 
+const forwardedHost = "X-Forwarded-Host"
+
 // stateVar is the request variable under which the primary instance leaves its record for the
 // finishing instance.
 const stateVar = "slipway_edge"
@@ -158,7 +164,7 @@ type record struct {
 	// A health check's LogEvery (0 for other requests): the line of a successful one says so.
 	sample   uint64
 	ip       string
-	replaced [2]arrivedHeader // X-Request-ID and X-Real-IP as the client sent them
+	replaced [3]arrivedHeader // X-Request-ID, X-Real-IP and X-Forwarded-Host as the client sent them
 
 	ww      writer
 	wrapper caddyhttp.ResponseWriterWrapper
@@ -188,7 +194,10 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		var skipped bool
 		if rec.sample, skipped = e.log.sample(r); skipped {
 			rec.ip = ip
-			rec.replaced = [2]arrivedHeader{{e.requestID, r.Header[e.requestID]}, {e.clientIP, r.Header[e.clientIP]}}
+			rec.replaced = [3]arrivedHeader{{e.requestID, r.Header[e.requestID]}, {e.clientIP, r.Header[e.clientIP]}}
+			if e.OmitForwardedHost {
+				rec.replaced[2] = arrivedHeader{forwardedHost, r.Header[forwardedHost]}
+			}
 		} else {
 			rec.request = e.log.begin(r, ip)
 		}
@@ -201,6 +210,9 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	}
 	if e.clientIP != "" {
 		r.Header[e.clientIP] = one(&rec.ipValue, ip)
+	}
+	if e.OmitForwardedHost {
+		r.Header[forwardedHost] = nil
 	}
 	if e.log != nil && r.Body != nil && r.Body != http.NoBody {
 		rec.bodyRead = &countingBody{ReadCloser: r.Body}

@@ -331,6 +331,22 @@ func TestTheFlushIntervalBoundsHowLongALineWaits(t *testing.T) {
 	t.Fatal("the line never reached the file without an unload")
 }
 
+func TestTheProxyIsToldToOmitXForwardedHostWhateverTheClientSent(t *testing.T) {
+	e, _, file := provisioned(t, func(e *Edge) { e.OmitForwardedHost = true })
+	rr := httptest.NewRecorder()
+	r := request("GET", "/v1/items", rr)
+	r.Header.Set("X-Forwarded-Host", "evil.example")
+	var seen http.Header
+	_ = e.ServeHTTP(rr, r, upstream(&seen))
+	if v, ok := seen["X-Forwarded-Host"]; !ok || v != nil {
+		t.Errorf("X-Forwarded-Host reached the proxy as %#v, want a nil value (the proxy's omit)", v)
+	}
+	hdrs := logLines(t, e, file)[0]["request"].(map[string]any)["headers"].(map[string]any)
+	if fmt.Sprint(hdrs["X-Forwarded-Host"]) != "[evil.example]" {
+		t.Errorf("the log shows %v, want what the client sent", hdrs["X-Forwarded-Host"])
+	}
+}
+
 func TestSuccessfulHealthChecksAreLoggedOneInNAndCountedAll(t *testing.T) {
 	e, ctx, file := provisioned(t, func(e *Edge) {
 		e.AccessLog.HealthChecks = &HealthCheckSampling{Paths: []string{"/health", "/ready"}, LogEvery: 3}
@@ -361,6 +377,7 @@ func TestSuccessfulHealthChecksAreLoggedOneInNAndCountedAll(t *testing.T) {
 func TestAFailedHealthCheckIsLoggedAsItArrivedEvenWhenTheSampleSkippedIt(t *testing.T) {
 	e, _, file := provisioned(t, func(e *Edge) {
 		e.AccessLog.HealthChecks = &HealthCheckSampling{Paths: []string{"/api/health"}, LogEvery: 100}
+		e.OmitForwardedHost = true
 	})
 	ok := caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil })
 	rr := httptest.NewRecorder()
@@ -369,6 +386,7 @@ func TestAFailedHealthCheckIsLoggedAsItArrivedEvenWhenTheSampleSkippedIt(t *test
 	r := request("GET", "/api/health?access_token=t0ken-value", rr)
 	r.Header.Set("X-Request-ID", "from-the-client")
 	r.Header.Set("X-Api-Key", "k3y")
+	r.Header.Set("X-Forwarded-Host", "evil.example")
 	failing := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		r.RequestURI, r.URL.Path = "/health?access_token=t0ken-value", "/health" // a route strips its prefix
 		w.WriteHeader(503)
@@ -388,7 +406,8 @@ func TestAFailedHealthCheckIsLoggedAsItArrivedEvenWhenTheSampleSkippedIt(t *test
 	if req["uri"] != "/api/health?access_token=REDACTED" || req["client_ip"] != "192.0.2.10" {
 		t.Errorf("request logged as %v, want the URI as it arrived, redacted", req)
 	}
-	if fmt.Sprint(hdrs["X-Request-Id"]) != "[from-the-client]" || hdrs["X-Real-Ip"] != nil || fmt.Sprint(hdrs["X-Api-Key"]) != "[REDACTED]" {
+	if fmt.Sprint(hdrs["X-Request-Id"]) != "[from-the-client]" || hdrs["X-Real-Ip"] != nil || fmt.Sprint(hdrs["X-Api-Key"]) != "[REDACTED]" ||
+		fmt.Sprint(hdrs["X-Forwarded-Host"]) != "[evil.example]" {
 		t.Errorf("headers logged as %v, want the client's", hdrs)
 	}
 	if raw, _ := os.ReadFile(file); strings.Contains(string(raw), "t0ken-value") || strings.Contains(string(raw), "k3y") {
