@@ -80,6 +80,7 @@ function acceptedOn(on: On): Record<string, unknown> {
         for (const k of ["originIpv4", "originIpv6", "proxied", "originLock", "trustedProxies"]) delete (b.cloudflare as Record<string, unknown>)[k];
         delete (b as { maxBodySize?: unknown }).maxBodySize;
         delete (b.accessLog as { file?: string }).file;
+        delete (b.accessLog as { sampleHealthChecks?: number }).sampleHealthChecks;
         delete (b as { publishHttpsPort?: unknown }).publishHttpsPort;
         delete (b as { acme?: unknown }).acme;
     }
